@@ -1,0 +1,141 @@
+"""Typed records of jobs, shared by the engine, the store, the command line and the window.
+
+RunPod's answers are loose (keys come and go); these records are what the rest of the console sees.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["TERMINAL_STATES", "JobError", "JobRecord", "JobState", "parse_state"]
+
+
+class JobState(StrEnum):
+    """RunPod's job states, plus three the console adds of its own."""
+
+    SUBMITTING = "SUBMITTING"  # console: the request is on its way, no id yet
+    IN_QUEUE = "IN_QUEUE"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    TIMED_OUT = "TIMED_OUT"
+    EXPIRED = "EXPIRED"  # console: RunPod answered 404 for a job it once knew (retention ended)
+    NOT_SENT = "NOT_SENT"  # console: the request never reached the endpoint (refused or no answer)
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+
+TERMINAL_STATES = frozenset(
+    {
+        JobState.COMPLETED,
+        JobState.FAILED,
+        JobState.CANCELLED,
+        JobState.TIMED_OUT,
+        JobState.EXPIRED,
+        JobState.NOT_SENT,
+    }
+)
+
+# RunPod's documentation lists RUNNING too; it means the same as IN_PROGRESS.
+_ALIASES = {"RUNNING": JobState.IN_PROGRESS}
+
+
+def parse_state(value: object) -> JobState | None:
+    """Map a status string from RunPod to a state; ``None`` for anything unrecognised."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().upper()
+    if text in _ALIASES:
+        return _ALIASES[text]
+    try:
+        state = JobState(text)
+    except ValueError:
+        return None
+    # The console's own states never come from the wire.
+    if state in (JobState.SUBMITTING, JobState.EXPIRED, JobState.NOT_SENT):
+        return None
+    return state
+
+
+@dataclass(slots=True)
+class JobError:
+    """A FAILED job's ``error``, parsed when the handler raised (the string is then JSON)."""
+
+    message: str
+    type: str | None = None
+    traceback: str | None = None
+    hostname: str | None = None
+    worker_id: str | None = None
+    runpod_version: str | None = None
+    raw: str = ""
+
+    @classmethod
+    def parse(cls, raw: object) -> JobError:
+        if not isinstance(raw, str):
+            dumped = json.dumps(raw) if raw is not None else ""
+            return cls(message=dumped, raw=dumped)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return cls(message=raw, raw=raw)
+        if not isinstance(data, dict):
+            return cls(message=raw, raw=raw)
+
+        def field_text(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) else None
+
+        return cls(
+            message=field_text("error_message") or raw,
+            type=field_text("error_type"),
+            traceback=field_text("error_traceback"),
+            hostname=field_text("hostname"),
+            worker_id=field_text("worker_id"),
+            runpod_version=field_text("runpod_version"),
+            raw=raw,
+        )
+
+
+@dataclass(slots=True)
+class JobRecord:
+    """Everything the console knows about one job. ``local_id`` is ours; ``job_id`` is RunPod's.
+
+    ``request`` is always the redacted body: no secret ever reaches a record.
+    """
+
+    local_id: str
+    profile: str
+    endpoint_id: str
+    operation: str  # "run" or "runsync"
+    request: dict[str, Any]
+    submitted_at: float  # unix time, seconds
+    state: JobState = JobState.SUBMITTING
+    job_id: str | None = None
+    template: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    delay_time_ms: int | None = None
+    execution_time_ms: int | None = None
+    worker_id: str | None = None
+    progress: Any = None  # the worker's progress_update value while IN_PROGRESS
+    output: Any = None
+    error: str | None = None  # RunPod's raw error string; see ``JobError.parse``
+    stream: list[Any] = field(default_factory=list)
+    history: list[tuple[float, str]] = field(default_factory=list)  # (unix time, state)
+    webhook_deliveries: int = 0
+    webhook_missing: bool = False
+    note: str | None = None  # the console's own explanation, e.g. why a request was not sent
+
+    @property
+    def terminal(self) -> bool:
+        return self.state.terminal
+
+    @property
+    def parsed_error(self) -> JobError | None:
+        return None if self.error is None else JobError.parse(self.error)

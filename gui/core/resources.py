@@ -1,0 +1,18 @@
+"""Finds the files in ``resources/`` whether the app runs installed or from a checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["resource_path"]
+
+
+def resource_path(*parts: str) -> Path:
+    """The path of a file under ``resources/`` (installed as the package ``gui.resources``)."""
+    checkout = Path(__file__).resolve().parents[2] / "resources"
+    if checkout.is_dir():
+        return checkout.joinpath(*parts)
+    import importlib.resources
+
+    installed = Path(str(importlib.resources.files("gui.resources")))
+    return installed.joinpath(*parts)

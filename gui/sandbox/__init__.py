@@ -1,0 +1,1 @@
+"""A RunPod-compatible Serverless endpoint emulator, served over real HTTP. Qt-free."""
