@@ -1,0 +1,283 @@
+"""The history of webhook deliveries: every POST the listener accepted, kept in ``jobs.sqlite3``.
+
+The listener writes one row per accepted delivery before it answers 200, so a delivery that got its
+200 is never lost. RunPod tries a delivery up to three times (RUNPOD_API.md §5): a delivery with the
+same job id, the same status and the same payload digest as an earlier one is stored as a repeat
+(``repeat_of`` names the first), which changes nothing else.
+
+The store opens its own connection to the shared SQLite file (WAL, so the JobStore's connection and
+this one can both write) and registers its schema under the component ``"deliveries"`` in the shared
+``schema_versions`` table. It is safe to call from several threads: one lock serialises its use.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SCHEMA_COMPONENT",
+    "SCHEMA_VERSION",
+    "TOKEN_PLACEHOLDER_PATH",
+    "Delivery",
+    "DeliveryStore",
+    "payload_digest",
+]
+
+SCHEMA_COMPONENT = "deliveries"
+SCHEMA_VERSION = 1
+
+# What is stored as the request path: the token is a secret and never reaches a row.
+TOKEN_PLACEHOLDER_PATH = "/webhook/<token>"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_versions (
+    component TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at REAL NOT NULL,
+    remote TEXT NOT NULL,
+    path TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    job_id TEXT,
+    status TEXT,
+    digest TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    matched_local_id TEXT,
+    repeat_of INTEGER REFERENCES deliveries(id)
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_job ON deliveries(job_id, status, digest);
+"""
+
+_COLUMNS = (
+    "id, received_at, remote, path, headers, size, job_id, status, digest, matched_local_id, "
+    "repeat_of"
+)
+
+
+def payload_digest(payload: Any) -> str:
+    """SHA-256 of the payload's canonical JSON: key order and spacing do not change it."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One accepted delivery as stored.
+
+    ``payload`` is the parsed JSON object, or None when it was listed without payloads.
+    ``matched_local_id`` is the local id of the job it was merged into; None while unmatched (an
+    unknown job id, a payload the console could not tie to a job, or no tracker listening).
+    ``repeat_of`` is the id of the first delivery this one repeats, else None.
+    """
+
+    id: int
+    received_at: float
+    remote: str
+    headers: dict[str, str]
+    size: int
+    job_id: str | None
+    status: str | None
+    payload: Any
+    matched_local_id: str | None
+    repeat_of: int | None
+    digest: str = ""
+    path: str = TOKEN_PLACEHOLDER_PATH
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.repeat_of is not None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A plain dict for one JSON line (``job-console listen``) or an export."""
+        return {
+            "id": self.id,
+            "received_at": self.received_at,
+            "remote": self.remote,
+            "path": self.path,
+            "size": self.size,
+            "job_id": self.job_id,
+            "status": self.status,
+            "matched_local_id": self.matched_local_id,
+            "repeat_of": self.repeat_of,
+            "headers": self.headers,
+            "payload": self.payload,
+        }
+
+
+class DeliveryStore:
+    """Deliveries in the SQLite file at ``path`` (normally ``<data_dir>/jobs.sqlite3``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        # Autocommit mode: each write below opens its own short explicit transaction.
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=10.0
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # In WAL, NORMAL survives a crash of the app (not a power cut) and saves an fsync per row.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "INSERT INTO schema_versions(component, version) VALUES (?, ?) "
+                "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                (SCHEMA_COMPONENT, SCHEMA_VERSION),
+            )
+
+    def add(
+        self,
+        *,
+        payload: Any,
+        size: int,
+        remote: str = "",
+        headers: Mapping[str, str] | None = None,
+        job_id: str | None = None,
+        status: str | None = None,
+        received_at: float | None = None,
+        path: str = TOKEN_PLACEHOLDER_PATH,
+    ) -> Delivery:
+        """Store one delivery in a single short transaction and return it as stored.
+
+        ``payload`` must be JSON-serialisable. When ``job_id`` is given and an earlier delivery has
+        the same job id, status and payload digest, the new row is a repeat of that first one and
+        inherits its ``matched_local_id``.
+        """
+        digest = payload_digest(payload)
+        payload_text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+        header_dict = dict(headers or {})
+        headers_text = json.dumps(header_dict, ensure_ascii=True)
+        when = time.time() if received_at is None else received_at
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                repeat_of, matched = self._first_of(job_id, status, digest)
+                cursor = self._db.execute(
+                    "INSERT INTO deliveries(received_at, remote, path, headers, size, job_id, "
+                    "status, digest, payload, matched_local_id, repeat_of) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        when,
+                        remote,
+                        path,
+                        headers_text,
+                        size,
+                        job_id,
+                        status,
+                        digest,
+                        payload_text,
+                        matched,
+                        repeat_of,
+                    ),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        new_id = cursor.lastrowid
+        assert new_id is not None
+        return Delivery(
+            id=new_id,
+            received_at=when,
+            remote=remote,
+            headers=header_dict,
+            size=size,
+            job_id=job_id,
+            status=status,
+            payload=payload,
+            matched_local_id=matched,
+            repeat_of=repeat_of,
+            digest=digest,
+            path=path,
+        )
+
+    def _first_of(
+        self, job_id: str | None, status: str | None, digest: str
+    ) -> tuple[int | None, str | None]:
+        # Without a job id (the local worker's {"output": ...}) two equal payloads may well be two
+        # different jobs, and the local worker never retries: no repeat detection then.
+        if job_id is None:
+            return None, None
+        row = self._db.execute(
+            "SELECT id, matched_local_id FROM deliveries WHERE job_id = ? AND status IS ? "
+            "AND digest = ? AND repeat_of IS NULL ORDER BY id LIMIT 1",
+            (job_id, status, digest),
+        ).fetchone()
+        if row is None:
+            return None, None
+        return int(row[0]), row[1]
+
+    def set_matched(self, delivery_id: int, local_id: str | None) -> None:
+        """Record the local job a delivery was merged into (None: unmatched)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE deliveries SET matched_local_id = ? WHERE id = ?", (local_id, delivery_id)
+            )
+
+    def get(self, delivery_id: int) -> Delivery | None:
+        """One delivery with its payload, or None when there is no such id."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_COLUMNS}, payload FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+        return None if row is None else _from_row(row, with_payload=True)
+
+    def list(
+        self, limit: int = 100, offset: int = 0, *, with_payload: bool = True
+    ) -> builtins.list[Delivery]:
+        """Deliveries newest first; ``with_payload=False`` skips parsing payloads (for tables)."""
+        columns = f"{_COLUMNS}, payload" if with_payload else _COLUMNS
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {columns} FROM deliveries ORDER BY id DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+        return [_from_row(row, with_payload=with_payload) for row in rows]
+
+    def list_after(self, delivery_id: int, limit: int = 1000) -> builtins.list[Delivery]:
+        """Deliveries with an id above ``delivery_id``, oldest first, without payloads."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM deliveries WHERE id > ? ORDER BY id LIMIT ?",
+                (delivery_id, limit),
+            ).fetchall()
+        return [_from_row(row, with_payload=False) for row in rows]
+
+    def count(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT COUNT(*) FROM deliveries").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _from_row(row: tuple[Any, ...], *, with_payload: bool) -> Delivery:
+    return Delivery(
+        id=int(row[0]),
+        received_at=float(row[1]),
+        remote=row[2],
+        path=row[3],
+        headers=json.loads(row[4]),
+        size=int(row[5]),
+        job_id=row[6],
+        status=row[7],
+        digest=row[8],
+        matched_local_id=row[9],
+        repeat_of=row[10],
+        payload=json.loads(row[11]) if with_payload else None,
+    )

@@ -1,0 +1,439 @@
+"""The webhook listener: receives RunPod's deliveries (RUNPOD_API.md §5) over HTTP on loopback.
+
+RunPod POSTs a finished job's status payload to the request's ``webhook`` URL and tries again twice
+unless it gets a 200. No signature proves where a delivery came from, so the URL's random token is
+the only guard: ``POST /webhook/<token>``. The listener
+
+- answers anything else with a plain status and changes nothing: wrong or missing token 404, another
+  method 405, a body that isn't a JSON object 400, a body over ``max_body_bytes`` 413 (decided from
+  ``Content-Length`` before reading, or while streaming; the connection is then closed), a stalled
+  or too slow sender 408 or a closed connection;
+- stores a valid delivery first (a short SQLite transaction on its own thread), then answers 200;
+- then hands it to ``on_delivery`` (the engine's tracker), unless it repeats an earlier delivery,
+  and tells each subscriber about the stored ``Delivery``.
+
+It binds to 127.0.0.1 by default; any other interface is an explicit choice and logs a warning.
+The token appears in ``url`` and ``path`` only: never in a log line, a row or an error message.
+
+* ListenerError           the listener could not start
+  x ListenerPortTaken     the port is in use; ``suggested_port`` is a free one
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import errno
+import hmac
+import ipaddress
+import json
+import logging
+import math
+import socket
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiohttp import web
+
+from gui.core.deliveries import TOKEN_PLACEHOLDER_PATH, Delivery, DeliveryStore
+from gui.core.errors import ConsoleError
+from gui.core.redact import REDACTED
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "MAX_DELIVERY_BYTES",
+    "DeliverySubscriber",
+    "ListenerError",
+    "ListenerPortTaken",
+    "OnDelivery",
+    "WebhookListener",
+    "find_free_port",
+    "is_applicable",
+    "is_loopback_host",
+    "parse_delivery_body",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+MAX_DELIVERY_BYTES = 25 * 1024 * 1024
+WEBHOOK_PREFIX = "/webhook/"
+
+# Longest job id or status kept as such; anything longer is not a RunPod value.
+_MAX_FIELD_CHARS = 512
+# Header values never stored as sent (a sender testing its receiver may add credentials).
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+
+OnDelivery = Callable[[dict[str, Any]], Awaitable["str | None"]]
+"""Merges a delivery's payload into its job; returns the job's local id, or None if unknown."""
+
+DeliverySubscriber = Callable[[Delivery], None]
+"""Told about each stored delivery (on the listener's loop), after ``on_delivery`` matched it."""
+
+
+class ListenerError(ConsoleError):
+    """The webhook listener could not start."""
+
+
+class ListenerPortTaken(ListenerError):
+    """The port is already in use; ``suggested_port`` was free a moment ago."""
+
+    def __init__(self, host: str, port: int, suggested_port: int) -> None:
+        super().__init__(
+            f"Port {port} on {host} is already in use (another listener or program holds it). "
+            f"Choose another port, for example {suggested_port}, which is free now."
+        )
+        self.host = host
+        self.port = port
+        self.suggested_port = suggested_port
+
+
+class _Rejected(Exception):
+    """A request that gets a plain error status and changes nothing."""
+
+    def __init__(self, status: int, reason: str, *, close: bool = False) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.close = close
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def find_free_port(host: str = DEFAULT_HOST, preferred: int = DEFAULT_PORT, span: int = 20) -> int:
+    """A port free on ``host`` now: the first of ``preferred+1 .. preferred+span``, else any."""
+    candidates = [p for p in range(preferred + 1, preferred + span + 1) if p <= 65535]
+    for port in [*candidates, 0]:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # The same option asyncio sets on a server, so the probe sees what start() will see.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise ListenerError(f"No free port found on {host}.")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def parse_delivery_body(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object; raises ``ValueError`` for anything else (not JSON, NaN, ...)."""
+    try:
+        value = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+    if not isinstance(value, dict):
+        raise ValueError("a delivery is a JSON object")
+    return value
+
+
+def _text_field(value: Any) -> str | None:
+    """A usable job id or status: a short, non-empty string that SQLite can store as text."""
+    if not isinstance(value, str) or not value or len(value) > _MAX_FIELD_CHARS:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from a "\ud800" escape
+        return None
+    return value
+
+
+def is_applicable(payload: Any) -> bool:
+    """True when the tracker may apply ``payload``: a JSON object with a usable string ``id``, or
+    the local worker's ``{"output": ...}`` shape (an ``output`` and no ``id`` at all)."""
+    if not isinstance(payload, dict):
+        return False
+    if "id" in payload:
+        return _text_field(payload["id"]) is not None
+    return "output" in payload
+
+
+def _header_dict(request: web.BaseRequest) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        shown = REDACTED if name.lower() in _SECRET_HEADERS else value
+        headers[name] = f"{headers[name]}, {shown}" if name in headers else shown
+    return headers
+
+
+def _plain(status: int, text: str, **headers: str) -> web.Response:
+    return web.Response(status=status, text=text + "\n", headers=headers or None)
+
+
+class WebhookListener:
+    """An aiohttp server for RunPod webhook deliveries, run inside an existing asyncio loop.
+
+    ``store`` is owned by the caller (it is not closed by ``stop``). ``on_delivery`` runs on this
+    loop after the 200 answer, once per new applicable delivery (never for a repeat); it must not
+    mutate the payload. ``read_timeout_s`` bounds waiting for headers and each piece of the body;
+    ``body_deadline_s`` (default six times that) bounds reading a whole body.
+    """
+
+    def __init__(
+        self,
+        store: DeliveryStore,
+        token: str,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        on_delivery: OnDelivery | None = None,
+        max_body_bytes: int = MAX_DELIVERY_BYTES,
+        read_timeout_s: float = 10.0,
+        body_deadline_s: float | None = None,
+    ) -> None:
+        if len(token) < 16:
+            raise ValueError("the listener token must be at least 16 characters (128 bits)")
+        self._store = store
+        self._token = token
+        self.host = host
+        self._requested_port = port
+        self._port = port
+        self.on_delivery = on_delivery
+        self.max_body_bytes = max_body_bytes
+        self.read_timeout_s = read_timeout_s
+        self.body_deadline_s = 6 * read_timeout_s if body_deadline_s is None else body_deadline_s
+        self.received = 0
+        """Deliveries accepted (stored) since start, repeats included."""
+        self._subscribers: list[DeliverySubscriber] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._runner: web.AppRunner | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    # -- what callers read -------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The bound port once started (also when 0 was asked for), else the requested one."""
+        return self._port
+
+    @property
+    def path(self) -> str:
+        """``/webhook/<token>``, with the real token: a secret, like ``url``."""
+        return WEBHOOK_PREFIX + self._token
+
+    @property
+    def url(self) -> str:
+        """The local webhook URL, token included (a secret: show it, never log it)."""
+        host = self.host
+        if host in ("", "0.0.0.0", "::"):
+            host = "127.0.0.1"  # a wildcard bind is reachable on loopback too
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self._port}{self.path}"
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    @property
+    def exposed(self) -> bool:
+        """True when bound to an address other machines may reach."""
+        return not is_loopback_host(self.host)
+
+    def replace_token(self, token: str) -> None:
+        """Use a new token from now on (after the user regenerated it); the old URL gets 404."""
+        if len(token) < 16:
+            raise ValueError("the listener token must be at least 16 characters (128 bits)")
+        self._token = token
+
+    def subscribe(self, callback: DeliverySubscriber) -> Callable[[], None]:
+        """Call ``callback`` with each stored delivery; returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and serve. Raises ``ListenerPortTaken`` (with a free port to suggest) or
+        ``ListenerError``; the listener is then not running."""
+        if self._runner is not None:
+            raise RuntimeError("the listener is already running")
+        if self.exposed:
+            logger.warning(
+                "The webhook listener is bound to %s, not to loopback: anyone who can reach this "
+                "machine on port %s and learns the URL can post deliveries.",
+                self.host,
+                self._requested_port,
+            )
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=None,  # an access log would write the token (it is in the path)
+            keepalive_timeout=self.read_timeout_s,  # also closes a connection stalled in headers
+            lingering_time=0,  # never read the rest of a refused body
+            shutdown_timeout=self.read_timeout_s,
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._requested_port, backlog=1024)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise self._start_error(exc) from None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-store")
+        self._runner = runner
+        self._port = site.port
+        self.received = 0
+
+    def _start_error(self, exc: OSError) -> ListenerError:
+        in_use = {errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", errno.EADDRINUSE)}
+        if exc.errno in in_use:
+            suggestion = find_free_port(self.host, self._requested_port)
+            return ListenerPortTaken(self.host, self._requested_port, suggestion)
+        return ListenerError(
+            f"The webhook listener could not listen on {self.host}:{self._requested_port} "
+            f"({exc.strerror or exc}). Choose another host or port."
+        )
+
+    async def stop(self) -> None:
+        """Stop accepting, finish the requests and hand-offs under way, release the port."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        await runner.cleanup()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=self.read_timeout_s)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    async def __aenter__(self) -> WebhookListener:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # -- one request -------------------------------------------------------------------------
+
+    def _token_matches(self, raw_path: str) -> bool:
+        path = raw_path.split("?", 1)[0]
+        if not path.startswith(WEBHOOK_PREFIX):
+            return False
+        given = path[len(WEBHOOK_PREFIX) :].encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(given, self._token.encode("utf-8"))
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if not self._token_matches(request.raw_path):
+            return _plain(404, "Not found.")
+        if request.method != "POST":
+            return _plain(405, "Deliveries are POSTed.", Allow="POST")
+        try:
+            body = await self._read_body(request)
+            delivery, applicable = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._ingest, body, request.remote or "", _header_dict(request)
+            )
+        except _Rejected as rejected:
+            response = _plain(rejected.status, rejected.reason)
+            if rejected.close:
+                response.force_close()
+            return response
+        except sqlite3.Error:
+            logger.exception("A webhook delivery could not be stored")
+            # Not a 200: RunPod tries again, and nothing half-stored remains.
+            return _plain(503, "The delivery could not be stored; try again.")
+        self.received += 1
+        task = asyncio.create_task(self._hand_off(delivery, applicable))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.json_response({"delivery": delivery.id, "repeat_of": delivery.repeat_of})
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        limit = self.max_body_bytes
+        declared = request.content_length
+        if declared is not None and declared > limit:
+            raise _Rejected(413, f"The body is over {limit} bytes.", close=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.body_deadline_s
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            remaining = deadline - loop.time()
+            try:
+                async with asyncio.timeout(max(0.0, min(self.read_timeout_s, remaining))):
+                    chunk = await request.content.readany()
+            except TimeoutError:
+                raise _Rejected(408, "The body came too slowly.", close=True) from None
+            except Exception:  # the sender went away or broke the framing mid-body
+                raise _Rejected(400, "The body ended early.", close=True) from None
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:
+                raise _Rejected(413, f"The body is over {limit} bytes.", close=True)
+            chunks.append(chunk)
+        if declared is not None and total != declared:
+            raise _Rejected(400, "The body ended early.", close=True)
+        return b"".join(chunks)
+
+    def _ingest(self, body: bytes, remote: str, headers: dict[str, str]) -> tuple[Delivery, bool]:
+        """On the store's thread: parse, classify and store one body (no I/O on the loop)."""
+        try:
+            payload = parse_delivery_body(body)
+        except ValueError as exc:
+            raise _Rejected(400, f"The body is not a JSON object ({exc}).") from None
+        try:
+            delivery = self._store.add(
+                payload=payload,
+                size=len(body),
+                remote=remote,
+                headers=headers,
+                job_id=_text_field(payload.get("id")),
+                status=_text_field(payload.get("status")),
+                received_at=time.time(),
+                path=TOKEN_PLACEHOLDER_PATH,
+            )
+        except (ValueError, RecursionError) as exc:  # not serialisable back (pathological JSON)
+            raise _Rejected(400, f"The body is not storable JSON ({exc}).") from None
+        return delivery, is_applicable(payload)
+
+    async def _hand_off(self, delivery: Delivery, applicable: bool) -> None:
+        """After the 200: merge into the job (first delivery only), then tell subscribers."""
+        if applicable and delivery.repeat_of is None and self.on_delivery is not None:
+            local_id: str | None = None
+            try:
+                local_id = await self.on_delivery(delivery.payload)
+            except Exception:
+                logger.exception("Delivery %s could not be applied to its job", delivery.id)
+            if local_id is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    self._executor, self._store.set_matched, delivery.id, local_id
+                )
+                delivery = dataclasses.replace(delivery, matched_local_id=local_id)
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(delivery)
+            except Exception:
+                logger.exception("A delivery subscriber failed")

@@ -1,0 +1,300 @@
+"""WebhookListener over real loopback HTTP: deliveries stored, answered, applied once, shown.
+
+Hostile requests (wrong token, wrong method, bad bodies, oversized or stalled bodies) live in
+``test_listener_hostile.py``; fuzzing in ``test_listener_fuzz.py``. The helpers here are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from gui.core.deliveries import Delivery, DeliveryStore
+from gui.core.listener import ListenerPortTaken, WebhookListener, find_free_port
+
+TOKEN = "tok-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
+COMPLETED = {
+    "id": "e4616554-495e-4e66-838b-c55f2ea7ecbc-e1",
+    "status": "COMPLETED",
+    "delayTime": 4736,
+    "executionTime": 157,
+    "input": {"prompt": "hi"},
+    "output": {"results": [{"success": True}]},
+    "webhook": "https://example.test/hook",
+}
+
+
+@dataclass
+class Served:
+    """A running listener, its store, and what its callback and subscriber saw."""
+
+    listener: WebhookListener
+    store: DeliveryStore
+    known_jobs: dict[str, str]
+    applied: list[dict[str, Any]] = field(default_factory=list)
+    seen: list[Delivery] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.listener.url
+
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.listener.port}"
+
+    async def wait_seen(self, count: int, timeout: float = 5.0) -> None:
+        await wait_until(lambda: len(self.seen) >= count, timeout)
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.005)
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    tmp_path: Path, known_jobs: dict[str, str] | None = None, **options: Any
+) -> AsyncIterator[Served]:
+    """A listener on a free loopback port whose callback maps job ids through ``known_jobs``."""
+    store = DeliveryStore(tmp_path / "jobs.sqlite3")
+    served = Served(listener=None, store=store, known_jobs=dict(known_jobs or {}))  # type: ignore[arg-type]
+
+    async def on_delivery(payload: dict[str, Any]) -> str | None:
+        served.applied.append(payload)
+        job_id = payload.get("id")
+        return (
+            served.known_jobs.get(job_id) if isinstance(job_id, str) else served.known_jobs.get("")
+        )
+
+    options.setdefault("port", 0)
+    listener = WebhookListener(store, TOKEN, on_delivery=on_delivery, **options)
+    served.listener = listener
+    listener.subscribe(served.seen.append)
+    await listener.start()
+    try:
+        yield served
+    finally:
+        await listener.stop()
+        store.close()
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def post(url: str, body: Any = None, *, data: bytes | None = None) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as session:
+        kwargs: dict[str, Any] = {"data": data} if data is not None else {"json": body}
+        async with session.post(url, **kwargs) as response:
+            text = await response.text()
+            is_json = response.content_type == "application/json"
+            return response.status, (await response.json()) if is_json else text
+
+
+def test_a_delivery_is_stored_before_the_200_then_applied_and_shown(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path, {COMPLETED["id"]: "local-1"}) as served:
+            status, answer = await post(served.url, COMPLETED)
+            assert status == 200
+            assert served.store.count() == 1  # stored by the time the 200 arrived
+            await served.wait_seen(1)
+            assert served.applied == [COMPLETED]
+            shown = served.seen[0]
+            assert shown.id == answer["delivery"]
+            assert (shown.job_id, shown.status) == (COMPLETED["id"], "COMPLETED")
+            assert shown.matched_local_id == "local-1" and shown.repeat_of is None
+            stored = served.store.get(shown.id)
+            assert stored is not None
+            assert stored.payload == COMPLETED
+            assert stored.matched_local_id == "local-1"
+            assert stored.remote == "127.0.0.1"
+            assert stored.headers["Content-Type"] == "application/json"
+            assert stored.size > 100
+            assert served.listener.received == 1
+
+    run(scenario())
+    # The token is a secret: no byte of the history holds it (path stored as /webhook/<token>).
+    for path in tmp_path.glob("jobs.sqlite3*"):
+        assert TOKEN.encode() not in path.read_bytes()
+
+
+def test_three_tries_are_one_delivery_and_two_repeats_applied_once(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path, {COMPLETED["id"]: "local-1"}) as served:
+            for _ in range(3):
+                status, _answer = await post(served.url, COMPLETED)
+                assert status == 200
+            await served.wait_seen(3)
+            rows = sorted(served.store.list(), key=lambda d: d.id)
+            assert [d.repeat_of for d in rows] == [None, rows[0].id, rows[0].id]
+            assert len(served.applied) == 1  # the tracker hears of it once
+            assert served.listener.received == 3
+
+    run(scenario())
+
+
+def test_an_unknown_job_is_kept_and_shown_unmatched(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path, {}) as served:
+            unknown = {**COMPLETED, "id": "never-submitted-here"}
+            assert (await post(served.url, unknown))[0] == 200
+            await served.wait_seen(1)
+            assert served.applied == [unknown]
+            assert served.seen[0].matched_local_id is None
+            assert served.store.count() == 1
+
+    run(scenario())
+
+
+def test_the_local_workers_output_shape_is_recognised(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path, {"": "local-worker-job"}) as served:
+            local = {"output": {"text": "done"}}
+            assert (await post(served.url, local))[0] == 200
+            await served.wait_seen(1)
+            assert served.applied == [local]
+            assert served.seen[0].job_id is None
+            assert served.seen[0].matched_local_id == "local-worker-job"
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"hello": "world"}, {"id": 5, "status": "COMPLETED"}, {"id": "", "output": 1}, {}],
+    ids=["no-id-no-output", "numeric-id", "empty-id", "empty-object"],
+)
+def test_an_object_the_tracker_cannot_use_is_kept_but_never_applied(
+    tmp_path: Path, payload: dict[str, Any]
+) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path, {"": "would-match"}) as served:
+            assert (await post(served.url, payload))[0] == 200
+            await served.wait_seen(1)
+            assert served.applied == []
+            assert served.seen[0].matched_local_id is None
+            assert served.seen[0].job_id is None
+
+    run(scenario())
+
+
+def test_a_failing_tracker_still_leaves_the_delivery_stored_and_shown(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path) as served:
+
+            async def broken(payload: dict[str, Any]) -> str | None:
+                raise RuntimeError("tracker exploded")
+
+            served.listener.on_delivery = broken
+            assert (await post(served.url, COMPLETED))[0] == 200
+            await served.wait_seen(1)
+            assert served.seen[0].matched_local_id is None
+            assert served.store.count() == 1
+
+    run(scenario())
+    assert "could not be applied" in caplog.text
+
+
+def test_unsubscribed_callbacks_hear_nothing_more(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path) as served:
+            late: list[Delivery] = []
+            unsubscribe = served.listener.subscribe(late.append)
+            await post(served.url, {**COMPLETED, "id": "a"})
+            await served.wait_seen(1)
+            unsubscribe()
+            await post(served.url, {**COMPLETED, "id": "b"})
+            await served.wait_seen(2)
+            assert [d.job_id for d in late] == ["a"]
+
+    run(scenario())
+
+
+def test_a_new_token_replaces_the_old_one_at_once(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path) as served:
+            old_url = served.url
+            served.listener.replace_token("fresh-" + "z" * 40)
+            assert (await post(old_url, COMPLETED))[0] == 404
+            assert served.listener.url.endswith("/webhook/fresh-" + "z" * 40)
+            assert (await post(served.listener.url, COMPLETED))[0] == 200
+            assert served.store.count() == 1
+
+    run(scenario())
+
+
+def test_a_taken_port_is_reported_with_a_free_one_to_use(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path) as served:
+            taken = served.listener.port
+            second = WebhookListener(served.store, TOKEN, port=taken)
+            with pytest.raises(ListenerPortTaken) as caught:
+                await second.start()
+            assert not second.running
+            error = caught.value
+            assert error.port == taken and error.suggested_port != taken
+            assert f"Port {taken}" in str(error) and str(error.suggested_port) in str(error)
+            assert TOKEN not in str(error)
+            # The suggestion is real: a listener starts there.
+            third = WebhookListener(served.store, TOKEN, port=error.suggested_port)
+            await third.start()
+            assert third.port == error.suggested_port
+            await third.stop()
+
+    run(scenario())
+
+
+def test_find_free_port_skips_a_taken_port(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path) as served:
+            taken = served.listener.port
+            assert find_free_port("127.0.0.1", taken - 1, span=1) != taken
+
+    run(scenario())
+
+
+def test_stop_releases_the_port_and_start_again_works(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = DeliveryStore(tmp_path / "jobs.sqlite3")
+        listener = WebhookListener(store, TOKEN, port=0)
+        async with listener:
+            port = listener.port
+            assert listener.url == f"http://127.0.0.1:{port}/webhook/{TOKEN}"
+        assert not listener.running
+        again = WebhookListener(store, TOKEN, port=port)
+        async with again:
+            assert (await post(again.url, COMPLETED))[0] == 200
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await post(again.url, COMPLETED)
+        store.close()
+
+    run(scenario())
+
+
+def test_the_token_never_reaches_a_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    async def scenario() -> None:
+        async with serving(tmp_path) as served:
+            await post(served.url, COMPLETED)
+            await post(served.url, data=b"not json")
+            await post(served.url + "x", COMPLETED)
+            await served.wait_seen(1)
+
+    run(scenario())
+    assert TOKEN not in caplog.text
