@@ -1,24 +1,47 @@
 """The one place that removes secrets from request bodies before they are stored, shown or copied.
 
 Every writer (job history, templates, exports, logs, curl and Python snippets) goes through
-``redact_body``; ``REDACTED`` marks where a secret stood.
+``redact_body``; ``REDACTED`` marks where a secret stood. A keyring reference such as
+``"keyring:s3/<set name>"`` is not a secret (it names where the secret is), so it stays visible:
+a saved template keeps working and a person can see which credential set a job used.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
-__all__ = ["REDACTED", "SECRET_KEYS", "redact_body", "redact_text"]
+__all__ = [
+    "KEYRING_REFERENCE_PREFIX",
+    "REDACTED",
+    "SECRET_KEYS",
+    "is_keyring_reference",
+    "redact_body",
+    "redact_text",
+]
 
 REDACTED = "<redacted>"
 
 # Keys whose values are secrets wherever they stand in a body.
 SECRET_KEYS = frozenset({"accessSecret", "secretAccessKey", "api_key", "apiKey", "authorization"})
 
+KEYRING_REFERENCE_PREFIX = "keyring:"
+# A reference names a secret kind and a saved name; nothing longer or odder is taken for one, so a
+# real secret that happens to start with "keyring:" is still redacted.
+_REFERENCE = re.compile(r"keyring:[a-z0-9-]{1,16}/[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
+
+
+def is_keyring_reference(value: object) -> bool:
+    """True when ``value`` is a reference to a keyring secret (``keyring:<kind>/<name>``)."""
+    return isinstance(value, str) and _REFERENCE.fullmatch(value) is not None
+
 
 def redact_body(body: Any) -> Any:
-    """A deep copy of ``body`` with every secret value replaced by ``REDACTED``."""
+    """A deep copy of ``body`` with every secret value replaced by ``REDACTED``.
+
+    Keyring references are left as they are: they hold no secret.
+    """
     clone = copy.deepcopy(body)
     _redact_in_place(clone)
     return clone
@@ -27,7 +50,7 @@ def redact_body(body: Any) -> Any:
 def _redact_in_place(value: Any) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(key, str) and key in SECRET_KEYS and isinstance(item, str) and item:
+            if _is_secret_value(key, item):
                 value[key] = REDACTED
             else:
                 _redact_in_place(item)
@@ -36,9 +59,16 @@ def _redact_in_place(value: Any) -> None:
             _redact_in_place(item)
 
 
+def _is_secret_value(key: object, item: object) -> bool:
+    if not (isinstance(key, str) and key in SECRET_KEYS):
+        return False
+    return isinstance(item, str) and bool(item) and not is_keyring_reference(item)
+
+
 def redact_text(text: str, secrets: list[str] | tuple[str, ...]) -> str:
     """Replace each known secret string in free text (log lines, error messages)."""
-    for secret in secrets:
+    # Longest first, so a secret that contains another is replaced whole.
+    for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, REDACTED)
     return text

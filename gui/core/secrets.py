@@ -1,0 +1,221 @@
+"""Secrets live in the OS keyring under one service, and nowhere else.
+
+Names stored under ``SERVICE``:
+
+- ``api-key:<profile>``: the API key of one profile;
+- ``api-key:account``: a key shared by every profile without its own;
+- ``s3:<credential set>``: the ``accessSecret`` of an S3 credential set;
+- ``listener-token``: the webhook listener's URL token.
+
+When the keyring has no secure backend (keyring's fail or null backend, or a plaintext file one),
+``SecretStore.secure`` is False and secrets are kept in this process's memory for the session: the
+store never falls back to a file on its own. The CLI warns and the window shows a banner.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import keyring
+import keyring.backend
+from keyring.errors import KeyringError, PasswordDeleteError
+
+from gui.core.errors import SecretUnavailable
+from gui.core.targets import Target, TargetKind
+
+__all__ = [
+    "ACCOUNT_KEY_NAME",
+    "API_KEY_ENV",
+    "KEY_SOURCE_ENV",
+    "KEY_SOURCE_KEYRING",
+    "KEY_SOURCE_NONE",
+    "KEY_SOURCE_SESSION",
+    "LISTENER_TOKEN_NAME",
+    "SERVICE",
+    "KeyProvider",
+    "SecretStore",
+    "api_key_for",
+    "api_key_name",
+    "is_secure_backend",
+    "s3_secret_name",
+]
+
+SERVICE = "runpod-job-console"
+ACCOUNT_KEY_NAME = "api-key:account"
+LISTENER_TOKEN_NAME = "listener-token"
+API_KEY_ENV = "RUNPOD_API_KEY"
+
+# Where an API key came from, as ``api_key_for`` reports it (shown in the UI and by the CLI).
+KEY_SOURCE_KEYRING = "keyring"
+KEY_SOURCE_SESSION = "this session only (no secure keyring)"
+KEY_SOURCE_ENV = "RUNPOD_API_KEY environment variable"
+KEY_SOURCE_NONE = "none"
+
+KeyProvider = Callable[[Target], str | None]
+"""What the engine calls when a request leaves: the API key for a target, or None."""
+
+# Backends that keep nothing safe: keyring's placeholders and file-based stores (keyrings.alt).
+_INSECURE_MODULES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+
+
+def api_key_name(profile: str) -> str:
+    """The keyring name of one profile's own API key."""
+    return f"api-key:{profile}"
+
+
+def s3_secret_name(credential_set: str) -> str:
+    """The keyring name of an S3 credential set's ``accessSecret``."""
+    return f"s3:{credential_set}"
+
+
+def is_secure_backend(backend: keyring.backend.KeyringBackend) -> bool:
+    """True when ``backend`` keeps secrets in an OS keyring rather than nowhere or a plain file."""
+    chained = getattr(backend, "backends", None)
+    if type(backend).__name__ == "ChainerBackend" and isinstance(chained, list | tuple):
+        return any(is_secure_backend(inner) for inner in chained)
+    module = type(backend).__module__
+    if module.startswith(_INSECURE_MODULES):
+        return False
+    name = type(backend).__name__.lower()
+    return "plaintext" not in name and "insecure" not in name
+
+
+def _describe(backend: keyring.backend.KeyringBackend) -> str:
+    cls = type(backend)
+    label = getattr(cls, "name", "") or f"{cls.__module__}.{cls.__name__}"
+    return str(label)
+
+
+class SecretStore:
+    """Reads and writes the console's secrets; memory-only when no secure keyring exists.
+
+    ``backend`` defaults to the keyring the ``keyring`` package chose (tests install an in-memory
+    one). Errors from the keyring become ``SecretUnavailable`` with a message a person can act on;
+    no message ever holds a secret.
+    """
+
+    def __init__(
+        self,
+        backend: keyring.backend.KeyringBackend | None = None,
+        *,
+        cache_seconds: float = 30.0,
+    ) -> None:
+        self._backend = backend if backend is not None else keyring.get_keyring()
+        self.secure: bool = is_secure_backend(self._backend)
+        self.backend_name: str = _describe(self._backend)
+        # Used only when ``secure`` is False: dies with the process, never written anywhere.
+        self._session: dict[str, str] = {}
+        # A keyring read can cost a D-Bus round trip and the engine asks for a key per request:
+        # remember answers briefly. Writes through this store update it at once; changes made by
+        # another process are seen after ``cache_seconds``.
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[str | None, float]] = {}
+
+    @property
+    def warning(self) -> str:
+        """What to tell a person when ``secure`` is False (empty when it is True)."""
+        if self.secure:
+            return ""
+        return (
+            f"No secure keyring is available (backend: {self.backend_name}). Keys are kept in "
+            "memory for this session only and are gone when it ends; nothing is written to a file. "
+            "Unlock or install a keyring (Secret Service, macOS Keychain, Windows Credential "
+            f"Locker), or set {API_KEY_ENV}."
+        )
+
+    def get(self, name: str) -> str | None:
+        """The secret stored under ``name``, or None."""
+        if not self.secure:
+            return self._session.get(name)
+        cached = self._cache.get(name)
+        if cached is not None and time.monotonic() - cached[1] < self._cache_seconds:
+            return cached[0]
+        try:
+            value = self._backend.get_password(SERVICE, name) or None
+        except KeyringError as exc:
+            raise SecretUnavailable(
+                f"The keyring ({self.backend_name}) could not be read for '{name}': "
+                f"{type(exc).__name__}. Unlock the keyring and try again."
+            ) from None
+        self._cache[name] = (value, time.monotonic())
+        return value
+
+    def set(self, name: str, value: str) -> None:
+        """Store ``value`` under ``name``, replacing what was there."""
+        if not value:
+            raise ValueError(f"refusing to store an empty secret for '{name}'")
+        if not self.secure:
+            self._session[name] = value
+            return
+        self._cache.pop(name, None)
+        try:
+            self._backend.set_password(SERVICE, name, value)
+        except KeyringError as exc:
+            raise SecretUnavailable(
+                f"The keyring ({self.backend_name}) refused to store '{name}': "
+                f"{type(exc).__name__}. Unlock the keyring and try again."
+            ) from None
+        self._cache[name] = (value, time.monotonic())
+
+    def delete(self, name: str) -> None:
+        """Forget the secret under ``name``; nothing happens when there is none."""
+        if not self.secure:
+            self._session.pop(name, None)
+            return
+        self._cache.pop(name, None)
+        try:
+            self._backend.delete_password(SERVICE, name)
+        except PasswordDeleteError:
+            pass  # nothing stored: already the state the caller wants
+        except KeyringError as exc:
+            raise SecretUnavailable(
+                f"The keyring ({self.backend_name}) could not delete '{name}': "
+                f"{type(exc).__name__}. Unlock the keyring and try again."
+            ) from None
+
+    def rename(self, old: str, new: str) -> None:
+        """Move a secret to a new name (a profile or credential set was renamed)."""
+        value = self.get(old)
+        if value is None or old == new:
+            return
+        self.set(new, value)
+        self.delete(old)
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> TargetKind: ...
+
+
+def api_key_for(
+    target_or_profile: _Named, store: SecretStore, *, account_key_first: bool = False
+) -> tuple[str | None, str]:
+    """The API key for a target or profile, and where it came from (one of ``KEY_SOURCE_*``).
+
+    Looks in order at the profile's own key, the shared account key (first when
+    ``account_key_first``), then ``RUNPOD_API_KEY``. A local worker takes no key; the built-in
+    sandbox uses only a key stored for it, never the account key or the environment's.
+    """
+    if target_or_profile.kind == "local":
+        return None, KEY_SOURCE_NONE
+    stored_source = KEY_SOURCE_KEYRING if store.secure else KEY_SOURCE_SESSION
+    own = api_key_name(target_or_profile.name)
+    if target_or_profile.kind == "sandbox":
+        names = [own]
+    else:
+        names = [ACCOUNT_KEY_NAME, own] if account_key_first else [own, ACCOUNT_KEY_NAME]
+    for name in names:
+        value = store.get(name)
+        if value:
+            return value, stored_source
+    if target_or_profile.kind == "cloud":
+        from_env = os.environ.get(API_KEY_ENV, "").strip()
+        if from_env:
+            return from_env, KEY_SOURCE_ENV
+    return None, KEY_SOURCE_NONE

@@ -1,0 +1,180 @@
+"""``job-console profile``: keys from stdin or a hidden prompt only; ``test`` over loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from gui.cli import main
+from gui.core.secrets import SERVICE
+from tests.conftest import MemoryKeyring
+
+GOOD_KEY = "key-that-works"
+
+
+class FakeEndpoint(BaseHTTPRequestHandler):
+    """/v2/e1/health for the good key; 401 for another key; 404 for other endpoints."""
+
+    def do_GET(self) -> None:
+        if self.path != "/v2/e1/health":
+            self._answer(404, {"error": "not found"})
+        elif self.headers.get("Authorization") != f"Bearer {GOOD_KEY}":
+            self._answer(401, {"error": "Unauthorized"})
+        else:
+            health = {"jobs": {"inQueue": 2, "inProgress": 1}, "workers": {"idle": 3}}
+            self._answer(200, health)
+
+    def _answer(self, code: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def endpoint_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEndpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/v2"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return main(["profile", *argv])
+
+
+def test_add_with_key_from_stdin_then_list(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: MemoryKeyring,
+    data_dir: Path,
+) -> None:
+    add = ["add", "prod", "--endpoint", "e1", "--api-key-stdin"]
+    assert _run(monkeypatch, *add, stdin="k1\n") == 0
+    assert memory_keyring.entries == {(SERVICE, "api-key:prod"): "k1"}
+    assert "k1" not in (data_dir / "profiles.json").read_text()
+    capsys.readouterr()
+    assert _run(monkeypatch, "list", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [row["name"] for row in listed["profiles"]] == ["Sandbox", "prod"]
+    assert listed["profiles"][1]["key"] == "keyring"
+    assert "k1" not in json.dumps(listed)
+
+
+def test_a_key_is_never_taken_from_an_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SystemExit) as caught:
+        _run(monkeypatch, "add", "prod", "--endpoint", "e1", "--api-key", "k1")
+    assert caught.value.code == 2
+
+
+def test_a_terminal_gets_a_hidden_prompt(
+    monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring
+) -> None:
+    prompts: list[str] = []
+
+    def fake_getpass(prompt: str) -> str:
+        prompts.append(prompt)
+        return "typed-key"
+
+    stdin = io.StringIO("")
+    monkeypatch.setattr(stdin, "isatty", lambda: True)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    assert main(["profile", "add", "prod", "--endpoint", "e1"]) == 0
+    assert prompts and "prod" in prompts[0]
+    assert memory_keyring.entries[(SERVICE, "api-key:prod")] == "typed-key"
+
+
+def test_no_secure_keyring_warns_and_stores_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: MemoryKeyring,
+    data_dir: Path,
+) -> None:
+    keyring.set_keyring(fail.Keyring())
+    assert _run(monkeypatch, "add", "prod", "--endpoint", "e1", "--api-key-stdin", stdin="k9") == 0
+    captured = capsys.readouterr()
+    assert "No secure keyring" in captured.err
+    assert "NOT saved" in captured.out
+    assert memory_keyring.entries == {}
+    assert "k9" not in "".join(p.read_text() for p in data_dir.rglob("*") if p.is_file())
+
+
+def test_test_says_plainly_what_happened(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], endpoint_url: str
+) -> None:
+    for name, endpoint, url, key in [
+        ("good", "e1", endpoint_url, GOOD_KEY),
+        ("badkey", "e1", endpoint_url, "wrong-key"),
+        ("unknown", "e2", endpoint_url, GOOD_KEY),
+        ("down", "e1", "http://127.0.0.1:9/v2", GOOD_KEY),
+    ]:
+        args = ["add", name, "--endpoint", endpoint, "--base-url", url, "--api-key-stdin"]
+        assert _run(monkeypatch, *args, stdin=key) == 0
+    capsys.readouterr()
+    outcomes = {}
+    for name in ("good", "badkey", "unknown", "down"):
+        code = _run(monkeypatch, "test", name)
+        outcomes[name] = (code, capsys.readouterr().out)
+    assert outcomes["good"][0] == 0 and "Connected: workers 3 idle" in outcomes["good"][1]
+    assert outcomes["badkey"][0] == 3 and "API key was refused (401)" in outcomes["badkey"][1]
+    assert outcomes["unknown"][0] == 3 and "Unknown endpoint (404)" in outcomes["unknown"][1]
+    assert outcomes["down"][0] == 3 and "Unreachable" in outcomes["down"][1]
+    assert not any("wrong-key" in out or GOOD_KEY in out for _code, out in outcomes.values())
+
+
+def test_remove_set_key_and_s3_sets(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    memory_keyring: MemoryKeyring,
+    data_dir: Path,
+) -> None:
+    assert _run(monkeypatch, "add", "prod", "--endpoint", "e1") == 0
+    assert _run(monkeypatch, "set-key", "prod", "--api-key-stdin", stdin="k2") == 0
+    assert _run(monkeypatch, "set-key", "--account", "--api-key-stdin", stdin="acct") == 0
+    assert memory_keyring.entries[(SERVICE, "api-key:account")] == "acct"
+    s3_add = ["s3", "add", "team", "--access-id", "AK", "--bucket", "b"]
+    s3_add += ["--endpoint-url", "https://s3.test", "--secret-stdin"]
+    assert _run(monkeypatch, *s3_add, stdin="s3s") == 0
+    assert memory_keyring.entries[(SERVICE, "s3:team")] == "s3s"
+    assert "keyring:s3/team" in capsys.readouterr().out
+    assert _run(monkeypatch, "remove", "prod") == 0
+    assert _run(monkeypatch, "s3", "remove", "team") == 0
+    assert memory_keyring.entries == {(SERVICE, "api-key:account"): "acct"}
+    assert _run(monkeypatch, "remove", "Sandbox") == 2
+    assert "cannot be changed or removed" in capsys.readouterr().err
+    assert _run(monkeypatch, "remove", "nope") == 2
+
+
+def test_the_real_entry_point_warns_without_a_keyring(data_dir: Path) -> None:
+    # conftest points subprocesses at keyring's fail backend: no secure keyring there.
+    result = subprocess.run(
+        [sys.executable, "-m", "gui", "profile", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Sandbox")
+    assert "No secure keyring" in result.stderr
