@@ -1,0 +1,169 @@
+"""``job-console listen``: run the webhook listener headless.
+
+The first stdout line is exactly the webhook URL, token included (scripts read it; give it to
+RunPod as a request's ``webhook``, through a tunnel for cloud endpoints). Then one JSON object per
+line per delivery, until Ctrl+C or SIGTERM, which stop it cleanly with exit 0. Notes and warnings
+go to stderr. Deliveries are stored in the history of the data folder (``jobs.sqlite3``).
+
+The token lives in the OS keyring (``listener-token``), so the URL stays the same from run to run;
+``--new-token`` replaces it, and the old URL stops working.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gui.core.deliveries import Delivery
+
+# The top level imports only the standard library: building the CLI parser must stay cheap.
+
+DEFAULT_HOST = "127.0.0.1"  # the same as gui.core.listener's, which is not imported here
+DEFAULT_PORT = 8787
+DATABASE_FILENAME = "jobs.sqlite3"
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 0 to 65535")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="address to listen on (default: %(default)s, this machine only; any other address "
+        "lets other machines post deliveries)",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--new-token",
+        action="store_true",
+        help="replace the URL's secret token with a new one (the old URL stops working)",
+    )
+
+
+def listener_token(*, regenerate: bool = False) -> tuple[str, str]:
+    """The listener's token from the keyring, created on first use; and a warning to show ("" when
+    the keyring is secure; otherwise the token lasts for this run only)."""
+    import secrets
+
+    from gui.core.secrets import LISTENER_TOKEN_NAME, SecretStore
+
+    store = SecretStore()
+    token = None if regenerate else store.get(LISTENER_TOKEN_NAME)
+    if token is None:
+        token = secrets.token_urlsafe(32)  # 256 bits
+        store.set(LISTENER_TOKEN_NAME, token)
+    return token, store.warning
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import sys
+
+    from gui.core.errors import ConsoleError
+    from gui.core.paths import resolve_data_dir
+
+    try:
+        token, warning = listener_token(regenerate=args.new_token)
+    except ConsoleError as exc:
+        print(f"job-console listen: {exc}", file=sys.stderr)
+        return 2
+    if warning:
+        print(
+            f"job-console listen: {warning} The URL below is valid for this run only.",
+            file=sys.stderr,
+        )
+    database = resolve_data_dir(getattr(args, "data_dir", None)) / DATABASE_FILENAME
+    try:
+        return asyncio.run(_serve(database, token, args.host, args.port))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(database: Any, token: str, host: str, port: int) -> int:
+    import asyncio
+    import contextlib
+    import signal
+    import sys
+
+    from gui.core.deliveries import DeliveryStore
+    from gui.core.listener import ListenerError, WebhookListener, is_loopback_host
+
+    store = DeliveryStore(database)
+    listener = WebhookListener(store, token, host=host, port=port)
+    printer = _LinePrinter()
+    listener.subscribe(printer.print_delivery)
+    try:
+        await listener.start()
+    except ListenerError as exc:
+        print(f"job-console listen: {exc}", file=sys.stderr)
+        store.close()
+        return 1
+    print(listener.url, flush=True)
+    print(f"Storing deliveries in {database}. Ctrl+C stops.", file=sys.stderr, flush=True)
+    if not is_loopback_host(host):
+        print(
+            f"job-console listen: warning: listening on {host}, not only on this machine: "
+            "anyone who can reach this port and learns the URL can post deliveries.",
+            file=sys.stderr,
+            flush=True,
+        )
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
+            loop.add_signal_handler(signal_number, stopping.set)
+    try:
+        await stopping.wait()
+    finally:
+        await listener.stop()
+        store.close()
+        printer.close()
+    print(f"Stopped after {listener.received} deliveries.", file=sys.stderr, flush=True)
+    return 0
+
+
+class _LinePrinter:
+    """Writes one JSON line per delivery to stdout from its own thread, so a slow reader of the
+    pipe never stalls the listener."""
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write, name="listen-stdout", daemon=True)
+        self._thread.start()
+
+    def print_delivery(self, delivery: Delivery) -> None:
+        import json
+
+        # ensure_ascii: a payload may hold lone surrogates, which stdout could not encode.
+        self._lines.put(json.dumps(delivery.to_json_dict(), ensure_ascii=True))
+
+    def _write(self) -> None:
+        import sys
+
+        while (line := self._lines.get()) is not None:
+            try:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+            except (BrokenPipeError, ValueError):
+                return  # the reader went away; the deliveries are still stored
+
+    def close(self) -> None:
+        self._lines.put(None)
+        self._thread.join(timeout=10)
