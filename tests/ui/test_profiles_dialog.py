@@ -1,0 +1,162 @@
+"""The Profiles dialog: add, edit, duplicate, remove; masked keys; Test connection off-thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from keyring.backends import fail
+from PySide6.QtWidgets import QLineEdit, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from gui.core.profiles import Profile, ProfileStore
+from gui.core.secrets import SERVICE, SecretStore
+from gui.core.targets import SANDBOX_PROFILE
+from gui.ui.profiles_dialog import ProfilesDialog
+from tests.conftest import MemoryKeyring
+from tests.core.test_profile_cli import GOOD_KEY, FakeEndpoint
+
+
+@pytest.fixture
+def endpoint_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEndpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/v2"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _dialog(qtbot: QtBot, data_dir: Path, secrets: SecretStore | None = None) -> ProfilesDialog:
+    secrets = secrets or SecretStore()
+    dialog = ProfilesDialog(ProfileStore(data_dir, secrets), secrets)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def _select(dialog: ProfilesDialog, name: str) -> None:
+    for row in range(dialog.profile_list.count()):
+        item = dialog.profile_list.item(row)
+        if item.text().split("  ")[0] == name:
+            dialog.profile_list.setCurrentItem(item)
+            return
+    raise AssertionError(f"{name} not listed")
+
+
+def _fill_cloud(dialog: ProfilesDialog, name: str, endpoint: str, base_url: str, key: str) -> None:
+    dialog.add_button.click()
+    dialog.name_edit.setText(name)
+    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("cloud"))
+    dialog.endpoint_edit.setText(endpoint)
+    dialog.base_url_edit.setText(base_url)
+    dialog.key_edit.setText(key)
+
+
+def test_opens_on_the_built_in_sandbox(qtbot: QtBot, data_dir: Path) -> None:
+    dialog = _dialog(qtbot, data_dir)
+    assert dialog.objectName() == "profilesDialog"
+    assert dialog.profile_list.item(0).text().startswith(SANDBOX_PROFILE)
+    assert dialog.name_edit.text() == SANDBOX_PROFILE
+    assert not dialog.remove_button.isEnabled() and not dialog.save_button.isEnabled()
+    assert dialog.banner.isHidden()
+    assert dialog.key_edit.echoMode() == QLineEdit.EchoMode.Password
+
+
+def test_add_saves_the_profile_and_puts_the_key_in_the_keyring(
+    qtbot: QtBot, data_dir: Path, memory_keyring: MemoryKeyring
+) -> None:
+    dialog = _dialog(qtbot, data_dir)
+    _fill_cloud(dialog, "prod", "abc123", "", "typed-secret-key")
+    with qtbot.waitSignal(dialog.sig_profiles_changed, timeout=2000):
+        dialog.save_button.click()
+    assert ProfileStore(data_dir).get("prod") == Profile("prod", "cloud", endpoint_id="abc123")
+    assert memory_keyring.entries == {(SERVICE, "api-key:prod"): "typed-secret-key"}
+    assert "typed-secret-key" not in (data_dir / "profiles.json").read_text()
+    assert dialog.key_edit.text() == ""  # the stored key is never shown again
+    assert "A key is stored" in dialog.key_source.text()
+
+
+def test_an_invalid_profile_says_what_to_fix(qtbot: QtBot, data_dir: Path) -> None:
+    dialog = _dialog(qtbot, data_dir)
+    _fill_cloud(dialog, "prod", "", "", "")
+    dialog.save_button.click()
+    assert "endpoint id" in dialog.test_result.text()
+    assert ProfileStore(data_dir).names() == [SANDBOX_PROFILE]
+
+
+def test_rename_duplicate_and_remove(
+    qtbot: QtBot,
+    data_dir: Path,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dialog = _dialog(qtbot, data_dir)
+    _fill_cloud(dialog, "prod", "abc123", "", "k1")
+    dialog.save_button.click()
+    _select(dialog, "prod")
+    dialog.name_edit.setText("production")
+    dialog.save_button.click()
+    assert memory_keyring.entries == {(SERVICE, "api-key:production"): "k1"}
+    dialog.duplicate_button.click()
+    assert dialog.name_edit.text() == "production copy"
+    assert memory_keyring.entries[(SERVICE, "api-key:production copy")] == "k1"
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes
+    )
+    _select(dialog, "production")
+    dialog.remove_button.click()
+    assert ProfileStore(data_dir).names() == [SANDBOX_PROFILE, "production copy"]
+    assert (SERVICE, "api-key:production") not in memory_keyring.entries
+
+
+def test_local_worker_profile(qtbot: QtBot, data_dir: Path) -> None:
+    dialog = _dialog(qtbot, data_dir)
+    dialog.add_button.click()
+    dialog.name_edit.setText("worker")
+    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("local"))
+    assert dialog.endpoint_edit.isHidden() and not dialog.handler_edit.isHidden()
+    dialog.handler_edit.setText("/w/handler.py")
+    dialog.port_spin.setValue(8123)
+    dialog.save_button.click()
+    saved = ProfileStore(data_dir).get("worker")
+    assert (saved.kind, saved.handler, saved.port) == ("local", "/w/handler.py", 8123)
+
+
+def test_no_secure_keyring_shows_a_banner(qtbot: QtBot, data_dir: Path) -> None:
+    dialog = _dialog(qtbot, data_dir, SecretStore(fail.Keyring()))
+    assert not dialog.banner.isHidden()
+    assert "session only" in dialog.banner.text()
+
+
+def test_environment_key_in_use_is_said(
+    qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNPOD_API_KEY", "env-key")
+    ProfileStore(data_dir).add(Profile("prod", "cloud", endpoint_id="abc123"))
+    dialog = _dialog(qtbot, data_dir)
+    _select(dialog, "prod")
+    assert "RUNPOD_API_KEY environment variable is in use" in dialog.key_source.text()
+
+
+def test_test_connection_runs_off_the_qt_thread_and_answers_plainly(
+    qtbot: QtBot, data_dir: Path, endpoint_url: str
+) -> None:
+    dialog = _dialog(qtbot, data_dir)
+    _fill_cloud(dialog, "prod", "e1", endpoint_url, "wrong-key")
+    dialog.test_button.click()  # the typed key is tested before it is saved
+    assert not dialog.test_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=10_000)
+    assert "API key was refused (401)" in dialog.test_result.text()
+    dialog.key_edit.setText(GOOD_KEY)
+    dialog.save_button.click()
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: "Connected" in dialog.test_result.text(), timeout=10_000)
+    dialog.endpoint_edit.setText("e2")
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: "Unknown endpoint" in dialog.test_result.text(), timeout=10_000)
+    assert GOOD_KEY not in dialog.test_result.text()
