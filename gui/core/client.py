@@ -1,0 +1,301 @@
+"""An async client for one RunPod Serverless queue endpoint (or the sandbox, or a local worker).
+
+Every operation of RUNPOD_API.md §1 over one reused ``httpx.AsyncClient`` with explicit timeouts
+and connection limits. Answers come back as ``JobStatus`` records or plain dicts; failures as the
+errors of ``gui.core.errors``.
+
+Retries: 429, 5xx and connection failures are retried with exponential backoff and full jitter,
+honouring ``Retry-After``, bounded in attempts and total time. A job submission (``/run``,
+``/runsync``) is retried only when it certainly did not arrive: a refused connection, a connect
+timeout, a 429 or a 5xx answer (an error answer issues no job id). When the connection breaks
+*after* the body was sent (a read timeout, a reset, a dropped connection) the endpoint may already
+have queued the job, and sending it again could run it twice; ``SubmissionUncertain`` says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from gui.core.answers import JobStatus, error_for_response, parse_body, parse_retry_after
+from gui.core.errors import (
+    ConsoleError,
+    JobNotFound,
+    RateLimited,
+    RequestRefused,
+    ServerError,
+    TransportError,
+)
+from gui.core.limits import RATE_LIMITS, RUNSYNC_WAIT_DEFAULT_MS
+from gui.core.ratelimit import EndpointLimiter
+from gui.core.targets import Target
+
+__all__ = [
+    "EndpointClient",
+    "JobStatus",
+    "OperationUnsupported",
+    "RetryPolicy",
+    "SubmissionUncertain",
+]
+
+KeyProvider = Callable[[], str | None]
+_Default = Literal["default"]  # keep the client's read timeout
+
+# Errors raised before a single byte of the request left: always safe to send again.
+_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_SUBMIT_OPERATIONS = frozenset({"run", "runsync"})
+_LOCAL_NOT_FOUND = "Job ID not found"
+
+
+class SubmissionUncertain(TransportError):
+    """The connection broke after a job request was sent: the job may or may not be queued."""
+
+
+class OperationUnsupported(ConsoleError):
+    """The target has no such operation (a local worker has no health, cancel, retry or purge)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try: at most ``attempts`` requests within ``total_s`` seconds."""
+
+    attempts: int = 8
+    base_delay_s: float = 0.25
+    max_delay_s: float = 10.0
+    total_s: float = 90.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Full-jitter exponential backoff; never sooner than the server's ``Retry-After``."""
+        backoff = random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))
+        if retry_after is not None:
+            return max(retry_after, backoff) + random.uniform(0, self.base_delay_s)
+        return backoff
+
+
+@dataclass(frozen=True, slots=True)
+class _Retryable:
+    """A failure worth another attempt (when the policy allows one)."""
+
+    error: ConsoleError
+    retry_after: float | None = None
+
+
+class EndpointClient:
+    """Talks to one target. Create one per target and reuse it; ``aclose`` when done.
+
+    ``key_provider`` is asked for the API key as each request leaves (never stored here).
+    ``limits`` maps operations to RunPod's rate limits; ``None`` turns the limiter off.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        key_provider: KeyProvider | None = None,
+        limits: Mapping[str, tuple[int, int | None]] | None = RATE_LIMITS,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout | None = None,
+        max_connections: int = 100,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.target = target
+        self.retry_policy = retry or RetryPolicy()
+        self.request_counts: Counter[str] = Counter()  # requests sent, per operation
+        self._key_provider = key_provider
+        self._limiter = EndpointLimiter(limits if target.kind != "local" else None)
+        self._http = httpx.AsyncClient(
+            timeout=timeout or httpx.Timeout(30.0, connect=10.0, pool=120.0),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+            headers={"accept": "application/json"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- operations ---------------------------------------------------------------------------
+
+    async def run(self, body: bytes) -> JobStatus:
+        """POST /run: queue a job; answers at once with its id (usually IN_QUEUE)."""
+        return JobStatus.from_payload(await self._job_call("run", "POST", "run", content=body))
+
+    async def runsync(self, body: bytes, wait_ms: int | None = None) -> JobStatus:
+        """POST /runsync: the job's final status, or its id with a non-terminal state if it
+        outlived ``wait_ms`` (then poll it like a /run job)."""
+        wait = wait_ms if wait_ms is not None else RUNSYNC_WAIT_DEFAULT_MS
+        params = {"wait": str(wait)} if self.target.kind != "local" else None
+        read_timeout = wait / 1000 + 30.0 if self.target.kind != "local" else None
+        payload = await self._job_call(
+            "runsync", "POST", "runsync", content=body, params=params, read_timeout=read_timeout
+        )
+        return JobStatus.from_payload(payload)
+
+    async def status(self, job_id: str) -> JobStatus:
+        """The job's state. A local worker runs the handler inside its first status call."""
+        if self.target.kind == "local":
+            payload = await self._job_call(
+                "status", "POST", f"status/{job_id}", job_id=job_id, read_timeout=None
+            )
+            if payload.get("status") == "FAILED" and payload.get("error") == _LOCAL_NOT_FOUND:
+                # The local server forgets a job after its first terminal answer.
+                raise JobNotFound(
+                    f"The local worker no longer knows job {job_id}: it forgets a job once it "
+                    "reported its result.",
+                    status_code=200,
+                    body=payload,
+                )
+        else:
+            payload = await self._job_call("status", "GET", f"status/{job_id}", job_id=job_id)
+        return JobStatus.from_payload(payload)
+
+    async def stream(self, job_id: str) -> JobStatus:
+        """The stream chunks buffered since the last call (``JobStatus.stream``)."""
+        method = "POST" if self.target.kind == "local" else "GET"
+        payload = await self._job_call("stream", method, f"stream/{job_id}", job_id=job_id)
+        return JobStatus.from_payload(payload)
+
+    async def cancel(self, job_id: str) -> JobStatus:
+        self._require_cloud_api("cancel")
+        return JobStatus.from_payload(
+            await self._job_call("cancel", "POST", f"cancel/{job_id}", job_id=job_id)
+        )
+
+    async def retry(self, job_id: str) -> JobStatus:
+        """Requeue a FAILED or TIMED_OUT job under the same id."""
+        self._require_cloud_api("retry")
+        return JobStatus.from_payload(
+            await self._job_call("retry", "POST", f"retry/{job_id}", job_id=job_id)
+        )
+
+    async def purge_queue(self) -> dict[str, Any]:
+        """Remove the endpoint's queued jobs (not running ones): ``{"removed": N, ...}``."""
+        self._require_cloud_api("purge-queue")
+        return await self._job_call("purge-queue", "POST", "purge-queue")
+
+    async def health(self) -> dict[str, Any]:
+        """``{"jobs": {...}, "workers": {...}}``; both hold open sets of counters."""
+        self._require_cloud_api("health")
+        return await self._job_call("health", "GET", "health")
+
+    # -- the request loop ----------------------------------------------------------------------
+
+    def _require_cloud_api(self, operation: str) -> None:
+        if self.target.kind == "local":
+            raise OperationUnsupported(
+                f"A local worker (--rp_serve_api) has no /{operation}. Stop or restart the worker "
+                "process instead, or use a cloud endpoint or the sandbox."
+            )
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if self.target.kind != "local" and self._key_provider is not None:
+            key = self._key_provider()
+            if key:
+                headers["authorization"] = f"Bearer {key}"
+        return headers
+
+    async def _job_call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        params: dict[str, str] | None = None,
+        job_id: str | None = None,
+        read_timeout: float | _Default | None = "default",
+    ) -> dict[str, Any]:
+        """Send with retries; the answer's JSON object (also a 4xx that carries a job status)."""
+        policy = self.retry_policy
+        deadline = time.monotonic() + policy.total_s
+        url = f"{self.target.endpoint_url}/{path}"
+        attempt = 0
+        while True:
+            outcome = await self._attempt(
+                operation, method, url, content, params, job_id, read_timeout
+            )
+            if not isinstance(outcome, _Retryable):
+                return outcome
+            attempt += 1
+            delay = policy.delay(attempt, outcome.retry_after)
+            if attempt >= policy.attempts or time.monotonic() + delay > deadline:
+                raise outcome.error
+            await asyncio.sleep(delay)
+
+    async def _attempt(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        content: bytes | None,
+        params: dict[str, str] | None,
+        job_id: str | None,
+        read_timeout: float | _Default | None,
+    ) -> dict[str, Any] | _Retryable:
+        extensions: dict[str, Any] = {}
+        if read_timeout != "default":
+            base = self._http.timeout
+            extensions["timeout"] = httpx.Timeout(
+                connect=base.connect, read=read_timeout, write=base.write, pool=base.pool
+            ).as_dict()
+        request = self._http.build_request(
+            method, url, content=content, params=params, headers=self._headers(),
+            extensions=extensions,
+        )  # fmt: skip
+        async with self._limiter.slot(operation):
+            self.request_counts[operation] += 1
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                return self._transport_failure(operation, url, exc)
+        return self._read_answer(response, operation, job_id)
+
+    def _transport_failure(self, operation: str, url: str, exc: httpx.TransportError) -> _Retryable:
+        reason = str(exc) or type(exc).__name__
+        if operation in _SUBMIT_OPERATIONS and not isinstance(exc, _NOT_SENT_ERRORS):
+            raise SubmissionUncertain(
+                f"The connection to {url} broke after the job was sent ({reason}). The endpoint "
+                "may have queued it or not; it was not sent again, so that it cannot run twice. "
+                "Check the endpoint's queue, then retry by hand if it is missing."
+            ) from exc
+        return _Retryable(
+            TransportError(
+                f"Could not reach {url} ({reason}). Check the base URL, that the endpoint is "
+                "up, and your network connection."
+            )
+        )
+
+    def _read_answer(
+        self, response: httpx.Response, operation: str, job_id: str | None
+    ) -> dict[str, Any] | _Retryable:
+        code = response.status_code
+        if code < 400:
+            body = parse_body(response)
+            if isinstance(body, dict):
+                return body
+            raise RequestRefused(
+                f"{self.target.endpoint_url} answered /{operation} with something that is not "
+                "a JSON object. Is the base URL a RunPod endpoint?",
+                status_code=code,
+                body=body,
+            )
+        error = error_for_response(response, self.target, operation, job_id)
+        if isinstance(error, RateLimited):
+            return _Retryable(error, error.retry_after)
+        if isinstance(error, ServerError):
+            return _Retryable(error, parse_retry_after(response.headers.get("retry-after")))
+        if 400 <= code < 500 and code not in (401, 403, 404, 429):
+            body = error.body
+            # RunPod documents a FAILED runsync with HTTP 400: the body is still a job status.
+            if isinstance(body, dict) and body.get("id") and body.get("status"):
+                return body
+        raise error

@@ -1,0 +1,289 @@
+"""The engine: one asyncio loop on one background thread that owns everything that waits.
+
+The window and the command line call its thread-safe methods, each returning a
+``concurrent.futures.Future``, and hear back through ``subscribe``. The loop owns the HTTP clients,
+the job tracker, the job history (SQLite, through its writer thread) and the built-in sandbox.
+
+    engine = Engine(data_dir)
+    engine.start()
+    target = engine.sandbox_target().result()
+    record = engine.submit(target, {"input": {"prompt": "hi"}}).result()
+    ...
+    engine.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import threading
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from gui.core.client import RetryPolicy
+from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
+from gui.core.jobs import BodyResolver, JobService, KeyProvider
+from gui.core.limits import RATE_LIMITS
+from gui.core.records import JobRecord
+from gui.core.store import DB_FILENAME, JobStore
+from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
+from gui.core.tracker import PollPolicy
+
+if TYPE_CHECKING:
+    from gui.sandbox import SandboxConfig, SandboxServer
+
+__all__ = ["Engine", "EngineEvent", "JobAdded", "JobChanged", "JobsRemoved", "env_key_provider"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+API_KEY_ENV = "RUNPOD_API_KEY"
+
+
+def env_key_provider(target: Target) -> str | None:
+    """The default key provider: ``RUNPOD_API_KEY`` from the environment, read per request."""
+    return os.environ.get(API_KEY_ENV) or None
+
+
+class Engine:
+    """Submits and follows jobs; thread-safe. ``start`` before use, ``close`` when done.
+
+    Optional tuning (all keyword-only): ``rate_limits`` (``None`` turns the client-side limiter
+    off, e.g. against a sandbox that has no limits), ``poll_policy``, ``retry_policy``, and
+    ``body_resolver``: called on the loop just before a body is sent, to put secrets referenced by
+    the body (S3 keys in the keyring) in place; the stored request never holds them.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        key_provider: KeyProvider | None = None,
+        sandbox_config: SandboxConfig | None = None,
+        rate_limits: Mapping[str, tuple[int, int | None]] | None = RATE_LIMITS,
+        poll_policy: PollPolicy | None = None,
+        retry_policy: RetryPolicy | None = None,
+        body_resolver: BodyResolver | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self._key_provider = key_provider or env_key_provider
+        self._sandbox_config = sandbox_config
+        self._options: dict[str, Any] = {
+            "rate_limits": rate_limits,
+            "poll_policy": poll_policy,
+            "retry_policy": retry_policy,
+            "body_resolver": body_resolver,
+        }
+        self._subscribers: list[Callable[[EngineEvent], None]] = []
+        self._subscribers_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._store: JobStore | None = None
+        self._service: JobService | None = None
+        self._sandbox: SandboxServer | None = None
+        self._sandbox_lock: asyncio.Lock | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the loop thread, open the history, reload it and resume following open jobs."""
+        if self._loop is not None:
+            raise RuntimeError("The engine is already started.")
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name="engine-loop", daemon=True)
+        self._thread.start()
+        try:
+            self._call(self._astart()).result()
+        except BaseException:
+            self.close()
+            raise
+
+    async def _astart(self) -> None:
+        self._store = JobStore(self.data_dir / DB_FILENAME)
+        stored = await asyncio.get_running_loop().run_in_executor(None, self._store.load)
+        self._service = JobService(
+            self._store, self._emit, key_provider=self._key_provider, **self._options
+        )
+        self._sandbox_lock = asyncio.Lock()
+        needs_sandbox = any(
+            job.target.kind == "sandbox" and not job.record.terminal for job in stored
+        )
+        if needs_sandbox:
+            # Jobs sent to an earlier built-in sandbox: it forgot them, the new one says 404.
+            await self._start_sandbox()
+        self._service.resume(stored)
+
+    def close(self) -> None:
+        """Finish writing the history, cancel the loop's work, join the thread. Idempotent."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if loop.is_running():
+            try:
+                self._call(self._aclose()).result(timeout=30)
+            except Exception:
+                log.exception("closing the engine failed")
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()
+        self._loop = self._thread = None
+
+    async def _aclose(self) -> None:
+        if self._service is not None:
+            await self._service.aclose()
+        if self._sandbox is not None:
+            await self._sandbox.stop()
+            self._sandbox = None
+        loop = asyncio.get_running_loop()
+        tasks = [t for t in asyncio.all_tasks(loop) if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._store is not None:
+            await loop.run_in_executor(None, self._store.close)  # writes what is still queued
+        await loop.shutdown_default_executor()
+
+    # -- the thread-safe API -------------------------------------------------------------------
+
+    def submit_coroutine(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coro`` on the engine loop (for components living there, e.g. the listener)."""
+        return self._call(coro)
+
+    def sandbox_target(self) -> concurrent.futures.Future[Target]:
+        """The built-in sandbox as a target; started on first use."""
+        return self._call(self._start_sandbox())
+
+    def submit(
+        self,
+        target: Target,
+        body: dict[str, Any],
+        operation: str = "run",
+        *,
+        template: str | None = None,
+        wait_ms: int | None = None,
+        stream: bool | None = None,
+    ) -> concurrent.futures.Future[JobRecord]:
+        """Record the job first (SUBMITTING), then send it. A failed request leaves it NOT_SENT
+        with ``note`` saying why; a runsync that outlives its wait goes on to the tracker."""
+        return self._call(
+            self._require_service().submit(
+                target, body, operation, template=template, wait_ms=wait_ms, stream=stream
+            )
+        )
+
+    def cancel(self, local_id: str) -> concurrent.futures.Future[JobRecord]:
+        return self._call(self._require_service().cancel(local_id))
+
+    def retry(self, local_id: str) -> concurrent.futures.Future[JobRecord]:
+        return self._call(self._require_service().retry(local_id))
+
+    def remove(self, local_ids: Sequence[str]) -> concurrent.futures.Future[None]:
+        service = self._require_service()
+
+        async def remove() -> None:
+            service.remove(tuple(local_ids))
+
+        return self._call(remove())
+
+    def health(self, target: Target) -> concurrent.futures.Future[dict[str, Any]]:
+        """The endpoint's ``/health``: ``{"jobs": {...}, "workers": {...}}``."""
+        service = self._require_service()
+
+        async def health() -> dict[str, Any]:
+            return await service.client_for(target).health()
+
+        return self._call(health())
+
+    def purge_queue(self, target: Target) -> concurrent.futures.Future[dict[str, Any]]:
+        """Remove the endpoint's queued jobs: ``{"removed": N, "status": ...}``."""
+        service = self._require_service()
+
+        async def purge() -> dict[str, Any]:
+            return await service.client_for(target).purge_queue()
+
+        return self._call(purge())
+
+    def flush(self) -> concurrent.futures.Future[None]:
+        """Set once every change made so far is committed to the history file."""
+        if self._store is None:
+            raise RuntimeError("The engine is not started.")
+        return self._store.flush()
+
+    def jobs(self) -> list[JobRecord]:
+        """Snapshots of every job in the history (oldest first); safe from any thread."""
+        return self._require_service().snapshots()
+
+    def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
+        """``callback(event)`` runs on the engine thread and must be quick. Returns unsubscribe."""
+        with self._subscribers_lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._subscribers_lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    async def apply_external_update(self, payload: dict[str, Any], source: str) -> JobRecord | None:
+        """News of a job from outside (a webhook), merged like a poll result; runs on the loop.
+
+        Returns the updated snapshot, or ``None`` when no job in the history has that id.
+        """
+        return await self._require_service().apply_external_update(payload, source)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("The engine is not started.")
+        return self._loop
+
+    @property
+    def service(self) -> JobService:
+        """The loop-side job service (tests and benchmarks read its tracker and clients)."""
+        return self._require_service()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        if self._loop is None or not self._loop.is_running():
+            coro.close()
+            raise RuntimeError("The engine is not running: call start() first.")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def _require_service(self) -> JobService:
+        if self._service is None:
+            raise RuntimeError("The engine is not started.")
+        return self._service
+
+    def _emit(self, event: EngineEvent) -> None:
+        with self._subscribers_lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(event)
+            except Exception:  # one broken subscriber must not stop the others
+                log.exception("an engine subscriber failed")
+
+    async def _start_sandbox(self) -> Target:
+        assert self._sandbox_lock is not None
+        async with self._sandbox_lock:
+            if self._sandbox is None:
+                from gui.sandbox import SandboxServer
+
+                server = SandboxServer(self._sandbox_config)
+                await server.start("127.0.0.1", 0)
+                self._sandbox = server
+            target = Target(
+                name=SANDBOX_PROFILE,
+                kind="sandbox",
+                base_url=self._sandbox.base_url,
+                endpoint_id=SANDBOX_ENDPOINT_ID,
+            )
+            if self._service is not None:
+                self._service.sandbox = target
+            return target

@@ -1,0 +1,350 @@
+"""The loop-side half of the engine: every job's record, and what happens to it.
+
+``JobService`` runs only on the engine loop. It records a job before sending it, sends it through
+the target's ``EndpointClient``, follows it with the ``JobTracker``, folds every answer in with the
+rules of ``gui.core.merge``, saves each change to the ``JobStore`` and then announces it.
+
+Streaming: a job streams when its input asks for it (``input.stream`` is true, the convention of
+RunPod's LLM workers, or the sandbox's ``input.sandbox.stream``) or ``submit(stream=True)`` said
+so. Each poll of such a job asks ``/status`` (state, progress, final output) and, once the job has
+started, drains ``/stream``, so chunks are kept in order while it runs and none is lost at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gui.core.answers import JobStatus
+from gui.core.client import EndpointClient, RetryPolicy, SubmissionUncertain
+from gui.core.errors import ConsoleError, JobNotFound, RequestInvalid
+from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
+from gui.core.limits import MAX_BODY_BYTES, OPERATIONS, RATE_LIMITS
+from gui.core.merge import append_stream, mark_expired, mark_not_sent, merge_status, set_state
+from gui.core.records import JobRecord, JobState
+from gui.core.redact import redact_body
+from gui.core.store import JobStore, StoredJob
+from gui.core.targets import Target
+from gui.core.tracker import JobTracker, PollPolicy
+
+__all__ = ["JobService", "serialize_body", "wants_stream"]
+
+KeyProvider = Callable[[Target], str | None]
+BodyResolver = Callable[[dict[str, Any]], dict[str, Any]]
+
+_RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.TIMED_OUT})
+_INTERRUPTED_NOTE = (
+    "The console stopped while this job was being sent, so its id was never received. The "
+    "endpoint may or may not have queued it; check the endpoint, and resubmit if it is missing."
+)
+
+
+def serialize_body(body: dict[str, Any]) -> bytes:
+    """The exact bytes sent: ``gui.core.request.serialize_body`` (compact JSON as a fallback)."""
+    try:
+        from gui.core.request import serialize_body as wire
+    except ImportError:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    data: bytes = wire(body)
+    return data
+
+
+def wants_stream(body: Mapping[str, Any]) -> bool:
+    """Does this request ask its worker to stream (see the module docstring)?"""
+    job_input = body.get("input")
+    if not isinstance(job_input, dict):
+        return False
+    if job_input.get("stream") is True:
+        return True
+    sandbox = job_input.get("sandbox")
+    return isinstance(sandbox, dict) and bool(sandbox.get("stream"))
+
+
+def snapshot(record: JobRecord) -> JobRecord:
+    """A copy that is never mutated afterwards (the request and output are never mutated)."""
+    return dataclasses.replace(record, stream=list(record.stream), history=list(record.history))
+
+
+class JobService:
+    """Submits, follows, cancels and retries jobs. Every method runs on the engine loop."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        emit: Callable[[EngineEvent], None],
+        *,
+        key_provider: KeyProvider,
+        rate_limits: Mapping[str, tuple[int, int | None]] | None = RATE_LIMITS,
+        poll_policy: PollPolicy | None = None,
+        retry_policy: RetryPolicy | None = None,
+        body_resolver: BodyResolver | None = None,
+    ) -> None:
+        self._store = store
+        self._emit = emit
+        self._key_provider = key_provider
+        self._rate_limits = rate_limits
+        self._retry_policy = retry_policy
+        self._body_resolver = body_resolver
+        self.tracker = JobTracker(self.poll, poll_policy)
+        self.clients: dict[Target, EndpointClient] = {}
+        self.sandbox: Target | None = None  # the built-in sandbox's current address
+        self._records: dict[str, JobRecord] = {}
+        self._targets: dict[str, Target] = {}
+        self._by_job_id: dict[str, str] = {}
+        self._streaming: set[str] = set()
+        self._snapshots: dict[str, JobRecord] = {}
+        self._snapshots_lock = threading.Lock()
+
+    # -- reading (any thread) ------------------------------------------------------------------
+
+    def snapshots(self) -> list[JobRecord]:
+        with self._snapshots_lock:
+            return list(self._snapshots.values())
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def resume(self, stored: list[StoredJob]) -> None:
+        """Take over the history; follow every job not yet terminal."""
+        for job in stored:
+            record = job.record
+            self._adopt(record, job.target)
+            with self._snapshots_lock:
+                self._snapshots[record.local_id] = snapshot(record)
+            if record.terminal:
+                continue
+            if record.job_id is None:
+                mark_not_sent(record, time.time(), _INTERRUPTED_NOTE)
+                self._publish(record)
+            else:
+                self.tracker.track(record.local_id, streaming=record.local_id in self._streaming)
+        self.tracker.start()
+
+    async def aclose(self) -> None:
+        await self.tracker.stop()
+        for client in self.clients.values():
+            await client.aclose()
+        self.clients.clear()
+
+    def _adopt(self, record: JobRecord, target: Target) -> None:
+        self._records[record.local_id] = record
+        self._targets[record.local_id] = target
+        if record.job_id:
+            self._by_job_id[record.job_id] = record.local_id
+        if wants_stream(record.request) and target.kind != "local":
+            self._streaming.add(record.local_id)
+
+    def _publish(self, record: JobRecord, *, added: bool = False) -> JobRecord:
+        """Save the change, then announce it."""
+        snap = snapshot(record)
+        with self._snapshots_lock:
+            self._snapshots[record.local_id] = snap
+        self._store.save(snap, self._targets[record.local_id])
+        self._emit(JobAdded(snap) if added else JobChanged(snap))
+        return snap
+
+    def client_for(self, target: Target) -> EndpointClient:
+        if target.kind == "sandbox" and self.sandbox is not None:
+            target = self.sandbox  # the built-in sandbox moves to a new port on every start
+        client = self.clients.get(target)
+        if client is None:
+            client = EndpointClient(
+                target,
+                key_provider=lambda: self._key_provider(target),
+                limits=self._rate_limits,
+                retry=self._retry_policy,
+            )
+            self.clients[target] = client
+        return client
+
+    def _record(self, local_id: str) -> JobRecord:
+        record = self._records.get(local_id)
+        if record is None:
+            raise ConsoleError(f"There is no job {local_id} in the history (it was removed).")
+        return record
+
+    # -- submitting ----------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        target: Target,
+        body: dict[str, Any],
+        operation: str = "run",
+        *,
+        template: str | None = None,
+        wait_ms: int | None = None,
+        stream: bool | None = None,
+    ) -> JobRecord:
+        """Record the job (SUBMITTING), send it, and follow it unless the answer was final."""
+        if operation not in OPERATIONS:
+            raise RequestInvalid(f"Unknown operation {operation!r}: use 'run' or 'runsync'.")
+        now = time.time()
+        record = JobRecord(
+            local_id=uuid.uuid4().hex,
+            profile=target.name,
+            endpoint_id=target.endpoint_id,
+            operation=operation,
+            request=redact_body(body),
+            submitted_at=now,
+            template=template,
+            history=[(now, str(JobState.SUBMITTING))],
+        )
+        self._adopt(record, target)
+        if stream is not None:
+            (self._streaming.add if stream else self._streaming.discard)(record.local_id)
+        self._publish(record, added=True)
+        try:
+            status = await self._send(target, body, operation, wait_ms)
+        except SubmissionUncertain as exc:
+            mark_not_sent(record, time.time(), str(exc))
+        except ConsoleError as exc:
+            mark_not_sent(record, time.time(), f"Not sent: {exc}")
+        else:
+            self._take_submit_answer(record, status)
+        return self._publish(record)
+
+    async def _send(
+        self, target: Target, body: dict[str, Any], operation: str, wait_ms: int | None
+    ) -> JobStatus:
+        resolved = self._body_resolver(body) if self._body_resolver else body
+        try:
+            wire = serialize_body(resolved)
+        except (TypeError, ValueError) as exc:
+            raise RequestInvalid(f"The body cannot be written as JSON ({exc}).") from exc
+        limit = MAX_BODY_BYTES[operation]  # type: ignore[index]
+        if len(wire) > limit:
+            raise RequestInvalid(
+                f"The body is {len(wire) / 1e6:.1f} MB; RunPod accepts at most "
+                f"{limit / 1024 / 1024:.0f} MB for /{operation}. Upload large inputs to storage "
+                "and send their URL instead."
+            )
+        client = self.client_for(target)
+        if operation == "runsync":
+            return await client.runsync(wire, wait_ms)
+        return await client.run(wire)
+
+    def _take_submit_answer(self, record: JobRecord, status: JobStatus) -> None:
+        if not status.job_id:
+            mark_not_sent(
+                record,
+                time.time(),
+                "The endpoint accepted the request but answered without a job id, so the job "
+                "cannot be followed. Is the base URL a RunPod endpoint?",
+            )
+            return
+        self._by_job_id[status.job_id] = record.local_id
+        if status.state is None:
+            status = dataclasses.replace(status, state=JobState.IN_QUEUE)
+        merge_status(record, status, time.time())
+        if not record.terminal:
+            # runsync that outlived its wait goes on like a /run job.
+            self.tracker.track(record.local_id, streaming=record.local_id in self._streaming)
+
+    # -- following -----------------------------------------------------------------------------
+
+    async def poll(self, local_id: str) -> bool:
+        """Ask the endpoint about one job; ``True`` while it still needs following."""
+        record = self._records.get(local_id)
+        if record is None or record.terminal or record.job_id is None:
+            return False
+        client = self.client_for(self._targets[local_id])
+        streaming = local_id in self._streaming
+        changed = False
+        try:
+            answer = await client.status(record.job_id)
+            if streaming and answer.state not in (None, JobState.IN_QUEUE):
+                # Drain before folding in a terminal state: chunks after it would be ignored.
+                changed = append_stream(record, await self._drain(client, record.job_id))
+            changed |= merge_status(record, answer, time.time())
+            if record.note and record.note.startswith("Could not get"):
+                record.note, changed = None, True
+        except JobNotFound:
+            changed = mark_expired(record, time.time())
+        except ConsoleError as exc:
+            note = f"Could not get this job's status: {exc} The console keeps trying."
+            changed, record.note = record.note != note, note
+        if changed and local_id in self._records:
+            self._publish(record)
+        return not record.terminal
+
+    async def _drain(self, client: EndpointClient, job_id: str) -> tuple[Any, ...]:
+        """Chunks still buffered when a streaming job ended between two polls."""
+        try:
+            return (await client.stream(job_id)).stream
+        except ConsoleError:
+            return ()
+
+    async def apply_external_update(self, payload: dict[str, Any], source: str) -> JobRecord | None:
+        """News of a job from outside (a webhook delivery): the same rules as a poll result.
+
+        Returns the updated snapshot, or ``None`` when no job in the history has that id.
+        """
+        job_id = payload.get("id")
+        local_id = self._by_job_id.get(job_id) if isinstance(job_id, str) else None
+        if local_id is None:
+            return None
+        record = self._records[local_id]
+        if source == "webhook":
+            record.webhook_deliveries += 1
+        merge_status(record, JobStatus.from_payload(payload), time.time())
+        if record.terminal:
+            self.tracker.untrack(local_id)
+        return self._publish(record)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    async def cancel(self, local_id: str) -> JobRecord:
+        record = self._record(local_id)
+        if record.terminal:
+            raise ConsoleError(f"This job is already {record.state}: there is nothing to cancel.")
+        if record.job_id is None:
+            raise ConsoleError("This job has no id yet (it is being sent); cancel it once queued.")
+        try:
+            answer = await self.client_for(self._targets[local_id]).cancel(record.job_id)
+        except JobNotFound:
+            mark_expired(record, time.time())
+        else:
+            if answer.state is None:
+                answer = dataclasses.replace(answer, state=JobState.CANCELLED)
+            merge_status(record, answer, time.time())
+        if record.terminal:
+            self.tracker.untrack(local_id)
+        else:
+            self.tracker.poll_soon(local_id)
+        return self._publish(record)
+
+    async def retry(self, local_id: str) -> JobRecord:
+        """Requeue a FAILED or TIMED_OUT job under the same id, and follow it again."""
+        record = self._record(local_id)
+        if record.state not in _RETRYABLE_STATES or record.job_id is None:
+            raise ConsoleError(
+                f"Only FAILED or TIMED_OUT jobs can be retried; this one is {record.state}. "
+                "Resubmit it instead."
+            )
+        answer = await self.client_for(self._targets[local_id]).retry(record.job_id)
+        for name in ("output", "error", "progress", "started_at", "finished_at", "note"):
+            setattr(record, name, None)
+        record.delay_time_ms = record.execution_time_ms = record.worker_id = None
+        set_state(record, answer.state or JobState.IN_QUEUE, time.time())
+        merge_status(record, answer, time.time())
+        self.tracker.track(local_id, streaming=local_id in self._streaming)
+        return self._publish(record)
+
+    def remove(self, local_ids: tuple[str, ...]) -> None:
+        removed = tuple(i for i in local_ids if i in self._records)
+        for local_id in removed:
+            self.tracker.untrack(local_id)
+            record = self._records.pop(local_id)
+            self._targets.pop(local_id, None)
+            self._streaming.discard(local_id)
+            if record.job_id and self._by_job_id.get(record.job_id) == local_id:
+                del self._by_job_id[record.job_id]
+            with self._snapshots_lock:
+                self._snapshots.pop(local_id, None)
+        if removed:
+            self._store.delete(removed)
+            self._emit(JobsRemoved(removed))

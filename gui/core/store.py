@@ -1,0 +1,364 @@
+"""The job history: ``jobs.sqlite3`` in the data folder (WAL), written by one writer thread.
+
+Callers on the engine loop hand over immutable snapshots with ``save``; the writer thread turns
+everything queued since its last commit into one transaction (latest row per job wins), so thousands
+of status changes per second cost a handful of commits and the loop never waits on the disk. A
+commit starts as soon as there is something to write: an output is on disk milliseconds after it
+arrived.
+
+The file is shared with the webhook listener's delivery table; each component registers its schema
+version in ``schema_versions``. Migrations run from version 1 on.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gui.core.records import JobRecord, JobState
+from gui.core.targets import Target
+
+__all__ = ["COMPONENT", "DB_FILENAME", "SCHEMA_VERSION", "JobStore", "StoredJob"]
+
+DB_FILENAME = "jobs.sqlite3"
+COMPONENT = "jobs"
+
+# version -> statements that bring the previous version up to it.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE jobs (
+            local_id TEXT PRIMARY KEY,
+            profile TEXT NOT NULL,
+            target_kind TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            endpoint_id TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            job_id TEXT,
+            state TEXT NOT NULL,
+            request TEXT NOT NULL,
+            template TEXT,
+            submitted_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            delay_time_ms INTEGER,
+            execution_time_ms INTEGER,
+            worker_id TEXT,
+            progress TEXT,
+            output TEXT,
+            error TEXT,
+            webhook_deliveries INTEGER NOT NULL DEFAULT 0,
+            webhook_missing INTEGER NOT NULL DEFAULT 0,
+            note TEXT
+        )""",
+        "CREATE INDEX jobs_by_job_id ON jobs(job_id)",
+        """CREATE TABLE job_history (
+            local_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            at REAL NOT NULL,
+            state TEXT NOT NULL,
+            PRIMARY KEY (local_id, position)
+        )""",
+        """CREATE TABLE job_stream (
+            local_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            chunk TEXT NOT NULL,
+            PRIMARY KEY (local_id, position)
+        )""",
+    ),
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+_COLUMNS = (
+    "local_id", "profile", "target_kind", "base_url", "endpoint_id", "operation", "job_id", "state",
+    "request", "template", "submitted_at", "started_at", "finished_at", "delay_time_ms",
+    "execution_time_ms", "worker_id", "progress", "output", "error", "webhook_deliveries",
+    "webhook_missing", "note",
+)  # fmt: skip
+_UPSERT = (
+    f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+    f"ON CONFLICT(local_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredJob:
+    """A job read back from the history, with the target it was sent to."""
+
+    record: JobRecord
+    target: Target
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+@dataclass(slots=True)
+class _Batch:
+    rows: dict[str, tuple[Any, ...]]
+    history: list[tuple[str, int, float, str]]
+    stream: list[tuple[str, int, str]]
+    deleted: set[str]
+    done: list[Future[None]]
+
+
+class JobStore:
+    """Open with ``JobStore(data_dir / DB_FILENAME)``; ``load`` once; ``save`` snapshots; ``close``.
+
+    ``save`` and ``delete`` may be called from one thread at a time (the engine loop); they never
+    block on the disk. ``flush`` returns a future set once everything queued before it is committed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: safe across app crashes
+        self._conn.execute("PRAGMA busy_timeout=10000")  # the listener writes to the same file
+        self._migrate()
+        self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._history_written: dict[str, int] = {}
+        self._stream_written: dict[str, int] = {}
+        self._closed = False
+        self.commits = 0  # transactions committed (for tests and the benchmark)
+        self.last_error: sqlite3.Error | None = None
+        self._writer = threading.Thread(
+            target=self._write_loop, name="job-store-writer", daemon=True
+        )
+        self._writer.start()
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        conn = self._conn
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_versions "
+            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        row = conn.execute(
+            "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
+        ).fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer version of the console (job schema "
+                f"{current}, this one knows {SCHEMA_VERSION}). Update the console."
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[version]:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                    "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                    (COMPONENT, version),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def schema_version(self) -> int:
+        row = self._conn.execute(
+            "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- reading (on start, before any save) ---------------------------------------------------
+
+    def load(self) -> list[StoredJob]:
+        """Every stored job, oldest first, with its history and stream chunks."""
+        conn = self._conn
+        history: dict[str, list[tuple[float, str]]] = {}
+        for local_id, at, state in conn.execute(
+            "SELECT local_id, at, state FROM job_history ORDER BY local_id, position"
+        ):
+            history.setdefault(local_id, []).append((at, state))
+        chunks: dict[str, list[Any]] = {}
+        for local_id, chunk in conn.execute(
+            "SELECT local_id, chunk FROM job_stream ORDER BY local_id, position"
+        ):
+            chunks.setdefault(local_id, []).append(json.loads(chunk))
+        cursor = conn.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM jobs ORDER BY submitted_at, rowid"
+        )
+        jobs = [self._row_to_job(row, history, chunks) for row in cursor]
+        for job in jobs:
+            self._history_written[job.record.local_id] = len(job.record.history)
+            self._stream_written[job.record.local_id] = len(job.record.stream)
+        return jobs
+
+    @staticmethod
+    def _row_to_job(
+        row: Sequence[Any],
+        history: dict[str, list[tuple[float, str]]],
+        chunks: dict[str, list[Any]],
+    ) -> StoredJob:
+        v = dict(zip(_COLUMNS, row, strict=True))
+        local_id = v["local_id"]
+        record = JobRecord(
+            local_id=local_id,
+            profile=v["profile"],
+            endpoint_id=v["endpoint_id"],
+            operation=v["operation"],
+            request=json.loads(v["request"]),
+            submitted_at=v["submitted_at"],
+            state=JobState(v["state"]),
+            job_id=v["job_id"],
+            template=v["template"],
+            started_at=v["started_at"],
+            finished_at=v["finished_at"],
+            delay_time_ms=v["delay_time_ms"],
+            execution_time_ms=v["execution_time_ms"],
+            worker_id=v["worker_id"],
+            progress=_load(v["progress"]),
+            output=_load(v["output"]),
+            error=v["error"],
+            stream=chunks.get(local_id, []),
+            history=history.get(local_id, []),
+            webhook_deliveries=v["webhook_deliveries"],
+            webhook_missing=bool(v["webhook_missing"]),
+            note=v["note"],
+        )
+        target = Target(
+            name=v["profile"], kind=v["target_kind"], base_url=v["base_url"],
+            endpoint_id=v["endpoint_id"],
+        )  # fmt: skip
+        return StoredJob(record, target)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def save(self, record: JobRecord, target: Target) -> None:
+        """Queue a snapshot for writing. ``record`` must not be mutated afterwards."""
+        local_id = record.local_id
+        new_history = record.history[self._history_written.get(local_id, 0) :]
+        start = self._history_written.get(local_id, 0)
+        self._history_written[local_id] = len(record.history)
+        stream_start = self._stream_written.get(local_id, 0)
+        new_chunks = record.stream[stream_start:]
+        self._stream_written[local_id] = len(record.stream)
+        self._queue.put(("save", (record, target, start, new_history, stream_start, new_chunks)))
+
+    def delete(self, local_ids: Iterable[str]) -> None:
+        ids = list(local_ids)
+        for local_id in ids:
+            self._history_written.pop(local_id, None)
+            self._stream_written.pop(local_id, None)
+        self._queue.put(("delete", ids))
+
+    def flush(self) -> Future[None]:
+        """A future set once everything queued so far is committed."""
+        done: Future[None] = Future()
+        if self._closed:
+            done.set_result(None)
+        else:
+            self._queue.put(("flush", done))
+        return done
+
+    def close(self) -> None:
+        """Write everything still queued, stop the writer thread, close the file."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(("stop", None))
+        self._writer.join()
+        self._conn.close()
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            items = [first]
+            while True:  # take everything queued meanwhile into the same transaction
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            batch = _Batch({}, [], [], set(), [])
+            stopping = self._collect(items, batch)
+            try:
+                self._commit(batch)
+            except sqlite3.Error as exc:
+                # Keep the writer alive (later batches may succeed); flushers hear of the failure.
+                self.last_error = exc
+                for future in batch.done:
+                    future.set_exception(exc)
+            else:
+                for future in batch.done:
+                    future.set_result(None)
+            if stopping:
+                return
+
+    @staticmethod
+    def _collect(items: list[tuple[str, Any]], batch: _Batch) -> bool:
+        stopping = False
+        for kind, value in items:
+            if kind == "save":
+                record, target, start, history, stream_start, chunks = value
+                batch.rows[record.local_id] = _row(record, target)
+                batch.history.extend(
+                    (record.local_id, start + i, at, str(state))
+                    for i, (at, state) in enumerate(history)
+                )
+                batch.stream.extend(
+                    (record.local_id, stream_start + i, json.dumps(chunk, ensure_ascii=False))
+                    for i, chunk in enumerate(chunks)
+                )
+            elif kind == "delete":
+                for local_id in value:
+                    batch.rows.pop(local_id, None)
+                    batch.deleted.add(local_id)
+                batch.history = [h for h in batch.history if h[0] not in batch.deleted]
+                batch.stream = [s for s in batch.stream if s[0] not in batch.deleted]
+            elif kind == "flush":
+                batch.done.append(value)
+            elif kind == "stop":
+                stopping = True
+        return stopping
+
+    def _commit(self, batch: _Batch) -> None:
+        if not (batch.rows or batch.history or batch.stream or batch.deleted):
+            return
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_UPSERT, batch.rows.values())
+            conn.executemany(
+                "INSERT OR REPLACE INTO job_history (local_id, position, at, state) "
+                "VALUES (?, ?, ?, ?)",
+                batch.history,
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO job_stream (local_id, position, chunk) VALUES (?, ?, ?)",
+                batch.stream,
+            )
+            deleted = [(local_id,) for local_id in batch.deleted]
+            for table in ("jobs", "job_history", "job_stream"):
+                conn.executemany(f"DELETE FROM {table} WHERE local_id = ?", deleted)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self.commits += 1
+
+
+def _row(record: JobRecord, target: Target) -> tuple[Any, ...]:
+    return (
+        record.local_id, record.profile, target.kind, target.base_url, target.endpoint_id,
+        record.operation, record.job_id, str(record.state),
+        json.dumps(record.request, ensure_ascii=False), record.template, record.submitted_at,
+        record.started_at, record.finished_at, record.delay_time_ms, record.execution_time_ms,
+        record.worker_id, _dump(record.progress), _dump(record.output), record.error,
+        record.webhook_deliveries, int(record.webhook_missing), record.note,
+    )  # fmt: skip

@@ -1,0 +1,223 @@
+"""The Engine against its built-in sandbox over real loopback HTTP, with a real SQLite file."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gui.core.engine import Engine, JobAdded, JobChanged, JobsRemoved
+from gui.core.events import EngineEvent
+from gui.core.records import JobRecord, JobState
+from gui.core.store import DB_FILENAME
+from gui.core.targets import Target
+from gui.core.tracker import PollPolicy
+from gui.sandbox import SandboxConfig, SandboxThread
+
+FAST_POLLS = PollPolicy(first_s=0.05, min_s=0.05, max_s=0.2)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.02)
+
+
+def job(engine: Engine, local_id: str) -> JobRecord:
+    return next(r for r in engine.jobs() if r.local_id == local_id)
+
+
+def finished(engine: Engine, local_id: str, timeout: float = 10.0) -> JobRecord:
+    wait_until(lambda: job(engine, local_id).terminal, timeout)
+    return job(engine, local_id)
+
+
+@pytest.fixture
+def engine(data_dir: Path) -> Iterator[Engine]:
+    engine = Engine(
+        data_dir,
+        sandbox_config=SandboxConfig(workers=2, default_duration_s=0.1, retention_run_s=60),
+        poll_policy=FAST_POLLS,
+    )
+    engine.start()
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def sandbox(engine: Engine) -> Target:
+    return engine.sandbox_target().result(timeout=10)
+
+
+def test_run_is_recorded_first_then_followed_to_completed(engine: Engine, sandbox: Target) -> None:
+    events: list[EngineEvent] = []
+    engine.subscribe(events.append)
+    body = {"input": {"prompt": "hi"}, "s3Config": {"accessId": "a", "accessSecret": "TOPSECRET",
+            "bucketName": "b", "endpointUrl": "https://s3.test"}}  # fmt: skip
+    sent = engine.submit(sandbox, body, template="greeting").result(timeout=10)
+    assert sent.job_id and sent.state in (JobState.IN_QUEUE, JobState.IN_PROGRESS)
+    done = finished(engine, sent.local_id)
+    assert done.state == JobState.COMPLETED and done.output == {"prompt": "hi"}
+    assert done.template == "greeting" and done.delay_time_ms is not None
+    assert isinstance(events[0], JobAdded) and events[0].record.state == JobState.SUBMITTING
+    assert all(isinstance(e, JobChanged) for e in events[1:])
+    assert next(s for _, s in done.history) == "SUBMITTING"
+    assert [s for _, s in done.history][-1] == "COMPLETED"
+    engine.flush().result(timeout=5)
+    raw = (engine.data_dir / DB_FILENAME).read_bytes()
+    assert b"TOPSECRET" not in raw and done.request["s3Config"]["accessSecret"] != "TOPSECRET"
+
+
+def test_failed_job_keeps_the_parsed_error(engine: Engine, sandbox: Target) -> None:
+    sent = engine.submit(sandbox, {"input": {"sandbox": {"fail": "boom"}}}).result(timeout=10)
+    done = finished(engine, sent.local_id)
+    assert done.state == JobState.FAILED
+    assert done.parsed_error is not None and "boom" in done.parsed_error.message
+
+
+def test_runsync_answers_at_once_when_quick(engine: Engine, sandbox: Target) -> None:
+    done = engine.submit(sandbox, {"input": {"q": 1}}, "runsync").result(timeout=10)
+    assert done.state == JobState.COMPLETED and done.output == {"q": 1}
+    assert not engine.service.tracker.is_tracked(done.local_id)
+
+
+def test_runsync_that_outlives_its_wait_goes_on_to_the_tracker(
+    engine: Engine, sandbox: Target
+) -> None:
+    body = {"input": {"sandbox": {"duration": 1.6}}}
+    sent = engine.submit(sandbox, body, "runsync", wait_ms=1000).result(timeout=10)
+    assert not sent.terminal and sent.job_id
+    assert engine.service.tracker.is_tracked(sent.local_id)
+    assert finished(engine, sent.local_id).state == JobState.COMPLETED
+
+
+def test_progress_and_stream(engine: Engine, sandbox: Target) -> None:
+    body = {"input": {"sandbox": {"duration": 0.8, "progress": 4, "stream": 4}}}
+    sent = engine.submit(sandbox, body).result(timeout=10)
+    wait_until(lambda: job(engine, sent.local_id).progress is not None)
+    done = finished(engine, sent.local_id)
+    assert done.state == JobState.COMPLETED
+    assert done.stream == ["chunk 1", "chunk 2", "chunk 3", "chunk 4"]
+
+
+def test_cancel_a_queued_and_a_running_job(engine: Engine, sandbox: Target) -> None:
+    long = {"input": {"sandbox": {"duration": 30}}}
+    running = [engine.submit(sandbox, long).result(timeout=10) for _ in range(2)]  # both workers
+    queued = engine.submit(sandbox, long).result(timeout=10)
+    wait_until(lambda: job(engine, running[0].local_id).state == JobState.IN_PROGRESS)
+    assert engine.cancel(queued.local_id).result(timeout=10).state == JobState.CANCELLED
+    assert engine.cancel(running[0].local_id).result(timeout=10).state == JobState.CANCELLED
+    time.sleep(0.3)  # late polls must not overwrite the cancellation
+    assert job(engine, running[0].local_id).state == JobState.CANCELLED
+    with pytest.raises(Exception, match="nothing to cancel"):
+        engine.cancel(queued.local_id).result(timeout=10)
+    engine.cancel(running[1].local_id).result(timeout=10)
+
+
+def test_retry_requeues_a_failed_job_under_the_same_id(engine: Engine, sandbox: Target) -> None:
+    sent = engine.submit(sandbox, {"input": {"sandbox": {"fail": "again"}}}).result(timeout=10)
+    failed = finished(engine, sent.local_id)
+    retried = engine.retry(sent.local_id).result(timeout=10)
+    assert retried.job_id == failed.job_id and not retried.terminal
+    again = finished(engine, sent.local_id)
+    assert again.state == JobState.FAILED
+    assert [s for _, s in again.history].count("FAILED") == 2
+    with pytest.raises(Exception, match="Only FAILED or TIMED_OUT"):
+        done = engine.submit(sandbox, {"input": {}}, "runsync").result(timeout=10)
+        engine.retry(done.local_id).result(timeout=10)
+
+
+def test_health_purge_and_remove(engine: Engine, sandbox: Target) -> None:
+    health = engine.health(sandbox).result(timeout=10)
+    assert "jobs" in health and "workers" in health
+    assert "removed" in engine.purge_queue(sandbox).result(timeout=10)
+    removed: list[tuple[str, ...]] = []
+    engine.subscribe(lambda e: removed.append(e.local_ids) if isinstance(e, JobsRemoved) else None)
+    sent = engine.submit(sandbox, {"input": {}}, "runsync").result(timeout=10)
+    engine.remove([sent.local_id]).result(timeout=10)
+    assert removed == [(sent.local_id,)] and all(r.local_id != sent.local_id for r in engine.jobs())
+
+
+def test_webhook_news_ends_a_job_and_stops_polling(engine: Engine, sandbox: Target) -> None:
+    sent = engine.submit(sandbox, {"input": {"sandbox": {"duration": 30}}}).result(timeout=10)
+    payload = {"id": sent.job_id, "status": "COMPLETED", "output": {"from": "webhook"},
+               "executionTime": 5, "input": {}, "webhook": "https://x.test/h"}  # fmt: skip
+    updated = engine.submit_coroutine(engine.apply_external_update(payload, "webhook")).result(5)
+    assert updated is not None and updated.state == JobState.COMPLETED
+    assert updated.webhook_deliveries == 1 and updated.output == {"from": "webhook"}
+    assert not engine.service.tracker.is_tracked(sent.local_id)
+    late = {"id": sent.job_id, "status": "FAILED", "error": "late"}
+    again = engine.submit_coroutine(engine.apply_external_update(late, "webhook")).result(5)
+    assert again is not None and again.state == JobState.COMPLETED and again.error is None
+    unknown = {"id": "nobody", "status": "COMPLETED"}
+    assert (
+        engine.submit_coroutine(engine.apply_external_update(unknown, "webhook")).result(5) is None
+    )
+
+
+def test_failed_requests_leave_the_job_not_sent_with_a_note(engine: Engine) -> None:
+    with SandboxThread(SandboxConfig(api_key="right-key")) as server:
+        locked = Target(name="locked", kind="cloud", base_url=server.base_url, endpoint_id="e")
+        refused = engine.submit(locked, {"input": {}}).result(timeout=10)
+    assert refused.state == JobState.NOT_SENT and "401" in (refused.note or "")
+    nowhere = Target(name="gone", kind="cloud", base_url="http://127.0.0.1:9/v2", endpoint_id="e")
+    engine.service.client_for(nowhere).retry_policy = type(
+        engine.service.client_for(nowhere).retry_policy)(attempts=2, base_delay_s=0.01)  # fmt: skip
+    unreachable = engine.submit(nowhere, {"input": {}}).result(timeout=10)
+    assert unreachable.state == JobState.NOT_SENT and "Could not reach" in (unreachable.note or "")
+
+
+def test_the_key_comes_from_the_provider_at_the_last_moment(data_dir: Path) -> None:
+    keys = {"value": "wrong"}
+    engine = Engine(data_dir, key_provider=lambda target: keys["value"], poll_policy=FAST_POLLS)
+    engine.start()
+    try:
+        with SandboxThread(SandboxConfig(api_key="right", default_duration_s=0.05)) as server:
+            target = Target(name="t", kind="cloud", base_url=server.base_url, endpoint_id="e")
+            assert engine.submit(target, {"input": {}}).result(10).state == JobState.NOT_SENT
+            keys["value"] = "right"
+            sent = engine.submit(target, {"input": {}}).result(10)
+            assert finished(engine, sent.local_id).state == JobState.COMPLETED
+        engine.flush().result(5)
+        assert b"right" not in (data_dir / DB_FILENAME).read_bytes()
+    finally:
+        engine.close()
+
+
+def test_restart_resumes_open_jobs_and_old_sandbox_jobs_expire(data_dir: Path) -> None:
+    with SandboxThread(SandboxConfig(workers=4, default_duration_s=0.1)) as server:
+        target = Target(name="ext", kind="cloud", base_url=server.base_url, endpoint_id="e")
+        first = Engine(data_dir, poll_policy=FAST_POLLS)
+        first.start()
+        builtin = first.sandbox_target().result(10)
+        slow = {"input": {"sandbox": {"duration": 1.0}}}
+        external = [first.submit(target, slow).result(10).local_id for _ in range(3)]
+        forgotten = first.submit(builtin, {"input": {"sandbox": {"duration": 30}}}).result(10)
+        first.close()
+
+        second = Engine(data_dir, poll_policy=FAST_POLLS)
+        second.start()
+        try:
+            for local_id in external:
+                assert finished(second, local_id).state == JobState.COMPLETED
+            expired = finished(second, forgotten.local_id)
+            assert expired.state == JobState.EXPIRED and expired.error is None
+            assert len(second.jobs()) == 4
+        finally:
+            second.close()
+
+
+def test_close_leaves_no_threads(data_dir: Path) -> None:
+    before = set(threading.enumerate())
+    engine = Engine(data_dir, poll_policy=FAST_POLLS)
+    engine.start()
+    target = engine.sandbox_target().result(10)
+    engine.submit(target, {"input": {"sandbox": {"duration": 5}}}).result(10)
+    engine.close()
+    engine.close()
+    assert set(threading.enumerate()) <= before

@@ -1,0 +1,116 @@
+"""The merge rules and the tracker's scheduling."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+from gui.core.answers import JobStatus
+from gui.core.merge import mark_expired, merge_status
+from gui.core.records import JobRecord, JobState
+from gui.core.tracker import JobTracker, PollPolicy
+
+
+def fresh() -> JobRecord:
+    return JobRecord(local_id="l", profile="p", endpoint_id="e", operation="run", request={},
+                     submitted_at=100.0, state=JobState.IN_QUEUE, job_id="j")  # fmt: skip
+
+
+def status(**payload: object) -> JobStatus:
+    return JobStatus.from_payload({"id": "j", **payload})
+
+
+def test_progress_while_in_progress_is_not_the_result() -> None:
+    record = fresh()
+    assert merge_status(record, status(status="IN_PROGRESS", output="2/5"), 101.0)
+    assert record.progress == "2/5" and record.output is None and record.started_at == 101.0
+    assert merge_status(record, status(status="COMPLETED", output={"r": 1}, executionTime=9), 102)
+    assert record.output == {"r": 1} and record.progress == "2/5"
+    assert record.finished_at == 102 and record.execution_time_ms == 9
+
+
+def test_the_first_terminal_state_is_final() -> None:
+    record = fresh()
+    merge_status(record, status(status="COMPLETED", output=1), 101.0)
+    assert not merge_status(record, status(status="FAILED", error="Job ID not found"), 102.0)
+    assert not merge_status(record, status(status="IN_PROGRESS"), 103.0)
+    assert not mark_expired(record, 104.0)
+    assert record.state == JobState.COMPLETED and record.output == 1 and record.error is None
+    assert [s for _, s in record.history] == ["COMPLETED"]
+
+
+def test_expired_is_never_failed() -> None:
+    record = fresh()
+    assert mark_expired(record, 101.0)
+    assert record.state == JobState.EXPIRED and record.error is None and "expired" in record.note
+
+
+def test_a_failed_job_keeps_output_and_error() -> None:
+    record = fresh()
+    error = '{"error_type": "E", "error_message": "m"}'
+    merge_status(record, status(status="FAILED", output={"partial": 1}, error=error), 101.0)
+    assert record.output == {"partial": 1}
+    assert record.parsed_error is not None and record.parsed_error.type == "E"
+
+
+def test_unknown_status_changes_nothing_but_known_fields() -> None:
+    record = fresh()
+    assert not merge_status(record, status(status="WEIRD"), 101.0)
+    assert record.state == JobState.IN_QUEUE
+
+
+def test_polls_slow_down_with_age_and_stop_when_told() -> None:
+    policy = PollPolicy(first_s=0.01, min_s=0.01, max_s=0.2, growth=0.5)
+    assert policy.interval(0) == 0.01 and policy.interval(100) == 0.2
+    assert policy.interval(100, streaming=True) == 0.2  # stream cap 1 s is above max_s here
+
+    async def main() -> tuple[list[float], int]:
+        polls: list[float] = []
+
+        async def poll(local_id: str) -> bool:
+            polls.append(time.monotonic())
+            return len(polls) < 8
+
+        tracker = JobTracker(poll, policy)
+        tracker.start()
+        tracker.track("a")
+        for _ in range(300):
+            if len(polls) >= 8 and not tracker.is_tracked("a"):
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        await tracker.stop()
+        return polls, len(tracker)
+
+    polls, left = asyncio.run(main())
+    assert len(polls) == 8 and left == 0
+    gaps = [b - a for a, b in itertools.pairwise(polls)]
+    assert gaps[-1] > gaps[0]
+
+
+def test_untrack_stops_polling_and_many_jobs_share_one_scheduler() -> None:
+    async def main() -> tuple[dict[str, int], int]:
+        counts: dict[str, int] = {}
+
+        async def poll(local_id: str) -> bool:
+            counts[local_id] = counts.get(local_id, 0) + 1
+            return True
+
+        tracker = JobTracker(poll, PollPolicy(first_s=0.0, min_s=0.02, max_s=0.02))
+        tracker.start()
+        for i in range(5000):
+            tracker.track(f"j{i}")
+        tracker.track("stop-me")
+        await asyncio.sleep(0.05)
+        tracker.untrack("stop-me")
+        seen = counts.get("stop-me", 0)
+        await asyncio.sleep(0.15)
+        tasks = len(asyncio.all_tasks())
+        await tracker.stop()
+        assert counts.get("stop-me", 0) == seen
+        return counts, tasks
+
+    counts, tasks = asyncio.run(main())
+    assert all(counts.get(f"j{i}", 0) >= 2 for i in range(5000))
+    assert tasks < 300  # one scheduler and bounded polls in flight, not a task per job
