@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "credential_set_from_body",
     "extract_secrets_to_keyring",
     "find_plain_secrets",
+    "make_body_resolver",
     "referenced_sets",
     "resolve_secret_references",
     "s3_reference",
@@ -143,6 +145,15 @@ def resolve_secret_references(body: dict[str, Any], store: SecretStore) -> dict[
 
     visit(resolved)
     return resolved
+
+
+def make_body_resolver(store: SecretStore) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The engine's ``body_resolver``: ``resolve_secret_references`` bound to ``store``."""
+
+    def resolve(body: dict[str, Any]) -> dict[str, Any]:
+        return resolve_secret_references(body, store)
+
+    return resolve
 
 
 def _missing_message(name: str, store: SecretStore) -> str:

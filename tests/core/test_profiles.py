@@ -24,6 +24,7 @@ from gui.core.s3refs import (
     credential_set_from_body,
     extract_secrets_to_keyring,
     find_plain_secrets,
+    make_body_resolver,
     referenced_sets,
     resolve_secret_references,
 )
@@ -224,6 +225,7 @@ def test_a_reference_is_resolved_only_in_the_copy_that_is_sent(
     assert referenced_sets(body) == ["team"]
     sent = resolve_secret_references(body, secrets)
     assert sent["s3Config"]["accessSecret"] == "s3-secret"
+    assert make_body_resolver(secrets)(body) == sent
     assert body["s3Config"]["accessSecret"] == "keyring:s3/team"
 
 
