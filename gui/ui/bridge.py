@@ -1,0 +1,289 @@
+"""The bridge between the engine thread and the Qt thread.
+
+The engine calls its subscribers on its own thread. ``EngineBridge`` only stores the latest snapshot
+per job under a lock there and asks the Qt thread for one flush; the flush runs at most once per
+``FLUSH_INTERVAL_MS`` and emits one batch, so ten thousand job changes cost the UI a few updates.
+
+Engine calls return ``concurrent.futures.Future``s; ``EngineBridge.deliver`` (and the ``request_*``
+helpers built on it) hand their results back on the Qt thread, and turn failures into one
+person-readable message on ``sig_action_failed``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+
+from gui.core.errors import ConsoleError
+from gui.core.events import JobAdded, JobChanged, JobsRemoved
+from gui.core.records import JobRecord
+from gui.core.targets import Target
+
+__all__ = [
+    "FLUSH_INTERVAL_MS",
+    "EngineBridge",
+    "EngineLike",
+    "describe_error",
+    "run_in_background",
+    "when_done",
+]
+
+FLUSH_INTERVAL_MS = 50
+T = TypeVar("T")
+
+# Parsing, formatting and file writes the window asks for (never network: that is the engine's).
+_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ui-background")
+
+
+class _QtThreadCalls(QObject):
+    """Runs closures on the Qt thread: emitted from any thread, delivered through the event loop."""
+
+    _sig_call_requested: Signal = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sig_call_requested.connect(
+            self._on_call_requested, Qt.ConnectionType.QueuedConnection
+        )
+
+    def post(self, call: Callable[[], None]) -> None:
+        self._sig_call_requested.emit(call)
+
+    def _on_call_requested(self, call: Callable[[], None]) -> None:
+        call()
+
+
+_qt_thread_calls: _QtThreadCalls | None = None
+
+
+def _calls() -> _QtThreadCalls:
+    global _qt_thread_calls
+    if _qt_thread_calls is None:
+        app = QCoreApplication.instance()
+        if app is None:
+            raise RuntimeError("when_done needs a QApplication")
+        _qt_thread_calls = _QtThreadCalls()
+        _qt_thread_calls.moveToThread(app.thread())
+    return _qt_thread_calls
+
+
+def run_in_background(function: Callable[..., T], *args: Any) -> Future[T]:
+    """Run CPU or disk work (formatting a big output, writing an export) off the Qt thread."""
+    return _BACKGROUND.submit(function, *args)
+
+
+def when_done(
+    future: Future[T],
+    on_result: Callable[[T], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    context: QObject | None = None,
+) -> None:
+    """When ``future`` ends, pass its value or error to the callbacks, on the Qt thread.
+
+    Call it from the Qt thread. With ``context``, nothing is called once that object is deleted.
+    """
+    calls = _calls()
+
+    def alive() -> bool:
+        return context is None or shiboken6.isValid(context)
+
+    def done(finished: Future[T]) -> None:
+        if finished.cancelled():
+            return
+        error = finished.exception()
+        if error is not None:
+            if on_error is not None:
+                calls.post(lambda: on_error(error) if alive() else None)
+        elif on_result is not None:
+            value = finished.result()
+            calls.post(lambda: on_result(value) if alive() else None)
+
+    future.add_done_callback(done)
+
+
+class EngineLike(Protocol):
+    """The part of ``gui.core.engine.Engine`` the window uses."""
+
+    def subscribe(self, callback: Callable[[object], None]) -> Callable[[], None]: ...
+    def jobs(self) -> list[JobRecord]: ...
+    def submit(
+        self,
+        target: Target,
+        body: dict[str, Any],
+        operation: str = ...,
+        *,
+        template: str | None = ...,
+    ) -> Future[JobRecord]: ...
+    def cancel(self, local_id: str) -> Future[JobRecord]: ...
+    def retry(self, local_id: str) -> Future[JobRecord]: ...
+    def remove(self, local_ids: list[str]) -> Future[None]: ...
+    def health(self, target: Target) -> Future[dict[str, Any]]: ...
+    def purge_queue(self, target: Target) -> Future[dict[str, Any]]: ...
+
+
+def describe_error(error: BaseException, action: str) -> str:
+    """``"Could not cancel the job: <what happened and what to do>"``; never a traceback."""
+    if isinstance(error, ConsoleError):
+        detail = str(error)
+    else:
+        detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return f"Could not {action}: {detail}"
+
+
+class EngineBridge(QObject):
+    """Lives on the Qt thread; turns engine events and futures into Qt signals there."""
+
+    sig_jobs_changed: Signal = Signal(list)
+    """A batch of new or changed jobs (``list[JobRecord]``, latest snapshot of each, no repeats)."""
+
+    sig_jobs_removed: Signal = Signal(list)
+    """Jobs removed from the history (``list[str]`` of local ids)."""
+
+    sig_action_failed: Signal = Signal(str)
+    """An action (cancel, retry, submit, purge, ...) failed; the text says what happened and why."""
+
+    sig_health_changed: Signal = Signal(str, dict)
+    """A target's ``/health`` answer arrived: (target name, the answer)."""
+
+    sig_health_failed: Signal = Signal(str, str)
+    """A target's ``/health`` could not be read: (target name, person-readable reason)."""
+
+    sig_queue_purged: Signal = Signal(str, dict)
+    """``/purge-queue`` answered: (target name, the answer, e.g. ``{"removed": 2}``)."""
+
+    _sig_flush_needed: Signal = Signal()
+
+    def __init__(self, engine: EngineLike, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._pending: dict[str, JobRecord] = {}
+        self._removed: list[str] = []
+        self._flush_scheduled = False
+        self._last_flush = 0.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._flush)
+        # Emitted from the engine thread; queued so the slots run on the Qt thread.
+        self._sig_flush_needed.connect(self._on_flush_needed, Qt.ConnectionType.QueuedConnection)
+        self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._on_engine_event)
+
+    @property
+    def engine(self) -> EngineLike:
+        return self._engine
+
+    def close(self) -> None:
+        """Stop listening to the engine (the engine itself is closed by its owner)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._timer.stop()
+
+    # -- job events ------------------------------------------------------------------------------
+    def snapshot(self) -> list[JobRecord]:
+        """Every job the engine knows, for the first fill of a model.
+
+        Events that were already pending when the snapshot was taken are older than (or as new as)
+        the snapshot, so they are dropped; events that arrive while it is taken are kept.
+        """
+        with self._lock:
+            before = dict(self._pending)
+        records = self._engine.jobs()
+        with self._lock:
+            for local_id, record in before.items():
+                if self._pending.get(local_id) is record:
+                    del self._pending[local_id]
+        return records
+
+    def _on_engine_event(self, event: object) -> None:
+        """Runs on the engine thread: store, and ask for a flush if none is on its way."""
+        with self._lock:
+            if isinstance(event, JobAdded | JobChanged):
+                self._pending[event.record.local_id] = event.record
+            elif isinstance(event, JobsRemoved):
+                for local_id in event.local_ids:
+                    self._pending.pop(local_id, None)
+                    self._removed.append(local_id)
+            else:
+                return
+            if self._flush_scheduled:
+                return
+            self._flush_scheduled = True
+        self._sig_flush_needed.emit()
+
+    def _on_flush_needed(self) -> None:
+        wait_ms = FLUSH_INTERVAL_MS - (time.monotonic() - self._last_flush) * 1000.0
+        self._timer.start(max(0, int(wait_ms)))
+
+    def _flush(self) -> None:
+        with self._lock:
+            changed = list(self._pending.values())
+            removed = self._removed
+            self._pending = {}
+            self._removed = []
+            self._flush_scheduled = False
+        self._last_flush = time.monotonic()
+        if removed:
+            self.sig_jobs_removed.emit(removed)
+        if changed:
+            self.sig_jobs_changed.emit(changed)
+
+    # -- futures -> Qt thread ----------------------------------------------------------------------
+    def deliver(
+        self,
+        future: Future[T],
+        on_result: Callable[[T], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """When ``future`` ends, pass its value or error to the callbacks, on the Qt thread."""
+        when_done(future, on_result, on_error, context=self)
+
+    def _failing(self, action: str) -> Callable[[BaseException], None]:
+        return lambda error: self.sig_action_failed.emit(describe_error(error, action))
+
+    # -- actions ----------------------------------------------------------------------------------
+    def request_submit(
+        self,
+        target: Target,
+        body: dict[str, Any],
+        operation: str = "run",
+        template: str | None = None,
+        on_result: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Submit a body to a target; the new job arrives through ``sig_jobs_changed``."""
+        future = self._engine.submit(target, body, operation=operation, template=template)
+        self.deliver(future, on_result, self._failing("submit the request"))
+
+    def request_cancel(self, local_id: str) -> None:
+        self.deliver(self._engine.cancel(local_id), None, self._failing("cancel the job"))
+
+    def request_retry(self, local_id: str) -> None:
+        self.deliver(self._engine.retry(local_id), None, self._failing("retry the job"))
+
+    def request_remove(self, local_ids: list[str]) -> None:
+        future = self._engine.remove(local_ids)
+        self.deliver(future, None, self._failing("remove the jobs from the history"))
+
+    def request_health(self, target: Target) -> None:
+        """Ask for ``/health``; answers on ``sig_health_changed`` or ``sig_health_failed``."""
+        self.deliver(
+            self._engine.health(target),
+            lambda answer: self.sig_health_changed.emit(target.name, answer),
+            lambda error: self.sig_health_failed.emit(
+                target.name, describe_error(error, "read the endpoint's health")
+            ),
+        )
+
+    def request_purge_queue(self, target: Target) -> None:
+        """Ask for ``/purge-queue``; answers on ``sig_queue_purged`` or ``sig_action_failed``."""
+        self.deliver(
+            self._engine.purge_queue(target),
+            lambda answer: self.sig_queue_purged.emit(target.name, answer),
+            self._failing("purge the queue"),
+        )

@@ -1,0 +1,105 @@
+"""The filter row above ``jobTable``: one toggle per status (with its count) and a text filter."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QWidget
+
+from gui.core.records import JobState
+from gui.ui.job_style import action_icon, state_icon
+
+__all__ = ["ALWAYS_SHOWN", "StatusFilterBar"]
+
+# States people filter by often; the console's rarer own states appear only when a job has one.
+ALWAYS_SHOWN = (
+    JobState.IN_QUEUE,
+    JobState.IN_PROGRESS,
+    JobState.COMPLETED,
+    JobState.FAILED,
+    JobState.CANCELLED,
+    JobState.TIMED_OUT,
+)
+
+_LABELS = {
+    JobState.SUBMITTING: "Submitting",
+    JobState.IN_QUEUE: "Queued",
+    JobState.IN_PROGRESS: "Running",
+    JobState.COMPLETED: "Completed",
+    JobState.FAILED: "Failed",
+    JobState.CANCELLED: "Cancelled",
+    JobState.TIMED_OUT: "Timed out",
+    JobState.EXPIRED: "Expired",
+    JobState.NOT_SENT: "Not sent",
+}
+
+
+class StatusFilterBar(QWidget):
+    """Toggling states shows only jobs in those states; none toggled shows every job."""
+
+    sig_states_changed: Signal = Signal(object)
+    """The chosen states changed: a ``frozenset[JobState]``, or ``None`` for every state."""
+
+    sig_text_changed: Signal = Signal(str)
+    """The text filter changed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("jobFilters")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(2)
+        self.all_button = QToolButton(self)
+        self.all_button.setText("All")
+        self.all_button.setCheckable(True)
+        self.all_button.setChecked(True)
+        self.all_button.setToolTip("Show jobs in every state")
+        self.all_button.clicked.connect(self._on_all_clicked)
+        layout.addWidget(self.all_button)
+        self.buttons: dict[JobState, QToolButton] = {}
+        for state in JobState:
+            button = QToolButton(self)
+            button.setObjectName(f"filter_{state.value}")
+            button.setCheckable(True)
+            button.setIcon(state_icon(state))
+            button.setAutoRaise(True)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setToolTip(f"Show only {state.value} jobs (toggle several to combine)")
+            button.toggled.connect(self._on_state_toggled)
+            button.setVisible(state in ALWAYS_SHOWN)
+            layout.addWidget(button)
+            self.buttons[state] = button
+        layout.addStretch(1)
+        self.text = QLineEdit(self)
+        self.text.setObjectName("jobFilterText")
+        self.text.setPlaceholderText("Filter: job id, worker, template…")
+        self.text.setClearButtonEnabled(True)
+        self.text.addAction(action_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.text.setMinimumWidth(220)
+        self.text.textChanged.connect(self.sig_text_changed)
+        layout.addWidget(self.text)
+        self.set_counts({})
+
+    def set_counts(self, counts: dict[JobState, int]) -> None:
+        """Show each state's count; rarer states appear only while some job is in them."""
+        self.all_button.setText(f"All {sum(counts.values())}")
+        for state, button in self.buttons.items():
+            count = counts.get(state, 0)
+            button.setText(f"{_LABELS[state]} {count}")
+            button.setVisible(state in ALWAYS_SHOWN or count > 0 or button.isChecked())
+
+    def chosen_states(self) -> frozenset[JobState] | None:
+        chosen = frozenset(state for state, button in self.buttons.items() if button.isChecked())
+        return chosen or None
+
+    def _on_state_toggled(self, _checked: bool) -> None:
+        chosen = self.chosen_states()
+        self.all_button.setChecked(chosen is None)
+        self.sig_states_changed.emit(chosen)
+
+    def _on_all_clicked(self) -> None:
+        for button in self.buttons.values():
+            button.blockSignals(True)
+            button.setChecked(False)
+            button.blockSignals(False)
+        self.all_button.setChecked(True)
+        self.sig_states_changed.emit(None)

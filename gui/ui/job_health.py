@@ -1,0 +1,165 @@
+"""The health strip: the selected target's ``/health`` counters, refreshed while visible.
+
+Every request goes through the engine (a future); the Qt thread only paints the answer. One request
+at a time: a slow endpoint never piles requests up.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QToolButton, QWidget
+
+from gui.core.targets import Target
+from gui.ui.bridge import EngineBridge
+from gui.ui.job_style import action_icon
+
+__all__ = ["HEALTH_REFRESH_MS", "HealthStrip", "health_text"]
+
+HEALTH_REFRESH_MS = 5_000
+
+
+def _count(section: Any, key: str) -> int:
+    value = section.get(key, 0) if isinstance(section, dict) else 0
+    return value if isinstance(value, int) else 0
+
+
+def health_text(answer: dict[str, Any]) -> str:
+    """``queue 3 · in progress 2 · workers idle 4, running 2`` (plus unusual worker counters)."""
+    jobs, workers = answer.get("jobs", {}), answer.get("workers", {})
+    text = (
+        f"queue {_count(jobs, 'inQueue')} · in progress {_count(jobs, 'inProgress')} · "
+        f"workers idle {_count(workers, 'idle')}, running {_count(workers, 'running')}"
+    )
+    # RunPod's workers object is an open set of counters; show the unusual ones that matter.
+    extra = [
+        f"{key} {value}"
+        for key, value in (workers.items() if isinstance(workers, dict) else [])
+        if key in ("initializing", "throttled", "unhealthy") and isinstance(value, int) and value
+    ]
+    return text + (", " + ", ".join(extra) if extra else "")
+
+
+class HealthStrip(QWidget):
+    """One line: target name, counters, time of the last answer, Refresh and Purge queue."""
+
+    sig_status_message_requested: Signal = Signal(str, int)
+    """Ask the main window to show a status bar message (text, timeout in ms)."""
+
+    def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("healthStrip")
+        self._bridge = bridge
+        self._target: Target | None = None
+        self._in_flight = False
+        self.label = QLabel("No target selected.", self)
+        self.label.setObjectName("healthText")
+        self.refresh_button = QToolButton(self)
+        self.refresh_button.setIcon(action_icon("refresh"))
+        self.refresh_button.setToolTip("Read the endpoint's /health now")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.purge_button = QToolButton(self)
+        self.purge_button.setIcon(action_icon("purge"))
+        self.purge_button.setText("Purge queue…")
+        self.purge_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.purge_button.clicked.connect(self._on_purge_clicked)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.refresh_button)
+        layout.addWidget(self.purge_button)
+        self.timer = QTimer(self)
+        self.timer.setInterval(HEALTH_REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        bridge.sig_health_changed.connect(self._on_bridge_health_changed)
+        bridge.sig_health_failed.connect(self._on_bridge_health_failed)
+        bridge.sig_queue_purged.connect(self._on_bridge_queue_purged)
+        self._update_buttons()
+
+    @property
+    def target(self) -> Target | None:
+        return self._target
+
+    def set_target(self, target: Target | None) -> None:
+        """Follow another target; reads its health at once when visible."""
+        self._target = target
+        self._in_flight = False
+        if target is None:
+            self.label.setText("No target selected.")
+        elif not target.supports_cancel_retry_health:
+            self.label.setText(f"{target.name}: a local worker has no /health.")
+        else:
+            self.label.setText(f"{target.name}: reading health…")
+        self._update_buttons()
+        if self.isVisible():
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Ask for ``/health`` unless a request is already on its way."""
+        target = self._target
+        if target is None or not target.supports_cancel_retry_health or self._in_flight:
+            return
+        self._in_flight = True
+        self._bridge.request_health(target)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.timer.start()
+        self.refresh()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.timer.stop()
+
+    def _update_buttons(self) -> None:
+        usable = self._target is not None and self._target.supports_cancel_retry_health
+        self.refresh_button.setEnabled(usable)
+        self.purge_button.setEnabled(usable)
+        self.purge_button.setToolTip(
+            "Remove every job still waiting in the endpoint's queue (running jobs go on)."
+            if usable
+            else "Purge needs a RunPod or sandbox target; a local worker has no queue to purge."
+        )
+
+    def _on_bridge_health_changed(self, target_name: str, answer: dict[str, Any]) -> None:
+        if self._target is None or target_name != self._target.name:
+            return  # an answer for a target no longer shown
+        self._in_flight = False
+        stamp = time.strftime("%H:%M:%S")
+        self.label.setText(f"<b>{target_name}</b>: {health_text(answer)} · at {stamp}")
+        self.label.setToolTip(str(answer))
+
+    def _on_bridge_health_failed(self, target_name: str, message: str) -> None:
+        if self._target is None or target_name != self._target.name:
+            return
+        self._in_flight = False
+        self.label.setText(f"<b>{target_name}</b>: health unavailable")
+        self.label.setToolTip(message)
+
+    def confirm_purge(self, target: Target) -> bool:
+        """Ask before purging (tests replace this)."""
+        answer = QMessageBox.question(
+            self,
+            "Purge the queue?",
+            f"Remove every job waiting in the queue of {target.name}?\n"
+            "Jobs already running are not affected. This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _on_purge_clicked(self) -> None:
+        target = self._target
+        if target is not None and self.confirm_purge(target):
+            self._bridge.request_purge_queue(target)
+
+    def _on_bridge_queue_purged(self, target_name: str, answer: dict[str, Any]) -> None:
+        removed = answer.get("removed", 0)
+        self.sig_status_message_requested.emit(
+            f"Purged the queue of {target_name}: {removed} job(s) removed.", 5000
+        )
+        self._in_flight = False
+        self.refresh()

@@ -1,0 +1,338 @@
+"""The jobs side of the window: toolbar, filters with counts, ``jobTable``, ``jobDetails``, health.
+
+``JobsPanel(bridge)`` is one widget the main window embeds. It asks the main window for two things
+through signals: put a request into the editor (``sig_resubmit_requested``) and show a status bar
+message (``sig_status_message_requested``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelection, QPoint, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.core.export import export_csv, export_json
+from gui.core.records import JobRecord
+from gui.core.redact import redact_body
+from gui.core.snippets import curl_snippet, python_snippet
+from gui.core.targets import Target
+from gui.ui import job_actions as acts
+from gui.ui.bridge import EngineBridge, run_in_background, when_done
+from gui.ui.job_actions import JobActions
+from gui.ui.job_details import JobDetails
+from gui.ui.job_filters import StatusFilterBar
+from gui.ui.job_health import HealthStrip
+from gui.ui.job_model import RECORD_ROLE, JobColumn, JobFilterProxy, JobTableModel
+from gui.ui.job_notify import JobFinishedNotifier, notifications_enabled, set_notifications_enabled
+
+__all__ = ["JobsPanel"]
+
+_COLUMN_WIDTHS = {
+    JobColumn.JOB_ID: 230,
+    JobColumn.TARGET: 90,
+    JobColumn.STATUS: 120,
+    JobColumn.SUBMITTED: 80,
+    JobColumn.QUEUE_TIME: 80,
+    JobColumn.RUN_TIME: 80,
+    JobColumn.WORKER: 120,
+    JobColumn.WEBHOOK: 80,
+}
+
+
+class JobsPanel(QWidget):
+    """Follows every job through the bridge; acts on the selected ones."""
+
+    sig_resubmit_requested: Signal = Signal(dict, str)
+    """Put this request body and operation (``"run"``/``"runsync"``) into the editor."""
+
+    sig_status_message_requested: Signal = Signal(str, int)
+    """Show a message in the main window's status bar (text, timeout in ms; 0 keeps it)."""
+
+    def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self._target: Target | None = None
+        self.model = JobTableModel(self)
+        self.proxy = JobFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.job_actions = JobActions(self)
+        self.toolbar = self._build_toolbar()
+        self.filters = StatusFilterBar(self)
+        self.filters.sig_states_changed.connect(self.proxy.set_states)
+        self.filters.sig_text_changed.connect(self.proxy.set_text)
+        self.table = self._build_table()
+        self.details = JobDetails(self)
+        self.health = HealthStrip(bridge, self)
+        self.health.sig_status_message_requested.connect(self.sig_status_message_requested)
+        self.counts_label = QLabel(self)
+        self.counts_label.setObjectName("jobCounts")
+        self.counts_label.setContentsMargins(6, 0, 6, 2)
+        self.notifier = JobFinishedNotifier(self, self)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.setObjectName("jobsSplitter")
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.health)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.filters)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.counts_label)
+        self._connect()
+        self.model.apply_changes(bridge.snapshot())
+        self._on_model_counts_changed()
+        self._on_selection_changed()
+
+    # -- building ----------------------------------------------------------------------------------
+    def _build_toolbar(self) -> QToolBar:
+        bar = QToolBar(self)
+        bar.setObjectName("jobToolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for key in (acts.CANCEL, acts.RETRY, acts.RESUBMIT_EDITOR, acts.RESUBMIT_TARGET):
+            bar.addAction(self.job_actions[key])
+        bar.addSeparator()
+        for key, text, group in (
+            ("copy", "Copy", (acts.COPY_ID, acts.COPY_CURL, acts.COPY_PYTHON)),
+            ("export", "Export", (acts.EXPORT_JSON, acts.EXPORT_CSV)),
+        ):
+            button = QToolButton(bar)
+            button.setText(text)
+            button.setIcon(self.job_actions[group[0]].icon())
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            button.setObjectName(f"{key}MenuButton")
+            for action_key in group:
+                button.addAction(self.job_actions[action_key])
+            bar.addWidget(button)
+        bar.addAction(self.job_actions[acts.REMOVE])
+        bar.addSeparator()
+        self.notify_action = bar.addAction("Notify")
+        self.notify_action.setCheckable(True)
+        self.notify_action.setChecked(notifications_enabled())
+        self.notify_action.setToolTip("Show a desktop notification when a job ends while away")
+        self.notify_action.toggled.connect(set_notifications_enabled)
+        return bar
+
+    def _build_table(self) -> QTableView:
+        table = QTableView(self)
+        table.setObjectName("jobTable")
+        table.setModel(self.proxy)
+        table.setSortingEnabled(True)
+        table.sortByColumn(JobColumn.SUBMITTED, Qt.SortOrder.DescendingOrder)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # ids differ at both ends
+        table.setShowGrid(False)
+        table.verticalHeader().hide()
+        # A fixed row height: the view never measures 10,000 rows.
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+        header = table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        for column, width in _COLUMN_WIDTHS.items():
+            header.resizeSection(column, width)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        return table
+
+    def _connect(self) -> None:
+        self.bridge.sig_jobs_changed.connect(self._on_bridge_jobs_changed)
+        self.bridge.sig_jobs_removed.connect(self._on_bridge_jobs_removed)
+        self.bridge.sig_action_failed.connect(self._on_bridge_action_failed)
+        self.model.sig_counts_changed.connect(self._on_model_counts_changed)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
+        handlers = {
+            acts.CANCEL: self.cancel_selected,
+            acts.RETRY: self.retry_selected,
+            acts.RESUBMIT_EDITOR: self.resubmit_into_editor,
+            acts.RESUBMIT_TARGET: self.resubmit_to_target,
+            acts.COPY_ID: self.copy_ids,
+            acts.COPY_CURL: lambda: self.copy_snippet("curl"),
+            acts.COPY_PYTHON: lambda: self.copy_snippet("python"),
+            acts.REMOVE: self.remove_selected,
+            acts.EXPORT_JSON: lambda: self._on_export_requested("json"),
+            acts.EXPORT_CSV: lambda: self._on_export_requested("csv"),
+        }
+        for key, handler in handlers.items():
+            self.job_actions[key].triggered.connect(handler)
+
+    # -- public ------------------------------------------------------------------------------------
+    def set_target(self, target: Target | None) -> None:
+        """The target chosen in the profile selector: the health strip follows it."""
+        self._target = target
+        self.health.set_target(target)
+        self._on_selection_changed()
+
+    def selected_records(self) -> list[JobRecord]:
+        """The selected jobs' latest snapshots, in the table's order."""
+        rows = self.table.selectionModel().selectedRows()
+        records = [index.data(RECORD_ROLE) for index in sorted(rows, key=lambda i: i.row())]
+        return [record for record in records if isinstance(record, JobRecord)]
+
+    def select_job(self, local_id: str) -> bool:
+        """Select a job's row and scroll to it; False when it is missing or filtered out."""
+        row = self.model.row_of(local_id)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.table.selectRow(index.row())
+        self.table.scrollTo(index)
+        return True
+
+    # -- actions -----------------------------------------------------------------------------------
+    def cancel_selected(self) -> None:
+        for record in self.selected_records():
+            if not record.terminal and record.job_id:
+                self.bridge.request_cancel(record.local_id)
+
+    def retry_selected(self) -> None:
+        for record in self.selected_records():
+            if record.state in acts.RETRYABLE_STATES and record.job_id:
+                self.bridge.request_retry(record.local_id)
+
+    def resubmit_into_editor(self) -> None:
+        records = self.selected_records()
+        if len(records) == 1:
+            record = records[0]
+            self.sig_resubmit_requested.emit(redact_body(record.request), record.operation)
+
+    def resubmit_to_target(self) -> None:
+        records = self.selected_records()
+        verdict = acts.availability(records, self._target.name if self._target else None)
+        if self._target is None or not verdict[acts.RESUBMIT_TARGET].allowed:
+            return
+        record = records[0]
+        self.bridge.request_submit(
+            self._target, redact_body(record.request), record.operation, record.template
+        )
+        self.sig_status_message_requested.emit(
+            f"Sent the request again to {self._target.name}.", 4000
+        )
+
+    def copy_ids(self) -> None:
+        ids = [record.job_id for record in self.selected_records() if record.job_id]
+        if ids:
+            QGuiApplication.clipboard().setText("\n".join(ids))
+            self.sig_status_message_requested.emit(f"Copied {len(ids)} job id(s).", 3000)
+
+    def copy_snippet(self, language: str) -> None:
+        records = self.selected_records()
+        if len(records) != 1:
+            return
+        record = records[0]
+        target = self._target if self._target and self._target.name == record.profile else None
+        make = curl_snippet if language == "curl" else python_snippet
+        QGuiApplication.clipboard().setText(make(record, target))
+        self.sig_status_message_requested.emit(
+            f"Copied the request as {'curl' if language == 'curl' else 'Python'}; "
+            "set RUNPOD_API_KEY before running it.",
+            4000,
+        )
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask a yes/no question (tests replace this)."""
+        answer = QMessageBox.question(
+            self,
+            title,
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def remove_selected(self) -> None:
+        records = self.selected_records()
+        if not records:
+            return
+        n = len(records)
+        text = f"Remove {n} job{'s' if n != 1 else ''} from the history? Outputs are lost."
+        if self.confirm("Remove from history", text):
+            self.bridge.request_remove([record.local_id for record in records])
+
+    def export_selected(self, path: Path, kind: str) -> None:
+        """Write the selected jobs to ``path`` as ``"json"`` or ``"csv"`` (off the Qt thread)."""
+        records = self.selected_records()
+        writer = export_json if kind == "json" else export_csv
+        when_done(
+            run_in_background(writer, records, path),
+            lambda _: self.sig_status_message_requested.emit(
+                f"Exported {len(records)} job(s) to {path}.", 5000
+            ),
+            lambda error: self.sig_status_message_requested.emit(
+                f"Could not export to {path}: {error}", 0
+            ),
+            context=self,
+        )
+
+    def _on_export_requested(self, kind: str) -> None:
+        pattern = "JSON (*.json)" if kind == "json" else "CSV (*.csv)"
+        path, _ = QFileDialog.getSaveFileName(self, "Export jobs", f"jobs.{kind}", pattern)
+        if path:
+            self.export_selected(Path(path), kind)
+
+    # -- slots -------------------------------------------------------------------------------------
+    def _on_bridge_jobs_changed(self, records: list[JobRecord]) -> None:
+        finished = self.model.apply_changes(records)
+        self.notifier.jobs_finished(finished)
+        shown = self.details.record
+        if shown is not None:
+            for record in records:
+                if record.local_id == shown.local_id:
+                    self.details.show_record(record)
+                    break
+        self._refresh_actions()
+
+    def _on_bridge_jobs_removed(self, local_ids: list[str]) -> None:
+        self.model.remove_jobs(local_ids)
+        shown = self.details.record
+        if shown is not None and shown.local_id in set(local_ids):
+            self.details.show_record(None)
+
+    def _on_bridge_action_failed(self, message: str) -> None:
+        self.sig_status_message_requested.emit(message, 0)
+
+    def _on_model_counts_changed(self) -> None:
+        counts = self.model.state_counts()
+        self.filters.set_counts(counts)
+        total = sum(counts.values())
+        parts = [f"{state.value} {count}" for state, count in counts.items()]
+        self.counts_label.setText(f"{total} jobs" + (" · " + " · ".join(parts) if parts else ""))
+
+    def _on_selection_changed(
+        self, _selected: QItemSelection | None = None, _deselected: QItemSelection | None = None
+    ) -> None:
+        records = self.selected_records()
+        self.details.show_record(records[0] if len(records) == 1 else None)
+        self._refresh_actions(records)
+
+    def _refresh_actions(self, records: list[JobRecord] | None = None) -> None:
+        selection = self.selected_records() if records is None else records
+        self.job_actions.update(selection, self._target.name if self._target else None)
+
+    def _on_table_context_menu_requested(self, position: QPoint) -> None:
+        menu = self.job_actions.context_menu(self)
+        menu.popup(self.table.viewport().mapToGlobal(position))

@@ -1,0 +1,140 @@
+"""Work on a job's output that may be large, meant to run OFF the Qt thread (no Qt imports here).
+
+- ``format_raw``: the text for the Raw view, pretty when small, compact and cut when large;
+- ``find_images``: base64 PNG/JPEG strings and ``data:image/...;base64,`` URLs, decoded;
+- ``search_paths``: the paths of keys and values that contain a text;
+- ``path_text``: a path as ``$.images[0]["file name"]``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "PRETTY_LIMIT_CHARS",
+    "RAW_LIMIT_CHARS",
+    "FoundImage",
+    "RawText",
+    "find_images",
+    "format_raw",
+    "path_text",
+    "search_paths",
+]
+
+PathPart = str | int
+PRETTY_LIMIT_CHARS = 1_000_000  # above this, indenting costs more than it helps reading
+RAW_LIMIT_CHARS = 2_000_000  # the Raw view shows at most this much; the rest is saved, not shown
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DATA_URL = re.compile(r"^data:image/([a-zA-Z0-9.+-]+);base64,")
+# The first bytes of PNG and JPEG files, as base64 text.
+_SIGNATURES = {"iVBORw0KGgo": "png", "/9j/": "jpeg"}
+_MIN_IMAGE_CHARS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class RawText:
+    text: str
+    total_chars: int  # the length of the whole (compact) serialization
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.text) < self.total_chars
+
+
+@dataclass(frozen=True, slots=True)
+class FoundImage:
+    path: tuple[PathPart, ...]
+    format: str  # "png", "jpeg", ... (from the data URL or the file signature)
+    data: bytes
+
+
+def format_raw(value: Any, limit: int = RAW_LIMIT_CHARS) -> RawText:
+    """Serialize ``value`` for reading: indented when small; compact, cut at ``limit``, when not."""
+    compact = json.dumps(value, ensure_ascii=False, default=str)
+    if len(compact) <= PRETTY_LIMIT_CHARS:
+        pretty = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+        return RawText(pretty, len(pretty))
+    return RawText(compact[:limit], len(compact))
+
+
+def path_text(path: tuple[PathPart, ...] | list[PathPart]) -> str:
+    """``$`` for the root, then ``.key``, ``[3]`` or ``["odd key"]`` per step."""
+    out = ["$"]
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _IDENTIFIER.match(part):
+            out.append(f".{part}")
+        else:
+            out.append(f"[{json.dumps(part, ensure_ascii=False)}]")
+    return "".join(out)
+
+
+def _walk(value: Any) -> Iterator[tuple[tuple[PathPart, ...], PathPart | None, Any]]:
+    """Every (path, key, value) in the document, depth first, without recursion."""
+    stack: list[tuple[tuple[PathPart, ...], PathPart | None, Any]] = [((), None, value)]
+    while stack:
+        path, key, item = stack.pop()
+        yield path, key, item
+        if isinstance(item, dict):
+            children = [((*path, k), k, v) for k, v in item.items()]
+        elif isinstance(item, list):
+            children = [((*path, i), i, v) for i, v in enumerate(item)]
+        else:
+            continue
+        stack.extend(reversed(children))
+
+
+def search_paths(value: Any, needle: str, limit: int = 1000) -> list[tuple[PathPart, ...]]:
+    """Paths whose key or scalar value contains ``needle`` (case-insensitive), document order."""
+    wanted = needle.casefold()
+    if not wanted:
+        return []
+    found: list[tuple[PathPart, ...]] = []
+    for path, key, item in _walk(value):
+        hit = isinstance(key, str) and wanted in key.casefold()
+        if not hit and not isinstance(item, dict | list):
+            text = item if isinstance(item, str) else json.dumps(item)
+            hit = wanted in text.casefold()
+        if hit:
+            found.append(path)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def _decode_image(text: str) -> tuple[str, bytes] | None:
+    match = _DATA_URL.match(text)
+    if match:
+        image_format, payload = match.group(1).lower(), text[match.end() :]
+    else:
+        image_format = next((f for s, f in _SIGNATURES.items() if text.startswith(s)), "")
+        if not image_format:
+            return None
+        payload = text
+    try:
+        data = base64.b64decode(payload, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+    return image_format, data
+
+
+def find_images(value: Any, limit: int = 20) -> list[FoundImage]:
+    """Images held in the output as base64 (PNG, JPEG) or as data URLs, at most ``limit``."""
+    found: list[FoundImage] = []
+    for path, _key, item in _walk(value):
+        if not isinstance(item, str) or len(item) < _MIN_IMAGE_CHARS:
+            continue
+        decoded = _decode_image(item)
+        if decoded is not None:
+            found.append(FoundImage(path, decoded[0], decoded[1]))
+            if len(found) >= limit:
+                break
+    return found
