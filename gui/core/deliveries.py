@@ -15,11 +15,12 @@ from __future__ import annotations
 import builtins
 import hashlib
 import json
+import math
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,11 @@ __all__ = [
     "TOKEN_PLACEHOLDER_PATH",
     "Delivery",
     "DeliveryStore",
+    "NewDelivery",
+    "is_applicable",
+    "parse_delivery_body",
     "payload_digest",
+    "text_field",
 ]
 
 SCHEMA_COMPONENT = "deliveries"
@@ -70,6 +75,53 @@ def payload_digest(payload: Any) -> str:
     """SHA-256 of the payload's canonical JSON: key order and spacing do not change it."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+# Longest job id or status kept as such; anything longer is not a RunPod value.
+_MAX_FIELD_CHARS = 512
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def parse_delivery_body(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object; raises ``ValueError`` for anything else (not JSON, NaN, ...)."""
+    try:
+        value = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+    if not isinstance(value, dict):
+        raise ValueError("a delivery is a JSON object")
+    return value
+
+
+def text_field(value: Any) -> str | None:
+    """A usable job id or status: a short, non-empty string that SQLite can store as text."""
+    if not isinstance(value, str) or not value or len(value) > _MAX_FIELD_CHARS:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from a "\ud800" escape
+        return None
+    return value
+
+
+def is_applicable(payload: Any) -> bool:
+    """True when the tracker may apply ``payload``: a JSON object with a usable string ``id``, or
+    the local worker's ``{"output": ...}`` shape (an ``output`` and no ``id`` at all)."""
+    if not isinstance(payload, dict):
+        return False
+    if "id" in payload:
+        return text_field(payload["id"]) is not None
+    return "output" in payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +168,20 @@ class Delivery:
         }
 
 
+@dataclass(slots=True)
+class NewDelivery:
+    """A delivery about to be stored (``DeliveryStore.add_many``)."""
+
+    payload: Any
+    size: int
+    remote: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    job_id: str | None = None
+    status: str | None = None
+    received_at: float = field(default_factory=time.time)
+    path: str = TOKEN_PLACEHOLDER_PATH
+
+
 class DeliveryStore:
     """Deliveries in the SQLite file at ``path`` (normally ``<data_dir>/jobs.sqlite3``)."""
 
@@ -152,56 +218,92 @@ class DeliveryStore:
     ) -> Delivery:
         """Store one delivery in a single short transaction and return it as stored.
 
-        ``payload`` must be JSON-serialisable. When ``job_id`` is given and an earlier delivery has
-        the same job id, status and payload digest, the new row is a repeat of that first one and
-        inherits its ``matched_local_id``.
+        ``payload`` must be JSON-serialisable (``ValueError`` otherwise). When ``job_id`` is given
+        and an earlier delivery has the same job id, status and payload digest, the new row is a
+        repeat of that first one and inherits its ``matched_local_id``.
         """
-        digest = payload_digest(payload)
-        payload_text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
-        header_dict = dict(headers or {})
-        headers_text = json.dumps(header_dict, ensure_ascii=True)
-        when = time.time() if received_at is None else received_at
+        entry = NewDelivery(
+            payload=payload,
+            size=size,
+            remote=remote,
+            headers=dict(headers or {}),
+            job_id=job_id,
+            status=status,
+            received_at=time.time() if received_at is None else received_at,
+            path=path,
+        )
+        result = self.add_many([entry])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def add_many(self, entries: Sequence[NewDelivery]) -> builtins.list[Delivery | ValueError]:
+        """Store several deliveries in one transaction (a group commit), in order.
+
+        Each result is the stored ``Delivery``, or the ``ValueError`` that kept an unserialisable
+        entry out (the others are stored all the same). A database error stores none and raises.
+        """
+        prepared: builtins.list[tuple[NewDelivery, str, str, str] | ValueError] = []
+        for entry in entries:
+            try:
+                prepared.append(
+                    (
+                        entry,
+                        payload_digest(entry.payload),
+                        json.dumps(entry.payload, ensure_ascii=True, separators=(",", ":")),
+                        json.dumps(entry.headers, ensure_ascii=True),
+                    )
+                )
+            except (ValueError, TypeError, RecursionError) as exc:
+                prepared.append(ValueError(f"not storable as JSON: {exc}"))
+        results: builtins.list[Delivery | ValueError] = []
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                repeat_of, matched = self._first_of(job_id, status, digest)
-                cursor = self._db.execute(
-                    "INSERT INTO deliveries(received_at, remote, path, headers, size, job_id, "
-                    "status, digest, payload, matched_local_id, repeat_of) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        when,
-                        remote,
-                        path,
-                        headers_text,
-                        size,
-                        job_id,
-                        status,
-                        digest,
-                        payload_text,
-                        matched,
-                        repeat_of,
-                    ),
-                )
+                for item in prepared:
+                    results.append(item if isinstance(item, ValueError) else self._insert(*item))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        new_id = cursor.lastrowid
-        assert new_id is not None
+        return results
+
+    def _insert(
+        self, entry: NewDelivery, digest: str, payload_text: str, headers_text: str
+    ) -> Delivery:
+        repeat_of, matched = self._first_of(entry.job_id, entry.status, digest)
+        cursor = self._db.execute(
+            "INSERT INTO deliveries(received_at, remote, path, headers, size, job_id, status, "
+            "digest, payload, matched_local_id, repeat_of) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.received_at,
+                entry.remote,
+                entry.path,
+                headers_text,
+                entry.size,
+                entry.job_id,
+                entry.status,
+                digest,
+                payload_text,
+                matched,
+                repeat_of,
+            ),
+        )
+        assert cursor.lastrowid is not None
         return Delivery(
-            id=new_id,
-            received_at=when,
-            remote=remote,
-            headers=header_dict,
-            size=size,
-            job_id=job_id,
-            status=status,
-            payload=payload,
+            id=cursor.lastrowid,
+            received_at=entry.received_at,
+            remote=entry.remote,
+            headers=entry.headers,
+            size=entry.size,
+            job_id=entry.job_id,
+            status=entry.status,
+            payload=entry.payload,
             matched_local_id=matched,
             repeat_of=repeat_of,
             digest=digest,
-            path=path,
+            path=entry.path,
         )
 
     def _first_of(

@@ -8,7 +8,8 @@ the only guard: ``POST /webhook/<token>``. The listener
   method 405, a body that isn't a JSON object 400, a body over ``max_body_bytes`` 413 (decided from
   ``Content-Length`` before reading, or while streaming; the connection is then closed), a stalled
   or too slow sender 408 or a closed connection;
-- stores a valid delivery first (a short SQLite transaction on its own thread), then answers 200;
+- stores a valid delivery first (SQLite, on the store's own thread; bodies arriving together share
+  one transaction), then answers 200;
 - then hands it to ``on_delivery`` (the engine's tracker), unless it repeats an earlier delivery,
   and tells each subscriber about the stored ``Delivery``.
 
@@ -27,19 +28,26 @@ import dataclasses
 import errno
 import hmac
 import ipaddress
-import json
 import logging
-import math
 import socket
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from gui.core.deliveries import TOKEN_PLACEHOLDER_PATH, Delivery, DeliveryStore
+from gui.core.deliveries import (
+    TOKEN_PLACEHOLDER_PATH,
+    Delivery,
+    DeliveryStore,
+    NewDelivery,
+    is_applicable,
+    parse_delivery_body,
+    text_field,
+)
 from gui.core.errors import ConsoleError
 from gui.core.redact import REDACTED
 
@@ -53,9 +61,7 @@ __all__ = [
     "OnDelivery",
     "WebhookListener",
     "find_free_port",
-    "is_applicable",
     "is_loopback_host",
-    "parse_delivery_body",
 ]
 
 logger = logging.getLogger(__name__)
@@ -64,9 +70,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 MAX_DELIVERY_BYTES = 25 * 1024 * 1024
 WEBHOOK_PREFIX = "/webhook/"
+# Most deliveries written in one transaction: bounds how long one commit keeps the others waiting.
+_MAX_BATCH = 256
 
-# Longest job id or status kept as such; anything longer is not a RunPod value.
-_MAX_FIELD_CHARS = 512
 # Header values never stored as sent (a sender testing its receiver may add credentials).
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 
@@ -130,55 +136,45 @@ def find_free_port(host: str = DEFAULT_HOST, preferred: int = DEFAULT_PORT, span
     raise ListenerError(f"No free port found on {host}.")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number out of range")
-    return value
-
-
-def parse_delivery_body(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object; raises ``ValueError`` for anything else (not JSON, NaN, ...)."""
-    try:
-        value = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
-    except RecursionError as exc:
-        raise ValueError("JSON nested too deeply") from exc
-    if not isinstance(value, dict):
-        raise ValueError("a delivery is a JSON object")
-    return value
-
-
-def _text_field(value: Any) -> str | None:
-    """A usable job id or status: a short, non-empty string that SQLite can store as text."""
-    if not isinstance(value, str) or not value or len(value) > _MAX_FIELD_CHARS:
-        return None
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates from a "\ud800" escape
-        return None
-    return value
-
-
-def is_applicable(payload: Any) -> bool:
-    """True when the tracker may apply ``payload``: a JSON object with a usable string ``id``, or
-    the local worker's ``{"output": ...}`` shape (an ``output`` and no ``id`` at all)."""
-    if not isinstance(payload, dict):
-        return False
-    if "id" in payload:
-        return _text_field(payload["id"]) is not None
-    return "output" in payload
-
-
 def _header_dict(request: web.BaseRequest) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         shown = REDACTED if name.lower() in _SECRET_HEADERS else value
         headers[name] = f"{headers[name]}, {shown}" if name in headers else shown
     return headers
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    """A body read in full, waiting for the store's thread."""
+
+    body: bytes
+    remote: str
+    headers: dict[str, str]
+    received_at: float
+
+
+def _entry_of(arrival: _Arrival) -> NewDelivery | _Rejected:
+    try:
+        payload = parse_delivery_body(arrival.body)
+    except ValueError as exc:
+        return _Rejected(400, f"The body is not a JSON object ({exc}).")
+    return NewDelivery(
+        payload=payload,
+        size=len(arrival.body),
+        remote=arrival.remote,
+        headers=arrival.headers,
+        job_id=text_field(payload.get("id")),
+        status=text_field(payload.get("status")),
+        received_at=arrival.received_at,
+        path=TOKEN_PLACEHOLDER_PATH,
+    )
+
+
+def _outcome(stored: Delivery | ValueError) -> tuple[Delivery, bool] | _Rejected:
+    if isinstance(stored, ValueError):  # pathological JSON that parsed but can't be written back
+        return _Rejected(400, f"The body is not storable JSON ({stored}).")
+    return stored, is_applicable(stored.payload)
 
 
 def _plain(status: int, text: str, **headers: str) -> web.Response:
@@ -221,6 +217,8 @@ class WebhookListener:
         """Deliveries accepted (stored) since start, repeats included."""
         self._subscribers: list[DeliverySubscriber] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._queued: list[tuple[_Arrival, asyncio.Future[tuple[Delivery, bool]]]] = []
+        self._writing = False
         self._runner: web.AppRunner | None = None
         self._executor: ThreadPoolExecutor | None = None
 
@@ -352,8 +350,8 @@ class WebhookListener:
             return _plain(405, "Deliveries are POSTed.", Allow="POST")
         try:
             body = await self._read_body(request)
-            delivery, applicable = await asyncio.get_running_loop().run_in_executor(
-                self._executor, self._ingest, body, request.remote or "", _header_dict(request)
+            delivery, applicable = await self._store_delivery(
+                _Arrival(body, request.remote or "", _header_dict(request), time.time())
             )
         except _Rejected as rejected:
             response = _plain(rejected.status, rejected.reason)
@@ -365,9 +363,7 @@ class WebhookListener:
             # Not a 200: RunPod tries again, and nothing half-stored remains.
             return _plain(503, "The delivery could not be stored; try again.")
         self.received += 1
-        task = asyncio.create_task(self._hand_off(delivery, applicable))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._hand_off(delivery, applicable))
         return web.json_response({"delivery": delivery.id, "repeat_of": delivery.repeat_of})
 
     async def _read_body(self, request: web.Request) -> bytes:
@@ -398,40 +394,65 @@ class WebhookListener:
             raise _Rejected(400, "The body ended early.", close=True)
         return b"".join(chunks)
 
-    def _ingest(self, body: bytes, remote: str, headers: dict[str, str]) -> tuple[Delivery, bool]:
-        """On the store's thread: parse, classify and store one body (no I/O on the loop)."""
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)  # kept until done, and awaited by stop()
+        task.add_done_callback(self._tasks.discard)
+
+    async def _store_delivery(self, arrival: _Arrival) -> tuple[Delivery, bool]:
+        """Queue one body for the store's thread and wait until it is committed (or refused).
+
+        Bodies that arrive while a transaction is being written go together into the next one (a
+        group commit): under load one thread hop and one commit serve many deliveries.
+        """
+        done: asyncio.Future[tuple[Delivery, bool]] = asyncio.get_running_loop().create_future()
+        self._queued.append((arrival, done))
+        if not self._writing:
+            self._writing = True
+            self._spawn(self._write_queued())
+        return await done
+
+    async def _write_queued(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            payload = parse_delivery_body(body)
-        except ValueError as exc:
-            raise _Rejected(400, f"The body is not a JSON object ({exc}).") from None
-        try:
-            delivery = self._store.add(
-                payload=payload,
-                size=len(body),
-                remote=remote,
-                headers=headers,
-                job_id=_text_field(payload.get("id")),
-                status=_text_field(payload.get("status")),
-                received_at=time.time(),
-                path=TOKEN_PLACEHOLDER_PATH,
-            )
-        except (ValueError, RecursionError) as exc:  # not serialisable back (pathological JSON)
-            raise _Rejected(400, f"The body is not storable JSON ({exc}).") from None
-        return delivery, is_applicable(payload)
+            while self._queued:
+                batch = self._queued[:_MAX_BATCH]
+                del self._queued[:_MAX_BATCH]
+                results: list[tuple[Delivery, bool] | Exception]
+                try:
+                    results = await loop.run_in_executor(
+                        self._executor, self._ingest, [arrival for arrival, _ in batch]
+                    )
+                except Exception as exc:  # the database refused the whole transaction
+                    results = [exc] * len(batch)
+                for (_, done), result in zip(batch, results, strict=True):
+                    if done.done():
+                        continue
+                    if isinstance(result, Exception):
+                        done.set_exception(result)
+                    else:
+                        done.set_result(result)
+        finally:
+            self._writing = False
+
+    def _ingest(self, arrivals: list[_Arrival]) -> list[tuple[Delivery, bool] | Exception]:
+        """On the store's thread: parse each body, then store the valid ones in one transaction."""
+        parsed = [_entry_of(arrival) for arrival in arrivals]
+        stored = iter(self._store.add_many([p for p in parsed if isinstance(p, NewDelivery)]))
+        return [item if isinstance(item, _Rejected) else _outcome(next(stored)) for item in parsed]
 
     async def _hand_off(self, delivery: Delivery, applicable: bool) -> None:
         """After the 200: merge into the job (first delivery only), then tell subscribers."""
         if applicable and delivery.repeat_of is None and self.on_delivery is not None:
-            local_id: str | None = None
             try:
                 local_id = await self.on_delivery(delivery.payload)
+                if local_id is not None:
+                    await asyncio.get_running_loop().run_in_executor(
+                        self._executor, self._store.set_matched, delivery.id, local_id
+                    )
+                    delivery = dataclasses.replace(delivery, matched_local_id=local_id)
             except Exception:
                 logger.exception("Delivery %s could not be applied to its job", delivery.id)
-            if local_id is not None:
-                await asyncio.get_running_loop().run_in_executor(
-                    self._executor, self._store.set_matched, delivery.id, local_id
-                )
-                delivery = dataclasses.replace(delivery, matched_local_id=local_id)
         for subscriber in list(self._subscribers):
             try:
                 subscriber(delivery)

@@ -10,7 +10,9 @@ from gui.core.deliveries import (
     SCHEMA_COMPONENT,
     SCHEMA_VERSION,
     TOKEN_PLACEHOLDER_PATH,
+    Delivery,
     DeliveryStore,
+    NewDelivery,
     payload_digest,
 )
 
@@ -135,4 +137,19 @@ def test_concurrent_writers_from_threads_lose_nothing(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert store.count() == 200
+    store.close()
+
+
+def test_add_many_is_one_transaction_that_keeps_out_only_the_unstorable(tmp_path: Path) -> None:
+    store = DeliveryStore(tmp_path / "jobs.sqlite3")
+    entries = [
+        NewDelivery(payload={"id": "a"}, size=1, job_id="a", status="COMPLETED"),
+        NewDelivery(payload={"bad": {1, 2}}, size=1),  # a set is not JSON
+        NewDelivery(payload={"id": "a"}, size=1, job_id="a", status="COMPLETED"),
+    ]
+    first, refused, repeat = store.add_many(entries)
+    assert isinstance(refused, ValueError)
+    assert isinstance(first, Delivery) and isinstance(repeat, Delivery)
+    assert repeat.repeat_of == first.id  # a repeat is recognised within the same transaction
+    assert store.count() == 2
     store.close()

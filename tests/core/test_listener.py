@@ -298,3 +298,44 @@ def test_the_token_never_reaches_a_log_line(
 
     run(scenario())
     assert TOKEN not in caplog.text
+
+
+def test_concurrent_senders_are_all_stored_and_concurrent_retries_still_repeat(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        jobs = {f"job-{i}": f"local-{i}" for i in range(60)}
+        async with serving(tmp_path, jobs) as served, aiohttp.ClientSession() as session:
+
+            async def send(job_id: str) -> int:
+                payload = {**COMPLETED, "id": job_id}
+                async with session.post(served.url, json=payload) as response:
+                    return response.status
+
+            # 60 jobs, each delivered three times at once: bodies share transactions.
+            statuses = await asyncio.gather(*(send(job) for job in jobs for _ in range(3)))
+            assert statuses == [200] * 180
+            await served.wait_seen(180)
+            rows = served.store.list(limit=1000)
+            assert len(rows) == 180
+            for job_id in jobs:
+                tries = sorted((d for d in rows if d.job_id == job_id), key=lambda d: d.id)
+                assert [d.repeat_of for d in tries] == [None, tries[0].id, tries[0].id]
+            assert sorted(p["id"] for p in served.applied) == sorted(jobs)
+
+    run(scenario())
+
+
+def test_a_delivery_that_cannot_be_stored_gets_503_so_runpod_tries_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path) as served:
+            served.store.close()  # the database is gone from under the listener
+            status, _text = await post(served.url, COMPLETED)
+            assert status == 503
+            assert served.applied == [] and served.seen == []
+            assert served.listener.received == 0
+
+    run(scenario())
+    assert "could not be stored" in caplog.text
