@@ -18,6 +18,7 @@ import httpx
 import pytest
 from pytestqt.qtbot import QtBot
 
+from gui.core.engine import Engine
 from gui.core.profiles import Profile, ProfileStore
 from gui.core.records import JobRecord, JobState
 from gui.ui.local_worker import LocalWorker, LocalWorkerPanel
@@ -70,8 +71,7 @@ def _late_answer(worker: LocalWorker, job_id: str) -> dict[str, object]:
 def test_a_job_through_the_engine_keeps_the_handler_result(
     qtbot: QtBot, running_worker: LocalWorker, worker_profile: Profile, data_dir: Path
 ) -> None:
-    engine_module = pytest.importorskip("gui.core.engine")
-    engine = engine_module.Engine(data_dir)
+    engine = Engine(data_dir)
     engine.start()
     try:
         target = worker_profile.to_target(running_worker.url)
@@ -95,7 +95,7 @@ def test_a_job_through_the_engine_keeps_the_handler_result(
         engine.flush().result(timeout=30)
     finally:
         engine.close()
-    reopened = engine_module.Engine(data_dir)
+    reopened = Engine(data_dir)
     reopened.start()
     try:
         (record,) = reopened.jobs()
@@ -107,8 +107,6 @@ def test_a_job_through_the_engine_keeps_the_handler_result(
 def test_a_job_through_the_cli_keeps_the_handler_result(
     running_worker: LocalWorker, worker_profile: Profile, data_dir: Path, tmp_path: Path
 ) -> None:
-    if not (Path(__file__).parents[2] / "gui" / "commands" / "run.py").exists():
-        pytest.skip("job-console run (gui/commands/run.py) is not written yet")
     request = tmp_path / "request.json"
     request.write_text(json.dumps(BODY))
     result = subprocess.run(

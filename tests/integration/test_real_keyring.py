@@ -34,8 +34,6 @@ def keyring_session_env(tmp_path: Path, data_dir: Path) -> dict[str, str]:
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs {' and '.join(missing)} (Debian: dbus, gnome-keyring)")
-    if not (ROOT / "gui" / "commands" / "run.py").exists():
-        pytest.skip("job-console run (gui/commands/run.py) is not written yet")
     env = dict(os.environ)
     for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "HOME"):
         folder = tmp_path / name.lower()
