@@ -350,7 +350,7 @@ class WebhookListener:
             return _plain(405, "Deliveries are POSTed.", Allow="POST")
         try:
             body = await self._read_body(request)
-            delivery, applicable = await self._store_delivery(
+            delivery, _applicable = await self._store_delivery(
                 _Arrival(body, request.remote or "", _header_dict(request), time.time())
             )
         except _Rejected as rejected:
@@ -363,7 +363,6 @@ class WebhookListener:
             # Not a 200: RunPod tries again, and nothing half-stored remains.
             return _plain(503, "The delivery could not be stored; try again.")
         self.received += 1
-        self._spawn(self._hand_off(delivery, applicable))
         return web.json_response({"delivery": delivery.id, "repeat_of": delivery.repeat_of})
 
     async def _read_body(self, request: web.Request) -> bytes:
@@ -371,6 +370,11 @@ class WebhookListener:
         declared = request.content_length
         if declared is not None and declared > limit:
             raise _Rejected(413, f"The body is over {limit} bytes.", close=True)
+        if declared is not None and request.content.is_eof():
+            body = request.content.read_nowait(-1)  # all of it arrived with the headers: no wait
+            if len(body) != declared:
+                raise _Rejected(400, "The body ended early.", close=True)
+            return body
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.body_deadline_s
         chunks: list[bytes] = []
@@ -425,13 +429,16 @@ class WebhookListener:
                     )
                 except Exception as exc:  # the database refused the whole transaction
                     results = [exc] * len(batch)
+                stored: list[tuple[Delivery, bool]] = []
                 for (_, done), result in zip(batch, results, strict=True):
-                    if done.done():
-                        continue
                     if isinstance(result, Exception):
                         done.set_exception(result)
                     else:
                         done.set_result(result)
+                        stored.append(result)
+                if stored:
+                    # Created after the answers were released, so it runs after they are sent.
+                    self._spawn(self._hand_off(stored))
         finally:
             self._writing = False
 
@@ -441,20 +448,27 @@ class WebhookListener:
         stored = iter(self._store.add_many([p for p in parsed if isinstance(p, NewDelivery)]))
         return [item if isinstance(item, _Rejected) else _outcome(next(stored)) for item in parsed]
 
-    async def _hand_off(self, delivery: Delivery, applicable: bool) -> None:
-        """After the 200: merge into the job (first delivery only), then tell subscribers."""
-        if applicable and delivery.repeat_of is None and self.on_delivery is not None:
-            try:
-                local_id = await self.on_delivery(delivery.payload)
-                if local_id is not None:
-                    await asyncio.get_running_loop().run_in_executor(
-                        self._executor, self._store.set_matched, delivery.id, local_id
-                    )
-                    delivery = dataclasses.replace(delivery, matched_local_id=local_id)
-            except Exception:
-                logger.exception("Delivery %s could not be applied to its job", delivery.id)
-        for subscriber in list(self._subscribers):
-            try:
-                subscriber(delivery)
-            except Exception:
-                logger.exception("A delivery subscriber failed")
+    async def _hand_off(self, stored: list[tuple[Delivery, bool]]) -> None:
+        """After the 200s: merge each into its job (first delivery only), then tell subscribers."""
+        for delivery, applicable in stored:
+            if applicable and delivery.repeat_of is None and self.on_delivery is not None:
+                delivery = await self._apply(delivery)
+            for subscriber in list(self._subscribers):
+                try:
+                    subscriber(delivery)
+                except Exception:
+                    logger.exception("A delivery subscriber failed")
+
+    async def _apply(self, delivery: Delivery) -> Delivery:
+        assert self.on_delivery is not None
+        try:
+            local_id = await self.on_delivery(delivery.payload)
+            if local_id is None:
+                return delivery
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._store.set_matched, delivery.id, local_id
+            )
+        except Exception:
+            logger.exception("Delivery %s could not be applied to its job", delivery.id)
+            return delivery
+        return dataclasses.replace(delivery, matched_local_id=local_id)
