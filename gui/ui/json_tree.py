@@ -252,7 +252,10 @@ class JsonTreeWidget(QWidget):
     def set_document(self, value: Any) -> None:
         """Show a document with only its root opened; forgets the previous search results."""
         self.model.set_document(value)
-        self.view.expand(self.model.index(0, 0))
+        root = self.model.index(0, 0)
+        if self.model.canFetchMore(root):
+            self.model.fetchMore(root)  # the first chunk of the top level, shown at once
+        self.view.expand(root)
         self._matches, self._match_position, self._searched_for = [], -1, ""
         self.match_label.clear()
 

@@ -1,0 +1,35 @@
+"""A real Engine with its built-in sandbox, for the jobs side's tests (no fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gui.core.engine import Engine
+from gui.core.targets import Target
+from gui.core.tracker import PollPolicy
+from gui.sandbox import SandboxConfig
+
+FAST_POLLS = PollPolicy(first_s=0.03, min_s=0.03, max_s=0.1)
+
+
+@pytest.fixture
+def engine(data_dir: Path) -> Iterator[Engine]:
+    started = Engine(
+        data_dir,
+        rate_limits=None,
+        poll_policy=FAST_POLLS,
+        sandbox_config=SandboxConfig(workers=2, default_duration_s=0.05),
+    )
+    started.start()
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture
+def sandbox(engine: Engine) -> Target:
+    return engine.sandbox_target().result(timeout=30)

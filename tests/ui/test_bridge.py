@@ -1,0 +1,129 @@
+"""The bridge against a real Engine and its sandbox: coalesced batches, results on the Qt thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QThread
+from pytestqt.qtbot import QtBot
+
+from gui.core.engine import Engine
+from gui.core.records import JobRecord, JobState
+from gui.core.targets import Target
+from gui.ui.bridge import EngineBridge, run_in_background, when_done
+from tests.ui import engine_fixtures
+
+engine = engine_fixtures.engine
+sandbox = engine_fixtures.sandbox
+
+
+def _latest(batches: list[list[JobRecord]]) -> dict[str, JobRecord]:
+    latest: dict[str, JobRecord] = {}
+    for batch in batches:
+        for record in batch:
+            latest[record.local_id] = record
+    return latest
+
+
+def test_many_jobs_arrive_in_few_batches_on_the_qt_thread(
+    qtbot: QtBot, engine: Engine, sandbox: Target
+) -> None:
+    bridge = EngineBridge(engine)
+    batches: list[list[JobRecord]] = []
+    threads: list[bool] = []
+
+    def on_changed(records: list[JobRecord]) -> None:
+        threads.append(QThread.currentThread() is bridge.thread())
+        batches.append(records)
+
+    bridge.sig_jobs_changed.connect(on_changed)
+    futures = [
+        engine.submit(sandbox, {"input": {"n": n, "sandbox": {"duration": 0.02}}})
+        for n in range(60)
+    ]
+    local_ids = {future.result(timeout=30).local_id for future in futures}
+
+    def all_completed() -> bool:
+        latest = _latest(batches)
+        return set(latest) == local_ids and all(
+            r.state == JobState.COMPLETED for r in latest.values()
+        )
+
+    qtbot.waitUntil(all_completed, timeout=20_000)
+    # 60 jobs x 4 states = 240 events; the bridge delivers them in far fewer, de-duplicated batches.
+    assert len(batches) < 60
+    assert all(len({r.local_id for r in batch}) == len(batch) for batch in batches)
+    assert all(threads)
+    bridge.close()
+
+
+def test_pending_events_never_send_a_model_back_in_time(
+    qtbot: QtBot, engine: Engine, sandbox: Target
+) -> None:
+    bridge = EngineBridge(engine)
+    batches: list[list[JobRecord]] = []
+    bridge.sig_jobs_changed.connect(batches.append)
+    # No Qt event is processed while the job runs: its events wait in the bridge, unflushed.
+    record = engine.submit(sandbox, {"input": {"x": 1}}).result(timeout=30)
+    deadline = time.monotonic() + 10
+    while not any(r.local_id == record.local_id and r.terminal for r in engine.jobs()):
+        assert time.monotonic() < deadline, "the sandbox job did not finish"
+        time.sleep(0.02)
+    snapshot = {r.local_id: r for r in bridge.snapshot()}
+    assert snapshot[record.local_id].state == JobState.COMPLETED
+    # What was pending is as old as (or older than) the snapshot: a model filled from the snapshot
+    # must not be sent back to SUBMITTING or IN_QUEUE by it.
+    qtbot.wait(150)
+    states = [r.state for batch in batches for r in batch if r.local_id == record.local_id]
+    assert all(state == JobState.COMPLETED for state in states), states
+    bridge.close()
+
+
+def test_actions_report_failures_as_readable_messages(
+    qtbot: QtBot, engine: Engine, sandbox: Target
+) -> None:
+    bridge = EngineBridge(engine)
+    with qtbot.waitSignal(bridge.sig_action_failed, timeout=10_000) as blocker:
+        bridge.request_retry("no-such-local-id")
+    message = blocker.args[0]
+    assert message.startswith("Could not retry the job: ")
+    assert "Traceback" not in message
+    bridge.close()
+
+
+def test_cancel_and_health_round_trip(qtbot: QtBot, engine: Engine, sandbox: Target) -> None:
+    bridge = EngineBridge(engine)
+    batches: list[list[JobRecord]] = []
+    bridge.sig_jobs_changed.connect(batches.append)
+    record = engine.submit(sandbox, {"input": {"sandbox": {"duration": 30}}}).result(timeout=30)
+    assert record.job_id is not None  # /run answered before submit's future ended
+    qtbot.waitUntil(lambda: record.local_id in _latest(batches), timeout=10_000)
+    with qtbot.waitSignal(bridge.sig_health_changed, timeout=10_000) as health:
+        bridge.request_health(sandbox)
+    assert health.args[0] == sandbox.name
+    assert "jobs" in health.args[1] and "workers" in health.args[1]
+    bridge.request_cancel(record.local_id)
+    qtbot.waitUntil(
+        lambda: _latest(batches)[record.local_id].state == JobState.CANCELLED, timeout=10_000
+    )
+    with qtbot.waitSignal(bridge.sig_jobs_removed, timeout=10_000) as removed:
+        bridge.request_remove([record.local_id])
+    assert removed.args[0] == [record.local_id]
+    bridge.close()
+
+
+def test_when_done_calls_back_on_the_qt_thread(qtbot: QtBot) -> None:
+    seen: list[tuple[str, bool]] = []
+    main = threading.main_thread()
+    when_done(
+        run_in_background(lambda: 42),
+        lambda v: seen.append((f"ok {v}", threading.current_thread() is main)),
+    )
+    when_done(
+        run_in_background(lambda: 1 / 0),
+        None,
+        lambda e: seen.append((type(e).__name__, threading.current_thread() is main)),
+    )
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
+    assert sorted(seen) == [("ZeroDivisionError", True), ("ok 42", True)]
