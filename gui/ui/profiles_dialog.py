@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +43,7 @@ from gui.core.secrets import (
     api_key_name,
 )
 from gui.core.targets import SANDBOX_PROFILE
+from gui.ui.s3_credentials_panel import S3CredentialsPanel
 
 __all__ = ["ProfilesDialog"]
 
@@ -70,6 +72,9 @@ class ProfilesDialog(QDialog):
 
     sig_profiles_changed = Signal()
     """Profiles were added, edited, removed or duplicated: selectors should reload."""
+
+    sig_s3_sets_changed = Signal()
+    """S3 credential sets were saved or removed: request forms should reload their choices."""
 
     def __init__(
         self,
@@ -133,14 +138,20 @@ class ProfilesDialog(QDialog):
         right.addWidget(self.test_result)
         right.addStretch(1)
 
-        body = QHBoxLayout()
+        profiles_page = QWidget()
+        body = QHBoxLayout(profiles_page)
         body.addLayout(left, 1)
         body.addLayout(right, 2)
+        self.s3_panel = S3CredentialsPanel(self.store, self.secrets)
+        self.s3_panel.sig_sets_changed.connect(self.sig_s3_sets_changed)
+        self.tabs = _named(QTabWidget(), "profilesTabs")
+        self.tabs.addTab(profiles_page, "Profiles")
+        self.tabs.addTab(self.s3_panel, "S3 credentials")
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         outer = QVBoxLayout(self)
         outer.addWidget(self.banner)
-        outer.addLayout(body)
+        outer.addWidget(self.tabs)
         outer.addWidget(close)
         self.resize(760, 460)
 
@@ -256,10 +267,9 @@ class ProfilesDialog(QDialog):
         self.key_edit.setPlaceholderText("" if key is None else "•••••••• (kept)")
 
     def _set_editable(self, editable: bool) -> None:
-        for widget in (self.name_edit, self.kind_combo, self.save_button, self.remove_button):
-            widget.setEnabled(editable)
-        self.duplicate_button.setEnabled(editable)
-        for widget in self._cloud_rows + self._local_rows:
+        controls: list[QWidget] = [self.name_edit, self.kind_combo, self.save_button]
+        controls += [self.remove_button, self.duplicate_button]
+        for widget in controls + self._cloud_rows + self._local_rows:
             widget.setEnabled(editable)
 
     def _on_kind_combo_changed(self) -> None:

@@ -160,3 +160,38 @@ def test_test_connection_runs_off_the_qt_thread_and_answers_plainly(
     dialog.test_button.click()
     qtbot.waitUntil(lambda: "Unknown endpoint" in dialog.test_result.text(), timeout=10_000)
     assert GOOD_KEY not in dialog.test_result.text()
+
+
+def test_s3_credential_sets_keep_their_secret_in_the_keyring(
+    qtbot: QtBot,
+    data_dir: Path,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dialog = _dialog(qtbot, data_dir)
+    panel = dialog.s3_panel
+    dialog.tabs.setCurrentWidget(panel)
+    panel.name_edit.setText("team")
+    panel.access_id_edit.setText("AKIA1")
+    panel.bucket_edit.setText("bucket")
+    panel.endpoint_url_edit.setText("https://s3.test")
+    panel.save_button.click()
+    assert "needs it" in panel.message.text()  # a new set without its secret is refused
+    assert panel.secret_edit.echoMode() == QLineEdit.EchoMode.Password
+    panel.secret_edit.setText("typed-s3-secret")
+    with qtbot.waitSignal(dialog.sig_s3_sets_changed, timeout=2000):
+        panel.save_button.click()
+    assert memory_keyring.entries[(SERVICE, "s3:team")] == "typed-s3-secret"
+    assert "typed-s3-secret" not in (data_dir / "profiles.json").read_text()
+    assert panel.secret_edit.text() == ""
+    assert panel.reference.text() == '"accessSecret": "keyring:s3/team"'
+    panel.name_edit.setText("team-renamed")  # the secret follows a rename
+    panel.save_button.click()
+    assert memory_keyring.entries == {(SERVICE, "s3:team-renamed"): "typed-s3-secret"}
+    assert [s.name for s in ProfileStore(data_dir).s3_sets()] == ["team-renamed"]
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes
+    )
+    panel.remove_button.click()
+    assert memory_keyring.entries == {}
+    assert ProfileStore(data_dir).s3_sets() == []
