@@ -6,24 +6,34 @@ import argparse
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QMainWindow, QPlainTextEdit
+from PySide6.QtCore import QDir
+from PySide6.QtWidgets import QApplication
 
 from gui import __version__
+from gui.core.engine import Engine
 from gui.core.paths import resolve_data_dir
+from gui.core.resources import resource_path
+from gui.ui.main_window import MainWindow
 
 __all__ = ["create_window", "run_app"]
 
 
-def create_window(data_dir: Path | str | None = None) -> QMainWindow:
-    """The main window, on the QApplication that already exists."""
-    resolve_data_dir(data_dir)
-    window = QMainWindow()
-    window.setWindowTitle("RunPod Job Console")
-    editor = QPlainTextEdit('{\n  "input": {\n    "prompt": "Hello"\n  }\n}\n')
-    editor.setObjectName("requestEditor")
-    window.setCentralWidget(editor)
-    window.resize(1100, 720)
-    return window
+def _start_engine(data_dir: Path) -> Engine:
+    engine = Engine(data_dir)
+    engine.start()
+    return engine
+
+
+def create_window(data_dir: Path | str | None = None) -> MainWindow:
+    """The main window, on the QApplication that already exists; closing it stops its engine."""
+    QDir.addSearchPath("icons", str(resource_path("icons")))
+    folder = resolve_data_dir(data_dir)
+    engine = _start_engine(folder)
+    try:
+        return MainWindow(folder, engine)
+    except BaseException:
+        engine.close()
+        raise
 
 
 def run_app(args: argparse.Namespace) -> int:

@@ -1,0 +1,71 @@
+"""The list of the request's diagnostics (``diagnosticsList``): severity icon, line:col, message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
+
+from gui.ui.editor import EditorMark
+
+__all__ = ["DiagnosticsList"]
+
+_MARK_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class DiagnosticsList(QListWidget):
+    """One row per diagnostic, by position; activating a row asks to show it in the editor."""
+
+    sig_diagnostic_activated = Signal(object)
+    """A row was activated (Enter, double-click, click): show this ``EditorMark`` in the editor."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("diagnosticsList")
+        # Messages are sentences: wrap them rather than hide their end behind a scroll bar.
+        self.setWordWrap(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAlternatingRowColors(True)
+        self.setIconSize(QSize(16, 16))
+        self.setToolTip("Problems in the request. Click one to jump to it.")
+        style = self.style()
+        self._icons = {
+            "error": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical),
+            "warning": style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning),
+            "ok": style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
+        }
+        self.itemActivated.connect(self._on_item_activated)
+        self.itemClicked.connect(self._on_item_activated)
+        self.set_marks([])
+
+    def set_marks(self, marks: Sequence[EditorMark]) -> None:
+        self.clear()
+        if not marks:
+            item = QListWidgetItem(self._icons["ok"], "No problems found.")
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            item.setForeground(QBrush(QColor("#5f6b76")))
+            self.addItem(item)
+            return
+        for mark in marks:
+            item = QListWidgetItem(
+                self._icons.get(mark.severity, QIcon()),
+                f"{mark.line}:{mark.column}  {mark.severity}: {mark.message}",
+            )
+            item.setToolTip(mark.message)
+            item.setData(_MARK_ROLE, mark)
+            self.addItem(item)
+
+    def marks(self) -> list[EditorMark]:
+        """The diagnostics listed, in order."""
+        found = (self.item(row).data(_MARK_ROLE) for row in range(self.count()))
+        return [mark for mark in found if isinstance(mark, EditorMark)]
+
+    def row_texts(self) -> list[str]:
+        return [self.item(row).text() for row in range(self.count())]
+
+    def _on_item_activated(self, item: QListWidgetItem) -> None:
+        mark = item.data(_MARK_ROLE)
+        if isinstance(mark, EditorMark):
+            self.sig_diagnostic_activated.emit(mark)

@@ -1,0 +1,422 @@
+"""The main window: templates | request | jobs, menus, file handling, settings, and submitting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QWidget,
+)
+
+from gui.core.files import write_text_atomic
+from gui.core.records import JobRecord, JobState
+from gui.core.targets import Target
+from gui.core.templates import Template, TemplateStore, find_secrets
+from gui.ui.batch_dialog import BatchDialog
+from gui.ui.bridge import EngineBridge
+from gui.ui.jobs_panel import JobsPanel
+from gui.ui.request_panel import RequestPanel
+from gui.ui.templates_panel import TemplatesPanel
+from gui.ui.validation_worker import BackgroundTasks
+
+__all__ = ["APP_TITLE", "MainWindow"]
+
+APP_TITLE = "RunPod Job Console"
+DRAFT_FILE = "draft.json"
+_DEFAULT_TEXT = '{\n  "input": {\n    "prompt": "Hello"\n  }\n}\n'
+
+
+class MainWindow(QMainWindow):
+    """The console's window. ``engine`` is started and owned: closing the window closes it.
+
+    Without an engine (None) the window still edits and validates; Submit says why it can't run.
+    """
+
+    def __init__(self, data_dir: Path, engine: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data_dir = Path(data_dir)
+        self.engine = engine
+        self.settings = QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
+        self.tasks = BackgroundTasks(self)
+        self.file_path: Path | None = None
+        self.current_template: str | None = None
+        self.batch_dialog: BatchDialog | None = None
+        self._target: Target | None = None
+        self.store = TemplateStore(self.data_dir)
+        self.store.install_examples()
+
+        self.request = RequestPanel(self.tasks, self)
+        self.templates = TemplatesPanel(self.store, self)
+        self.jobs_panel: QWidget = self._build_jobs_side()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        for widget in (self.templates, self.request, self.jobs_panel):
+            self.splitter.addWidget(widget)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(2, 3)
+        self.splitter.setSizes([180, 580, 700])
+        self.setCentralWidget(self.splitter)
+        self.splitter.setContentsMargins(6, 6, 6, 0)
+        self._build_menus()
+        self.statusBar().showMessage("Ready", 3000)
+        self._connect()
+        self.request.set_submit_blocker(
+            None if engine is not None else "The job engine is not available in this build."
+        )
+        self._restore_settings()
+        self._update_title()
+        if engine is not None:
+            # Start the sandbox now, so the health strip and the first Submit don't wait for it.
+            QTimer.singleShot(0, lambda: self.with_target(lambda _target: None))
+
+    # -- building --------------------------------------------------------------------------
+
+    def _build_jobs_side(self) -> QWidget:
+        if self.engine is None:
+            label = QLabel("The job table appears here once the job engine is available.", self)
+            label.setObjectName("jobsPlaceholder")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
+            label.setStyleSheet("color: #5f6b76;")
+            self.bridge: EngineBridge | None = None
+            return label
+        self.bridge = EngineBridge(self.engine, self)
+        panel = JobsPanel(self.bridge, self)
+        panel.sig_resubmit_requested.connect(self._on_jobs_resubmit_requested)
+        panel.sig_status_message_requested.connect(self._on_status_message_requested)
+        return panel
+
+    def _action(self, menu: Any, text: str, shortcut: Any, slot: Any) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        standard = QKeySequence.StandardKey
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&New request", standard.New, self.new_request)
+        self._action(file_menu, "&Open…", standard.Open, self.open_with_dialog)
+        self._action(file_menu, "&Save", standard.Save, self.save)
+        self._action(file_menu, "Save &As…", QKeySequence("Ctrl+Shift+S"), self.save_as)
+        file_menu.addSeparator()
+        self._action(file_menu, "Save as &Template…", None, self.save_template_with_dialog)
+        self._action(file_menu, "&Import Templates…", None, self.templates.import_with_dialog)
+        self._action(file_menu, "&Export Template…", None, self.templates.export_with_dialog)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", standard.Quit, self.close)
+
+        edit_menu = bar.addMenu("&Edit")
+        editor = self.request.editor
+        self.undo_action = self._action(edit_menu, "&Undo", standard.Undo, editor.undo)
+        self.redo_action = self._action(edit_menu, "&Redo", standard.Redo, editor.redo)
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        editor.undoAvailable.connect(self.undo_action.setEnabled)
+        editor.redoAvailable.connect(self.redo_action.setEnabled)
+        edit_menu.addSeparator()
+        self.format_action = self._action(
+            edit_menu, "&Format JSON", QKeySequence("Ctrl+Shift+F"), self.request.format_text
+        )
+
+        request_menu = bar.addMenu("&Request")
+        self.submit_action = self._action(
+            request_menu, "&Submit", QKeySequence("Ctrl+Return"), self.request.request_submit
+        )
+        # Ctrl+Enter on the keypad too.
+        self.submit_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.submit_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+    def _connect(self) -> None:
+        request = self.request
+        request.sig_submit_requested.connect(self._on_request_submit_requested)
+        request.sig_batch_requested.connect(self._on_request_batch_requested)
+        request.sig_file_loaded.connect(self._on_request_file_loaded)
+        request.sig_status_message_requested.connect(self._on_status_message_requested)
+        request.editor.document().modificationChanged.connect(self.setWindowModified)
+        self.templates.sig_template_open_requested.connect(self._on_templates_open_requested)
+        self.templates.sig_save_requested.connect(self.save_template_with_dialog)
+        self.templates.sig_status_message_requested.connect(self._on_status_message_requested)
+
+    def _on_status_message_requested(self, message: str, timeout_ms: int) -> None:
+        self.statusBar().showMessage(message, timeout_ms)
+
+    def _update_title(self) -> None:
+        name = self.file_path.name if self.file_path is not None else "Untitled request"
+        self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
+
+    # -- files -----------------------------------------------------------------------------
+
+    def new_request(self) -> None:
+        self.file_path = None
+        self.current_template = None
+        self.request.set_text(_DEFAULT_TEXT)
+        self.request.editor.document().setModified(False)
+        self._update_title()
+
+    def open_with_dialog(self) -> None:
+        start = str(self.file_path.parent if self.file_path else Path.home())
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Open request", start, "JSON requests (*.json);;All files (*)"
+        )
+        if chosen:
+            self.open_path(Path(chosen))
+
+    def open_path(self, path: Path) -> None:
+        """Open a request file as the document (read off the Qt thread; undoable)."""
+        self.request.load_file(path, as_document=True)
+
+    def _on_request_file_loaded(self, path: Path) -> None:
+        self.file_path = path
+        self.current_template = None
+        self._update_title()
+
+    def save(self) -> bool:
+        if self.file_path is None:
+            return self.save_as()
+        return self.save_to(self.file_path)
+
+    def save_as(self) -> bool:
+        start = str(self.file_path or Path.home() / "request.json")
+        chosen, _ = QFileDialog.getSaveFileName(self, "Save request", start, "JSON (*.json)")
+        return self.save_to(Path(chosen)) if chosen else False
+
+    def save_to(self, path: Path) -> bool:
+        """Write the editor's text to ``path`` (atomically); it becomes the document's file."""
+        try:
+            write_text_atomic(path, self.request.text())
+        except OSError as exc:
+            self.request.show_problem(f"Could not save {path}: {exc.strerror or exc}")
+            return False
+        self.file_path = path
+        self.request.editor.document().setModified(False)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    # -- templates -------------------------------------------------------------------------
+
+    def _on_templates_open_requested(self, template: Template) -> None:
+        self.request.load_body(template.body, template.operation)
+        self.current_template = template.name
+        self.settings.setValue("templates/last", template.name)
+        self.statusBar().showMessage(f"Opened template {template.name!r}.", 5000)
+
+    def save_template_with_dialog(self) -> None:
+        body = self._checked_body("save it as a template")
+        if body is None:
+            return
+        name, accepted = QInputDialog.getText(
+            self, "Save as template", "Template name:", text=self.current_template or ""
+        )
+        if accepted and name.strip():
+            self.save_as_template(name, body)
+
+    def save_as_template(self, name: str, body: dict[str, Any] | None = None) -> Template | None:
+        """Save the request (or ``body``) as a template; a body holding a secret is refused."""
+        body = body if body is not None else self._checked_body("save it as a template")
+        if body is None:
+            return None
+        if find_secrets(body):
+            self.request.show_problem(
+                "The template was not saved: the request holds a secret (an S3 accessSecret or an "
+                "API key). Templates are plain files and never keep secrets: clear the value, or "
+                "put a keyring reference ('keyring:...') in its place, then save again."
+            )
+            return None
+        template = self.templates.save_template(name, body, self.request.operation())
+        if template is not None:
+            self.current_template = template.name
+            self.settings.setValue("templates/last", template.name)
+        return template
+
+    def _checked_body(self, purpose: str) -> dict[str, Any] | None:
+        outcome = self.request.validation.current
+        if outcome is None or outcome.result.body is None:
+            self.request.show_problem(f"The request is not a JSON object yet: fix it to {purpose}.")
+            return None
+        return outcome.result.body
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def _on_jobs_resubmit_requested(self, body: dict[str, Any], operation: str) -> None:
+        self.request.load_body(body, operation)
+        self.statusBar().showMessage("The job's request is in the editor; Submit sends it.", 5000)
+
+    def with_target(self, then: Any) -> None:
+        """Call ``then(target)`` on the Qt thread once the selected target is known."""
+        if self._target is not None:
+            then(self._target)
+            return
+        if self.engine is None:
+            return
+
+        def resolved(target: Any, error: Exception | None) -> None:
+            if error is not None:
+                self.request.show_problem(f"The sandbox could not start: {error}")
+                return
+            self._target = target
+            if isinstance(self.jobs_panel, JobsPanel):
+                self.jobs_panel.set_target(target)
+            then(target)
+
+        self.tasks.when_done(self.engine.sandbox_target(), resolved)
+
+    def _on_request_submit_requested(self, body: dict[str, Any], operation: str) -> None:
+        if self.engine is None:
+            return
+        template = self.current_template
+        self.statusBar().showMessage(f"Submitting to /{operation}…", 0)
+        self.with_target(
+            lambda target: self.tasks.when_done(
+                self.engine.submit(target, body, operation, template=template),
+                self._on_engine_submitted,
+            )
+        )
+
+    def _on_engine_submitted(self, record: Any, error: Exception | None) -> None:
+        if error is not None:
+            self.request.show_problem(f"The request was not submitted: {error}")
+        elif isinstance(record, JobRecord) and record.state == JobState.NOT_SENT:
+            self.request.show_problem(f"The request was not sent: {record.note or 'no answer'}")
+        elif isinstance(record, JobRecord):
+            self.statusBar().showMessage(
+                f"Job {record.job_id or record.local_id} submitted: {record.state.value}", 6000
+            )
+
+    def _on_request_batch_requested(self, paths: list[Path]) -> None:
+        submit = None
+        if self.engine is not None:
+            operation = self.request.operation()
+            submit = self._batch_submitter(operation)
+        self.batch_dialog = BatchDialog(paths, self.request.operation(), self.tasks, submit, self)
+        self.batch_dialog.open()
+
+    def _batch_submitter(self, operation: str) -> Any:
+        from concurrent.futures import Future
+
+        def submit(body: dict[str, Any]) -> Future[Any]:
+            if self._target is not None:
+                submitted: Future[Any] = self.engine.submit(self._target, body, operation)
+                return submitted
+            # First submission before the sandbox is up: chain on its start.
+            result: Future[Any] = Future()
+
+            def started(target_future: Future[Any]) -> None:
+                try:
+                    target = target_future.result()
+                    self._target = self._target or target
+                    inner = self.engine.submit(target, body, operation)
+                    inner.add_done_callback(lambda f: _copy_future(f, result))
+                except Exception as exc:
+                    result.set_exception(exc)
+
+            self.engine.sandbox_target().add_done_callback(started)
+            return result
+
+        return submit
+
+    # -- settings and closing --------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        for key, splitter in self._splitters().items():
+            state = self.settings.value(key)
+            if state is not None:
+                splitter.restoreState(state)
+        self.request.set_operation(str(self.settings.value("request/operation", "run")))
+        self._restore_text()
+
+    def _restore_text(self) -> None:
+        draft = self.data_dir / DRAFT_FILE
+        saved_file = self.settings.value("request/file")
+        if draft.is_file():
+            try:
+                state = json.loads(draft.read_text("utf-8"))
+                self.request.set_text(state["text"], undoable=False)
+                self.request.editor.document().setModified(bool(state.get("modified")))
+                self.file_path = Path(saved_file) if saved_file else None
+                self.current_template = state.get("template")
+                return
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # an unreadable draft: start from the last template instead
+        last = self.settings.value("templates/last")
+        if last and self.store.exists(str(last)):
+            template = self.store.get(str(last))
+            self.request.set_text(json.dumps(template.body, indent=2) + "\n", undoable=False)
+            self.request.set_operation(template.operation)
+            self.current_template = template.name
+            self.templates.select(template.name)
+        else:
+            self.request.set_text(_DEFAULT_TEXT, undoable=False)
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {"splitter/main": self.splitter, "splitter/request": self.request.splitter}
+
+    def _save_state(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        for key, splitter in self._splitters().items():
+            self.settings.setValue(key, splitter.saveState())
+        self.settings.setValue("request/operation", self.request.operation())
+        self.settings.setValue("request/file", str(self.file_path) if self.file_path else "")
+        self._save_draft()
+        self.settings.sync()
+
+    def _save_draft(self) -> None:
+        """Keep the editor's text for the next start, unless it holds a secret (never on disk)."""
+        draft = self.data_dir / DRAFT_FILE
+        text = self.request.text()
+        outcome = self.request.validation.current
+        body = outcome.result.body if outcome is not None else None
+        holds_secret = find_secrets(body) if body is not None else _mentions_secret(text)
+        if holds_secret:
+            draft.unlink(missing_ok=True)
+            return
+        state = {
+            "text": text,
+            "modified": self.request.editor.document().isModified(),
+            "template": self.current_template,
+        }
+        write_text_atomic(draft, json.dumps(state, ensure_ascii=False))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_state()
+        self.tasks.close()
+        if self.bridge is not None:
+            self.bridge.close()
+            self.bridge = None
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+        super().closeEvent(event)
+
+
+def _mentions_secret(text: str) -> bool:
+    from gui.core.redact import SECRET_KEYS
+
+    return any(f'"{key}"' in text for key in SECRET_KEYS)
+
+
+def _copy_future(source: Any, destination: Any) -> None:
+    error = source.exception()
+    if error is not None:
+        destination.set_exception(error)
+    else:
+        destination.set_result(source.result())

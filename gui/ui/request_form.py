@@ -1,0 +1,309 @@
+"""The options form beside the JSON text: webhook, policy and s3Config, in step with the text.
+
+The form never keeps a body of its own. A person's edit of a field goes out as
+``sig_field_edited(path, value)`` (``REMOVE`` to delete the key) and the window rewrites the text;
+every new validation of the text comes back through ``set_body`` and ``set_diagnostics``, so the
+fields and their messages always show what the text says, with the validator's own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.core.request import Diagnostic
+
+__all__ = ["REMOVE", "UNITS_MS", "RequestForm", "apply_field", "format_duration"]
+
+Path = tuple[str, ...]
+
+
+class _Remove:
+    def __repr__(self) -> str:
+        return "REMOVE"
+
+
+REMOVE: Final = _Remove()
+"""The value of ``sig_field_edited`` that means "delete this key"."""
+
+UNITS_MS: Final[dict[str, int]] = {"s": 1000, "min": 60_000, "h": 3_600_000}
+
+WEBHOOK: Final = ("webhook",)
+EXECUTION_TIMEOUT: Final = ("policy", "executionTimeout")
+TTL: Final = ("policy", "ttl")
+LOW_PRIORITY: Final = ("policy", "lowPriority")
+S3_FIELDS: Final = ("accessId", "accessSecret", "bucketName", "endpointUrl", "objectPath")
+
+
+def apply_field(body: dict[str, Any], path: Path, value: Any) -> dict[str, Any]:
+    """``body`` with ``path`` set to ``value`` (or removed for ``REMOVE``); an object left empty
+    by a removal is removed too. Copies only the objects along the path, never the ``input``."""
+    new = dict(body)
+    if len(path) == 1:
+        if value is REMOVE:
+            new.pop(path[0], None)
+        else:
+            new[path[0]] = value
+        return new
+    head, rest = path[0], path[1:]
+    inner = new.get(head)
+    inner = dict(inner) if isinstance(inner, dict) else {}
+    updated = apply_field(inner, rest, value)
+    if updated:
+        new[head] = updated
+    else:
+        new.pop(head, None)
+    return new
+
+
+def _lookup(body: dict[str, Any] | None, path: Path) -> Any:
+    value: Any = body
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def format_duration(milliseconds: int) -> tuple[str, str]:
+    """(number text, unit) that show a duration readably: the largest unit giving a whole number,
+    else the largest giving at most three decimals and at least 1, else seconds."""
+    whole = [unit for unit in ("h", "min", "s") if milliseconds % UNITS_MS[unit] == 0]
+    if whole and milliseconds:
+        unit = whole[0]
+        return str(milliseconds // UNITS_MS[unit]), unit
+    for unit in ("h", "min", "s"):
+        number = milliseconds / UNITS_MS[unit]
+        shown = f"{number:.3f}".rstrip("0").rstrip(".")
+        if number >= 1 and round(float(shown) * UNITS_MS[unit]) == milliseconds:
+            return shown, unit
+    return f"{milliseconds / 1000:g}", "s"
+
+
+class _DurationField(QWidget):
+    """A number and a unit (s, min, h); the body stores whole milliseconds."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.number = QLineEdit(self)
+        self.number.setPlaceholderText("default")
+        self.number.setClearButtonEnabled(True)
+        self.unit = QComboBox(self)
+        self.unit.addItems(list(UNITS_MS))
+        layout.addWidget(self.number, 1)
+        layout.addWidget(self.unit)
+
+    def milliseconds(self) -> int | str | None:
+        """Whole milliseconds, None when empty, or an error message when not a number."""
+        text = self.number.text().strip().replace(",", ".")
+        if not text:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            return "Enter a number, for example 10."
+        return round(number * UNITS_MS[self.unit.currentText()])
+
+    def show_value(self, value: Any) -> None:
+        if self.number.hasFocus() or self.unit.hasFocus():
+            return  # the person is typing here; their text is the truth
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            text, unit = format_duration(value)
+            self.unit.setCurrentText(unit)
+            self.number.setText(text)
+        elif value is None:
+            self.number.clear()
+        else:
+            self.number.setText(str(value))
+
+
+class RequestForm(QScrollArea):
+    """The fields of the request's options. See the module docstring for how it stays in step."""
+
+    sig_field_edited = Signal(tuple, object)
+    """A person changed a field: set the body's key at this path (tuple) to the value, or REMOVE."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("requestForm")
+        self.setWidgetResizable(True)
+        self._syncing = False
+        # Field texts that are not numbers: shown at the field, never written into the body.
+        self._local_errors: dict[Path, str] = {}
+        inner = self._inner = QWidget(self)
+        layout = QVBoxLayout(inner)
+        self.notice = QLabel(inner)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #b26a00;")
+        self.notice.hide()
+        layout.addWidget(self.notice)
+        self._messages: dict[Path, QLabel] = {}
+
+        self.webhook = QLineEdit(inner)
+        self.webhook.setPlaceholderText("https://example.com/runpod-webhook")
+        self.webhook.setClearButtonEnabled(True)
+        self.webhook.textEdited.connect(self._on_webhook_edited)
+        webhook_box = self._group("Webhook", [("URL", self.webhook, WEBHOOK)], inner)
+        layout.addWidget(webhook_box)
+
+        self.execution_timeout = _DurationField(inner)
+        self.ttl = _DurationField(inner)
+        self.low_priority = QCheckBox("Never scale up workers for this job", inner)
+        for path, field in ((EXECUTION_TIMEOUT, self.execution_timeout), (TTL, self.ttl)):
+            field.number.textEdited.connect(
+                lambda _t, p=path, f=field: self._on_duration_edited(p, f)
+            )
+            field.unit.activated.connect(lambda _i, p=path, f=field: self._on_duration_edited(p, f))
+        self.low_priority.clicked.connect(self._on_low_priority_clicked)
+        policy_rows = [
+            ("Execution timeout", self.execution_timeout, EXECUTION_TIMEOUT),
+            ("Time to live (ttl)", self.ttl, TTL),
+            ("Low priority", self.low_priority, LOW_PRIORITY),
+        ]
+        layout.addWidget(self._group("Policy", policy_rows, inner, whole=("policy",)))
+
+        self.s3: dict[str, QLineEdit] = {}
+        s3_rows = []
+        for key in S3_FIELDS:
+            edit = QLineEdit(inner)
+            edit.setClearButtonEnabled(True)
+            if key == "accessSecret":
+                edit.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
+                edit.setPlaceholderText("kept in the request only; templates refuse it")
+            elif key == "objectPath":
+                edit.setPlaceholderText("optional")
+            edit.textEdited.connect(lambda text, k=key: self._on_s3_edited(k, text))
+            self.s3[key] = edit
+            s3_rows.append((key, edit, ("s3Config", key)))
+        layout.addWidget(self._group("S3 upload (s3Config)", s3_rows, inner, whole=("s3Config",)))
+        layout.addStretch(1)
+        self.setWidget(inner)
+
+    def _group(
+        self,
+        title: str,
+        rows: Sequence[tuple[str, QWidget, Path]],
+        parent: QWidget,
+        whole: Path | None = None,
+    ) -> QGroupBox:
+        box = QGroupBox(title, parent)
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        if whole is not None:
+            form.addRow(self._message_label(whole, box))
+        for label, widget, path in rows:
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(widget)
+            column.addWidget(self._message_label(path, box))
+            form.addRow(label, column)
+        return box
+
+    def _message_label(self, path: Path, parent: QWidget) -> QLabel:
+        label = QLabel(parent)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.hide()
+        self._messages[path] = label
+        return label
+
+    # -- text -> form ----------------------------------------------------------------------
+
+    def set_body(self, body: dict[str, Any] | None) -> None:
+        """Show what the text's body says. None (the text is not a JSON object): fields locked."""
+        self._syncing = True
+        try:
+            usable = body is not None
+            for group in self._inner.findChildren(QGroupBox):
+                group.setEnabled(usable)
+            self.notice.setVisible(not usable)
+            self.notice.setText(
+                "" if usable else "Fix the JSON syntax errors in the Request tab to edit these."
+            )
+            if body is None:
+                return
+            webhook = _lookup(body, WEBHOOK)
+            if not self.webhook.hasFocus():
+                self.webhook.setText("" if webhook is None else str(webhook))
+            self.execution_timeout.show_value(_lookup(body, EXECUTION_TIMEOUT))
+            self.ttl.show_value(_lookup(body, TTL))
+            self.low_priority.setChecked(_lookup(body, LOW_PRIORITY) is True)
+            for key, edit in self.s3.items():
+                value = _lookup(body, ("s3Config", key))
+                if not edit.hasFocus():
+                    edit.setText("" if value is None else str(value))
+        finally:
+            self._syncing = False
+
+    def set_diagnostics(self, diagnostics: Sequence[Diagnostic]) -> None:
+        """Show each diagnostic under the field it is about (same words as the diagnostics list)."""
+        found: dict[Path, list[Diagnostic]] = {}
+        for diagnostic in diagnostics:
+            path = tuple(str(part) for part in diagnostic.path)
+            target = path[:2] if path[:1] in (("policy",), ("s3Config",)) else path[:1]
+            if target in self._messages:
+                found.setdefault(target, []).append(diagnostic)
+        for path, label in self._messages.items():
+            if path in self._local_errors:
+                continue
+            self._show_messages(label, found.get(path, []))
+
+    @staticmethod
+    def _show_messages(label: QLabel, diagnostics: Sequence[Diagnostic]) -> None:
+        if not diagnostics:
+            label.clear()
+            label.hide()
+            return
+        error = any(d.severity == "error" for d in diagnostics)
+        label.setStyleSheet(f"color: {'#d32f2f' if error else '#b26a00'};")
+        label.setText("\n".join(d.message for d in diagnostics))
+        label.show()
+
+    def field_message(self, path: Path) -> str:
+        """The message shown under a field now ('' when none)."""
+        label = self._messages.get(path)
+        return label.text() if label is not None and not label.isHidden() else ""
+
+    # -- form -> text ----------------------------------------------------------------------
+
+    def _emit(self, path: Path, value: Any) -> None:
+        if not self._syncing:
+            self.sig_field_edited.emit(path, value)
+
+    def _on_webhook_edited(self, text: str) -> None:
+        self._emit(WEBHOOK, text.strip() or REMOVE)
+
+    def _on_duration_edited(self, path: Path, field: _DurationField) -> None:
+        value = field.milliseconds()
+        label = self._messages[path]
+        if isinstance(value, str):
+            self._local_errors = {**self._local_errors, path: value}
+            label.setStyleSheet("color: #d32f2f;")
+            label.setText(value)
+            label.show()
+            return
+        self._local_errors = {k: v for k, v in self._local_errors.items() if k != path}
+        label.hide()
+        self._emit(path, REMOVE if value is None else value)
+
+    def _on_low_priority_clicked(self, checked: bool) -> None:
+        self._emit(LOW_PRIORITY, True if checked else REMOVE)
+
+    def _on_s3_edited(self, key: str, text: str) -> None:
+        self._emit(("s3Config", key), text if text else REMOVE)

@@ -1,0 +1,354 @@
+"""The request side of the window: target bar, JSON editor and options form, diagnostics, size.
+
+It owns everything between the text and a valid body: live validation off the Qt thread, the form
+kept in step with the text, Format, and loading dropped or opened files (read off the Qt thread,
+applied as one undoable edit; a file that can't be used leaves the text untouched and says why).
+Submitting and batches are the window's business: this panel asks through its signals.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.core.limits import MAX_BODY_BYTES, Operation
+from gui.core.request import read_request_file
+from gui.core.targets import SANDBOX_PROFILE
+from gui.ui.diagnostics import DiagnosticsList
+from gui.ui.editor import EditorMark, JsonEditor
+from gui.ui.request_form import RequestForm, apply_field
+from gui.ui.validation_worker import BackgroundTasks, ValidationOutcome, ValidationWorker
+
+__all__ = ["RequestPanel", "human_size"]
+
+# Format and form edits parse on the Qt thread up to this size; bigger texts go to a worker.
+_SYNC_PARSE_LIMIT = 1024 * 1024
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def pretty(body: Any) -> str:
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+class _Banner(QWidget):
+    """A message above the editor that stays until closed (or until the next good load)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("requestBanner")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(
+            "#requestBanner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }"
+            "#requestBanner QLabel { color: #8a1c14; }"
+        )
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+
+class RequestPanel(QWidget):
+    """Target, operation, editor, form, diagnostics and the body's size against its limit."""
+
+    sig_submit_requested = Signal(dict, str)
+    """Submit this valid body with this operation ("run" or "runsync") to the selected target."""
+
+    sig_batch_requested = Signal(list)
+    """These dropped files (``list[Path]``) hold several requests: open the batch dialog."""
+
+    sig_file_loaded = Signal(object)
+    """A file opened as the document (``Path``) is in the editor now."""
+
+    sig_status_message_requested = Signal(str, int)
+    """Show this message in the status bar for this many milliseconds (0: until replaced)."""
+
+    def __init__(self, tasks: BackgroundTasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.validation = ValidationWorker(tasks, self)
+        self.validation.sig_validation_finished.connect(self._on_validation_finished)
+        self._submit_blocker: str | None = "Starting…"
+        self._form_cache: tuple[int, dict[str, Any]] | None = None
+        self._build()
+        self.editor.textChanged.connect(self._on_editor_text_changed)
+        self.editor.sig_files_dropped.connect(self.open_dropped)
+        self.form.sig_field_edited.connect(self._on_form_field_edited)
+        self.diagnostics.sig_diagnostic_activated.connect(self._on_diagnostics_activated)
+        self.operation_selector.currentIndexChanged.connect(self._on_operation_changed)
+        self.submit_button.clicked.connect(self.request_submit)
+        self._update_submit_button()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Target", self))
+        self.profile_selector = QComboBox(self)
+        self.profile_selector.setObjectName("profileSelector")
+        self.profile_selector.addItem(f"{SANDBOX_PROFILE} (built in)", SANDBOX_PROFILE)
+        self.profile_selector.setToolTip("Where Submit sends the request")
+        bar.addWidget(self.profile_selector, 1)
+        self.operation_selector = QComboBox(self)
+        self.operation_selector.setObjectName("operationSelector")
+        self.operation_selector.addItem("Run  (/run)", "run")
+        self.operation_selector.addItem("Run sync  (/runsync)", "runsync")
+        self.operation_selector.setToolTip(
+            "/run queues the job and answers at once; /runsync waits for the result"
+        )
+        bar.addWidget(self.operation_selector)
+        self.submit_button = QPushButton("Submit", self)
+        self.submit_button.setObjectName("submitButton")
+        self.submit_button.setDefault(True)
+        self.submit_button.setMinimumWidth(96)
+        bar.addWidget(self.submit_button)
+        layout.addLayout(bar)
+
+        self.banner = _Banner(self)
+        layout.addWidget(self.banner)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.tabs = QTabWidget(self.splitter)
+        self.editor = JsonEditor(self.tabs)
+        self.form = RequestForm(self.tabs)
+        self.tabs.addTab(self.editor, "Request JSON")
+        self.tabs.addTab(self.form, "Options")
+        lower = QWidget(self.splitter)
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 4, 0, 0)
+        self.problems_title = QLabel("<b>Problems</b>", lower)
+        lower_layout.addWidget(self.problems_title)
+        self.diagnostics = DiagnosticsList(lower)
+        lower_layout.addWidget(self.diagnostics, 1)
+        self.size_label = QLabel(lower)
+        self.size_label.setObjectName("bodySizeLabel")
+        lower_layout.addWidget(self.size_label)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(lower)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 150])
+        layout.addWidget(self.splitter, 1)
+
+    # -- state -----------------------------------------------------------------------------
+
+    def operation(self) -> Operation:
+        return "runsync" if self.operation_selector.currentData() == "runsync" else "run"
+
+    def set_operation(self, operation: str) -> None:
+        index = self.operation_selector.findData(operation)
+        if index >= 0:
+            self.operation_selector.setCurrentIndex(index)
+
+    def text(self) -> str:
+        return self.editor.toPlainText()
+
+    def set_text(self, text: str, *, undoable: bool = True) -> None:
+        """Replace the text: as one undoable edit, or (not undoable) as a fresh document."""
+        self.banner.hide()
+        if undoable:
+            self.editor.replace_all_text(text)
+        else:
+            self.editor.setPlainText(text)
+            self.editor.document().setModified(False)
+        self.validation.validate_now(self.text, self.operation())
+
+    def load_body(self, body: dict[str, Any], operation: str | None = None) -> None:
+        """Put a body into the editor (pretty-printed, undoable), e.g. a template or a resubmit."""
+        if operation:
+            self.set_operation(operation)
+        self.set_text(pretty(body))
+
+    def set_submit_blocker(self, reason: str | None) -> None:
+        """Something other than the text stops Submit (no engine yet, ...); None lifts it."""
+        self._submit_blocker = reason
+        self._update_submit_button()
+
+    def show_problem(self, message: str) -> None:
+        """Tell the person something went wrong; the editor's text stays as it was."""
+        self.banner.show_message(message)
+        self.sig_status_message_requested.emit(message, 10_000)
+
+    # -- validation ------------------------------------------------------------------------
+
+    def _on_editor_text_changed(self) -> None:
+        self.validation.schedule(self.text, self.operation())
+        self._update_submit_button()
+
+    def _on_operation_changed(self, _index: int) -> None:
+        self.validation.validate_now(self.text, self.operation())
+
+    def _on_validation_finished(self, outcome: ValidationOutcome) -> None:
+        result = outcome.result
+        self.editor.set_marks(outcome.marks)
+        self.diagnostics.set_marks(outcome.marks)
+        self.form.set_body(result.body)
+        self.form.set_diagnostics(result.diagnostics)
+        errors = sum(1 for d in result.diagnostics if d.severity == "error")
+        warnings = len(result.diagnostics) - errors
+        self.problems_title.setText(
+            f"<b>Problems</b> &nbsp;{errors} error{'s' * (errors != 1)}, "
+            f"{warnings} warning{'s' * (warnings != 1)}"
+        )
+        limit = MAX_BODY_BYTES[outcome.operation]
+        if result.size_bytes is None:
+            size_text = "Body size: unknown until the JSON parses"
+        else:
+            share = result.size_bytes / limit
+            size_text = (
+                f"Body {human_size(result.size_bytes)} of {human_size(limit)} allowed for "
+                f"/{outcome.operation} ({share:.0%})"
+            )
+            if share > 1:
+                size_text = f"<span style='color:#d32f2f'>{size_text}</span>"
+        self.size_label.setText(size_text)
+        self._update_submit_button()
+
+    def _update_submit_button(self) -> None:
+        outcome = self.validation.current
+        reason: str | None
+        if self._submit_blocker:
+            reason = self._submit_blocker
+        elif outcome is None:
+            reason = "Checking the request…"
+        elif not outcome.result.ok:
+            errors = [d for d in outcome.result.diagnostics if d.severity == "error"]
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            reason = (
+                f"Fix the errors first: line {first.line}:{first.column}: {first.message}{more}"
+            )
+        else:
+            reason = None
+        self.submit_button.setEnabled(reason is None)
+        self.submit_button.setToolTip(
+            reason or f"Send this request to /{self.operation()} (Ctrl+Enter)"
+        )
+
+    def submit_disabled_reason(self) -> str | None:
+        return None if self.submit_button.isEnabled() else self.submit_button.toolTip()
+
+    def request_submit(self) -> None:
+        """Ask the window to submit the body, if it is valid and checked."""
+        outcome = self.validation.current
+        if not self.submit_button.isEnabled() or outcome is None or outcome.result.body is None:
+            return
+        self.sig_submit_requested.emit(outcome.result.body, outcome.operation)
+
+    def _on_diagnostics_activated(self, mark: EditorMark) -> None:
+        self.tabs.setCurrentWidget(self.editor)
+        self.editor.move_cursor_to(mark.start)
+
+    # -- format and form -------------------------------------------------------------------
+
+    def format_text(self) -> None:
+        """Pretty-print the JSON (Ctrl+Shift+F) as one undoable edit; big texts parse off-thread."""
+        text = self.text()
+        revision = self.editor.document().revision()
+
+        def apply(body: Any, error: Exception | None) -> None:
+            if error is not None:
+                self.sig_status_message_requested.emit(
+                    "Format needs valid JSON: fix the first error in the Problems list.", 6000
+                )
+            elif self.editor.document().revision() == revision:
+                self.set_text(pretty(body))
+
+        if len(text) <= _SYNC_PARSE_LIMIT:
+            try:
+                body = json.loads(text)
+            except ValueError as exc:
+                apply(None, exc)
+            else:
+                apply(body, None)
+        else:
+            self.tasks.run(lambda: json.loads(text), apply)
+
+    def _current_body(self) -> dict[str, Any] | None:
+        """The text's body now (from the last validation or form edit when still current)."""
+        outcome = self.validation.current
+        if outcome is not None:
+            return outcome.result.body
+        revision = self.editor.document().revision()
+        if self._form_cache is not None and self._form_cache[0] == revision:
+            return self._form_cache[1]
+        try:
+            body = json.loads(self.text())
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _on_form_field_edited(self, path: tuple[str, ...], value: Any) -> None:
+        body = self._current_body()
+        if body is None:
+            self.sig_status_message_requested.emit(
+                "The options can't be applied while the JSON text has syntax errors.", 6000
+            )
+            return
+        updated = apply_field(body, path, value)
+        self.editor.replace_all_text(pretty(updated))
+        self._form_cache = (self.editor.document().revision(), updated)
+
+    # -- files -----------------------------------------------------------------------------
+
+    def open_dropped(self, paths: list[Path]) -> None:
+        """One JSON file replaces the text (undoable); several files or a .jsonl make a batch."""
+        if len(paths) == 1 and paths[0].suffix.lower() != ".jsonl":
+            self.load_file(paths[0], as_document=False)
+        elif paths:
+            self.sig_batch_requested.emit(list(paths))
+
+    def load_file(self, path: Path, *, as_document: bool) -> None:
+        """Read ``path`` off the Qt thread, then put its text in the editor as one undoable edit.
+
+        ``as_document`` (File > Open): the file becomes the document being edited and saved.
+        A file that can't be used shows why and leaves the text untouched.
+        """
+        self.sig_status_message_requested.emit(f"Reading {path.name}…", 0)
+
+        def loaded(text: Any, error: Exception | None) -> None:
+            if error is not None:
+                self.show_problem(f"{path.name} was not loaded: {error}")
+                return
+            self.set_text(text)
+            if as_document:
+                self.editor.document().setModified(False)
+                self.sig_file_loaded.emit(path)
+            self.sig_status_message_requested.emit(
+                f"Loaded {path.name}. Undo (Ctrl+Z) brings the previous text back.", 6000
+            )
+
+        self.tasks.run(lambda: read_request_file(path), loaded)

@@ -1,0 +1,229 @@
+"""Work the Qt thread must not do itself: validating, reading files, parsing big documents.
+
+``BackgroundTasks`` runs a function on a worker thread and hands its result (or its exception) to a
+callback on the Qt thread. ``ValidationWorker`` debounces the editor's text changes and
+validates the latest text there; results for text that has changed since are dropped (a generation
+counter), so a 20 MB body never freezes typing and never paints stale diagnostics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+
+from gui.core.limits import Operation
+from gui.core.request import ValidationResult, validate_text
+from gui.ui.editor import EditorMark
+
+__all__ = [
+    "DEBOUNCE_MS",
+    "BackgroundTasks",
+    "ValidationOutcome",
+    "ValidationWorker",
+    "editor_marks",
+]
+
+DEBOUNCE_MS = 250
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+class _Relay(QObject):
+    """Lives on the Qt thread; its signal, emitted from a worker, is delivered there (queued)."""
+
+    sig_finished = Signal(object, object, object)
+    """A task ended: (callback, result, exception)."""
+
+
+class _Task(QRunnable):
+    def __init__(self, relay: _Relay, function: Callable[[], Any], callback: Callable[..., None]):
+        super().__init__()
+        self.relay = relay
+        self.function = function
+        self.callback = callback
+
+    def run(self) -> None:
+        try:
+            result = self.function()
+        except Exception as exc:  # handed to the Qt thread; the callback decides what to show
+            self.relay.sig_finished.emit(self.callback, None, exc)
+        else:
+            self.relay.sig_finished.emit(self.callback, result, None)
+
+
+class BackgroundTasks(QObject):
+    """A small thread pool whose results come back on the Qt thread.
+
+    ``run(function, callback)`` calls ``function()`` on a worker, then ``callback(result, error)``
+    on the Qt thread, with exactly one of the two not None (``error`` is the exception raised).
+    """
+
+    def __init__(self, parent: QObject | None = None, *, threads: int = 2) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self._relay = _Relay(self)
+        self._relay.sig_finished.connect(self._on_relay_finished)
+        self.pending = 0
+        self._closed = False
+
+    def run(
+        self, function: Callable[[], Any], callback: Callable[[Any, Exception | None], None]
+    ) -> None:
+        if self._closed:
+            return
+        self.pending += 1
+        self.pool.start(_Task(self._relay, function, callback))
+
+    def when_done(
+        self, future: Future[Any], callback: Callable[[Any, Exception | None], None]
+    ) -> None:
+        """Call ``callback(result, error)`` on the Qt thread once ``future`` (from the engine's
+        thread or any other) is done. Never blocks."""
+        if self._closed:
+            return
+        self.pending += 1
+        relay = self._relay
+
+        def deliver(done: Future[Any]) -> None:
+            try:
+                result, error = done.result(), None
+            except Exception as exc:
+                result, error = None, exc
+            try:
+                relay.sig_finished.emit(callback, result, error)
+            except RuntimeError:
+                pass  # the window (and its relay) is gone; nobody is left to tell
+
+        future.add_done_callback(deliver)
+
+    def _on_relay_finished(self, callback: Any, result: Any, error: Any) -> None:
+        self.pending -= 1
+        if not self._closed:
+            callback(result, error)
+
+    def close(self, timeout_ms: int = 5000) -> None:
+        """Drop queued tasks, wait for running ones; callbacks are not called any more."""
+        self._closed = True
+        self.pool.clear()
+        self.pool.waitForDone(timeout_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationOutcome:
+    """The validation of one version of the editor's text."""
+
+    generation: int
+    operation: Operation
+    result: ValidationResult
+    marks: list[EditorMark]
+
+
+def editor_marks(text: str, result: ValidationResult) -> list[EditorMark]:
+    """Place diagnostics in a Qt document (Qt counts UTF-16 units, the validator code points)."""
+    marks = []
+    diagnostics = sorted(result.diagnostics, key=lambda d: d.offset)
+    ascii_text = text.isascii()
+    shift = 0  # astral characters (two UTF-16 units each) before the previous offset
+    previous = 0
+    for diagnostic in diagnostics:
+        start = diagnostic.offset
+        end = start + max(diagnostic.length, 1)
+        start_shift = end_shift = shift
+        if not ascii_text:
+            start_shift = shift + len(_ASTRAL.findall(text, previous, start))
+            end_shift = start_shift + len(_ASTRAL.findall(text, start, end))
+            shift, previous = start_shift, start
+        marks.append(
+            EditorMark(
+                diagnostic.severity,
+                start + start_shift,
+                end + end_shift,
+                diagnostic.line,
+                diagnostic.column,
+                diagnostic.message,
+            )
+        )
+    return marks
+
+
+def _validate(generation: int, text: str, operation: Operation) -> ValidationOutcome:
+    result = validate_text(text, operation)
+    return ValidationOutcome(generation, operation, result, editor_marks(text, result))
+
+
+class ValidationWorker(QObject):
+    """Debounced validation of the editor's text, off the Qt thread."""
+
+    sig_validation_finished = Signal(object)
+    """The latest text's validation is ready (a ``ValidationOutcome``); stale ones never arrive."""
+
+    def __init__(self, tasks: BackgroundTasks, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.generation = 0
+        self.latest: ValidationOutcome | None = None
+        self._text_source: Callable[[], str] | None = None
+        self._operation: Operation = "run"
+        self._running = False
+        self._rerun = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    @property
+    def busy(self) -> bool:
+        """True while a newer text than the last result waits to be validated."""
+        return self._timer.isActive() or self._running or self._rerun
+
+    @property
+    def current(self) -> ValidationOutcome | None:
+        """The last result if it describes the text as it is now, else None."""
+        if self.latest is not None and self.latest.generation == self.generation:
+            return self.latest
+        return None
+
+    def schedule(self, text_source: Callable[[], str], operation: Operation) -> None:
+        """The text changed: validate ``text_source()`` once typing pauses for ``DEBOUNCE_MS``."""
+        self.generation += 1
+        self._text_source = text_source
+        self._operation = operation
+        self._timer.start()
+
+    def validate_now(self, text_source: Callable[[], str], operation: Operation) -> None:
+        """Validate without waiting for the pause (a file was loaded, the operation changed)."""
+        self.schedule(text_source, operation)
+        self._timer.stop()
+        self._on_timer_timeout()
+
+    def _on_timer_timeout(self) -> None:
+        if self._text_source is None:
+            return
+        if self._running:
+            # One validation at a time: a 20 MB body must not pile up copies; rerun at the end.
+            self._rerun = True
+            return
+        generation, operation = self.generation, self._operation
+        text = self._text_source()
+        self._running = True
+        self.tasks.run(
+            lambda: _validate(generation, text, operation), self._on_tasks_validation_finished
+        )
+
+    def _on_tasks_validation_finished(self, outcome: Any, error: Exception | None) -> None:
+        self._running = False
+        if self._rerun:
+            self._rerun = False
+            self._on_timer_timeout()
+        if error is not None:
+            raise error  # a validator bug: let it show rather than silently keep old results
+        assert isinstance(outcome, ValidationOutcome)
+        if outcome.generation != self.generation:
+            return  # the text changed while this ran
+        self.latest = outcome
+        self.sig_validation_finished.emit(outcome)

@@ -1,0 +1,50 @@
+"""Shared steps for the request-side UI tests: a panel on its own thread pool, waiting for results.
+
+Waits use Qt event loops (``qtbot.waitSignal``/``waitUntil``), never fixed sleeps: validation and
+file reads finish on worker threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QUrl
+from pytestqt.qtbot import QtBot
+
+from gui.ui.request_panel import RequestPanel
+from gui.ui.validation_worker import BackgroundTasks, ValidationOutcome
+
+TIMEOUT_MS = 10_000
+
+
+def make_panel(qtbot: QtBot) -> Iterator[RequestPanel]:
+    """Body of each test module's ``panel`` fixture: a shown RequestPanel, its pool closed after."""
+    tasks = BackgroundTasks()
+    widget = RequestPanel(tasks)
+    widget.set_submit_blocker(None)
+    qtbot.addWidget(widget)
+    widget.resize(760, 640)
+    widget.show()
+    yield widget
+    tasks.close()
+
+
+def settle(qtbot: QtBot, panel: RequestPanel) -> ValidationOutcome:
+    """Wait until the text as it is now has been validated and shown; returns that outcome."""
+    qtbot.waitUntil(lambda: panel.validation.current is not None, timeout=TIMEOUT_MS)
+    outcome = panel.validation.current
+    assert outcome is not None
+    return outcome
+
+
+def set_and_settle(qtbot: QtBot, panel: RequestPanel, text: str) -> ValidationOutcome:
+    panel.set_text(text)
+    return settle(qtbot, panel)
+
+
+def file_mime(*paths: Path) -> QMimeData:
+    """What a file manager puts on a drag: file URLs."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    return mime

@@ -1,0 +1,180 @@
+"""The JSON editor: diagnostics listed, underlined and marked; activation; Format; size; threads."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
+from pytestqt.qtbot import QtBot
+
+from gui.core.request import validate_text
+from gui.ui import validation_worker
+from gui.ui.editor import ERROR_COLOR
+from gui.ui.request_panel import RequestPanel
+from gui.ui.validation_worker import ValidationWorker, editor_marks
+from tests.ui.request_helpers import TIMEOUT_MS, make_panel, set_and_settle, settle
+
+BROKEN = '{"input": {"a": 1,}}'  # the trailing comma at column 18 is the error
+FIXED = '{"input": {"a": 1}}'
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> Iterator[RequestPanel]:
+    yield from make_panel(qtbot)
+
+
+def test_typed_error_is_listed_underlined_and_marked_then_cleared(
+    qtbot: QtBot, panel: RequestPanel
+) -> None:
+    panel.editor.clear()
+    panel.editor.setFocus()
+    qtbot.keyClicks(panel.editor, BROKEN)
+    assert panel.editor.toPlainText() == BROKEN
+    outcome = settle(qtbot, panel)
+    assert not outcome.result.ok
+    rows = panel.diagnostics.row_texts()
+    assert len(rows) == 1
+    assert rows[0].startswith("1:18  error: ")
+    assert panel.editor.underlined_ranges() == [(17, 18, ERROR_COLOR)]
+    assert panel.editor.marked_lines() == {1: "error"}
+
+    panel.editor.selectAll()
+    qtbot.keyClicks(panel.editor, FIXED)
+    outcome = settle(qtbot, panel)
+    assert outcome.result.ok
+    assert panel.diagnostics.marks() == []
+    assert panel.diagnostics.row_texts() == ["No problems found."]
+    assert panel.editor.underlined_ranges() == []
+    assert panel.editor.marked_lines() == {}
+
+
+def test_rule_violation_is_placed_on_its_line(qtbot: QtBot, panel: RequestPanel) -> None:
+    text = '{\n  "input": {"a": 1},\n  "policy": {\n    "ttl": 5\n  }\n}\n'
+    outcome = set_and_settle(qtbot, panel, text)
+    [mark] = [m for m in outcome.marks if m.severity == "error"]
+    assert mark.line == 4
+    assert f"{mark.line}:{mark.column}  error: " in panel.diagnostics.row_texts()[0]
+    start, _end, color = panel.editor.underlined_ranges()[0]
+    assert panel.editor.document().findBlock(start).blockNumber() == 3
+    assert color == ERROR_COLOR
+    assert panel.editor.marked_lines()[4] == "error"
+
+
+def test_activating_a_diagnostic_moves_the_cursor(qtbot: QtBot, panel: RequestPanel) -> None:
+    text = '{\n  "input": {\n    "a": 1,\n  }\n}\n'
+    set_and_settle(qtbot, panel, text)
+    panel.editor.moveCursor(QTextCursor.MoveOperation.Start)
+    item = panel.diagnostics.item(0)
+    mark = panel.diagnostics.marks()[0]
+    assert (mark.line, mark.column) == (3, 11)
+    panel.diagnostics.setCurrentItem(item)
+    qtbot.keyClick(panel.diagnostics, Qt.Key.Key_Return)
+    cursor = panel.editor.textCursor()
+    assert cursor.blockNumber() == 2
+    assert cursor.positionInBlock() == 10
+    assert panel.editor.hasFocus() or not panel.isActiveWindow()
+
+
+def test_format_is_one_undoable_edit(qtbot: QtBot, panel: RequestPanel) -> None:
+    compact = '{"input":{"prompt":"hi","n":[1,2]},"webhook":"https://example.com/h"}'
+    set_and_settle(qtbot, panel, compact)
+    panel.format_text()
+    formatted = panel.editor.toPlainText()
+    assert formatted == json.dumps(json.loads(compact), indent=2) + "\n"
+    panel.editor.undo()
+    assert panel.editor.toPlainText() == compact
+    panel.editor.redo()
+    assert panel.editor.toPlainText() == formatted
+
+
+def test_format_leaves_broken_json_alone(qtbot: QtBot, panel: RequestPanel) -> None:
+    set_and_settle(qtbot, panel, BROKEN)
+    with qtbot.waitSignal(panel.sig_status_message_requested) as message:
+        panel.format_text()
+    assert "Format needs valid JSON" in message.args[0]
+    assert panel.editor.toPlainText() == BROKEN
+
+
+def test_submit_is_disabled_while_there_are_errors_and_says_why(
+    qtbot: QtBot, panel: RequestPanel
+) -> None:
+    set_and_settle(qtbot, panel, BROKEN)
+    assert not panel.submit_button.isEnabled()
+    reason = panel.submit_button.toolTip()
+    assert reason.startswith("Fix the errors first: line 1:18")
+    set_and_settle(qtbot, panel, FIXED)
+    assert panel.submit_button.isEnabled()
+    with qtbot.waitSignal(panel.sig_submit_requested) as submitted:
+        qtbot.mouseClick(panel.submit_button, Qt.MouseButton.LeftButton)
+    assert submitted.args == [{"input": {"a": 1}}, "run"]
+
+
+def test_status_line_follows_the_operation_limit(qtbot: QtBot, panel: RequestPanel) -> None:
+    set_and_settle(qtbot, panel, FIXED)
+    assert panel.size_label.text() == "Body 17 B of 10.0 MB allowed for /run (0%)"
+    panel.set_operation("runsync")
+    qtbot.waitUntil(
+        lambda: (
+            panel.validation.current is not None and panel.validation.current.operation == "runsync"
+        ),
+        timeout=TIMEOUT_MS,
+    )
+    assert panel.size_label.text() == "Body 17 B of 20.0 MB allowed for /runsync (0%)"
+
+
+def test_validation_runs_off_the_qt_thread(
+    qtbot: QtBot, panel: RequestPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[threading.Thread] = []
+    real = validation_worker.validate_text
+
+    def recording(text: str, operation: str = "run"):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread())
+        return real(text, operation)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validation_worker, "validate_text", recording)
+    big = json.dumps({"input": {"rows": [{"i": i, "text": "x" * 50} for i in range(20_000)]}})
+    set_and_settle(qtbot, panel, big)
+    assert threads
+    assert all(thread is not threading.main_thread() for thread in threads)
+
+
+def test_stale_results_never_arrive(qtbot: QtBot, panel: RequestPanel) -> None:
+    worker = ValidationWorker(panel.tasks)
+    seen = []
+    worker.sig_validation_finished.connect(seen.append)
+    worker.validate_now(lambda: '{"input": {"first": 1}}', "run")
+    worker.validate_now(lambda: '{"input": {"second": 2}}', "run")
+    qtbot.waitUntil(lambda: worker.current is not None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.tasks.pending, timeout=TIMEOUT_MS)
+    assert [outcome.result.body for outcome in seen] == [{"input": {"second": 2}}]
+
+
+def test_marks_count_utf16_positions_for_emoji(qtbot: QtBot, panel: RequestPanel) -> None:
+    text = '{"input": {"e": "😀😀"}, "Webhook": "x"}'
+    result = validate_text(text)
+    [warning] = [d for d in result.diagnostics if d.path == ("Webhook",)]
+    [mark] = [m for m in editor_marks(text, result) if m.message == warning.message]
+    assert mark.start == warning.offset + 2  # two emoji before it, two UTF-16 units each
+    set_and_settle(qtbot, panel, text)
+    cursor = QTextCursor(panel.editor.document())
+    cursor.setPosition(mark.start)
+    cursor.setPosition(mark.end, QTextCursor.MoveMode.KeepAnchor)
+    assert "Webhook" in cursor.selectedText()
+
+
+def test_highlighter_colours_keys_and_values_differently(qtbot: QtBot, panel: RequestPanel) -> None:
+    set_and_settle(qtbot, panel, '{"key": "value", "n": 12, "t": true}')
+    block = panel.editor.document().firstBlock()
+    formats = {
+        (r.start, r.length): r.format.foreground().color().name() for r in block.layout().formats()
+    }
+    colours = panel.editor.highlighter.formats
+    assert formats[(1, 5)] == colours["key"].foreground().color().name()
+    assert formats[(8, 7)] == colours["string"].foreground().color().name()
+    assert formats[(22, 2)] == colours["number"].foreground().color().name()
+    assert formats[(31, 4)] == colours["literal"].foreground().color().name()

@@ -1,0 +1,136 @@
+"""The options form and the JSON text stay in step both ways; messages at the fields."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from gui.ui.request_form import REMOVE, apply_field, format_duration
+from gui.ui.request_panel import RequestPanel
+from tests.ui.request_helpers import make_panel, set_and_settle, settle
+
+BODY = {"input": {"prompt": "hi"}}
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> Iterator[RequestPanel]:
+    yield from make_panel(qtbot)
+
+
+def body_of(panel: RequestPanel) -> dict:
+    return json.loads(panel.text())
+
+
+def type_into(qtbot: QtBot, widget, text: str) -> None:  # type: ignore[no-untyped-def]
+    widget.setFocus()
+    widget.selectAll()
+    qtbot.keyClicks(widget, text)
+
+
+def test_text_fills_the_form(qtbot: QtBot, panel: RequestPanel) -> None:
+    body = {
+        "input": {},
+        "webhook": "https://example.com/hook",
+        "policy": {"executionTimeout": 90_000, "ttl": 7_200_000, "lowPriority": True},
+        "s3Config": {"accessId": "id", "accessSecret": "shh", "bucketName": "b"},
+    }
+    set_and_settle(qtbot, panel, json.dumps(body))
+    form = panel.form
+    assert form.webhook.text() == "https://example.com/hook"
+    assert (form.execution_timeout.number.text(), form.execution_timeout.unit.currentText()) == (
+        "90",
+        "s",
+    )
+    assert (form.ttl.number.text(), form.ttl.unit.currentText()) == ("2", "h")
+    assert form.low_priority.isChecked()
+    assert form.s3["accessId"].text() == "id"
+    assert form.s3["accessSecret"].text() == "shh"
+    assert form.s3["endpointUrl"].text() == ""
+
+
+def test_form_edits_rewrite_the_body_as_one_undoable_edit(
+    qtbot: QtBot, panel: RequestPanel
+) -> None:
+    set_and_settle(qtbot, panel, json.dumps(BODY))
+    panel.tabs.setCurrentWidget(panel.form)
+    form = panel.form
+    type_into(qtbot, form.webhook, "https://example.com/done")
+    assert body_of(panel)["webhook"] == "https://example.com/done"
+
+    form.ttl.unit.setCurrentText("min")
+    type_into(qtbot, form.ttl.number, "1.5")
+    assert body_of(panel)["policy"] == {"ttl": 90_000}
+
+    form.low_priority.click()
+    assert body_of(panel)["policy"] == {"ttl": 90_000, "lowPriority": True}
+    assert body_of(panel)["input"] == {"prompt": "hi"}  # untouched
+
+    before_click = panel.text()
+    form.low_priority.click()
+    assert "lowPriority" not in body_of(panel)["policy"]
+    panel.editor.undo()  # one form change, one undo step
+    assert panel.text() == before_click
+
+
+def test_clearing_fields_removes_keys_and_empty_objects(qtbot: QtBot, panel: RequestPanel) -> None:
+    set_and_settle(qtbot, panel, json.dumps({"input": {}, "s3Config": {"accessId": "id"}}))
+    form = panel.form
+    type_into(qtbot, form.s3["accessId"], "x")
+    assert body_of(panel)["s3Config"] == {"accessId": "x"}
+    form.s3["accessId"].setFocus()
+    form.s3["accessId"].selectAll()
+    qtbot.keyClick(form.s3["accessId"], Qt.Key.Key_Delete)
+    assert body_of(panel) == {"input": {}}
+
+
+def test_invalid_value_shows_the_diagnostic_at_the_field(qtbot: QtBot, panel: RequestPanel) -> None:
+    text = json.dumps({"input": {}, "policy": {"ttl": 5, "executionTimeout": 60_000}}, indent=2)
+    outcome = set_and_settle(qtbot, panel, text)
+    [diagnostic] = [d for d in outcome.result.diagnostics if d.path == ("policy", "ttl")]
+    assert panel.form.field_message(("policy", "ttl")) == diagnostic.message
+    assert panel.form.field_message(("policy", "executionTimeout")) == ""
+    # The same words in the Problems list.
+    assert any(diagnostic.message in row for row in panel.diagnostics.row_texts())
+
+    type_into(qtbot, panel.form.ttl.number, "60")  # seconds: within RunPod's range
+    settle(qtbot, panel)
+    assert body_of(panel)["policy"]["ttl"] == 60_000
+    assert panel.form.field_message(("policy", "ttl")) == ""
+
+
+def test_not_a_number_is_refused_at_the_field(qtbot: QtBot, panel: RequestPanel) -> None:
+    set_and_settle(qtbot, panel, json.dumps(BODY))
+    before = panel.text()
+    type_into(qtbot, panel.form.execution_timeout.number, "soon")
+    assert panel.form.field_message(("policy", "executionTimeout")).startswith("Enter a number")
+    assert panel.text() == before
+
+
+def test_form_is_locked_while_the_text_is_not_json(qtbot: QtBot, panel: RequestPanel) -> None:
+    set_and_settle(qtbot, panel, '{"input": ')
+    assert not panel.form.webhook.isEnabled()
+    assert panel.form.notice.isVisibleTo(panel.form)
+    set_and_settle(qtbot, panel, json.dumps(BODY))
+    assert panel.form.webhook.isEnabled()
+
+
+def test_secret_field_is_masked(panel: RequestPanel) -> None:
+    assert panel.form.s3["accessSecret"].echoMode() != panel.form.s3["accessId"].echoMode()
+
+
+def test_apply_field_and_durations() -> None:
+    body = {"input": {"big": [1]}, "policy": {"ttl": 1}}
+    updated = apply_field(body, ("policy", "ttl"), REMOVE)
+    assert updated == {"input": {"big": [1]}}
+    assert updated["input"] is body["input"]  # the input is shared, never copied
+    assert body["policy"] == {"ttl": 1}
+    assert apply_field(body, ("webhook",), "u")["webhook"] == "u"
+    assert format_duration(90_000) == ("90", "s")
+    assert format_duration(5_400_000) == ("90", "min")
+    assert format_duration(3_600_000) == ("1", "h")
+    assert format_duration(1_500) == ("1.5", "s")
+    assert format_duration(0) == ("0", "s")

@@ -1,0 +1,171 @@
+"""The main window as a person uses it: names, title, files, templates, settings, submit, batch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QComboBox, QListWidget, QPlainTextEdit, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from gui.app import create_window
+from gui.core.records import JobState
+from gui.ui.main_window import DRAFT_FILE, MainWindow
+from tests.ui.request_helpers import TIMEOUT_MS, file_mime, set_and_settle, settle
+
+GOOD = '{\n  "input": {\n    "prompt": "from the test"\n  }\n}\n'
+
+
+@pytest.fixture
+def window(qtbot: QtBot, data_dir: Path) -> Iterator[MainWindow]:
+    win = create_window(data_dir)
+    qtbot.addWidget(win)
+    win.show()
+    settle(qtbot, win.request)
+    yield win
+    win.close()
+
+
+def test_widgets_carry_their_automation_names(window: MainWindow) -> None:
+    expected = {
+        "requestEditor": QPlainTextEdit,
+        "diagnosticsList": QListWidget,
+        "submitButton": QPushButton,
+        "templateList": QListWidget,
+        "profileSelector": QComboBox,
+    }
+    for name, kind in expected.items():
+        found = window.findChild(QWidget, name)
+        assert isinstance(found, kind), name
+    assert window.findChild(QComboBox, "profileSelector").currentData() == "Sandbox"
+
+
+def test_title_shows_file_and_unsaved_mark(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    assert window.windowTitle().startswith("Untitled request[*]")
+    assert not window.isWindowModified()
+    window.request.editor.insertPlainText(" ")
+    assert window.isWindowModified()
+    target = tmp_path / "saved.json"
+    assert window.save_to(target)
+    assert target.read_text("utf-8") == window.request.text()
+    assert window.windowTitle() == "saved.json[*] — RunPod Job Console"
+    assert not window.isWindowModified()
+
+
+def test_open_replaces_text_undoably_and_names_the_file(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    before = window.request.text()
+    path = tmp_path / "opened.json"
+    path.write_text(GOOD, "utf-8")
+    window.open_path(path)
+    qtbot.waitUntil(lambda: window.file_path == path, timeout=TIMEOUT_MS)
+    assert window.request.text() == GOOD
+    assert window.windowTitle().startswith("opened.json[*]")
+    assert not window.isWindowModified()
+    window.request.editor.undo()
+    assert window.request.text() == before
+
+
+def test_template_save_reopen_rename_delete(qtbot: QtBot, window: MainWindow) -> None:
+    set_and_settle(qtbot, window.request, GOOD)
+    window.request.set_operation("runsync")
+    settle(qtbot, window.request)
+    saved = window.save_as_template("From test")
+    assert saved is not None and saved.path.is_file()
+    assert "From test" in window.templates.names()
+
+    window.new_request()
+    settle(qtbot, window.request)
+    window.request.set_operation("run")
+    window.templates.select("From test")
+    window.templates.open_selected()
+    assert json.loads(window.request.text()) == json.loads(GOOD)
+    assert window.request.operation() == "runsync"
+    assert window.current_template == "From test"
+
+    assert window.templates.rename("From test", "Renamed") is not None
+    window.templates.delete("Renamed")
+    assert "Renamed" not in window.store.names()
+    assert not saved.path.exists()
+
+
+def test_template_with_secret_is_refused(qtbot: QtBot, window: MainWindow) -> None:
+    body = {"input": {}, "s3Config": {"accessId": "a", "accessSecret": "hunter2"}}
+    set_and_settle(qtbot, window.request, json.dumps(body))
+    assert window.save_as_template("Leaky") is None
+    assert window.request.banner.isVisibleTo(window)
+    assert "secret" in window.request.banner.label.text()
+    assert "hunter2" not in window.request.banner.label.text()
+    assert "Leaky" not in window.store.names()
+    assert "hunter2" not in "".join(p.read_text("utf-8") for p in window.store.folder.glob("*"))
+
+
+def test_settings_and_draft_survive_a_restart(qtbot: QtBot, data_dir: Path) -> None:
+    first = create_window(data_dir)
+    qtbot.addWidget(first)
+    set_and_settle(qtbot, first.request, GOOD)
+    first.request.set_operation("runsync")
+    first.splitter.setSizes([150, 600, 650])
+    sizes = first.splitter.sizes()
+    first.close()
+    assert (data_dir / DRAFT_FILE).is_file()
+
+    second = create_window(data_dir)
+    qtbot.addWidget(second)
+    assert second.request.text() == GOOD
+    assert second.request.operation() == "runsync"
+    assert second.splitter.sizes() == sizes
+    second.close()
+
+
+def test_draft_never_keeps_a_secret(qtbot: QtBot, data_dir: Path) -> None:
+    win = create_window(data_dir)
+    qtbot.addWidget(win)
+    secret = {"input": {}, "s3Config": {"accessSecret": "hunter2"}}
+    set_and_settle(qtbot, win.request, json.dumps(secret))
+    win.close()
+    assert not (data_dir / DRAFT_FILE).exists()
+    assert all("hunter2" not in p.read_text("utf-8", "replace") for p in data_dir.rglob("*.*"))
+
+
+def test_jsonl_drop_opens_batch_dialog(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    lines = tmp_path / "batch.jsonl"
+    lines.write_text('{"input": {"n": 1}}\n{"input": 2}\n{"input": {"n": 3}}\n', "utf-8")
+    window.request.editor.handle_drop(file_mime(lines))
+    dialog = window.batch_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=TIMEOUT_MS)
+    assert (len(dialog.valid_entries), len(dialog.invalid_entries)) == (2, 1)
+    dialog.reject()
+
+
+def test_submit_reaches_the_sandbox(qtbot: QtBot, window: MainWindow) -> None:
+    if window.engine is None:
+        pytest.skip("the job engine is not part of this build yet")
+    set_and_settle(qtbot, window.request, GOOD)
+    assert window.request.submit_button.isEnabled()
+    window.submit_action.trigger()  # Ctrl+Return
+    qtbot.waitUntil(lambda: len(window.engine.jobs()) == 1, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: window.engine.jobs()[0].state == JobState.COMPLETED, timeout=TIMEOUT_MS * 2
+    )
+    job = window.engine.jobs()[0]
+    assert job.request == {"input": {"prompt": "from the test"}}
+    assert job.output is not None
+
+
+def test_closing_stops_the_engine(qtbot: QtBot, data_dir: Path) -> None:
+    win = create_window(data_dir)
+    qtbot.addWidget(win)
+    engine = win.engine
+    if engine is None:
+        pytest.skip("the job engine is not part of this build yet")
+    win.close()
+    assert win.engine is None
+    thread = getattr(engine, "_thread", None)
+    assert thread is None or not thread.is_alive()
