@@ -67,6 +67,7 @@ class RetryPolicy:
     """How hard to try: at most ``attempts`` requests within ``total_s`` seconds."""
 
     attempts: int = 8
+    unreachable_attempts: int = 4  # no answer at all: the endpoint is probably down; fail sooner
     base_delay_s: float = 0.25
     max_delay_s: float = 10.0
     total_s: float = 90.0
@@ -85,6 +86,7 @@ class _Retryable:
 
     error: ConsoleError
     retry_after: float | None = None
+    unreachable: bool = False
 
 
 class EndpointClient:
@@ -227,7 +229,8 @@ class EndpointClient:
                 return outcome
             attempt += 1
             delay = policy.delay(attempt, outcome.retry_after)
-            if attempt >= policy.attempts or time.monotonic() + delay > deadline:
+            limit = policy.unreachable_attempts if outcome.unreachable else policy.attempts
+            if attempt >= limit or time.monotonic() + delay > deadline:
                 raise outcome.error
             await asyncio.sleep(delay)
 
@@ -271,7 +274,8 @@ class EndpointClient:
             TransportError(
                 f"Could not reach {url} ({reason}). Check the base URL, that the endpoint is "
                 "up, and your network connection."
-            )
+            ),
+            unreachable=isinstance(exc, _NOT_SENT_ERRORS),
         )
 
     def _read_answer(

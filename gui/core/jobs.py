@@ -98,6 +98,8 @@ class JobService:
         self._by_job_id: dict[str, str] = {}
         self._streaming: set[str] = set()
         self._snapshots: dict[str, JobRecord] = {}
+        # Why a job of this session was not sent (the command line maps it to its exit code).
+        self.send_errors: dict[str, ConsoleError] = {}
         self._snapshots_lock = threading.Lock()
 
     # -- reading (any thread) ------------------------------------------------------------------
@@ -200,8 +202,10 @@ class JobService:
         try:
             status = await self._send(target, body, operation, wait_ms)
         except SubmissionUncertain as exc:
+            self.send_errors[record.local_id] = exc
             mark_not_sent(record, time.time(), str(exc))
         except ConsoleError as exc:
+            self.send_errors[record.local_id] = exc
             mark_not_sent(record, time.time(), f"Not sent: {exc}")
         else:
             self._take_submit_answer(record, status)
@@ -341,6 +345,7 @@ class JobService:
             record = self._records.pop(local_id)
             self._targets.pop(local_id, None)
             self._streaming.discard(local_id)
+            self.send_errors.pop(local_id, None)
             if record.job_id and self._by_job_id.get(record.job_id) == local_id:
                 del self._by_job_id[record.job_id]
             with self._snapshots_lock:

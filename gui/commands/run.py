@@ -1,0 +1,363 @@
+"""``job-console run FILE``: submit a request (or a ``.jsonl`` batch), follow it, print the result.
+
+Exit codes: 0 every job COMPLETED; 1 a job FAILED, was CANCELLED, TIMED_OUT or EXPIRED, or was
+still running when ``--timeout`` passed; 2 an invalid request or wrong usage (nothing is sent when a
+body is invalid); 3 the API key was refused or the endpoint could not be reached.
+
+Top level: standard library only (the parser is built for every ``job-console`` call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gui.core.engine import Engine
+    from gui.core.records import JobRecord
+    from gui.core.targets import Target
+
+EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Wrong arguments or an invalid request: exit 2."""
+
+
+class TransportFailure(Exception):
+    """Could not reach the target or its key was refused: exit 3."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="request body (.json) or a batch (.jsonl)")
+    where = parser.add_argument_group("target (default: a sandbox started for this run)")
+    where.add_argument("--profile", metavar="NAME", help="send to a saved profile")
+    where.add_argument("--endpoint", metavar="ID", help="send to this RunPod endpoint id")
+    where.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="API base URL for --endpoint (default https://api.runpod.ai/v2); the key comes "
+        "from RUNPOD_API_KEY",
+    )
+    parser.add_argument("--sync", action="store_true", help="use /runsync instead of /run")
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="print the job id and status as soon as the job is queued, and exit",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="stop following after S seconds (the job goes on; exit 1)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        bodies = _read_bodies(Path(args.file), "runsync" if args.sync else "run")
+        return _submit_and_follow(args, bodies)
+    except UsageError as exc:
+        print(f"job-console run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TransportFailure as exc:
+        print(f"job-console run: {exc}", file=sys.stderr)
+        return EXIT_TRANSPORT
+    except KeyboardInterrupt:
+        print("\njob-console run: interrupted; jobs already queued go on running.", file=sys.stderr)
+        return 130
+
+
+# -- reading and validating --------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    from gui.core.request import read_request_file
+
+    try:
+        return read_request_file(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    except Exception as exc:  # RequestFileError: its message says what is wrong
+        raise UsageError(str(exc)) from None
+
+
+def _read_bodies(path: Path, operation: str) -> list[dict[str, Any]]:
+    """Every body in the file, validated; prints diagnostics and raises when one has errors."""
+    from gui.core.request import validate_text
+
+    text = _read_text(path)
+    if path.suffix.lower() == ".jsonl":
+        pieces = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        if not pieces:
+            raise UsageError(f"{path} holds no request (one JSON body per line).")
+    else:
+        pieces = [(1, text)]
+    bodies: list[dict[str, Any]] = []
+    failed = False
+    for first_line, piece in pieces:
+        result = validate_text(piece, operation)  # type: ignore[arg-type]
+        for d in result.diagnostics:
+            print(f"{path}:{first_line + d.line - 1}:{d.column}: {d.severity}: {d.message}",
+                  file=sys.stderr)  # fmt: skip
+        if not result.ok or result.body is None:
+            failed = True
+        else:
+            bodies.append(result.body)
+    if failed:
+        raise UsageError(f"{path} is not a valid request; nothing was sent.")
+    return bodies
+
+
+# -- the target --------------------------------------------------------------------------------
+
+
+def _engine_and_target(args: argparse.Namespace) -> tuple[Engine, Target | None]:
+    """An engine (not started) and the target; ``None`` means the engine's own sandbox."""
+    from gui.core.engine import Engine, env_key_provider
+    from gui.core.paths import resolve_data_dir
+    from gui.core.targets import Target
+
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    if args.profile and args.endpoint:
+        raise UsageError("give either --profile or --endpoint, not both.")
+    if args.base_url and not args.endpoint:
+        raise UsageError("--base-url goes with --endpoint.")
+    if args.endpoint:
+        base = args.base_url or "https://api.runpod.ai/v2"
+        target = Target(name=f"endpoint {args.endpoint}", kind="cloud", base_url=base.rstrip("/"),
+                        endpoint_id=args.endpoint)  # fmt: skip
+        if not os.environ.get("RUNPOD_API_KEY") and not args.base_url:
+            print("job-console run: RUNPOD_API_KEY is not set; RunPod will refuse the request.",
+                  file=sys.stderr)  # fmt: skip
+        return Engine(data_dir, key_provider=env_key_provider), target
+    if args.profile:
+        return _profile_engine(data_dir, args.profile)
+    return Engine(data_dir), None
+
+
+def _profile_engine(data_dir: Path, name: str) -> tuple[Engine, Target | None]:
+    from gui.core.engine import Engine
+
+    try:
+        from gui.core.profiles import resolve_profile
+        from gui.core.s3refs import make_body_resolver
+        from gui.core.secrets import SecretStore
+    except ImportError:
+        raise UsageError(
+            "profiles are not available in this version of the console; use --endpoint ID "
+            "with RUNPOD_API_KEY instead."
+        ) from None
+    from gui.core.errors import ConsoleError
+
+    secrets = SecretStore()
+    try:
+        target, key_provider = resolve_profile(data_dir, name, secrets)
+    except ConsoleError as exc:
+        raise UsageError(str(exc)) from None
+    engine = Engine(data_dir, key_provider=key_provider, body_resolver=make_body_resolver(secrets))
+    if target.kind == "sandbox":
+        return engine, None
+    if target.kind == "local":
+        _check_local_worker_is_up(target)
+    return engine, target
+
+
+def _check_local_worker_is_up(target: Target) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target.base_url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 3).close()
+    except OSError:
+        raise TransportFailure(
+            f"no local worker answers at {target.base_url}. Start it first: python handler.py "
+            "--rp_serve_api (add --rp_api_port P for another port)."
+        ) from None
+
+
+# -- submitting and following ------------------------------------------------------------------
+
+
+def _submit_and_follow(args: argparse.Namespace, bodies: list[dict[str, Any]]) -> int:
+    from gui.core.records import JobState
+
+    engine, target = _engine_and_target(args)
+    engine.start()
+    try:
+        if target is None:
+            target = engine.sandbox_target().result()
+            if args.no_wait:
+                print("job-console run: --no-wait with the run's own sandbox: the sandbox stops "
+                      "when this command ends, and the job with it.", file=sys.stderr)  # fmt: skip
+        operation = "runsync" if args.sync else "run"
+        deadline = None if args.timeout is None else time.monotonic() + args.timeout
+        progress = _Progress(len(bodies))
+        engine.subscribe(lambda event: progress.touch())
+        ids = _submit_all(engine, target, bodies, operation, deadline)
+        records = [r for r in engine.jobs() if r.local_id in ids]
+        if not args.no_wait:
+            records = _follow(engine, ids, deadline, progress)
+        progress.finish()
+        engine.flush().result(timeout=30)
+        single = Path(args.file).suffix.lower() != ".jsonl"
+        for record in records:
+            print(_status_json(record, single=single))
+        errors = engine.service.send_errors
+        return _exit_code(records, errors, JobState, waited=not args.no_wait)
+    finally:
+        engine.close()
+
+
+def _submit_all(engine: Engine, target: Target, bodies: list[dict[str, Any]], operation: str,
+                deadline: float | None) -> set[str]:  # fmt: skip
+    """Send every body (the engine's limiter paces a batch); the local ids of the jobs."""
+    import concurrent.futures
+
+    ids: set[str] = set()
+
+    def note_added(event: object) -> None:
+        record = getattr(event, "record", None)
+        if record is not None and type(event).__name__ == "JobAdded":
+            ids.add(record.local_id)
+
+    unsubscribe = engine.subscribe(note_added)
+    futures = [engine.submit(target, body, operation) for body in bodies]
+    timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+    concurrent.futures.wait(futures, timeout=timeout)
+    unsubscribe()
+    for future in futures:
+        if future.done() and future.exception() is not None:
+            raise UsageError(str(future.exception()))
+    return ids
+
+
+def _follow(engine: Engine, ids: set[str], deadline: float | None, progress: _Progress
+            ) -> list[JobRecord]:  # fmt: skip
+    while True:
+        records = [r for r in engine.jobs() if r.local_id in ids]
+        progress.show(records)
+        if all(r.terminal for r in records):
+            return records
+        if deadline is not None and time.monotonic() >= deadline:
+            open_jobs = sum(1 for r in records if not r.terminal)
+            progress.finish()
+            print(f"job-console run: --timeout passed with {open_jobs} job(s) not finished; "
+                  "they go on running on the endpoint.", file=sys.stderr)  # fmt: skip
+            return records
+        progress.wait(0.2)
+
+
+def _exit_code(records: list[JobRecord], errors: Mapping[str, Exception], states: Any, *,
+               waited: bool) -> int:  # fmt: skip
+    from gui.core.errors import AuthRefused, TransportError
+
+    code = EXIT_OK
+    for record in records:
+        if record.state == states.NOT_SENT:
+            error = errors.get(record.local_id)
+            if isinstance(error, AuthRefused | TransportError):
+                return EXIT_TRANSPORT
+            code = max(code, EXIT_USAGE)
+        elif record.state != states.COMPLETED and (record.terminal or waited):
+            code = max(code, EXIT_JOB_FAILED)
+    return code
+
+
+def _status_json(record: JobRecord, *, single: bool) -> str:
+    """RunPod's status shape for the job, plus the console's note when there is one."""
+    payload: dict[str, Any] = {"id": record.job_id, "status": str(record.state)}
+    optional = {
+        "delayTime": record.delay_time_ms,
+        "executionTime": record.execution_time_ms,
+        "workerId": record.worker_id,
+        "output": record.output,
+        "error": record.error,
+        "stream": [{"output": chunk} for chunk in record.stream] or None,
+        "note": record.note,
+    }
+    payload.update({key: value for key, value in optional.items() if value is not None})
+    return json.dumps(payload, indent=2 if single else None, ensure_ascii=False)
+
+
+class _Progress:
+    """One line on stderr, rewritten in place on a terminal, or a line per change otherwise."""
+
+    def __init__(self, total: int) -> None:
+        import threading
+
+        self.total = total
+        self._changed = threading.Event()
+        self._tty = sys.stderr.isatty()
+        self._last = self._printed = ""
+        self._last_at = 0.0
+
+    def touch(self) -> None:
+        self._changed.set()
+
+    def wait(self, seconds: float) -> None:
+        self._changed.wait(seconds)
+        self._changed.clear()
+
+    def show(self, records: list[JobRecord]) -> None:
+        line = _describe(records, time.time()) if len(records) == 1 else _summary(records)
+        if self._tty:
+            if line != self._last:
+                sys.stderr.write("\r\033[K" + line)
+                sys.stderr.flush()
+        elif self._worth_a_line(line):
+            print(line, file=sys.stderr)
+            self._printed = line
+            self._last_at = time.monotonic()
+        self._last = line
+
+    def _worth_a_line(self, line: str) -> bool:
+        """Logs get a line per state change of one job; a batch's summary at most every 2 s."""
+        since = time.monotonic() - self._last_at
+        if _kind(line) == _kind(self._last):
+            return since > 10
+        return self.total == 1 or since > 2
+
+    def finish(self) -> None:
+        if self._tty and self._last:
+            sys.stderr.write("\n")
+        elif not self._tty and self._last and self._last != self._printed:
+            print(self._last, file=sys.stderr)
+        self._last = self._printed = ""
+
+
+def _kind(line: str) -> str:
+    """The part of a progress line that matters for a log (without the running clocks)."""
+    return line.split(" · ")[0]
+
+
+def _describe(records: list[JobRecord], now: float) -> str:
+    (r,) = records
+    parts = [f"{r.job_id or 'job'}: {r.state}"]
+    if r.delay_time_ms is not None:
+        parts.append(f"queue {r.delay_time_ms / 1000:.1f}s")
+    elif not r.terminal and r.started_at is None:
+        parts.append(f"queue {now - r.submitted_at:.1f}s")
+    if r.execution_time_ms is not None:
+        parts.append(f"run {r.execution_time_ms / 1000:.1f}s")
+    elif r.started_at is not None and not r.terminal:
+        parts.append(f"run {now - r.started_at:.1f}s")
+    if r.progress is not None and not r.terminal:
+        parts.append(f"progress {json.dumps(r.progress)[:40]}")
+    return parts[0] + (" · " + ", ".join(parts[1:]) if len(parts) > 1 else "")
+
+
+def _summary(records: list[JobRecord]) -> str:
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[str(r.state)] = counts.get(str(r.state), 0) + 1
+    done = sum(1 for r in records if r.terminal)
+    states = ", ".join(f"{state} {n}" for state, n in sorted(counts.items()))
+    return f"{done}/{len(records)} finished · {states}"

@@ -1,0 +1,117 @@
+"""`job-console run`: exit codes, stdout JSON, stderr progress and diagnostics, batches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gui.cli import main
+from gui.sandbox import SandboxConfig, SandboxThread
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_completed_job_prints_its_status_and_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = {"input": {"word": "hi", "sandbox": {"duration": 0.3, "progress": 2}}}
+    path = write(tmp_path, "job.json", json.dumps(body))
+    assert main(["run", str(path)]) == 0
+    out, err = capsys.readouterr()
+    status = json.loads(out)
+    assert status["status"] == "COMPLETED" and status["output"]["word"] == "hi"
+    assert status["id"] and "executionTime" in status
+    assert "COMPLETED" in err and "queue" in err
+
+
+def test_failed_job_exits_1_with_its_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "job.json", '{"input": {"sandbox": {"fail": "broken"}}}')
+    assert main(["run", str(path), "--sync"]) == 1
+    status = json.loads(capsys.readouterr().out)
+    assert status["status"] == "FAILED" and "broken" in status["error"]
+    assert status["id"].startswith("sync-")
+
+
+def test_invalid_request_prints_diagnostics_and_exits_2_without_sending(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "bad.json", '{\n  "input": [1]\n}')
+    assert main(["run", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"{path}:2:" in err and "error:" in err and "nothing was sent" in err
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "job.json", '{"input": {}}')
+    assert main(["run", str(path), "--profile", "x", "--endpoint", "y"]) == 2
+    assert main(["run", str(path), "--profile", "no-such-profile"]) == 2
+    assert "no-such-profile" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "missing.json")]) == 2
+
+
+def test_unreachable_endpoint_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "job.json", '{"input": {}}')
+    code = main(["run", str(path), "--endpoint", "e", "--base-url", "http://127.0.0.1:9/v2"])
+    assert code == 3
+    status = json.loads(capsys.readouterr().out)
+    assert status["status"] == "NOT_SENT" and "Could not reach" in status["note"]
+
+
+def test_refused_key_exits_3_and_the_key_comes_from_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "job.json", '{"input": {"k": 1}}')
+    with SandboxThread(SandboxConfig(api_key="sesame", default_duration_s=0.05)) as server:
+        args = ["run", str(path), "--endpoint", "ep", "--base-url", server.base_url]
+        monkeypatch.setenv("RUNPOD_API_KEY", "wrong")
+        assert main(args) == 3
+        assert "401" in capsys.readouterr().out
+        monkeypatch.setenv("RUNPOD_API_KEY", "sesame")
+        assert main(args) == 0
+        assert json.loads(capsys.readouterr().out)["output"] == {"k": 1}
+
+
+def test_batch_prints_one_line_per_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [json.dumps({"input": {"n": n, "sandbox": {"duration": 0.05}}}) for n in range(6)]
+    path = write(tmp_path, "batch.jsonl", "\n".join(lines) + "\n\n")
+    assert main(["run", str(path)]) == 0
+    out, err = capsys.readouterr()
+    statuses = [json.loads(line) for line in out.splitlines()]
+    assert sorted(s["output"]["n"] for s in statuses) == list(range(6))
+    assert "6/6 finished" in err
+
+
+def test_batch_with_one_invalid_line_sends_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "batch.jsonl", '{"input": {}}\n{"input": 5}\n')
+    assert main(["run", str(path)]) == 2
+    assert f"{path}:2:" in capsys.readouterr().err
+
+
+def test_no_wait_prints_the_queued_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "job.json", '{"input": {"sandbox": {"duration": 5}}}')
+    with SandboxThread(SandboxConfig()) as server:
+        args = ["run", str(path), "--no-wait", "--endpoint", "e", "--base-url", server.base_url]
+        assert main(args) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["status"] == "IN_QUEUE" and status["id"]
+
+
+def test_timeout_leaves_the_job_running_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "job.json", '{"input": {"sandbox": {"duration": 30}}}')
+    assert main(["run", str(path), "--timeout", "0.5"]) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out)["status"] in ("IN_QUEUE", "IN_PROGRESS")
+    assert "--timeout passed" in err
