@@ -180,6 +180,9 @@ class NewDelivery:
     status: str | None = None
     received_at: float = field(default_factory=time.time)
     path: str = TOKEN_PLACEHOLDER_PATH
+    raw: str | None = None
+    """The body exactly as received, when it is the JSON text of ``payload``: stored as sent (what
+    the endpoint really sends, and no second serialisation)."""
 
 
 class DeliveryStore:
@@ -250,7 +253,9 @@ class DeliveryStore:
                     (
                         entry,
                         payload_digest(entry.payload),
-                        json.dumps(entry.payload, ensure_ascii=True, separators=(",", ":")),
+                        entry.raw
+                        if entry.raw is not None
+                        else json.dumps(entry.payload, ensure_ascii=True, separators=(",", ":")),
                         json.dumps(entry.headers, ensure_ascii=True),
                     )
                 )
@@ -336,6 +341,14 @@ class DeliveryStore:
                 f"SELECT {_COLUMNS}, payload FROM deliveries WHERE id = ?", (delivery_id,)
             ).fetchone()
         return None if row is None else _from_row(row, with_payload=True)
+
+    def get_raw(self, delivery_id: int) -> str | None:
+        """The stored JSON text of a delivery's payload (as received when it was UTF-8), or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT payload FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def list(
         self, limit: int = 100, offset: int = 0, *, with_payload: bool = True

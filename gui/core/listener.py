@@ -168,7 +168,17 @@ def _entry_of(arrival: _Arrival) -> NewDelivery | _Rejected:
         status=text_field(payload.get("status")),
         received_at=arrival.received_at,
         path=TOKEN_PLACEHOLDER_PATH,
+        raw=_utf8_text(arrival.body),
     )
+
+
+def _utf8_text(body: bytes) -> str | None:
+    try:
+        return body.decode(
+            "utf-8-sig"
+        )  # json.loads accepted a BOM; the stored text must not keep it
+    except UnicodeDecodeError:  # UTF-16 or UTF-32 JSON: stored re-serialised instead
+        return None
 
 
 def _outcome(stored: Delivery | ValueError) -> tuple[Delivery, bool] | _Rejected:

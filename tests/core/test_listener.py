@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -339,3 +340,28 @@ def test_a_delivery_that_cannot_be_stored_gets_503_so_runpod_tries_again(
 
     run(scenario())
     assert "could not be stored" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("body", "kept_as_sent"),
+    [
+        (b'{ "status" : "COMPLETED",\n  "id": "j-1", "output": "caf\xc3\xa9" }', True),
+        (b'\xef\xbb\xbf{"id": "j-1", "output": 1}', False),  # a BOM: stored without it
+        ('{"id": "j-1", "output": 1}'.encode("utf-16"), False),  # UTF-16: stored re-serialised
+    ],
+    ids=["utf-8", "utf-8-bom", "utf-16"],
+)
+def test_the_raw_body_is_kept_as_sent_when_it_is_utf8(
+    tmp_path: Path, body: bytes, kept_as_sent: bool
+) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path) as served:
+            status, answer = await post(served.url, data=body)
+            assert status == 200
+            raw = served.store.get_raw(answer["delivery"])
+            assert raw is not None
+            assert json.loads(raw) == json.loads(body)
+            if kept_as_sent:
+                assert raw == body.decode("utf-8")
+
+    run(scenario())
