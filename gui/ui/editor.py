@@ -30,6 +30,7 @@ ERROR_COLOR = QColor("#d32f2f")
 WARNING_COLOR = QColor("#e69500")
 # Underlining thousands of diagnostics helps nobody and costs layout time.
 MAX_MARKS = 500
+MAX_HIGHLIGHTED_CHARS = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +98,29 @@ class JsonEditor(QPlainTextEdit):
 
     def replace_all_text(self, text: str) -> None:
         """Replace the whole text as ONE undoable edit (Ctrl+Z brings the old text back)."""
+        self._fit_highlighting(len(text))
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         cursor.select(QTextCursor.SelectionType.Document)
         cursor.insertText(text)
         cursor.endEditBlock()
         self.moveCursor(QTextCursor.MoveOperation.Start)
+
+    def set_fresh_text(self, text: str) -> None:
+        """Start a new document with ``text`` (not undoable, not modified)."""
+        self._fit_highlighting(len(text))
+        self.setPlainText(text)
+        self.document().setModified(False)
+
+    def _fit_highlighting(self, length: int) -> None:
+        # Colouring a multi-megabyte body takes seconds on the Qt thread: big texts stay plain.
+        wanted = self.document() if length <= MAX_HIGHLIGHTED_CHARS else None
+        if self.highlighter.document() is not wanted:
+            self.highlighter.setDocument(wanted)
+
+    @property
+    def highlighting(self) -> bool:
+        return self.highlighter.document() is not None
 
     def move_cursor_to(self, position: int, length: int = 0) -> None:
         """Put the cursor at a document position (selecting ``length`` characters) and show it."""

@@ -182,8 +182,7 @@ class RequestPanel(QWidget):
         if undoable:
             self.editor.replace_all_text(text)
         else:
-            self.editor.setPlainText(text)
-            self.editor.document().setModified(False)
+            self.editor.set_fresh_text(text)
         self.validation.validate_now(self.text, self.operation())
 
     def load_body(self, body: dict[str, Any], operation: str | None = None) -> None:

@@ -178,3 +178,14 @@ def test_highlighter_colours_keys_and_values_differently(qtbot: QtBot, panel: Re
     assert formats[(8, 7)] == colours["string"].foreground().color().name()
     assert formats[(22, 2)] == colours["number"].foreground().color().name()
     assert formats[(31, 4)] == colours["literal"].foreground().color().name()
+
+
+def test_big_text_stays_plain_and_small_text_is_coloured_again(
+    qtbot: QtBot, panel: RequestPanel
+) -> None:
+    big = json.dumps({"input": {"blob": "x" * (3 * 1024 * 1024)}})
+    panel.set_text(big)
+    assert not panel.editor.highlighting
+    panel.editor.undo()
+    set_and_settle(qtbot, panel, FIXED)
+    assert panel.editor.highlighting
