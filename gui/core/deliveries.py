@@ -201,6 +201,15 @@ class DeliveryStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
             self._db.executescript(_SCHEMA)
+            row = self._db.execute(
+                "SELECT version FROM schema_versions WHERE component = ?", (SCHEMA_COMPONENT,)
+            ).fetchone()
+            if row is not None and int(row[0]) > SCHEMA_VERSION:
+                self._db.close()
+                raise RuntimeError(
+                    f"{self.path} was written by a newer version of the console (deliveries "
+                    f"schema {row[0]}, this one knows {SCHEMA_VERSION}). Update the console."
+                )
             self._db.execute(
                 "INSERT INTO schema_versions(component, version) VALUES (?, ?) "
                 "ON CONFLICT(component) DO UPDATE SET version = excluded.version",

@@ -35,7 +35,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -62,6 +62,7 @@ __all__ = [
     "WebhookListener",
     "find_free_port",
     "is_loopback_host",
+    "tracker_callback",
 ]
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,24 @@ OnDelivery = Callable[[dict[str, Any]], Awaitable["str | None"]]
 
 DeliverySubscriber = Callable[[Delivery], None]
 """Told about each stored delivery (on the listener's loop), after ``on_delivery`` matched it."""
+
+
+class _Tracked(Protocol):
+    @property
+    def local_id(self) -> str: ...
+
+
+def tracker_callback(
+    apply: Callable[[dict[str, Any], str], Awaitable[_Tracked | None]], source: str = "webhook"
+) -> OnDelivery:
+    """``on_delivery`` from the engine's ``apply_external_update(payload, source)``, which returns
+    the updated job record (or None for an unknown id)."""
+
+    async def on_delivery(payload: dict[str, Any]) -> str | None:
+        record = await apply(payload, source)
+        return None if record is None else record.local_id
+
+    return on_delivery
 
 
 class ListenerError(ConsoleError):

@@ -6,6 +6,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
 from gui.core.deliveries import (
     SCHEMA_COMPONENT,
     SCHEMA_VERSION,
@@ -153,3 +155,17 @@ def test_add_many_is_one_transaction_that_keeps_out_only_the_unstorable(tmp_path
     assert repeat.repeat_of == first.id  # a repeat is recognised within the same transaction
     assert store.count() == 2
     store.close()
+
+
+def test_a_history_from_a_newer_console_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    DeliveryStore(path).close()
+    newer = sqlite3.connect(path)
+    newer.execute("UPDATE schema_versions SET version = 99 WHERE component = 'deliveries'")
+    newer.commit()
+    newer.close()
+    with pytest.raises(RuntimeError, match="newer version"):
+        DeliveryStore(path)
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT version FROM schema_versions").fetchone()[0] == 99
+    check.close()
