@@ -7,26 +7,19 @@ in a plain sentence. When the keyring is not secure a banner says keys last for 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -35,33 +28,16 @@ from PySide6.QtWidgets import (
 from gui.core.connection_check import ConnectionResult, check_connection
 from gui.core.errors import ConsoleError
 from gui.core.profiles import Profile, ProfileStore, make_key_provider
-from gui.core.secrets import (
-    KEY_SOURCE_ENV,
-    KEY_SOURCE_NONE,
-    SecretStore,
-    api_key_for,
-    api_key_name,
-)
+from gui.core.secrets import SecretStore, api_key_for, api_key_name
 from gui.core.targets import SANDBOX_PROFILE
+from gui.ui.profile_form import ProfileForm
+from gui.ui.profile_form import named as _named
 from gui.ui.s3_credentials_panel import S3CredentialsPanel
+from gui.ui.validation_worker import BackgroundTasks
 
 __all__ = ["ProfilesDialog"]
 
-_KINDS = [("RunPod cloud endpoint", "cloud"), ("Local worker", "local")]
-_W = TypeVar("_W", bound=QWidget)
-
-
-def _named(widget: _W, object_name: str) -> _W:
-    """``widget`` with its stable objectName (tests and automation find it by that name)."""
-    widget.setObjectName(object_name)
-    return widget
-
-
-class _Relay(QObject):
-    """Lives on the Qt thread; a worker thread emits it, Qt delivers the call here (queued)."""
-
-    sig_connection_checked = Signal(object, object)
-    """A connection test ended: (generation, ConnectionResult)."""
+_T = TypeVar("_T")
 
 
 class ProfilesDialog(QDialog):
@@ -92,8 +68,8 @@ class ProfilesDialog(QDialog):
         self.sandbox_url = sandbox_url
         self._editing: str | None = None  # name of the saved profile in the form; None = new
         self._test_generation = 0
-        self._relay = _Relay(self)
-        self._relay.sig_connection_checked.connect(self._on_relay_connection_checked)
+        self._key_generation = 0
+        self._tasks = BackgroundTasks(self)
         self._build()
         self._reload(select=SANDBOX_PROFILE)
 
@@ -122,7 +98,8 @@ class ProfilesDialog(QDialog):
         left.addLayout(list_buttons)
 
         right = QVBoxLayout()
-        right.addLayout(self._build_form())
+        self.form = ProfileForm()
+        right.addWidget(self.form)
         self.test_result = _named(QLabel(), "testResultLabel")
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -155,60 +132,6 @@ class ProfilesDialog(QDialog):
         outer.addWidget(close)
         self.resize(760, 460)
 
-    def _build_form(self) -> QFormLayout:
-        self.name_edit = _named(QLineEdit(), "profileNameEdit")
-        self.kind_combo = _named(QComboBox(), "profileKindCombo")
-        for label, kind in _KINDS:
-            self.kind_combo.addItem(label, kind)
-        self.kind_combo.currentIndexChanged.connect(self._on_kind_combo_changed)
-        self.endpoint_edit = _named(QLineEdit(), "endpointIdEdit")
-        self.base_url_edit = _named(QLineEdit(), "baseUrlEdit")
-        self.base_url_edit.setPlaceholderText("https://api.runpod.ai/v2")
-        self.key_edit = _named(QLineEdit(), "apiKeyEdit")
-        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_source = _named(QLabel(), "keySourceLabel")
-        self.key_source.setWordWrap(True)
-        self.account_check = _named(QCheckBox("Use the shared account key"), "accountKeyCheck")
-        self.handler_edit = _named(QLineEdit(), "handlerEdit")
-        self.handler_edit.setPlaceholderText("handler.py started with --rp_serve_api")
-        browse = _named(QPushButton("Browse…"), "handlerBrowseButton")
-        browse.clicked.connect(self._on_browse_clicked)
-        handler_row = QHBoxLayout()
-        handler_row.addWidget(self.handler_edit, 1)
-        handler_row.addWidget(browse)
-        self.python_edit = _named(QLineEdit(), "pythonEdit")
-        self.python_edit.setPlaceholderText("the console's own Python")
-        self.port_spin = _named(QSpinBox(), "portSpin")
-        self.port_spin.setRange(1, 65535)
-        self.port_spin.setValue(8000)
-        self.worker_url_edit = _named(QLineEdit(), "workerUrlEdit")
-        self.worker_url_edit.setPlaceholderText("or the URL of a worker already running")
-
-        form = QFormLayout()
-        form.addRow("Name", self.name_edit)
-        form.addRow("Kind", self.kind_combo)
-        self._cloud_rows: list[QWidget] = [self.endpoint_edit, self.base_url_edit, self.key_edit]
-        form.addRow("Endpoint id", self.endpoint_edit)
-        form.addRow("Base URL", self.base_url_edit)
-        form.addRow("API key", self.key_edit)
-        form.addRow("", self.account_check)
-        form.addRow("", self.key_source)
-        self._cloud_rows += [self.account_check, self.key_source]
-        handler_box = QWidget()
-        handler_box.setLayout(handler_row)
-        form.addRow("Handler", handler_box)
-        form.addRow("Python", self.python_edit)
-        form.addRow("Port", self.port_spin)
-        form.addRow("Worker URL", self.worker_url_edit)
-        self._local_rows: list[QWidget] = [
-            handler_box,
-            self.python_edit,
-            self.port_spin,
-            self.worker_url_edit,
-        ]
-        self._form = form
-        return form
-
     # -- loading and showing -------------------------------------------------------------------
 
     def _reload(self, select: str | None) -> None:
@@ -237,70 +160,35 @@ class ProfilesDialog(QDialog):
 
     def _show_profile(self, profile: Profile) -> None:
         self._editing = profile.name
-        self.name_edit.setText(profile.name)
-        kind_index = self.kind_combo.findData(profile.kind)
-        self.kind_combo.setCurrentIndex(max(kind_index, 0))
-        self.endpoint_edit.setText(profile.endpoint_id if profile.kind == "cloud" else "")
-        self.base_url_edit.setText(profile.base_url if profile.kind == "cloud" else "")
-        self.account_check.setChecked(profile.use_account_key)
-        self.handler_edit.setText(profile.handler)
-        self.python_edit.setText(profile.python)
-        self.port_spin.setValue(profile.serve_port)
-        self.worker_url_edit.setText(profile.base_url if profile.kind == "local" else "")
-        self.key_edit.clear()
+        self.form.show_profile(profile)
         self.test_result.clear()
-        self._set_editable(not profile.is_builtin)
+        for button in (self.save_button, self.remove_button, self.duplicate_button):
+            button.setEnabled(not profile.is_builtin)
         self._show_key_source(profile)
-        self._on_kind_combo_changed()
 
     def _show_key_source(self, profile: Profile) -> None:
-        key, source = api_key_for(profile, self.secrets, account_key_first=profile.use_account_key)
+        """Say where the profile's key comes from; the keyring is asked off the Qt thread (a
+        D-Bus round trip, or an unlock prompt, must not freeze the dialog)."""
+        self._key_generation += 1
+        generation = self._key_generation
         if profile.kind != "cloud":
-            text = ""
-        elif source == KEY_SOURCE_NONE:
-            text = "No key stored: type one, or set the account key or RUNPOD_API_KEY."
-        elif source == KEY_SOURCE_ENV:
-            text = "The RUNPOD_API_KEY environment variable is in use for this profile."
-        else:
-            text = f"A key is stored ({source}). Type a new one to replace it."
-        self.key_source.setText(text)
-        self.key_edit.setPlaceholderText("" if key is None else "•••••••• (kept)")
+            return
 
-    def _set_editable(self, editable: bool) -> None:
-        controls: list[QWidget] = [self.name_edit, self.kind_combo, self.save_button]
-        controls += [self.remove_button, self.duplicate_button]
-        for widget in controls + self._cloud_rows + self._local_rows:
-            widget.setEnabled(editable)
-
-    def _on_kind_combo_changed(self) -> None:
-        is_sandbox = self._editing == SANDBOX_PROFILE
-        local = self.kind_combo.currentData() == "local"
-        for widget in self._cloud_rows:
-            self._form.setRowVisible(widget, not local and not is_sandbox)
-        for widget in self._local_rows:
-            self._form.setRowVisible(widget, local and not is_sandbox)
-        self.kind_combo.setVisible(not is_sandbox)
-        self._form.setRowVisible(self.kind_combo, not is_sandbox)
-
-    def _form_profile(self) -> Profile:
-        kind = self.kind_combo.currentData()
-        name = self.name_edit.text().strip()
-        if kind == "local":
-            return Profile(
-                name,
-                "local",
-                base_url=self.worker_url_edit.text().strip(),
-                handler=self.handler_edit.text().strip(),
-                python=self.python_edit.text().strip(),
-                port=self.port_spin.value(),
+        def work() -> tuple[bool, str]:
+            key, source = api_key_for(
+                profile, self.secrets, account_key_first=profile.use_account_key
             )
-        return Profile(
-            name,
-            "cloud",
-            endpoint_id=self.endpoint_edit.text().strip(),
-            base_url=self.base_url_edit.text().strip(),
-            use_account_key=self.account_check.isChecked(),
-        )
+            return key is not None, source
+
+        def done(result: tuple[bool, str] | Exception) -> None:
+            if generation != self._key_generation:
+                return  # another profile is shown by now
+            if isinstance(result, Exception):
+                self.form.key_source.setText(str(result))
+            else:
+                self.form.show_key_source(*result)
+
+        self._in_background(work, done)
 
     def _show_error(self, message: str) -> None:
         self.test_result.setText(message)
@@ -328,15 +216,14 @@ class ProfilesDialog(QDialog):
         self.profile_list.blockSignals(False)
         self._show_profile(Profile("New profile", "cloud"))
         self._editing = None
-        self._set_editable(True)
         self.duplicate_button.setEnabled(False)
         self.remove_button.setEnabled(False)
-        self.name_edit.setFocus()
-        self.name_edit.selectAll()
+        self.form.name_edit.setFocus()
+        self.form.name_edit.selectAll()
 
     def _on_save_clicked(self) -> None:
-        profile = self._form_profile()
-        key = self.key_edit.text().strip()
+        profile = self.form.profile()
+        key = self.form.typed_key()
         try:
             if self._editing is None:
                 self.store.add(profile)
@@ -347,7 +234,6 @@ class ProfilesDialog(QDialog):
         except ConsoleError as exc:
             self._show_error(str(exc))
             return
-        self.key_edit.clear()
         self._reload(select=profile.name)
         self._show_note(f"Saved '{profile.name}'.")
         self.sig_profiles_changed.emit()
@@ -381,13 +267,6 @@ class ProfilesDialog(QDialog):
         self._reload(select=SANDBOX_PROFILE)
         self.sig_profiles_changed.emit()
 
-    def _on_browse_clicked(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(
-            self, "Worker handler", "", "Python files (*.py);;All files (*)"
-        )
-        if path:
-            self.handler_edit.setText(path)
-
     def _on_test_clicked(self) -> None:
         """Test what the form shows (saved or not), off the Qt thread."""
         if self._editing == SANDBOX_PROFILE:
@@ -396,9 +275,9 @@ class ProfilesDialog(QDialog):
                 self._show_note("The built-in sandbox is not running yet.", ok=False)
                 return
         else:
-            profile = self._form_profile()
+            profile = self.form.profile()
         target = profile.to_target(self.sandbox_url if profile.is_builtin else None)
-        typed = self.key_edit.text().strip()
+        typed = self.form.typed_key()
         lookup = make_key_provider(self.store, self.secrets)
         self._test_generation += 1
         generation = self._test_generation
@@ -408,23 +287,18 @@ class ProfilesDialog(QDialog):
         def work() -> ConnectionResult:
             return check_connection(target, typed or lookup(target))
 
-        self._start_thread(work, generation)
+        def done(result: ConnectionResult | Exception) -> None:
+            if generation != self._test_generation:
+                return  # an older test, overtaken by a newer one
+            self.test_button.setEnabled(True)
+            if isinstance(result, Exception):  # shown to the person; never a traceback
+                result = ConnectionResult(False, f"The test failed: {result}")
+            self._show_note(result.message, ok=result.ok)
 
-    def _start_thread(self, work: Callable[[], ConnectionResult], generation: int) -> None:
-        def run() -> None:
-            try:
-                result = work()
-            except Exception as exc:  # shown to the person; never a traceback
-                result = ConnectionResult(False, f"The test failed: {type(exc).__name__}.")
-            try:
-                self._relay.sig_connection_checked.emit(generation, result)
-            except RuntimeError:
-                pass  # the dialog was closed meanwhile: nobody is left to tell
+        self._in_background(work, done)
 
-        threading.Thread(target=run, name="profile-connection-test", daemon=True).start()
-
-    def _on_relay_connection_checked(self, generation: int, result: ConnectionResult) -> None:
-        if generation != self._test_generation:
-            return  # an older test, overtaken by a newer one
-        self.test_button.setEnabled(True)
-        self._show_note(result.message, ok=result.ok)
+    def _in_background(
+        self, work: Callable[[], _T], done: Callable[[_T | Exception], None]
+    ) -> None:
+        """Run ``work()`` on a worker thread, then ``done(result or exception)`` on this one."""
+        self._tasks.run(work, lambda result, error: done(error if error is not None else result))

@@ -50,21 +50,21 @@ def _select(dialog: ProfilesDialog, name: str) -> None:
 
 def _fill_cloud(dialog: ProfilesDialog, name: str, endpoint: str, base_url: str, key: str) -> None:
     dialog.add_button.click()
-    dialog.name_edit.setText(name)
-    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("cloud"))
-    dialog.endpoint_edit.setText(endpoint)
-    dialog.base_url_edit.setText(base_url)
-    dialog.key_edit.setText(key)
+    dialog.form.name_edit.setText(name)
+    dialog.form.kind_combo.setCurrentIndex(dialog.form.kind_combo.findData("cloud"))
+    dialog.form.endpoint_edit.setText(endpoint)
+    dialog.form.base_url_edit.setText(base_url)
+    dialog.form.key_edit.setText(key)
 
 
 def test_opens_on_the_built_in_sandbox(qtbot: QtBot, data_dir: Path) -> None:
     dialog = _dialog(qtbot, data_dir)
     assert dialog.objectName() == "profilesDialog"
     assert dialog.profile_list.item(0).text().startswith(SANDBOX_PROFILE)
-    assert dialog.name_edit.text() == SANDBOX_PROFILE
+    assert dialog.form.name_edit.text() == SANDBOX_PROFILE
     assert not dialog.remove_button.isEnabled() and not dialog.save_button.isEnabled()
     assert dialog.banner.isHidden()
-    assert dialog.key_edit.echoMode() == QLineEdit.EchoMode.Password
+    assert dialog.form.key_edit.echoMode() == QLineEdit.EchoMode.Password
 
 
 def test_add_saves_the_profile_and_puts_the_key_in_the_keyring(
@@ -77,8 +77,9 @@ def test_add_saves_the_profile_and_puts_the_key_in_the_keyring(
     assert ProfileStore(data_dir).get("prod") == Profile("prod", "cloud", endpoint_id="abc123")
     assert memory_keyring.entries == {(SERVICE, "api-key:prod"): "typed-secret-key"}
     assert "typed-secret-key" not in (data_dir / "profiles.json").read_text()
-    assert dialog.key_edit.text() == ""  # the stored key is never shown again
-    assert "A key is stored" in dialog.key_source.text()
+    assert dialog.form.key_edit.text() == ""  # the stored key is never shown again
+    qtbot.waitUntil(lambda: "A key is stored" in dialog.form.key_source.text(), timeout=5_000)
+    assert dialog.form.key_edit.placeholderText() == "•••••••• (kept)"
 
 
 def test_an_invalid_profile_says_what_to_fix(qtbot: QtBot, data_dir: Path) -> None:
@@ -99,11 +100,11 @@ def test_rename_duplicate_and_remove(
     _fill_cloud(dialog, "prod", "abc123", "", "k1")
     dialog.save_button.click()
     _select(dialog, "prod")
-    dialog.name_edit.setText("production")
+    dialog.form.name_edit.setText("production")
     dialog.save_button.click()
     assert memory_keyring.entries == {(SERVICE, "api-key:production"): "k1"}
     dialog.duplicate_button.click()
-    assert dialog.name_edit.text() == "production copy"
+    assert dialog.form.name_edit.text() == "production copy"
     assert memory_keyring.entries[(SERVICE, "api-key:production copy")] == "k1"
     monkeypatch.setattr(
         QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes
@@ -117,11 +118,11 @@ def test_rename_duplicate_and_remove(
 def test_local_worker_profile(qtbot: QtBot, data_dir: Path) -> None:
     dialog = _dialog(qtbot, data_dir)
     dialog.add_button.click()
-    dialog.name_edit.setText("worker")
-    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("local"))
-    assert dialog.endpoint_edit.isHidden() and not dialog.handler_edit.isHidden()
-    dialog.handler_edit.setText("/w/handler.py")
-    dialog.port_spin.setValue(8123)
+    dialog.form.name_edit.setText("worker")
+    dialog.form.kind_combo.setCurrentIndex(dialog.form.kind_combo.findData("local"))
+    assert dialog.form.endpoint_edit.isHidden() and not dialog.form.handler_edit.isHidden()
+    dialog.form.handler_edit.setText("/w/handler.py")
+    dialog.form.port_spin.setValue(8123)
     dialog.save_button.click()
     saved = ProfileStore(data_dir).get("worker")
     assert (saved.kind, saved.handler, saved.port) == ("local", "/w/handler.py", 8123)
@@ -140,7 +141,10 @@ def test_environment_key_in_use_is_said(
     ProfileStore(data_dir).add(Profile("prod", "cloud", endpoint_id="abc123"))
     dialog = _dialog(qtbot, data_dir)
     _select(dialog, "prod")
-    assert "RUNPOD_API_KEY environment variable is in use" in dialog.key_source.text()
+    qtbot.waitUntil(
+        lambda: "RUNPOD_API_KEY environment variable is in use" in dialog.form.key_source.text(),
+        timeout=5_000,
+    )
 
 
 def test_test_connection_runs_off_the_qt_thread_and_answers_plainly(
@@ -152,11 +156,11 @@ def test_test_connection_runs_off_the_qt_thread_and_answers_plainly(
     assert not dialog.test_button.isEnabled()
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=10_000)
     assert "API key was refused (401)" in dialog.test_result.text()
-    dialog.key_edit.setText(GOOD_KEY)
+    dialog.form.key_edit.setText(GOOD_KEY)
     dialog.save_button.click()
     dialog.test_button.click()
     qtbot.waitUntil(lambda: "Connected" in dialog.test_result.text(), timeout=10_000)
-    dialog.endpoint_edit.setText("e2")
+    dialog.form.endpoint_edit.setText("e2")
     dialog.test_button.click()
     qtbot.waitUntil(lambda: "Unknown endpoint" in dialog.test_result.text(), timeout=10_000)
     assert GOOD_KEY not in dialog.test_result.text()
