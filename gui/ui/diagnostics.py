@@ -13,6 +13,8 @@ from gui.ui.editor import EditorMark
 __all__ = ["DiagnosticsList"]
 
 _MARK_ROLE = Qt.ItemDataRole.UserRole + 1
+# A list of thousands of rows (a body with 10,000 duplicate keys) helps nobody and lays out slowly.
+MAX_LISTED = 1000
 
 
 class DiagnosticsList(QListWidget):
@@ -48,7 +50,7 @@ class DiagnosticsList(QListWidget):
             item.setForeground(QBrush(QColor("#5f6b76")))
             self.addItem(item)
             return
-        for mark in marks:
+        for mark in marks[:MAX_LISTED]:
             item = QListWidgetItem(
                 self._icons.get(mark.severity, QIcon()),
                 f"{mark.line}:{mark.column}  {mark.severity}: {mark.message}",
@@ -56,6 +58,10 @@ class DiagnosticsList(QListWidget):
             item.setToolTip(mark.message)
             item.setData(_MARK_ROLE, mark)
             self.addItem(item)
+        if len(marks) > MAX_LISTED:
+            more = QListWidgetItem(f"… and {len(marks) - MAX_LISTED} more; fix these first.")
+            more.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.addItem(more)
 
     def marks(self) -> list[EditorMark]:
         """The diagnostics listed, in order."""

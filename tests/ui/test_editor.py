@@ -189,3 +189,12 @@ def test_big_text_stays_plain_and_small_text_is_coloured_again(
     panel.editor.undo()
     set_and_settle(qtbot, panel, FIXED)
     assert panel.editor.highlighting
+
+
+def test_thousands_of_diagnostics_are_capped(qtbot: QtBot, panel: RequestPanel) -> None:
+    keys = ", ".join(f'"k{i}": {i}' for i in range(1500))
+    outcome = set_and_settle(qtbot, panel, "{" + keys + ', "input": {}}')
+    assert len(outcome.result.diagnostics) == 1500  # one unknown-key warning each
+    assert panel.diagnostics.count() == 1001
+    assert panel.diagnostics.item(1000).text().startswith("… and 500 more")
+    assert len(panel.editor.underlined_ranges()) == 500

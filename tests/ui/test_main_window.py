@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QListWidget, QPlainTextEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -169,3 +170,22 @@ def test_closing_stops_the_engine(qtbot: QtBot, data_dir: Path) -> None:
     assert win.engine is None
     thread = getattr(engine, "_thread", None)
     assert thread is None or not thread.is_alive()
+
+
+def test_keyboard_shortcuts(qtbot: QtBot, window: MainWindow) -> None:
+    window.activateWindow()
+    qtbot.waitExposed(window)
+    compact = '{"input":{"a":1}}'
+    set_and_settle(qtbot, window.request, compact)
+    editor = window.request.editor
+    editor.setFocus()
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(editor, Qt.Key.Key_F, ctrl | shift)  # Format
+    assert window.request.text() == '{\n  "input": {\n    "a": 1\n  }\n}\n'
+    qtbot.keyClick(editor, Qt.Key.Key_Z, ctrl)  # Undo
+    assert window.request.text() == compact
+    settle(qtbot, window.request)
+    with qtbot.waitSignal(window.request.sig_submit_requested) as submitted:
+        qtbot.keyClick(editor, Qt.Key.Key_Return, ctrl)  # Submit
+    assert submitted.args == [{"input": {"a": 1}}, "run"]
+    assert window.request.text() == compact  # no newline typed
