@@ -141,7 +141,11 @@ def _add(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) ->
         )
     store.add(profile)
     print(f"Added profile '{profile.name}': {profile.describe()}")
-    if profile.kind != "cloud" or (args.use_account_key and not args.api_key_stdin):
+    if profile.kind != "cloud":
+        if args.api_key_stdin:
+            print("A local worker takes no API key; standard input was not read.")
+        return EXIT_OK
+    if args.use_account_key and not args.api_key_stdin:
         return EXIT_OK
     key = _read_secret(args.api_key_stdin, f"API key for '{profile.name}' (empty to skip): ")
     if key:

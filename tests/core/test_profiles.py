@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gui.core.errors import SecretUnavailable
 from gui.core.limits import DEFAULT_BASE_URL
@@ -19,6 +21,7 @@ from gui.core.profiles import (
     resolve_profile,
     worker_command,
 )
+from gui.core.redact import is_keyring_reference
 from gui.core.s3refs import (
     S3CredentialSet,
     credential_set_from_body,
@@ -256,3 +259,20 @@ def test_plain_secrets_move_into_the_keyring(store: ProfileStore, secrets: Secre
     store.save_s3_set(credential_set)
     assert resolve_secret_references(moved, secrets) == body
     assert extract_secrets_to_keyring({"input": {}}, "pasted", secrets) == {"input": {}}
+
+
+@given(
+    secret=st.text(min_size=1, max_size=40).filter(lambda text: not is_keyring_reference(text)),
+    set_name=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,20}", fullmatch=True),
+    job_input=st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=3),
+)
+def test_moving_a_secret_out_and_back_restores_the_body(
+    secret: str, set_name: str, job_input: dict[str, object]
+) -> None:
+    store = SecretStore(MemoryKeyring())
+    body = {"input": job_input, "s3Config": {**TEAM.to_json(), "accessSecret": secret}}
+    moved = extract_secrets_to_keyring(body, set_name, store)
+    assert find_plain_secrets(moved) == []
+    assert moved["s3Config"]["accessSecret"] == f"keyring:s3/{set_name}"
+    assert moved["input"] == job_input
+    assert resolve_secret_references(moved, store) == body
