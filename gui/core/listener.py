@@ -155,10 +155,10 @@ def find_free_port(host: str = DEFAULT_HOST, preferred: int = DEFAULT_PORT, span
     raise ListenerError(f"No free port found on {host}.")
 
 
-def _header_dict(request: web.BaseRequest) -> dict[str, str]:
+def _header_dict(request: web.BaseRequest, token: str) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
-        shown = REDACTED if name.lower() in _SECRET_HEADERS else value
+        shown = REDACTED if name.lower() in _SECRET_HEADERS else value.replace(token, REDACTED)
         headers[name] = f"{headers[name]}, {shown}" if name in headers else shown
     return headers
 
@@ -173,11 +173,12 @@ class _Arrival:
     received_at: float
 
 
-def _entry_of(arrival: _Arrival) -> NewDelivery | _Rejected:
+def _entry_of(arrival: _Arrival, token: str) -> NewDelivery | _Rejected:
     try:
         payload = parse_delivery_body(arrival.body)
     except ValueError as exc:
         return _Rejected(400, f"The body is not a JSON object ({exc}).")
+    payload, raw = _without_token(payload, _utf8_text(arrival.body), token)
     return NewDelivery(
         payload=payload,
         size=len(arrival.body),
@@ -187,8 +188,35 @@ def _entry_of(arrival: _Arrival) -> NewDelivery | _Rejected:
         status=text_field(payload.get("status")),
         received_at=arrival.received_at,
         path=TOKEN_PLACEHOLDER_PATH,
-        raw=_utf8_text(arrival.body),
+        raw=raw,
     )
+
+
+def _without_token(
+    payload: dict[str, Any], raw: str | None, token: str
+) -> tuple[dict[str, Any], str | None]:
+    """The payload (and its raw text) with the listener's token replaced by ``REDACTED``.
+
+    A real delivery holds the token: RunPod sends back the request's ``webhook``, our own URL.
+    """
+    if raw is not None and token not in raw and "\\" not in raw:
+        return payload, raw  # no escapes: every string is a literal piece of the text
+    cleaned = _replace_deep(payload, token)
+    if cleaned == payload:
+        return payload, raw
+    # Without escapes, the text's occurrences are exactly the strings' ones.
+    kept = raw.replace(token, REDACTED) if raw is not None and "\\" not in raw else None
+    return cleaned, kept
+
+
+def _replace_deep(value: Any, token: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(token, REDACTED) if token in value else value
+    if isinstance(value, dict):
+        return {_replace_deep(k, token): _replace_deep(v, token) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_deep(item, token) for item in value]
+    return value
 
 
 def _utf8_text(body: bytes) -> str | None:
@@ -380,7 +408,9 @@ class WebhookListener:
         try:
             body = await self._read_body(request)
             delivery, _applicable = await self._store_delivery(
-                _Arrival(body, request.remote or "", _header_dict(request), time.time())
+                _Arrival(
+                    body, request.remote or "", _header_dict(request, self._token), time.time()
+                )
             )
         except _Rejected as rejected:
             response = _plain(rejected.status, rejected.reason)
@@ -473,7 +503,7 @@ class WebhookListener:
 
     def _ingest(self, arrivals: list[_Arrival]) -> list[tuple[Delivery, bool] | Exception]:
         """On the store's thread: parse each body, then store the valid ones in one transaction."""
-        parsed = [_entry_of(arrival) for arrival in arrivals]
+        parsed = [_entry_of(arrival, self._token) for arrival in arrivals]
         stored = iter(self._store.add_many([p for p in parsed if isinstance(p, NewDelivery)]))
         return [item if isinstance(item, _Rejected) else _outcome(next(stored)) for item in parsed]
 

@@ -21,6 +21,7 @@ import pytest
 
 from gui.core.deliveries import Delivery, DeliveryStore
 from gui.core.listener import ListenerPortTaken, WebhookListener, find_free_port
+from gui.core.redact import REDACTED
 
 TOKEN = "tok-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
 COMPLETED = {
@@ -94,10 +95,12 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-async def post(url: str, body: Any = None, *, data: bytes | None = None) -> tuple[int, Any]:
+async def post(
+    url: str, body: Any = None, *, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
     async with aiohttp.ClientSession() as session:
         kwargs: dict[str, Any] = {"data": data} if data is not None else {"json": body}
-        async with session.post(url, **kwargs) as response:
+        async with session.post(url, headers=headers, **kwargs) as response:
             text = await response.text()
             is_json = response.content_type == "application/json"
             return response.status, (await response.json()) if is_json else text
@@ -365,3 +368,40 @@ def test_the_raw_body_is_kept_as_sent_when_it_is_utf8(
                 assert raw == body.decode("utf-8")
 
     run(scenario())
+
+
+def test_the_token_sent_back_inside_a_delivery_is_never_stored(tmp_path: Path) -> None:
+    """RunPod's delivery repeats the request's ``webhook``: our own URL, token included."""
+
+    async def scenario() -> None:
+        async with serving(tmp_path, {"job-t": "local-t"}) as served:
+            escaped = "".join(f"\\u{ord(c):04x}" for c in TOKEN)  # the same string, JSON-escaped
+            bodies = [
+                json.dumps({**COMPLETED, "id": "job-t", "webhook": served.url}).encode(),
+                json.dumps(
+                    {"id": "job-u", "output": {"nested": [f"x{TOKEN}y"], TOKEN: 1}}
+                ).encode(),
+                ('{"id": "job-v", "output": "a\\n", "webhook": "' + escaped + '"}').encode(),
+            ]
+            for body in bodies:
+                assert (await post(served.url, data=body, headers={"Referer": served.url}))[
+                    0
+                ] == 200
+            await served.wait_seen(3)
+            first = served.store.get(served.seen[0].id)
+            assert first is not None
+            assert first.payload["webhook"] == served.url.replace(TOKEN, REDACTED)
+            assert served.applied[0]["webhook"] == first.payload["webhook"]
+            assert first.headers["Referer"] == served.url.replace(TOKEN, REDACTED)
+            assert served.store.get(served.seen[1].id).payload["output"] == {  # type: ignore[union-attr]
+                "nested": [f"x{REDACTED}y"],
+                REDACTED: 1,
+            }
+            third = served.store.get(served.seen[2].id)
+            assert third is not None and third.payload["webhook"] == REDACTED
+            for delivery in served.seen:
+                assert TOKEN not in (served.store.get_raw(delivery.id) or "")
+
+    run(scenario())
+    for path in tmp_path.glob("jobs.sqlite3*"):
+        assert TOKEN.encode() not in path.read_bytes()
