@@ -1,1 +1,14 @@
-"""A RunPod-compatible Serverless endpoint emulator, served over real HTTP. Qt-free."""
+"""A RunPod-compatible Serverless endpoint emulator, served over real HTTP. Qt-free.
+
+``SandboxServer`` runs inside an existing asyncio loop; ``SandboxThread`` runs one on its own
+thread.
+Both serve ``/v2/{endpoint_id}/run``, ``runsync``, ``status``, ``stream``, ``cancel``, ``retry``,
+``purge-queue`` and ``health`` for any endpoint id, as RunPod's cloud does (RUNPOD_API.md).
+"""
+
+from __future__ import annotations
+
+from gui.sandbox.config import FaultConfig, SandboxConfig
+from gui.sandbox.server import SandboxServer, SandboxThread
+
+__all__ = ["FaultConfig", "SandboxConfig", "SandboxServer", "SandboxThread"]

@@ -1,0 +1,198 @@
+"""``job-console sandbox``: serve the RunPod-compatible sandbox endpoint in the foreground.
+
+The first stdout line is exactly ``Sandbox listening on http://HOST:PORT/v2`` (scripts read the URL
+from it), the second says which API key to send. One line per request then goes to stderr
+(``--quiet`` turns that off). Ctrl+C or SIGTERM stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging.handlers
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gui.sandbox import SandboxConfig
+
+# The top level imports only the standard library: building the CLI parser must stay cheap.
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 0 to 1") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share from 0 to 1 (e.g. 0.1)")
+    return value
+
+
+def _latency(text: str) -> tuple[float, float]:
+    """``MS`` (fixed) or ``MIN-MAX`` milliseconds."""
+    low_text, _, high_text = text.partition("-")
+    try:
+        low = float(low_text)
+        high = float(high_text) if high_text else low
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write MS or MIN-MAX, e.g. 50 or 20-200"
+        ) from None
+    if low < 0 or high < low:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 0 <= MIN <= MAX")
+    return (low, high)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 0 to 65535")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=8000,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="simulated workers per endpoint (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="require this key (Authorization: Bearer KEY); without it any key or none is accepted",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=0.2,
+        metavar="S",
+        help="seconds a default echo job runs (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help="enforce RunPod's rate limits (429 with Retry-After)",
+    )
+    faults = parser.add_argument_group("fault injection (shares from 0 to 1 of all requests)")
+    faults.add_argument(
+        "--fail-429", type=_share, default=0.0, metavar="SHARE", help="answer 429 with Retry-After"
+    )
+    faults.add_argument(
+        "--fail-5xx", type=_share, default=0.0, metavar="SHARE", help="answer 500, 502 or 503"
+    )
+    faults.add_argument(
+        "--drop", type=_share, default=0.0, metavar="SHARE", help="close the connection unanswered"
+    )
+    faults.add_argument(
+        "--latency",
+        type=_latency,
+        default=(0.0, 0.0),
+        metavar="MS|MIN-MAX",
+        help="delay every request by MS, or by a random MIN-MAX, milliseconds",
+    )
+    faults.add_argument(
+        "--retry-after",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="Retry-After seconds of injected 429s (default: %(default)s)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not log one line per request")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gui.sandbox import FaultConfig, SandboxConfig
+
+    if args.workers < 1:
+        print("job-console sandbox: --workers must be at least 1")
+        return 2
+    config = SandboxConfig(
+        workers=args.workers,
+        api_key=args.api_key or None,
+        rate_limits=args.rate_limits,
+        default_duration_s=max(0.0, args.duration),
+        faults=FaultConfig(
+            share_429=args.fail_429,
+            share_5xx=args.fail_5xx,
+            share_drop=args.drop,
+            latency_ms=args.latency,
+            retry_after_s=args.retry_after,
+        ),
+    )
+    try:
+        return asyncio.run(_serve(config, args.host, args.port, args.quiet))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(config: SandboxConfig, host: str, port: int, quiet: bool) -> int:
+    import asyncio
+    import contextlib
+    import signal
+    import sys
+
+    from gui.sandbox import SandboxServer
+
+    request_log, listener = (None, None) if quiet else _stderr_request_log()
+    server = SandboxServer(config, request_log=request_log)
+    try:
+        await server.start(host, port)
+    except OSError as exc:
+        print(
+            f"job-console sandbox: cannot listen on {host}:{port} ({exc.strerror or exc}). "
+            "Pick another port with --port, or --port 0 for any free one.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Sandbox listening on {server.base_url}", flush=True)
+    if config.api_key is None:
+        print(
+            "API key: none required (any is accepted; the runpod SDK needs one, e.g. 'sandbox')",
+            flush=True,
+        )
+    else:
+        print(f"API key: {config.api_key} (send it as 'Authorization: Bearer KEY')", flush=True)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
+            loop.add_signal_handler(signal_number, stopping.set)
+    try:
+        await stopping.wait()
+    finally:
+        await server.stop()
+        if listener is not None:
+            listener.stop()
+        print("Sandbox stopped.", flush=True)
+    return 0
+
+
+def _stderr_request_log() -> tuple[logging.Logger, logging.handlers.QueueListener]:
+    """A logger whose lines a background thread writes to stderr, so a slow reader never blocks."""
+    import queue
+    import sys
+
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    listener = logging.handlers.QueueListener(lines, stream)
+    listener.start()
+    logger = logging.getLogger("gui.sandbox.requests")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.addHandler(logging.handlers.QueueHandler(lines))
+    return logger, listener
