@@ -34,6 +34,7 @@ from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target, Targe
 __all__ = [
     "DEFAULT_LOCAL_PORT",
     "PROFILES_FILE",
+    "SANDBOX",
     "Profile",
     "ProfileError",
     "ProfileNotFound",
@@ -136,6 +137,7 @@ class Profile:
 
 
 SANDBOX = Profile(SANDBOX_PROFILE, "sandbox", endpoint_id=SANDBOX_ENDPOINT_ID)
+"""The built-in sandbox profile: always first, never stored, never removable."""
 
 
 def check_profile(profile: Profile) -> None:

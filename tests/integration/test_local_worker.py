@@ -1,8 +1,9 @@
 """A real worker (``workers/handler.py``, the official ``runpod`` package) behind a local profile.
 
 The console's launcher starts ``python handler.py --rp_serve_api ...``; a job then runs through the
-engine (the window's code path) and through ``job-console run --profile``; each result must be the
-handler's, never the server's later ``{"status": "FAILED", "error": "Job ID not found"}``.
+window's code path (``ProfileTargets`` and the engine) and through ``job-console run --profile``;
+each result must be the handler's, never the server's later
+``{"status": "FAILED", "error": "Job ID not found"}``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from gui.core.engine import Engine
 from gui.core.profiles import Profile, ProfileStore
 from gui.core.records import JobRecord, JobState
 from gui.ui.local_worker import LocalWorker, LocalWorkerPanel
+from gui.ui.profile_targets import ProfileTargets
 
 pytestmark = pytest.mark.integration
 
@@ -61,20 +63,29 @@ def running_worker(qtbot: QtBot, worker_profile: Profile) -> Iterator[LocalWorke
     assert "--rp_serve_api" in "".join(output)
 
 
-def _late_answer(worker: LocalWorker, job_id: str) -> dict[str, object]:
+def _late_answer(base_url: str, job_id: str) -> dict[str, object]:
     """What the worker's server says about a job once it has answered it: the quirk itself."""
-    answer = httpx.post(f"{worker.url}/status/{job_id}", timeout=10).json()
+    answer = httpx.post(f"{base_url}/status/{job_id}", timeout=10).json()
     assert isinstance(answer, dict)
     return answer
 
 
-def test_a_job_through_the_engine_keeps_the_handler_result(
-    qtbot: QtBot, running_worker: LocalWorker, worker_profile: Profile, data_dir: Path
+def test_a_job_from_the_window_path_keeps_the_handler_result(
+    qtbot: QtBot, worker_profile: Profile, data_dir: Path
 ) -> None:
-    engine = Engine(data_dir)
+    """The window's path: ProfileTargets starts the worker, resolves the target, and gives the
+    engine its options; the engine submits and follows the job."""
+    profiles = ProfileTargets(data_dir)
+    profiles.worker_panel.set_profile(worker_profile)
+    assert profiles.worker_panel.worker is not None
+    profiles.worker_panel.worker._ready_timeout_ms = READY_TIMEOUT_MS
+    with qtbot.waitSignal(profiles.sig_worker_ready, timeout=READY_TIMEOUT_MS + 5_000):
+        profiles.start_worker(worker_profile.name)
+    target = profiles.target_for(worker_profile.name)
+    assert target is not None and target.kind == "local"
+    engine = Engine(data_dir, **profiles.engine_options())
     engine.start()
     try:
-        target = worker_profile.to_target(running_worker.url)
         submitted: JobRecord = engine.submit(target, BODY).result(timeout=30)
         assert submitted.job_id and submitted.job_id.startswith("test-")
 
@@ -87,7 +98,7 @@ def test_a_job_through_the_engine_keeps_the_handler_result(
         assert finished().state is JobState.COMPLETED
         assert finished().output == EXPECTED
         # The server has forgotten the job by now; that answer must not reach the record.
-        assert _late_answer(running_worker, submitted.job_id) == {
+        assert _late_answer(target.base_url, submitted.job_id) == {
             "id": submitted.job_id,
             "status": "FAILED",
             "error": "Job ID not found",
@@ -95,6 +106,7 @@ def test_a_job_through_the_engine_keeps_the_handler_result(
         engine.flush().result(timeout=30)
     finally:
         engine.close()
+        profiles.shutdown()
     reopened = Engine(data_dir)
     reopened.start()
     try:
@@ -120,7 +132,7 @@ def test_a_job_through_the_cli_keeps_the_handler_result(
     final = json.loads(result.stdout)
     assert final["status"] == "COMPLETED"
     assert final["output"] == EXPECTED
-    assert _late_answer(running_worker, final["id"])["error"] == "Job ID not found"
+    assert _late_answer(running_worker.url, final["id"])["error"] == "Job ID not found"
 
 
 def test_the_panel_shows_the_worker_and_stops_it(qtbot: QtBot, worker_profile: Profile) -> None:
