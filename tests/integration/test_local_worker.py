@@ -133,6 +133,15 @@ def test_a_job_through_the_cli_keeps_the_handler_result(
     assert final["status"] == "COMPLETED"
     assert final["output"] == EXPECTED
     assert _late_answer(running_worker.url, final["id"])["error"] == "Job ID not found"
+    checked = subprocess.run(
+        [sys.executable, "-m", "gui", "profile", "test", worker_profile.name],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "the worker's test server answers" in checked.stdout
 
 
 def test_the_panel_shows_the_worker_and_stops_it(qtbot: QtBot, worker_profile: Profile) -> None:
