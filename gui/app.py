@@ -12,25 +12,38 @@ from PySide6.QtWidgets import QApplication
 from gui import __version__
 from gui.core.engine import Engine
 from gui.core.paths import resolve_data_dir
+from gui.core.profiles import ProfileStore, make_key_provider
 from gui.core.resources import resource_path
+from gui.core.s3refs import resolve_secret_references
+from gui.core.secrets import SecretStore
 from gui.ui.main_window import MainWindow
 
 __all__ = ["create_window", "run_app"]
 
 
-def _start_engine(data_dir: Path) -> Engine:
-    engine = Engine(data_dir)
+def _start_engine(data_dir: Path, profiles: ProfileStore, secrets: SecretStore) -> Engine:
+    """The job engine: API keys and S3 secrets come from the keyring as each request leaves."""
+    engine = Engine(
+        data_dir,
+        key_provider=make_key_provider(profiles, secrets),
+        body_resolver=lambda body: resolve_secret_references(body, secrets),
+    )
     engine.start()
     return engine
 
 
-def create_window(data_dir: Path | str | None = None) -> MainWindow:
-    """The main window, on the QApplication that already exists; closing it stops its engine."""
+def create_window(data_dir: Path | str | None = None, *, profile: str | None = None) -> MainWindow:
+    """The main window, on the QApplication that already exists; closing it stops its engine.
+
+    ``profile`` names the profile selected at first (``job-console --profile NAME``).
+    """
     QDir.addSearchPath("icons", str(resource_path("icons")))
     folder = resolve_data_dir(data_dir)
-    engine = _start_engine(folder)
+    secrets = SecretStore()
+    profiles = ProfileStore(folder, secrets)
+    engine = _start_engine(folder, profiles, secrets)
     try:
-        return MainWindow(folder, engine)
+        return MainWindow(folder, engine, profiles=profiles, secrets=secrets, profile=profile)
     except BaseException:
         engine.close()
         raise
@@ -42,6 +55,6 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationName("RunPod Job Console")
     app.setOrganizationName("runpod-job-console")
     app.setApplicationVersion(__version__)
-    window = create_window(getattr(args, "data_dir", None))
+    window = create_window(getattr(args, "data_dir", None), profile=getattr(args, "profile", None))
     window.show()
     return app.exec()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QInputDialog,
     QLabel,
@@ -18,20 +18,25 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.files import write_text_atomic
+from gui.core.profiles import Profile, ProfileStore
 from gui.core.records import JobRecord, JobState
-from gui.core.targets import Target
+from gui.core.secrets import SecretStore
+from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.core.templates import Template, TemplateStore, find_secrets
 from gui.ui.batch_dialog import BatchDialog
 from gui.ui.bridge import EngineBridge
+from gui.ui.drafts import read_draft, write_draft
 from gui.ui.jobs_panel import JobsPanel
+from gui.ui.local_worker import LocalWorkerPanel
+from gui.ui.profiles_dialog import ProfilesDialog
 from gui.ui.request_panel import RequestPanel
+from gui.ui.target_selection import TargetSelection
 from gui.ui.templates_panel import TemplatesPanel
 from gui.ui.validation_worker import BackgroundTasks
 
 __all__ = ["APP_TITLE", "MainWindow"]
 
 APP_TITLE = "RunPod Job Console"
-DRAFT_FILE = "draft.json"
 _DEFAULT_TEXT = '{\n  "input": {\n    "prompt": "Hello"\n  }\n}\n'
 
 
@@ -41,22 +46,41 @@ class MainWindow(QMainWindow):
     Without an engine (None) the window still edits and validates; Submit says why it can't run.
     """
 
-    def __init__(self, data_dir: Path, engine: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        engine: Any = None,
+        parent: QWidget | None = None,
+        *,
+        profiles: ProfileStore | None = None,
+        secrets: SecretStore | None = None,
+        profile: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.data_dir = Path(data_dir)
         self.engine = engine
+        self.profiles = profiles
+        self.secrets = secrets
         self.settings = QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
         self.tasks = BackgroundTasks(self)
         self.file_path: Path | None = None
         self.current_template: str | None = None
         self.batch_dialog: BatchDialog | None = None
-        self._target: Target | None = None
         self.store = TemplateStore(self.data_dir)
         self.store.install_examples()
 
         self.request = RequestPanel(self.tasks, self)
         self.templates = TemplatesPanel(self.store, self)
         self.jobs_panel: QWidget = self._build_jobs_side()
+        self.targets = TargetSelection(
+            self.request.profile_selector, profiles, engine, self.tasks, self
+        )
+        self.local_worker = LocalWorkerPanel(self)
+        self.local_worker_dock = QDockWidget("Local worker", self)
+        self.local_worker_dock.setObjectName("localWorkerDock")
+        self.local_worker_dock.setWidget(self.local_worker)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.local_worker_dock)
+        self.local_worker_dock.hide()
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         for widget in (self.templates, self.request, self.jobs_panel):
@@ -75,9 +99,10 @@ class MainWindow(QMainWindow):
         )
         self._restore_settings()
         self._update_title()
-        if engine is not None:
-            # Start the sandbox now, so the health strip and the first Submit don't wait for it.
-            QTimer.singleShot(0, lambda: self.with_target(lambda _target: None))
+        chosen = profile or str(self.settings.value("request/profile", SANDBOX_PROFILE))
+        # Resolving the target starts the sandbox now: the health strip and the first Submit
+        # don't wait for it.
+        QTimer.singleShot(0, lambda: self.targets.reload(select=chosen))
 
     # -- building --------------------------------------------------------------------------
 
@@ -136,6 +161,9 @@ class MainWindow(QMainWindow):
         self.submit_action = self._action(
             request_menu, "&Submit", QKeySequence("Ctrl+Return"), self.request.request_submit
         )
+        request_menu.addSeparator()
+        self.profiles_action = self._action(request_menu, "&Profiles…", None, self.open_profiles)
+        self.profiles_action.setEnabled(self.profiles is not None and self.secrets is not None)
         # Ctrl+Enter on the keypad too.
         self.submit_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
         self.submit_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -150,6 +178,11 @@ class MainWindow(QMainWindow):
         self.templates.sig_template_open_requested.connect(self._on_templates_open_requested)
         self.templates.sig_save_requested.connect(self.save_template_with_dialog)
         self.templates.sig_status_message_requested.connect(self._on_status_message_requested)
+        self.targets.sig_target_changed.connect(self._on_targets_target_changed)
+        self.targets.sig_profile_changed.connect(self._on_targets_profile_changed)
+        self.targets.sig_problem_reported.connect(self.request.show_problem)
+        self.local_worker.sig_worker_ready.connect(self.targets.worker_ready)
+        self.local_worker.sig_worker_stopped.connect(self.targets.worker_stopped)
 
     def _on_status_message_requested(self, message: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(message, timeout_ms)
@@ -256,31 +289,29 @@ class MainWindow(QMainWindow):
         self.request.load_body(body, operation)
         self.statusBar().showMessage("The job's request is in the editor; Submit sends it.", 5000)
 
-    def with_target(self, then: Any) -> None:
-        """Call ``then(target)`` on the Qt thread once the selected target is known."""
-        if self._target is not None:
-            then(self._target)
-            return
-        if self.engine is None:
-            return
+    def _on_targets_target_changed(self, target: Target | None) -> None:
+        if isinstance(self.jobs_panel, JobsPanel):
+            self.jobs_panel.set_target(target)
 
-        def resolved(target: Any, error: Exception | None) -> None:
-            if error is not None:
-                self.request.show_problem(f"The sandbox could not start: {error}")
-                return
-            self._target = target
-            if isinstance(self.jobs_panel, JobsPanel):
-                self.jobs_panel.set_target(target)
-            then(target)
+    def _on_targets_profile_changed(self, profile: Profile | None) -> None:
+        self.local_worker.set_profile(profile)
+        self.local_worker_dock.setVisible(profile is not None and profile.needs_launch)
 
-        self.tasks.when_done(self.engine.sandbox_target(), resolved)
+    def open_profiles(self) -> None:
+        """The profiles dialog; the selector follows its changes."""
+        if self.profiles is None or self.secrets is None:
+            return
+        dialog = ProfilesDialog(self.profiles, self.secrets, self)
+        dialog.sig_profiles_changed.connect(self.targets.reload)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def _on_request_submit_requested(self, body: dict[str, Any], operation: str) -> None:
         if self.engine is None:
             return
         template = self.current_template
         self.statusBar().showMessage(f"Submitting to /{operation}…", 0)
-        self.with_target(
+        self.targets.with_target(
             lambda target: self.tasks.when_done(
                 self.engine.submit(target, body, operation, template=template),
                 self._on_engine_submitted,
@@ -298,36 +329,20 @@ class MainWindow(QMainWindow):
             )
 
     def _on_request_batch_requested(self, paths: list[Path]) -> None:
-        submit = None
-        if self.engine is not None:
-            operation = self.request.operation()
-            submit = self._batch_submitter(operation)
-        self.batch_dialog = BatchDialog(paths, self.request.operation(), self.tasks, submit, self)
+        operation = self.request.operation()
+        if self.engine is None:
+            self._open_batch(paths, operation, None)
+            return
+
+        def submitter(target: Target) -> None:
+            engine = self.engine
+            self._open_batch(paths, operation, lambda body: engine.submit(target, body, operation))
+
+        self.targets.with_target(submitter)
+
+    def _open_batch(self, paths: list[Path], operation: Any, submit: Any) -> None:
+        self.batch_dialog = BatchDialog(paths, operation, self.tasks, submit, self)
         self.batch_dialog.open()
-
-    def _batch_submitter(self, operation: str) -> Any:
-        from concurrent.futures import Future
-
-        def submit(body: dict[str, Any]) -> Future[Any]:
-            if self._target is not None:
-                submitted: Future[Any] = self.engine.submit(self._target, body, operation)
-                return submitted
-            # First submission before the sandbox is up: chain on its start.
-            result: Future[Any] = Future()
-
-            def started(target_future: Future[Any]) -> None:
-                try:
-                    target = target_future.result()
-                    self._target = self._target or target
-                    inner = self.engine.submit(target, body, operation)
-                    inner.add_done_callback(lambda f: _copy_future(f, result))
-                except Exception as exc:
-                    result.set_exception(exc)
-
-            self.engine.sandbox_target().add_done_callback(started)
-            return result
-
-        return submit
 
     # -- settings and closing --------------------------------------------------------------
 
@@ -345,23 +360,20 @@ class MainWindow(QMainWindow):
         self._restore_text()
 
     def _restore_text(self) -> None:
-        draft = self.data_dir / DRAFT_FILE
-        saved_file = self.settings.value("request/file")
-        if draft.is_file():
-            try:
-                state = json.loads(draft.read_text("utf-8"))
-                self.request.set_text(state["text"], undoable=False)
-                self.request.editor.document().setModified(bool(state.get("modified")))
-                self.file_path = Path(saved_file) if saved_file else None
-                self.current_template = state.get("template")
-                return
-            except (OSError, ValueError, KeyError, TypeError):
-                pass  # an unreadable draft: start from the last template instead
+        draft = read_draft(self.data_dir)
+        if draft is not None:
+            saved_file = self.settings.value("request/file")
+            self.request.set_text(draft.text, undoable=False)
+            self.request.editor.document().setModified(draft.modified)
+            self.file_path = Path(str(saved_file)) if saved_file else None
+            self.current_template = draft.template
+            return
         last = self.settings.value("templates/last")
         if last and self.store.exists(str(last)):
             template = self.store.get(str(last))
-            self.request.set_text(json.dumps(template.body, indent=2) + "\n", undoable=False)
-            self.request.set_operation(template.operation)
+            self.request.load_body(template.body, template.operation)
+            self.request.editor.document().clearUndoRedoStacks()
+            self.request.editor.document().setModified(False)
             self.current_template = template.name
             self.templates.select(template.name)
         else:
@@ -375,30 +387,26 @@ class MainWindow(QMainWindow):
         for key, splitter in self._splitters().items():
             self.settings.setValue(key, splitter.saveState())
         self.settings.setValue("request/operation", self.request.operation())
+        self.settings.setValue("request/profile", self.targets.selected_name())
         self.settings.setValue("request/file", str(self.file_path) if self.file_path else "")
         self._save_draft()
         self.settings.sync()
 
     def _save_draft(self) -> None:
-        """Keep the editor's text for the next start, unless it holds a secret (never on disk)."""
-        draft = self.data_dir / DRAFT_FILE
-        text = self.request.text()
         outcome = self.request.validation.current
-        body = outcome.result.body if outcome is not None else None
-        holds_secret = find_secrets(body) if body is not None else _mentions_secret(text)
-        if holds_secret:
-            draft.unlink(missing_ok=True)
-            return
-        state = {
-            "text": text,
-            "modified": self.request.editor.document().isModified(),
-            "template": self.current_template,
-        }
-        write_text_atomic(draft, json.dumps(state, ensure_ascii=False))
+        write_draft(
+            self.data_dir,
+            self.request.text(),
+            outcome.result.body if outcome is not None else None,
+            self.request.editor.document().isModified(),
+            self.current_template,
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_state()
         self.tasks.close()
+        self.local_worker.shutdown()
+        self.targets.engine = None  # nothing may ask the closed engine for a target
         if self.bridge is not None:
             self.bridge.close()
             self.bridge = None
@@ -406,17 +414,3 @@ class MainWindow(QMainWindow):
             self.engine.close()
             self.engine = None
         super().closeEvent(event)
-
-
-def _mentions_secret(text: str) -> bool:
-    from gui.core.redact import SECRET_KEYS
-
-    return any(f'"{key}"' in text for key in SECRET_KEYS)
-
-
-def _copy_future(source: Any, destination: Any) -> None:
-    error = source.exception()
-    if error is not None:
-        destination.set_exception(error)
-    else:
-        destination.set_result(source.result())

@@ -13,7 +13,8 @@ from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
 from gui.core.records import JobState
-from gui.ui.main_window import DRAFT_FILE, MainWindow
+from gui.ui.drafts import DRAFT_FILE
+from gui.ui.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS, file_mime, set_and_settle, settle
 
 GOOD = '{\n  "input": {\n    "prompt": "from the test"\n  }\n}\n'

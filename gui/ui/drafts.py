@@ -1,0 +1,60 @@
+"""The editor's text kept between runs (``<data_dir>/draft.json``), so closing loses nothing.
+
+A draft is never written when the text holds a secret: secrets live in the keyring only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gui.core.files import write_text_atomic
+from gui.core.redact import SECRET_KEYS
+from gui.core.templates import find_secrets
+
+__all__ = ["DRAFT_FILE", "Draft", "read_draft", "write_draft"]
+
+DRAFT_FILE = "draft.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    text: str
+    modified: bool
+    template: str | None
+
+
+def read_draft(data_dir: Path) -> Draft | None:
+    """The last session's draft, or None when there is none (or it can't be read)."""
+    try:
+        state = json.loads((data_dir / DRAFT_FILE).read_text("utf-8"))
+        text = state["text"]
+        template = state.get("template")
+        if not isinstance(text, str):
+            return None
+        return Draft(
+            text, bool(state.get("modified")), template if isinstance(template, str) else None
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def write_draft(
+    data_dir: Path, text: str, body: dict[str, Any] | None, modified: bool, template: str | None
+) -> bool:
+    """Keep ``text`` for the next start; refuses (and removes the old draft) when it holds a
+    secret. ``body`` is the parsed text when known (a precise check), else the text is searched
+    for any secret key name (a careful one). Returns whether a draft was written."""
+    path = data_dir / DRAFT_FILE
+    if body is not None:
+        holds_secret = bool(find_secrets(body))
+    else:
+        holds_secret = any(f'"{key}"' in text for key in SECRET_KEYS)
+    if holds_secret:
+        path.unlink(missing_ok=True)
+        return False
+    state = {"text": text, "modified": modified, "template": template}
+    write_text_atomic(path, json.dumps(state, ensure_ascii=False))
+    return True
