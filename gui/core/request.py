@@ -1,0 +1,400 @@
+"""The job request body: validation with positions, and the one serialization sent on the wire.
+
+``validate_text(text, operation)`` checks an editor's text (or a file's) against JSON and RunPod's
+rules and returns :class:`Diagnostic`s that carry a line:column for every problem, rule violations
+included. It never changes the text: values stay as typed. ``serialize_body`` is the only way a body
+is turned into bytes for RunPod, so the size checked here is the size sent.
+
+Speed: the text is parsed once by the C ``json`` module; positions are looked up afterwards, only
+for paths that have a diagnostic (see ``gui.core.jsonscan``). Validating a 10 MB body costs about
+two ``json.loads`` of it (``tests/benchmarks/bench_validate.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Any
+
+from gui.core.errors import RequestInvalid
+from gui.core.jsonscan import (
+    JsonPath,
+    ParsedDocument,
+    count_char,
+    parse_document,
+    root_offset,
+)
+from gui.core.limits import MAX_BODY_BYTES, Operation
+from gui.core.request_files import RequestFileError, read_request_file
+from gui.core.request_rules import (
+    Policy,
+    RequestBody,
+    S3Config,
+    Severity,
+    check_body,
+    quote_key,
+)
+from gui.core.request_size import compact_json, compact_size
+from gui.core.request_syntax import deepest_nesting, describe_syntax_error
+
+__all__ = [
+    "Diagnostic",
+    "Policy",
+    "RequestBody",
+    "RequestFileError",
+    "S3Config",
+    "Severity",
+    "ValidationResult",
+    "read_request_file",
+    "serialize_body",
+    "validate_text",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem in a request text, with where it stands.
+
+    ``offset`` is 0-based and ``line``/``column`` 1-based, all counted in characters (code points)
+    of the text (Qt counts UTF-16 units: convert for text beyond the Basic Multilingual Plane).
+    ``offset < len(text)`` and ``offset + length <= len(text)`` always hold for a non-empty text;
+    for an empty text the diagnostic is at offset 0 with length 1.
+    """
+
+    severity: Severity
+    message: str
+    path: JsonPath  # JSON path of the value (or key) at fault, () for the whole body
+    line: int
+    column: int
+    offset: int
+    length: int
+
+
+@dataclass(slots=True)
+class ValidationResult:
+    diagnostics: list[Diagnostic]  # sorted by offset, errors before warnings at the same offset
+    body: dict[str, Any] | None  # the parsed body when the text is a JSON object, values as typed
+    size_bytes: int | None  # len(serialize_body(body)) when parsed
+    limit_bytes: int  # MAX_BODY_BYTES of the operation checked against
+
+    @property
+    def ok(self) -> bool:
+        """True when no diagnostic is an error (warnings allowed): the body may be sent."""
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+
+def serialize_body(body: Any) -> bytes:
+    """The bytes sent to RunPod: compact JSON (no spaces), UTF-8, non-ASCII kept as is.
+
+    Raises :class:`RequestInvalid` when the body can't be JSON: NaN or Infinity, a string holding a
+    lone surrogate, or nesting too deep to encode.
+    """
+    try:
+        return compact_json(body, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise RequestInvalid(
+            "The body holds a string with a lone surrogate (\\uD800 to \\uDFFF without its pair), "
+            "which is not valid Unicode and can't be sent. Validate it to see where."
+        ) from None
+    except ValueError:
+        raise RequestInvalid(
+            "The body holds NaN or Infinity, which JSON does not allow and RunPod refuses. "
+            "Validate it to see where."
+        ) from None
+    except RecursionError:
+        raise RequestInvalid("The body is nested too deeply to be sent as JSON.") from None
+
+
+def validate_text(text: str, operation: Operation = "run") -> ValidationResult:
+    """Check ``text`` as a request body for ``operation`` ("run" or "runsync").
+
+    Never raises for any text; every problem becomes a :class:`Diagnostic`. A leading BOM is
+    ignored. Thread-safe: the Qt editor calls this off its thread.
+    """
+    limit = MAX_BODY_BYTES[operation]
+    placed = _Placed(text)
+    if root_offset(text) == len(text):
+        placed.add("error", _EMPTY_MESSAGE, (), 0, 1)
+        return ValidationResult(placed.diagnostics(), None, None, limit)
+    try:
+        document = parse_document(text)
+    except json.JSONDecodeError as exc:
+        message, offset, length = describe_syntax_error(exc, text)
+        placed.add("error", message, (), offset, length)
+        return ValidationResult(placed.diagnostics(), None, None, limit)
+    except RecursionError:
+        depth, offset = deepest_nesting(text)
+        placed.add("error", _nesting_message(depth), (), offset, 1)
+        return ValidationResult(placed.diagnostics(), None, None, limit)
+    except ValueError:  # an integer with more digits than Python converts
+        placed.add("error", *_long_number(text))
+        return ValidationResult(placed.diagnostics(), None, None, limit)
+    body = document.value
+    index = document.index
+    if not isinstance(body, dict):
+        offset, length = index.locate(()) or (index.root, 1)
+        placed.add("error", _not_an_object_message(body), (), offset, length)
+        return ValidationResult(placed.diagnostics(), None, None, limit)
+    for finding in check_body(body):
+        _, offset, length = index.locate_nearest(finding.path, key=finding.on_key)
+        placed.add(finding.severity, finding.message, finding.path, offset, length)
+    _add_repeated_keys(placed, document)
+    size = _measure(placed, body, document)
+    if size is not None and size > limit:
+        placed.add("error", _too_big_message(size, operation), (), index.root, 1)
+    return ValidationResult(placed.diagnostics(), body, size, limit)
+
+
+# -- positions ---------------------------------------------------------------------------------
+
+
+class _Placed:
+    """Diagnostics being collected, with a line map shared by all of them."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._items: list[tuple[Severity, str, JsonPath, int, int]] = []
+        self._mark_offsets = [0]
+        self._mark_lines = [1]
+
+    def add(
+        self, severity: Severity, message: str, path: JsonPath, offset: int, length: int
+    ) -> None:
+        self._items.append((severity, message, path, offset, length))
+
+    def line_of(self, offset: int) -> int:
+        """1-based line of ``offset``; cheap when asked in any order (remembers what it counted)."""
+        at = bisect_right(self._mark_offsets, offset) - 1
+        line = self._mark_lines[at] + count_char(self.text, "\n", self._mark_offsets[at], offset)
+        self._mark_offsets.insert(at + 1, offset)
+        self._mark_lines.insert(at + 1, line)
+        return line
+
+    def diagnostics(self) -> list[Diagnostic]:
+        size = len(self.text)
+        result = []
+        # In text order, so each line count starts where the previous one ended.
+        for severity, message, path, offset, length in sorted(self._items, key=lambda i: i[3]):
+            offset = min(max(offset, 0), max(size - 1, 0))
+            length = max(1, min(length, size - offset)) if size else 1
+            column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+            line = self.line_of(offset)
+            result.append(Diagnostic(severity, message, path, line, column, offset, length))
+        result.sort(key=lambda d: (d.offset, d.severity != "error", d.message))
+        return result
+
+
+def _add_repeated_keys(placed: _Placed, document: ParsedDocument) -> None:
+    """A warning at each repeated key: the last value wins, in RunPod's parser as in Python's."""
+    if not document.objects_with_repeated_keys:
+        return
+    wanted = {id(obj) for obj in document.objects_with_repeated_keys}
+    object_paths = _paths_of_objects(document.value, wanted)
+    for path in object_paths:
+        occurrences: dict[str, list[int]] = {}
+        for member in document.index.members(path):
+            occurrences.setdefault(member.key, []).append(member.key_start)
+        for key, starts in occurrences.items():
+            if len(starts) < 2:
+                continue
+            first, last = placed.line_of(starts[0]), placed.line_of(starts[-1])
+            for start in starts[1:]:
+                if start == starts[-1]:
+                    message = (
+                        f"The key {quote_key(key)} is given again (first on line {first}): "
+                        f"this last value is the one used; RunPod, like Python, keeps the last."
+                    )
+                else:
+                    message = (
+                        f"The key {quote_key(key)} is given again (first on line {first}): "
+                        f"this value is ignored; the last one, on line {last}, is used."
+                    )
+                placed.add("warning", message, (*path, key), start, len(key) + 2)
+
+
+def _paths_of_objects(root: Any, wanted_ids: set[int]) -> list[JsonPath]:
+    """Paths of the containers under ``root`` whose ``id`` is wanted. Iterative: any depth the
+    parser accepted is fine."""
+    found: list[JsonPath] = []
+    stack: list[tuple[JsonPath, Any]] = [((), root)]
+    while stack and len(found) < len(wanted_ids):
+        path, node = stack.pop()
+        if id(node) in wanted_ids:
+            found.append(path)
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, value in items:
+            kind = type(value)
+            if kind is dict or kind is list:
+                stack.append(((*path, key), value))
+    return found
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+# -- size ----------------------------------------------------------------------------------------
+
+
+def _measure(placed: _Placed, body: dict[str, Any], document: ParsedDocument) -> int | None:
+    """``len(serialize_body(body))``, adding an error for each value JSON can't carry."""
+    text = placed.text
+    plain = "\\" not in text and not document.objects_with_repeated_keys
+    try:
+        return compact_size(body, text, plain_strings=plain)
+    except RecursionError:
+        depth, offset = deepest_nesting(text)
+        placed.add("error", _nesting_message(depth), (), offset, 1)
+        return None
+    except ValueError:
+        pass  # NaN, Infinity or a lone surrogate: say where, then measure with them
+    bad = _bad_values_in_text(body, document) or _bad_values_in_tree(body)
+    for path, is_key in bad:
+        _, offset, length = document.index.locate_nearest(path, key=is_key)
+        token = text[offset : offset + length]
+        placed.add("error", _bad_value_message(token, is_key), path, offset, length)
+    try:
+        return compact_size(body, text, plain_strings=plain, allow_nan=True, errors="surrogatepass")
+    except RecursionError:
+        return None
+
+
+_BAD_TOKEN = re.compile(r"-?Infinity|NaN|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _bad_values_in_text(body: Any, document: ParsedDocument) -> list[tuple[JsonPath, bool]]:
+    """NaN, Infinity and surrogate escapes found by searching the text (C speed), then mapped to
+    their paths; only those that made it into the body count (a repeated key may hide one)."""
+    found: list[tuple[JsonPath, bool]] = []
+    index = document.index
+    for match in _BAD_TOKEN.finditer(document.index.text):
+        start = match.start()
+        if match.group().startswith("\\"):
+            start = _string_start(document.index.text, start)
+        path = index.path_at(start)
+        if path is None or (path, False) in found:
+            continue
+        value = _value_at(body, path)
+        if (type(value) is float and not math.isfinite(value)) or (
+            type(value) is str and _has_lone_surrogate(value)
+        ):
+            found.append((path, False))
+    return found
+
+
+def _string_start(text: str, inside: int) -> int:
+    """Offset of the opening quote of the string token holding ``inside`` (escapes skipped)."""
+    pos = inside
+    while True:
+        pos = text.rfind('"', 0, pos)
+        if pos <= 0:
+            return max(pos, 0)
+        before = pos - 1
+        while before >= 0 and text[before] == "\\":
+            before -= 1
+        if (pos - 1 - before) % 2 == 0:  # an even run of backslashes escapes nothing
+            return pos
+
+
+def _value_at(body: Any, path: JsonPath) -> Any:
+    value = body
+    for step in path:
+        value = value[step]
+    return value
+
+
+def _bad_values_in_tree(body: Any) -> list[tuple[JsonPath, bool]]:
+    """Paths of values JSON can't carry, found by walking the body: non-finite floats (NaN, or a
+    number too large) and strings or keys holding a lone surrogate (``(path, is_key)``)."""
+    bad: list[tuple[JsonPath, bool]] = []
+    stack: list[tuple[JsonPath, Any]] = [((), body)]
+    while stack:
+        path, node = stack.pop()
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, value in items:
+            kind = type(value)
+            if kind is dict or kind is list:
+                stack.append(((*path, key), value))
+            elif (kind is float and not math.isfinite(value)) or (
+                kind is str and _has_lone_surrogate(value)
+            ):
+                bad.append(((*path, key), False))
+            if type(key) is str and _has_lone_surrogate(key):
+                bad.append(((*path, key), True))
+    return bad
+
+
+# -- messages ------------------------------------------------------------------------------------
+
+_EMPTY_MESSAGE = (
+    'The request is empty. A request body is a JSON object such as {"input": {"prompt": "..."}}.'
+)
+
+
+def _not_an_object_message(body: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+    kind = kinds.get(type(body), "a number")
+    return (
+        f'The body must be a JSON object, {{"input": {{...}}}}, holding the worker\'s input; '
+        f"this text is {kind}."
+    )
+
+
+def _nesting_message(depth: int) -> str:
+    return (
+        f"The JSON is nested {depth} levels deep here, too deep to check or send (Python's JSON "
+        f"parser stops at about 1000, and no worker needs that many). Flatten the structure."
+    )
+
+
+def _long_number(text: str) -> tuple[str, JsonPath, int, int]:
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
+    match = re.search(rf"-?[0-9]{{{limit + 1},}}", text)
+    offset, length = (match.start(), match.end() - match.start()) if match else (0, 1)
+    message = (
+        f"This number has more than {limit} digits, more than can be read; send it as a string."
+    )
+    return message, (), offset, length
+
+
+def _bad_value_message(token: str, is_key: bool) -> str:
+    if is_key or token.startswith('"'):
+        return (
+            "This string holds a lone surrogate (\\uD800 to \\uDFFF without its pair): it is not "
+            "valid Unicode and can't be sent as UTF-8. Remove it or complete the pair."
+        )
+    if token in ("NaN", "Infinity", "-Infinity"):
+        return f"{token} is not valid JSON and RunPod refuses it; use null, a number or a string."
+    return "This number is too large for JSON (it becomes Infinity); send it as a string."
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}".removesuffix(".0") + " MB"
+
+
+def _too_big_message(size: int, operation: Operation) -> str:
+    limit = MAX_BODY_BYTES[operation]
+    advice = "Pass large data by URL or through S3 instead of inline."
+    if operation == "run" and size <= MAX_BODY_BYTES["runsync"]:
+        advice = (
+            f"Send it with /runsync (up to {_megabytes(MAX_BODY_BYTES['runsync'])}), or p"
+            + (advice[1:])
+        )
+    return (
+        f"The body is {_megabytes(size)} when sent ({size:,} bytes), over the "
+        f"{_megabytes(limit)} ({limit:,} bytes) that /{operation} accepts. {advice}"
+    )

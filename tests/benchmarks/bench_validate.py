@@ -1,0 +1,98 @@
+"""Benchmark: validate_text on 10 MB and 20 MB bodies against plain json.loads of the same text.
+
+Run by hand: ``python tests/benchmarks/bench_validate.py``. Each body carries diagnostics placed
+after the big ``input`` (a bad ``policy.ttl``, an unknown key, a localhost webhook), so the figures
+include finding line:column for every diagnostic. Goal (issue 2): at most 3x ``json.loads``.
+
+Shapes: ``blob`` is one big base64 string (an image sent inline), ``records`` is many small objects
+(a batch), pretty-printed; ``+dup`` adds a repeated key deep inside ``input``, ``+escapes`` adds one
+backslash escape (which turns off the fast size count), ``+nan`` a NaN deep inside ``input``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from gui.core.limits import Operation
+from gui.core.request import validate_text
+
+TAIL = (
+    '"policy": {"ttl": 5, "executionTimeout": 600000},\n'
+    '"Webhook": "x",\n'
+    '"webhook": "http://localhost:8080/hook"'
+)
+
+
+def _blob(megabytes: int, extra: str = "") -> str:
+    size = megabytes * 1024 * 1024 * 3 // 4 - 300
+    image = base64.b64encode(random.Random(1).randbytes(size)).decode()
+    return '{"input": {"prompt": "a cat' + extra + '", "image": "' + image + '"},\n' + TAIL + "}"
+
+
+def _records(megabytes: int, inner: str = "") -> str:
+    count = megabytes * 1024 * 1024 // 101
+    rows = [
+        {"id": i, "name": f"item {i}", "tags": ["a", "b"], "score": i * 1.5} for i in range(count)
+    ]
+    body = json.dumps({"input": {"rows": rows}}, indent=1)
+    if inner:
+        middle = body.index(f'"id": {count // 2},')
+        body = body[:middle] + inner + body[middle:]
+    return body[:-2] + ",\n" + TAIL + "}"
+
+
+def _best(action: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    cases: list[tuple[str, Operation, Callable[[], str]]] = []
+    for megabytes, operation in ((10, "run"), (20, "runsync")):
+        cases += [
+            (f"blob {megabytes} MB", operation, lambda m=megabytes: _blob(m)),
+            (f"blob+escapes {megabytes} MB", operation, lambda m=megabytes: _blob(m, "\\n")),
+            (f"records {megabytes} MB", operation, lambda m=megabytes: _records(m)),
+            (
+                f"records+dup {megabytes} MB",
+                operation,
+                lambda m=megabytes: _records(m, '"id": 0, '),
+            ),
+            (
+                f"records+nan {megabytes} MB",
+                operation,
+                lambda m=megabytes: _records(m, '"x": NaN, '),
+            ),
+        ]
+    print(
+        f"{'body':<22} {'op':<8} {'MB':>6} {'loads ms':>9} {'validate ms':>12} {'ratio':>6} diags"
+    )
+    ratios = []
+    for name, operation, build in cases:
+        text = build()
+        repeat = 5
+        baseline = _best(lambda t=text: json.loads(t), repeat)
+        result = validate_text(text, operation)
+        elapsed = _best(lambda t=text, o=operation: validate_text(t, o), repeat)
+        ratio = elapsed / baseline
+        ratios.append(ratio)
+        kinds = ",".join(f"{d.line}:{d.column}" for d in result.diagnostics[:5])
+        print(
+            f"{name:<22} {operation:<8} {len(text) / 2**20:>6.1f} {baseline * 1000:>9.1f} "
+            f"{elapsed * 1000:>12.1f} {ratio:>6.2f} {len(result.diagnostics)} ({kinds})"
+        )
+    print(f"ratio: median {statistics.median(ratios):.2f}, max {max(ratios):.2f} (goal <= 3)")
+
+
+if __name__ == "__main__":
+    main()
