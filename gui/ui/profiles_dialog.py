@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
 from gui.core.connection_check import ConnectionResult, check_connection
 from gui.core.errors import ConsoleError
 from gui.core.profiles import Profile, ProfileStore, make_key_provider
-from gui.core.secrets import SecretStore, api_key_for, api_key_name
+from gui.core.secrets import ACCOUNT_KEY_NAME, SecretStore, api_key_for, api_key_name
 from gui.core.targets import SANDBOX_PROFILE
 from gui.ui.profile_form import ProfileForm
 from gui.ui.profile_form import named as _named
@@ -108,7 +110,11 @@ class ProfilesDialog(QDialog):
         self.test_button.clicked.connect(self._on_test_clicked)
         self.save_button.clicked.connect(self._on_save_clicked)
         actions = QHBoxLayout()
+        self.account_key_button = _named(QPushButton("Account key…"), "accountKeyButton")
+        self.account_key_button.setToolTip("The key shared by every cloud profile without its own")
+        self.account_key_button.clicked.connect(self._on_account_key_clicked)
         actions.addWidget(self.test_button)
+        actions.addWidget(self.account_key_button)
         actions.addStretch(1)
         actions.addWidget(self.save_button)
         right.addLayout(actions)
@@ -237,6 +243,29 @@ class ProfilesDialog(QDialog):
         self._reload(select=profile.name)
         self._show_note(f"Saved '{profile.name}'.")
         self.sig_profiles_changed.emit()
+
+    def _on_account_key_clicked(self) -> None:
+        key, accepted = QInputDialog.getText(
+            self,
+            "Account key",
+            "The API key shared by every cloud profile without its own.\n"
+            "Leave empty to forget the stored one.",
+            QLineEdit.EchoMode.Password,
+        )
+        if not accepted:
+            return
+        try:
+            if key.strip():
+                self.secrets.set(ACCOUNT_KEY_NAME, key.strip())
+                self._show_note("Saved the account key.")
+            else:
+                self.secrets.delete(ACCOUNT_KEY_NAME)
+                self._show_note("Forgot the account key.")
+        except ConsoleError as exc:
+            self._show_error(str(exc))
+            return
+        if self._editing is not None:
+            self._show_key_source(self.form.profile())
 
     def _on_duplicate_clicked(self) -> None:
         name = self._selected_name()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from keyring.backends import fail
-from PySide6.QtWidgets import QLineEdit, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from gui.core.profiles import Profile, ProfileStore
@@ -199,3 +199,23 @@ def test_s3_credential_sets_keep_their_secret_in_the_keyring(
     panel.remove_button.click()
     assert memory_keyring.entries == {}
     assert ProfileStore(data_dir).s3_sets() == []
+
+
+def test_the_account_key_is_set_and_forgotten_from_the_dialog(
+    qtbot: QtBot,
+    data_dir: Path,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ProfileStore(data_dir).add(Profile("shared", "cloud", endpoint_id="e1"))
+    dialog = _dialog(qtbot, data_dir)
+    _select(dialog, "shared")
+    qtbot.waitUntil(lambda: "No key stored" in dialog.form.key_source.text(), timeout=5_000)
+    answers = iter([("account-secret", True), ("", True)])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: next(answers))
+    dialog.account_key_button.click()
+    assert memory_keyring.entries == {(SERVICE, "api-key:account"): "account-secret"}
+    qtbot.waitUntil(lambda: "A key is stored" in dialog.form.key_source.text(), timeout=5_000)
+    assert "account-secret" not in dialog.test_result.text()
+    dialog.account_key_button.click()
+    assert memory_keyring.entries == {}
