@@ -36,6 +36,7 @@ from gui.core.errors import (
 from gui.core.limits import RATE_LIMITS, RUNSYNC_WAIT_DEFAULT_MS
 from gui.core.ratelimit import EndpointLimiter
 from gui.core.targets import Target
+from gui.core.transport import AiohttpTransport
 
 __all__ = [
     "EndpointClient",
@@ -117,7 +118,7 @@ class EndpointClient:
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
-            transport=transport,
+            transport=transport or AiohttpTransport(max_connections=max_connections),
             headers={"accept": "application/json"},
         )
 

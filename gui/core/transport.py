@@ -1,0 +1,97 @@
+"""An httpx transport that does its I/O with aiohttp.
+
+Why: httpcore 1.0's connection pool re-examines every pooled connection (a socket poll each) every
+time a request starts or ends, so its cost grows with the square of the requests in flight;
+following thousands of jobs, it spent most of the engine's time there (1,000 POSTs to a loopback
+server: 2 to 7 s through httpcore, 0.3 s through aiohttp's connector). The engine keeps httpx's
+client (request building, timeouts, ``MockTransport`` in tests) and swaps only the transport;
+aiohttp is already a dependency (the servers).
+
+Exceptions are mapped to httpx's, keeping the one distinction the client's retry rules need:
+``httpx.ConnectError``/``ConnectTimeout`` mean the request never left.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import httpx
+
+__all__ = ["AiohttpTransport"]
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """``httpx.AsyncClient(transport=AiohttpTransport(max_connections=N))``; one per client."""
+
+    def __init__(self, *, max_connections: int = 100, keepalive_s: float = 15.0) -> None:
+        self._max_connections = max_connections
+        self._keepalive_s = keepalive_s
+        self._session: aiohttp.ClientSession | None = None
+
+    def _session_for_loop(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections,
+                limit_per_host=self._max_connections,
+                keepalive_timeout=self._keepalive_s,
+            )
+            # httpx decodes content-encoding itself: aiohttp must hand over the raw bytes.
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts: dict[str, Any] = request.extensions.get("timeout", {})
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=_sum(timeouts.get("pool"), timeouts.get("connect")),
+            sock_connect=timeouts.get("connect"),
+            sock_read=timeouts.get("read"),
+        )
+        body = await request.aread()
+        session = self._session_for_loop()
+        try:
+            async with session.request(
+                request.method,
+                str(request.url),
+                headers=list(request.headers.multi_items()),
+                data=body or None,
+                timeout=timeout,
+                allow_redirects=False,
+            ) as answer:
+                content = await answer.read()
+                return httpx.Response(
+                    status_code=answer.status,
+                    headers=[
+                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.raw_headers
+                    ],
+                    content=content,
+                    request=request,
+                )
+        except aiohttp.ClientConnectorError as exc:
+            raise httpx.ConnectError(str(exc) or "connection failed", request=request) from exc
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise httpx.ConnectTimeout("timed out connecting", request=request) from exc
+        except (TimeoutError, aiohttp.SocketTimeoutError) as exc:
+            raise httpx.ReadTimeout("timed out waiting for the answer", request=request) from exc
+        except aiohttp.ServerDisconnectedError as exc:
+            raise httpx.RemoteProtocolError(
+                "the server closed the connection without an answer", request=request
+            ) from exc
+        except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+        except aiohttp.ClientOSError as exc:
+            raise httpx.ReadError(str(exc) or "connection reset", request=request) from exc
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _sum(first: float | None, second: float | None) -> float | None:
+    if first is None or second is None:
+        return None
+    return first + second

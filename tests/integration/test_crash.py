@@ -1,0 +1,99 @@
+"""An engine killed with SIGKILL while 500 jobs are in flight: a new engine finishes every one.
+
+A subprocess engine submits 500 jobs to a sandbox living in this test process, waits until the
+history holds every job id (the store's flush), says so, and is killed at once, while the jobs are
+still queued and running. A second engine on the same data folder reloads the history, resumes
+polling, and follows all 500 to COMPLETED; the history holds each job exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from gui.core.engine import Engine
+from gui.core.records import JobState
+from gui.core.store import DB_FILENAME
+from gui.core.targets import Target
+from gui.core.tracker import PollPolicy
+from gui.sandbox import SandboxConfig, SandboxThread
+
+JOBS = 500
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from gui.core.engine import Engine
+    from gui.core.targets import Target
+
+    data_dir, base_url, jobs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    engine = Engine(data_dir)
+    engine.start()
+    target = Target(name="crash", kind="cloud", base_url=base_url, endpoint_id="ep")
+    futures = [engine.submit(target, {"input": {"n": n}}) for n in range(jobs)]
+    for future in futures:
+        future.result()
+    engine.flush().result()
+    print("SUBMITTED", flush=True)
+    time.sleep(600)  # killed long before this ends
+    """
+)
+
+
+@pytest.mark.integration
+def test_sigkill_mid_flight_then_restart_finishes_every_job(data_dir: Path) -> None:
+    # 500 jobs of 0.3 s on 20 workers: about 7.5 s of work, so most are in flight at the kill.
+    config = SandboxConfig(workers=20, default_duration_s=0.3)
+    with SandboxThread(config) as server:
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(data_dir), server.base_url, str(JOBS)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            assert child.stdout is not None
+            line = child.stdout.readline()
+            assert line.strip() == "SUBMITTED", f"child said {line!r}"
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=10)
+        assert child.returncode == -signal.SIGKILL
+
+        with sqlite3.connect(data_dir / DB_FILENAME) as conn:
+            open_at_kill = conn.execute(
+                "SELECT count(*) FROM jobs WHERE state IN ('IN_QUEUE', 'IN_PROGRESS')"
+            ).fetchone()[0]
+        assert open_at_kill > JOBS // 2, "the jobs should still be in flight at the kill"
+
+        target = Target(name="crash", kind="cloud", base_url=server.base_url, endpoint_id="ep")
+        engine = Engine(data_dir, poll_policy=PollPolicy(first_s=0.1, min_s=0.1, max_s=1.0))
+        engine.start()
+        try:
+            deadline = time.monotonic() + 60
+            while not all(r.terminal for r in engine.jobs()):
+                assert time.monotonic() < deadline, "jobs left unfinished after the restart"
+                time.sleep(0.1)
+            records = engine.jobs()
+            health = engine.health(target).result(timeout=10)
+        finally:
+            engine.close()
+
+    assert len(records) == JOBS
+    assert all(r.state == JobState.COMPLETED for r in records)
+    assert sorted(r.output["n"] for r in records) == list(range(JOBS))
+    assert health["jobs"]["completed"] == JOBS  # the sandbox ran each job once: none resent
+    with sqlite3.connect(data_dir / DB_FILENAME) as conn:
+        rows, distinct = conn.execute(
+            "SELECT count(*), count(DISTINCT job_id) FROM jobs"
+        ).fetchone()
+    assert rows == distinct == JOBS
