@@ -219,7 +219,8 @@ class ProfileStore:
         self._save(data)
 
     def replace(self, old_name: str, profile: Profile) -> None:
-        """Save an edited profile, possibly renamed (its key follows the new name)."""
+        """Save an edited profile, possibly renamed (its key follows the new name; a profile that
+        is no longer a cloud one loses its key)."""
         self._refuse_builtin(old_name)
         self.get(old_name)
         check_profile(profile)
@@ -233,6 +234,8 @@ class ProfileStore:
         self._save(data)
         if self.secrets is not None and profile.name != old_name:
             self.secrets.rename(api_key_name(old_name), api_key_name(profile.name))
+        if self.secrets is not None and profile.kind != "cloud":
+            self.secrets.delete(api_key_name(profile.name))  # no use for a key any more
 
     def remove(self, name: str) -> None:
         """Remove a stored profile and, with ``secrets``, its own API key."""

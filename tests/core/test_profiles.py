@@ -123,6 +123,8 @@ def test_rename_remove_and_duplicate_carry_the_key(
     assert secrets.get(api_key_name("production copy")) == "k-prod"
     store.remove("production")
     assert (SERVICE, api_key_name("production")) not in memory_keyring.entries
+    store.replace("production copy 2", Profile("production copy 2", "local", handler="h.py"))
+    assert secrets.get(api_key_name("production copy 2")) is None
     with pytest.raises(ProfileNotFound, match="Known profiles: Sandbox, production copy"):
         store.get("production")
 
