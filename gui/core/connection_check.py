@@ -46,7 +46,8 @@ def check_connection(
         return ConnectionResult(False, f"Unreachable: {url} did not answer within {timeout:g} s.")
     except httpx.HTTPError as exc:
         reason = redact_text(str(exc) or type(exc).__name__, [api_key or ""])
-        return ConnectionResult(False, f"Unreachable: {url} ({reason}).")
+        hint = " Is the worker running? Start it first." if target.kind == "local" else ""
+        return ConnectionResult(False, f"Unreachable: {url} ({reason}).{hint}")
     if target.kind == "local":
         return _judge_local(url, response)
     return _judge_endpoint(url, response, has_key=bool(api_key))

@@ -143,6 +143,15 @@ def test_test_says_plainly_what_happened(
     assert not any("wrong-key" in out or GOOD_KEY in out for _code, out in outcomes.values())
 
 
+def test_an_unreachable_local_worker_gets_a_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(monkeypatch, "add", "w", "--kind", "local", "--url", "http://127.0.0.1:9") == 0
+    capsys.readouterr()
+    assert _run(monkeypatch, "test", "w") == 3
+    assert "Is the worker running?" in capsys.readouterr().out
+
+
 def test_remove_set_key_and_s3_sets(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
