@@ -15,7 +15,6 @@ from __future__ import annotations
 import builtins
 import hashlib
 import json
-import math
 import sqlite3
 import threading
 import time
@@ -31,10 +30,7 @@ __all__ = [
     "Delivery",
     "DeliveryStore",
     "NewDelivery",
-    "is_applicable",
-    "parse_delivery_body",
     "payload_digest",
-    "text_field",
 ]
 
 SCHEMA_COMPONENT = "deliveries"
@@ -75,53 +71,6 @@ def payload_digest(payload: Any) -> str:
     """SHA-256 of the payload's canonical JSON: key order and spacing do not change it."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
-
-
-# Longest job id or status kept as such; anything longer is not a RunPod value.
-_MAX_FIELD_CHARS = 512
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number out of range")
-    return value
-
-
-def parse_delivery_body(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object; raises ``ValueError`` for anything else (not JSON, NaN, ...)."""
-    try:
-        value = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
-    except RecursionError as exc:
-        raise ValueError("JSON nested too deeply") from exc
-    if not isinstance(value, dict):
-        raise ValueError("a delivery is a JSON object")
-    return value
-
-
-def text_field(value: Any) -> str | None:
-    """A usable job id or status: a short, non-empty string that SQLite can store as text."""
-    if not isinstance(value, str) or not value or len(value) > _MAX_FIELD_CHARS:
-        return None
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates from a "\ud800" escape
-        return None
-    return value
-
-
-def is_applicable(payload: Any) -> bool:
-    """True when the tracker may apply ``payload``: a JSON object with a usable string ``id``, or
-    the local worker's ``{"output": ...}`` shape (an ``output`` and no ``id`` at all)."""
-    if not isinstance(payload, dict):
-        return False
-    if "id" in payload:
-        return text_field(payload["id"]) is not None
-    return "output" in payload
 
 
 @dataclass(frozen=True, slots=True)

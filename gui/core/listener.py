@@ -34,22 +34,13 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiohttp import web
 
-from gui.core.deliveries import (
-    TOKEN_PLACEHOLDER_PATH,
-    Delivery,
-    DeliveryStore,
-    NewDelivery,
-    is_applicable,
-    parse_delivery_body,
-    text_field,
-)
+from gui.core.deliveries import Delivery, DeliveryStore, NewDelivery
 from gui.core.errors import ConsoleError
-from gui.core.redact import REDACTED
+from gui.core.webhook_intake import Arrival, clean_headers, is_applicable, new_delivery
 
 __all__ = [
     "DEFAULT_HOST",
@@ -74,8 +65,6 @@ WEBHOOK_PREFIX = "/webhook/"
 # Most deliveries written in one transaction: bounds how long one commit keeps the others waiting.
 _MAX_BATCH = 256
 
-# Header values never stored as sent (a sender testing its receiver may add credentials).
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 
 OnDelivery = Callable[[dict[str, Any]], Awaitable["str | None"]]
 """Merges a delivery's payload into its job; returns the job's local id, or None if unknown."""
@@ -155,77 +144,11 @@ def find_free_port(host: str = DEFAULT_HOST, preferred: int = DEFAULT_PORT, span
     raise ListenerError(f"No free port found on {host}.")
 
 
-def _header_dict(request: web.BaseRequest, token: str) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, value in request.headers.items():
-        shown = REDACTED if name.lower() in _SECRET_HEADERS else value.replace(token, REDACTED)
-        headers[name] = f"{headers[name]}, {shown}" if name in headers else shown
-    return headers
-
-
-@dataclass(frozen=True, slots=True)
-class _Arrival:
-    """A body read in full, waiting for the store's thread."""
-
-    body: bytes
-    remote: str
-    headers: dict[str, str]
-    received_at: float
-
-
-def _entry_of(arrival: _Arrival, token: str) -> NewDelivery | _Rejected:
+def _entry_of(arrival: Arrival, token: str) -> NewDelivery | _Rejected:
     try:
-        payload = parse_delivery_body(arrival.body)
+        return new_delivery(arrival, token)
     except ValueError as exc:
         return _Rejected(400, f"The body is not a JSON object ({exc}).")
-    payload, raw = _without_token(payload, _utf8_text(arrival.body), token)
-    return NewDelivery(
-        payload=payload,
-        size=len(arrival.body),
-        remote=arrival.remote,
-        headers=arrival.headers,
-        job_id=text_field(payload.get("id")),
-        status=text_field(payload.get("status")),
-        received_at=arrival.received_at,
-        path=TOKEN_PLACEHOLDER_PATH,
-        raw=raw,
-    )
-
-
-def _without_token(
-    payload: dict[str, Any], raw: str | None, token: str
-) -> tuple[dict[str, Any], str | None]:
-    """The payload (and its raw text) with the listener's token replaced by ``REDACTED``.
-
-    A real delivery holds the token: RunPod sends back the request's ``webhook``, our own URL.
-    """
-    if raw is not None and token not in raw and "\\" not in raw:
-        return payload, raw  # no escapes: every string is a literal piece of the text
-    cleaned = _replace_deep(payload, token)
-    if cleaned == payload:
-        return payload, raw
-    # Without escapes, the text's occurrences are exactly the strings' ones.
-    kept = raw.replace(token, REDACTED) if raw is not None and "\\" not in raw else None
-    return cleaned, kept
-
-
-def _replace_deep(value: Any, token: str) -> Any:
-    if isinstance(value, str):
-        return value.replace(token, REDACTED) if token in value else value
-    if isinstance(value, dict):
-        return {_replace_deep(k, token): _replace_deep(v, token) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_deep(item, token) for item in value]
-    return value
-
-
-def _utf8_text(body: bytes) -> str | None:
-    try:
-        return body.decode(
-            "utf-8-sig"
-        )  # json.loads accepted a BOM; the stored text must not keep it
-    except UnicodeDecodeError:  # UTF-16 or UTF-32 JSON: stored re-serialised instead
-        return None
 
 
 def _outcome(stored: Delivery | ValueError) -> tuple[Delivery, bool] | _Rejected:
@@ -274,7 +197,7 @@ class WebhookListener:
         """Deliveries accepted (stored) since start, repeats included."""
         self._subscribers: list[DeliverySubscriber] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._queued: list[tuple[_Arrival, asyncio.Future[tuple[Delivery, bool]]]] = []
+        self._queued: list[tuple[Arrival, asyncio.Future[tuple[Delivery, bool]]]] = []
         self._writing = False
         self._runner: web.AppRunner | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -408,8 +331,11 @@ class WebhookListener:
         try:
             body = await self._read_body(request)
             delivery, _applicable = await self._store_delivery(
-                _Arrival(
-                    body, request.remote or "", _header_dict(request, self._token), time.time()
+                Arrival(
+                    body=body,
+                    remote=request.remote or "",
+                    headers=clean_headers(request.headers.items(), self._token),
+                    received_at=time.time(),
                 )
             )
         except _Rejected as rejected:
@@ -462,7 +388,7 @@ class WebhookListener:
         self._tasks.add(task)  # kept until done, and awaited by stop()
         task.add_done_callback(self._tasks.discard)
 
-    async def _store_delivery(self, arrival: _Arrival) -> tuple[Delivery, bool]:
+    async def _store_delivery(self, arrival: Arrival) -> tuple[Delivery, bool]:
         """Queue one body for the store's thread and wait until it is committed (or refused).
 
         Bodies that arrive while a transaction is being written go together into the next one (a
@@ -501,7 +427,7 @@ class WebhookListener:
         finally:
             self._writing = False
 
-    def _ingest(self, arrivals: list[_Arrival]) -> list[tuple[Delivery, bool] | Exception]:
+    def _ingest(self, arrivals: list[Arrival]) -> list[tuple[Delivery, bool] | Exception]:
         """On the store's thread: parse each body, then store the valid ones in one transaction."""
         parsed = [_entry_of(arrival, self._token) for arrival in arrivals]
         stored = iter(self._store.add_many([p for p in parsed if isinstance(p, NewDelivery)]))
