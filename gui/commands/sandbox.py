@@ -114,11 +114,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
+    import sys
 
     from gui.sandbox import FaultConfig, SandboxConfig
 
     if args.workers < 1:
-        print("job-console sandbox: --workers must be at least 1")
+        print("job-console sandbox: --workers must be at least 1", file=sys.stderr)
         return 2
     config = SandboxConfig(
         workers=args.workers,
@@ -157,7 +158,15 @@ async def _serve(config: SandboxConfig, host: str, port: int, quiet: bool) -> in
             "Pick another port with --port, or --port 0 for any free one.",
             file=sys.stderr,
         )
+        if listener is not None:
+            listener.stop()
         return 1
+    # Before the URL is announced, so whoever reads it can stop us at once.
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
+            loop.add_signal_handler(signal_number, stopping.set)
     print(f"Sandbox listening on {server.base_url}", flush=True)
     if config.api_key is None:
         print(
@@ -166,11 +175,6 @@ async def _serve(config: SandboxConfig, host: str, port: int, quiet: bool) -> in
         )
     else:
         print(f"API key: {config.api_key} (send it as 'Authorization: Bearer KEY')", flush=True)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
-            loop.add_signal_handler(signal_number, stopping.set)
     try:
         await stopping.wait()
     finally:

@@ -40,14 +40,14 @@ class SandboxServer:
         if self._runner is not None:
             raise RuntimeError("This sandbox server is already started.")
         self._routes = SandboxRoutes(self.config)
-        runner_options: dict[str, object] = {"handle_signals": False}
+        runner_options: dict[str, object] = {"handle_signals": False, "shutdown_timeout": 0.5}
         if self._request_log is None:
             runner_options["access_log"] = None
         else:
             runner_options.update(access_log=self._request_log, access_log_format=ACCESS_LOG_FORMAT)
         runner = web.AppRunner(self._routes.application(), **runner_options)  # type: ignore[arg-type]
         await runner.setup()
-        site = web.TCPSite(runner, host, port, shutdown_timeout=0.5)
+        site = web.TCPSite(runner, host, port)
         try:
             await site.start()
         except OSError:

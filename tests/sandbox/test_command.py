@@ -1,0 +1,111 @@
+"""``job-console sandbox`` as a subprocess: URL line, key line, request log lines, clean stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+URL_PREFIX = "Sandbox listening on "
+
+
+def _start(*options: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gui", "sandbox", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+@pytest.fixture
+def sandbox_process() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+def test_first_line_is_the_url_then_the_key_then_request_lines(
+    sandbox_process: list[subprocess.Popen[str]],
+) -> None:
+    process = _start("--api-key", "k-123", "--workers", "3")
+    sandbox_process.append(process)
+    assert process.stdout is not None
+    first = process.stdout.readline().rstrip("\n")
+    assert first.startswith(URL_PREFIX)
+    base_url = first.removeprefix(URL_PREFIX)
+    assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v2")
+    assert "k-123" in process.stdout.readline()
+    headers = {"Authorization": "Bearer k-123"}
+    answer = httpx.post(f"{base_url}/ep/runsync", json={"input": {"x": 1}}, headers=headers)
+    assert answer.json()["output"] == {"x": 1}
+    assert httpx.get(f"{base_url}/ep/health", headers=headers).json()["workers"]["idle"] == 3
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert "Sandbox stopped." in out
+    request_lines = [line for line in err.splitlines() if "/v2/ep/" in line]
+    assert len(request_lines) == 2 and '"POST /v2/ep/runsync HTTP/1.1" 200' in request_lines[0]
+    assert "k-123" not in err
+
+
+def test_sigterm_stops_it_and_quiet_logs_nothing(
+    sandbox_process: list[subprocess.Popen[str]],
+) -> None:
+    process = _start("--quiet")
+    sandbox_process.append(process)
+    assert process.stdout is not None
+    base_url = process.stdout.readline().rstrip("\n").removeprefix(URL_PREFIX)
+    assert "none required" in process.stdout.readline()
+    assert httpx.get(f"{base_url}/any/health").status_code == 200
+    process.terminate()
+    _, err = process.communicate(timeout=15)
+    assert process.returncode == 0 and "/v2/any" not in err
+
+
+def test_fault_options_reach_the_server(sandbox_process: list[subprocess.Popen[str]]) -> None:
+    process = _start("--quiet", "--fail-429", "1", "--retry-after", "7")
+    sandbox_process.append(process)
+    assert process.stdout is not None
+    base_url = process.stdout.readline().rstrip("\n").removeprefix(URL_PREFIX)
+    answer = httpx.get(f"{base_url}/ep/health")
+    assert answer.status_code == 429 and answer.headers["Retry-After"] == "7"
+
+
+def test_port_in_use_is_explained() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "gui", "sandbox", "--port", str(port), "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert "--port" in result.stderr and str(port) in result.stderr
+    assert "Sandbox listening" not in result.stdout
+
+
+@pytest.mark.parametrize("option", [["--fail-5xx", "2"], ["--latency", "9-3"], ["--port", "x"]])
+def test_bad_options_are_usage_errors(option: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gui", "sandbox", *option],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "error" in result.stderr
