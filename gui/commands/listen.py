@@ -96,12 +96,15 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(database: Any, token: str, host: str, port: int) -> int:
     import asyncio
     import contextlib
+    import logging
     import signal
     import sys
 
     from gui.core.deliveries import DeliveryStore
-    from gui.core.listener import ListenerError, WebhookListener, is_loopback_host
+    from gui.core.listener import ListenerError, WebhookListener
 
+    # The listener's own warnings (e.g. bound beyond loopback) and errors go to stderr.
+    logging.basicConfig(level=logging.WARNING, format="job-console listen: %(message)s")
     store = DeliveryStore(database)
     listener = WebhookListener(store, token, host=host, port=port)
     printer = _LinePrinter()
@@ -114,13 +117,6 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
         return 1
     print(listener.url, flush=True)
     print(f"Storing deliveries in {database}. Ctrl+C stops.", file=sys.stderr, flush=True)
-    if not is_loopback_host(host):
-        print(
-            f"job-console listen: warning: listening on {host}, not only on this machine: "
-            "anyone who can reach this port and learns the URL can post deliveries.",
-            file=sys.stderr,
-            flush=True,
-        )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):

@@ -155,3 +155,22 @@ def test_the_parser_offers_host_port_and_new_token() -> None:
     assert (args.host, args.port, args.new_token) == ("127.0.0.1", 8787, False)
     with pytest.raises(SystemExit):
         parser.parse_args(["--port", "70000"])
+
+
+def test_listening_beyond_loopback_is_allowed_with_a_warning(data_dir: Path) -> None:
+    running = Listening(data_dir, "--host", "0.0.0.0", "--port", "0")
+    try:
+        url = running.next_line()
+        assert url.startswith("http://127.0.0.1:")  # a wildcard bind is reachable on loopback
+        assert (
+            httpx.post(url, json={"id": "j", "status": "COMPLETED"}, timeout=10).status_code == 200
+        )
+        json.loads(running.next_line())
+        code, err = running.interrupt()
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+    assert code == 0
+    assert "not to loopback" in err
+    token = url.rsplit("/", 1)[1]
+    assert token not in err
