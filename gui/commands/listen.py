@@ -57,16 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def listener_token(*, regenerate: bool = False) -> tuple[str, str]:
     """The listener's token from the keyring, created on first use; and a warning to show ("" when
     the keyring is secure; otherwise the token lasts for this run only)."""
-    import secrets
+    from gui.core import listener
+    from gui.core.secrets import SecretStore
 
-    from gui.core.secrets import LISTENER_TOKEN_NAME, SecretStore
-
-    store = SecretStore()
-    token = None if regenerate else store.get(LISTENER_TOKEN_NAME)
-    if token is None:
-        token = secrets.token_urlsafe(32)  # 256 bits
-        store.set(LISTENER_TOKEN_NAME, token)
-    return token, store.warning
+    secrets = SecretStore()
+    return listener.listener_token(secrets, regenerate=regenerate), secrets.warning
 
 
 def run(args: argparse.Namespace) -> int:

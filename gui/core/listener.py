@@ -34,12 +34,14 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from secrets import token_urlsafe
 from typing import Any, Protocol
 
 from aiohttp import web
 
 from gui.core.deliveries import Delivery, DeliveryStore, NewDelivery
 from gui.core.errors import ConsoleError
+from gui.core.secrets import LISTENER_TOKEN_NAME, SecretStore
 from gui.core.webhook_intake import Arrival, clean_headers, is_applicable, new_delivery
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "WebhookListener",
     "find_free_port",
     "is_loopback_host",
+    "listener_token",
     "tracker_callback",
 ]
 
@@ -89,6 +92,21 @@ def tracker_callback(
         return None if record is None else record.local_id
 
     return on_delivery
+
+
+def listener_token(secrets: SecretStore | None = None, *, regenerate: bool = False) -> str:
+    """The listener's URL token from the keyring (``listener-token``), made on first use.
+
+    ``regenerate`` replaces it (the old URL then gets 404). Without a secure keyring the store keeps
+    it for this process only (``secrets.secure`` is False: tell the user the URL will change).
+    Raises ``SecretUnavailable`` when the keyring refuses.
+    """
+    store = secrets if secrets is not None else SecretStore()
+    token = None if regenerate else store.get(LISTENER_TOKEN_NAME)
+    if token is None:
+        token = token_urlsafe(32)  # 256 bits
+        store.set(LISTENER_TOKEN_NAME, token)
+    return token
 
 
 class ListenerError(ConsoleError):
