@@ -68,8 +68,13 @@ _COLUMNS = (
 
 
 def payload_digest(payload: Any) -> str:
-    """SHA-256 of the payload's canonical JSON: key order and spacing do not change it."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    """SHA-256 of the payload's canonical JSON: key order and spacing do not change it.
+
+    Raises ``ValueError`` for what strict JSON can't hold (NaN, infinity).
+    """
+    canonical = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
@@ -213,7 +218,9 @@ class DeliveryStore:
                         payload_digest(entry.payload),
                         entry.raw
                         if entry.raw is not None
-                        else json.dumps(entry.payload, ensure_ascii=True, separators=(",", ":")),
+                        else json.dumps(
+                            entry.payload, ensure_ascii=True, separators=(",", ":"), allow_nan=False
+                        ),
                         json.dumps(entry.headers, ensure_ascii=True),
                     )
                 )

@@ -169,3 +169,12 @@ def test_a_history_from_a_newer_console_is_refused_untouched(tmp_path: Path) -> 
     check = sqlite3.connect(path)
     assert check.execute("SELECT version FROM schema_versions").fetchone()[0] == 99
     check.close()
+
+
+def test_only_strict_json_is_stored(tmp_path: Path) -> None:
+    store = DeliveryStore(tmp_path / "jobs.sqlite3")
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            store.add(payload={"id": "x", "value": bad}, size=1, job_id="x")
+    assert store.count() == 0
+    store.close()
