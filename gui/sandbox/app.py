@@ -20,7 +20,7 @@ from gui.core.limits import (
 from gui.sandbox.config import SandboxConfig
 from gui.sandbox.endpoint import SandboxEndpoint
 from gui.sandbox.faults import FaultInjector
-from gui.sandbox.jobs import IN_QUEUE, SandboxJob, new_job_id
+from gui.sandbox.jobs import IN_QUEUE, REMOVED, SandboxJob, new_job_id
 from gui.sandbox.ratelimit import RateLimiter
 from gui.sandbox.webhooks import WebhookSender
 
@@ -33,6 +33,10 @@ CLIENT_MAX_SIZE = max(MAX_BODY_BYTES.values()) + 1024 * 1024
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def _gone(job_id: str) -> web.Response:
+    return _error(404, f"Job {job_id} was not found: it never existed, expired, or was purged.")
 
 
 class SandboxRoutes:
@@ -145,6 +149,8 @@ class SandboxRoutes:
         endpoint = self.endpoint(request.match_info["endpoint_id"])
         endpoint.submit(job)
         await endpoint.wait_until_done(job, min(max(wait_ms, low), high) / 1000)
+        if job.status == REMOVED:
+            return _gone(job.id)
         status = self.config.runsync_failed_status if job.status == "FAILED" else 200
         return web.json_response(job.status_payload(), status=status)
 
@@ -176,7 +182,7 @@ class SandboxRoutes:
         job_id = request.match_info["job_id"]
         job = endpoint.lookup(job_id)
         if job is None:
-            return _error(404, f"Job {job_id} was not found: it never existed or has expired.")
+            return _gone(job_id)
         return endpoint, job
 
     async def _status(self, request: web.Request) -> web.StreamResponse:
@@ -197,6 +203,8 @@ class SandboxRoutes:
         wait_ms = _query_ms(request, "wait", RUNSYNC_WAIT_DEFAULT_MS) or RUNSYNC_WAIT_DEFAULT_MS
         low, high = RUNSYNC_WAIT_MS
         await endpoint.wait_until_done(job, min(max(wait_ms, low), high) / 1000)
+        if job.status == REMOVED:
+            return _gone(job.id)
         return web.json_response(job.status_payload())
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:

@@ -15,6 +15,7 @@ from gui.sandbox.jobs import (
     FAILED,
     IN_PROGRESS,
     IN_QUEUE,
+    REMOVED,
     TIMED_OUT,
     WEBHOOK_STATES,
     JobQueue,
@@ -24,8 +25,6 @@ from gui.sandbox.simulate import Finished, perform, plan_work
 from gui.sandbox.webhooks import WebhookSender
 
 __all__ = ["SandboxEndpoint"]
-
-REMOVED = "REMOVED"  # internal: gone from the table (TTL, retention, purge); never sent
 
 
 def _worker_id() -> str:

@@ -17,6 +17,7 @@ COMPLETED = "COMPLETED"
 FAILED = "FAILED"
 CANCELLED = "CANCELLED"
 TIMED_OUT = "TIMED_OUT"
+REMOVED = "REMOVED"  # internal: gone from the table (TTL, retention, purge); never sent
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED, TIMED_OUT})
 # RunPod calls the webhook when a job ends this way; a cancelled job gets no delivery.
 WEBHOOK_STATES = frozenset({COMPLETED, FAILED, TIMED_OUT})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import time
 
@@ -140,6 +141,19 @@ def test_purge_queue_removes_waiting_jobs_only(start_sandbox: StartSandbox) -> N
     assert client.get(f"/status/{running}").json()["status"] == "IN_PROGRESS"
     assert client.get("/health").json()["jobs"]["inQueue"] == 0
     client.post(f"/cancel/{running}")
+
+
+def test_runsync_whose_job_is_purged_answers_404(start_sandbox: StartSandbox) -> None:
+    _, client = start_sandbox(workers=1)
+    blocker = client.post("/run", json={"input": {"sandbox": {"duration": 30}}}).json()["id"]
+    wait_status(client, blocker, "IN_PROGRESS")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(client.post, "/runsync?wait=20000", json={"input": {}})
+        wait_for(lambda: client.get("/health").json()["jobs"]["inQueue"] == 1)
+        assert client.post("/purge-queue").json()["removed"] == 1
+        answer = waiting.result(10)
+    assert answer.status_code == 404 and "error" in answer.json()
+    client.post(f"/cancel/{blocker}")
 
 
 def test_health_counts_jobs_and_workers(start_sandbox: StartSandbox) -> None:
