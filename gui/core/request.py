@@ -39,7 +39,7 @@ from gui.core.request_rules import (
     quote_key,
 )
 from gui.core.request_size import compact_json, compact_size
-from gui.core.request_syntax import deepest_nesting, describe_syntax_error
+from gui.core.request_syntax import REPORTED_DEPTH, deepest_nesting, describe_syntax_error
 
 __all__ = [
     "Diagnostic",
@@ -262,7 +262,9 @@ def _measure(placed: _Placed, body: dict[str, Any], document: ParsedDocument) ->
         return None
     except ValueError:
         pass  # NaN, Infinity or a lone surrogate: say where, then measure with them
-    bad = _bad_values_in_text(body, document) or _bad_values_in_tree(body)
+    bad = _bad_values_in_text(body, document)
+    if bad is None:
+        bad = _bad_values_in_tree(body)
     for path, is_key in bad:
         _, offset, length = document.index.locate_nearest(path, key=is_key)
         token = text[offset : offset + length]
@@ -274,26 +276,38 @@ def _measure(placed: _Placed, body: dict[str, Any], document: ParsedDocument) ->
 
 
 _BAD_TOKEN = re.compile(r"-?Infinity|NaN|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# A float overflows to Infinity only with an exponent of three digits or a run of 300 digits.
+_OVERFLOW_CANDIDATE = re.compile(r"[eE][-+]?[0-9]{3}|[0-9]{300}")
 
 
-def _bad_values_in_text(body: Any, document: ParsedDocument) -> list[tuple[JsonPath, bool]]:
+def _bad_values_in_text(body: Any, document: ParsedDocument) -> list[tuple[JsonPath, bool]] | None:
     """NaN, Infinity and surrogate escapes found by searching the text (C speed), then mapped to
-    their paths; only those that made it into the body count (a repeated key may hide one)."""
+    their paths; only those that made it into the body count (a repeated key may hide one).
+
+    None when the search can't be trusted to be complete (a number long enough to overflow to
+    Infinity, a surrogate in a key, raw surrogates): the caller then walks the body instead.
+    """
+    text = document.index.text
+    if _OVERFLOW_CANDIDATE.search(text):
+        return None
     found: list[tuple[JsonPath, bool]] = []
-    index = document.index
-    for match in _BAD_TOKEN.finditer(document.index.text):
+    for match in _BAD_TOKEN.finditer(text):
         start = match.start()
         if match.group().startswith("\\"):
-            start = _string_start(document.index.text, start)
-        path = index.path_at(start)
-        if path is None or (path, False) in found:
+            start = _string_start(text, start)
+        path = document.index.path_at(start)
+        if path is None:
+            if match.group().startswith("\\"):
+                return None  # maybe in a key; the walk checks keys too
+            continue  # NaN written inside a string
+        if (path, False) in found:
             continue
         value = _value_at(body, path)
         if (type(value) is float and not math.isfinite(value)) or (
             type(value) is str and _has_lone_surrogate(value)
         ):
             found.append((path, False))
-    return found
+    return found or None
 
 
 def _string_start(text: str, inside: int) -> int:
@@ -355,9 +369,10 @@ def _not_an_object_message(body: Any) -> str:
 
 
 def _nesting_message(depth: int) -> str:
+    levels = f"more than {REPORTED_DEPTH}" if depth > REPORTED_DEPTH else str(depth)
     return (
-        f"The JSON is nested {depth} levels deep here, too deep to check or send (Python's JSON "
-        f"parser stops at about 1000, and no worker needs that many). Flatten the structure."
+        f"The JSON is nested {levels} levels deep here, too deep to check or send (Python's JSON "
+        f"parser stops near 1000 levels, and no worker needs that many). Flatten the structure."
     )
 
 
@@ -395,6 +410,6 @@ def _too_big_message(size: int, operation: Operation) -> str:
             + (advice[1:])
         )
     return (
-        f"The body is {_megabytes(size)} when sent ({size:,} bytes), over the "
+        f"The body is {size:,} bytes when sent, over the "
         f"{_megabytes(limit)} ({limit:,} bytes) that /{operation} accepts. {advice}"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["deepest_nesting", "describe_syntax_error"]
+__all__ = ["REPORTED_DEPTH", "deepest_nesting", "describe_syntax_error"]
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A string token, or one bracket. Strings are matched whole so brackets inside them don't count.
@@ -28,7 +28,7 @@ _NOT_JSON_WORDS = {
     "nil": "null",
     "undefined": "null",
 }
-_REPORTED_DEPTH = 512
+REPORTED_DEPTH = 512
 
 
 def describe_syntax_error(error: json.JSONDecodeError, text: str) -> tuple[str, int, int]:
@@ -71,7 +71,7 @@ def deepest_nesting(text: str) -> tuple[int, int]:
             depth += 1
             if depth > deepest:
                 deepest, deepest_at = depth, match.start()
-                if depth > _REPORTED_DEPTH:
+                if depth > REPORTED_DEPTH:
                     break
         elif char in "}]":
             depth -= 1

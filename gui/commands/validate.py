@@ -1,0 +1,121 @@
+"""``job-console validate FILE...``: check request bodies against JSON and RunPod's rules.
+
+Prints ``FILE:LINE:COL: error|warning: message`` per diagnostic (or JSON with ``--json``). Exit
+status: 0 when no file has an error (warnings allowed), 1 when one has, 2 when a file can't be read
+or isn't text. Only the standard library is imported at the top: building the parser stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gui.core.limits import Operation
+    from gui.core.request import ValidationResult
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_UNREADABLE = 2
+STDIN_NAME = "-"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="request body files (JSON); - reads standard input"
+    )
+    parser.add_argument(
+        "--sync",
+        action="store_true",
+        help="check the size against the /runsync limit (20 MB) instead of /run's (10 MB)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the diagnostics as one JSON document"
+    )
+    parser.epilog = (
+        "Exit status: 0 no errors (warnings allowed), 1 some file has errors, "
+        "2 some file can't be read or isn't text."
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # the reader went away (| head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_INVALID
+
+
+def _run(args: argparse.Namespace) -> int:
+    from gui.core.request import RequestFileError, validate_text
+
+    operation: Operation = "runsync" if args.sync else "run"
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")  # odd keys must not crash the output
+    reports: list[dict[str, Any]] = []
+    status = EXIT_OK
+    for name in args.files:
+        try:
+            text = _read(name)
+        except RequestFileError as exc:
+            status = EXIT_UNREADABLE
+            reports.append({"file": name, "readable": False, "ok": False, "error": str(exc)})
+            if not args.json:
+                print(f"job-console validate: {exc}", file=sys.stderr)
+            continue
+        result = validate_text(text, operation)
+        if not result.ok and status == EXIT_OK:
+            status = EXIT_INVALID
+        reports.append(_report(name, result))
+        if not args.json:
+            for d in result.diagnostics:
+                print(f"{name}:{d.line}:{d.column}: {d.severity}: {d.message}")
+    if args.json:
+        document = {"ok": status == EXIT_OK, "operation": operation, "files": reports}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    sys.stdout.flush()
+    return status
+
+
+def _read(name: str) -> str:
+    from gui.core.request import RequestFileError, read_request_file
+    from gui.core.request_files import DEFAULT_MAX_FILE_BYTES, decode_request_bytes
+
+    if name != STDIN_NAME:
+        return read_request_file(name)
+    try:
+        data = sys.stdin.buffer.read(DEFAULT_MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise RequestFileError(f"standard input can't be read: {exc.strerror}.") from None
+    if len(data) > DEFAULT_MAX_FILE_BYTES:
+        raise RequestFileError("standard input is too big to be a request.")
+    return decode_request_bytes(data, "standard input")
+
+
+def _report(name: str, result: ValidationResult) -> dict[str, Any]:
+    return {
+        "file": name,
+        "readable": True,
+        "ok": result.ok,
+        "size_bytes": result.size_bytes,
+        "limit_bytes": result.limit_bytes,
+        "diagnostics": [
+            {
+                "severity": d.severity,
+                "message": d.message,
+                "path": list(d.path),
+                "line": d.line,
+                "column": d.column,
+                "offset": d.offset,
+                "length": d.length,
+            }
+            for d in result.diagnostics
+        ],
+    }

@@ -1,0 +1,109 @@
+"""read_request_file: the encodings a request file may come in, and the files that can't be one."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from gui.core.request import RequestFileError, read_request_file
+
+BODY = '{"input": {"prompt": "café ☕"}}'
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        BODY.encode("utf-8"),
+        b"\xef\xbb\xbf" + BODY.encode("utf-8"),
+        BODY.encode("utf-16"),  # with its BOM
+        BODY.encode("utf-16-be"),  # without: recognised by its zero bytes, as JSON allows
+        BODY.encode("utf-32"),
+    ],
+    ids=["utf-8", "utf-8-bom", "utf-16-bom", "utf-16-be", "utf-32-bom"],
+)
+def test_text_encodings_are_decoded_without_a_bom(tmp_path: Path, encoded: bytes) -> None:
+    path = tmp_path / "body.json"
+    path.write_bytes(encoded)
+    assert read_request_file(path) == BODY
+
+
+def test_empty_file_is_empty_text(tmp_path: Path) -> None:
+    path = tmp_path / "empty.json"
+    path.write_bytes(b"")
+    assert read_request_file(path) == ""
+
+
+def _refusal(path: Path, **kwargs: int) -> str:
+    with pytest.raises(RequestFileError) as caught:
+        read_request_file(path, **kwargs)
+    return str(caught.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    message = _refusal(tmp_path / "nope.json")
+    assert "nope.json: no such file" in message
+
+
+def test_directory(tmp_path: Path) -> None:
+    assert "is a folder, not a request file" in _refusal(tmp_path)
+
+
+def test_binary_data(tmp_path: Path) -> None:
+    path = tmp_path / "image.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    assert "is binary data, not text" in _refusal(path)
+
+
+def test_text_in_another_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"input": {}}\n{"x": "café"}'.encode("latin-1"))
+    message = _refusal(path)
+    assert (
+        "is not UTF-8 text (byte 0xE9 on line 2" in message and "Save the file as UTF-8" in message
+    )
+
+
+def test_a_file_too_big_is_refused_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.json"
+    with path.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # sparse: 50 MB that cost nothing
+
+    def no_open(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a file known to be too big was opened")
+
+    monkeypatch.setattr(Path, "open", no_open)
+    message = _refusal(path)
+    assert "big.json is 50.0 MB: too big to be a request" in message
+
+
+def test_the_limit_holds_for_files_without_a_size(tmp_path: Path) -> None:
+    path = tmp_path / "small.json"
+    path.write_bytes(b'{"input": {"x": "' + b"y" * 100 + b'"}}')
+    assert "too big to be a request" in _refusal(path, max_bytes=50)
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads anything")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "secret.json"
+    path.write_text(BODY)
+    path.chmod(0)
+    assert "permission denied" in _refusal(path)
+
+
+def test_unreadable_file_reported_by_the_os(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "locked.json"
+    path.write_text(BODY)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", refuse)  # root can read anything, so the OS is simulated
+    message = _refusal(path)
+    assert message == f"{path} can't be read: permission denied; check the file's permissions."

@@ -1,0 +1,164 @@
+"""``job-console validate`` run for real (``python -m gui validate``) on issue 2's bad inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _validate(*args: str | Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "gui", "validate", *map(str, args)],
+        input=stdin.decode() if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def _write(directory: Path, name: str, data: bytes) -> Path:
+    path = directory / name
+    path.write_bytes(data)
+    return path
+
+
+def test_valid_file_prints_nothing_and_exits_0(tmp_path: Path) -> None:
+    good = _write(tmp_path, "good.json", b'{"input": {"prompt": "a cat"}}')
+    result = _validate(good)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_warnings_alone_exit_0(tmp_path: Path) -> None:
+    path = _write(tmp_path, "warn.json", b'{"input": {},\n "Webhook": "https://x.example"}')
+    result = _validate(path)
+    assert result.returncode == 0
+    assert result.stdout.startswith(f'{path}:2:2: warning: Unknown key "Webhook": did you mean')
+
+
+def test_errors_print_file_line_column_sorted_and_exit_1(tmp_path: Path) -> None:
+    text = '{\n  "polcy": {},\n  "input": {},\n  "policy": {"ttl": 5}\n}'
+    path = _write(tmp_path, "bad.json", text.encode())
+    result = _validate(path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f'{path}:2:3: warning: Unknown key "polcy"')
+    assert lines[1].startswith(f"{path}:4:21: error: policy.ttl is 5 ms")
+    assert len(lines) == 2
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    result = _validate(_write(tmp_path, "empty.json", b""))
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{tmp_path / 'empty.json'}:1:1: error: The request is empty")
+
+
+def test_utf8_bom(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bom.json", b'\xef\xbb\xbf{"input": {},\n "policy": {"ttl": 1}}')
+    result = _validate(path)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{path}:2:20: error: policy.ttl is 1 ms")
+
+
+def test_utf16_with_bom(tmp_path: Path) -> None:
+    body = '{"input": {"prompt": "naïve ☕"},\n "policy": {"ttl": 2}}'
+    path = _write(tmp_path, "utf16.json", body.encode("utf-16"))
+    result = _validate(path)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{path}:2:20: error: policy.ttl is 2 ms")
+
+
+def test_binary_data(tmp_path: Path) -> None:
+    path = _write(tmp_path, "data.bin", bytes(range(256)) * 8)
+    result = _validate(path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"job-console validate: {path} is binary data, not text: a request file is JSON text, "
+        'such as {"input": {...}}.'
+    )
+
+
+def test_fifty_megabyte_file(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    result = _validate(path)
+    assert result.returncode == 2
+    assert f"{path} is 50.0 MB: too big to be a request" in result.stderr
+
+
+def test_ten_thousand_levels_of_nesting(tmp_path: Path) -> None:
+    path = _write(tmp_path, "deep.json", b"[" * 10_000 + b"]" * 10_000)
+    result = _validate(path)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{path}:1:513: error: The JSON is nested more than 512 levels")
+
+
+def test_directory(tmp_path: Path) -> None:
+    result = _validate(tmp_path)
+    assert result.returncode == 2
+    assert "is a folder, not a request file" in result.stderr
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    result = _validate(tmp_path / "absent.json")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"job-console validate: {tmp_path / 'absent.json'}: no such file. Check the name and the "
+        "folder."
+    )
+
+
+def test_unreadable_file_wins_over_invalid_and_all_files_are_checked(tmp_path: Path) -> None:
+    bad = _write(tmp_path, "bad.json", b'{"input": 1}')
+    result = _validate(tmp_path / "absent.json", bad)
+    assert result.returncode == 2
+    assert result.stdout.startswith(f"{bad}:1:11: error:")
+
+
+def test_sync_uses_the_runsync_limit(tmp_path: Path) -> None:
+    body = b'{"input": {"blob": "' + b"x" * (11 * 1024 * 1024) + b'"}}'
+    path = _write(tmp_path, "eleven.json", body)
+    run = _validate(path)
+    assert run.returncode == 1 and "that /run accepts" in run.stdout
+    assert _validate(path, "--sync").returncode == 0
+
+
+def test_json_output(tmp_path: Path) -> None:
+    bad = _write(tmp_path, "bad.json", b'{"input": {}, "policy": {"ttl": 5}}')
+    result = _validate(bad, tmp_path / "absent.json", "--json")
+    assert result.returncode == 2 and result.stderr == ""
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["operation"] == "run"
+    first, second = report["files"]
+    assert first["file"] == str(bad) and first["ok"] is False
+    assert first["size_bytes"] == 31 and first["limit_bytes"] == 10 * 1024 * 1024
+    assert first["diagnostics"] == [
+        {
+            "severity": "error",
+            "message": first["diagnostics"][0]["message"],
+            "path": ["policy", "ttl"],
+            "line": 1,
+            "column": 33,
+            "offset": 32,
+            "length": 1,
+        }
+    ]
+    assert second["readable"] is False and "no such file" in second["error"]
+
+
+def test_standard_input() -> None:
+    result = _validate("-", stdin=b'{"input": []}')
+    assert result.returncode == 1
+    assert result.stdout.startswith('-:1:11: error: "input" must be a JSON object')
+
+
+def test_help_names_the_exit_statuses() -> None:
+    result = _validate("--help")
+    assert result.returncode == 0
+    assert "can't be read or isn't text" in " ".join(result.stdout.split())
