@@ -1,7 +1,8 @@
 """An async client for one RunPod Serverless queue endpoint (or the sandbox, or a local worker).
 
-Every operation of RUNPOD_API.md §1 over one reused ``httpx.AsyncClient`` with explicit timeouts
-and connection limits. Answers come back as ``JobStatus`` records or plain dicts; failures as the
+Every operation of RUNPOD_API.md §1 as ``httpx.Request``s over one reused transport (aiohttp's
+connection pool by default, ``httpx.MockTransport`` in tests) with explicit timeouts and a
+connection limit. Answers come back as ``JobStatus`` records or plain dicts; failures as the
 errors of ``gui.core.errors``.
 
 Retries: 429, 5xx and connection failures are retried with exponential backoff and full jitter,
@@ -113,17 +114,16 @@ class EndpointClient:
         self.request_counts: Counter[str] = Counter()  # requests sent, per operation
         self._key_provider = key_provider
         self._limiter = EndpointLimiter(limits if target.kind != "local" else None)
-        self._http = httpx.AsyncClient(
-            timeout=timeout or httpx.Timeout(30.0, connect=10.0, pool=120.0),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            transport=transport or AiohttpTransport(max_connections=max_connections),
-            headers={"accept": "application/json"},
-        )
+        self.timeout = timeout or httpx.Timeout(30.0, connect=10.0, pool=120.0)
+        # Requests go straight to the transport: httpx.AsyncClient's per-request cookie, auth and
+        # redirect handling cost more CPU than the request itself when following 10,000 jobs,
+        # and RunPod's API needs none of them.
+        self._transport = transport or AiohttpTransport(max_connections=max_connections)
+        # Requests beyond the connection pool wait here, as cheap waiters, not as built requests.
+        self._in_flight = asyncio.Semaphore(max_connections)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
 
     # -- operations ---------------------------------------------------------------------------
 
@@ -199,7 +199,7 @@ class EndpointClient:
             )
 
     def _headers(self) -> dict[str, str]:
-        headers = {"content-type": "application/json"}
+        headers = {"accept": "application/json", "content-type": "application/json"}
         if self.target.kind != "local" and self._key_provider is not None:
             key = self._key_provider()
             if key:
@@ -245,20 +245,20 @@ class EndpointClient:
         job_id: str | None,
         read_timeout: float | _Default | None,
     ) -> dict[str, Any] | _Retryable:
-        extensions: dict[str, Any] = {}
+        timeout = self.timeout
         if read_timeout != "default":
-            base = self._http.timeout
-            extensions["timeout"] = httpx.Timeout(
-                connect=base.connect, read=read_timeout, write=base.write, pool=base.pool
-            ).as_dict()
-        request = self._http.build_request(
-            method, url, content=content, params=params, headers=self._headers(),
-            extensions=extensions,
-        )  # fmt: skip
-        async with self._limiter.slot(operation):
+            timeout = httpx.Timeout(
+                connect=timeout.connect, read=read_timeout, write=timeout.write, pool=timeout.pool
+            )
+        async with self._limiter.slot(operation), self._in_flight:
+            request = httpx.Request(
+                method, url, params=params, content=content, headers=self._headers(),
+                extensions={"timeout": timeout.as_dict()},
+            )  # fmt: skip
             self.request_counts[operation] += 1
             try:
-                response = await self._http.send(request)
+                response = await self._transport.handle_async_request(request)
+                await response.aread()
             except httpx.TransportError as exc:
                 return self._transport_failure(operation, url, exc)
         return self._read_answer(response, operation, job_id)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -63,6 +63,12 @@ def wants_stream(body: Mapping[str, Any]) -> bool:
         return True
     sandbox = job_input.get("sandbox")
     return isinstance(sandbox, dict) and bool(sandbox.get("stream"))
+
+
+def _new_local_id() -> str:
+    """A random 128-bit id. Not a secret: the random module is enough, and much cheaper than
+    ``uuid4`` (a system call per id) when a batch of 10,000 jobs is recorded."""
+    return f"{random.getrandbits(128):032x}"
 
 
 def snapshot(record: JobRecord) -> JobRecord:
@@ -186,7 +192,7 @@ class JobService:
             raise RequestInvalid(f"Unknown operation {operation!r}: use 'run' or 'runsync'.")
         now = time.time()
         record = JobRecord(
-            local_id=uuid.uuid4().hex,
+            local_id=_new_local_id(),
             profile=target.name,
             endpoint_id=target.endpoint_id,
             operation=operation,

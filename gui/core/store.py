@@ -105,7 +105,7 @@ def _load(text: str | None) -> Any:
 
 @dataclass(slots=True)
 class _Batch:
-    rows: dict[str, tuple[Any, ...]]
+    rows: dict[str, tuple[JobRecord, Target]]
     history: list[tuple[str, int, float, str]]
     stream: list[tuple[str, int, str]]
     deleted: set[str]
@@ -306,7 +306,7 @@ class JobStore:
         for kind, value in items:
             if kind == "save":
                 record, target, start, history, stream_start, chunks = value
-                batch.rows[record.local_id] = _row(record, target)
+                batch.rows[record.local_id] = (record, target)  # the latest snapshot wins
                 batch.history.extend(
                     (record.local_id, start + i, at, str(state))
                     for i, (at, state) in enumerate(history)
@@ -333,7 +333,7 @@ class JobStore:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(_UPSERT, batch.rows.values())
+            conn.executemany(_UPSERT, (_row(r, t) for r, t in batch.rows.values()))
             conn.executemany(
                 "INSERT OR REPLACE INTO job_history (local_id, position, at, state) "
                 "VALUES (?, ?, ?, ?)",
