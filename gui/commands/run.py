@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from gui.core.targets import Target
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
+WORKER_READY_TIMEOUT_S = 90.0  # importing runpod and starting uvicorn is slow on a busy machine
 
 
 class UsageError(Exception):
@@ -118,7 +120,9 @@ def _read_bodies(path: Path, operation: str) -> list[dict[str, Any]]:
 # -- the target --------------------------------------------------------------------------------
 
 
-def _engine_and_target(args: argparse.Namespace) -> tuple[Engine, Target | None]:
+def _engine_and_target(
+    args: argparse.Namespace, cleanups: ExitStack
+) -> tuple[Engine, Target | None]:
     """An engine (not started) and the target; ``None`` means the engine's own sandbox."""
     from gui.core.engine import Engine, env_key_provider
     from gui.core.paths import resolve_data_dir
@@ -138,15 +142,15 @@ def _engine_and_target(args: argparse.Namespace) -> tuple[Engine, Target | None]
                   file=sys.stderr)  # fmt: skip
         return Engine(data_dir, key_provider=env_key_provider), target
     if args.profile:
-        return _profile_engine(data_dir, args.profile)
+        return _profile_engine(data_dir, args.profile, cleanups)
     return Engine(data_dir), None
 
 
-def _profile_engine(data_dir: Path, name: str) -> tuple[Engine, Target | None]:
+def _profile_engine(data_dir: Path, name: str, cleanups: ExitStack) -> tuple[Engine, Target | None]:
     from gui.core.engine import Engine
 
     try:
-        from gui.core.profiles import resolve_profile
+        from gui.core.profiles import ProfileStore, resolve_profile, worker_command
         from gui.core.s3refs import make_body_resolver
         from gui.core.secrets import SecretStore
     except ImportError:
@@ -164,12 +168,18 @@ def _profile_engine(data_dir: Path, name: str) -> tuple[Engine, Target | None]:
     engine = Engine(data_dir, key_provider=key_provider, body_resolver=make_body_resolver(secrets))
     if target.kind == "sandbox":
         return engine, None
-    if target.kind == "local":
-        _check_local_worker_is_up(target)
+    if target.kind == "local" and not _answers(target):
+        profile = ProfileStore(data_dir, secrets).get(name)
+        if not profile.needs_launch:
+            raise TransportFailure(
+                f"no local worker answers at {target.base_url}. Start it first: python "
+                "handler.py --rp_serve_api (add --rp_api_port P for another port)."
+            )
+        _launch_worker(worker_command(profile), target, cleanups)
     return engine, target
 
 
-def _check_local_worker_is_up(target: Target) -> None:
+def _answers(target: Target) -> bool:
     import socket
     from urllib.parse import urlsplit
 
@@ -177,43 +187,72 @@ def _check_local_worker_is_up(target: Target) -> None:
     try:
         socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 3).close()
     except OSError:
-        raise TransportFailure(
-            f"no local worker answers at {target.base_url}. Start it first: python handler.py "
-            "--rp_serve_api (add --rp_api_port P for another port)."
-        ) from None
+        return False
+    return True
+
+
+def _launch_worker(command: list[str], target: Target, cleanups: ExitStack) -> None:
+    """Start the profile's handler with --rp_serve_api for this run; stopped when the run ends."""
+    import subprocess
+
+    print(f"job-console run: starting the local worker: {' '.join(command)}", file=sys.stderr)
+    worker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop() -> None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+    cleanups.callback(stop)
+    deadline = time.monotonic() + WORKER_READY_TIMEOUT_S
+    while not _answers(target):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise TransportFailure(
+                f"the local worker did not start (it should answer at {target.base_url}). Run "
+                f"it by hand to see why: {' '.join(command)}"
+            )
+        time.sleep(0.2)
 
 
 # -- submitting and following ------------------------------------------------------------------
 
 
 def _submit_and_follow(args: argparse.Namespace, bodies: list[dict[str, Any]]) -> int:
+    with ExitStack() as cleanups:
+        engine, target = _engine_and_target(args, cleanups)
+        engine.start()
+        cleanups.callback(engine.close)  # closed before the local worker (if any) is stopped
+        return _send_and_report(args, bodies, engine, target)
+
+
+def _send_and_report(
+    args: argparse.Namespace, bodies: list[dict[str, Any]], engine: Engine, target: Target | None
+) -> int:
     from gui.core.records import JobState
 
-    engine, target = _engine_and_target(args)
-    engine.start()
-    try:
-        if target is None:
-            target = engine.sandbox_target().result()
-            if args.no_wait:
-                print("job-console run: --no-wait with the run's own sandbox: the sandbox stops "
-                      "when this command ends, and the job with it.", file=sys.stderr)  # fmt: skip
-        operation = "runsync" if args.sync else "run"
-        deadline = None if args.timeout is None else time.monotonic() + args.timeout
-        progress = _Progress(len(bodies))
-        engine.subscribe(lambda event: progress.touch())
-        ids = _submit_all(engine, target, bodies, operation, deadline)
-        records = [r for r in engine.jobs() if r.local_id in ids]
-        if not args.no_wait:
-            records = _follow(engine, ids, deadline, progress)
-        progress.finish()
-        engine.flush().result(timeout=30)
-        single = Path(args.file).suffix.lower() != ".jsonl"
-        for record in records:
-            print(_status_json(record, single=single))
-        errors = engine.service.send_errors
-        return _exit_code(records, errors, JobState, waited=not args.no_wait)
-    finally:
-        engine.close()
+    if target is None:
+        target = engine.sandbox_target().result()
+        if args.no_wait:
+            print("job-console run: --no-wait with the run's own sandbox: the sandbox stops "
+                  "when this command ends, and the job with it.", file=sys.stderr)  # fmt: skip
+    operation = "runsync" if args.sync else "run"
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    progress = _Progress(len(bodies))
+    engine.subscribe(lambda event: progress.touch())
+    ids = _submit_all(engine, target, bodies, operation, deadline)
+    records = [r for r in engine.jobs() if r.local_id in ids]
+    if not args.no_wait:
+        records = _follow(engine, ids, deadline, progress)
+    progress.finish()
+    engine.flush().result(timeout=30)
+    single = Path(args.file).suffix.lower() != ".jsonl"
+    for record in records:
+        print(_status_json(record, single=single))
+    errors = engine.service.send_errors
+    return _exit_code(records, errors, JobState, waited=not args.no_wait)
 
 
 def _submit_all(engine: Engine, target: Target, bodies: list[dict[str, Any]], operation: str,

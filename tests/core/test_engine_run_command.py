@@ -115,3 +115,28 @@ def test_timeout_leaves_the_job_running_and_exits_1(
     out, err = capsys.readouterr()
     assert json.loads(out)["status"] in ("IN_QUEUE", "IN_PROGRESS")
     assert "--timeout passed" in err
+
+
+@pytest.mark.integration
+def test_a_local_worker_profile_is_started_for_the_run_and_its_result_kept(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    from gui.core.profiles import Profile, ProfileStore
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Path(__file__).parents[1] / "integration" / "workers" / "handler.py"
+    ProfileStore(data_dir).add(Profile("worker", "local", handler=str(handler), port=port))
+    path = write(tmp_path, "job.json", '{"input": {"prompt": "hi", "numbers": [1, 2]}}')
+    assert main(["run", str(path), "--profile", "worker"]) == 0
+    out, err = capsys.readouterr()
+    status = json.loads(out)
+    # The handler's answer, not the local server's later "Job ID not found".
+    assert status["status"] == "COMPLETED"
+    assert status["output"] == {"echo": "hi", "sum": 3, "worker": "local-test"}
+    assert "starting the local worker" in err
+    with socket.socket() as probe:  # the worker was stopped with the run
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
