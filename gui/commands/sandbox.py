@@ -175,6 +175,13 @@ async def _serve(config: SandboxConfig, host: str, port: int, quiet: bool) -> in
         )
     else:
         print(f"API key: {config.api_key} (send it as 'Authorization: Bearer KEY')", flush=True)
+    if config.api_key is None and host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"Warning: listening on {host} without --api-key: anyone who can reach this port "
+            "can use the sandbox.",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         await stopping.wait()
     finally:

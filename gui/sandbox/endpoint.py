@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import string
 import time
@@ -21,10 +22,12 @@ from gui.sandbox.jobs import (
     JobQueue,
     SandboxJob,
 )
-from gui.sandbox.simulate import Finished, perform, plan_work
+from gui.sandbox.simulate import Finished, failure_error, perform, plan_work
 from gui.sandbox.webhooks import WebhookSender
 
 __all__ = ["SandboxEndpoint"]
+
+log = logging.getLogger(__name__)
 
 
 def _worker_id() -> str:
@@ -170,17 +173,21 @@ class SandboxEndpoint:
         async def pause(seconds: float) -> str | None:
             return await self._pause(job, interrupt, timeout_at, seconds)
 
+        result: Finished | str
         try:
-            result = await perform(
-                plan_work(job.input, self._config.default_duration_s), pause, job, job.input
-            )
+            plan = plan_work(job.input, self._config.default_duration_s)
+            result = await perform(plan, pause, job, job.input)
+        except Exception as exc:  # a bug in the simulation must fail the job, not kill the worker
+            log.exception("sandbox worker %s failed on job %s", worker_id, job.id)
+            result = Finished(error=failure_error(type(exc), str(exc), worker_id))
         finally:
             self._running -= 1
+        if job.status != IN_PROGRESS:
+            return  # cancelled or removed meanwhile: whoever did it has settled the job
         if isinstance(result, Finished):
             self._finish(job, FAILED if result.error is not None else COMPLETED, result)
         elif result == "timeout":
             self._finish(job, TIMED_OUT, None)
-        # "cancelled" and "expired": whoever interrupted has already settled the job.
 
     async def _pause(
         self, job: SandboxJob, interrupt: asyncio.Future[str], timeout_at: float, seconds: float
