@@ -3,7 +3,9 @@
 The listener writes one row per accepted delivery before it answers 200, so a delivery that got its
 200 is never lost. RunPod tries a delivery up to three times (RUNPOD_API.md §5): a delivery with the
 same job id, the same status and the same payload digest as an earlier one is stored as a repeat
-(``repeat_of`` names the first), which changes nothing else.
+(``repeat_of`` names the first), which changes nothing else. The digest is the SHA-256 of the text
+as received when it is kept (``NewDelivery.raw``; retries resend the same bytes), else of the
+payload's canonical JSON.
 
 The store opens its own connection to the shared SQLite file (WAL, so the JobStore's connection and
 this one can both write) and registers its schema under the component ``"deliveries"`` in the shared
@@ -136,7 +138,7 @@ class NewDelivery:
     path: str = TOKEN_PLACEHOLDER_PATH
     raw: str | None = None
     """The body exactly as received, when it is the JSON text of ``payload``: stored as sent (what
-    the endpoint really sends, and no second serialisation)."""
+    the endpoint really sends, and no second serialisation); its digest is then the text's."""
 
 
 class DeliveryStore:
@@ -212,18 +214,8 @@ class DeliveryStore:
         prepared: builtins.list[tuple[NewDelivery, str, str, str] | ValueError] = []
         for entry in entries:
             try:
-                prepared.append(
-                    (
-                        entry,
-                        payload_digest(entry.payload),
-                        entry.raw
-                        if entry.raw is not None
-                        else json.dumps(
-                            entry.payload, ensure_ascii=True, separators=(",", ":"), allow_nan=False
-                        ),
-                        json.dumps(entry.headers, ensure_ascii=True),
-                    )
-                )
+                digest, text = _stored_form(entry)
+                prepared.append((entry, digest, text, json.dumps(entry.headers, ensure_ascii=True)))
             except (ValueError, TypeError, RecursionError) as exc:
                 prepared.append(ValueError(f"not storable as JSON: {exc}"))
         results: builtins.list[Delivery | ValueError] = []
@@ -344,6 +336,16 @@ class DeliveryStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _stored_form(entry: NewDelivery) -> tuple[str, str]:
+    """(digest, text) of an entry's payload as it will be stored."""
+    if entry.raw is not None:
+        # RunPod resends the very same bytes: hashing the text as sent finds its retries, and
+        # costs far less than re-serialising a large payload (sha256 also frees the GIL).
+        return hashlib.sha256(entry.raw.encode("utf-8", "surrogatepass")).hexdigest(), entry.raw
+    text = json.dumps(entry.payload, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    return payload_digest(entry.payload), text
 
 
 def _from_row(row: tuple[Any, ...], *, with_payload: bool) -> Delivery:

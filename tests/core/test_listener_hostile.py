@@ -84,7 +84,6 @@ NOT_A_DELIVERY = {
     "null": b"null",
     "nan": b'{"id": "x", "delayTime": NaN}',
     "infinity": b'{"id": "x", "delayTime": Infinity}',
-    "huge-float": b'{"id": "x", "delayTime": 1e999}',
     "huge-int": b'{"id": "x", "n": ' + b"9" * 5000 + b"}",
     "bad-utf8": b'{"id": "\xff\xfe"}',
     "deep": b"[" * 200_000 + b"]" * 200_000,
