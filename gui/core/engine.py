@@ -31,6 +31,7 @@ from gui.core.records import JobRecord
 from gui.core.store import DB_FILENAME, JobStore
 from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
 from gui.core.tracker import PollPolicy
+from gui.core.webhook_watch import DEFAULT_GRACE_S
 
 if TYPE_CHECKING:
     from gui.sandbox import SandboxConfig, SandboxServer
@@ -52,9 +53,10 @@ class Engine:
     """Submits and follows jobs; thread-safe. ``start`` before use, ``close`` when done.
 
     Optional tuning (all keyword-only): ``rate_limits`` (``None`` turns the client-side limiter
-    off, e.g. against a sandbox that has no limits), ``poll_policy``, ``retry_policy``, and
+    off, e.g. against a sandbox that has no limits), ``poll_policy``, ``retry_policy``,
     ``body_resolver``: called on the loop just before a body is sent, to put secrets referenced by
-    the body (S3 keys in the keyring) in place; the stored request never holds them.
+    the body (S3 keys in the keyring) in place (the stored request never holds them), and
+    ``webhook_grace_s``: how long after a job's end its webhook may take (``expect_webhooks_at``).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class Engine:
         poll_policy: PollPolicy | None = None,
         retry_policy: RetryPolicy | None = None,
         body_resolver: BodyResolver | None = None,
+        webhook_grace_s: float = DEFAULT_GRACE_S,
     ) -> None:
         self.data_dir = Path(data_dir)
         self._key_provider = key_provider or env_key_provider
@@ -76,6 +79,7 @@ class Engine:
             "poll_policy": poll_policy,
             "retry_policy": retry_policy,
             "body_resolver": body_resolver,
+            "webhook_grace_s": webhook_grace_s,
         }
         self._subscribers: list[Callable[[EngineEvent], None]] = []
         self._subscribers_lock = threading.Lock()
@@ -212,6 +216,15 @@ class Engine:
         if self._store is None:
             raise RuntimeError("The engine is not started.")
         return self._store.flush()
+
+    def expect_webhooks_at(self, urls: Sequence[str]) -> None:
+        """The URLs (or prefixes) where this console receives webhooks (its listener, a tunnel).
+
+        A job sent with such a ``webhook`` whose end was seen by polling, but whose delivery did
+        not arrive within ``webhook_grace_s``, is flagged ``webhook_missing``.
+        """
+        service = self._require_service()
+        self.loop.call_soon_threadsafe(service.webhooks.expect_at, tuple(urls))
 
     def jobs(self) -> list[JobRecord]:
         """Snapshots of every job in the history (oldest first); safe from any thread."""

@@ -31,6 +31,7 @@ from gui.core.redact import redact_body
 from gui.core.store import JobStore, StoredJob
 from gui.core.targets import Target
 from gui.core.tracker import JobTracker, PollPolicy
+from gui.core.webhook_watch import DEFAULT_GRACE_S, WebhookWatch
 
 __all__ = ["JobService", "serialize_body", "wants_stream"]
 
@@ -89,6 +90,7 @@ class JobService:
         poll_policy: PollPolicy | None = None,
         retry_policy: RetryPolicy | None = None,
         body_resolver: BodyResolver | None = None,
+        webhook_grace_s: float = DEFAULT_GRACE_S,
     ) -> None:
         self._store = store
         self._emit = emit
@@ -97,6 +99,7 @@ class JobService:
         self._retry_policy = retry_policy
         self._body_resolver = body_resolver
         self.tracker = JobTracker(self.poll, poll_policy)
+        self.webhooks = WebhookWatch(self._webhook_overdue, webhook_grace_s)
         self.clients: dict[Target, EndpointClient] = {}
         self.sandbox: Target | None = None  # the built-in sandbox's current address
         self._records: dict[str, JobRecord] = {}
@@ -134,6 +137,7 @@ class JobService:
 
     async def aclose(self) -> None:
         await self.tracker.stop()
+        self.webhooks.close()
         for client in self.clients.values():
             await client.aclose()
         self.clients.clear()
@@ -250,7 +254,9 @@ class JobService:
         if status.state is None:
             status = dataclasses.replace(status, state=JobState.IN_QUEUE)
         merge_status(record, status, time.time())
-        if not record.terminal:
+        if record.terminal:
+            self.webhooks.job_ended(record.local_id, record.state, record.request)
+        else:
             # runsync that outlived its wait goes on like a /run job.
             self.tracker.track(record.local_id, streaming=record.local_id in self._streaming)
 
@@ -278,6 +284,8 @@ class JobService:
             note = f"Could not get this job's status: {exc} The console keeps trying."
             changed, record.note = record.note != note, note
         if changed and local_id in self._records:
+            if record.terminal and not record.webhook_deliveries:
+                self.webhooks.job_ended(local_id, record.state, record.request)
             self._publish(record)
         return not record.terminal
 
@@ -300,10 +308,18 @@ class JobService:
         record = self._records[local_id]
         if source == "webhook":
             record.webhook_deliveries += 1
+            record.webhook_missing = False  # late, but it came
+            self.webhooks.delivered(local_id)
         merge_status(record, JobStatus.from_payload(payload), time.time())
         if record.terminal:
             self.tracker.untrack(local_id)
         return self._publish(record)
+
+    def _webhook_overdue(self, local_id: str) -> None:
+        record = self._records.get(local_id)
+        if record is not None and not record.webhook_deliveries:
+            record.webhook_missing = True
+            self._publish(record)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -348,6 +364,7 @@ class JobService:
         removed = tuple(i for i in local_ids if i in self._records)
         for local_id in removed:
             self.tracker.untrack(local_id)
+            self.webhooks.forget(local_id)
             record = self._records.pop(local_id)
             self._targets.pop(local_id, None)
             self._streaming.discard(local_id)

@@ -221,3 +221,28 @@ def test_close_leaves_no_threads(data_dir: Path) -> None:
     engine.close()
     engine.close()
     assert set(threading.enumerate()) <= before
+
+
+def test_a_webhook_that_never_comes_is_flagged_missing(data_dir: Path) -> None:
+    engine = Engine(data_dir, poll_policy=FAST_POLLS, webhook_grace_s=0.3)
+    engine.start()
+    try:
+        target = engine.sandbox_target().result(10)
+        ours = "http://127.0.0.1:9/webhook/token"  # nobody listens: every try fails
+        engine.expect_webhooks_at([ours])
+        watched = engine.submit(target, {"input": {}, "webhook": ours}).result(10)
+        elsewhere = engine.submit(target, {"input": {}, "webhook": "http://127.0.0.1:9/x"}).result(
+            10
+        )
+        delivered = engine.submit(target, {"input": {}, "webhook": ours}).result(10)
+        finished(engine, delivered.local_id)
+        payload = {"id": delivered.job_id, "status": "COMPLETED", "output": {}}
+        engine.submit_coroutine(engine.apply_external_update(payload, "webhook")).result(5)
+        wait_until(lambda: job(engine, watched.local_id).webhook_missing)
+        finished(engine, elsewhere.local_id)
+        time.sleep(0.5)
+        assert not job(engine, elsewhere.local_id).webhook_missing  # not the console's webhook
+        assert not job(engine, delivered.local_id).webhook_missing
+        assert job(engine, delivered.local_id).webhook_deliveries == 1
+    finally:
+        engine.close()
