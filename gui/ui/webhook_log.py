@@ -17,7 +17,7 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import IntEnum
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -278,6 +278,12 @@ class WebhookLog(QWidget):
         self._raw = ""
         self.model = DeliveryTableModel(self)
         self._build()
+        # A child timer, not QTimer.singleShot: it dies with the panel, so no flush can reach a
+        # deleted widget.
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self._flush_pending)
         self._sig_flush_requested.connect(self._on_flush_requested)
         self.reload()
 
@@ -341,6 +347,12 @@ class WebhookLog(QWidget):
             self._flush_scheduled = True
         self._sig_flush_requested.emit()
 
+    def follow(self, subscribe: Callable[[Callable[[Delivery], None]], Callable[[], None]]) -> None:
+        """Show each delivery announced through ``subscribe`` (``WebhookListener.subscribe``), until
+        this panel is destroyed; then it unsubscribes."""
+        unsubscribe = subscribe(self.post_delivery)
+        self.destroyed.connect(lambda *_args: unsubscribe())
+
     def add_deliveries(self, deliveries: Iterable[Delivery]) -> None:
         """Add or update rows at once (Qt thread only)."""
         self.model.add_deliveries(deliveries)
@@ -350,7 +362,7 @@ class WebhookLog(QWidget):
         return self.model.delivery_at(rows[0].row()) if rows else None
 
     def _on_flush_requested(self) -> None:
-        QTimer.singleShot(FLUSH_INTERVAL_MS, self._flush_pending)
+        self._flush_timer.start()
 
     def _flush_pending(self) -> None:
         with self._pending_lock:

@@ -231,3 +231,40 @@ def test_replay_to_nothing_says_no_answer_came(qtbot: Any, store: DeliveryStore)
         log.replay_button.click()
     assert finished.args[0].startswith("Could not replay the delivery: No answer from")
     assert "Check that the receiver is running" in log.status_label.text()
+
+
+def test_follow_shows_a_listeners_deliveries_until_the_panel_is_gone(
+    qtbot: Any, store: DeliveryStore
+) -> None:
+    subscribers: list[Any] = []
+
+    def subscribe(callback: Any) -> Any:
+        subscribers.append(callback)
+        return lambda: subscribers.remove(callback)
+
+    log = WebhookLog(store)
+    log.follow(subscribe)
+    for callback in list(subscribers):
+        callback(add(store, COMPLETED))
+    qtbot.waitUntil(lambda: log.model.rowCount() == 1)
+    log.deleteLater()
+    qtbot.waitUntil(lambda: subscribers == [])
+
+
+def test_a_real_listeners_deliveries_appear_as_they_arrive(qtbot: Any, tmp_path: Path) -> None:
+    import httpx
+
+    from tests.core.test_listener_fuzz import ThreadedListener
+
+    with ThreadedListener(tmp_path / "live.sqlite3") as served:
+        log = make_log(qtbot, served.store)
+        log.follow(served.listener.subscribe)  # the subscriber runs on the listener's loop thread
+        for _ in range(2):  # a delivery and RunPod's retry of it
+            answer = httpx.post(served.listener.url, json=COMPLETED, timeout=10)
+            assert answer.status_code == 200
+        qtbot.waitUntil(lambda: log.model.rowCount() == 2)
+        assert cells(log, 0)[DeliveryColumn.REPEAT].startswith("repeat of #")
+        assert cells(log, 1)[DeliveryColumn.MATCHED] == "yes"  # ThreadedListener knows every id
+        log.close()
+        log.deleteLater()
+        qtbot.waitUntil(lambda: served.listener._subscribers == [served._on_delivery])
