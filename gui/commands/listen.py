@@ -93,6 +93,7 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
     import contextlib
     import logging
     import signal
+    import sqlite3
     import sys
 
     from gui.core.deliveries import DeliveryStore
@@ -100,7 +101,11 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
 
     # The listener's own warnings (e.g. bound beyond loopback) and errors go to stderr.
     logging.basicConfig(level=logging.WARNING, format="job-console listen: %(message)s")
-    store = DeliveryStore(database)
+    try:
+        store = DeliveryStore(database)
+    except (RuntimeError, sqlite3.Error) as exc:  # a newer schema, or not a database at all
+        print(f"job-console listen: cannot open the history {database}: {exc}", file=sys.stderr)
+        return 2
     listener = WebhookListener(store, token, host=host, port=port)
     printer = _LinePrinter()
     listener.subscribe(printer.print_delivery)

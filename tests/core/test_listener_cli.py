@@ -174,3 +174,11 @@ def test_listening_beyond_loopback_is_allowed_with_a_warning(data_dir: Path) -> 
     assert "not to loopback" in err
     token = url.rsplit("/", 1)[1]
     assert token not in err
+
+
+def test_a_history_that_is_not_a_database_exits_2_with_a_message(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (data_dir / "jobs.sqlite3").write_bytes(b"this is not SQLite" * 100)
+    assert main(["--data-dir", str(data_dir), "listen", "--port", "0"]) == 2
+    assert "cannot open the history" in capsys.readouterr().err
