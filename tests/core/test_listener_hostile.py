@@ -7,6 +7,7 @@ reach the listener and can see the connection close before the body was sent.
 from __future__ import annotations
 
 import asyncio
+import io
 import socket
 import time
 from pathlib import Path
@@ -32,10 +33,17 @@ async def request(
 ) -> int:
     async with (
         aiohttp.ClientSession() as session,
-        session.request(method, served.base() + path, data=data, headers=headers) as response,
+        session.request(
+            method, served.base() + path, data=_payload(data), headers=headers
+        ) as response,
     ):
         await response.read()
         return response.status
+
+
+def _payload(data: bytes) -> bytes | io.BytesIO:
+    # aiohttp warns that large raw bytes would block its loop; a file-like body is streamed.
+    return io.BytesIO(data) if len(data) > 1_000_000 else data
 
 
 WRONG_PATHS = [
