@@ -204,7 +204,9 @@ class WebhookListener:
             raise ValueError("the listener token must be at least 16 characters (128 bits)")
         self._store = store
         self._token = token
-        self.host = host
+        # "localhost" may resolve to both 127.0.0.1 and ::1, which with port 0 would get two
+        # different ports: bind the one address the URL names.
+        self.host = "127.0.0.1" if host.lower() == "localhost" else host
         self._requested_port = port
         self._port = port
         self.on_delivery = on_delivery

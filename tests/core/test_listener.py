@@ -405,3 +405,13 @@ def test_the_token_sent_back_inside_a_delivery_is_never_stored(tmp_path: Path) -
     run(scenario())
     for path in tmp_path.glob("jobs.sqlite3*"):
         assert TOKEN.encode() not in path.read_bytes()
+
+
+def test_localhost_means_one_loopback_address(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with serving(tmp_path, host="localhost") as served:
+            assert served.url.startswith(f"http://127.0.0.1:{served.listener.port}/webhook/")
+            assert not served.listener.exposed
+            assert (await post(served.url, COMPLETED))[0] == 200
+
+    run(scenario())
