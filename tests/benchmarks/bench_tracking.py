@@ -37,6 +37,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def job_input(n: int, duration: float) -> dict[str, Any]:
     return {"n": n, "sandbox": {"duration": duration}}
 
@@ -86,6 +91,7 @@ def run_ours(base_url: str, jobs: int, duration: float, limits: bool) -> dict[st
         "polls": polls,
         "not_completed": len(failures),
         "peak_rss_mb": peak_rss_mb(),
+        "cpu_seconds": cpu_seconds(),
     }
 
 
@@ -126,6 +132,7 @@ def run_sdk(base_url: str, jobs: int, duration: float) -> dict[str, Any]:
         "requests": counts,
         "not_completed": not_completed,
         "peak_rss_mb": peak_rss_mb(),
+        "cpu_seconds": cpu_seconds(),
     }
 
 
@@ -168,6 +175,7 @@ def report(result: dict[str, Any], jobs: int) -> None:
         f"submitted in {result['submit_seconds']:5.1f} s  "
         f"status requests/job {requests.get('status', 0) / jobs:5.2f}  "
         f"all requests/job {sum(requests.values()) / jobs:5.2f}  "
+        f"client CPU/job {result['cpu_seconds'] / jobs * 1000:4.2f} ms  "
         f"peak RSS {result['peak_rss_mb']:6.1f} MB  not completed {result['not_completed']}"
     )
 
