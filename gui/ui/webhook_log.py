@@ -18,6 +18,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from enum import IntEnum
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -71,6 +72,10 @@ MAX_ROWS = 5000  # the log shows the latest ones; the history keeps them all
 SHOWN_PAYLOAD_CHARS = 2_000_000  # beyond this the view is cut (Copy still copies all)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+
+# Replays wait on the network (up to their timeout): their own thread, so they never hold up the
+# window's shared background workers (formatting, parsing).
+_REPLAYS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-replay")
 
 
 class DeliverySource(Protocol):
@@ -422,7 +427,7 @@ class WebhookLog(QWidget):
             return
         self.replay_button.setEnabled(False)
         self.status_label.setText(f"Replaying to {url}…")
-        future = run_in_background(replay_delivery, url, self._raw)
+        future = _REPLAYS.submit(replay_delivery, url, self._raw)
         when_done(future, self._on_replay_done, self._on_replay_failed, context=self)
 
     def _on_replay_done(self, message: str) -> None:
