@@ -14,7 +14,12 @@ the only guard: ``POST /webhook/<token>``. The listener
   and tells each subscriber about the stored ``Delivery``.
 
 It binds to 127.0.0.1 by default; any other interface is an explicit choice and logs a warning.
-The token appears in ``url`` and ``path`` only: never in a log line, a row or an error message.
+The token appears in ``url`` and ``path`` only: never in a log line, a row or an error message; the
+copy a delivery carries back (RunPod repeats the request's ``webhook``) is redacted before it is
+stored or handed on (``gui.core.webhook_intake``).
+
+Run it on the engine loop (``Engine.submit_coroutine(listener.start())``) with
+``on_delivery=tracker_callback(engine.apply_external_update)``, and stop it before the engine.
 
 * ListenerError           the listener could not start
   x ListenerPortTaken     the port is in use; ``suggested_port`` is a free one
