@@ -78,7 +78,8 @@ def mark_expired(record: JobRecord, now: float) -> bool:
         return False
     record.note = (
         "The endpoint no longer knows this job (404): its results expired after the retention "
-        "period, or its TTL ran out before it finished. It did not fail."
+        "period, its TTL ran out before it finished, or it was purged from the queue. It did "
+        "not fail."
     )
     return set_state(record, JobState.EXPIRED, now)
 

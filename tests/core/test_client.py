@@ -222,3 +222,15 @@ def test_health_and_purge_return_the_answers() -> None:
 
     assert call(make_client(handler), lambda c: c.health())["workers"] == {"unhealthy": 1}  # type: ignore[index]
     assert call(make_client(handler), lambda c: c.purge_queue())["removed"] == 2  # type: ignore[index]
+
+
+def test_answers_tolerate_odd_shapes() -> None:
+    from gui.core.answers import JobStatus, parse_retry_after
+
+    status = JobStatus.from_payload({"status": "IN_PROGRESS", "stream": [{"output": "a"}, "b"],
+                                     "error": {"not": "a string"}, "workerId": 5})  # fmt: skip
+    assert status.job_id is None and status.stream == ("a", "b")
+    assert status.error == '{"not": "a string"}' and status.worker_id is None
+    assert not status.has_output and JobStatus.from_payload({"output": None}).has_output
+    assert parse_retry_after("2.5") == 2.5 and parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past

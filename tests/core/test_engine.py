@@ -246,3 +246,34 @@ def test_a_webhook_that_never_comes_is_flagged_missing(data_dir: Path) -> None:
         assert job(engine, delivered.local_id).webhook_deliveries == 1
     finally:
         engine.close()
+
+
+def test_timed_out_then_retried_and_ttl_expiry_while_followed(
+    engine: Engine, sandbox: Target
+) -> None:
+    slow = {"input": {"sandbox": {"duration": 5}}, "policy": {"executionTimeout": 300}}
+    timed_out = finished(engine, engine.submit(sandbox, slow).result(10).local_id)
+    assert timed_out.state == JobState.TIMED_OUT
+    assert not engine.retry(timed_out.local_id).result(10).terminal
+    assert finished(engine, timed_out.local_id).state == JobState.TIMED_OUT
+
+    blockers = [engine.submit(sandbox, {"input": {"sandbox": {"duration": 3}}}).result(10)
+                for _ in range(2)]  # fmt: skip
+    short_lived = {"input": {}, "policy": {"ttl": 400}}  # dies in the queue behind the blockers
+    expired = finished(engine, engine.submit(sandbox, short_lived).result(10).local_id)
+    assert expired.state == JobState.EXPIRED and "did not fail" in (expired.note or "")
+    assert [s for _, s in expired.history][-2:] == ["IN_QUEUE", "EXPIRED"]
+    for blocker in blockers:
+        engine.cancel(blocker.local_id).result(10)
+
+
+def test_purged_jobs_stop_being_followed(engine: Engine, sandbox: Target) -> None:
+    blockers = [engine.submit(sandbox, {"input": {"sandbox": {"duration": 3}}}).result(10)
+                for _ in range(2)]  # fmt: skip
+    queued = [engine.submit(sandbox, {"input": {}}).result(10) for _ in range(3)]
+    wait_until(lambda: job(engine, blockers[0].local_id).state == JobState.IN_PROGRESS)
+    assert engine.purge_queue(sandbox).result(10)["removed"] == 3
+    for record in queued:
+        assert finished(engine, record.local_id).state == JobState.EXPIRED
+    for blocker in blockers:
+        engine.cancel(blocker.local_id).result(10)
