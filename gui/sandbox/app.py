@@ -48,6 +48,7 @@ class SandboxRoutes:
         self.endpoints: dict[str, SandboxEndpoint] = {}
         self._limiter = RateLimiter(config.rate_limit_overrides) if config.rate_limits else None
         self._faults = FaultInjector(config.faults) if config.faults.any_fault else None
+        self._closed = False
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[self._gate])
@@ -75,12 +76,15 @@ class SandboxRoutes:
         """The endpoint with this id, created (workers started) on first use."""
         endpoint = self.endpoints.get(endpoint_id)
         if endpoint is None:
+            if self._closed:  # stopping: no new workers that nobody would cancel
+                raise web.HTTPServiceUnavailable(reason="The sandbox is shutting down.")
             endpoint = SandboxEndpoint(endpoint_id, self.config, self.webhooks)
             endpoint.start()
             self.endpoints[endpoint_id] = endpoint
         return endpoint
 
     async def close(self) -> None:
+        self._closed = True
         for endpoint in self.endpoints.values():
             await endpoint.close()
         await self.webhooks.close()

@@ -109,3 +109,14 @@ def test_bad_options_are_usage_errors(option: list[str]) -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "error" in result.stderr
+
+
+def test_options_parse_into_the_servers_settings() -> None:
+    from gui.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["sandbox", "--latency", "20-200", "--drop", "0.1", "--rate-limits", "--workers", "8"]
+    )
+    assert args.latency == (20.0, 200.0) and args.drop == 0.1
+    assert args.rate_limits and args.workers == 8 and args.port == 8000
+    assert build_parser().parse_args(["sandbox", "--latency", "50"]).latency == (50.0, 50.0)
