@@ -113,6 +113,7 @@ class Engine:
             self._store, self._emit, key_provider=self._key_provider, **self._options
         )
         self._sandbox_lock = asyncio.Lock()
+        self._service.start_sandbox = self._start_sandbox
         needs_sandbox = any(
             job.target.kind == "sandbox" and not job.record.terminal for job in stored
         )
@@ -198,7 +199,7 @@ class Engine:
         service = self._require_service()
 
         async def health() -> dict[str, Any]:
-            return await service.client_for(target).health()
+            return await service.client_for(await service.resolve(target)).health()
 
         return self._call(health())
 
@@ -207,7 +208,7 @@ class Engine:
         service = self._require_service()
 
         async def purge() -> dict[str, Any]:
-            return await service.client_for(target).purge_queue()
+            return await service.client_for(await service.resolve(target)).purge_queue()
 
         return self._call(purge())
 

@@ -17,7 +17,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from gui.core.answers import JobStatus
@@ -102,6 +102,7 @@ class JobService:
         self.webhooks = WebhookWatch(self._webhook_overdue, webhook_grace_s)
         self.clients: dict[Target, EndpointClient] = {}
         self.sandbox: Target | None = None  # the built-in sandbox's current address
+        self.start_sandbox: Callable[[], Awaitable[Target]] | None = None  # set by the engine
         self._records: dict[str, JobRecord] = {}
         self._targets: dict[str, Target] = {}
         self._by_job_id: dict[str, str] = {}
@@ -173,6 +174,15 @@ class JobService:
             self.clients[target] = client
         return client
 
+    async def resolve(self, target: Target) -> Target:
+        """The target as it is now: a sandbox target gets the running sandbox's address (the
+        sandbox is started if it is not running yet)."""
+        if target.kind != "sandbox":
+            return target
+        if self.sandbox is None and self.start_sandbox is not None:
+            await self.start_sandbox()
+        return self.sandbox or target
+
     def _record(self, local_id: str) -> JobRecord:
         record = self._records.get(local_id)
         if record is None:
@@ -194,6 +204,7 @@ class JobService:
         """Record the job (SUBMITTING), send it, and follow it unless the answer was final."""
         if operation not in OPERATIONS:
             raise RequestInvalid(f"Unknown operation {operation!r}: use 'run' or 'runsync'.")
+        target = await self.resolve(target)
         now = time.time()
         record = JobRecord(
             local_id=_new_local_id(),

@@ -277,3 +277,12 @@ def test_purged_jobs_stop_being_followed(engine: Engine, sandbox: Target) -> Non
         assert finished(engine, record.local_id).state == JobState.EXPIRED
     for blocker in blockers:
         engine.cancel(blocker.local_id).result(10)
+
+
+def test_a_sandbox_profile_target_without_address_starts_the_sandbox(engine: Engine) -> None:
+    from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE
+
+    unresolved = Target(SANDBOX_PROFILE, "sandbox", "", SANDBOX_ENDPOINT_ID)  # as profiles give it
+    assert "workers" in engine.health(unresolved).result(10)
+    sent = engine.submit(unresolved, {"input": {"x": 1}}, "runsync").result(10)
+    assert sent.state == JobState.COMPLETED and sent.output == {"x": 1}
