@@ -48,19 +48,29 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_delivery_body(body: bytes) -> dict[str, Any]:
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def parse_delivery_body(body: bytes, text: str | None = None) -> dict[str, Any]:
     """The body as a JSON object; raises ``ValueError`` for anything else (not JSON, NaN, ...).
 
-    A number too large for a float (``1e999``) parses as infinity here and is refused when stored
-    (the store writes strict JSON only): no per-number hook slows down big arrays of floats.
+    ``text``: the body already decoded from UTF-8, when the caller has it. A number too large for
+    a float (``1e999``) is valid JSON and parses as infinity: no per-number hook slows down big
+    arrays of floats.
     """
     try:
-        value = json.loads(body, parse_constant=_reject_constant)
+        # json.loads also reads UTF-16 and UTF-32 bodies (and builds a decoder per call).
+        value = _DECODER.decode(text) if text is not None else json.loads(body, cls=_Strict)
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
     if not isinstance(value, dict):
         raise ValueError("a delivery is a JSON object")
     return value
+
+
+class _Strict(json.JSONDecoder):
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**{**options, "parse_constant": _reject_constant})
 
 
 def text_field(value: Any) -> str | None:
@@ -95,8 +105,9 @@ def clean_headers(items: Iterable[tuple[str, str]], token: str) -> dict[str, str
 
 def new_delivery(arrival: Arrival, token: str) -> NewDelivery:
     """The delivery to store for ``arrival``; raises ``ValueError`` when it is not a JSON object."""
-    payload = parse_delivery_body(arrival.body)
-    payload, raw = _without_token(payload, _utf8_text(arrival.body), token)
+    text = _utf8_text(arrival.body)
+    payload = parse_delivery_body(arrival.body, text)
+    payload, raw = _without_token(payload, text, token)
     return NewDelivery(
         payload=payload,
         size=len(arrival.body),
