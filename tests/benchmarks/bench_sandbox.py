@@ -3,9 +3,9 @@ aiohttp "hello" route measured in the same run, and the cost of 10,000 jobs in f
 
 Run by hand: ``python tests/benchmarks/bench_sandbox.py [--seconds S] [--concurrency C]``.
 
-Each server runs alone in its own process (``python -m gui sandbox --quiet`` and a ten-line aiohttp
-app), one after the other, and the same load generator (one aiohttp client session with C
-connections in this process) drives both:
+Each server runs in its own process (``python -m gui sandbox --quiet`` and a ten-line aiohttp app)
+and the same load generator (one aiohttp client session with C connections in this process) drives
+them in alternating rounds, so load from elsewhere on the machine hits both alike (medians shown):
 - baseline: ``GET /hello`` answering ``hello``: the most an aiohttp server does per request here;
 - sandbox: ``POST /run`` then ``GET /status/{id}`` of that job, over and over (2 requests per loop).
 The ratio sandbox/baseline says how much of aiohttp's own request rate the sandbox keeps.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -88,8 +89,11 @@ def peak_rss_mb(pid: int) -> float:
 
 async def drive(
     loop_body: Any, seconds: float, concurrency: int, requests_per_loop: int
-) -> tuple[float, int]:
-    """Run ``loop_body(session)`` from ``concurrency`` tasks for ``seconds``; requests/s, errors."""
+) -> tuple[float, int, int]:
+    """Run ``loop_body(session)`` from ``concurrency`` tasks for ``seconds``.
+
+    Returns requests per second, failed loops, and requests made (warm-up included).
+    """
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         for _ in range(20):  # warm the connections up
@@ -110,7 +114,7 @@ async def drive(
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return done * requests_per_loop / elapsed, errors
+    return done * requests_per_loop / elapsed, errors, (done + 20) * requests_per_loop
 
 
 def hello_body(base_url: str) -> Any:
@@ -158,34 +162,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--concurrency", type=int, default=32, help="connections in flight")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
     parser.add_argument("--jobs", type=int, default=10_000, help="jobs in the in-flight scenario")
     args = parser.parse_args()
-    print(f"{os.cpu_count()} CPUs, {args.concurrency} connections, {args.seconds} s per figure")
-
-    hello, hello_url = start_server([sys.executable, "-c", HELLO_APP], "Hello listening on ")
-    try:
-        hello_rate, hello_errors = asyncio.run(
-            drive(hello_body(hello_url), args.seconds, args.concurrency, 1)
-        )
-    finally:
-        stop_server(hello)
     print(
-        f"baseline  aiohttp GET /hello:      {hello_rate:8.0f} requests/s ({hello_errors} errors)"
+        f"{os.cpu_count()} CPUs, {args.concurrency} connections, "
+        f"{args.rounds} rounds of {args.seconds} s per server"
     )
 
     sandbox_command = [sys.executable, "-m", "gui", "sandbox", "--port", "0", "--quiet"]
+    hello, hello_url = start_server([sys.executable, "-c", HELLO_APP], "Hello listening on ")
     sandbox, sandbox_url = start_server(
         [*sandbox_command, "--workers", "4", "--duration", "0"], "Sandbox listening on "
     )
+    hello_rates: list[float] = []
+    sandbox_rates: list[float] = []
+    cpu = {"hello": 0.0, "sandbox": 0.0}
+    requests = {"hello": 0, "sandbox": 0}
+    errors = 0
+
+    def measure(name: str, process: subprocess.Popen[str], body: Any, per_loop: int) -> float:
+        nonlocal errors
+        before = cpu_seconds(process.pid)
+        rate, failed, made = asyncio.run(drive(body, args.seconds, args.concurrency, per_loop))
+        cpu[name] += cpu_seconds(process.pid) - before
+        requests[name] += made
+        errors += failed
+        return rate
+
     try:
-        sandbox_rate, sandbox_errors = asyncio.run(
-            drive(run_status_body(sandbox_url), args.seconds, args.concurrency, 2)
-        )
+        # Alternate the two, so a burst of load from elsewhere on the machine hits both alike.
+        for _ in range(args.rounds):
+            hello_rates.append(measure("hello", hello, hello_body(hello_url), 1))
+            sandbox_rates.append(measure("sandbox", sandbox, run_status_body(sandbox_url), 2))
     finally:
+        stop_server(hello)
         stop_server(sandbox)
-    errors = sandbox_errors
-    print(f"sandbox   POST /run, GET /status: {sandbox_rate:8.0f} requests/s ({errors} errors)")
-    print(f"ratio     sandbox / baseline:      {sandbox_rate / hello_rate:8.2f}")
+    hello_rate, sandbox_rate = statistics.median(hello_rates), statistics.median(sandbox_rates)
+    hello_cpu = cpu["hello"] * 1e6 / requests["hello"]
+    sandbox_cpu = cpu["sandbox"] * 1e6 / requests["sandbox"]
+    print(f"baseline  aiohttp GET /hello:      {hello_rate:8.0f} requests/s (median)")
+    print(f"sandbox   POST /run, GET /status: {sandbox_rate:8.0f} requests/s (median)")
+    ratios = ", ".join(f"{s / h:.2f}" for s, h in zip(sandbox_rates, hello_rates, strict=True))
+    print(f"ratio     sandbox / baseline:      {sandbox_rate / hello_rate:8.2f} (rounds: {ratios})")
+    # Server CPU per request does not depend on how fast this one client can go.
+    print(f"server CPU per request: hello {hello_cpu:.0f} µs, sandbox {sandbox_cpu:.0f} µs")
+    hello_max, sandbox_max = 1e6 / hello_cpu, 1e6 / sandbox_cpu
+    print(f"          one core's worth: hello {hello_max:.0f}/s, sandbox {sandbox_max:.0f}/s")
+    print(f"          CPU ratio hello / sandbox: {hello_cpu / sandbox_cpu:.2f}")
+    print(f"errors    {errors}")
 
     sandbox, sandbox_url = start_server(
         [*sandbox_command, "--workers", str(WORKERS), "--duration", str(JOB_S)],
