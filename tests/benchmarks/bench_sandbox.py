@@ -1,14 +1,17 @@
 """Benchmark: requests per second the sandbox sustains for ``run`` + ``status``, against a bare
 aiohttp "hello" route measured in the same run, and the cost of 10,000 jobs in flight.
 
-Run by hand: ``python tests/benchmarks/bench_sandbox.py [--seconds S] [--concurrency C]``.
+Run by hand: ``python tests/benchmarks/bench_sandbox.py [--seconds S] [--concurrency C] [--rounds R]
+[--jobs N]``.
 
 Each server runs in its own process (``python -m gui sandbox --quiet`` and a ten-line aiohttp app)
 and the same load generator (one aiohttp client session with C connections in this process) drives
 them in alternating rounds, so load from elsewhere on the machine hits both alike (medians shown):
 - baseline: ``GET /hello`` answering ``hello``: the most an aiohttp server does per request here;
 - sandbox: ``POST /run`` then ``GET /status/{id}`` of that job, over and over (2 requests per loop).
-The ratio sandbox/baseline says how much of aiohttp's own request rate the sandbox keeps.
+The ratio sandbox/baseline says how much of aiohttp's own request rate the sandbox keeps. One
+Python client can be slower than either server, so each server's CPU time per request is printed
+too: that figure (and its ratio) does not depend on the client.
 
 Then 10,000 jobs are queued at once with ``/run`` on a sandbox with 1000 workers and 0.5 s jobs, and
 followed with ``/health`` until all are COMPLETED: jobs per second, the sandbox's peak memory, and
