@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import logging.handlers
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gui.sandbox import SandboxConfig
 
 # The top level imports only the standard library: building the CLI parser must stay cheap.
+
+API_KEY_VARIABLE = "JOB_CONSOLE_SANDBOX_KEY"
 
 
 def _share(text: str) -> float:
@@ -71,7 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-key",
         metavar="KEY",
-        help="require this key (Authorization: Bearer KEY); without it any key or none is accepted",
+        default=os.environ.get(API_KEY_VARIABLE) or None,
+        help="require this key (Authorization: Bearer KEY); without it any key or none is "
+        f"accepted. The {API_KEY_VARIABLE} variable sets it too, out of sight of the process list",
     )
     parser.add_argument(
         "--duration",

@@ -120,3 +120,11 @@ def test_options_parse_into_the_servers_settings() -> None:
     assert args.latency == (20.0, 200.0) and args.drop == 0.1
     assert args.rate_limits and args.workers == 8 and args.port == 8000
     assert build_parser().parse_args(["sandbox", "--latency", "50"]).latency == (50.0, 50.0)
+
+
+def test_api_key_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gui.cli import build_parser
+
+    monkeypatch.setenv("JOB_CONSOLE_SANDBOX_KEY", "from-env")
+    assert build_parser().parse_args(["sandbox"]).api_key == "from-env"
+    assert build_parser().parse_args(["sandbox", "--api-key", "flag"]).api_key == "flag"

@@ -49,7 +49,11 @@ async def _play(operations: list[tuple[str, object]]) -> None:
             if name == "submit":
                 job_input, timeout_s, ttl_s = INPUTS[str(argument)]
                 job = SandboxJob(
-                    new_job_id(False), dict(job_input), False, None, False, timeout_s, ttl_s
+                    id=new_job_id(sync=False),
+                    input=dict(job_input),
+                    sync=False,
+                    execution_timeout_s=timeout_s,
+                    ttl_s=ttl_s,
                 )
                 jobs.append(job)
                 endpoint.submit(job)
