@@ -29,6 +29,10 @@ __all__ = ["SandboxRoutes"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Room above the largest payload limit, so an oversized body is refused with our JSON 413.
 CLIENT_MAX_SIZE = max(MAX_BODY_BYTES.values()) + 1024 * 1024
+ROUTES_HINT = (
+    "Not found. The sandbox serves /v2/{endpoint_id}/ followed by run, runsync, status/{id}, "
+    "status-sync/{id}, stream/{id}, cancel/{id}, retry/{id}, purge-queue or health."
+)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -126,7 +130,9 @@ class SandboxRoutes:
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            return _error(exc.status, exc.reason)
+            message = ROUTES_HINT if exc.status == 404 else exc.reason
+            allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+            return _error(exc.status, message, headers=allow)
 
     def _authorized(self, request: web.Request) -> bool:
         assert self.config.api_key is not None

@@ -94,10 +94,11 @@ def test_without_a_configured_key_any_key_is_accepted(sandbox_client: httpx.Clie
 def test_unknown_job_route_and_method_answer_json(sandbox_client: httpx.Client) -> None:
     missing = sandbox_client.get("/status/nope")
     assert missing.status_code == 404 and "nope" in missing.json()["error"]
-    assert sandbox_client.get("/no-such-operation").status_code == 404
-    assert "error" in sandbox_client.get("/no-such-operation").json()
+    unknown = sandbox_client.get("/no-such-operation")
+    assert unknown.status_code == 404 and "runsync" in unknown.json()["error"]
     wrong_method = sandbox_client.get("/run")
     assert wrong_method.status_code == 405 and "error" in wrong_method.json()
+    assert wrong_method.headers["Allow"] == "POST"
 
 
 def test_malformed_wait_query_is_400(sandbox_client: httpx.Client) -> None:
