@@ -112,6 +112,7 @@ class EndpointClient:
         self.target = target
         self.retry_policy = retry or RetryPolicy()
         self.request_counts: Counter[str] = Counter()  # requests sent, per operation
+        self.answer_counts: Counter[int] = Counter()  # answers received, per HTTP status
         self._key_provider = key_provider
         self._limiter = EndpointLimiter(limits if target.kind != "local" else None)
         self.timeout = timeout or httpx.Timeout(30.0, connect=10.0, pool=120.0)
@@ -261,6 +262,7 @@ class EndpointClient:
                 await response.aread()
             except httpx.TransportError as exc:
                 return self._transport_failure(operation, url, exc)
+        self.answer_counts[response.status_code] += 1
         return self._read_answer(response, operation, job_id)
 
     def _transport_failure(self, operation: str, url: str, exc: httpx.TransportError) -> _Retryable:

@@ -2,8 +2,8 @@
 
 RunPod counts requests per endpoint and operation over 10 seconds and caps concurrent requests
 (``limits.RATE_LIMITS``). The limiter enforces both on our side so that a batch never earns a 429 of
-its own making: a sliding log of the last N grants (strict: no 10-second window anywhere holds more
-than N) and a semaphore for concurrency.
+its own making: a sliding log (no 10-second window anywhere holds more than N requests, counted
+conservatively, see ``OperationLimiter``) and a semaphore for concurrency.
 """
 
 from __future__ import annotations
@@ -20,7 +20,12 @@ __all__ = ["EndpointLimiter", "OperationLimiter"]
 
 
 class OperationLimiter:
-    """Limits one operation of one endpoint: ``requests`` per ``window`` seconds, ``concurrent``."""
+    """Limits one operation of one endpoint: ``requests`` per ``window`` seconds, ``concurrent``.
+
+    A request occupies its window slot from the moment it is granted until ``window`` seconds
+    after its answer arrived: the server counts it at some moment in between, which the client
+    cannot see, so only this reckoning guarantees the server never counts more than ``requests``.
+    """
 
     def __init__(
         self,
@@ -35,37 +40,60 @@ class OperationLimiter:
         self.requests = requests
         self.window = window
         self._clock = clock
-        self._grants: deque[float] = deque()
+        self._finished: deque[float] = deque()  # when recent requests got their answers
+        self._open = 0  # granted, not answered yet
+        self._answered = asyncio.Event()
         self._order = asyncio.Lock()  # waiters take window slots first come, first served
         self._concurrency = asyncio.Semaphore(concurrent) if concurrent else None
+
+    def _used(self, now: float) -> int:
+        while self._finished and now - self._finished[0] >= self.window:
+            self._finished.popleft()
+        return len(self._finished) + self._open
 
     async def _take_window_slot(self) -> None:
         async with self._order:
             while True:
                 now = self._clock()
-                while self._grants and now - self._grants[0] >= self.window:
-                    self._grants.popleft()
-                if len(self._grants) < self.requests:
-                    self._grants.append(now)
+                if self._used(now) < self.requests:
+                    self._open += 1
                     return
-                await asyncio.sleep(self._grants[0] + self.window - now + 0.001)
+                self._answered.clear()
+                if self._finished:
+                    wait = self._finished[0] + self.window - now + 0.001
+                    try:
+                        await asyncio.wait_for(self._answered.wait(), wait)
+                    except TimeoutError:
+                        pass
+                else:  # every slot is held by a request in flight: wait for an answer
+                    await self._answered.wait()
+
+    def _release_window_slot(self) -> None:
+        self._open -= 1
+        self._finished.append(self._clock())
+        self._answered.set()
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold one request's slot for the duration of the ``async with`` block."""
         if self._concurrency is None:
             await self._take_window_slot()
-            yield
+            try:
+                yield
+            finally:
+                self._release_window_slot()
             return
         async with self._concurrency:
             await self._take_window_slot()
-            yield
+            try:
+                yield
+            finally:
+                self._release_window_slot()
 
     @property
     def granted_in_window(self) -> int:
-        """Grants within the last window (for tests and diagnostics)."""
-        now = self._clock()
-        return sum(1 for t in self._grants if now - t < self.window)
+        """Requests counted against the current window (for tests and diagnostics)."""
+        return self._used(self._clock())
 
 
 class EndpointLimiter:

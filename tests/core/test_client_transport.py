@@ -89,7 +89,7 @@ def test_refused_connections_and_read_timeouts_map_to_httpx_errors() -> None:
         closed_port = probe.getsockname()[1]
 
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(2)
+        await asyncio.sleep(0.6)
         return web.Response(text="{}")
 
     async def main() -> None:

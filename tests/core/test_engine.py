@@ -286,3 +286,23 @@ def test_a_sandbox_profile_target_without_address_starts_the_sandbox(engine: Eng
     assert "workers" in engine.health(unresolved).result(10)
     sent = engine.submit(unresolved, {"input": {"x": 1}}, "runsync").result(10)
     assert sent.state == JobState.COMPLETED and sent.output == {"x": 1}
+
+
+def test_the_limiter_keeps_a_batch_free_of_429s(data_dir: Path) -> None:
+    limits = {"run": (25, 5), "status": (60, 10)}  # per 10 s, on both sides
+    config = SandboxConfig(workers=20, default_duration_s=0.05, rate_limits=True,
+                           rate_limit_overrides=limits)  # fmt: skip
+    with SandboxThread(config) as server:
+        target = Target(name="limited", kind="cloud", base_url=server.base_url, endpoint_id="e")
+        engine = Engine(data_dir, rate_limits=limits, poll_policy=FAST_POLLS)
+        engine.start()
+        try:
+            sent = [engine.submit(target, {"input": {"n": n}}) for n in range(30)]
+            ids = [future.result(30).local_id for future in sent]
+            for local_id in ids:
+                assert finished(engine, local_id, timeout=30).state == JobState.COMPLETED
+            client = engine.service.clients[target]
+            assert client.request_counts["run"] == 30  # more than one window's worth
+            assert client.answer_counts[429] == 0
+        finally:
+            engine.close()
