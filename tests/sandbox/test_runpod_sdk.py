@@ -53,9 +53,9 @@ def test_run_sync_returns_the_output(sandbox: SandboxThread) -> None:
     assert endpoint.run_sync({"input": {"n": 7}}, timeout=10) == {"n": 7}
 
 
-def test_run_sync_past_the_wait_polls_to_the_end(sandbox: SandboxThread) -> None:
+def test_run_sync_holds_the_request_open_for_a_longer_job(sandbox: SandboxThread) -> None:
     endpoint = runpod.Endpoint("sdk-ep", api_key=KEY)
-    # The job outlives the shortest wait (1 s), so the SDK falls back to polling /status.
+    # The SDK sends no wait, so the sandbox holds the request up to the default 90 s.
     body = {"input": {"sandbox": {"duration": 1.2}, "k": 1}}
     result: dict[str, Any] = endpoint.run_sync(body, timeout=10)
     assert result["k"] == 1
