@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -57,4 +58,12 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationVersion(__version__)
     window = create_window(getattr(args, "data_dir", None), profile=getattr(args, "profile", None))
     window.show()
+    if getattr(args, "smoke", False):
+        from gui.smoke import install_smoke
+
+        install_smoke(window, app)
+    elif os.environ.get("JOB_CONSOLE_STARTUP_PROBE"):
+        from gui.smoke import install_startup_probe
+
+        install_startup_probe(app)
     return app.exec()
