@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import random
 import threading
 import time
@@ -34,6 +35,8 @@ from gui.core.tracker import JobTracker, PollPolicy
 from gui.core.webhook_watch import DEFAULT_GRACE_S, WebhookWatch
 
 __all__ = ["JobService", "serialize_body", "wants_stream"]
+
+log = logging.getLogger(__name__)
 
 KeyProvider = Callable[[Target], str | None]
 BodyResolver = Callable[[dict[str, Any]], dict[str, Any]]
@@ -228,6 +231,11 @@ class JobService:
         except ConsoleError as exc:
             self.send_errors[record.local_id] = exc
             mark_not_sent(record, time.time(), f"Not sent: {exc}")
+        except Exception as exc:  # a bug (or a broken key provider): never leave it SUBMITTING
+            log.exception("sending job %s failed", record.local_id)
+            mark_not_sent(
+                record, time.time(), f"Not sent: the console failed while sending it ({exc!r})."
+            )
         else:
             self._take_submit_answer(record, status)
         return self._publish(record)

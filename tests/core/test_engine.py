@@ -306,3 +306,19 @@ def test_the_limiter_keeps_a_batch_free_of_429s(data_dir: Path) -> None:
             assert client.answer_counts[429] == 0
         finally:
             engine.close()
+
+
+def test_a_failing_key_provider_leaves_the_job_not_sent(data_dir: Path) -> None:
+    from gui.core.errors import SecretUnavailable
+
+    def no_keyring(target: Target) -> str | None:
+        raise SecretUnavailable("The keyring is locked. Unlock it and try again.")
+
+    engine = Engine(data_dir, key_provider=no_keyring, poll_policy=FAST_POLLS)
+    engine.start()
+    try:
+        target = engine.sandbox_target().result(10)
+        sent = engine.submit(target, {"input": {}}).result(10)
+        assert sent.state == JobState.NOT_SENT and "keyring is locked" in (sent.note or "")
+    finally:
+        engine.close()
