@@ -41,6 +41,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from secrets import token_urlsafe
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -248,6 +249,17 @@ class WebhookListener:
         elif ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self._port}{self.path}"
+
+    def public_url(self, base_url: str) -> str:
+        """The webhook URL behind a tunnel: ``https://abc.trycloudflare.com`` (any path prefix kept)
+        + ``/webhook/<token>``. Raises ``ValueError`` for what is not an http(s) URL."""
+        parts = urlsplit(base_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                f"The public URL must start with https:// (or http://), e.g. "
+                f"https://abc.trycloudflare.com; got {base_url!r}."
+            )
+        return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}{self.path}"
 
     @property
     def running(self) -> bool:

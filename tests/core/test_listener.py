@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -415,3 +415,32 @@ def test_localhost_means_one_loopback_address(tmp_path: Path) -> None:
             assert (await post(served.url, COMPLETED))[0] == 200
 
     run(scenario())
+
+
+@pytest.fixture
+def idle_listener(tmp_path: Path) -> Iterator[WebhookListener]:
+    """A listener that is never started (for what needs no socket)."""
+    store = DeliveryStore(tmp_path / "jobs.sqlite3")
+    yield WebhookListener(store, TOKEN)
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("https://abc.trycloudflare.com", "https://abc.trycloudflare.com/webhook/"),
+        ("https://abc.ngrok.app/", "https://abc.ngrok.app/webhook/"),
+        (" https://proxy.example/prefix/ ", "https://proxy.example/prefix/webhook/"),
+        ("http://10.0.0.5:8787", "http://10.0.0.5:8787/webhook/"),
+    ],
+)
+def test_the_public_url_is_the_tunnel_plus_the_token_path(
+    idle_listener: WebhookListener, base: str, expected: str
+) -> None:
+    assert idle_listener.public_url(base) == expected + TOKEN
+
+
+@pytest.mark.parametrize("base", ["", "abc.trycloudflare.com", "ftp://x.example", "https://"])
+def test_a_public_url_that_is_not_http_is_refused(idle_listener: WebhookListener, base: str) -> None:
+    with pytest.raises(ValueError, match="must start with https://"):
+        idle_listener.public_url(base)
