@@ -441,6 +441,8 @@ def test_the_public_url_is_the_tunnel_plus_the_token_path(
 
 
 @pytest.mark.parametrize("base", ["", "abc.trycloudflare.com", "ftp://x.example", "https://"])
-def test_a_public_url_that_is_not_http_is_refused(idle_listener: WebhookListener, base: str) -> None:
+def test_a_public_url_that_is_not_http_is_refused(
+    idle_listener: WebhookListener, base: str
+) -> None:
     with pytest.raises(ValueError, match="must start with https://"):
         idle_listener.public_url(base)
