@@ -13,7 +13,6 @@ from aiohttp import web
 from gui.core.limits import (
     EXECUTION_TIMEOUT_DEFAULT_MS,
     MAX_BODY_BYTES,
-    RUNSYNC_WAIT_DEFAULT_MS,
     RUNSYNC_WAIT_MS,
     TTL_DEFAULT_MS,
 )
@@ -149,16 +148,15 @@ class SandboxRoutes:
         return web.json_response({"id": job.id, "status": IN_QUEUE})
 
     async def _runsync(self, request: web.Request) -> web.StreamResponse:
-        wait_ms = _query_ms(request, "wait", RUNSYNC_WAIT_DEFAULT_MS)
-        if wait_ms is None:
+        wait_s = self._wait_s(request)
+        if wait_s is None:
             return _error(400, "The wait query parameter must be a whole number of milliseconds.")
-        low, high = RUNSYNC_WAIT_MS
         job = await self._new_job(request, sync=True)
         if isinstance(job, web.Response):
             return job
         endpoint = self.endpoint(request.match_info["endpoint_id"])
         endpoint.submit(job)
-        await endpoint.wait_until_done(job, min(max(wait_ms, low), high) / 1000)
+        await endpoint.wait_until_done(job, wait_s)
         if job.status == REMOVED:
             return _gone(job.id)
         status = self.config.runsync_failed_status if job.status == "FAILED" else 200
@@ -186,6 +184,19 @@ class SandboxRoutes:
             return _error(400, "The request needs an 'input' key holding a JSON object.")
         return _job_from_body(body, sync)
 
+    def _wait_s(self, request: web.Request) -> float | None:
+        """Seconds to hold a runsync or status-sync request; ``None`` for a malformed ``wait``.
+
+        A client's ``wait`` is kept within RunPod's range; the configured default is used as is.
+        """
+        if "wait" not in request.query:
+            return self.config.runsync_wait_default_ms / 1000
+        wait_ms = _query_ms(request, "wait", None)
+        if wait_ms is None:
+            return None
+        low, high = RUNSYNC_WAIT_MS
+        return min(max(wait_ms, low), high) / 1000
+
     # ---------------------------------------------------------------- one job
     def _found(self, request: web.Request) -> tuple[SandboxEndpoint, SandboxJob] | web.Response:
         endpoint = self.endpoint(request.match_info["endpoint_id"])
@@ -210,9 +221,10 @@ class SandboxRoutes:
         if isinstance(found, web.Response):
             return found
         endpoint, job = found
-        wait_ms = _query_ms(request, "wait", RUNSYNC_WAIT_DEFAULT_MS) or RUNSYNC_WAIT_DEFAULT_MS
-        low, high = RUNSYNC_WAIT_MS
-        await endpoint.wait_until_done(job, min(max(wait_ms, low), high) / 1000)
+        wait_s = self._wait_s(request)
+        if wait_s is None:
+            return _error(400, "The wait query parameter must be a whole number of milliseconds.")
+        await endpoint.wait_until_done(job, wait_s)
         if job.status == REMOVED:
             return _gone(job.id)
         return web.json_response(job.status_payload())

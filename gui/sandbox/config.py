@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gui.core.limits import RETENTION_RUN_S, RETENTION_RUNSYNC_S, WEBHOOK_RETRY_INTERVAL_S
+from gui.core.limits import (
+    RETENTION_RUN_S,
+    RETENTION_RUNSYNC_S,
+    RUNSYNC_WAIT_DEFAULT_MS,
+    WEBHOOK_RETRY_INTERVAL_S,
+)
 
 __all__ = ["FaultConfig", "SandboxConfig"]
 
@@ -38,6 +43,8 @@ class SandboxConfig:
     ``rate_limit_overrides`` replaces single operations' ``(requests per window, concurrent)`` so a
     test can reach a limit quickly. ``runsync_failed_status`` is the HTTP status of a ``/runsync``
     answer whose job FAILED: the cloud answers 200 today; some documentation shows 400.
+    ``runsync_wait_default_ms`` is how long ``/runsync`` (and ``/status-sync``) hold a request that
+    names no ``wait``; shorten it to see a client's fallback to polling without a 90 s wait.
     """
 
     workers: int = 2
@@ -49,4 +56,5 @@ class SandboxConfig:
     webhook_retry_interval_s: float = WEBHOOK_RETRY_INTERVAL_S
     default_duration_s: float = 0.2  # how long the default echo job takes
     runsync_failed_status: int = 200
+    runsync_wait_default_ms: int = RUNSYNC_WAIT_DEFAULT_MS  # when a request gives no ``wait``
     faults: FaultConfig = field(default_factory=FaultConfig)

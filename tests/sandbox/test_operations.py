@@ -66,6 +66,15 @@ def test_runsync_that_outlives_wait_answers_id_and_a_running_state(
     client.post(f"/cancel/{body['id']}")
 
 
+def test_runsync_default_wait_is_settable(start_sandbox: StartSandbox) -> None:
+    _, client = start_sandbox(runsync_wait_default_ms=100)
+    body = client.post("/runsync", json={"input": {"sandbox": {"duration": 30}}}).json()
+    assert body["status"] in ("IN_QUEUE", "IN_PROGRESS")
+    assert client.post("/runsync?wait=x", json={"input": {}}).status_code == 400
+    assert client.get(f"/status-sync/{body['id']}").json()["status"] == "IN_PROGRESS"
+    client.post(f"/cancel/{body['id']}")
+
+
 def test_runsync_failed_job_carries_the_error(start_sandbox: StartSandbox) -> None:
     _, client = start_sandbox()
     body = client.post("/runsync", json={"input": {"sandbox": {"fail": "bad prompt"}}}).json()

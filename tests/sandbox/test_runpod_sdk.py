@@ -8,6 +8,7 @@ the variable set, exactly as a newcomer would; the others set the attribute for 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -59,6 +60,41 @@ def test_run_sync_holds_the_request_open_for_a_longer_job(sandbox: SandboxThread
     body = {"input": {"sandbox": {"duration": 1.2}, "k": 1}}
     result: dict[str, Any] = endpoint.run_sync(body, timeout=10)
     assert result["k"] == 1
+
+
+def test_run_sync_falls_back_to_polling_when_the_job_outlives_the_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    requests = logging.getLogger("tests.sandbox.sdk-requests")
+    requests.setLevel(logging.INFO)
+    requests.propagate = False
+    seen = _Recorder()
+    requests.addHandler(seen)
+    config = SandboxConfig(api_key=KEY, runsync_wait_default_ms=300)
+    try:
+        with SandboxThread(config, request_log=requests) as running:
+            monkeypatch.setattr(runpod, "endpoint_url_base", running.base_url)
+            endpoint = runpod.Endpoint("sdk-ep", api_key=KEY)
+            # /runsync answers IN_PROGRESS after 0.3 s; the SDK then polls /status to the end.
+            body = {"input": {"sandbox": {"duration": 1.0}, "k": 2}}
+            result: dict[str, Any] = endpoint.run_sync(body, timeout=10)
+    finally:
+        requests.removeHandler(seen)
+    assert result["k"] == 2
+    paths = [line.split('"')[1] for line in seen.lines]
+    assert paths[0].startswith("POST /v2/sdk-ep/runsync")
+    assert any(path.startswith("GET /v2/sdk-ep/status/sync-") for path in paths[1:])
+
+
+class _Recorder(logging.Handler):
+    """Keeps the sandbox's request log lines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
 def test_job_cancel(sandbox: SandboxThread) -> None:
