@@ -2,8 +2,9 @@
 
 ``SandboxServer`` runs inside an existing asyncio loop; ``SandboxThread`` runs one on its own
 thread.
-Both serve ``/v2/{endpoint_id}/run``, ``runsync``, ``status``, ``stream``, ``cancel``, ``retry``,
-``purge-queue`` and ``health`` for any endpoint id, as RunPod's cloud does (RUNPOD_API.md).
+Both serve ``/v2/{endpoint_id}/run``, ``runsync``, ``status``, ``status-sync``, ``stream``,
+``cancel``, ``retry``, ``purge-queue`` and ``health`` for any endpoint id, as RunPod's cloud does
+(RUNPOD_API.md). What a job does is read from its ``input.sandbox`` (see ``gui.sandbox.simulate``).
 """
 
 from __future__ import annotations

@@ -84,3 +84,19 @@ def test_a_simulation_bug_fails_the_job_and_the_worker_goes_on(
     assert "simulated bug" in wait_status(client, bad, "FAILED")["error"]
     good = client.post("/run", json={"input": {"fine": True}}).json()["id"]
     assert wait_status(client, good, "COMPLETED")["output"] == {"fine": True}
+
+
+def _ipv6_loopback_works() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback_works(), reason="no IPv6 loopback on this machine")
+def test_ipv6_host_gets_a_bracketed_base_url() -> None:
+    with SandboxThread(host="::1") as sandbox:
+        assert sandbox.base_url == f"http://[::1]:{sandbox.port}/v2"
+        assert httpx.get(f"{sandbox.base_url}/e/health").status_code == 200
