@@ -3,9 +3,9 @@
 The validator needs line:column for a handful of JSON paths in texts of up to tens of megabytes. A
 parser that records the position of every value would be pure Python and far too slow, so instead:
 
-* :func:`parse_document` parses with the C ``json`` scanner, walking only the top-level object in
-  Python, so the spans of the top-level members (``input``, ``policy``, ...) come for free. A hook
-  notes every object that repeats a key (the C parser silently keeps the last value).
+* ``gui.core.jsonparse.parse_document`` parses with the C ``json`` scanner, walking only the
+  top-level object in Python, so the spans of the top-level members (``input``, ``policy``, ...)
+  come for free, and seeds a :class:`JsonIndex` with them.
 * :class:`JsonIndex` finds the position of any other path on demand: it reads keys with
   ``json.decoder.scanstring`` and steps over values it does not enter with the C scanner, so a
   lookup costs at most one more C-speed pass over the text before the path, and nothing after it.
@@ -29,17 +29,20 @@ __all__ = [
     "JsonIndex",
     "JsonPath",
     "Member",
-    "ParsedDocument",
+    "ScanOnce",
     "count_char",
     "locate",
-    "parse_document",
     "root_offset",
+    "scan_string",
+    "skip_whitespace",
 ]
 
 JsonPath = tuple[str | int, ...]
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+# (text, index after the opening quote, strict) -> (the string, index after the closing quote)
+scan_string: Callable[[str, int, bool], tuple[str, int]]
+scan_string = json.decoder.scanstring  # type: ignore[attr-defined]
 ScanOnce = Callable[[str, int], tuple[Any, int]]
 
 
@@ -47,7 +50,7 @@ class _Malformed(ValueError):
     """The text is not JSON where the index expected it to be."""
 
 
-def _skip_whitespace(text: str, pos: int) -> int:
+def skip_whitespace(text: str, pos: int) -> int:
     match = _WHITESPACE.match(text, pos)
     assert match is not None  # the pattern matches the empty string
     return match.end()
@@ -55,7 +58,7 @@ def _skip_whitespace(text: str, pos: int) -> int:
 
 def root_offset(text: str) -> int:
     """Offset of the first character of the JSON value: after a BOM and leading whitespace."""
-    return _skip_whitespace(text, 1 if text.startswith("\ufeff") else 0)
+    return skip_whitespace(text, 1 if text.startswith("\ufeff") else 0)
 
 
 def count_char(text: str, char: str, start: int = 0, end: int | None = None) -> int:
@@ -102,18 +105,43 @@ class _ContainerScan:
     done: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The next item of a container, read up to where its value starts (arrays: no key)."""
+
+    key: str | None
+    key_start: int
+    key_end: int
+    value_start: int
+
+
+_UNSET: Any = object()  # "the parsed value here is not known"
+
+
 class JsonIndex:
     """Finds JSON paths in a text the ``json`` module accepts, reading only as far as needed.
 
-    ``unique_keys=True`` promises that no object repeats a key, so the first match is the one that
-    counts and the rest of the object need not be read. Otherwise the last occurrence of a key is
-    the one a path names, as in Python's and RunPod's parsers (the last value wins).
+    A path names the last occurrence of a repeated key, as in Python's and RunPod's parsers (the
+    last value wins), so an object is read to its end unless its keys are known to be unique:
+    ``unique_keys=True`` promises that for every object; ``value`` (the parsed document) with
+    ``repeated_ids`` (the ``id`` of each object that repeats a key) tells it object by object.
+    Knowing ``value`` also lets the index step into the last item of a container without reading
+    to its end first.
     """
 
-    def __init__(self, text: str, *, unique_keys: bool = False) -> None:
+    def __init__(
+        self,
+        text: str,
+        *,
+        unique_keys: bool = False,
+        value: Any = _UNSET,
+        repeated_ids: set[int] | None = None,
+    ) -> None:
         self.text = text
         self.root = root_offset(text)
         self.unique_keys = unique_keys
+        self._value = value
+        self._repeated_ids = repeated_ids
         self._scans: dict[int, _ContainerScan] = {}
         self._scan_once: ScanOnce = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
@@ -139,10 +167,10 @@ class JsonIndex:
         """
         try:
             if key and path and isinstance(path[-1], str):
-                member = self._member(path)
-                if member is None:
+                head = self._member_head(path)
+                if head is None:
                     return None
-                return member.key_start, member.key_end - member.key_start
+                return head.key_start, head.key_end - head.key_start
             start = self._value_start(path)
             if start is None:
                 return None
@@ -170,8 +198,8 @@ class JsonIndex:
             if start is None or self.text[start] != "{":
                 return []
             scan = self._scan(start)
-            while not scan.done:
-                self._read_next(scan)
+            while (head := self._peek(scan)) is not None:
+                self._accept(scan, head)
             return list(scan.members)
         except (ValueError, IndexError, RecursionError):
             return []
@@ -190,65 +218,108 @@ class JsonIndex:
     # -- internals -------------------------------------------------------------------------------
 
     def _value_start(self, path: JsonPath) -> int | None:
-        pos = self.root
+        pos, node = self.root, self._value
         for step in path:
             opener = self.text[pos]
             if opener == "{" and isinstance(step, str):
-                member = self._find_member(pos, step)
-                if member is None:
-                    return None
-                pos = member.value_start
+                head = self._find_member(pos, step, node)
             elif opener == "[" and isinstance(step, int) and step >= 0:
-                scan = self._scan(pos)
-                self._read_elements(scan, count=step + 1)
-                if len(scan.elements) <= step:
-                    return None
-                pos = scan.elements[step][0]
+                head = self._find_element(pos, step)
             else:
                 return None
+            if head is None:
+                return None
+            pos, node = head.value_start, _child(node, step)
         return pos
 
-    def _path_at(self, offset: int) -> JsonPath | None:
-        path: list[str | int] = []
-        pos = self.root
-        while pos != offset:
-            if self.text[pos] not in "{[" or offset < pos:
-                return None
-            scan = self._scan(pos)
-            if not scan.is_object:
-                self._read_elements(scan, past=offset)
-            while not scan.done and (not scan.value_starts or self._item_end(scan, -1) <= offset):
-                self._read_next(scan)
-            at = bisect_right(scan.value_starts, offset) - 1
-            if at < 0 or self._item_end(scan, at) <= offset:
-                return None  # in a key, between items, or past the end
-            path.append(scan.members[at].key if scan.is_object else at)
-            pos = scan.value_starts[at]
-        return tuple(path)
-
-    @staticmethod
-    def _item_end(scan: _ContainerScan, at: int) -> int:
-        return scan.members[at].value_end if scan.is_object else scan.elements[at][1]
-
-    def _member(self, path: JsonPath) -> Member | None:
+    def _member_head(self, path: JsonPath) -> Member | _Head | None:
         parent = self._value_start(path[:-1])
         last = path[-1]
         if parent is None or self.text[parent] != "{" or not isinstance(last, str):
             return None
-        return self._find_member(parent, last)
+        node = self._value
+        for step in path[:-1]:
+            node = _child(node, step)
+        return self._find_member(parent, last, node)
 
-    def _find_member(self, object_start: int, key: str) -> Member | None:
+    def _find_member(self, object_start: int, key: str, node: Any) -> Member | _Head | None:
         scan = self._scan(object_start)
-        found = next((m for m in reversed(scan.members) if m.key == key), None)
-        if found is not None and (self.unique_keys or scan.done):
+        unique = self._unique(node)
+        found: Member | _Head | None = next(
+            (m for m in reversed(scan.members) if m.key == key), None
+        )
+        if found is not None and (unique or scan.done):
             return found
-        while not scan.done:
-            member = self._read_next(scan)
-            if member is not None and member.key == key:
-                found = member
-                if self.unique_keys:
-                    break
+        while (head := self._peek(scan)) is not None:
+            if unique and head.key == key:
+                return head  # its value need not be read
+            self._accept(scan, head)
+            if head.key == key:
+                found = head
         return found
+
+    def _find_element(self, array_start: int, index: int) -> _Head | None:
+        scan = self._scan(array_start)
+        if index < len(scan.elements):
+            start = scan.elements[index][0]
+            return _Head(None, start, start, start)
+        self._read_elements(scan, count=index)  # the ones before it; never the element itself
+        return self._peek(scan) if len(scan.elements) == index else None
+
+    def _path_at(self, offset: int) -> JsonPath | None:
+        path: list[str | int] = []
+        pos, node = self.root, self._value
+        while pos != offset:
+            if offset < pos or self.text[pos] not in "{[":
+                return None
+            found = self._item_holding(self._scan(pos), offset, node)
+            if found is None:
+                return None
+            step, pos = found
+            path.append(step)
+            node = _child(node, step)
+        return tuple(path)
+
+    def _item_holding(
+        self, scan: _ContainerScan, offset: int, node: Any
+    ) -> tuple[str | int, int] | None:
+        """The step and value start of the item of ``scan`` whose value spans ``offset``."""
+        if not scan.is_object:
+            last = len(node) - 1 if type(node) is list else -1
+            self._read_elements(scan, past=offset, before=last)
+        at = bisect_right(scan.value_starts, offset) - 1
+        if at >= 0 and self._item_end(scan, at) > offset:
+            return self._step(scan, at), scan.value_starts[at]
+        if at < len(scan.value_starts) - 1:
+            return None  # between two items already read
+        while (head := self._peek(scan)) is not None and head.value_start <= offset:
+            step: str | int = head.key if head.key is not None else len(scan.elements)
+            if self._is_last(scan, node) or self._accept(scan, head) > offset:
+                return step, head.value_start
+        return None
+
+    def _unique(self, node: Any) -> bool:
+        if self.unique_keys:
+            return True
+        return (
+            self._repeated_ids is not None
+            and type(node) is dict
+            and id(node) not in (self._repeated_ids)
+        )
+
+    def _is_last(self, scan: _ContainerScan, node: Any) -> bool:
+        """Whether the next item of ``scan`` is its last (then its end need not be found)."""
+        if scan.is_object:
+            return self._unique(node) and len(scan.members) + 1 == len(node)
+        return type(node) is list and len(scan.elements) + 1 == len(node)
+
+    @staticmethod
+    def _step(scan: _ContainerScan, at: int) -> str | int:
+        return scan.members[at].key if scan.is_object else at
+
+    @staticmethod
+    def _item_end(scan: _ContainerScan, at: int) -> int:
+        return scan.members[at].value_end if scan.is_object else scan.elements[at][1]
 
     def _scan(self, start: int) -> _ContainerScan:
         scan = self._scans.get(start)
@@ -260,46 +331,57 @@ class JsonIndex:
             self._scans[start] = scan
         return scan
 
-    def _read_next(self, scan: _ContainerScan) -> Member | None:
-        """Read one more item of ``scan``; returns the member read, if it was an object's."""
+    def _peek(self, scan: _ContainerScan) -> _Head | None:
+        """The next item of ``scan`` up to its value's start; None (and ``done``) at the end."""
         text = self.text
-        pos = _skip_whitespace(text, scan.next_pos)
+        pos = skip_whitespace(text, scan.next_pos)
         if text[pos] == ("}" if scan.is_object else "]"):
             scan.done = True
             return None
-        if scan.members or scan.elements:
+        if scan.value_starts:
             if text[pos] != ",":
                 raise _Malformed(f"expected ',' at {pos}")
-            pos = _skip_whitespace(text, pos + 1)
+            pos = skip_whitespace(text, pos + 1)
         if not scan.is_object:
-            end = self._skip_value(pos)
-            scan.elements.append((pos, end))
-            scan.value_starts.append(pos)
-            scan.next_pos = end
-            return None
+            return _Head(None, pos, pos, pos)
         if text[pos] != '"':
             raise _Malformed(f"expected a key at {pos}")
-        key, key_end = _scanstring(text, pos + 1, True)
-        colon = _skip_whitespace(text, key_end)
+        key, key_end = scan_string(text, pos + 1, True)
+        colon = skip_whitespace(text, key_end)
         if text[colon] != ":":
             raise _Malformed(f"expected ':' at {colon}")
-        value_start = _skip_whitespace(text, colon + 1)
-        member = Member(key, pos, key_end, value_start, self._skip_value(value_start))
-        scan.members.append(member)
-        scan.value_starts.append(value_start)
-        scan.next_pos = member.value_end
-        return member
+        return _Head(key, pos, key_end, skip_whitespace(text, colon + 1))
 
-    def _read_elements(self, scan: _ContainerScan, *, count: int = 0, past: int = -1) -> None:
-        """Read array elements until ``count`` are known or one ends after offset ``past``.
+    def _accept(self, scan: _ContainerScan, head: _Head) -> int:
+        """Read the value of ``head`` (the item :meth:`_peek` gave) and record it; its end."""
+        end = self._skip_value(head.value_start)
+        if head.key is not None:
+            scan.members.append(
+                Member(head.key, head.key_start, head.key_end, head.value_start, end)
+            )
+        else:
+            scan.elements.append((head.value_start, end))
+        scan.value_starts.append(head.value_start)
+        scan.next_pos = end
+        return end
 
-        The same work as :meth:`_read_next`, inlined: arrays of a hundred thousand records are
-        where the per-element overhead shows.
+    def _read_elements(
+        self, scan: _ContainerScan, *, count: int = 0, past: int = -1, before: int = -1
+    ) -> None:
+        """Read array elements until ``count`` are known or one ends after offset ``past``, and
+        never the one at index ``before``.
+
+        :meth:`_peek` and :meth:`_accept` inlined: arrays of a hundred thousand records are where
+        the per-element overhead shows.
         """
         text, skip_blank, scan_once = self.text, _WHITESPACE.match, self._scan_once
         elements, starts = scan.elements, scan.value_starts
         pos = scan.next_pos
-        while not scan.done and (len(elements) < count or (past >= 0 and pos <= past)):
+        while (
+            not scan.done
+            and len(elements) != before
+            and (len(elements) < count or (past >= 0 and pos <= past))
+        ):
             pos = skip_blank(text, pos).end()  # type: ignore[union-attr]
             if text[pos] == "]":
                 scan.done = True
@@ -318,7 +400,7 @@ class JsonIndex:
 
     def _skip_value(self, pos: int) -> int:
         if self.text[pos] == '"':
-            return _scanstring(self.text, pos + 1, True)[1]
+            return scan_string(self.text, pos + 1, True)[1]
         try:
             return self._scan_once(self.text, pos)[1]
         except StopIteration:
@@ -330,93 +412,18 @@ class JsonIndex:
         return max(1, self._skip_value(start) - start)
 
 
+def _child(node: Any, step: str | int) -> Any:
+    """The value at ``step`` in ``node``, or the unknown marker."""
+    if type(node) is dict and isinstance(step, str):
+        return node.get(step, _UNSET)
+    if type(node) is list and isinstance(step, int) and 0 <= step < len(node):
+        return node[step]
+    return _UNSET
+
+
 def locate(text: str, path: JsonPath, *, key: bool = False) -> tuple[int, int] | None:
     """``(offset, length)`` of the value (or key) at ``path`` in ``text``; None if not there.
 
     For repeated lookups in the same text, keep a :class:`JsonIndex`: it remembers what it has read.
     """
     return JsonIndex(text).locate(path, key=key)
-
-
-@dataclass(slots=True)
-class ParsedDocument:
-    """The result of :func:`parse_document`."""
-
-    value: Any
-    index: JsonIndex
-    objects_with_repeated_keys: list[dict[str, Any]]  # by identity, in the order they closed
-
-
-def parse_document(text: str) -> ParsedDocument:
-    """Parse ``text`` as ``json.loads`` would (NaN and Infinity accepted), noting positions.
-
-    Raises ``json.JSONDecodeError`` with ``pos`` counted in ``text`` (BOM included),
-    ``RecursionError`` when the nesting is too deep for the C parser, and ``ValueError`` for an
-    integer with more digits than Python converts.
-    """
-    repeated: list[dict[str, Any]] = []
-
-    def pairs_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result = dict(pairs)
-        if len(result) != len(pairs):
-            repeated.append(result)
-        return result
-
-    decoder = json.JSONDecoder(object_pairs_hook=pairs_to_dict)
-    scan_once: ScanOnce = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]
-    start = root_offset(text)
-    members: list[tuple[Member, Any]] | None = None
-    if text.startswith("{", start):
-        members = _read_top_level(text, start, scan_once)
-    if members is None:
-        repeated.clear()  # the partial read may have noted objects that the full parse rebuilds
-        value = _parse_whole(text, start, scan_once)
-    else:
-        value = pairs_to_dict([(m.key, v) for m, v in members])
-    index = JsonIndex(text, unique_keys=not repeated)
-    if members is not None:
-        index.seed_members(start, [m for m, _ in members])
-    return ParsedDocument(value, index, repeated)
-
-
-def _read_top_level(text: str, start: int, scan_once: ScanOnce) -> list[tuple[Member, Any]] | None:
-    """Members of the top-level object with their parsed values; None if anything is unexpected.
-
-    Only the happy path lives here: on any surprise the caller reparses the whole text with the C
-    parser, whose error (message and position) is then the one reported.
-    """
-    members: list[tuple[Member, Any]] = []
-    pos = _skip_whitespace(text, start + 1)
-    if text.startswith("}", pos):
-        return members if _skip_whitespace(text, pos + 1) == len(text) else None
-    try:
-        while True:
-            if not text.startswith('"', pos):
-                return None
-            key, key_end = _scanstring(text, pos + 1, True)
-            colon = _skip_whitespace(text, key_end)
-            if not text.startswith(":", colon):
-                return None
-            value_start = _skip_whitespace(text, colon + 1)
-            value, value_end = scan_once(text, value_start)
-            members.append((Member(key, pos, key_end, value_start, value_end), value))
-            pos = _skip_whitespace(text, value_end)
-            if text.startswith(",", pos):
-                pos = _skip_whitespace(text, pos + 1)
-            elif text.startswith("}", pos):
-                return members if _skip_whitespace(text, pos + 1) == len(text) else None
-            else:
-                return None
-    except (StopIteration, ValueError):
-        return None
-
-
-def _parse_whole(text: str, start: int, scan_once: ScanOnce) -> Any:
-    try:
-        value, end = scan_once(text, start)
-    except StopIteration as stop:
-        raise json.JSONDecodeError("Expecting value", text, stop.value) from None
-    end = _skip_whitespace(text, end)
-    if end != len(text):
-        raise json.JSONDecodeError("Extra data", text, end)
-    return value

@@ -13,7 +13,6 @@ two ``json.loads`` of it (``tests/benchmarks/bench_validate.py``).
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from bisect import bisect_right
@@ -21,13 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gui.core.errors import RequestInvalid
-from gui.core.jsonscan import (
-    JsonPath,
-    ParsedDocument,
-    count_char,
-    parse_document,
-    root_offset,
-)
+from gui.core.jsonparse import ParsedDocument, parse_document
+from gui.core.jsonscan import JsonPath, count_char, root_offset
 from gui.core.limits import MAX_BODY_BYTES, Operation
 from gui.core.request_files import RequestFileError, read_request_file
 from gui.core.request_rules import (
@@ -38,7 +32,7 @@ from gui.core.request_rules import (
     check_body,
     quote_key,
 )
-from gui.core.request_size import compact_json, compact_size
+from gui.core.request_size import compact_json, compact_size, find_unsendable_values
 from gui.core.request_syntax import REPORTED_DEPTH, deepest_nesting, describe_syntax_error
 
 __all__ = [
@@ -124,8 +118,10 @@ def validate_text(text: str, operation: Operation = "run") -> ValidationResult:
     if root_offset(text) == len(text):
         placed.add("error", _EMPTY_MESSAGE, (), 0, 1)
         return ValidationResult(placed.diagnostics(), None, None, limit)
+    no_backslash = "\\" not in text
     try:
-        document = parse_document(text)
+        # Without a backslash, repeated keys can be detected later for less (see _measure).
+        document = parse_document(text, note_repeated_keys=not no_backslash)
     except json.JSONDecodeError as exc:
         message, offset, length = describe_syntax_error(exc, text)
         placed.add("error", message, (), offset, length)
@@ -137,17 +133,26 @@ def validate_text(text: str, operation: Operation = "run") -> ValidationResult:
     except ValueError:  # an integer with more digits than Python converts
         placed.add("error", *_long_number(text))
         return ValidationResult(placed.diagnostics(), None, None, limit)
-    body = document.value
-    index = document.index
-    if not isinstance(body, dict):
+    if not isinstance(document.value, dict):
+        index = document.index
         offset, length = index.locate(()) or (index.root, 1)
-        placed.add("error", _not_an_object_message(body), (), offset, length)
+        placed.add("error", _not_an_object_message(document.value), (), offset, length)
         return ValidationResult(placed.diagnostics(), None, None, limit)
+    if document.objects_with_repeated_keys and not document.repeated_keys_noted:
+        document = parse_document(text)  # a repeat at the top: look for the others too
+    size, size_errors = _measure(text, document)
+    if size_errors is None:  # the text holds keys the body lost: find the repeated ones
+        document = parse_document(text)
+        size, size_errors = _measure(text, document)
+    body, index = document.value, document.index
+    if not document.repeated_keys_noted:
+        index.unique_keys = True  # _measure proved that no key repeats
     for finding in check_body(body):
         _, offset, length = index.locate_nearest(finding.path, key=finding.on_key)
         placed.add(finding.severity, finding.message, finding.path, offset, length)
+    for error in size_errors or ():
+        placed.add(*error)
     _add_repeated_keys(placed, document)
-    size = _measure(placed, body, document)
     if size is not None and size > limit:
         placed.add("error", _too_big_message(size, operation), (), index.root, 1)
     return ValidationResult(placed.diagnostics(), body, size, limit)
@@ -237,119 +242,47 @@ def _paths_of_objects(root: Any, wanted_ids: set[int]) -> list[JsonPath]:
     return found
 
 
-def _has_lone_surrogate(text: str) -> bool:
-    if text.isascii():
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 # -- size ----------------------------------------------------------------------------------------
 
 
-def _measure(placed: _Placed, body: dict[str, Any], document: ParsedDocument) -> int | None:
-    """``len(serialize_body(body))``, adding an error for each value JSON can't carry."""
-    text = placed.text
+_Error = tuple[Severity, str, JsonPath, int, int]
+
+
+def _measure(text: str, document: ParsedDocument) -> tuple[int | None, list[_Error] | None]:
+    """``len(serialize_body(body))`` and an error for each value JSON can't carry.
+
+    The errors are None when the document was parsed without noting repeated keys and the size
+    count shows that some key repeats: the caller must parse again, noting them.
+    """
+    body = document.value
     plain = "\\" not in text and not document.objects_with_repeated_keys
+    errors: list[_Error] = []
     try:
-        return compact_size(body, text, plain_strings=plain)
+        measured = compact_size(body, text, plain_strings=plain)
     except RecursionError:
         depth, offset = deepest_nesting(text)
-        placed.add("error", _nesting_message(depth), (), offset, 1)
-        return None
-    except ValueError:
-        pass  # NaN, Infinity or a lone surrogate: say where, then measure with them
-    bad = _bad_values_in_text(body, document)
-    if bad is None:
-        bad = _bad_values_in_tree(body)
+        return None, [("error", _nesting_message(depth), (), offset, 1)]
+    except ValueError:  # NaN, Infinity or a lone surrogate: say where, then measure with them
+        errors = _bad_value_errors(text, document)
+        try:
+            measured = compact_size(
+                body, text, plain_strings=plain, allow_nan=True, errors="surrogatepass"
+            )
+        except RecursionError:
+            return None, errors
+    if measured.keys_match_text is False and not document.repeated_keys_noted:
+        return measured.size, None
+    return measured.size, errors
+
+
+def _bad_value_errors(text: str, document: ParsedDocument) -> list[_Error]:
+    bad = find_unsendable_values(document)
+    errors: list[_Error] = []
     for path, is_key in bad:
         _, offset, length = document.index.locate_nearest(path, key=is_key)
         token = text[offset : offset + length]
-        placed.add("error", _bad_value_message(token, is_key), path, offset, length)
-    try:
-        return compact_size(body, text, plain_strings=plain, allow_nan=True, errors="surrogatepass")
-    except RecursionError:
-        return None
-
-
-_BAD_TOKEN = re.compile(r"-?Infinity|NaN|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-# A float overflows to Infinity only with an exponent of three digits or a run of 300 digits.
-_OVERFLOW_CANDIDATE = re.compile(r"[eE][-+]?[0-9]{3}|[0-9]{300}")
-
-
-def _bad_values_in_text(body: Any, document: ParsedDocument) -> list[tuple[JsonPath, bool]] | None:
-    """NaN, Infinity and surrogate escapes found by searching the text (C speed), then mapped to
-    their paths; only those that made it into the body count (a repeated key may hide one).
-
-    None when the search can't be trusted to be complete (a number long enough to overflow to
-    Infinity, a surrogate in a key, raw surrogates): the caller then walks the body instead.
-    """
-    text = document.index.text
-    if _OVERFLOW_CANDIDATE.search(text):
-        return None
-    found: list[tuple[JsonPath, bool]] = []
-    for match in _BAD_TOKEN.finditer(text):
-        start = match.start()
-        if match.group().startswith("\\"):
-            start = _string_start(text, start)
-        path = document.index.path_at(start)
-        if path is None:
-            if match.group().startswith("\\"):
-                return None  # maybe in a key; the walk checks keys too
-            continue  # NaN written inside a string
-        if (path, False) in found:
-            continue
-        value = _value_at(body, path)
-        if (type(value) is float and not math.isfinite(value)) or (
-            type(value) is str and _has_lone_surrogate(value)
-        ):
-            found.append((path, False))
-    return found or None
-
-
-def _string_start(text: str, inside: int) -> int:
-    """Offset of the opening quote of the string token holding ``inside`` (escapes skipped)."""
-    pos = inside
-    while True:
-        pos = text.rfind('"', 0, pos)
-        if pos <= 0:
-            return max(pos, 0)
-        before = pos - 1
-        while before >= 0 and text[before] == "\\":
-            before -= 1
-        if (pos - 1 - before) % 2 == 0:  # an even run of backslashes escapes nothing
-            return pos
-
-
-def _value_at(body: Any, path: JsonPath) -> Any:
-    value = body
-    for step in path:
-        value = value[step]
-    return value
-
-
-def _bad_values_in_tree(body: Any) -> list[tuple[JsonPath, bool]]:
-    """Paths of values JSON can't carry, found by walking the body: non-finite floats (NaN, or a
-    number too large) and strings or keys holding a lone surrogate (``(path, is_key)``)."""
-    bad: list[tuple[JsonPath, bool]] = []
-    stack: list[tuple[JsonPath, Any]] = [((), body)]
-    while stack:
-        path, node = stack.pop()
-        items = node.items() if type(node) is dict else enumerate(node)
-        for key, value in items:
-            kind = type(value)
-            if kind is dict or kind is list:
-                stack.append(((*path, key), value))
-            elif (kind is float and not math.isfinite(value)) or (
-                kind is str and _has_lone_surrogate(value)
-            ):
-                bad.append(((*path, key), False))
-            if type(key) is str and _has_lone_surrogate(key):
-                bad.append(((*path, key), True))
-    return bad
+        errors.append(("error", _bad_value_message(token, is_key), path, offset, length))
+    return errors
 
 
 # -- messages ------------------------------------------------------------------------------------

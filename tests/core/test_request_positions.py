@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gui.core.errors import RequestInvalid
-from gui.core.jsonscan import JsonIndex, count_char, locate, parse_document
+from gui.core.jsonparse import parse_document
+from gui.core.jsonscan import JsonIndex, count_char, locate
 from gui.core.request import serialize_body, validate_text
 
 TEXT = """{
@@ -127,3 +128,82 @@ def test_many_diagnostics_in_a_large_text_are_all_placed() -> None:
     assert len(warnings) == 2000
     assert [d.line for d in warnings] == list(range(2, 2002))
     assert all(text[d.offset : d.offset + d.length] == '"k"' for d in warnings)
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object written as its pairs, so keys may repeat."""
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, _Pairs):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_render(v)}" for k, v in value) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_render(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _repeats(text: str) -> int:
+    count = 0
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal count
+        result = dict(pairs)
+        count += len(pairs) - len(result)
+        return result
+
+    json.loads(text, object_pairs_hook=hook)
+    return count
+
+
+pair_values = st.recursive(
+    st.none() | st.integers() | st.sampled_from(["a:b", "x", "é:", ":"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.lists(st.tuples(st.sampled_from(["k", "v", "w:"]), children), max_size=4).map(_Pairs)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=pair_values, escaped=st.booleans())
+def test_repeated_keys_anywhere_are_found_and_sizes_stay_exact(value: Any, escaped: bool) -> None:
+    extra = ', "note": "tab\\there"' if escaped else ""  # a backslash takes the other path
+    text = '{"input": {"v": ' + _render(value) + "}" + extra + "}"
+    result = validate_text(text)
+    repeat_warnings = [d for d in result.diagnostics if "is given again" in d.message]
+    assert len(repeat_warnings) <= _repeats(text)
+    assert bool(repeat_warnings) == bool(_repeats(text))
+    assert result.size_bytes == len(serialize_body(json.loads(text)))
+
+
+def _all_paths(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[Any, Any]]:
+    found = [(path, value)]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _all_paths(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += _all_paths(child, (*path, index))
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=pair_values, indent=st.sampled_from(["", " ", "\n  "]))
+def test_every_path_is_located_and_maps_back(value: Any, indent: str) -> None:
+    text = "{" + indent + '"input": ' + _render(value) + indent + "}"
+    body = json.loads(text)
+    for index in (parse_document(text).index, JsonIndex(text)):
+        for path, expected in _all_paths(body):
+            span = index.locate(path)
+            assert span is not None, path
+            token = text[span[0] : span[0] + span[1]]
+            if isinstance(expected, (dict, list)):
+                assert token == ("{" if isinstance(expected, dict) else "[")
+            else:
+                assert json.loads(token) == expected
+            assert index.path_at(span[0]) == path
+            if path and isinstance(path[-1], str):
+                key_span = index.locate(path, key=True)
+                assert key_span is not None
+                assert text[key_span[0] : key_span[0] + key_span[1]] == json.dumps(path[-1])

@@ -322,3 +322,16 @@ def test_body_size_counts_the_compact_utf8_serialization() -> None:
     assert result.size_bytes == len('{"input":{"word":"é"}}'.encode())
     assert result.limit_bytes == 10 * 1024 * 1024
     assert validate_text('{"input": {}}', "runsync").limit_bytes == 20 * 1024 * 1024
+
+
+def test_nan_dropped_by_a_repeated_key_is_not_an_error() -> None:
+    result = validate_text('{"input": {"a": NaN, "a": 1}}')
+    assert result.ok and result.body == {"input": {"a": 1}}
+
+
+def test_nan_and_an_overflowing_number_are_both_found() -> None:
+    result = validate_text('{"input": {"a": 1e400, "b": [NaN, "NaN"]}}')
+    assert [(d.path, d.column) for d in result.errors] == [
+        (("input", "a"), 17),
+        (("input", "b", 0), 30),
+    ]
