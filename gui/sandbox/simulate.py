@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gui.core.limits import MAX_STREAM_CHUNK_BYTES
+
 __all__ = ["Finished", "WorkPlan", "failure_error", "perform", "plan_work", "png_bytes"]
 
 RUNPOD_VERSION = "1.12.0"  # what the cloud's worker SDK reports in error strings
@@ -86,6 +88,13 @@ def _read_options(options: object, plan: WorkPlan) -> None:
             plan.fail = str(fail)
     plan.progress = _series(options.get("progress"), "progress", lambda i, n: f"{i}/{n}")
     plan.stream = _series(options.get("stream"), "stream", lambda i, n: f"chunk {i}")
+    for number, chunk in enumerate(plan.stream, 1):
+        size = len(json.dumps(chunk).encode())
+        if size > MAX_STREAM_CHUNK_BYTES:
+            raise ValueError(
+                f"input.sandbox.stream chunk {number} is {size} bytes; RunPod streams chunks of "
+                f"at most {MAX_STREAM_CHUNK_BYTES} bytes"
+            )
     if "output_bytes" in options:
         plan.output_bytes = int(
             _number(options["output_bytes"], "output_bytes", 0, MAX_OUTPUT_BYTES)

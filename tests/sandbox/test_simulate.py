@@ -74,6 +74,15 @@ def test_progress_count_makes_fractions() -> None:
     assert plan_work({"sandbox": {"stream": 2}}, 1.0).stream == ["chunk 1", "chunk 2"]
 
 
+def test_stream_chunk_over_runpods_limit_is_refused() -> None:
+    from gui.core.limits import MAX_STREAM_CHUNK_BYTES
+
+    fits = "x" * (MAX_STREAM_CHUNK_BYTES - 2)  # plus two quotes in JSON: exactly the limit
+    assert plan_work({"sandbox": {"stream": [fits]}}, 1.0).invalid is None
+    too_big = plan_work({"sandbox": {"stream": ["a", fits + "y"]}}, 1.0).invalid
+    assert too_big is not None and "chunk 2" in too_big
+
+
 def test_failure_is_the_clouds_json_error_string() -> None:
     error = json.loads(failure_error(RuntimeError, "out of memory", "abc123"))
     assert set(error) == {
