@@ -219,7 +219,7 @@ def test_ttl_removes_a_waiting_job(start_sandbox: StartSandbox) -> None:
     _, client = start_sandbox(workers=1)
     blocker = client.post("/run", json={"input": {"sandbox": {"duration": 30}}}).json()["id"]
     wait_status(client, blocker, "IN_PROGRESS")
-    job_id = client.post("/run", json={"input": {}, "policy": {"ttl": 150}}).json()["id"]
+    job_id = client.post("/run", json={"input": {}, "policy": {"ttl": 800}}).json()["id"]
     assert client.get(f"/status/{job_id}").json()["status"] == "IN_QUEUE"
     wait_for(lambda: client.get(f"/status/{job_id}").status_code == 404)
     assert client.get("/health").json()["jobs"]["inQueue"] == 0
@@ -228,7 +228,7 @@ def test_ttl_removes_a_waiting_job(start_sandbox: StartSandbox) -> None:
 
 def test_ttl_removes_a_running_job_and_frees_its_worker(start_sandbox: StartSandbox) -> None:
     _, client = start_sandbox(workers=1)
-    body = {"input": {"sandbox": {"duration": 30}}, "policy": {"ttl": 200}}
+    body = {"input": {"sandbox": {"duration": 30}}, "policy": {"ttl": 800}}
     job_id = client.post("/run", json=body).json()["id"]
     wait_status(client, job_id, "IN_PROGRESS")
     wait_for(lambda: client.get(f"/status/{job_id}").status_code == 404)
@@ -236,7 +236,8 @@ def test_ttl_removes_a_running_job_and_frees_its_worker(start_sandbox: StartSand
 
 
 def test_results_expire_after_retention(start_sandbox: StartSandbox) -> None:
-    _, client = start_sandbox(retention_run_s=0.2, retention_runsync_s=0.1)
+    # Long enough to see each result once even on a busy machine, short enough for a quick test.
+    _, client = start_sandbox(retention_run_s=0.8, retention_runsync_s=0.5)
     run_id = client.post("/run", json={"input": {}}).json()["id"]
     wait_status(client, run_id, "COMPLETED")
     sync_id = client.post("/runsync", json={"input": {}}).json()["id"]
