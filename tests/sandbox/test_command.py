@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -32,6 +33,14 @@ def _start(*options: str) -> subprocess.Popen[str]:
     )
 
 
+def _first_line(process: subprocess.Popen[str], timeout: float = 60.0) -> str:
+    """The first stdout line, failing (not hanging) if none comes within ``timeout``."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, "the sandbox printed nothing"
+    return process.stdout.readline().rstrip("\n")
+
+
 @pytest.fixture
 def sandbox_process() -> Iterator[list[subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
@@ -48,7 +57,7 @@ def test_first_line_is_the_url_then_the_key_then_request_lines(
     process = _start("--api-key", "k-123", "--workers", "3")
     sandbox_process.append(process)
     assert process.stdout is not None
-    first = process.stdout.readline().rstrip("\n")
+    first = _first_line(process)
     assert first.startswith(URL_PREFIX)
     base_url = first.removeprefix(URL_PREFIX)
     assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v2")
@@ -72,7 +81,7 @@ def test_sigterm_stops_it_and_quiet_logs_nothing(
     process = _start("--quiet")
     sandbox_process.append(process)
     assert process.stdout is not None
-    base_url = process.stdout.readline().rstrip("\n").removeprefix(URL_PREFIX)
+    base_url = _first_line(process).removeprefix(URL_PREFIX)
     assert "none required" in process.stdout.readline()
     assert httpx.get(f"{base_url}/any/health").status_code == 200
     process.terminate()
@@ -84,7 +93,7 @@ def test_fault_options_reach_the_server(sandbox_process: list[subprocess.Popen[s
     process = _start("--quiet", "--fail-429", "1", "--retry-after", "7")
     sandbox_process.append(process)
     assert process.stdout is not None
-    base_url = process.stdout.readline().rstrip("\n").removeprefix(URL_PREFIX)
+    base_url = _first_line(process).removeprefix(URL_PREFIX)
     answer = httpx.get(f"{base_url}/ep/health")
     assert answer.status_code == 429 and answer.headers["Retry-After"] == "7"
 
