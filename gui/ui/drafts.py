@@ -14,7 +14,7 @@ from gui.core.files import write_text_atomic
 from gui.core.redact import SECRET_KEYS
 from gui.core.templates import find_secrets
 
-__all__ = ["DRAFT_FILE", "Draft", "read_draft", "write_draft"]
+__all__ = ["DRAFT_FILE", "Draft", "mentions_secret", "read_draft", "write_draft"]
 
 DRAFT_FILE = "draft.json"
 
@@ -41,6 +41,11 @@ def read_draft(data_dir: Path) -> Draft | None:
         return None
 
 
+def mentions_secret(text: str) -> bool:
+    """A careful check of text that can't be parsed: does any secret key name appear in it?"""
+    return any(f'"{key}"' in text for key in SECRET_KEYS)
+
+
 def write_draft(
     data_dir: Path, text: str, body: dict[str, Any] | None, modified: bool, template: str | None
 ) -> bool:
@@ -48,10 +53,7 @@ def write_draft(
     secret. ``body`` is the parsed text when known (a precise check), else the text is searched
     for any secret key name (a careful one). Returns whether a draft was written."""
     path = data_dir / DRAFT_FILE
-    if body is not None:
-        holds_secret = bool(find_secrets(body))
-    else:
-        holds_secret = any(f'"{key}"' in text for key in SECRET_KEYS)
+    holds_secret = bool(find_secrets(body)) if body is not None else mentions_secret(text)
     if holds_secret:
         path.unlink(missing_ok=True)
         return False

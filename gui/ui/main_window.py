@@ -25,11 +25,12 @@ from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.core.templates import Template, TemplateStore, find_secrets
 from gui.ui.batch_dialog import BatchDialog
 from gui.ui.bridge import EngineBridge
-from gui.ui.drafts import read_draft, write_draft
+from gui.ui.drafts import mentions_secret, read_draft, write_draft
 from gui.ui.jobs_panel import JobsPanel
 from gui.ui.local_worker import LocalWorkerPanel
 from gui.ui.profiles_dialog import ProfilesDialog
 from gui.ui.request_panel import RequestPanel
+from gui.ui.secret_move import SecretMover
 from gui.ui.target_selection import TargetSelection
 from gui.ui.templates_panel import TemplatesPanel
 from gui.ui.validation_worker import BackgroundTasks
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.targets = TargetSelection(
             self.request.profile_selector, profiles, engine, self.tasks, self
         )
+        self.secret_mover = SecretMover(self.request, profiles, self)
         self.local_worker = LocalWorkerPanel(self)
         self.local_worker_dock = QDockWidget("Local worker", self)
         self.local_worker_dock.setObjectName("localWorkerDock")
@@ -228,7 +230,23 @@ class MainWindow(QMainWindow):
         return self.save_to(Path(chosen)) if chosen else False
 
     def save_to(self, path: Path) -> bool:
-        """Write the editor's text to ``path`` (atomically); it becomes the document's file."""
+        """Write the editor's text to ``path`` (atomically); it becomes the document's file.
+
+        A request holding a secret is not written: its S3 secret can move into the keyring first.
+        """
+        body = self.request.current_body()
+        if body is None and mentions_secret(self.request.text()):
+            self.request.show_problem(
+                "The file was not saved: the text may hold a secret and isn't valid JSON yet, so "
+                "it can't be checked. Fix the JSON, then save again."
+            )
+            return False
+        if (
+            body is not None
+            and find_secrets(body)
+            and self.secret_mover.without_secrets(body, "saved") is None
+        ):
+            return False
         try:
             write_text_atomic(path, self.request.text())
         except OSError as exc:
@@ -264,12 +282,9 @@ class MainWindow(QMainWindow):
         if body is None:
             return None
         if find_secrets(body):
-            self.request.show_problem(
-                "The template was not saved: the request holds a secret (an S3 accessSecret or an "
-                "API key). Templates are plain files and never keep secrets: clear the value, or "
-                "put a keyring reference ('keyring:...') in its place, then save again."
-            )
-            return None
+            body = self.secret_mover.without_secrets(body, "saved as a template")
+            if body is None:
+                return None
         template = self.templates.save_template(name, body, self.request.operation())
         if template is not None:
             self.current_template = template.name

@@ -296,7 +296,7 @@ class RequestPanel(QWidget):
         else:
             self.tasks.run(lambda: json.loads(text), apply)
 
-    def _current_body(self) -> dict[str, Any] | None:
+    def current_body(self) -> dict[str, Any] | None:
         """The text's body now (from the last validation or form edit when still current)."""
         outcome = self.validation.current
         if outcome is not None:
@@ -311,7 +311,7 @@ class RequestPanel(QWidget):
         return body if isinstance(body, dict) else None
 
     def _on_form_field_edited(self, path: tuple[str, ...], value: Any) -> None:
-        body = self._current_body()
+        body = self.current_body()
         if body is None:
             self.sig_status_message_requested.emit(
                 "The options can't be applied while the JSON text has syntax errors.", 6000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -96,15 +97,48 @@ def test_template_save_reopen_rename_delete(qtbot: QtBot, window: MainWindow) ->
     assert not saved.path.exists()
 
 
-def test_template_with_secret_is_refused(qtbot: QtBot, window: MainWindow) -> None:
-    body = {"input": {}, "s3Config": {"accessId": "a", "accessSecret": "hunter2"}}
+def test_template_with_secret_is_refused_when_not_moved(qtbot: QtBot, window: MainWindow) -> None:
+    asked: list[str] = []
+    window.secret_mover.confirm = lambda purpose: asked.append(purpose) or False  # type: ignore[method-assign]
+    body = {
+        "input": {},
+        "s3Config": {"accessId": "a", "accessSecret": "hunter2", "bucketName": "b"},
+    }
     set_and_settle(qtbot, window.request, json.dumps(body))
     assert window.save_as_template("Leaky") is None
+    assert asked == ["saved as a template"]
     assert window.request.banner.isVisibleTo(window)
-    assert "secret" in window.request.banner.label.text()
+    assert "s3Config.accessSecret" in window.request.banner.label.text()
     assert "hunter2" not in window.request.banner.label.text()
     assert "Leaky" not in window.store.names()
     assert "hunter2" not in "".join(p.read_text("utf-8") for p in window.store.folder.glob("*"))
+
+
+def test_secret_moves_into_the_keyring_on_save(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, memory_keyring: Any
+) -> None:
+    window.secret_mover.confirm = lambda purpose: True  # type: ignore[method-assign]
+    config = {
+        "accessId": "AKIA1",
+        "accessSecret": "hunter2",
+        "bucketName": "my-bucket",
+        "endpointUrl": "https://s3.example.com",
+    }
+    set_and_settle(qtbot, window.request, json.dumps({"input": {}, "s3Config": config}))
+    target = tmp_path / "request.json"
+    assert window.save_to(target)
+    saved = json.loads(target.read_text("utf-8"))
+    assert saved["s3Config"]["accessSecret"] == "keyring:s3/my-bucket"
+    assert saved["s3Config"]["accessId"] == "AKIA1"
+    assert json.loads(window.request.text()) == saved  # the editor shows the reference
+    assert "hunter2" in memory_keyring.entries.values()
+    assert window.profiles is not None
+    assert [s.name for s in window.profiles.s3_sets()] == ["my-bucket"]
+    # A template of the same request is accepted now: it holds only the reference.
+    settle(qtbot, window.request)
+    assert window.save_as_template("With reference") is not None
+    for path in [target, *window.data_dir.rglob("*.json")]:
+        assert "hunter2" not in path.read_text("utf-8")
 
 
 def test_settings_and_draft_survive_a_restart(qtbot: QtBot, data_dir: Path) -> None:
