@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.errors import ConsoleError
 from gui.core.files import write_text_atomic
 from gui.core.profiles import Profile, ProfileStore
 from gui.core.records import JobRecord, JobState
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
             None if engine is not None else "The job engine is not available in this build."
         )
         self._restore_settings()
+        self.reload_s3_sets()
         self._update_title()
         chosen = profile or str(self.settings.value("request/profile", SANDBOX_PROFILE))
         # Resolving the target starts the sandbox now: the health strip and the first Submit
@@ -312,12 +314,22 @@ class MainWindow(QMainWindow):
         self.local_worker.set_profile(profile)
         self.local_worker_dock.setVisible(profile is not None and profile.needs_launch)
 
+    def reload_s3_sets(self) -> None:
+        """Offer the saved S3 credential sets in the form."""
+        if self.profiles is None:
+            return
+        try:
+            self.request.form.set_s3_sets(self.profiles.s3_sets())
+        except (ConsoleError, OSError, ValueError) as exc:
+            self.request.show_problem(f"The S3 credential sets could not be read: {exc}")
+
     def open_profiles(self) -> None:
         """The profiles dialog; the selector follows its changes."""
         if self.profiles is None or self.secrets is None:
             return
         dialog = ProfilesDialog(self.profiles, self.secrets, self)
         dialog.sig_profiles_changed.connect(self.targets.reload)
+        dialog.sig_s3_sets_changed.connect(self.reload_s3_sets)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 

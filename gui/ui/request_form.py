@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.request import Diagnostic
+from gui.core.s3refs import S3CredentialSet
+from gui.core.templates import KEYRING_REFERENCE_PREFIX
 
 __all__ = ["REMOVE", "UNITS_MS", "RequestForm", "apply_field", "format_duration"]
 
@@ -179,13 +181,21 @@ class RequestForm(QScrollArea):
         layout.addWidget(self._group("Policy", policy_rows, inner, whole=("policy",)))
 
         self.s3: dict[str, QLineEdit] = {}
-        s3_rows = []
+        self.s3_sets = QComboBox(inner)
+        self.s3_sets.setObjectName("s3CredentialChooser")
+        self.s3_sets.activated.connect(self._on_s3_sets_activated)
+        self.set_s3_sets([])
+        s3_rows: list[tuple[str, QWidget, Path]] = [
+            ("Saved credentials", self.s3_sets, ("s3Config", "@saved"))
+        ]
         for key in S3_FIELDS:
             edit = QLineEdit(inner)
             edit.setClearButtonEnabled(True)
             if key == "accessSecret":
                 edit.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
-                edit.setPlaceholderText("kept in the request only; templates refuse it")
+                edit.setPlaceholderText(
+                    "keyring:s3/NAME, or the secret (moved to the keyring on save)"
+                )
             elif key == "objectPath":
                 edit.setPlaceholderText("optional")
             edit.textEdited.connect(lambda text, k=key: self._on_s3_edited(k, text))
@@ -248,8 +258,35 @@ class RequestForm(QScrollArea):
                 value = _lookup(body, ("s3Config", key))
                 if not edit.hasFocus():
                     edit.setText("" if value is None else str(value))
+            secret = self.s3["accessSecret"]
+            if not secret.hasFocus():
+                # A keyring reference is no secret: show it; mask anything else.
+                is_reference = secret.text().startswith(KEYRING_REFERENCE_PREFIX)
+                secret.setEchoMode(
+                    QLineEdit.EchoMode.Normal
+                    if is_reference
+                    else QLineEdit.EchoMode.PasswordEchoOnEdit
+                )
         finally:
             self._syncing = False
+
+    def set_s3_sets(self, credential_sets: Sequence[S3CredentialSet]) -> None:
+        """The saved S3 credential sets to offer (their secrets stay in the keyring)."""
+        self.s3_sets.clear()
+        if credential_sets:
+            self.s3_sets.addItem("Fill in a saved set…", None)
+        else:
+            self.s3_sets.addItem("None saved (Request > Profiles > S3 credentials)", None)
+        for credential_set in credential_sets:
+            label = f"{credential_set.name} ({credential_set.bucket_name})"
+            self.s3_sets.addItem(label, credential_set.to_s3_config())
+        self.s3_sets.setEnabled(bool(credential_sets))
+
+    def _on_s3_sets_activated(self, index: int) -> None:
+        config = self.s3_sets.itemData(index)
+        self.s3_sets.setCurrentIndex(0)
+        if isinstance(config, dict):
+            self._emit(("s3Config",), dict(config))
 
     def set_diagnostics(self, diagnostics: Sequence[Diagnostic]) -> None:
         """Show each diagnostic under the field it is about (same words as the diagnostics list)."""

@@ -134,3 +134,27 @@ def test_apply_field_and_durations() -> None:
     assert format_duration(3_600_000) == ("1", "h")
     assert format_duration(1_500) == ("1.5", "s")
     assert format_duration(0) == ("0", "s")
+
+
+def test_saved_s3_set_fills_the_config_with_a_reference(qtbot: QtBot, panel: RequestPanel) -> None:
+    from gui.core.s3refs import S3CredentialSet
+
+    assert not panel.form.s3_sets.isEnabled()  # nothing saved yet
+    saved = S3CredentialSet("main", "AKIA1", "bucket", "https://s3.example.com", "out/")
+    panel.form.set_s3_sets([saved])
+    set_and_settle(qtbot, panel, json.dumps({"input": {}, "s3Config": {"accessId": "old"}}))
+    assert panel.form.s3_sets.isEnabled()
+    panel.form.s3_sets.activated.emit(1)  # the person picks "main"
+    assert body_of(panel)["s3Config"] == {
+        "accessId": "AKIA1",
+        "accessSecret": "keyring:s3/main",
+        "bucketName": "bucket",
+        "endpointUrl": "https://s3.example.com",
+        "objectPath": "out/",
+    }
+    settle(qtbot, panel)
+    secret = panel.form.s3["accessSecret"]
+    assert secret.text() == "keyring:s3/main"
+    assert secret.echoMode() == secret.EchoMode.Normal  # a reference is not a secret
+    panel.editor.undo()
+    assert body_of(panel)["s3Config"] == {"accessId": "old"}
