@@ -127,12 +127,11 @@ class Engine:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
-        if loop.is_running():
-            try:
-                self._call(self._aclose()).result(timeout=30)
-            except Exception:
-                log.exception("closing the engine failed")
-            loop.call_soon_threadsafe(loop.stop)
+        try:
+            self._call(self._aclose()).result(timeout=30)
+        except Exception:
+            log.exception("closing the engine failed")
+        loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
         loop.close()
         self._loop = self._thread = None
@@ -264,7 +263,9 @@ class Engine:
     # -- internals -----------------------------------------------------------------------------
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        if self._loop is None or not self._loop.is_running():
+        # Not ``is_running()``: right after start() the thread may not have entered the loop
+        # yet; a coroutine handed over then simply waits for it.
+        if self._loop is None or self._loop.is_closed():
             coro.close()
             raise RuntimeError("The engine is not running: call start() first.")
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
