@@ -333,6 +333,8 @@ class JsonIndex:
 
     def _peek(self, scan: _ContainerScan) -> _Head | None:
         """The next item of ``scan`` up to its value's start; None (and ``done``) at the end."""
+        if scan.done:
+            return None
         text = self.text
         pos = skip_whitespace(text, scan.next_pos)
         if text[pos] == ("}" if scan.is_object else "]"):

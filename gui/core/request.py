@@ -16,6 +16,7 @@ import json
 import re
 import sys
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,23 +227,32 @@ def _add_repeated_keys(placed: _Placed, document: ParsedDocument) -> None:
 
 
 def _paths_of_objects(root: Any, wanted_ids: set[int]) -> list[JsonPath]:
-    """Paths of the containers under ``root`` whose ``id`` is wanted. Iterative: any depth the
-    parser accepted is fine."""
-    found: list[JsonPath] = []
-    stack: list[tuple[JsonPath, Any]] = [((), root)]
+    """Paths of the containers under ``root`` whose ``id`` is wanted.
+
+    Depth first with a stack of iterators and one list of steps, so nothing outlives its
+    visit: a walk that keeps an object per container alive sets off the garbage collector over
+    and over on a body of a million objects. Iterative, so any depth the parser accepted is fine.
+    """
+    found: list[JsonPath] = [()] if id(root) in wanted_ids else []
+    steps: list[str | int] = []
+    stack: list[Iterator[tuple[Any, Any]]] = [_items(root)]
     while stack and len(found) < len(wanted_ids):
-        path, node = stack.pop()
-        if id(node) in wanted_ids:
-            found.append(path)
-        items = node.items() if type(node) is dict else enumerate(node)
-        for key, value in items:
-            kind = type(value)
-            if kind is dict or kind is list:
-                stack.append(((*path, key), value))
+        for step, value in stack[-1]:
+            if type(value) is dict or type(value) is list:
+                steps.append(step)
+                if id(value) in wanted_ids:
+                    found.append(tuple(steps))
+                stack.append(_items(value))
+                break
+        else:
+            stack.pop()
+            if steps:
+                steps.pop()
     return found
 
 
-# -- size ----------------------------------------------------------------------------------------
+def _items(node: Any) -> Iterator[tuple[Any, Any]]:
+    return iter(node.items()) if type(node) is dict else enumerate(node)
 
 
 _Error = tuple[Severity, str, JsonPath, int, int]

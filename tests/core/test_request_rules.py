@@ -335,3 +335,10 @@ def test_nan_and_an_overflowing_number_are_both_found() -> None:
         (("input", "a"), 17),
         (("input", "b", 0), 30),
     ]
+
+
+def test_repeated_top_level_key_warns() -> None:
+    result = validate_text('{"input": {"a": 1},\n "input": {"b": 2}}')
+    assert result.ok and result.body == {"input": {"b": 2}}
+    d = _only('{"input": {"a": 1},\n "input": {"b": 2}}', "warning")
+    assert _at(d) == (2, 2) and d.path == ("input",)
