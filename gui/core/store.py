@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gui.core.errors import ConsoleError
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
 
@@ -151,7 +152,7 @@ class JobStore:
         ).fetchone()
         current = int(row[0]) if row else 0
         if current > SCHEMA_VERSION:
-            raise RuntimeError(
+            raise ConsoleError(
                 f"{self.path} was written by a newer version of the console (job schema "
                 f"{current}, this one knows {SCHEMA_VERSION}). Update the console."
             )

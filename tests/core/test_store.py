@@ -83,3 +83,18 @@ def test_schema_version_is_registered_beside_other_components(data_dir: Path) ->
         assert rows == {"deliveries": 3, "jobs": SCHEMA_VERSION}
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     JobStore(path).close()  # reopening does not migrate twice
+
+
+def test_a_history_from_a_newer_console_is_refused_untouched(data_dir: Path) -> None:
+    import pytest
+
+    from gui.core.errors import ConsoleError
+
+    path = data_dir / DB_FILENAME
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER)")
+        conn.execute("INSERT INTO schema_versions VALUES ('jobs', 99)")
+    with pytest.raises(ConsoleError, match="newer version"):
+        JobStore(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_versions").fetchone() == (99,)

@@ -114,3 +114,33 @@ def test_untrack_stops_polling_and_many_jobs_share_one_scheduler() -> None:
     counts, tasks = asyncio.run(main())
     assert all(counts.get(f"j{i}", 0) >= 2 for i in range(5000))
     assert tasks < 300  # one scheduler and bounded polls in flight, not a task per job
+
+
+STATES = ["IN_QUEUE", "IN_PROGRESS", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT",
+          "WEIRD", None]  # fmt: skip
+
+
+def test_nothing_after_the_first_terminal_answer_changes_the_record() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    answer = st.fixed_dictionaries(
+        {"status": st.sampled_from(STATES)},
+        optional={"output": st.integers(), "error": st.text(max_size=5),
+                  "executionTime": st.integers(0, 10**6), "workerId": st.text(max_size=3)},
+    )  # fmt: skip
+
+    @given(st.lists(answer, max_size=12))
+    def check(answers: list[dict[str, object]]) -> None:
+        record = fresh()
+        frozen = None
+        for n, payload in enumerate(answers):
+            changed = merge_status(record, status(**payload), 100.0 + n)
+            if frozen is not None:
+                assert not changed and repr(record) == frozen
+            elif record.terminal:
+                frozen = repr(record)
+        states = [s for _, s in record.history]
+        assert sum(1 for s in states if JobState(s).terminal) <= 1
+
+    check()
