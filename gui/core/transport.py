@@ -13,6 +13,7 @@ Exceptions are mapped to httpx's, keeping the one distinction the client's retry
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import aiohttp
@@ -35,10 +36,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 limit=self._max_connections,
                 limit_per_host=self._max_connections,
                 keepalive_timeout=self._keepalive_s,
+                ssl=_tls_context(),
             )
             # httpx decodes content-encoding itself: aiohttp must hand over the raw bytes.
+            # trust_env: honour HTTP(S)_PROXY, NO_PROXY and .netrc, as httpx does.
             self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
+                connector=connector,
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent",),
+                trust_env=True,
             )
         return self._session
 
@@ -89,6 +95,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """Verify servers against certifi's CA bundle, as httpx does: a bundled app or a Python
+    without system certificates still reaches api.runpod.ai."""
+    try:
+        import certifi
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _sum(first: float | None, second: float | None) -> float | None:
