@@ -146,8 +146,6 @@ def validate_text(text: str, operation: Operation = "run") -> ValidationResult:
         document = parse_document(text)
         size, size_errors = _measure(text, document)
     body, index = document.value, document.index
-    if not document.repeated_keys_noted:
-        index.unique_keys = True  # _measure proved that no key repeats
     for finding in check_body(body):
         _, offset, length = index.locate_nearest(finding.path, key=finding.on_key)
         placed.add(finding.severity, finding.message, finding.path, offset, length)
@@ -262,27 +260,27 @@ def _measure(text: str, document: ParsedDocument) -> tuple[int | None, list[_Err
     """``len(serialize_body(body))`` and an error for each value JSON can't carry.
 
     The errors are None when the document was parsed without noting repeated keys and the size
-    count shows that some key repeats: the caller must parse again, noting them.
+    count can't rule them out: the caller must parse again, noting them.
     """
     body = document.value
     plain = "\\" not in text and not document.objects_with_repeated_keys
-    errors: list[_Error] = []
+    unsendable = False
     try:
-        measured = compact_size(body, text, plain_strings=plain)
-    except RecursionError:
-        depth, offset = deepest_nesting(text)
-        return None, [("error", _nesting_message(depth), (), offset, 1)]
-    except ValueError:  # NaN, Infinity or a lone surrogate: say where, then measure with them
-        errors = _bad_value_errors(text, document)
         try:
+            measured = compact_size(body, text, plain_strings=plain)
+        except ValueError:  # NaN, Infinity or a lone surrogate: measure with them, say where
+            unsendable = True
             measured = compact_size(
                 body, text, plain_strings=plain, allow_nan=True, errors="surrogatepass"
             )
-        except RecursionError:
-            return None, errors
-    if measured.keys_match_text is False and not document.repeated_keys_noted:
-        return measured.size, None
-    return measured.size, errors
+    except RecursionError:
+        depth, offset = deepest_nesting(text)
+        return None, [("error", _nesting_message(depth), (), offset, 1)]
+    if not document.repeated_keys_noted:
+        if measured.keys_match_text is not True:
+            return measured.size, None
+        document.index.unique_keys = True  # proven: no object repeats a key
+    return measured.size, _bad_value_errors(text, document) if unsendable else []
 
 
 def _bad_value_errors(text: str, document: ParsedDocument) -> list[_Error]:
