@@ -268,7 +268,14 @@ def _submit_all(engine: Engine, target: Target, bodies: list[dict[str, Any]], op
             ids.add(record.local_id)
 
     unsubscribe = engine.subscribe(note_added)
-    futures = [engine.submit(target, body, operation) for body in bodies]
+    wait_ms = None
+    if operation == "runsync" and deadline is not None:
+        # Ask RunPod to answer (with the job id at least) before our own deadline passes.
+        from gui.core.limits import RUNSYNC_WAIT_MS
+
+        low, high = RUNSYNC_WAIT_MS
+        wait_ms = int(min(high, max(low, (deadline - time.monotonic()) * 1000 - 500)))
+    futures = [engine.submit(target, body, operation, wait_ms=wait_ms) for body in bodies]
     timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
     concurrent.futures.wait(futures, timeout=timeout)
     unsubscribe()

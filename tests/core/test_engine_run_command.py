@@ -140,3 +140,12 @@ def test_a_local_worker_profile_is_started_for_the_run_and_its_result_kept(
     assert "starting the local worker" in err
     with socket.socket() as probe:  # the worker was stopped with the run
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_sync_with_a_timeout_still_reports_the_job_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "job.json", '{"input": {"sandbox": {"duration": 3}}}')
+    assert main(["run", str(path), "--sync", "--timeout", "1.5"]) == 1
+    status = json.loads(capsys.readouterr().out)
+    assert status["id"].startswith("sync-") and status["status"] == "IN_PROGRESS"
