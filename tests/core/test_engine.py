@@ -322,3 +322,12 @@ def test_a_failing_key_provider_leaves_the_job_not_sent(data_dir: Path) -> None:
         assert sent.state == JobState.NOT_SENT and "keyring is locked" in (sent.note or "")
     finally:
         engine.close()
+
+
+def test_a_failed_runsync_answered_with_http_400_is_failed_not_refused(engine: Engine) -> None:
+    with SandboxThread(SandboxConfig(runsync_failed_status=400, default_duration_s=0.05)) as s:
+        target = Target(name="docs", kind="cloud", base_url=s.base_url, endpoint_id="e")
+        body = {"input": {"sandbox": {"fail": "bad input"}}}
+        done = engine.submit(target, body, "runsync").result(10)
+    assert done.state == JobState.FAILED and done.job_id
+    assert done.parsed_error is not None and "bad input" in done.parsed_error.message
