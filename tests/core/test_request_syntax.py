@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gui.core.request import validate_text
 
@@ -77,3 +79,20 @@ def test_a_leading_bom_is_not_an_error_and_offsets_count_it() -> None:
     text = '\ufeff{"input": {}, "policy": {"ttl": 1}}'
     d = validate_text(text).diagnostics[0]
     assert text[d.offset] == "1" and d.column == text.index("1") + 1
+
+
+json_ish = st.text(alphabet="{}[]\":,. \n\t\\-+0123456789eEtruefalsnNIyu'/\ufeffé", max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=json_ish | st.text(max_size=40))
+def test_any_text_gets_diagnostics_within_bounds_and_never_an_exception(text: str) -> None:
+    result = validate_text(text)
+    assert result.ok == (result.body is not None and not result.errors)
+    for d in result.diagnostics:
+        assert d.message and d.length >= 1 and d.line >= 1 and d.column >= 1
+        if text:
+            assert 0 <= d.offset < len(text) and d.offset + d.length <= len(text)
+            assert d.line == text.count("\n", 0, d.offset) + 1
+            assert d.column == d.offset - (text.rfind("\n", 0, d.offset) + 1) + 1
+    assert [d.offset for d in result.diagnostics] == sorted(d.offset for d in result.diagnostics)
