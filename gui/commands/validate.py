@@ -70,7 +70,14 @@ def _run(args: argparse.Namespace) -> int:
             if not args.json:
                 print(f"job-console validate: {exc}", file=sys.stderr)
             continue
-        result = validate_text(text, operation)
+        try:
+            result = validate_text(text, operation)
+        except Exception as exc:  # a bug must still not end in a traceback
+            status = EXIT_UNREADABLE
+            message = f"{name} could not be checked ({type(exc).__name__}); please report this."
+            reports.append({"file": name, "readable": True, "ok": False, "error": message})
+            print(f"job-console validate: {message}", file=sys.stderr)
+            continue
         if not result.ok and status == EXIT_OK:
             status = EXIT_INVALID
         reports.append(_report(name, result))
