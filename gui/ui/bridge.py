@@ -11,6 +11,8 @@ person-readable message on ``sig_action_failed``.
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -35,10 +37,80 @@ __all__ = [
 ]
 
 FLUSH_INTERVAL_MS = 50
+# The Qt thread takes the GIL for every Python call a view makes (each data(), each slot) and, while
+# the engine thread is busy, waits up to one switch interval for it each time. 5 ms (CPython's
+# default) made that wait the largest part of the window's latency under load; 1 ms keeps it small
+# for a few percent more thread switches.
+SWITCH_INTERVAL_S = 0.001
 T = TypeVar("T")
+
+
+class _EmitProbe(QObject):
+    sig_probed: Signal = Signal()
+
+
+def _guard_true_against_emit_refcount_bug() -> None:
+    """Work around a PySide6 (seen in 6.12.0) bug that would abort the window after ~5,000 emits.
+
+    ``SignalInstance.emit`` returns ``True`` without a new reference, so each emit from Python
+    takes one reference away from ``True``; on CPython 3.11, where ``True`` is not immortal, the
+    interpreter aborts ("bool_dealloc: deallocating True or False") when the count reaches zero.
+    The probe emits once: only if ``True`` lost a reference is it given a reserve of 2**40, as
+    immortal as it is on CPython 3.12+. No-op where the bug is fixed or cannot bite.
+    """
+    if sys.version_info >= (3, 12):
+        return
+    probe = _EmitProbe()
+    before = sys.getrefcount(True)
+    probe.sig_probed.emit()
+    if sys.getrefcount(True) < before:
+        import ctypes
+
+        # ob_refcnt is the first field of every object in CPython's (non-debug) layout.
+        ctypes.c_ssize_t.from_address(id(True)).value += 1 << 40
+
+
+_guard_true_against_emit_refcount_bug()
 
 # Parsing, formatting and file writes the window asks for (never network: that is the engine's).
 _BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ui-background")
+
+
+class _CollectorPolicy:
+    """Keeps the cyclic garbage collector's full passes short in the window's process.
+
+    A full (generation 2) collection stops every thread, the Qt thread too, for as long as it takes
+    to scan every tracked object; with ten thousand jobs in memory that reached 600 ms (bench_ui).
+    After each full pass the survivors are frozen (``gc.freeze``): they are long-lived job records,
+    and later full passes then scan only what was made since. Called on the Qt thread, never from
+    inside the collector.
+    """
+
+    def __init__(self) -> None:
+        self._full_pass_done = False
+        gc.callbacks.append(self._on_collection)
+
+    def _on_collection(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info.get("generation") == 2:
+            self._full_pass_done = True
+
+    def after_flush(self) -> None:
+        if self._full_pass_done:
+            self._full_pass_done = False
+            gc.freeze()
+
+    def after_load(self) -> None:
+        gc.freeze()  # the history just loaded lives as long as the window
+
+
+_collector_policy: _CollectorPolicy | None = None
+
+
+def _collector() -> _CollectorPolicy:
+    global _collector_policy
+    if _collector_policy is None:
+        _collector_policy = _CollectorPolicy()
+    return _collector_policy
 
 
 class _QtThreadCalls(QObject):
@@ -137,7 +209,12 @@ def describe_error(error: BaseException, action: str) -> str:
 
 
 class EngineBridge(QObject):
-    """Lives on the Qt thread; turns engine events and futures into Qt signals there."""
+    """Lives on the Qt thread; turns engine events and futures into Qt signals there.
+
+    Creating one tunes the process for a responsive window: it shortens the interpreter's switch
+    interval (``SWITCH_INTERVAL_S``) and freezes survivors of full garbage collections
+    (``_CollectorPolicy``).
+    """
 
     sig_jobs_changed: Signal = Signal(list)
     """A batch of new or changed jobs (``list[JobRecord]``, latest snapshot of each, no repeats)."""
@@ -161,6 +238,9 @@ class EngineBridge(QObject):
 
     def __init__(self, engine: EngineLike, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
+        self._collector = _collector()
         self._engine = engine
         self._lock = threading.Lock()
         self._pending: dict[str, JobRecord] = {}
@@ -199,6 +279,7 @@ class EngineBridge(QObject):
             for local_id, record in before.items():
                 if self._pending.get(local_id) is record:
                     del self._pending[local_id]
+        self._collector.after_load()
         return records
 
     def _on_engine_event(self, event: object) -> None:
@@ -229,6 +310,7 @@ class EngineBridge(QObject):
             self._removed = []
             self._flush_scheduled = False
         self._last_flush = time.monotonic()
+        self._collector.after_flush()
         if removed:
             self.sig_jobs_removed.emit(removed)
         if changed:

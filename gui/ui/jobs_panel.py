@@ -7,9 +7,11 @@ message (``sig_status_message_requested``).
 
 from __future__ import annotations
 
+import itertools
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QPoint, Qt, Signal
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,7 +41,10 @@ from gui.ui.job_health import HealthStrip
 from gui.ui.job_model import RECORD_ROLE, JobColumn, JobFilterProxy, JobTableModel
 from gui.ui.job_notify import JobFinishedNotifier, notifications_enabled, set_notifications_enabled
 
-__all__ = ["JobsPanel"]
+__all__ = ["APPLY_BUDGET_MS", "JobsPanel"]
+
+APPLY_BUDGET_MS = 8.0  # Qt-thread time per event-loop turn spent applying job changes
+APPLY_CHUNK = 64  # changes applied between two looks at the clock
 
 _COLUMN_WIDTHS = {
     JobColumn.JOB_ID: 230,
@@ -82,6 +87,12 @@ class JobsPanel(QWidget):
         self.counts_label.setObjectName("jobCounts")
         self.counts_label.setContentsMargins(6, 0, 6, 2)
         self.notifier = JobFinishedNotifier(self, self)
+        # Changes from the bridge wait here (latest per job) until applied within a time budget.
+        self._incoming: dict[str, JobRecord] = {}
+        self._apply_timer = QTimer(self)
+        self._apply_timer.setSingleShot(True)
+        self._apply_timer.setInterval(0)
+        self._apply_timer.timeout.connect(self._apply_incoming)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.setObjectName("jobsSplitter")
         splitter.addWidget(self.table)
@@ -296,17 +307,35 @@ class JobsPanel(QWidget):
 
     # -- slots -------------------------------------------------------------------------------------
     def _on_bridge_jobs_changed(self, records: list[JobRecord]) -> None:
-        finished = self.model.apply_changes(records)
-        self.notifier.jobs_finished(finished)
+        for record in records:
+            self._incoming[record.local_id] = record
+        if not self._apply_timer.isActive():
+            self._apply_incoming()
+
+    def _apply_incoming(self) -> None:
+        """Apply waiting changes in slices until ``APPLY_BUDGET_MS`` is spent; the rest goes on at
+        the next turn of the event loop, so a burst of thousands never stalls painting and input."""
+        started = time.perf_counter()
         shown = self.details.record
-        if shown is not None:
-            for record in records:
-                if record.local_id == shown.local_id:
-                    self.details.show_record(record)
-                    break
+        newest_shown: JobRecord | None = None
+        while self._incoming:
+            chunk = list(itertools.islice(self._incoming.values(), APPLY_CHUNK))
+            for record in chunk:
+                del self._incoming[record.local_id]
+                if shown is not None and record.local_id == shown.local_id:
+                    newest_shown = record
+            self.notifier.jobs_finished(self.model.apply_changes(chunk))
+            if (time.perf_counter() - started) * 1000.0 >= APPLY_BUDGET_MS:
+                break
+        if self._incoming:
+            self._apply_timer.start()
+        if newest_shown is not None:
+            self.details.show_record(newest_shown)
         self._refresh_actions()
 
     def _on_bridge_jobs_removed(self, local_ids: list[str]) -> None:
+        for local_id in local_ids:
+            self._incoming.pop(local_id, None)
         self.model.remove_jobs(local_ids)
         shown = self.details.record
         if shown is not None and shown.local_id in set(local_ids):

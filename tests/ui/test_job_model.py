@@ -31,7 +31,7 @@ def test_models_pass_qtmodeltester(qtmodeltester) -> None:  # type: ignore[no-un
 
 
 def test_changes_are_announced_per_row_range_and_new_rows_inserted(qtbot) -> None:  # type: ignore[no-untyped-def]
-    model = _model_with(10)
+    model = _model_with(40)
     changed: list[tuple[int, int]] = []
     inserted: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda top, bottom, *_: changed.append((top.row(), bottom.row())))
@@ -39,15 +39,18 @@ def test_changes_are_announced_per_row_range_and_new_rows_inserted(qtbot) -> Non
     resets: list[bool] = []
     model.modelReset.connect(lambda: resets.append(True))
 
-    batch = [evolve(model.record_at(row), state=JobState.IN_PROGRESS) for row in (7, 2, 3, 4, 9)]
+    batch = [
+        evolve(model.record_at(row), state=JobState.IN_PROGRESS) for row in (27, 2, 3, 4, 39, 10)
+    ]
     batch += [make_record("new1"), make_record("new2")]
     finished = model.apply_changes(batch)
 
-    assert changed == [(2, 4), (7, 7), (9, 9)]
-    assert inserted == [(10, 11)]
+    # 2-4 and 10 are closer than RANGE_MERGE_GAP: one signal; 27 and 39 are not.
+    assert changed == [(2, 10), (27, 27), (39, 39)]
+    assert inserted == [(40, 41)]
     assert resets == []
     assert finished == []
-    assert model.state_counts() == {JobState.IN_QUEUE: 7, JobState.IN_PROGRESS: 5}
+    assert model.state_counts() == {JobState.IN_QUEUE: 36, JobState.IN_PROGRESS: 6}
     done = model.apply_changes([evolve(model.record_at(2), state=JobState.COMPLETED)])
     assert [record.local_id for record in done] == ["L2"]
     assert model.index(2, JobColumn.STATUS).data() == "COMPLETED"

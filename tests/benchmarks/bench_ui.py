@@ -1,0 +1,270 @@
+"""UI responsiveness with 10,000 jobs: run by hand, prints its figures (not collected by pytest).
+
+    python tests/benchmarks/bench_ui.py [--jobs 10000] [--workers 50] [--duration 0.05]
+
+1. Starts ``python -m gui sandbox`` in ANOTHER process (its CPU is not ours).
+2. Baseline: the Qt thread's event-loop latency with the jobs panel open and idle.
+3. Load: the jobs panel + bridge + a real Engine, offscreen, with 10,000 jobs submitted (from a
+   plain thread, as a batch would) and tracked to completion. The table is sorted by status, so
+   every change moves rows, and one job stays selected with its details open.
+4. Reopen: a new Engine over the same history, and the time until the panel shows 10,000 rows.
+
+Latency is a 5 ms precise QTimer's lateness (how much later than due each tick ran): p50, p99 and
+max, against the baseline. Goals (DESIGN.md): p99 under 16 ms, max under 50 ms; peak RSS of this
+process under 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from gui.core.engine import Engine
+from gui.core.records import JobState
+from gui.core.targets import Target
+from gui.ui.bridge import EngineBridge
+from gui.ui.job_model import JobColumn
+from gui.ui.jobs_panel import JobsPanel
+
+TICK_MS = 5
+
+
+class LatencyProbe:
+    """Records how late a 5 ms timer fires on the Qt thread."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._on_tick)
+        self.clock = QElapsedTimer()
+        self.lateness_ms: list[float] = []
+        self._last = 0.0
+
+    def start(self) -> None:
+        self.lateness_ms = []
+        self.clock.start()
+        self._last = 0.0
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _on_tick(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e6
+        self.lateness_ms.append(max(0.0, now - self._last - TICK_MS))
+        self._last = now
+
+    def summary(self) -> dict[str, float]:
+        data = sorted(self.lateness_ms)
+        if not data:
+            return {"ticks": 0, "p50": 0.0, "p99": 0.0, "max": 0.0}
+        return {
+            "ticks": len(data),
+            "p50": statistics.median(data),
+            "p99": data[min(len(data) - 1, int(len(data) * 0.99))],
+            "max": data[-1],
+        }
+
+
+class GcPauses:
+    """How long the cyclic garbage collector stopped every thread, per collection."""
+
+    def __init__(self) -> None:
+        self.pauses_ms: list[tuple[int, float]] = []  # (generation, milliseconds)
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses_ms.append((info["generation"], (time.perf_counter() - self._started) * 1e3))
+
+    def worst(self) -> str:
+        if not self.pauses_ms:
+            return "none"
+        gen2 = [ms for gen, ms in self.pauses_ms if gen == 2]
+        longest = max(ms for _, ms in self.pauses_ms)
+        return f"{len(self.pauses_ms)} collections, longest {longest:.1f} ms, gen2 {len(gen2)}"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KB on Linux
+
+
+def start_sandbox(workers: int, duration: float) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "gui", "sandbox", "--port", "0", "--quiet"]
+    command += ["--workers", str(workers), "--duration", str(duration)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    first = process.stdout.readline().strip()
+    prefix = "Sandbox listening on "
+    if not first.startswith(prefix):
+        process.kill()
+        raise SystemExit(f"the sandbox did not start: {first!r}")
+    return process, first[len(prefix) :]
+
+
+def pump(app: QApplication, until: float) -> None:
+    """Run the Qt event loop (not a busy loop) until ``until`` (monotonic seconds)."""
+    while time.monotonic() < until:
+        app.processEvents()
+        time.sleep(0.001)  # let the timer and the engine thread breathe; events still flow
+
+
+def run_event_loop(app: QApplication, seconds: float, stop_when: object = None) -> None:
+    """Run app.exec() for up to ``seconds``, quitting early when ``stop_when()`` is true."""
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(app.quit)
+    deadline.start(int(seconds * 1000))
+    checker = QTimer()
+    if callable(stop_when):
+        checker.setInterval(200)
+        checker.timeout.connect(lambda: app.quit() if stop_when() else None)
+        checker.start()
+    app.exec()
+    checker.stop()
+    deadline.stop()
+
+
+def build_panel(engine: Engine, target: Target) -> tuple[EngineBridge, JobsPanel]:
+    bridge = EngineBridge(engine)
+    panel = JobsPanel(bridge)
+    panel.set_target(target)
+    panel.resize(1200, 800)
+    panel.show()
+    return bridge, panel
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=0.05, help="seconds each job runs")
+    parser.add_argument("--timeout", type=float, default=900, help="give up after S seconds")
+    args = parser.parse_args()
+
+    app = QApplication(sys.argv[:1])
+    app.setOrganizationName("runpod-job-console-bench")
+    sandbox, base_url = start_sandbox(args.workers, args.duration)
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    target = Target(name="Bench sandbox", kind="cloud", base_url=base_url, endpoint_id="bench")
+    print(f"sandbox (another process): {base_url}; history in {data_dir}")
+    try:
+        engine = Engine(data_dir, rate_limits=None)
+        engine.start()
+        bridge, panel = build_panel(engine, target)
+        probe = LatencyProbe()
+
+        # -- baseline: the same panel, idle -------------------------------------------------
+        probe.start()
+        run_event_loop(app, 3.0)
+        probe.stop()
+        baseline = probe.summary()
+
+        # -- load: 10,000 jobs submitted and tracked to completion ----------------------------
+        gc_pauses = GcPauses()
+        gc.callbacks.append(gc_pauses)
+        slow_applies: list[float] = []
+        apply = panel._apply_incoming
+
+        def timed_apply() -> None:
+            began = time.perf_counter()
+            apply()
+            slow_applies.append((time.perf_counter() - began) * 1e3)
+
+        panel._apply_incoming = timed_apply  # type: ignore[method-assign]
+        panel._apply_timer.timeout.disconnect()
+        panel._apply_timer.timeout.connect(timed_apply)
+        batches: list[int] = []
+        bridge.sig_jobs_changed.connect(lambda records: batches.append(len(records)))
+        panel.table.sortByColumn(JobColumn.STATUS, Qt.SortOrder.AscendingOrder)
+
+        def submit_all() -> None:
+            for n in range(args.jobs):
+                engine.submit(target, {"input": {"n": n, "prompt": f"job {n}"}})
+
+        def all_done() -> bool:
+            counts = panel.model.state_counts()
+            finished = sum(count for state, count in counts.items() if state.terminal)
+            if finished and not panel.selected_records():
+                panel.table.selectRow(0)  # keep one job selected, its details shown
+            return finished >= args.jobs
+
+        started = time.monotonic()
+        submitter = threading.Thread(target=submit_all, name="bench-submit")
+        probe.start()
+        submitter.start()
+        run_event_loop(app, args.timeout, all_done)
+        probe.stop()
+        gc.callbacks.remove(gc_pauses)
+        submitter.join()
+        elapsed = time.monotonic() - started
+        loaded = probe.summary()
+        counts = panel.model.state_counts()
+        rss_after_load = peak_rss_mb()
+        completed = counts.get(JobState.COMPLETED, 0)
+        bridge.close()
+        panel.close()
+        panel.deleteLater()
+        engine.close()
+        app.processEvents()
+
+        # -- reopen with 10,000 jobs in the history ---------------------------------------------
+        opened = time.monotonic()
+        engine2 = Engine(data_dir, rate_limits=None)
+        engine2.start()
+        engine_ready = time.monotonic()
+        bridge2, panel2 = build_panel(engine2, target)
+        app.processEvents()
+        panel2.grab()  # the first paint of the table
+        shown = time.monotonic()
+        rows = panel2.model.rowCount()
+        bridge2.close()
+        engine2.close()
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+
+    print(f"\njobs: {args.jobs} submitted, {completed} COMPLETED, states {dict(counts)}")
+    print(f"tracked to completion in {elapsed:.1f} s ({args.jobs / elapsed:.0f} jobs/s)")
+    print(f"bridge batches: {len(batches)} (mean {statistics.mean(batches or [0]):.0f} jobs each)")
+    print("\nQt event-loop lateness of a 5 ms timer (ms):")
+    print(f"  {'':10} {'ticks':>7} {'p50':>7} {'p99':>7} {'max':>7}")
+    for name, figures in (("idle", baseline), ("10k jobs", loaded)):
+        print(
+            f"  {name:10} {figures['ticks']:>7.0f} {figures['p50']:>7.2f} "
+            f"{figures['p99']:>7.2f} {figures['max']:>7.2f}"
+        )
+    p99_ratio = loaded["p99"] / max(baseline["p99"], 0.01)
+    print(f"  ratio loaded/idle p99: {p99_ratio:.1f}x   (goals: p99 < 16 ms, max < 50 ms)")
+    longest_apply = max(slow_applies, default=0.0)
+    print(
+        f"  Qt-thread time applying changes per turn: max {longest_apply:.1f} ms over "
+        f"{len(slow_applies)} turns; garbage collector: {gc_pauses.worst()}"
+    )
+    print(f"\npeak RSS of the window process: {rss_after_load:.0f} MB (goal < 300 MB)")
+    print(
+        f"reopen with {rows} jobs in the history: {shown - opened:.2f} s "
+        f"(engine {engine_ready - opened:.2f} s, panel + first paint {shown - engine_ready:.2f} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
