@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QSplitter,
     QWidget,
@@ -25,9 +24,8 @@ from gui.core.secrets import SecretStore
 from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.core.templates import Template, TemplateStore, find_secrets
 from gui.ui.batch_dialog import BatchDialog
-from gui.ui.bridge import EngineBridge
 from gui.ui.drafts import mentions_secret, read_draft, write_draft
-from gui.ui.jobs_panel import JobsPanel
+from gui.ui.jobs_area import JobsArea
 from gui.ui.local_worker import LocalWorkerPanel
 from gui.ui.profiles_dialog import ProfilesDialog
 from gui.ui.request_panel import RequestPanel
@@ -73,7 +71,8 @@ class MainWindow(QMainWindow):
 
         self.request = RequestPanel(self.tasks, self)
         self.templates = TemplatesPanel(self.store, self)
-        self.jobs_panel: QWidget = self._build_jobs_side()
+        self.jobs_area = JobsArea(engine, self.data_dir, secrets, self.tasks, self)
+        self.jobs_panel = self.jobs_area.jobs_panel
         self.targets = TargetSelection(
             self.request.profile_selector, profiles, engine, self.tasks, self
         )
@@ -86,7 +85,7 @@ class MainWindow(QMainWindow):
         self.local_worker_dock.hide()
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
-        for widget in (self.templates, self.request, self.jobs_panel):
+        for widget in (self.templates, self.request, self.jobs_area):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 2)
@@ -109,21 +108,6 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: self.targets.reload(select=chosen))
 
     # -- building --------------------------------------------------------------------------
-
-    def _build_jobs_side(self) -> QWidget:
-        if self.engine is None:
-            label = QLabel("The job table appears here once the job engine is available.", self)
-            label.setObjectName("jobsPlaceholder")
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setWordWrap(True)
-            label.setStyleSheet("color: #5f6b76;")
-            self.bridge: EngineBridge | None = None
-            return label
-        self.bridge = EngineBridge(self.engine, self)
-        panel = JobsPanel(self.bridge, self)
-        panel.sig_resubmit_requested.connect(self._on_jobs_resubmit_requested)
-        panel.sig_status_message_requested.connect(self._on_status_message_requested)
-        return panel
 
     def _action(self, menu: Any, text: str, shortcut: Any, slot: Any) -> QAction:
         action = QAction(text, self)
@@ -182,6 +166,9 @@ class MainWindow(QMainWindow):
         self.templates.sig_template_open_requested.connect(self._on_templates_open_requested)
         self.templates.sig_save_requested.connect(self.save_template_with_dialog)
         self.templates.sig_status_message_requested.connect(self._on_status_message_requested)
+        self.jobs_area.sig_resubmit_requested.connect(self._on_jobs_resubmit_requested)
+        self.jobs_area.sig_status_message_requested.connect(self._on_status_message_requested)
+        self.jobs_area.sig_listener_url_changed.connect(self.request.form.set_listener_url)
         self.targets.sig_target_changed.connect(self._on_targets_target_changed)
         self.targets.sig_profile_changed.connect(self._on_targets_profile_changed)
         self.targets.sig_problem_reported.connect(self.request.show_problem)
@@ -307,8 +294,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("The job's request is in the editor; Submit sends it.", 5000)
 
     def _on_targets_target_changed(self, target: Target | None) -> None:
-        if isinstance(self.jobs_panel, JobsPanel):
-            self.jobs_panel.set_target(target)
+        self.jobs_area.set_target(target)
 
     def _on_targets_profile_changed(self, profile: Profile | None) -> None:
         self.local_worker.set_profile(profile)
@@ -434,9 +420,7 @@ class MainWindow(QMainWindow):
         self.tasks.close()
         self.local_worker.shutdown()
         self.targets.engine = None  # nothing may ask the closed engine for a target
-        if self.bridge is not None:
-            self.bridge.close()
-            self.bridge = None
+        self.jobs_area.shutdown()
         if self.engine is not None:
             self.engine.close()
             self.engine = None

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -161,7 +162,15 @@ class RequestForm(QScrollArea):
         self.webhook.setPlaceholderText("https://example.com/runpod-webhook")
         self.webhook.setClearButtonEnabled(True)
         self.webhook.textEdited.connect(self._on_webhook_edited)
-        webhook_box = self._group("Webhook", [("URL", self.webhook, WEBHOOK)], inner)
+        self.use_listener = QPushButton("Use the console's listener", inner)
+        self.use_listener.setObjectName("useListenerButton")
+        self.use_listener.clicked.connect(self._on_use_listener_clicked)
+        self.set_listener_url("")
+        webhook_rows: list[tuple[str, QWidget, Path]] = [
+            ("URL", self.webhook, WEBHOOK),
+            ("", self.use_listener, ("webhook", "@listener")),
+        ]
+        webhook_box = self._group("Webhook", webhook_rows, inner)
         layout.addWidget(webhook_box)
 
         self.execution_timeout = _DurationField(inner)
@@ -269,6 +278,22 @@ class RequestForm(QScrollArea):
                 )
         finally:
             self._syncing = False
+
+    def set_listener_url(self, url: str) -> None:
+        """The embedded listener's URL ('' while it does not run): the button fills it in."""
+        self._listener_url = url
+        self.use_listener.setEnabled(bool(url))
+        self.use_listener.setToolTip(
+            "Deliveries to this URL appear in the Webhooks tab. RunPod's cloud can reach it only "
+            "through a tunnel; the built-in sandbox reaches it directly."
+            if url
+            else "The console's webhook listener is not running."
+        )
+
+    def _on_use_listener_clicked(self) -> None:
+        if self._listener_url:
+            self.webhook.setText(self._listener_url)
+            self._emit(WEBHOOK, self._listener_url)
 
     def set_s3_sets(self, credential_sets: Sequence[S3CredentialSet]) -> None:
         """The saved S3 credential sets to offer (their secrets stay in the keyring)."""

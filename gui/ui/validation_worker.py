@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 from gui.core.limits import Operation
 from gui.core.request import ValidationResult, validate_text
@@ -67,7 +67,11 @@ class BackgroundTasks(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
         self._relay = _Relay(self)
-        self._relay.sig_finished.connect(self._on_relay_finished)
+        # Queued even when emitted on the Qt thread (a future already done when ``when_done`` is
+        # called): a callback never runs inside the call that asked for it.
+        self._relay.sig_finished.connect(
+            self._on_relay_finished, Qt.ConnectionType.QueuedConnection
+        )
         self.pending = 0
         self._closed = False
 

@@ -1,0 +1,93 @@
+"""The window's right side: the jobs (table, details, health) and the webhook deliveries, as tabs.
+
+It owns the engine bridge and the embedded webhook listener; ``shutdown`` stops both before the
+window closes the engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QTabWidget, QWidget
+
+from gui.core.secrets import SecretStore
+from gui.core.targets import Target
+from gui.ui.bridge import EngineBridge
+from gui.ui.embedded_listener import EmbeddedListener
+from gui.ui.jobs_panel import JobsPanel
+from gui.ui.validation_worker import BackgroundTasks
+from gui.ui.webhook_log import WebhookLog
+
+__all__ = ["JobsArea"]
+
+
+class JobsArea(QTabWidget):
+    """Jobs and Webhooks tabs over ``engine`` (None: a placeholder saying why nothing is there)."""
+
+    sig_resubmit_requested = Signal(dict, str)
+    """Put this body and operation into the editor (from the job table's Resubmit)."""
+
+    sig_status_message_requested = Signal(str, int)
+    """Show this message in the status bar for this many milliseconds (0: until replaced)."""
+
+    sig_listener_url_changed = Signal(str)
+    """The embedded webhook listener serves at this URL ('' when it stopped or failed)."""
+
+    def __init__(
+        self,
+        engine: Any,
+        data_dir: Path,
+        secrets: SecretStore | None,
+        tasks: BackgroundTasks,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("jobsArea")
+        self.setDocumentMode(True)
+        self.bridge: EngineBridge | None = None
+        self.jobs_panel: JobsPanel | None = None
+        self.listener: EmbeddedListener | None = None
+        self.webhook_log: WebhookLog | None = None
+        if engine is None:
+            label = QLabel("The job table appears here once the job engine is available.", self)
+            label.setObjectName("jobsPlaceholder")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
+            self.addTab(label, "Jobs")
+            return
+        self.bridge = EngineBridge(engine, self)
+        self.jobs_panel = JobsPanel(self.bridge, self)
+        self.jobs_panel.sig_resubmit_requested.connect(self.sig_resubmit_requested)
+        self.jobs_panel.sig_status_message_requested.connect(self.sig_status_message_requested)
+        self.addTab(self.jobs_panel, "Jobs")
+        if secrets is not None:
+            self.listener = EmbeddedListener(engine, data_dir, secrets, tasks, parent=self)
+            self.webhook_log = WebhookLog(self.listener.store, self)
+            self.listener.subscribe(self.webhook_log.post_delivery)
+            self.listener.sig_started.connect(self._on_listener_started)
+            self.listener.sig_failed.connect(self._on_listener_failed)
+            self.addTab(self.webhook_log, "Webhooks")
+            self.listener.start()
+
+    def set_target(self, target: Target | None) -> None:
+        """The selected target: the health strip follows it."""
+        if self.jobs_panel is not None:
+            self.jobs_panel.set_target(target)
+
+    def _on_listener_started(self, url: str) -> None:
+        self.sig_listener_url_changed.emit(url)
+
+    def _on_listener_failed(self, message: str) -> None:
+        self.sig_status_message_requested.emit(message, 0)
+        self.sig_listener_url_changed.emit("")
+
+    def shutdown(self) -> None:
+        """Stop the listener and the bridge (before the engine is closed)."""
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
+        if self.bridge is not None:
+            self.bridge.close()
+            self.bridge = None

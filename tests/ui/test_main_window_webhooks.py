@@ -1,0 +1,42 @@
+"""The embedded webhook listener: its URL fills the request; deliveries reach the job and log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from gui.app import create_window
+from gui.core.records import JobState
+from tests.ui.request_helpers import TIMEOUT_MS, set_and_settle, settle
+
+
+def test_listener_url_fills_webhook_and_the_delivery_arrives(qtbot: QtBot, data_dir: Path) -> None:
+    window = create_window(data_dir)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, window.request)
+    area = window.jobs_area
+    assert area.webhook_log is not None and area.webhook_log.objectName() == "webhookLog"
+    form = window.request.form
+    qtbot.waitUntil(form.use_listener.isEnabled, timeout=TIMEOUT_MS)
+    assert area.listener is not None and area.listener.url is not None
+    url = area.listener.url
+    assert url.startswith("http://127.0.0.1:") and "/webhook/" in url
+
+    set_and_settle(qtbot, window.request, '{"input": {"prompt": "call me back"}}')
+    form.use_listener.click()
+    assert json.loads(window.request.text())["webhook"] == url
+    settle(qtbot, window.request)
+    window.request.request_submit()
+
+    def delivered() -> bool:
+        jobs = window.engine.jobs()
+        return len(jobs) == 1 and jobs[0].webhook_deliveries >= 1
+
+    qtbot.waitUntil(delivered, timeout=TIMEOUT_MS * 2)
+    assert window.engine.jobs()[0].state == JobState.COMPLETED
+    qtbot.waitUntil(lambda: area.webhook_log.model.rowCount() >= 1, timeout=TIMEOUT_MS)
+    window.close()
+    assert area.listener is None  # stopped with the window
