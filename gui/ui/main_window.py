@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -25,6 +25,7 @@ from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.core.templates import Template, TemplateStore, find_secrets
 from gui.ui.batch_dialog import BatchDialog
 from gui.ui.drafts import mentions_secret, read_draft, write_draft
+from gui.ui.editor import local_paths
 from gui.ui.jobs_area import JobsArea
 from gui.ui.local_worker import LocalWorkerPanel
 from gui.ui.profiles_dialog import ProfilesDialog
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 3)
         self.splitter.setSizes([180, 580, 700])
         self.setCentralWidget(self.splitter)
+        self.setAcceptDrops(True)
         self.splitter.setContentsMargins(6, 6, 6, 0)
         self._build_menus()
         self.statusBar().showMessage("Ready", 3000)
@@ -414,6 +416,17 @@ class MainWindow(QMainWindow):
             self.request.editor.document().isModified(),
             self.current_template,
         )
+
+    # Files dropped anywhere on the window (not only on the editor) open the same way.
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.request.open_dropped(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_state()

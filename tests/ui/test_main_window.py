@@ -224,3 +224,31 @@ def test_keyboard_shortcuts(qtbot: QtBot, window: MainWindow) -> None:
         qtbot.keyClick(editor, Qt.Key.Key_Return, ctrl)  # Submit
     assert submitted.args == [{"input": {"a": 1}}, "run"]
     assert window.request.text() == compact  # no newline typed
+
+
+def test_files_dropped_anywhere_on_the_window_open(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    import warnings
+
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    path = tmp_path / "anywhere.json"
+    path.write_text('{"input": {"dropped": "on the status bar"}}', "utf-8")
+    mime = file_mime(path)
+    target = window.statusBar()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(
+            QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )  # fmt: skip
+    QApplication.sendEvent(target, enter)
+    drop = QDropEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(target, drop)
+    qtbot.waitUntil(lambda: "on the status bar" in window.request.text(), timeout=TIMEOUT_MS)
