@@ -12,6 +12,7 @@ started, drains ``/stream``, so chunks are kept in order while it runs and none 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -223,6 +224,9 @@ class JobService:
         if stream is not None:
             (self._streaming.add if stream else self._streaming.discard)(record.local_id)
         self._publish(record, added=True)
+        # On disk before it leaves: a crash from here on leaves a SUBMITTING row, never a job the
+        # endpoint runs and the history does not know. Submissions made together share a commit.
+        await asyncio.wrap_future(self._store.flush())
         try:
             status = await self._send(target, body, operation, wait_ms)
         except SubmissionUncertain as exc:

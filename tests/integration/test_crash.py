@@ -97,3 +97,70 @@ def test_sigkill_mid_flight_then_restart_finishes_every_job(data_dir: Path) -> N
             "SELECT count(*), count(DISTINCT job_id) FROM jobs"
         ).fetchone()
     assert rows == distinct == JOBS
+
+
+CHILD_MID_SUBMIT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from gui.core.engine import Engine
+    from gui.core.targets import Target
+
+    data_dir, base_url, jobs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    engine = Engine(data_dir)
+    engine.start()
+    target = Target(name="crash", kind="cloud", base_url=base_url, endpoint_id="ep")
+    futures = [engine.submit(target, {"input": {"n": n}}) for n in range(jobs)]
+    while sum(f.done() for f in futures) < jobs // 4:
+        time.sleep(0.01)
+    engine.flush().result()
+    print("HALFWAY", flush=True)
+    time.sleep(600)
+    """
+)
+
+
+@pytest.mark.integration
+def test_sigkill_while_sending_leaves_no_job_open_and_none_unaccounted(data_dir: Path) -> None:
+    """Killed while requests are on the wire: jobs whose answer never came are NOT_SENT with a
+    note (the endpoint may have queued some of them), every other job is followed to its end."""
+    from gui.sandbox import FaultConfig
+
+    config = SandboxConfig(workers=50, default_duration_s=0.2,
+                           faults=FaultConfig(latency_ms=(20, 200)))  # fmt: skip
+    with SandboxThread(config) as server:
+        target = Target(name="crash", kind="cloud", base_url=server.base_url, endpoint_id="ep")
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD_MID_SUBMIT, str(data_dir), server.base_url, str(JOBS)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "HALFWAY"
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=10)
+
+        engine = Engine(data_dir, poll_policy=PollPolicy(first_s=0.1, min_s=0.1, max_s=1.0))
+        engine.start()
+        try:
+            deadline = time.monotonic() + 60
+            while not all(r.terminal for r in engine.jobs()):
+                assert time.monotonic() < deadline, "jobs left unfinished after the restart"
+                time.sleep(0.1)
+            records = engine.jobs()
+            time.sleep(1.0)  # let the sandbox finish jobs queued by requests whose answer was lost
+            health = engine.health(target).result(timeout=10)
+        finally:
+            engine.close()
+
+    states = {r.state for r in records}
+    assert states <= {JobState.COMPLETED, JobState.NOT_SENT}, states
+    completed = [r for r in records if r.state == JobState.COMPLETED]
+    not_sent = [r for r in records if r.state == JobState.NOT_SENT]
+    assert len(completed) >= JOBS // 4 and all(r.job_id for r in completed)
+    assert all(r.job_id is None and "stopped while" in (r.note or "") for r in not_sent)
+    ran = health["jobs"]["completed"]
+    # Every job the sandbox ran is in the history: followed to COMPLETED, or NOT_SENT saying so.
+    assert len(completed) <= ran <= len(completed) + len(not_sent)
