@@ -24,7 +24,7 @@ from gui.core.secrets import SecretStore
 from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.core.templates import Template, TemplateStore, find_secrets
 from gui.ui.batch_dialog import BatchDialog
-from gui.ui.drafts import mentions_secret, read_draft, write_draft
+from gui.ui.drafts import mentions_secret
 from gui.ui.editor import local_paths
 from gui.ui.jobs_area import JobsArea
 from gui.ui.local_worker import LocalWorkerPanel
@@ -34,6 +34,7 @@ from gui.ui.secret_move import SecretMover
 from gui.ui.target_selection import TargetSelection
 from gui.ui.templates_panel import TemplatesPanel
 from gui.ui.validation_worker import BackgroundTasks
+from gui.ui.window_state import restore_window_state, save_window_state
 
 __all__ = ["APP_TITLE", "MainWindow"]
 
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         self.request.set_submit_blocker(
             None if engine is not None else "The job engine is not available in this build."
         )
-        self._restore_settings()
+        restore_window_state(self, _DEFAULT_TEXT)
         self.reload_s3_sets()
         self._update_title()
         chosen = profile or str(self.settings.value("request/profile", SANDBOX_PROFILE))
@@ -361,62 +362,6 @@ class MainWindow(QMainWindow):
 
     # -- settings and closing --------------------------------------------------------------
 
-    def _restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 860)
-        for key, splitter in self._splitters().items():
-            state = self.settings.value(key)
-            if state is not None:
-                splitter.restoreState(state)
-        self.request.set_operation(str(self.settings.value("request/operation", "run")))
-        self._restore_text()
-
-    def _restore_text(self) -> None:
-        draft = read_draft(self.data_dir)
-        if draft is not None:
-            saved_file = self.settings.value("request/file")
-            self.request.set_text(draft.text, undoable=False)
-            self.request.editor.document().setModified(draft.modified)
-            self.file_path = Path(str(saved_file)) if saved_file else None
-            self.current_template = draft.template
-            return
-        last = self.settings.value("templates/last")
-        if last and self.store.exists(str(last)):
-            template = self.store.get(str(last))
-            self.request.load_body(template.body, template.operation)
-            self.request.editor.document().clearUndoRedoStacks()
-            self.request.editor.document().setModified(False)
-            self.current_template = template.name
-            self.templates.select(template.name)
-        else:
-            self.request.set_text(_DEFAULT_TEXT, undoable=False)
-
-    def _splitters(self) -> dict[str, QSplitter]:
-        return {"splitter/main": self.splitter, "splitter/request": self.request.splitter}
-
-    def _save_state(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        for key, splitter in self._splitters().items():
-            self.settings.setValue(key, splitter.saveState())
-        self.settings.setValue("request/operation", self.request.operation())
-        self.settings.setValue("request/profile", self.targets.selected_name())
-        self.settings.setValue("request/file", str(self.file_path) if self.file_path else "")
-        self._save_draft()
-        self.settings.sync()
-
-    def _save_draft(self) -> None:
-        outcome = self.request.validation.current
-        write_draft(
-            self.data_dir,
-            self.request.text(),
-            outcome.result.body if outcome is not None else None,
-            self.request.editor.document().isModified(),
-            self.current_template,
-        )
-
     # Files dropped anywhere on the window (not only on the editor) open the same way.
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_paths(event.mimeData()):
@@ -429,7 +374,7 @@ class MainWindow(QMainWindow):
             self.request.open_dropped(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._save_state()
+        save_window_state(self)
         self.tasks.close()
         self.local_worker.shutdown()
         self.targets.engine = None  # nothing may ask the closed engine for a target

@@ -202,9 +202,7 @@ class RequestForm(QScrollArea):
             edit.setClearButtonEnabled(True)
             if key == "accessSecret":
                 edit.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
-                edit.setPlaceholderText(
-                    "keyring:s3/NAME, or the secret (moved to the keyring on save)"
-                )
+                edit.setPlaceholderText("keyring:s3/NAME (a pasted secret moves there on save)")
             elif key == "objectPath":
                 edit.setPlaceholderText("optional")
             edit.textEdited.connect(lambda text, k=key: self._on_s3_edited(k, text))

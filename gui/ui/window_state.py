@@ -1,0 +1,82 @@
+"""What the window remembers between runs: geometry and splitters, the operation, the profile and
+the file in QSettings (an INI file in the data folder, so tests and ``--data-dir`` stay separate),
+and the editor's text as a secret-free draft (``gui.ui.drafts``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QSplitter
+
+from gui.ui.drafts import read_draft, write_draft
+
+if TYPE_CHECKING:
+    from gui.ui.main_window import MainWindow
+
+__all__ = ["restore_window_state", "save_window_state"]
+
+DEFAULT_SIZE = (1400, 860)
+
+
+def _splitters(window: MainWindow) -> dict[str, QSplitter]:
+    return {"splitter/main": window.splitter, "splitter/request": window.request.splitter}
+
+
+def restore_window_state(window: MainWindow, default_text: str) -> None:
+    """Geometry, splitters and operation as they were; then the draft, else the last template,
+    else ``default_text``."""
+    settings = window.settings
+    geometry = settings.value("window/geometry")
+    if geometry is not None:
+        window.restoreGeometry(geometry)
+    else:
+        window.resize(*DEFAULT_SIZE)
+    for key, splitter in _splitters(window).items():
+        state = settings.value(key)
+        if state is not None:
+            splitter.restoreState(state)
+    window.request.set_operation(str(settings.value("request/operation", "run")))
+    _restore_text(window, default_text)
+
+
+def _restore_text(window: MainWindow, default_text: str) -> None:
+    request = window.request
+    draft = read_draft(window.data_dir)
+    if draft is not None:
+        saved_file = window.settings.value("request/file")
+        request.set_text(draft.text, undoable=False)
+        request.editor.document().setModified(draft.modified)
+        window.file_path = Path(str(saved_file)) if saved_file else None
+        window.current_template = draft.template
+        return
+    last = window.settings.value("templates/last")
+    if last and window.store.exists(str(last)):
+        template = window.store.get(str(last))
+        request.load_body(template.body, template.operation)
+        request.editor.document().clearUndoRedoStacks()
+        request.editor.document().setModified(False)
+        window.current_template = template.name
+        window.templates.select(template.name)
+    else:
+        request.set_text(default_text, undoable=False)
+
+
+def save_window_state(window: MainWindow) -> None:
+    """Remember everything ``restore_window_state`` reads (called when the window closes)."""
+    settings = window.settings
+    settings.setValue("window/geometry", window.saveGeometry())
+    for key, splitter in _splitters(window).items():
+        settings.setValue(key, splitter.saveState())
+    settings.setValue("request/operation", window.request.operation())
+    settings.setValue("request/profile", window.targets.selected_name())
+    settings.setValue("request/file", str(window.file_path) if window.file_path else "")
+    outcome = window.request.validation.current
+    write_draft(
+        window.data_dir,
+        window.request.text(),
+        outcome.result.body if outcome is not None else None,
+        window.request.editor.document().isModified(),
+        window.current_template,
+    )
+    settings.sync()
