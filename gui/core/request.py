@@ -17,12 +17,12 @@ import re
 import sys
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gui.core.errors import RequestInvalid
 from gui.core.jsonparse import ParsedDocument, parse_document
-from gui.core.jsonscan import JsonPath, count_char, root_offset
+from gui.core.jsonscan import JsonPath, Member, count_char, root_offset
 from gui.core.limits import MAX_BODY_BYTES, Operation
 from gui.core.request_files import RequestFileError, read_request_file
 from gui.core.request_rules import (
@@ -141,17 +141,22 @@ def validate_text(text: str, operation: Operation = "run") -> ValidationResult:
         return ValidationResult(placed.diagnostics(), None, None, limit)
     if document.objects_with_repeated_keys and not document.repeated_keys_noted:
         document = parse_document(text)  # a repeat at the top: look for the others too
-    size, size_errors = _measure(text, document)
-    if size_errors is None:  # the text holds keys the body lost: find the repeated ones
+    measured = _measure(text, document)
+    if measured.repeats_unknown:  # the text holds keys the body lost: find the repeated ones
         document = parse_document(text)
-        size, size_errors = _measure(text, document)
+    repeats = _repeated_keys(document)
+    size = measured.size
+    if size is not None and measured.counted_text_quotes and repeats:
+        size -= _quotes_lost(text, repeats)
+    if measured.unsendable:
+        measured.errors.extend(_bad_value_errors(text, document))
     body, index = document.value, document.index
     for finding in check_body(body):
         _, offset, length = index.locate_nearest(finding.path, key=finding.on_key)
         placed.add(finding.severity, finding.message, finding.path, offset, length)
-    for error in size_errors or ():
+    for error in measured.errors:
         placed.add(*error)
-    _add_repeated_keys(placed, document)
+    _add_repeated_keys(placed, repeats)
     if size is not None and size > limit:
         placed.add("error", _too_big_message(size, operation), (), index.root, 1)
     return ValidationResult(placed.diagnostics(), body, size, limit)
@@ -196,32 +201,58 @@ class _Placed:
         return result
 
 
-def _add_repeated_keys(placed: _Placed, document: ParsedDocument) -> None:
-    """A warning at each repeated key: the last value wins, in RunPod's parser as in Python's."""
+@dataclass(frozen=True, slots=True)
+class _RepeatedKey:
+    path: JsonPath  # the object's path plus the key
+    occurrences: list[Member]  # in text order; the last one is the one kept
+
+
+def _repeated_keys(document: ParsedDocument) -> list[_RepeatedKey]:
+    """Every key given more than once in an object of the body, with where each time."""
     if not document.objects_with_repeated_keys:
-        return
+        return []
     wanted = {id(obj) for obj in document.objects_with_repeated_keys}
-    object_paths = _paths_of_objects(document.value, wanted)
-    for path in object_paths:
-        occurrences: dict[str, list[int]] = {}
+    repeats = []
+    for path in _paths_of_objects(document.value, wanted):
+        occurrences: dict[str, list[Member]] = {}
         for member in document.index.members(path):
-            occurrences.setdefault(member.key, []).append(member.key_start)
-        for key, starts in occurrences.items():
-            if len(starts) < 2:
-                continue
-            first, last = placed.line_of(starts[0]), placed.line_of(starts[-1])
-            for start in starts[1:]:
-                if start == starts[-1]:
-                    message = (
-                        f"The key {quote_key(key)} is given again (first on line {first}): "
-                        f"this last value is the one used; RunPod, like Python, keeps the last."
-                    )
-                else:
-                    message = (
-                        f"The key {quote_key(key)} is given again (first on line {first}): "
-                        f"this value is ignored; the last one, on line {last}, is used."
-                    )
-                placed.add("warning", message, (*path, key), start, len(key) + 2)
+            occurrences.setdefault(member.key, []).append(member)
+        repeats += [
+            _RepeatedKey((*path, key), members)
+            for key, members in occurrences.items()
+            if len(members) > 1
+        ]
+    return repeats
+
+
+def _quotes_lost(text: str, repeats: list[_RepeatedKey]) -> int:
+    """Quotes of the strings in members that a later repeat replaced: in the text, not sent."""
+    return sum(
+        count_char(text, '"', member.key_start, member.value_end)
+        for repeat in repeats
+        for member in repeat.occurrences[:-1]
+    )
+
+
+def _add_repeated_keys(placed: _Placed, repeats: list[_RepeatedKey]) -> None:
+    """A warning at each repeated key: the last value wins, in RunPod's parser as in Python's."""
+    for repeat in repeats:
+        key = quote_key(str(repeat.path[-1]))
+        first = placed.line_of(repeat.occurrences[0].key_start)
+        last = placed.line_of(repeat.occurrences[-1].key_start)
+        for member in repeat.occurrences[1:]:
+            if member is repeat.occurrences[-1]:
+                message = (
+                    f"The key {key} is given again (first on line {first}): this last value is "
+                    f"the one used; RunPod, like Python, keeps the last."
+                )
+            else:
+                message = (
+                    f"The key {key} is given again (first on line {first}): this value is "
+                    f"ignored; the last one, on line {last}, is used."
+                )
+            length = member.key_end - member.key_start
+            placed.add("warning", message, repeat.path, member.key_start, length)
 
 
 def _paths_of_objects(root: Any, wanted_ids: set[int]) -> list[JsonPath]:
@@ -256,31 +287,44 @@ def _items(node: Any) -> Iterator[tuple[Any, Any]]:
 _Error = tuple[Severity, str, JsonPath, int, int]
 
 
-def _measure(text: str, document: ParsedDocument) -> tuple[int | None, list[_Error] | None]:
-    """``len(serialize_body(body))`` and an error for each value JSON can't carry.
+@dataclass(slots=True)
+class _Measured:
+    size: int | None  # None when the body can't be encoded at all (nesting)
+    errors: list[_Error] = field(default_factory=list)
+    unsendable: bool = False  # NaN, Infinity or a lone surrogate: find where
+    repeats_unknown: bool = False  # parsed without noting repeats, and they can't be ruled out
+    counted_text_quotes: bool = False  # see BodySize
 
-    The errors are None when the document was parsed without noting repeated keys and the size
-    count can't rule them out: the caller must parse again, noting them.
+
+def _measure(text: str, document: ParsedDocument) -> _Measured:
+    """``len(serialize_body(body))``, and whether the body holds what JSON can't carry.
+
+    For a document parsed without noting repeated keys, the count also tells whether any key
+    repeats; when none can, the index is told so (its lookups then stop at first matches).
     """
     body = document.value
     plain = "\\" not in text and not document.objects_with_repeated_keys
     unsendable = False
     try:
         try:
-            measured = compact_size(body, text, plain_strings=plain)
-        except ValueError:  # NaN, Infinity or a lone surrogate: measure with them, say where
+            counted = compact_size(body, text, plain_strings=plain)
+        except ValueError:  # NaN, Infinity or a lone surrogate: measure with them
             unsendable = True
-            measured = compact_size(
+            counted = compact_size(
                 body, text, plain_strings=plain, allow_nan=True, errors="surrogatepass"
             )
     except RecursionError:
         depth, offset = deepest_nesting(text)
-        return None, [("error", _nesting_message(depth), (), offset, 1)]
-    if not document.repeated_keys_noted:
-        if measured.keys_match_text is not True:
-            return measured.size, None
+        return _Measured(None, [("error", _nesting_message(depth), (), offset, 1)])
+    repeats_unknown = not document.repeated_keys_noted and counted.keys_match_text is not True
+    if not document.repeated_keys_noted and not repeats_unknown:
         document.index.unique_keys = True  # proven: no object repeats a key
-    return measured.size, _bad_value_errors(text, document) if unsendable else []
+    return _Measured(
+        counted.size,
+        unsendable=unsendable,
+        repeats_unknown=repeats_unknown,
+        counted_text_quotes=counted.counted_text_quotes,
+    )
 
 
 def _bad_value_errors(text: str, document: ParsedDocument) -> list[_Error]:

@@ -51,6 +51,9 @@ class BodySize:
 
     size: int
     keys_match_text: bool | None = None
+    # The strings' quotes were counted in the text: if keys repeat, the quotes of the members
+    # that lost must be taken off (see gui.core.request).
+    counted_text_quotes: bool = False
 
 
 def compact_json(body: Any, *, allow_nan: bool) -> str:
@@ -88,7 +91,7 @@ def compact_size(
         written = "".join(encode(body, 0))  # the C encoder hands back a single chunk
         size = len(written) if text.isascii() else len(written.encode("utf-8", errors))
         keys, colons = count_char(written, _KEY_MARK), count_char(written, ":")
-        return BodySize(size + quotes, count_char(text, ":") == keys + colons)
+        return BodySize(size + quotes, count_char(text, ":") == keys + colons, True)
     return BodySize(len(compact_json(body, allow_nan=allow_nan).encode("utf-8", errors)))
 
 
