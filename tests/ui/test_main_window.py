@@ -252,3 +252,37 @@ def test_files_dropped_anywhere_on_the_window_open(
     )  # fmt: skip
     QApplication.sendEvent(target, drop)
     qtbot.waitUntil(lambda: "on the status bar" in window.request.text(), timeout=TIMEOUT_MS)
+
+
+def test_a_person_types_fixes_submits_and_reads_the_output(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Issue 5's walk-through: error seen, fixed, submitted, followed to COMPLETED, output shown."""
+    panel = window.jobs_panel
+    assert panel is not None
+    editor = window.request.editor
+    editor.clear()
+    editor.setFocus()
+    qtbot.keyClicks(editor, '{"input": {"prompt": "walk-through",}}')
+    settle(qtbot, window.request)
+    [row] = window.request.diagnostics.row_texts()
+    assert row.startswith("1:36  error: ")  # the comma
+    assert not window.request.submit_button.isEnabled()
+    editor.selectAll()
+    qtbot.keyClicks(editor, '{"input": {"prompt": "walk-through"}}')
+    settle(qtbot, window.request)
+    assert window.request.submit_button.isEnabled()
+    qtbot.mouseClick(window.request.submit_button, Qt.MouseButton.LeftButton)
+
+    def completed_row() -> bool:
+        model = panel.model
+        return model.rowCount() == 1 and model.record_at(0).state == JobState.COMPLETED
+
+    qtbot.waitUntil(completed_row, timeout=TIMEOUT_MS * 2)
+    record = panel.model.record_at(0)
+    states = [state for _when, state in record.history]
+    assert states.index("IN_QUEUE") < states.index("COMPLETED")
+    assert panel.select_job(record.local_id)
+    details = panel.details
+    qtbot.waitUntil(lambda: "walk-through" in details.raw_view.toPlainText(), timeout=TIMEOUT_MS)
+    assert "walk-through" in details.request_view.toPlainText()
