@@ -342,3 +342,9 @@ def test_repeated_top_level_key_warns() -> None:
     assert result.ok and result.body == {"input": {"b": 2}}
     d = _only('{"input": {"a": 1},\n "input": {"b": 2}}', "warning")
     assert _at(d) == (2, 2) and d.path == ("input",)
+
+
+def test_body_over_the_runsync_limit_suggests_a_url() -> None:
+    text = '{"input": {"blob": "' + "x" * (20 * 1024 * 1024) + '"}}'
+    d = validate_text(text, "runsync").errors[0]
+    assert "that /runsync accepts. Pass large data by URL or through S3" in d.message
