@@ -251,11 +251,10 @@ class JobDetails(QWidget):
             return  # another job (or a newer output) is shown now
         raw = prepared.raw
         self.raw_view.setPlainText(raw.text)
-        size = f"{raw.total_chars:,} characters"
         self.raw_note.setText(
-            f"Showing the first {len(raw.text):,} of {size}; Save writes all of it."
+            f"Showing the first {len(raw.text) // 1024:,} KB of a larger output; Save has all."
             if raw.truncated
-            else size
+            else ""
         )
         self.images.set_images(prepared.images)
         self.output_tabs.setTabEnabled(self._images_tab, bool(prepared.images))

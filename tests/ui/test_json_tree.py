@@ -83,8 +83,11 @@ def test_scalar_documents_and_unknown_paths() -> None:
 def test_raw_text_is_cut_when_huge_and_images_are_found() -> None:
     small = format_raw({"a": 1})
     assert small.text == '{\n  "a": 1\n}' and not small.truncated
-    big = format_raw({"blob": "x" * 3_000_000})
-    assert big.truncated and big.total_chars > len(big.text)
+    big = format_raw({"rows": ["y" * 100] * 100_000, "n": 1}, limit=50_000)
+    assert big.truncated and 40_000 < len(big.text) < 60_000
+    assert "more items)" in big.text and '"n": 1' not in big.text
+    long_line = format_raw({"blob": "x" * 3_000_000}, line_limit=1000)
+    assert long_line.truncated and "… (cut: 3,000,000 characters in all)" in long_line.text
     png_b64 = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(60)).decode()
     jpeg_b64 = base64.b64encode(b"\xff\xd8\xff" + bytes(60)).decode()
     found = find_images({"a": [png_b64, "data:image/jpeg;base64," + jpeg_b64, "iVBOR"]})
