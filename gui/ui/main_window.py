@@ -284,11 +284,11 @@ class MainWindow(QMainWindow):
         return template
 
     def _checked_body(self, purpose: str) -> dict[str, Any] | None:
-        outcome = self.request.validation.current
-        if outcome is None or outcome.result.body is None:
+        checked = self.request.validation.current is not None
+        body = self.request.current_body() if checked else None
+        if body is None:
             self.request.show_problem(f"The request is not a JSON object yet: fix it to {purpose}.")
-            return None
-        return outcome.result.body
+        return body
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -375,6 +375,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         save_window_state(self)
+        self.request.validation.close()
         self.tasks.close()
         self.local_worker.shutdown()
         self.targets.engine = None  # nothing may ask the closed engine for a target

@@ -265,7 +265,9 @@ class RequestPanel(QWidget):
         outcome = self.validation.current
         if not self.submit_button.isEnabled() or outcome is None or outcome.result.body is None:
             return
-        self.sig_submit_requested.emit(outcome.result.body, outcome.operation)
+        body = outcome.result.body if outcome.complete else self.current_body()
+        if body is not None:
+            self.sig_submit_requested.emit(body, outcome.operation)
 
     def _on_diagnostics_activated(self, mark: EditorMark) -> None:
         self.tabs.setCurrentWidget(self.editor)
@@ -297,9 +299,10 @@ class RequestPanel(QWidget):
             self.tasks.run(lambda: json.loads(text), apply)
 
     def current_body(self) -> dict[str, Any] | None:
-        """The text's body now (from the last validation or form edit when still current)."""
+        """The text's whole body now: from the last validation or form edit when still current,
+        else parsed here (a big text's validation, done in a child process, holds no input)."""
         outcome = self.validation.current
-        if outcome is not None:
+        if outcome is not None and outcome.complete:
             return outcome.result.body
         revision = self.editor.document().revision()
         if self._form_cache is not None and self._form_cache[0] == revision:

@@ -8,9 +8,10 @@ counter), so a 20 MB body never freezes typing and never paints stale diagnostic
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from gui.core.limits import Operation
 from gui.core.request import ValidationResult, validate_text
 from gui.ui.editor import EditorMark
+from gui.ui.validation_child import validate_light
 
 __all__ = [
     "DEBOUNCE_MS",
@@ -119,12 +121,17 @@ class BackgroundTasks(QObject):
 
 @dataclass(frozen=True, slots=True)
 class ValidationOutcome:
-    """The validation of one version of the editor's text."""
+    """The validation of one version of the editor's text.
+
+    ``complete`` is False for a big text validated in the child process: ``result.body`` then
+    holds the options but not the ``input`` (parse the text when the whole body is needed).
+    """
 
     generation: int
     operation: Operation
     result: ValidationResult
     marks: list[EditorMark]
+    complete: bool = True
 
 
 def editor_marks(text: str, result: ValidationResult) -> list[EditorMark]:
@@ -155,9 +162,19 @@ def editor_marks(text: str, result: ValidationResult) -> list[EditorMark]:
     return marks
 
 
-def _validate(generation: int, text: str, operation: Operation) -> ValidationOutcome:
-    result = validate_text(text, operation)
-    return ValidationOutcome(generation, operation, result, editor_marks(text, result))
+# Texts longer than this are validated in a child process (see ``validation_child``).
+PROCESS_THRESHOLD_CHARS = 2 * 1024 * 1024
+
+
+def _validate(
+    generation: int, text: str, operation: Operation, pool: ProcessPoolExecutor | None
+) -> ValidationOutcome:
+    if pool is None:
+        result = validate_text(text, operation)
+        return ValidationOutcome(generation, operation, result, editor_marks(text, result))
+    # This thread waits on the child without holding the GIL; the Qt thread stays free.
+    light = pool.submit(validate_light, text, operation).result()
+    return ValidationOutcome(generation, operation, light, editor_marks(text, light), False)
 
 
 class ValidationWorker(QObject):
@@ -179,6 +196,20 @@ class ValidationWorker(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _process_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # "spawn": the child must not inherit a copy of this process's Qt and threads.
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the child process (if a big text ever started one)."""
+        self._timer.stop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     @property
     def busy(self) -> bool:
@@ -214,9 +245,11 @@ class ValidationWorker(QObject):
             return
         generation, operation = self.generation, self._operation
         text = self._text_source()
+        pool = self._process_pool() if len(text) > PROCESS_THRESHOLD_CHARS else None
         self._running = True
         self.tasks.run(
-            lambda: _validate(generation, text, operation), self._on_tasks_validation_finished
+            lambda: _validate(generation, text, operation, pool),
+            self._on_tasks_validation_finished,
         )
 
     def _on_tasks_validation_finished(self, outcome: Any, error: Exception | None) -> None:

@@ -75,7 +75,8 @@ def save_window_state(window: MainWindow) -> None:
     write_draft(
         window.data_dir,
         window.request.text(),
-        outcome.result.body if outcome is not None else None,
+        # A big text's light body lacks its input: then the careful text search decides.
+        outcome.result.body if outcome is not None and outcome.complete else None,
         window.request.editor.document().isModified(),
         window.current_template,
     )

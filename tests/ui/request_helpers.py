@@ -27,6 +27,7 @@ def make_panel(qtbot: QtBot) -> Iterator[RequestPanel]:
     widget.resize(760, 640)
     widget.show()
     yield widget
+    widget.validation.close()
     tasks.close()
 
 

@@ -198,3 +198,29 @@ def test_thousands_of_diagnostics_are_capped(qtbot: QtBot, panel: RequestPanel) 
     assert panel.diagnostics.count() == 1001
     assert panel.diagnostics.item(1000).text().startswith("… and 500 more")
     assert len(panel.editor.underlined_ranges()) == 500
+
+
+def test_big_text_is_validated_in_a_child_process_and_still_submits_whole(
+    qtbot: QtBot, panel: RequestPanel
+) -> None:
+    rows = [{"i": i, "text": "y" * 100} for i in range(25_000)]  # about 3 MB
+    body = {"input": {"rows": rows}, "policy": {"ttl": 5}}
+    text = json.dumps(body, indent=1)
+    assert len(text) > validation_worker.PROCESS_THRESHOLD_CHARS
+    outcome = set_and_settle(qtbot, panel, text)
+    assert not outcome.complete
+    assert outcome.result.body is not None and outcome.result.body["policy"] == {"ttl": 5}
+    [error] = [m for m in outcome.marks if m.severity == "error"]
+    assert panel.editor.document().findBlock(error.start).text().strip().startswith('"ttl"')
+    assert panel.form.field_message(("policy", "ttl"))  # the form still shows the options
+
+    panel.form.ttl.unit.setCurrentText("min")
+    panel.form.ttl.number.setText("5")
+    panel.form.ttl.number.textEdited.emit("5")  # the person types "5" minutes
+    outcome = settle(qtbot, panel)
+    assert outcome.result.ok
+    with qtbot.waitSignal(panel.sig_submit_requested) as submitted:
+        panel.request_submit()
+    sent, operation = submitted.args
+    assert sent == {"input": {"rows": rows}, "policy": {"ttl": 300_000}}  # the input is all there
+    assert operation == "run"

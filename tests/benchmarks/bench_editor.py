@@ -1,0 +1,107 @@
+"""Typing in the request editor while big bodies are validated: how late does the Qt thread get?
+
+Run by hand: ``python tests/benchmarks/bench_editor.py``. For a small body (the baseline), a 10 MB
+and a 20 MB body it loads the text, then types a key every 300 ms (each keystroke schedules a
+debounced validation on a worker thread) while a 5 ms timer measures the Qt thread's lateness.
+Prints the load time, the 99th percentile and maximum lateness, and their ratio to the baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from gui.ui.request_panel import RequestPanel
+from gui.ui.validation_worker import BackgroundTasks
+
+KEYSTROKES = 12
+KEY_INTERVAL_MS = 300
+TICK_MS = 5
+
+
+def body_text(megabytes: float) -> str:
+    """A pretty-printed body of about ``megabytes`` (counted on its compact serialization)."""
+
+    def build(rows: int) -> dict[str, object]:
+        text = "lorem ipsum dolor sit amet " * 3
+        return {"input": {"rows": [{"id": i, "text": text} for i in range(rows)]}}
+
+    sample = 1000
+    per_row = len(json.dumps(build(sample), separators=(",", ":"))) / sample
+    rows = max(1, int(megabytes * 1024 * 1024 / per_row) - 1)
+    return json.dumps(build(rows), indent=2)
+
+
+def wait(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def measure(panel: RequestPanel, text: str) -> dict[str, float]:
+    started = time.perf_counter()
+    panel.set_text(text)
+    load_s = time.perf_counter() - started
+    while panel.validation.current is None:
+        wait(20)
+    gaps: list[int] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [0]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0] - TICK_MS)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    panel.editor.moveCursor(panel.editor.textCursor().MoveOperation.End)
+    timer.start()
+    for _ in range(KEYSTROKES):
+        QTest.keyClick(panel.editor, Qt.Key.Key_Space)
+        wait(KEY_INTERVAL_MS)
+    timer.stop()
+    gaps = sorted(max(0, gap) for gap in gaps[1:])
+    return {
+        "load_s": load_s,
+        "p99_ms": gaps[int(len(gaps) * 0.99)],
+        "max_ms": gaps[-1],
+        "median_ms": statistics.median(gaps),
+    }
+
+
+def main() -> None:
+    app = QApplication.instance() or QApplication([])
+    tasks = BackgroundTasks()
+    panel = RequestPanel(tasks)
+    panel.resize(900, 700)
+    panel.show()
+    baseline = measure(panel, body_text(0.001))
+    print(f"{'body':>8} {'load s':>7} {'p99 ms':>7} {'max ms':>7}  ratio p99/max to baseline")
+    for label, size in (("baseline", 0.0), ("10 MB", 10.0), ("20 MB", 20.0)):
+        figures = baseline if size == 0 else measure(panel, body_text(size))
+        print(
+            f"{label:>8} {figures['load_s']:7.2f} {figures['p99_ms']:7.0f} {figures['max_ms']:7.0f}"
+            f"  {figures['p99_ms'] / max(baseline['p99_ms'], 1):.1f}x"
+            f" / {figures['max_ms'] / max(baseline['max_ms'], 1):.1f}x"
+        )
+    tasks.close()
+    del app
+
+
+if __name__ == "__main__":
+    main()
