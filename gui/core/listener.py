@@ -47,6 +47,7 @@ from aiohttp import web
 
 from gui.core.deliveries import Delivery, DeliveryStore, NewDelivery
 from gui.core.errors import ConsoleError
+from gui.core.redact import register_secret
 from gui.core.secrets import LISTENER_TOKEN_NAME, SecretStore
 from gui.core.webhook_intake import Arrival, clean_headers, is_applicable, new_delivery
 
@@ -208,6 +209,7 @@ class WebhookListener:
     ) -> None:
         if len(token) < 16:
             raise ValueError("the listener token must be at least 16 characters (128 bits)")
+        register_secret(token)  # it stands inside webhook URLs that jobs and logs carry
         self._store = store
         self._token = token
         # "localhost" may resolve to both 127.0.0.1 and ::1, which with port 0 would get two
@@ -274,6 +276,7 @@ class WebhookListener:
         """Use a new token from now on (after the user regenerated it); the old URL gets 404."""
         if len(token) < 16:
             raise ValueError("the listener token must be at least 16 characters (128 bits)")
+        register_secret(token)  # it stands inside webhook URLs that jobs and logs carry
         self._token = token
 
     def subscribe(self, callback: DeliverySubscriber) -> Callable[[], None]:

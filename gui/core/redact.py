@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from typing import Any
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "is_keyring_reference",
     "redact_body",
     "redact_text",
+    "register_secret",
 ]
 
 REDACTED = "<redacted>"
@@ -32,6 +34,21 @@ KEYRING_REFERENCE_PREFIX = "keyring:"
 _REFERENCE = re.compile(r"keyring:[a-z0-9-]{1,16}/[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 
 
+# Secret values that may stand inside any string of a body, not under a secret key: the webhook
+# listener's token is part of the URL a request's ``webhook`` holds. Registered by their owners.
+_registered: frozenset[str] = frozenset()
+_registered_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """Redact ``value`` wherever it appears inside a string, from now on, in this process."""
+    global _registered
+    if len(value) < 8:
+        raise ValueError("a registered secret must be at least 8 characters")
+    with _registered_lock:
+        _registered = _registered | {value}
+
+
 def is_keyring_reference(value: object) -> bool:
     """True when ``value`` is a reference to a keyring secret (``keyring:<kind>/<name>``)."""
     return isinstance(value, str) and _REFERENCE.fullmatch(value) is not None
@@ -43,20 +60,25 @@ def redact_body(body: Any) -> Any:
     Keyring references are left as they are: they hold no secret.
     """
     clone = copy.deepcopy(body)
-    _redact_in_place(clone)
+    _redact_in_place(clone, tuple(_registered))
     return clone
 
 
-def _redact_in_place(value: Any) -> None:
+def _redact_in_place(value: Any, registered: tuple[str, ...]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if _is_secret_value(key, item):
                 value[key] = REDACTED
+            elif registered and isinstance(item, str):
+                value[key] = redact_text(item, registered)
             else:
-                _redact_in_place(item)
+                _redact_in_place(item, registered)
     elif isinstance(value, list):
-        for item in value:
-            _redact_in_place(item)
+        for index, item in enumerate(value):
+            if registered and isinstance(item, str):
+                value[index] = redact_text(item, registered)
+            else:
+                _redact_in_place(item, registered)
 
 
 def _is_secret_value(key: object, item: object) -> bool:
@@ -65,8 +87,9 @@ def _is_secret_value(key: object, item: object) -> bool:
     return isinstance(item, str) and bool(item) and not is_keyring_reference(item)
 
 
-def redact_text(text: str, secrets: list[str] | tuple[str, ...]) -> str:
-    """Replace each known secret string in free text (log lines, error messages)."""
+def redact_text(text: str, secrets: list[str] | tuple[str, ...] | frozenset[str] = ()) -> str:
+    """Replace each given secret, and each registered one, in free text (log lines, messages)."""
+    secrets = (*secrets, *_registered)
     # Longest first, so a secret that contains another is replaced whole.
     for secret in sorted(secrets, key=len, reverse=True):
         if secret:
