@@ -14,6 +14,7 @@ Exceptions are mapped to httpx's, keeping the one distinction the client's retry
 from __future__ import annotations
 
 import ssl
+import urllib.request
 from typing import Any
 
 import aiohttp
@@ -29,6 +30,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._max_connections = max_connections
         self._keepalive_s = keepalive_s
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
     def _session_for_loop(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -39,12 +41,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 ssl=_tls_context(),
             )
             # httpx decodes content-encoding itself: aiohttp must hand over the raw bytes.
-            # trust_env: honour HTTP(S)_PROXY, NO_PROXY and .netrc, as httpx does.
+            # Not trust_env: it reads the environment and ~/.netrc again for every request
+            # (half a millisecond each); proxies are looked up once per host instead.
             self._session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=False,
-                skip_auto_headers=("User-Agent",),
-                trust_env=True,
+                connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",)
             )
         return self._session
 
@@ -65,6 +65,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=list(request.headers.multi_items()),
                 data=body or None,
                 timeout=timeout,
+                proxy=self._proxy_for(request.url),
                 allow_redirects=False,
             ) as answer:
                 content = await answer.read()
@@ -91,10 +92,25 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except aiohttp.ClientOSError as exc:
             raise httpx.ReadError(str(exc) or "connection reset", request=request) from exc
 
+    def _proxy_for(self, url: httpx.URL) -> str | None:
+        """The proxy from HTTP(S)_PROXY / NO_PROXY for this host, as httpx would use it."""
+        key = (url.scheme, url.host)
+        if key not in self._proxies:
+            self._proxies[key] = _env_proxy(url.scheme, url.host)
+        return self._proxies[key]
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _env_proxy(scheme: str, host: str) -> str | None:
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    return proxy
 
 
 def _tls_context() -> ssl.SSLContext:

@@ -105,3 +105,12 @@ def test_refused_connections_and_read_timeouts_map_to_httpx_errors() -> None:
                 await runner.cleanup()
 
     asyncio.run(main())
+
+
+def test_proxies_come_from_the_environment_once_per_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.test")
+    transport = AiohttpTransport()
+    assert transport._proxy_for(httpx.URL("https://api.runpod.ai/v2")) == "http://proxy.test:3128"
+    assert transport._proxy_for(httpx.URL("https://internal.test/v2")) is None
+    assert transport._proxy_for(httpx.URL("http://plain.test/v2")) is None  # no HTTP_PROXY
