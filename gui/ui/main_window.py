@@ -10,7 +10,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QInputDialog,
     QMainWindow,
     QSplitter,
     QWidget,
@@ -32,7 +31,7 @@ from gui.ui.profiles_dialog import ProfilesDialog
 from gui.ui.request_panel import RequestPanel
 from gui.ui.secret_move import SecretMover
 from gui.ui.target_selection import TargetSelection
-from gui.ui.templates_panel import TemplatesPanel
+from gui.ui.templates_panel import TemplateDetailsDialog, TemplatesPanel
 from gui.ui.validation_worker import BackgroundTasks
 from gui.ui.window_state import restore_window_state, save_window_state
 
@@ -262,13 +261,18 @@ class MainWindow(QMainWindow):
         body = self._checked_body("save it as a template")
         if body is None:
             return
-        name, accepted = QInputDialog.getText(
-            self, "Save as template", "Template name:", text=self.current_template or ""
-        )
-        if accepted and name.strip():
-            self.save_as_template(name, body)
+        existing = self.current_template or ""
+        description = ""
+        if existing and self.store.exists(existing):
+            description = self.store.get(existing).description
+        dialog = TemplateDetailsDialog(self, existing, description, self.request.operation())
+        if dialog.exec() == TemplateDetailsDialog.DialogCode.Accepted:
+            name, description = dialog.values()
+            self.save_as_template(name, body, description)
 
-    def save_as_template(self, name: str, body: dict[str, Any] | None = None) -> Template | None:
+    def save_as_template(
+        self, name: str, body: dict[str, Any] | None = None, description: str = ""
+    ) -> Template | None:
         """Save the request (or ``body``) as a template; a body holding a secret is refused."""
         body = body if body is not None else self._checked_body("save it as a template")
         if body is None:
@@ -277,7 +281,7 @@ class MainWindow(QMainWindow):
             body = self.secret_mover.without_secrets(body, "saved as a template")
             if body is None:
                 return None
-        template = self.templates.save_template(name, body, self.request.operation())
+        template = self.templates.save_template(name, body, self.request.operation(), description)
         if template is not None:
             self.current_template = template.name
             self.settings.setValue("templates/last", template.name)

@@ -100,3 +100,46 @@ def test_import_and_export(panel: TemplatesPanel, store: TemplateStore, tmp_path
 def test_list_model_is_sound(qtmodeltester: ModelTester, panel: TemplatesPanel) -> None:
     view: QListWidget = panel.list
     qtmodeltester.check(view.model())
+
+
+def test_files_dropped_on_the_list_are_imported(
+    qtbot: QtBot, panel: TemplatesPanel, tmp_path: Path
+) -> None:
+    import warnings
+
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from tests.ui.request_helpers import file_mime
+
+    path = tmp_path / "dropped.json"
+    path.write_text(json.dumps({"name": "Dropped", "body": BODY}), "utf-8")
+    mime = file_mime(path)
+    viewport = panel.list.viewport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(
+            QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )  # fmt: skip
+    QApplication.sendEvent(viewport, enter)
+    drop = QDropEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(viewport, drop)
+    assert "Dropped" in panel.names()
+    assert panel.selected_name() == "Dropped"
+
+
+def test_details_dialog_needs_a_name(qtbot: QtBot) -> None:
+    from gui.ui.templates_panel import TemplateDetailsDialog
+
+    dialog = TemplateDetailsDialog(None, "", "", "runsync")
+    qtbot.addWidget(dialog)
+    assert not dialog.save_button.isEnabled()
+    qtbot.keyClicks(dialog.name, "  Upscale ")
+    dialog.description.setPlainText("Makes images bigger\n")
+    assert dialog.save_button.isEnabled()
+    assert dialog.values() == ("Upscale", "Makes images bigger")
