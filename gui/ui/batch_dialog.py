@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -122,9 +123,16 @@ class BatchDialog(QDialog):
         layout.addWidget(self.summary)
         self.problems = QTreeWidget(self)
         self.problems.setHeaderLabels(["Invalid request", "Problem"])
-        self.problems.setColumnWidth(0, 200)
+        self.problems.setColumnWidth(0, 140)
         self.problems.setRootIsDecorated(True)
         layout.addWidget(self.problems, 1)
+        # Rows cut long messages short: the selected one is shown whole here.
+        self.problem_text = QLabel(self)
+        self.problem_text.setObjectName("batchProblemText")
+        self.problem_text.setWordWrap(True)
+        self.problem_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.problem_text)
+        self.problems.currentItemChanged.connect(self._on_problems_current_changed)
         self.progress = QProgressBar(self)
         self.progress.setFormat("%v of %m submitted")
         self.progress.hide()
@@ -162,23 +170,31 @@ class BatchDialog(QDialog):
         )
         for entry in self.invalid_entries:
             item = QTreeWidgetItem(self.problems, [entry.source, entry.problem or ""])
+            item.setToolTip(1, entry.problem or "")
             for diagnostic in entry.diagnostics:
-                QTreeWidgetItem(
-                    item,
-                    [
-                        f"{diagnostic.line}:{diagnostic.column}",
-                        f"{diagnostic.severity}: {diagnostic.message}",
-                    ],
-                )
+                message = f"{diagnostic.severity}: {diagnostic.message}"
+                child = QTreeWidgetItem(item, [f"{diagnostic.line}:{diagnostic.column}", message])
+                child.setToolTip(1, message)
             item.setExpanded(True)
         if not self.invalid_entries:
             QTreeWidgetItem(self.problems, ["(none)", "Every request is valid."])
+        first = self.problems.topLevelItem(0)
+        if first is not None:
+            self.problems.setCurrentItem(first.child(0) or first)
         self.submit_button.setText(f"Submit {valid} valid to /{self.operation}")
         self.submit_button.setEnabled(valid > 0 and self.submit_function is not None)
         if self.submit_function is None:
             self.submit_button.setToolTip("The engine is not running, so nothing can be submitted.")
         self.loaded = True
         self.sig_loaded.emit()
+
+    def _on_problems_current_changed(self, item: QTreeWidgetItem | None, _previous: object) -> None:
+        if item is None:
+            self.problem_text.clear()
+            return
+        parent = item.parent()
+        where = f"{parent.text(0)}, line {item.text(0)}" if parent is not None else item.text(0)
+        self.problem_text.setText(f"<b>{html.escape(where)}</b>: {html.escape(item.text(1))}")
 
     # -- submitting ------------------------------------------------------------------------
 
