@@ -170,6 +170,7 @@ class JobDetails(QWidget):
             self.history.show_record(None)
             return
         same_job = previous is not None and previous.local_id == record.local_id
+        was_on_error = self.tabs.currentIndex() == self._error_tab
         self._show_header(record)
         if not same_job:
             self._set_request(record)
@@ -180,6 +181,16 @@ class JobDetails(QWidget):
         self._set_output(record, reload=output_changed)
         self._set_error(record)
         self.history.show_record(record)
+        if not same_job:
+            self._open_useful_tab(record, was_on_error)
+
+    def _open_useful_tab(self, record: JobRecord, was_on_error: bool) -> None:
+        """A failed job without output opens on its error; leaving a failed job for one without
+        an error goes back to Output (Qt would move on to the next enabled tab instead)."""
+        if record.output is None and (record.error is not None or record.note):
+            self.tabs.setCurrentIndex(self._error_tab)
+        elif was_on_error and not self.tabs.isTabEnabled(self._error_tab):
+            self.tabs.setCurrentIndex(0)
 
     # -- parts -----------------------------------------------------------------------------------
     def _show_header(self, record: JobRecord) -> None:

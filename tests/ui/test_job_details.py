@@ -85,8 +85,10 @@ def test_failed_job_shows_type_message_and_traceback(details: JobDetails) -> Non
     assert "<b>ValueError</b>: bad seed" in html
     assert "line 3" in html and "worker w1" in html
     assert details.tabs.isTabEnabled(2)
+    assert details.tabs.currentIndex() == 2  # no output: the error is what there is to read
     details.show_record(make_record("ok", JobState.COMPLETED, output=1))
     assert not details.tabs.isTabEnabled(2)
+    assert details.tabs.currentIndex() == 0
 
 
 def test_history_progress_stream_and_webhooks(details: JobDetails) -> None:
