@@ -149,6 +149,11 @@ class BatchDialog(QDialog):
         tasks.run(lambda: load_batch(frozen, operation), self._on_tasks_batch_loaded)
 
     @property
+    def busy(self) -> bool:
+        """Requests are still being sent or answered."""
+        return bool(self._queue or self._in_flight)
+
+    @property
     def valid_entries(self) -> list[BatchEntry]:
         return [entry for entry in self.entries if entry.valid]
 

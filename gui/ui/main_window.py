@@ -361,6 +361,9 @@ class MainWindow(QMainWindow):
         self.targets.with_target(submitter)
 
     def _open_batch(self, paths: list[Path], operation: Any, submit: Any) -> None:
+        previous = self.batch_dialog
+        if previous is not None and not previous.isVisible() and not previous.busy:
+            previous.deleteLater()  # one finished batch at a time is kept
         self.batch_dialog = BatchDialog(paths, operation, self.tasks, submit, self)
         self.batch_dialog.open()
 
