@@ -13,6 +13,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QFontDatabase,
+    QKeyEvent,
     QPainter,
     QPaintEvent,
     QResizeEvent,
@@ -31,6 +32,7 @@ WARNING_COLOR = QColor("#e69500")
 # Underlining thousands of diagnostics helps nobody and costs layout time.
 MAX_MARKS = 500
 MAX_HIGHLIGHTED_CHARS = 2 * 1024 * 1024
+INDENT = "  "  # the indentation Format writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +256,29 @@ class JsonEditor(QPlainTextEdit):
             bottom = top + round(self.blockBoundingRect(block).height())
             number += 1
         painter.end()
+
+    # -- typing ----------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter keeps the line's indentation (one level more after ``{`` or ``[``); Tab inserts
+        two spaces. Each is one undo step, like any typed text."""
+        plain = event.modifiers() in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        )
+        if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            cursor = self.textCursor()
+            line = cursor.block().text()[: cursor.positionInBlock()]
+            indent = line[: len(line) - len(line.lstrip(" "))]
+            if line.rstrip().endswith(("{", "[")):
+                indent += INDENT
+            cursor.insertText("\n" + indent)
+            self.ensureCursorVisible()
+            return
+        if plain and event.key() == Qt.Key.Key_Tab:
+            self.textCursor().insertText(INDENT)
+            return
+        super().keyPressEvent(event)
 
     # -- drops -----------------------------------------------------------------------------
 

@@ -224,3 +224,17 @@ def test_big_text_is_validated_in_a_child_process_and_still_submits_whole(
     sent, operation = submitted.args
     assert sent == {"input": {"rows": rows}, "policy": {"ttl": 300_000}}  # the input is all there
     assert operation == "run"
+
+
+def test_enter_keeps_indentation_and_tab_inserts_spaces(qtbot: QtBot, panel: RequestPanel) -> None:
+    editor = panel.editor
+    editor.clear()
+    editor.setFocus()
+    qtbot.keyClicks(editor, "{")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(editor, '"input": {')
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(editor, '"a": 1')
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    assert editor.toPlainText() == '{\n  "input": {\n    "a": 1\n      '
