@@ -12,8 +12,6 @@ started, drains ``/stream``, so chunks are kept in order while it runs and none 
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import dataclasses
 import json
 import logging
@@ -25,6 +23,7 @@ from typing import Any
 
 from gui.core.answers import JobStatus
 from gui.core.client import EndpointClient, RetryPolicy, SubmissionUncertain
+from gui.core.commit_gate import CommitGate
 from gui.core.errors import ConsoleError, JobNotFound, RequestInvalid
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
 from gui.core.limits import MAX_BODY_BYTES, OPERATIONS, RATE_LIMITS
@@ -116,7 +115,7 @@ class JobService:
         # Why a job of this session was not sent (the command line maps it to its exit code).
         self.send_errors: dict[str, ConsoleError] = {}
         self._snapshots_lock = threading.Lock()
-        self._commit_wait: asyncio.Future[None] | None = None
+        self._commit_gate = CommitGate(store)
 
     # -- reading (any thread) ------------------------------------------------------------------
 
@@ -165,32 +164,6 @@ class JobService:
         self._store.save(snap, self._targets[record.local_id])
         self._emit(JobAdded(snap) if added else JobChanged(snap))
         return snap
-
-    def _committed(self) -> asyncio.Future[None]:
-        """Set once everything saved so far is on disk. Saves made in the same loop turn share
-        one flush request and one wake-up from the writer thread."""
-        if self._commit_wait is None:
-            loop = asyncio.get_running_loop()
-            self._commit_wait = loop.create_future()
-            loop.call_soon(self._request_commit, loop)
-        return self._commit_wait
-
-    def _request_commit(self, loop: asyncio.AbstractEventLoop) -> None:
-        waiting, self._commit_wait = self._commit_wait, None
-        assert waiting is not None
-
-        def committed(done: concurrent.futures.Future[None]) -> None:
-            if waiting.done():
-                return
-            error = done.exception()
-            if error is not None:
-                waiting.set_exception(error)
-            else:
-                waiting.set_result(None)
-
-        self._store.flush().add_done_callback(
-            lambda done: loop.call_soon_threadsafe(committed, done)
-        )
 
     def client_for(self, target: Target) -> EndpointClient:
         if target.kind == "sandbox" and self.sandbox is not None:
@@ -254,7 +227,7 @@ class JobService:
         self._publish(record, added=True)
         # On disk before it leaves: a crash from here on leaves a SUBMITTING row, never a job the
         # endpoint runs and the history does not know. Submissions made together share a commit.
-        await asyncio.shield(self._committed())
+        await self._commit_gate.committed()
         try:
             status = await self._send(target, body, operation, wait_ms)
         except SubmissionUncertain as exc:

@@ -98,3 +98,35 @@ def test_a_history_from_a_newer_console_is_refused_untouched(data_dir: Path) -> 
         JobStore(path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version FROM schema_versions").fetchone() == (99,)
+
+
+def test_commit_gate_shares_one_flush_among_waiters_of_one_loop_turn(data_dir: Path) -> None:
+    import asyncio
+
+    from gui.core.commit_gate import CommitGate
+
+    store = JobStore(data_dir / DB_FILENAME)
+    store.load()
+    flushes = 0
+    real_flush = store.flush
+
+    def counting_flush():  # type: ignore[no-untyped-def]
+        nonlocal flushes
+        flushes += 1
+        return real_flush()
+
+    store.flush = counting_flush  # type: ignore[method-assign]
+    gate = CommitGate(store)
+
+    async def save_then_wait(n: int) -> None:
+        store.save(record(f"job{n}"), TARGET)
+        await gate.committed()
+
+    async def main() -> None:
+        await asyncio.gather(*(save_then_wait(n) for n in range(100)))
+
+    asyncio.run(main())
+    assert flushes == 1
+    with sqlite3.connect(data_dir / DB_FILENAME) as conn:  # all on disk when the wait ended
+        assert conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 100
+    store.close()
