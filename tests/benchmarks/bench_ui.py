@@ -34,6 +34,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gui.core.engine import Engine
+from gui.core.limits import RATE_LIMITS
 from gui.core.records import JobState
 from gui.core.targets import Target
 from gui.ui.bridge import EngineBridge
@@ -158,6 +159,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=0.05, help="seconds each job runs")
     parser.add_argument("--timeout", type=float, default=900, help="give up after S seconds")
     parser.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help="let the engine keep to RunPod's published rate limits (as against the cloud)",
+    )
+    parser.add_argument(
         "--sort",
         choices=[column.name.lower() for column in JobColumn],
         default="status",
@@ -172,7 +178,7 @@ def main() -> int:
     target = Target(name="Bench sandbox", kind="cloud", base_url=base_url, endpoint_id="bench")
     print(f"sandbox (another process): {base_url}; history in {data_dir}")
     try:
-        engine = Engine(data_dir, rate_limits=None)
+        engine = Engine(data_dir, rate_limits=RATE_LIMITS if args.rate_limits else None)
         engine.start()
         bridge, panel = build_panel(engine, target)
         probe = LatencyProbe()
@@ -247,7 +253,8 @@ def main() -> int:
         sandbox.terminate()
         sandbox.wait(timeout=30)
 
-    print(f"\ntable sorted by {args.sort} during the load")
+    limits = "RunPod's rate limits" if args.rate_limits else "no client-side rate limits"
+    print(f"\ntable sorted by {args.sort} during the load; {limits}")
     print(f"jobs: {args.jobs} submitted, {completed} COMPLETED, states {dict(counts)}")
     print(f"tracked to completion in {elapsed:.1f} s ({args.jobs / elapsed:.0f} jobs/s)")
     print(f"bridge batches: {len(batches)} (mean {statistics.mean(batches or [0]):.0f} jobs each)")

@@ -203,3 +203,32 @@ def test_notification_when_a_job_ends_while_the_window_is_inactive(
     _wait_state(qtbot, panel, other, JobState.COMPLETED)
     qtbot.wait(700)
     assert panel.notifier.shown == []
+
+
+def test_context_menu_offers_every_action_and_says_why_when_disabled(
+    qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
+) -> None:
+    failed = _submit(engine, sandbox, duration=0.05, fail="nope")
+    _wait_state(qtbot, panel, failed, JobState.FAILED)
+    assert panel.select_job(failed)
+    menu = panel.job_actions.context_menu(panel)
+    names = [action.objectName() for action in menu.actions() if not action.isSeparator()]
+    assert names == [
+        f"action_{key}"
+        for key in (
+            acts.CANCEL,
+            acts.RETRY,
+            acts.RESUBMIT_EDITOR,
+            acts.RESUBMIT_TARGET,
+            acts.COPY_ID,
+            acts.COPY_CURL,
+            acts.COPY_PYTHON,
+            acts.EXPORT_JSON,
+            acts.EXPORT_CSV,
+            acts.REMOVE,
+        )
+    ]
+    enabled = {a.objectName(): a.isEnabled() for a in menu.actions() if not a.isSeparator()}
+    assert enabled["action_retry"] and not enabled["action_cancel"]
+    assert all(a.toolTip() for a in menu.actions() if not a.isSeparator())
+    assert menu.toolTipsVisible()
