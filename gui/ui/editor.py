@@ -47,6 +47,13 @@ class EditorMark:
     message: str
 
 
+def _utf16_offset(text: str, offset: int) -> int:
+    """Qt's position for a code-point offset: characters beyond the BMP count twice."""
+    if text.isascii():
+        return offset
+    return offset + sum(1 for char in text[:offset] if ord(char) > 0xFFFF)
+
+
 def local_paths(mime: QMimeData) -> list[Path]:
     """The local files named by dropped or pasted data (file manager URLs)."""
     if not mime.hasUrls():
@@ -107,6 +114,16 @@ class JsonEditor(QPlainTextEdit):
         cursor.insertText(text)
         cursor.endEditBlock()
         self.moveCursor(QTextCursor.MoveOperation.Start)
+
+    def replace_range(self, text: str, start: int, end: int, replacement: str) -> None:
+        """Replace ``text[start:end]`` (code-point offsets into ``text``, the editor's text now)
+        as one undoable edit; the rest of the document is left alone."""
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(_utf16_offset(text, start))
+        cursor.setPosition(_utf16_offset(text, end), QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(replacement)
+        cursor.endEditBlock()
 
     def set_fresh_text(self, text: str) -> None:
         """Start a new document with ``text`` (not undoable, not modified)."""

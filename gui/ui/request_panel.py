@@ -30,7 +30,8 @@ from gui.core.request import read_request_file
 from gui.core.targets import SANDBOX_PROFILE
 from gui.ui.diagnostics import DiagnosticsList
 from gui.ui.editor import EditorMark, JsonEditor
-from gui.ui.request_form import RequestForm, apply_field
+from gui.ui.request_form import REMOVE, RequestForm, apply_field
+from gui.ui.text_splice import splice_top_level
 from gui.ui.validation_worker import BackgroundTasks, ValidationOutcome, ValidationWorker
 
 __all__ = ["RequestPanel", "human_size"]
@@ -299,29 +300,46 @@ class RequestPanel(QWidget):
             self.tasks.run(lambda: json.loads(text), apply)
 
     def current_body(self) -> dict[str, Any] | None:
-        """The text's whole body now: from the last validation or form edit when still current,
-        else parsed here (a big text's validation, done in a child process, holds no input)."""
+        """The text's whole body now: from the last validation when still current, else parsed
+        here (a big text's validation, done in a child process, holds no input)."""
         outcome = self.validation.current
         if outcome is not None and outcome.complete:
             return outcome.result.body
-        revision = self.editor.document().revision()
-        if self._form_cache is not None and self._form_cache[0] == revision:
-            return self._form_cache[1]
         try:
             body = json.loads(self.text())
         except ValueError:
             return None
         return body if isinstance(body, dict) else None
 
+    def _options_body(self) -> dict[str, Any] | None:
+        """The body's top-level options (``input`` may be left out): what the form edits."""
+        outcome = self.validation.current
+        if outcome is not None:
+            return outcome.result.body
+        revision = self.editor.document().revision()
+        if self._form_cache is not None and self._form_cache[0] == revision:
+            return self._form_cache[1]
+        return self.current_body()
+
     def _on_form_field_edited(self, path: tuple[str, ...], value: Any) -> None:
-        body = self.current_body()
+        """Write a form change into the text as one undoable edit of that one top-level key, so
+        the rest (the ``input`` above all) stays exactly as typed."""
+        body = self._options_body()
         if body is None:
             self.sig_status_message_requested.emit(
                 "The options can't be applied while the JSON text has syntax errors.", 6000
             )
             return
         updated = apply_field(body, path, value)
-        self.editor.replace_all_text(pretty(updated))
+        text = self.text()
+        edit = splice_top_level(text, path[0], updated.get(path[0], REMOVE))
+        if edit is not None:
+            self.editor.replace_range(text, edit.start, edit.end, edit.replacement)
+        else:  # not editable in place (a key given twice): the whole body, pretty-printed
+            whole = self.current_body()
+            if whole is None:
+                return
+            self.editor.replace_all_text(pretty(apply_field(whole, path, value)))
         self._form_cache = (self.editor.document().revision(), updated)
 
     # -- files -----------------------------------------------------------------------------

@@ -158,3 +158,28 @@ def test_saved_s3_set_fills_the_config_with_a_reference(qtbot: QtBot, panel: Req
     assert secret.echoMode() == secret.EchoMode.Normal  # a reference is not a secret
     panel.editor.undo()
     assert body_of(panel)["s3Config"] == {"accessId": "old"}
+
+
+def test_form_edits_leave_the_rest_of_the_text_as_typed(qtbot: QtBot, panel: RequestPanel) -> None:
+    text = '{\n  "input": {"emoji": "😀",   "keep":[1,2,  3]},\n  "webhook": "https://a.example/x"\n}\n'
+    set_and_settle(qtbot, panel, text)
+    type_into(qtbot, panel.form.execution_timeout.number, "10")
+    assert panel.text() == (
+        '{\n  "input": {"emoji": "😀",   "keep":[1,2,  3]},\n  "webhook": "https://a.example/x",\n'
+        '  "policy": {\n    "executionTimeout": 10000\n  }\n}\n'
+    )
+    settle(qtbot, panel)
+    panel.form.webhook.setFocus()
+    panel.form.webhook.clear()
+    panel.form.webhook.textEdited.emit("")  # the person empties the field
+    assert panel.text() == (
+        '{\n  "input": {"emoji": "😀",   "keep":[1,2,  3]},\n'
+        '  "policy": {\n    "executionTimeout": 10000\n  }\n}\n'
+    )
+
+
+def test_text_with_a_repeated_key_is_rewritten_whole(qtbot: QtBot, panel: RequestPanel) -> None:
+    set_and_settle(qtbot, panel, '{"input": {}, "webhook": "a", "webhook": "b"}')
+    type_into(qtbot, panel.form.webhook, "https://c.example")
+    assert body_of(panel) == {"input": {}, "webhook": "https://c.example"}
+    assert panel.text().count('"webhook"') == 1
