@@ -69,6 +69,11 @@ class JobFinishedNotifier(QObject):
             and QSystemTrayIcon.isSystemTrayAvailable()
         )
 
+    @property
+    def waiting(self) -> int:
+        """Jobs gathered for the next message (0 when nothing is about to be shown)."""
+        return len(self._gathered)
+
     def jobs_finished(self, records: list[JobRecord]) -> None:
         if not records or not self.should_notify():
             return
