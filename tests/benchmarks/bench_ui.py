@@ -98,9 +98,12 @@ class GcPauses:
     def worst(self) -> str:
         if not self.pauses_ms:
             return "none"
-        gen2 = [ms for gen, ms in self.pauses_ms if gen == 2]
-        longest = max(ms for _, ms in self.pauses_ms)
-        return f"{len(self.pauses_ms)} collections, longest {longest:.1f} ms, gen2 {len(gen2)}"
+        parts = []
+        for generation in (0, 1, 2):
+            pauses = [ms for gen, ms in self.pauses_ms if gen == generation]
+            if pauses:
+                parts.append(f"gen{generation} {len(pauses)}x max {max(pauses):.1f} ms")
+        return ", ".join(parts)
 
 
 def peak_rss_mb() -> float:
