@@ -26,7 +26,6 @@ from gui.core.errors import ConsoleError
 from gui.core.events import JobAdded, JobChanged, JobsRemoved
 from gui.core.records import JobRecord
 from gui.core.targets import Target
-from gui.ui import pyside_fixes  # noqa: F401 (applies the emit guard on import)
 
 __all__ = [
     "FLUSH_INTERVAL_MS",
