@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from gui.commands.arguments import port_number
+
 if TYPE_CHECKING:
     from gui.core.deliveries import Delivery
 
@@ -22,16 +24,6 @@ if TYPE_CHECKING:
 DEFAULT_HOST = "127.0.0.1"  # the same as gui.core.listener's, which is not imported here
 DEFAULT_PORT = 8787
 DATABASE_FILENAME = "jobs.sqlite3"
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 0 to 65535")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port",
-        type=_port,
+        type=port_number,
         default=DEFAULT_PORT,
         help="port to listen on; 0 picks a free one (default: %(default)s)",
     )

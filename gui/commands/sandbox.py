@@ -12,6 +12,8 @@ import logging.handlers
 import os
 from typing import TYPE_CHECKING
 
+from gui.commands.arguments import port_number
+
 if TYPE_CHECKING:
     from gui.sandbox import SandboxConfig
 
@@ -45,23 +47,13 @@ def _latency(text: str) -> tuple[float, float]:
     return (low, high)
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 0 to 65535")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
     )
     parser.add_argument(
         "--port",
-        type=_port,
+        type=port_number,
         default=8000,
         help="port to listen on; 0 picks a free one (default: %(default)s)",
     )

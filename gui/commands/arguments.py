@@ -1,0 +1,18 @@
+"""Argument types shared by several verbs (standard library only, like every verb's top level)."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["port_number"]
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 0 to 65535 (0 lets the system pick a free one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 0 to 65535")
+    return value
