@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon
+from PySide6.QtGui import QBrush, QIcon
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStyle, QWidget
 
+from gui.ui import theme
 from gui.ui.editor import EditorMark
 
 __all__ = ["DiagnosticsList"]
@@ -47,7 +48,7 @@ class DiagnosticsList(QListWidget):
         if not marks:
             item = QListWidgetItem(self._icons["ok"], "No problems found.")
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            item.setForeground(QBrush(QColor("#5f6b76")))
+            item.setForeground(QBrush(theme.color("muted")))
             self.addItem(item)
             return
         for mark in marks[:MAX_LISTED]:

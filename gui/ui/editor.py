@@ -23,12 +23,21 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
+from gui.ui import theme
 from gui.ui.highlighter import JsonHighlighter
 
 __all__ = ["ERROR_COLOR", "WARNING_COLOR", "EditorMark", "JsonEditor", "local_paths"]
 
 ERROR_COLOR = QColor("#d32f2f")
 WARNING_COLOR = QColor("#e69500")
+"""The light scheme's marks; painting asks ``mark_color`` (it follows ``gui.ui.theme``)."""
+
+
+def mark_color(severity: str) -> QColor:
+    """The underline and gutter colour of a diagnostic in the scheme in use."""
+    return theme.color("mark_error" if severity == "error" else "mark_warning")
+
+
 # Underlining thousands of diagnostics helps nobody and costs layout time.
 MAX_MARKS = 500
 MAX_HIGHLIGHTED_CHARS = 2 * 1024 * 1024
@@ -103,6 +112,12 @@ class JsonEditor(QPlainTextEdit):
         self._on_document_block_count_changed(0)
         self._refresh_extra_selections()
 
+    def refresh_colors(self) -> None:
+        """Recolour syntax, marks and gutter after a colour-scheme change (``gui.ui.theme``)."""
+        self.highlighter.refresh_colors()
+        self._refresh_extra_selections()
+        self._gutter.update()
+
     # -- text ------------------------------------------------------------------------------
 
     def replace_all_text(self, text: str) -> None:
@@ -176,7 +191,7 @@ class JsonEditor(QPlainTextEdit):
         end_of_text = max(self.document().characterCount() - 1, 0)
         for mark in self.marks:
             selection = QTextEdit.ExtraSelection()
-            color = ERROR_COLOR if mark.severity == "error" else WARNING_COLOR
+            color = mark_color(mark.severity)
             selection.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
             selection.format.setUnderlineColor(color)
             selection.format.setToolTip(mark.message)
@@ -261,7 +276,7 @@ class JsonEditor(QPlainTextEdit):
                 severity = self._mark_lines.get(number + 1)
                 if severity is not None:
                     painter.setPen(Qt.PenStyle.NoPen)
-                    painter.setBrush(ERROR_COLOR if severity == "error" else WARNING_COLOR)
+                    painter.setBrush(mark_color(severity))
                     diameter = max(6, line_height // 2)
                     painter.drawEllipse(4, top + (line_height - diameter) // 2, diameter, diameter)
                 painter.setPen(palette.text().color() if number == current else text_color)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtGui import QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+
+from gui.ui import theme
 
 __all__ = ["JsonHighlighter"]
 
@@ -21,9 +23,9 @@ _TOKEN = re.compile(
 MAX_HIGHLIGHTED_LINE = 20_000
 
 
-def _format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCharFormat:
+def _format(role: str, *, bold: bool = False, italic: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
-    fmt.setForeground(QColor(color))
+    fmt.setForeground(theme.color(role))
     if bold:
         fmt.setFontWeight(QFont.Weight.Bold)
     fmt.setFontItalic(italic)
@@ -31,19 +33,26 @@ def _format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCha
 
 
 class JsonHighlighter(QSyntaxHighlighter):
-    """Keys, strings, numbers, literals and punctuation in distinct colours (readable on light
-    and dark palettes: mid-saturation hues)."""
+    """Keys, strings, numbers, literals and punctuation in distinct colours from the scheme in
+    use (``gui.ui.theme``); ``refresh_colors`` after a scheme change."""
 
     def __init__(self, document: QTextDocument) -> None:
         super().__init__(document)
+        self.formats: dict[str, QTextCharFormat] = {}
+        self.refresh_colors(rehighlight=False)
+
+    def refresh_colors(self, rehighlight: bool = True) -> None:
+        """Take the colours of the scheme in use (and recolour the text)."""
         self.formats = {
-            "key": _format("#2f6fb3", bold=True),
-            "string": _format("#2e8b57"),
-            "number": _format("#b35c00"),
-            "literal": _format("#8e44ad", bold=True),
-            "invalid": _format("#c0392b", italic=True),
-            "punct": _format("#7f8c8d"),
+            "key": _format("json_key", bold=True),
+            "string": _format("json_string"),
+            "number": _format("json_number"),
+            "literal": _format("json_literal", bold=True),
+            "invalid": _format("json_invalid", italic=True),
+            "punct": _format("json_punct"),
         }
+        if rehighlight:
+            self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
         if len(text) > MAX_HIGHLIGHTED_LINE:

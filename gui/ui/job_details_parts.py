@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.records import JobRecord, JobState
+from gui.ui import theme
 from gui.ui.job_style import action_icon, state_color, state_icon
 from gui.ui.output_scan import FoundImage, path_text
 
@@ -52,7 +53,7 @@ def error_html(record: JobRecord) -> str:
         parts.append(f"<p style='font-size:larger'>{kind}{html.escape(error.message)}</p>")
         if error.traceback:
             parts.append(
-                "<pre style='background:#f6f8fa; padding:6px'>"
+                f"<pre style='background:{theme.css('code_bg')}; padding:6px'>"
                 f"{html.escape(error.traceback.rstrip())}</pre>"
             )
         where = [
@@ -65,7 +66,7 @@ def error_html(record: JobRecord) -> str:
             if value
         ]
         if where:
-            parts.append(f"<p style='color:#57606a'>{' · '.join(where)}</p>")
+            parts.append(f"<p style='color:{theme.css('muted')}'>{' · '.join(where)}</p>")
     return "".join(parts)
 
 

@@ -9,25 +9,14 @@ from PySide6.QtGui import QColor, QIcon
 
 from gui.core.records import JobState
 from gui.core.resources import resource_path
+from gui.ui import theme
 
 __all__ = ["action_icon", "format_duration_ms", "format_time", "state_color", "state_icon"]
 
-_STATE_COLORS = {
-    JobState.SUBMITTING: "#8a8f98",
-    JobState.IN_QUEUE: "#b07d00",
-    JobState.IN_PROGRESS: "#1f6feb",
-    JobState.COMPLETED: "#1a7f37",
-    JobState.FAILED: "#cf222e",
-    JobState.CANCELLED: "#6e7781",
-    JobState.TIMED_OUT: "#bc4c00",
-    JobState.EXPIRED: "#8c959f",
-    JobState.NOT_SENT: "#a40e26",
-}
 
-
-@cache
 def state_color(state: JobState) -> QColor:
-    return QColor(_STATE_COLORS[state])
+    """The state's colour in the scheme in use (``gui.ui.theme``)."""
+    return theme.color(f"state_{state.value}")
 
 
 @cache

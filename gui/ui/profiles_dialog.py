@@ -32,6 +32,7 @@ from gui.core.errors import ConsoleError
 from gui.core.profiles import Profile, ProfileStore, make_key_provider
 from gui.core.secrets import ACCOUNT_KEY_NAME, SecretStore, api_key_for, api_key_name
 from gui.core.targets import SANDBOX_PROFILE
+from gui.ui import theme
 from gui.ui.profile_form import ProfileForm
 from gui.ui.profile_form import named as _named
 from gui.ui.s3_credentials_panel import S3CredentialsPanel
@@ -81,7 +82,13 @@ class ProfilesDialog(QDialog):
         self.banner = QLabel(self.secrets.warning)
         self.banner.setObjectName("insecureKeyringBanner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("background: #fff3cd; color: #664d03; padding: 6px;")
+        theme.bind_style(
+            self.banner,
+            lambda: (
+                f"background: {theme.css('notice_bg')}; color: {theme.css('notice_text')}; "
+                "padding: 6px;"
+            ),
+        )
         self.banner.setVisible(not self.secrets.secure)
 
         self.profile_list = _named(QListWidget(), "profileList")
@@ -198,11 +205,11 @@ class ProfilesDialog(QDialog):
 
     def _show_error(self, message: str) -> None:
         self.test_result.setText(message)
-        self.test_result.setStyleSheet("color: #b02a37;")
+        self.test_result.setStyleSheet(f"color: {theme.css('error')};")
 
     def _show_note(self, message: str, ok: bool = True) -> None:
         self.test_result.setText(message)
-        self.test_result.setStyleSheet("color: #146c43;" if ok else "color: #b02a37;")
+        self.test_result.setStyleSheet(f"color: {theme.css('success' if ok else 'error')};")
 
     # -- slots ---------------------------------------------------------------------------------
 

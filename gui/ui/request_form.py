@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from gui.core.request import Diagnostic
 from gui.core.s3refs import S3CredentialSet
 from gui.core.templates import KEYRING_REFERENCE_PREFIX
+from gui.ui import theme
 
 __all__ = ["REMOVE", "UNITS_MS", "RequestForm", "apply_field", "format_duration"]
 
@@ -153,7 +154,7 @@ class RequestForm(QScrollArea):
         layout = QVBoxLayout(inner)
         self.notice = QLabel(inner)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: #b26a00;")
+        theme.bind_style(self.notice, lambda: f"color: {theme.css('warning')};")
         self.notice.hide()
         layout.addWidget(self.notice)
         self._messages: dict[Path, QLabel] = {}
@@ -331,7 +332,7 @@ class RequestForm(QScrollArea):
             label.hide()
             return
         error = any(d.severity == "error" for d in diagnostics)
-        label.setStyleSheet(f"color: {'#d32f2f' if error else '#b26a00'};")
+        label.setStyleSheet(f"color: {theme.css('error' if error else 'warning')};")
         label.setText("\n".join(d.message for d in diagnostics))
         label.show()
 
@@ -354,7 +355,7 @@ class RequestForm(QScrollArea):
         label = self._messages[path]
         if isinstance(value, str):
             self._local_errors = {**self._local_errors, path: value}
-            label.setStyleSheet("color: #d32f2f;")
+            label.setStyleSheet(f"color: {theme.css('error')};")
             label.setText(value)
             label.show()
             return

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from gui.core.limits import MAX_BODY_BYTES, Operation
 from gui.core.request import read_request_file
 from gui.core.targets import SANDBOX_PROFILE
+from gui.ui import theme
 from gui.ui.diagnostics import DiagnosticsList
 from gui.ui.editor import EditorMark, JsonEditor
 from gui.ui.request_form import REMOVE, RequestForm, apply_field
@@ -59,9 +60,13 @@ class _Banner(QWidget):
         super().__init__(parent)
         self.setObjectName("requestBanner")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet(
-            "#requestBanner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }"
-            "#requestBanner QLabel { color: #8a1c14; }"
+        theme.bind_style(
+            self,
+            lambda: (
+                f"#requestBanner {{ background: {theme.css('banner_bg')}; "
+                f"border: 1px solid {theme.css('banner_border')}; border-radius: 4px; }}"
+                f"#requestBanner QLabel {{ color: {theme.css('banner_text')}; }}"
+            ),
         )
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
@@ -233,7 +238,7 @@ class RequestPanel(QWidget):
                 f"/{outcome.operation} ({share:.0%})"
             )
             if share > 1:
-                size_text = f"<span style='color:#d32f2f'>{size_text}</span>"
+                size_text = f"<span style='color:{theme.css('error')}'>{size_text}</span>"
         self.size_label.setText(size_text)
         self._update_submit_button()
 

@@ -25,6 +25,7 @@ from gui.core.errors import ConsoleError
 from gui.core.profiles import ProfileStore
 from gui.core.s3refs import S3CredentialSet, s3_reference
 from gui.core.secrets import SecretStore, s3_secret_name
+from gui.ui import theme
 
 __all__ = ["S3CredentialsPanel"]
 
@@ -146,7 +147,7 @@ class S3CredentialsPanel(QWidget):
 
     def _say(self, text: str, *, ok: bool) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet("color: #146c43;" if ok else "color: #b02a37;")
+        self.message.setStyleSheet(f"color: {theme.css('success' if ok else 'error')};")
 
     def _on_set_list_current_changed(self) -> None:
         item = self.set_list.currentItem()

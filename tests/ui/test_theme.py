@@ -1,0 +1,109 @@
+"""Light and dark schemes: a dark window really is dark, and every colour we draw text in reads
+well (WCAG contrast >= 4.5:1) on the background it is drawn on, in both schemes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from gui.ui import theme
+
+TEXT_ROLES = [
+    "error",
+    "warning",
+    "success",
+    "muted",
+    "hint",
+    "json_key",
+    "json_string",
+    "json_number",
+    "json_literal",
+    "json_invalid",
+    "json_punct",
+    *(f"state_{name}" for name in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED")),
+    *(f"state_{name}" for name in ("CANCELLED", "TIMED_OUT", "EXPIRED", "NOT_SENT")),
+    "state_SUBMITTING",
+]
+
+
+@pytest.fixture
+def manager(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[theme.ThemeManager]:
+    monkeypatch.delenv(theme.ENV_VAR, raising=False)
+    themes = theme.ThemeManager(qapp)
+    try:
+        yield themes
+    finally:
+        themes.set_preference("light")  # the QApplication outlives the test
+
+
+def _role(palette: QPalette, role: QPalette.ColorRole) -> QColor:
+    return palette.color(QPalette.ColorGroup.Active, role)
+
+
+def test_dark_preference_gives_a_dark_window_with_readable_text(
+    manager: theme.ThemeManager, qapp: QApplication
+) -> None:
+    seen: list[str] = []
+    manager.sig_scheme_changed.connect(seen.append)
+    assert manager.set_preference("dark") == "dark"
+    palette = qapp.palette()
+    role = QPalette.ColorRole
+    window = _role(palette, role.Window)
+    assert window.lightnessF() < 0.25
+    assert theme.current_scheme() == "dark" and seen == ["dark"]
+    for background, text in (
+        (role.Window, role.WindowText),
+        (role.Base, role.Text),
+        (role.Button, role.ButtonText),
+        (role.Highlight, role.HighlightedText),
+        (role.ToolTipBase, role.ToolTipText),
+    ):
+        ratio = theme.contrast_ratio(_role(palette, background), _role(palette, text))
+        assert ratio >= 4.5, (background, text, ratio)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_text_colour_reads_on_its_background(
+    manager: theme.ThemeManager, qapp: QApplication, scheme: str
+) -> None:
+    manager.set_preference(scheme)
+    base = _role(qapp.palette(), QPalette.ColorRole.Base)
+    if scheme == "light":
+        base = QColor("#ffffff")  # the light platform palette may differ; white is the usual
+    for role in TEXT_ROLES:
+        ratio = theme.contrast_ratio(theme.color(role), base)
+        assert ratio >= 4.5, (scheme, role, ratio)
+    code_ratio = theme.contrast_ratio(theme.color("muted"), theme.color("code_bg"))
+    banner_ratio = theme.contrast_ratio(theme.color("banner_text"), theme.color("banner_bg"))
+    notice_ratio = theme.contrast_ratio(theme.color("notice_text"), theme.color("notice_bg"))
+    assert min(code_ratio, banner_ratio, notice_ratio) >= 4.5
+
+
+def test_the_environment_variable_forces_a_scheme(
+    manager: theme.ThemeManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(theme.ENV_VAR, "dark")
+    assert manager.set_preference("light") == "dark"
+    monkeypatch.setenv(theme.ENV_VAR, "light")
+    assert manager.apply() == "light"
+
+
+def test_bound_styles_follow_the_scheme(qtbot: QtBot, manager: theme.ThemeManager) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel("careful")
+    qtbot.addWidget(label)
+    theme.bind_style(label, lambda: f"color: {theme.css('warning')};")
+    manager.set_preference("light")
+    light = label.styleSheet()
+    manager.set_preference("dark")
+    assert label.styleSheet() != light and theme.css("warning") in label.styleSheet()
+
+
+def test_contrast_ratio_matches_the_known_extremes() -> None:
+    assert theme.contrast_ratio(QColor("black"), QColor("white")) == pytest.approx(21.0)
+    assert theme.contrast_ratio(QColor("#777777"), QColor("#777777")) == pytest.approx(1.0)
