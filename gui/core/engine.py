@@ -23,9 +23,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from gui.core.client import RetryPolicy
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
-from gui.core.jobs import BodyResolver, JobService, KeyProvider
 from gui.core.limits import RATE_LIMITS
 from gui.core.records import JobRecord
 from gui.core.store import DB_FILENAME, JobStore
@@ -34,6 +32,8 @@ from gui.core.tracker import PollPolicy
 from gui.core.webhook_watch import DEFAULT_GRACE_S
 
 if TYPE_CHECKING:
+    from gui.core.client import RetryPolicy
+    from gui.core.jobs import BodyResolver, JobService, KeyProvider
     from gui.sandbox import SandboxConfig, SandboxServer
 
 __all__ = ["Engine", "EngineEvent", "JobAdded", "JobChanged", "JobsRemoved", "env_key_provider"]
@@ -107,6 +107,10 @@ class Engine:
             raise
 
     async def _astart(self) -> None:
+        # Imported here, on the loop thread: the HTTP client stack (httpx, aiohttp) takes a few
+        # hundred milliseconds to import, and the window should not wait for it.
+        from gui.core.jobs import JobService
+
         self._store = JobStore(self.data_dir / DB_FILENAME)
         stored = await asyncio.get_running_loop().run_in_executor(None, self._store.load)
         self._service = JobService(

@@ -18,23 +18,18 @@ import sys
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gui.core.errors import RequestInvalid
 from gui.core.jsonparse import ParsedDocument, parse_document
 from gui.core.jsonscan import JsonPath, Member, count_char, root_offset
 from gui.core.limits import MAX_BODY_BYTES, Operation
 from gui.core.request_files import RequestFileError, read_request_file
-from gui.core.request_rules import (
-    Policy,
-    RequestBody,
-    S3Config,
-    Severity,
-    check_body,
-    quote_key,
-)
 from gui.core.request_size import compact_json, compact_size, find_unsendable_values
 from gui.core.request_syntax import REPORTED_DEPTH, deepest_nesting, describe_syntax_error
+
+if TYPE_CHECKING:
+    from gui.core.request_rules import Policy, RequestBody, S3Config, Severity
 
 __all__ = [
     "Diagnostic",
@@ -48,6 +43,18 @@ __all__ = [
     "serialize_body",
     "validate_text",
 ]
+
+
+_RULES_EXPORTS = ("Policy", "RequestBody", "S3Config", "Severity")
+
+
+def __getattr__(name: str) -> Any:
+    """The rules' public names, re-exported here, imported (with pydantic) when first asked for."""
+    if name in _RULES_EXPORTS:
+        from gui.core import request_rules
+
+        return getattr(request_rules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +158,10 @@ def validate_text(text: str, operation: Operation = "run") -> ValidationResult:
     if measured.unsendable:
         measured.errors.extend(_bad_value_errors(text, document))
     body, index = document.value, document.index
+    # RunPod's rules (pydantic) are imported on first validation, by the thread that validates:
+    # importing pydantic costs about 100 ms that the window's start should not pay.
+    from gui.core.request_rules import check_body
+
     for finding in check_body(body):
         _, offset, length = index.locate_nearest(finding.path, key=finding.on_key)
         placed.add(finding.severity, finding.message, finding.path, offset, length)
@@ -236,6 +247,8 @@ def _quotes_lost(text: str, repeats: list[_RepeatedKey]) -> int:
 
 def _add_repeated_keys(placed: _Placed, repeats: list[_RepeatedKey]) -> None:
     """A warning at each repeated key: the last value wins, in RunPod's parser as in Python's."""
+    from gui.core.request_rules import quote_key
+
     for repeat in repeats:
         key = quote_key(str(repeat.path[-1]))
         first = placed.line_of(repeat.occurrences[0].key_start)
@@ -284,7 +297,7 @@ def _items(node: Any) -> Iterator[tuple[Any, Any]]:
     return iter(node.items()) if type(node) is dict else enumerate(node)
 
 
-_Error = tuple[Severity, str, JsonPath, int, int]
+_Error: TypeAlias = "tuple[Severity, str, JsonPath, int, int]"
 
 
 @dataclass(slots=True)

@@ -15,16 +15,16 @@ store never falls back to a file on its own. The CLI warns and the window shows 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
-
-import keyring
-import keyring.backend
-from keyring.errors import KeyringError, PasswordDeleteError
+from typing import TYPE_CHECKING, Protocol
 
 from gui.core.errors import SecretUnavailable
 from gui.core.targets import Target, TargetKind
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 __all__ = [
     "ACCOUNT_KEY_NAME",
@@ -103,9 +103,10 @@ class SecretStore:
         *,
         cache_seconds: float = 30.0,
     ) -> None:
-        self._backend = backend if backend is not None else keyring.get_keyring()
-        self.secure: bool = is_secure_backend(self._backend)
-        self.backend_name: str = _describe(self._backend)
+        # The default backend is found on first use: importing ``keyring`` and choosing a backend
+        # takes tens of milliseconds that the window's start should not pay.
+        self._chosen_backend = backend
+        self._choosing = threading.Lock()
         # Used only when ``secure`` is False: dies with the process, never written anywhere.
         self._session: dict[str, str] = {}
         # A keyring read can cost a D-Bus round trip and the engine asks for a key per request:
@@ -113,6 +114,25 @@ class SecretStore:
         # another process are seen after ``cache_seconds``.
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[str | None, float]] = {}
+
+    @property
+    def _backend(self) -> keyring.backend.KeyringBackend:
+        with self._choosing:
+            if self._chosen_backend is None:
+                import keyring
+
+                self._chosen_backend = keyring.get_keyring()
+            return self._chosen_backend
+
+    @property
+    def secure(self) -> bool:
+        """False when secrets can only be kept in memory for this session (no secure keyring)."""
+        return is_secure_backend(self._backend)
+
+    @property
+    def backend_name(self) -> str:
+        """The keyring backend's name, for messages."""
+        return _describe(self._backend)
 
     @property
     def warning(self) -> str:
@@ -133,6 +153,8 @@ class SecretStore:
         cached = self._cache.get(name)
         if cached is not None and time.monotonic() - cached[1] < self._cache_seconds:
             return cached[0]
+        from keyring.errors import KeyringError
+
         try:
             value = self._backend.get_password(SERVICE, name) or None
         except KeyringError as exc:
@@ -151,6 +173,8 @@ class SecretStore:
             self._session[name] = value
             return
         self._cache.pop(name, None)
+        from keyring.errors import KeyringError
+
         try:
             self._backend.set_password(SERVICE, name, value)
         except KeyringError as exc:
@@ -166,6 +190,8 @@ class SecretStore:
             self._session.pop(name, None)
             return
         self._cache.pop(name, None)
+        from keyring.errors import KeyringError, PasswordDeleteError
+
         try:
             self._backend.delete_password(SERVICE, name)
         except PasswordDeleteError:
