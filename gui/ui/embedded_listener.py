@@ -7,21 +7,16 @@ import logging
 import sqlite3
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from gui.core.deliveries import DeliveryStore
-from gui.core.errors import ConsoleError
-from gui.core.listener import (
-    DEFAULT_PORT,
-    ListenerPortTaken,
-    WebhookListener,
-    listener_token,
-    tracker_callback,
-)
 from gui.core.secrets import SecretStore
 from gui.ui.validation_worker import BackgroundTasks
+
+if TYPE_CHECKING:
+    from gui.core.listener import WebhookListener
 
 __all__ = ["HISTORY_FILE", "EmbeddedListener"]
 
@@ -46,7 +41,7 @@ class EmbeddedListener(QObject):
         secrets: SecretStore,
         tasks: BackgroundTasks,
         *,
-        port: int = DEFAULT_PORT,
+        port: int | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -55,25 +50,35 @@ class EmbeddedListener(QObject):
         self.url: str | None = None
         self.store = DeliveryStore(Path(data_dir) / HISTORY_FILE)
         self._secrets = secrets
-        self._port = port
+        self._port = port  # None: the listener's usual port (``DEFAULT_PORT``)
         self.listener: WebhookListener | None = None
         self._subscribers: list[Any] = []
         self._starting: Future[WebhookListener] | None = None
 
     def start(self) -> None:
         """Start serving (off the Qt thread); ``sig_started`` or ``sig_failed`` tells the result."""
-        try:
-            token = listener_token(self._secrets)
-        except ConsoleError as exc:
-            self.sig_failed.emit(f"The webhook listener did not start: {exc}")
-            return
-        on_delivery = tracker_callback(self.engine.apply_external_update)
-
-        def make(port: int) -> WebhookListener:
-            return WebhookListener(self.store, token, port=port, on_delivery=on_delivery)
+        secrets, store, wanted_port = self._secrets, self.store, self._port
+        apply_update = self.engine.apply_external_update
 
         async def serve() -> WebhookListener:
-            listener = make(self._port)
+            # On the engine thread, not before the window shows: aiohttp.web is slow to import,
+            # and reading the token can be a keyring (D-Bus) round trip. A ConsoleError from the
+            # keyring ends here and reaches ``sig_failed`` like any other start failure.
+            from gui.core.listener import (
+                DEFAULT_PORT,
+                ListenerPortTaken,
+                WebhookListener,
+                listener_token,
+                tracker_callback,
+            )
+
+            token = listener_token(secrets)
+            on_delivery = tracker_callback(apply_update)
+
+            def make(port: int) -> WebhookListener:
+                return WebhookListener(store, token, port=port, on_delivery=on_delivery)
+
+            listener = make(DEFAULT_PORT if wanted_port is None else wanted_port)
             try:
                 await listener.start()
             except ListenerPortTaken:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -22,18 +22,19 @@ from gui.core.records import JobRecord, JobState
 from gui.core.secrets import SecretStore
 from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.core.templates import Template, TemplateStore, find_secrets
-from gui.ui.batch_dialog import BatchDialog
 from gui.ui.drafts import mentions_secret
 from gui.ui.editor import local_paths
 from gui.ui.jobs_area import JobsArea
 from gui.ui.local_worker import LocalWorkerPanel
-from gui.ui.profiles_dialog import ProfilesDialog
 from gui.ui.request_panel import RequestPanel
 from gui.ui.secret_move import SecretMover
 from gui.ui.target_selection import TargetSelection
 from gui.ui.templates_panel import TemplateDetailsDialog, TemplatesPanel
 from gui.ui.validation_worker import BackgroundTasks
 from gui.ui.window_state import restore_window_state, save_window_state
+
+if TYPE_CHECKING:
+    from gui.ui.batch_dialog import BatchDialog
 
 __all__ = ["APP_TITLE", "MainWindow"]
 
@@ -320,6 +321,9 @@ class MainWindow(QMainWindow):
         """The profiles dialog; the selector follows its changes."""
         if self.profiles is None or self.secrets is None:
             return
+        # Imported when first opened: with it come httpx and the connection check.
+        from gui.ui.profiles_dialog import ProfilesDialog
+
         dialog = ProfilesDialog(self.profiles, self.secrets, self)
         dialog.sig_profiles_changed.connect(self.targets.reload)
         dialog.sig_s3_sets_changed.connect(self.reload_s3_sets)
@@ -364,6 +368,8 @@ class MainWindow(QMainWindow):
         previous = self.batch_dialog
         if previous is not None and not previous.isVisible() and not previous.busy:
             previous.deleteLater()  # one finished batch at a time is kept
+        from gui.ui.batch_dialog import BatchDialog  # first batch only: it brings pydantic
+
         self.batch_dialog = BatchDialog(paths, operation, self.tasks, submit, self)
         self.batch_dialog.open()
 

@@ -1,0 +1,39 @@
+"""Start-up stays lazy: importing the window's module pulls in no slow library.
+
+The HTTP stack (httpx, aiohttp), pydantic and keyring are imported where they are used (the engine
+thread, the validation worker, the first keyring access), so the window shows without waiting for
+them (issue 8, ``tests/benchmarks/bench_startup.py``). Run in a fresh interpreter: this test
+process has imported them all long ago.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+SLOW_MODULES = ("aiohttp", "httpx", "pydantic", "keyring", "rich", "gui.sandbox", "gui.core.jobs")
+
+
+def imported_after(statement: str) -> set[str]:
+    """The SLOW_MODULES a fresh interpreter holds after running ``statement``."""
+    probe = (
+        f"import sys\n{statement}\nprint(' '.join(m for m in {SLOW_MODULES!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    return set(done.stdout.split())
+
+
+def test_importing_the_app_imports_no_slow_library() -> None:
+    assert imported_after("import gui.app") == set()
+
+
+def test_the_probe_sees_slow_libraries_when_they_are_imported() -> None:
+    # The check above can fail: the same probe reports what a real import brings in.
+    assert imported_after("import gui.core.jobs, gui.core.request_rules") >= {
+        "aiohttp",
+        "httpx",
+        "pydantic",
+        "gui.core.jobs",
+    }
