@@ -65,5 +65,5 @@ def run_app(args: argparse.Namespace) -> int:
     elif os.environ.get("JOB_CONSOLE_STARTUP_PROBE"):
         from gui.smoke import install_startup_probe
 
-        install_startup_probe(app)
+        install_startup_probe(app, window)
     return app.exec()

@@ -3,12 +3,15 @@
 ``--smoke`` drives the real window as a person would: it waits until Submit is enabled (the example
 request validated, the built-in sandbox resolved), clicks it, and exits 0 once the job it submitted
 reaches COMPLETED, 1 on any other end or after a time limit. The start-up probe
-(``JOB_CONSOLE_STARTUP_PROBE=1``) prints one line when the window is shown and the event loop has
-gone idle, then quits: the start-up benchmark reads it.
+(``JOB_CONSOLE_STARTUP_PROBE=1``) prints ``startup-idle`` when the window is shown and the event
+loop has gone idle, with ``rss-kb N`` (resident memory then, on Linux); with
+``JOB_CONSOLE_STARTUP_PROBE_JOBS=N`` it then waits until the job table holds N rows and prints
+``history-shown``; then it quits. The start-up benchmark reads these lines.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -18,9 +21,10 @@ from PySide6.QtWidgets import QApplication, QPushButton
 
 from gui.core.records import JobState
 
-__all__ = ["STARTUP_PROBE_ENV", "install_smoke", "install_startup_probe"]
+__all__ = ["STARTUP_PROBE_ENV", "STARTUP_PROBE_JOBS_ENV", "install_smoke", "install_startup_probe"]
 
 STARTUP_PROBE_ENV = "JOB_CONSOLE_STARTUP_PROBE"
+STARTUP_PROBE_JOBS_ENV = "JOB_CONSOLE_STARTUP_PROBE_JOBS"
 SMOKE_TIME_LIMIT_S = 90.0
 SMOKE_BODY = '{\n  "input": {\n    "prompt": "smoke check"\n  }\n}\n'
 
@@ -85,12 +89,47 @@ def install_smoke(window: Any, app: QApplication) -> None:
     _SmokeRun(window, app)
 
 
-def install_startup_probe(app: QApplication) -> None:
-    """Print ``startup-idle`` once the event loop has nothing left to do, then quit."""
+def _resident_kb() -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:  # not Linux: the benchmark leaves the figure out
+        pass
+    return None
+
+
+def _job_rows(window: Any) -> int:
+    panel = getattr(window, "jobs_panel", None)
+    return 0 if panel is None else int(panel.model.rowCount())
+
+
+def install_startup_probe(app: QApplication, window: Any = None) -> None:
+    """Print ``startup-idle`` once the event loop has nothing left to do, then (when
+    ``JOB_CONSOLE_STARTUP_PROBE_JOBS`` is set) ``history-shown`` once ``window``'s job table holds
+    that many jobs, then quit."""
+    wanted = int(os.environ.get(STARTUP_PROBE_JOBS_ENV) or 0)
+    waiting = QTimer(app)
+
+    def history_check() -> None:
+        if _job_rows(window) >= wanted:
+            waiting.stop()
+            print("history-shown", flush=True)
+            app.quit()
 
     def report() -> None:
+        resident = _resident_kb()
         print("startup-idle", flush=True)
-        app.quit()
+        if resident is not None:
+            print(f"rss-kb {resident}", flush=True)
+        if not wanted or window is None:
+            app.quit()
+            return
+        # Polled, not signalled: the check must not change how the table is filled.
+        waiting.timeout.connect(history_check)
+        waiting.start(5)
+        history_check()
 
     # A zero timer fires after the events already queued (show, first paint) are handled.
     QTimer.singleShot(0, lambda: QTimer.singleShot(0, report))
