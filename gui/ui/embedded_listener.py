@@ -34,6 +34,9 @@ class EmbeddedListener(QObject):
     sig_failed = Signal(str)
     """The listener could not start; the message says why and what to do."""
 
+    sig_problem_reported = Signal(str)
+    """Something failed while the listener kept serving (a new token could not be made)."""
+
     def __init__(
         self,
         engine: Any,
@@ -42,6 +45,8 @@ class EmbeddedListener(QObject):
         tasks: BackgroundTasks,
         *,
         port: int | None = None,
+        host: str = "127.0.0.1",
+        public_url: str = "",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -51,13 +56,24 @@ class EmbeddedListener(QObject):
         self.store = DeliveryStore(Path(data_dir) / HISTORY_FILE)
         self._secrets = secrets
         self._port = port  # None: the listener's usual port (``DEFAULT_PORT``)
+        self.host = host
+        self.public_base = public_url
+        """The tunnel's address in front of the listener ('' when none), never a secret."""
+        self.suggested_port: int | None = None
+        """A free port to offer after the asked one was taken (None otherwise)."""
+        # Only the automatic first start moves to a free port; a port the user chose is kept.
+        self._fallback = True
+        self._closed = False
         self.listener: WebhookListener | None = None
         self._subscribers: list[Any] = []
         self._starting: Future[WebhookListener] | None = None
 
     def start(self) -> None:
         """Start serving (off the Qt thread); ``sig_started`` or ``sig_failed`` tells the result."""
+        if self._closed:
+            return
         secrets, store, wanted_port = self._secrets, self.store, self._port
+        host, fallback = self.host, self._fallback
         apply_update = self.engine.apply_external_update
 
         async def serve() -> WebhookListener:
@@ -76,12 +92,14 @@ class EmbeddedListener(QObject):
             on_delivery = tracker_callback(apply_update)
 
             def make(port: int) -> WebhookListener:
-                return WebhookListener(store, token, port=port, on_delivery=on_delivery)
+                return WebhookListener(store, token, host=host, port=port, on_delivery=on_delivery)
 
             listener = make(DEFAULT_PORT if wanted_port is None else wanted_port)
             try:
                 await listener.start()
             except ListenerPortTaken:
+                if not fallback:
+                    raise
                 # The usual port is held (another console, a `job-console listen`): any free one.
                 listener = make(0)
                 await listener.start()
@@ -91,16 +109,82 @@ class EmbeddedListener(QObject):
         self.tasks.when_done(self._starting, self._on_tasks_started)
 
     def _on_tasks_started(self, listener: Any, error: Exception | None) -> None:
+        self._starting = None
         if error is not None:
+            self.suggested_port = getattr(error, "suggested_port", None)
             self.sig_failed.emit(f"The webhook listener did not start: {error}")
             return
+        self.suggested_port = None
         self.listener = listener
-        self.url = listener.url
         for callback in self._subscribers:
             listener.subscribe(callback)
-        # Jobs sent with this webhook and ended by polling get flagged when no delivery came.
-        self.engine.expect_webhooks_at([self.url])
+        self._announce()
+
+    def _announce(self) -> None:
+        listener = self.listener
+        if listener is None:
+            return
+        self.url = listener.url
+        # Jobs sent with these webhooks and ended by polling get flagged when no delivery came.
+        self.engine.expect_webhooks_at([url for url in (self.url, self.webhook_url()) if url])
         self.sig_started.emit(self.url)
+
+    @property
+    def port(self) -> int:
+        """The port served on (or asked for, while not serving)."""
+        if self.listener is not None:
+            return int(self.listener.port)
+        return 8787 if self._port is None else self._port
+
+    def webhook_url(self) -> str:
+        """The URL to give RunPod: behind the public URL when one is set, else the local one;
+        '' while not serving. Holds the token: show it, never log it."""
+        listener = self.listener
+        if listener is None:
+            return ""
+        if self.public_base:
+            try:
+                return str(listener.public_url(self.public_base))
+            except ValueError:
+                return str(listener.url)
+        return str(listener.url)
+
+    def reconfigure(self, host: str, port: int, public_url: str) -> None:
+        """Serve on ``host:port`` behind ``public_url`` from now on. A new host or port restarts
+        the listener off the Qt thread; ``sig_started`` or ``sig_failed`` (with
+        ``suggested_port`` when the port is taken) tells the result."""
+        self.public_base = public_url
+        if self.listener is not None and (host, port) == (self.host, self.port):
+            self._announce()
+            return
+        self.host, self._port, self._fallback = host, port, False
+        old, self.listener, self.url = self.listener, None, None
+        if old is None:
+            self.start()
+            return
+        stopping: Future[None] = self.engine.submit_coroutine(old.stop())
+        self.tasks.when_done(stopping, lambda _result, _error: self.start())
+
+    def regenerate_token(self) -> None:
+        """A new token in the keyring; the running listener takes it at once (the old URL then
+        gets 404) and ``sig_started`` tells the new URL."""
+        listener, secrets = self.listener, self._secrets
+
+        async def renew() -> None:
+            from gui.core.listener import listener_token
+
+            token = listener_token(secrets, regenerate=True)  # keyring: off the Qt thread
+            if listener is not None:
+                listener.replace_token(token)
+
+        future: Future[None] = self.engine.submit_coroutine(renew())
+        self.tasks.when_done(future, self._on_tasks_token_renewed)
+
+    def _on_tasks_token_renewed(self, _result: object, error: Exception | None) -> None:
+        if error is not None:
+            self.sig_problem_reported.emit(f"No new token was made: {error}")
+            return
+        self._announce()
 
     def subscribe(self, callback: Any) -> None:
         """``callback(delivery)`` for each stored delivery (runs on the engine thread)."""
@@ -110,6 +194,7 @@ class EmbeddedListener(QObject):
 
     def stop(self) -> None:
         """Stop serving and close the store; waits (briefly) for the engine loop to finish it."""
+        self._closed = True
         listener, self.listener = self.listener, None
         starting, self._starting = self._starting, None
         if listener is None and starting is not None:

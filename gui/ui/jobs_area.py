@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QLabel, QTabWidget, QWidget
 
 from gui.core.secrets import SecretStore
@@ -17,10 +17,13 @@ from gui.core.targets import Target
 from gui.ui.bridge import EngineBridge
 from gui.ui.embedded_listener import EmbeddedListener
 from gui.ui.jobs_panel import JobsPanel
+from gui.ui.listener_settings import ListenerSettings
 from gui.ui.validation_worker import BackgroundTasks
 from gui.ui.webhook_log import WebhookLog
 
 __all__ = ["JobsArea"]
+
+INI = QSettings.Format.IniFormat
 
 
 class JobsArea(QTabWidget):
@@ -63,7 +66,17 @@ class JobsArea(QTabWidget):
         self.jobs_panel.sig_status_message_requested.connect(self.sig_status_message_requested)
         self.addTab(self.jobs_panel, "Jobs")
         if secrets is not None:
-            self.listener = EmbeddedListener(engine, data_dir, secrets, tasks, parent=self)
+            saved = ListenerSettings.load(QSettings(str(data_dir / "window.ini"), INI))
+            self.listener = EmbeddedListener(
+                engine,
+                data_dir,
+                secrets,
+                tasks,
+                port=saved.port,
+                host=saved.host,
+                public_url=saved.public_url,
+                parent=self,
+            )
             self.webhook_log = WebhookLog(self.listener.store, self)
             self.listener.subscribe(self.webhook_log.post_delivery)
             self.listener.sig_started.connect(self._on_listener_started)
@@ -76,8 +89,10 @@ class JobsArea(QTabWidget):
         if self.jobs_panel is not None:
             self.jobs_panel.set_target(target)
 
-    def _on_listener_started(self, url: str) -> None:
-        self.sig_listener_url_changed.emit(url)
+    def _on_listener_started(self, _url: str) -> None:
+        # Behind the tunnel when one is set: that is the URL RunPod can call.
+        if self.listener is not None:
+            self.sig_listener_url_changed.emit(self.listener.webhook_url())
 
     def _on_listener_failed(self, message: str) -> None:
         self.sig_status_message_requested.emit(message, 0)

@@ -22,6 +22,7 @@ from gui.core.records import JobRecord, JobState
 from gui.core.secrets import SecretStore
 from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.core.templates import Template, TemplateStore, find_secrets
+from gui.ui.desktop import install_desktop
 from gui.ui.drafts import mentions_secret
 from gui.ui.editor import local_paths
 from gui.ui.jobs_area import JobsArea
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
             None if engine is not None else "The job engine is not available in this build."
         )
         restore_window_state(self, _DEFAULT_TEXT)
+        self.desktop = install_desktop(self)  # View, Webhooks, Help; listener status; hints
         self.reload_s3_sets()
         self._update_title()
         chosen = profile or str(self.settings.value("request/profile", SANDBOX_PROFILE))
@@ -303,6 +305,7 @@ class MainWindow(QMainWindow):
 
     def _on_targets_target_changed(self, target: Target | None) -> None:
         self.jobs_area.set_target(target)
+        self.request.form.set_cloud_target(target is not None and target.kind == "cloud")
 
     def _on_targets_profile_changed(self, profile: Profile | None) -> None:
         self.local_worker.set_profile(profile)

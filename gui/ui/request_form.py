@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,6 +31,7 @@ from gui.core.request import Diagnostic
 from gui.core.s3refs import S3CredentialSet
 from gui.core.templates import KEYRING_REFERENCE_PREFIX
 from gui.ui import theme
+from gui.ui.listener_settings import is_loopback
 
 __all__ = ["REMOVE", "UNITS_MS", "RequestForm", "apply_field", "format_duration"]
 
@@ -166,10 +168,18 @@ class RequestForm(QScrollArea):
         self.use_listener = QPushButton("Use the console's listener", inner)
         self.use_listener.setObjectName("useListenerButton")
         self.use_listener.clicked.connect(self._on_use_listener_clicked)
+        self.tunnel_note = QLabel(inner)
+        self.tunnel_note.setObjectName("tunnelNote")
+        self.tunnel_note.setWordWrap(True)
+        self.tunnel_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        theme.bind_style(self.tunnel_note, lambda: f"color: {theme.css('warning')};")
+        self.tunnel_note.hide()
+        self._cloud_target = False
         self.set_listener_url("")
         webhook_rows: list[tuple[str, QWidget, Path]] = [
             ("URL", self.webhook, WEBHOOK),
             ("", self.use_listener, ("webhook", "@listener")),
+            ("", self.tunnel_note, ("webhook", "@tunnel")),
         ]
         webhook_box = self._group("Webhook", webhook_rows, inner)
         layout.addWidget(webhook_box)
@@ -288,6 +298,24 @@ class RequestForm(QScrollArea):
             if url
             else "The console's webhook listener is not running."
         )
+        self._update_tunnel_note()
+
+    def set_cloud_target(self, cloud: bool) -> None:
+        """Whether requests go to RunPod's cloud, which can't reach a listener on localhost."""
+        self._cloud_target = cloud
+        self._update_tunnel_note()
+
+    def _update_tunnel_note(self) -> None:
+        parts = urlsplit(self._listener_url)
+        local = bool(parts.hostname) and is_loopback(parts.hostname or "")
+        self.tunnel_note.setVisible(self._cloud_target and local)
+        if self._cloud_target and local:
+            port = parts.port or 8787
+            self.tunnel_note.setText(
+                f"RunPod's cloud can't reach {parts.hostname}. Start a tunnel to port {port} "
+                f"(ngrok http {port}, or cloudflared tunnel --url http://127.0.0.1:{port}) and "
+                "paste its https address in Webhooks > Listener settings > Public URL."
+            )
 
     def _on_use_listener_clicked(self) -> None:
         if self._listener_url:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QSplitter
+from PySide6.QtWidgets import QHeaderView, QSplitter
 
 from gui.ui.drafts import read_draft, write_draft
+from gui.ui.first_run import FIRST_TEMPLATE
 
 if TYPE_CHECKING:
     from gui.ui.main_window import MainWindow
@@ -21,6 +22,11 @@ DEFAULT_SIZE = (1400, 860)
 
 def _splitters(window: MainWindow) -> dict[str, QSplitter]:
     return {"splitter/main": window.splitter, "splitter/request": window.request.splitter}
+
+
+def _job_header(window: MainWindow) -> QHeaderView | None:
+    panel = window.jobs_panel
+    return None if panel is None else panel.table.horizontalHeader()
 
 
 def restore_window_state(window: MainWindow, default_text: str) -> None:
@@ -36,6 +42,10 @@ def restore_window_state(window: MainWindow, default_text: str) -> None:
         state = settings.value(key)
         if state is not None:
             splitter.restoreState(state)
+    header = _job_header(window)
+    header_state = settings.value("jobs/header")
+    if header is not None and header_state is not None:
+        header.restoreState(header_state)  # column widths, order and the sorted column
     window.request.set_operation(str(settings.value("request/operation", "run")))
     _restore_text(window, default_text)
 
@@ -50,7 +60,8 @@ def _restore_text(window: MainWindow, default_text: str) -> None:
         window.file_path = Path(str(saved_file)) if saved_file else None
         window.current_template = draft.template
         return
-    last = window.settings.value("templates/last")
+    # A first start (no draft, no template used yet) opens the first example.
+    last = window.settings.value("templates/last") or FIRST_TEMPLATE
     if last and window.store.exists(str(last)):
         template = window.store.get(str(last))
         request.load_body(template.body, template.operation)
@@ -68,6 +79,9 @@ def save_window_state(window: MainWindow) -> None:
     settings.setValue("window/geometry", window.saveGeometry())
     for key, splitter in _splitters(window).items():
         settings.setValue(key, splitter.saveState())
+    header = _job_header(window)
+    if header is not None:
+        settings.setValue("jobs/header", header.saveState())
     settings.setValue("request/operation", window.request.operation())
     settings.setValue("request/profile", window.targets.selected_name())
     settings.setValue("request/file", str(window.file_path) if window.file_path else "")

@@ -1,0 +1,236 @@
+"""The window's desktop side: View (appearance, moving around), Webhooks and Help menus, the
+listener's state in the status bar, and the first-run hint. ``install_desktop(window)`` adds them
+to a built ``MainWindow``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QMouseEvent
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from gui.ui import theme
+from gui.ui.first_run import EmptyTableHint
+from gui.ui.help_dialogs import AboutDialog, ShortcutsDialog, app_icon
+
+if TYPE_CHECKING:
+    from gui.ui.main_window import MainWindow
+
+__all__ = ["Desktop", "ListenerStatus", "install_desktop", "theme_manager"]
+
+APPEARANCE_KEY = "view/appearance"
+_themes: theme.ThemeManager | None = None
+
+
+def theme_manager() -> theme.ThemeManager:
+    """The application's one ``ThemeManager`` (made on first use)."""
+    global _themes
+    app = QApplication.instance()
+    assert isinstance(app, QApplication), "a QApplication must exist"
+    if _themes is None:
+        _themes = theme.ThemeManager(app)
+    return _themes
+
+
+class ListenerStatus(QLabel):
+    """``Webhooks: listening on 127.0.0.1:8787 · public URL none · 3 received``; a click opens
+    the listener settings."""
+
+    sig_settings_requested = Signal()
+    """The user clicked: open the listener settings."""
+
+    _sig_delivery_seen = Signal()  # emitted on the engine thread, received on the Qt thread
+
+    def __init__(self, listener: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("listenerStatus")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Click for the listener settings (port, public URL, token).")
+        self.listener = listener
+        self._failure = ""
+        self._sig_delivery_seen.connect(self.refresh)
+        if listener is None:
+            self.setText("Webhooks: off")
+            return
+        listener.sig_started.connect(self._on_listener_started)
+        listener.sig_failed.connect(self._on_listener_failed)
+        listener.subscribe(lambda _delivery: self._sig_delivery_seen.emit())
+        self.refresh()
+
+    def _on_listener_started(self, _url: str) -> None:
+        self._failure = ""
+        self.refresh()
+
+    def _on_listener_failed(self, message: str) -> None:
+        taken = getattr(self.listener, "suggested_port", None)
+        self._failure = "port taken" if taken else "not started"
+        self.setToolTip(f"{message}\nClick for the listener settings.")
+        self.refresh()
+
+    def refresh(self) -> None:
+        listener = self.listener
+        if listener is None:
+            return
+        if self._failure:
+            self.setText(f"Webhooks: off - {self._failure}")
+            return
+        running = getattr(listener, "listener", None)
+        if running is None:
+            self.setText("Webhooks: starting…")
+            return
+        public = "public URL set" if getattr(listener, "public_base", "") else "public URL none"
+        self.setText(
+            f"Webhooks: listening on {listener.host}:{listener.port} · {public} · "
+            f"{running.received} received"
+        )
+        self.setToolTip("Click for the listener settings (port, public URL, token).")
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.sig_settings_requested.emit()
+        super().mouseReleaseEvent(event)
+
+
+class Desktop(QObject):
+    """What ``install_desktop`` added (tests reach the parts through it)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.themes = theme_manager()
+        self.appearance: dict[str, QAction] = {}
+        self.listener_status: ListenerStatus | None = None
+        self.first_run_hint: EmptyTableHint | None = None
+        self.shortcuts_action: QAction | None = None
+
+    # -- appearance ------------------------------------------------------------------------
+
+    def set_appearance(self, preference: str) -> str:
+        """``system``, ``light`` or ``dark`` (saved); returns the scheme in use."""
+        self.window.settings.setValue(APPEARANCE_KEY, preference)
+        if preference in self.appearance:
+            self.appearance[preference].setChecked(True)
+        return self.themes.set_preference(preference)
+
+    def _on_themes_scheme_changed(self, _scheme: str) -> None:
+        window = self.window
+        window.request.editor.refresh_colors()
+        if window.jobs_panel is not None:
+            window.jobs_panel.table.viewport().update()
+
+    # -- moving around ---------------------------------------------------------------------
+
+    def focus_filter(self) -> None:
+        panel = self.window.jobs_panel
+        if panel is not None:
+            self.window.jobs_area.setCurrentWidget(panel)
+            panel.filters.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            panel.filters.text.selectAll()
+
+    def focus_table(self) -> None:
+        panel = self.window.jobs_panel
+        if panel is not None:
+            self.window.jobs_area.setCurrentWidget(panel)
+            panel.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def step_job(self, step: int) -> None:
+        """Select the next (1) or previous (-1) job in the table's order."""
+        panel = self.window.jobs_panel
+        if panel is None or panel.proxy.rowCount() == 0:
+            return
+        current = panel.table.currentIndex()
+        row = current.row() + step if current.isValid() else 0
+        row = min(max(row, 0), panel.proxy.rowCount() - 1)
+        panel.table.selectRow(row)
+        panel.table.scrollTo(panel.proxy.index(row, 0))
+
+    # -- dialogs ---------------------------------------------------------------------------
+
+    def open_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_about(self) -> AboutDialog:
+        dialog = AboutDialog(self.window, self.window.data_dir, self.window.secrets)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_listener_settings(self) -> QWidget | None:
+        listener = self.window.jobs_area.listener
+        if listener is None:
+            self.window.statusBar().showMessage("The webhook listener is not available.", 6000)
+            return None
+        from gui.ui.listener_settings import ListenerSettingsDialog
+
+        dialog = ListenerSettingsDialog(listener, self.window.settings, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def copy_webhook_url(self) -> None:
+        listener = self.window.jobs_area.listener
+        url = listener.webhook_url() if listener is not None else ""
+        if url:
+            QApplication.clipboard().setText(url)
+            self.window.statusBar().showMessage("The webhook URL is on the clipboard.", 5000)
+        else:
+            self.window.statusBar().showMessage("The webhook listener is not running.", 5000)
+
+
+def _add(window: MainWindow, menu: Any, text: str, keys: list[str], slot: Any) -> QAction:
+    action = QAction(text, window)
+    if keys:
+        action.setShortcuts([QKeySequence(key) for key in keys])
+    action.triggered.connect(slot)
+    menu.addAction(action)
+    return action
+
+
+def install_desktop(window: MainWindow) -> Desktop:
+    """Add the View, Webhooks and Help menus, the listener status and the first-run hint."""
+    desktop = Desktop(window)
+    window.setWindowIcon(app_icon())
+    bar = window.menuBar()
+    view = bar.addMenu("&View")
+    appearance = view.addMenu("&Appearance")
+    group = QActionGroup(appearance)
+    for key, label in (("system", "&System"), ("light", "&Light"), ("dark", "&Dark")):
+        action = group.addAction(label)
+        action.setCheckable(True)
+        action.triggered.connect(lambda _checked=False, k=key: desktop.set_appearance(k))
+        appearance.addAction(action)
+        desktop.appearance[key] = action
+    desktop.themes.sig_scheme_changed.connect(desktop._on_themes_scheme_changed)
+    desktop.set_appearance(str(window.settings.value(APPEARANCE_KEY, "system")))
+    view.addSeparator()
+    editor, templates = window.request.editor, window.templates.list
+    _add(window, view, "Focus &templates", ["Ctrl+1"], lambda: templates.setFocus())
+    _add(window, view, "Focus &editor", ["Ctrl+2"], lambda: editor.setFocus())
+    _add(window, view, "Focus &job table", ["Ctrl+3"], desktop.focus_table)
+    _add(window, view, "&Find jobs", ["Ctrl+F"], desktop.focus_filter)
+    _add(window, view, "&Next job", ["Alt+Down"], lambda: desktop.step_job(1))
+    _add(window, view, "&Previous job", ["Alt+Up"], lambda: desktop.step_job(-1))
+
+    webhooks = bar.addMenu("&Webhooks")
+    _add(window, webhooks, "&Listener settings…", [], desktop.open_listener_settings)
+    _add(window, webhooks, "&Copy webhook URL", ["Ctrl+Shift+W"], desktop.copy_webhook_url)
+
+    help_menu = bar.addMenu("&Help")
+    desktop.shortcuts_action = _add(
+        window, help_menu, "&Keyboard shortcuts", ["F1", "Ctrl+/"], desktop.open_shortcuts
+    )
+    _add(window, help_menu, "&About RunPod Job Console", [], desktop.open_about)
+
+    if window.engine is not None:
+        status = ListenerStatus(window.jobs_area.listener, window)
+        status.sig_settings_requested.connect(desktop.open_listener_settings)
+        window.statusBar().addPermanentWidget(status)
+        desktop.listener_status = status
+    if window.jobs_panel is not None:
+        panel = window.jobs_panel
+        desktop.first_run_hint = EmptyTableHint(panel.table, panel.model)
+    return desktop
