@@ -43,15 +43,21 @@ def app_icon() -> QIcon:
     return QIcon(str(resource_path("icons", ICON_FILE)))
 
 
+# Panels whose actions work while the focus is inside them, by the names people see.
+_PANEL_NAMES = {"JobsPanel": "Job table", "TemplatesPanel": "Templates", "WebhookLog": "Webhooks"}
+
+
 def _where(action: QAction) -> str:
-    """Where the action lives: its menu's title, else the widget it belongs to."""
+    """Where the action lives: its menu's title, else the panel it belongs to."""
     for owner in action.associatedObjects():
         if isinstance(owner, QMenu) and owner.title():
             return owner.title().replace("&", "")
     parent = action.parent()
-    if isinstance(parent, QWidget) and parent.objectName():
-        name = parent.objectName()
-        return {"jobsPanel": "Job table"}.get(name, name)
+    while isinstance(parent, QWidget):
+        name = _PANEL_NAMES.get(type(parent).__name__)
+        if name is not None:
+            return name
+        parent = parent.parentWidget()
     return "Window"
 
 
@@ -89,7 +95,7 @@ class ShortcutsDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        note = QLabel("Job table shortcuts work while the job table has the focus.", self)
+        note = QLabel("Job table and Templates keys work while that panel has the focus.", self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

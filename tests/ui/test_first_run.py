@@ -1,0 +1,65 @@
+"""The first five minutes: the Echo example is open, the empty job table says what to do, and the
+hint goes away once a job exists (and stays away on the next start)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from gui.app import create_window
+from gui.core.records import JobState
+from gui.ui.first_run import FIRST_TEMPLATE, HINT_TEXT
+from tests.ui.request_helpers import TIMEOUT_MS, settle
+
+
+def test_first_start_opens_echo_and_hints_until_a_job_exists(qtbot: QtBot, data_dir: Path) -> None:
+    window = create_window(data_dir)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, window.request)
+    assert window.templates.selected_name() == FIRST_TEMPLATE
+    assert window.current_template == FIRST_TEMPLATE
+    echo = window.store.get(FIRST_TEMPLATE)
+    assert json.loads(window.request.text()) == echo.body
+    hint = window.desktop.first_run_hint
+    assert hint is not None and hint.objectName() == "firstRunHint"
+    assert hint.isVisible() and "Ctrl+Enter" in hint.text() and hint.text() == HINT_TEXT
+    assert hint.parentWidget() is window.jobs_panel.table.viewport()  # type: ignore[union-attr]
+
+    window.request.request_submit()
+    qtbot.waitUntil(lambda: not hint.isVisible(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: [job.state for job in window.engine.jobs()] == [JobState.COMPLETED],
+        timeout=TIMEOUT_MS * 2,
+    )
+    window.close()
+
+    again = create_window(data_dir)
+    qtbot.addWidget(again)
+    again.show()
+    panel = again.jobs_panel
+    assert panel is not None
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=TIMEOUT_MS)
+    assert again.desktop.first_run_hint is not None
+    assert not again.desktop.first_run_hint.isVisible()
+    again.close()
+
+
+def test_a_filter_that_hides_every_job_is_not_an_empty_history(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    window = create_window(data_dir)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, window.request)
+    window.request.request_submit()
+    panel = window.jobs_panel
+    assert panel is not None
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=TIMEOUT_MS)
+    panel.filters.text.setText("no job is called this")
+    qtbot.waitUntil(lambda: panel.proxy.rowCount() == 0, timeout=TIMEOUT_MS)
+    hint = window.desktop.first_run_hint
+    assert hint is not None and not hint.isVisible()
+    window.close()
