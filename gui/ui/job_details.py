@@ -181,7 +181,8 @@ class JobDetails(QWidget):
         self._set_output(record, reload=output_changed)
         self._set_error(record)
         self.history.show_record(record)
-        if not same_job:
+        just_ended = same_job and previous is not None and record.terminal and not previous.terminal
+        if not same_job or just_ended:
             self._open_useful_tab(record, was_on_error)
 
     def _open_useful_tab(self, record: JobRecord, was_on_error: bool) -> None:
@@ -244,6 +245,8 @@ class JobDetails(QWidget):
         self.raw_note.setText("")
         self.images.set_images([])
         self.output_tabs.setTabEnabled(self._images_tab, False)
+        # No output: the status line says so; an empty tree with a "$ null" row says nothing.
+        self.output_tabs.setVisible(record is not None and record.output is not None)
         if record is None or record.output is None:
             if record is None:
                 self.output_status.setText("")

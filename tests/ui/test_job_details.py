@@ -125,3 +125,18 @@ def test_a_newer_snapshot_keeps_the_tree_unless_the_output_changed(
         details.request_view.toPlainText()
     )
     qtbot.waitUntil(lambda: "hello s" in details.request_view.toPlainText(), timeout=5000)
+
+
+def test_a_selected_job_that_fails_opens_on_its_error_and_hides_the_empty_output(
+    details: JobDetails,
+) -> None:
+    running = make_record("watched", JobState.IN_PROGRESS)
+    details.show_record(running)
+    assert details.tabs.currentIndex() == 0
+    assert details.output_tabs.isHidden()  # nothing to show yet: no "$ null" tree
+    error = json.dumps({"error_type": "ValueError", "error_message": "bad seed"})
+    details.show_record(evolve(running, state=JobState.FAILED, error=error))
+    assert details.tabs.currentIndex() == details._error_tab
+    assert details.output_status.text() == "No output."
+    details.show_record(make_record("done", JobState.COMPLETED, output={"ok": True}))
+    assert not details.output_tabs.isHidden()
