@@ -146,20 +146,21 @@ class ListenerSettingsDialog(QDialog):
         form.addRow("Port", port_row)
         form.addRow("Bind to", self.host)
         form.addRow("", self.host_warning)
-        form.addRow("Public URL", self.public_url)
-        tunnel = QLabel(
-            "A tunnel that forwards to the port, so RunPod's cloud can reach the listener: "
-            f"<code>ngrok http {self.port.value()}</code> or <code>cloudflared tunnel --url "
-            f"http://127.0.0.1:{self.port.value()}</code>. Paste the https address it prints.",
-            self,
-        )
-        tunnel.setWordWrap(True)
-        form.addRow("", tunnel)
+        public = QVBoxLayout()
+        public.setSpacing(2)
+        public.addWidget(self.public_url)
+        self.tunnel_hint = QLabel(self)
+        self.tunnel_hint.setWordWrap(True)
+        self.tunnel_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        public.addWidget(self.tunnel_hint)
+        self.port.valueChanged.connect(self._on_port_value_changed)
+        self._on_port_value_changed(self.port.value())
+        form.addRow("Public URL", public)
         url_row = QHBoxLayout()
         url_row.addWidget(self.url, 1)
         url_row.addWidget(self.copy)
+        url_row.addWidget(self.regenerate)
         form.addRow("Webhook URL", url_row)
-        form.addRow("", self.regenerate)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Close, self
         )
@@ -238,6 +239,13 @@ class ListenerSettingsDialog(QDialog):
     def _on_use_free_port_clicked(self) -> None:
         self.port.setValue(int(self.use_free_port.property("port")))
         self.apply()
+
+    def _on_port_value_changed(self, port: int) -> None:
+        self.tunnel_hint.setText(
+            "For RunPod's cloud: a tunnel that forwards to this port, e.g. "
+            f"<code>ngrok http {port}</code> or <code>cloudflared tunnel --url "
+            f"http://127.0.0.1:{port}</code>; paste the https address it prints."
+        )
 
     def _on_host_text_changed(self, host: str) -> None:
         exposed = bool(host.strip()) and not is_loopback(host)
