@@ -9,8 +9,10 @@ listener as their ``webhook``, waits until the jobs have reached varied states, 
 - ``window-light.png``: the main window with a COMPLETED image job selected (its output shown);
 - ``failed-job.png``: the FAILED job's error (type, message, traceback);
 - ``webhook-log.png``: the Webhooks tab with the deliveries the sandbox sent;
-- ``window-dark.png``: with ``--scheme dark`` (sets ``JOB_CONSOLE_COLOR_SCHEME=dark``), the main
-  window in the dark scheme.
+- ``window-dark.png``: the main window in the dark scheme (``JOB_CONSOLE_COLOR_SCHEME=dark``, in a
+  second process, since the scheme is chosen when the app starts).
+
+``--scheme light`` or ``--scheme dark`` makes only that scheme's pictures.
 
 Nothing of the user's is touched: the data folder is temporary and the keyring is an in-memory one
 that lives in this process only (so the listener token and any key never reach the real keyring).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -148,11 +151,20 @@ def _capture(window: Any, app: Any, out: Path, dark: bool) -> None:
     _save(window, app, out / "webhook-log.png")
 
 
+def _run_scheme(out: Path, scheme: str) -> int:
+    """One scheme's pictures in a fresh process (a QApplication picks its scheme once)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--out", str(out), "--scheme", scheme]
+    return subprocess.run(command, check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the PNG files")
-    parser.add_argument("--scheme", choices=("light", "dark"), default="light")
+    parser.add_argument("--scheme", choices=("both", "light", "dark"), default="both")
     args = parser.parse_args(argv)
+    if args.scheme == "both":
+        light = _run_scheme(args.out, "light")
+        return light or _run_scheme(args.out, "dark")
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["JOB_CONSOLE_COLOR_SCHEME"] = args.scheme
