@@ -29,7 +29,8 @@ def _start_engine(data_dir: Path, profiles: ProfileStore, secrets: SecretStore) 
         key_provider=make_key_provider(profiles, secrets),
         body_resolver=lambda body: resolve_secret_references(body, secrets),
     )
-    engine.start()
+    # Not waiting: the window shows while the engine imports its HTTP stack and loads the history.
+    engine.start(wait=False)
     return engine
 
 

@@ -39,7 +39,9 @@ class _SmokeRun(QObject):
         self.app = app
         self.started = time.monotonic()
         self.clicked = False
-        self.known: set[str] = {record.local_id for record in window.engine.jobs()}
+        # Filled just before the click, once the engine has loaded the history: jobs it holds
+        # already are not this run's.
+        self.known: set[str] = set()
         self.sig_job_seen.connect(self._on_engine_job_seen)
         self.unsubscribe = window.engine.subscribe(self._on_engine_event)
         self.poll = QTimer(self)
@@ -48,7 +50,7 @@ class _SmokeRun(QObject):
 
     def _on_engine_event(self, event: Any) -> None:  # engine thread
         record = getattr(event, "record", None)
-        if record is not None and record.local_id not in self.known:
+        if self.clicked and record is not None and record.local_id not in self.known:
             self.sig_job_seen.emit(record.local_id, record.state.value)
 
     def _on_poll_timeout(self) -> None:
@@ -58,7 +60,9 @@ class _SmokeRun(QObject):
         if self.clicked:
             return
         button = self.window.findChild(QPushButton, "submitButton")
-        if button is not None and button.isEnabled():
+        started = self.window.engine.started
+        if button is not None and button.isEnabled() and started.done():
+            self.known = {record.local_id for record in self.window.engine.jobs()}
             self.clicked = True
             print("smoke: submitting the request to the built-in sandbox", flush=True)
             button.click()

@@ -89,22 +89,49 @@ class Engine:
         self._service: JobService | None = None
         self._sandbox: SandboxServer | None = None
         self._sandbox_lock: asyncio.Lock | None = None
+        self._started: concurrent.futures.Future[None] = concurrent.futures.Future()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the loop thread, open the history, reload it and resume following open jobs."""
+    def start(self, *, wait: bool = True) -> concurrent.futures.Future[None]:
+        """Start the loop thread, open the history, reload it and resume following open jobs.
+
+        With ``wait=False`` it returns at once (the window shows while the history loads): the
+        returned future (also ``started``) is set when the engine is ready. Work asked for before
+        then waits for it; ``jobs`` and ``flush`` need it done (``jobs`` is empty until then).
+        """
         if self._loop is not None:
             raise RuntimeError("The engine is already started.")
         loop = asyncio.new_event_loop()
         self._loop = loop
+        self._started = concurrent.futures.Future()
+        self._sandbox_lock = asyncio.Lock()
         self._thread = threading.Thread(target=loop.run_forever, name="engine-loop", daemon=True)
         self._thread.start()
-        try:
-            self._call(self._astart()).result()
-        except BaseException:
-            self.close()
-            raise
+        starting = self._call(self._astart())
+        starting.add_done_callback(self._on_started)
+        if wait:
+            try:
+                starting.result()
+            except BaseException:
+                self.close()
+                raise
+        return self._started
+
+    @property
+    def started(self) -> concurrent.futures.Future[None]:
+        """Set once the history is loaded and open jobs are followed (or with start's error)."""
+        return self._started
+
+    def _on_started(self, starting: concurrent.futures.Future[None]) -> None:
+        if self._started.done():
+            return
+        if starting.cancelled():
+            self._started.set_exception(RuntimeError("The engine was closed while starting."))
+        elif (error := starting.exception()) is not None:
+            self._started.set_exception(error)
+        else:
+            self._started.set_result(None)
 
     async def _astart(self) -> None:
         # Imported here, on the loop thread: the HTTP client stack (httpx, aiohttp) takes a few
@@ -116,8 +143,9 @@ class Engine:
         self._service = JobService(
             self._store, self._emit, key_provider=self._key_provider, **self._options
         )
-        self._sandbox_lock = asyncio.Lock()
         self._service.start_sandbox = self._start_sandbox
+        if self._sandbox is not None:  # started by a sandbox_target() call while loading
+            self._service.sandbox = self._sandbox_target(self._sandbox)
         needs_sandbox = any(
             job.target.kind == "sandbox" and not job.record.terminal for job in stored
         )
@@ -165,6 +193,12 @@ class Engine:
         """The built-in sandbox as a target; started on first use."""
         return self._call(self._start_sandbox())
 
+    async def _ready_service(self) -> JobService:
+        """The job service, once ``start`` has made it (work asked for early waits here)."""
+        if self._service is None:  # raises start's error if it failed
+            await asyncio.wrap_future(self._started)
+        return self._require_service()
+
     def submit(
         self,
         target: Target,
@@ -177,40 +211,47 @@ class Engine:
     ) -> concurrent.futures.Future[JobRecord]:
         """Record the job first (SUBMITTING), then send it. A failed request leaves it NOT_SENT
         with ``note`` saying why; a runsync that outlives its wait goes on to the tracker."""
-        return self._call(
-            self._require_service().submit(
+
+        async def submit() -> JobRecord:
+            service = await self._ready_service()
+            return await service.submit(
                 target, body, operation, template=template, wait_ms=wait_ms, stream=stream
             )
-        )
+
+        return self._call(submit())
 
     def cancel(self, local_id: str) -> concurrent.futures.Future[JobRecord]:
-        return self._call(self._require_service().cancel(local_id))
+        async def cancel() -> JobRecord:
+            return await (await self._ready_service()).cancel(local_id)
+
+        return self._call(cancel())
 
     def retry(self, local_id: str) -> concurrent.futures.Future[JobRecord]:
-        return self._call(self._require_service().retry(local_id))
+        async def retry() -> JobRecord:
+            return await (await self._ready_service()).retry(local_id)
+
+        return self._call(retry())
 
     def remove(self, local_ids: Sequence[str]) -> concurrent.futures.Future[None]:
-        service = self._require_service()
-
         async def remove() -> None:
-            service.remove(tuple(local_ids))
+            (await self._ready_service()).remove(tuple(local_ids))
 
         return self._call(remove())
 
     def health(self, target: Target) -> concurrent.futures.Future[dict[str, Any]]:
         """The endpoint's ``/health``: ``{"jobs": {...}, "workers": {...}}``."""
-        service = self._require_service()
 
         async def health() -> dict[str, Any]:
+            service = await self._ready_service()
             return await service.client_for(await service.resolve(target)).health()
 
         return self._call(health())
 
     def purge_queue(self, target: Target) -> concurrent.futures.Future[dict[str, Any]]:
         """Remove the endpoint's queued jobs: ``{"removed": N, "status": ...}``."""
-        service = self._require_service()
 
         async def purge() -> dict[str, Any]:
+            service = await self._ready_service()
             return await service.client_for(await service.resolve(target)).purge_queue()
 
         return self._call(purge())
@@ -227,11 +268,20 @@ class Engine:
         A job sent with such a ``webhook`` whose end was seen by polling, but whose delivery did
         not arrive within ``webhook_grace_s``, is flagged ``webhook_missing``.
         """
-        service = self._require_service()
-        self.loop.call_soon_threadsafe(service.webhooks.expect_at, tuple(urls))
+        wanted = tuple(urls)
+
+        async def expect() -> None:
+            (await self._ready_service()).webhooks.expect_at(wanted)
+
+        self._call(expect())
 
     def jobs(self) -> list[JobRecord]:
-        """Snapshots of every job in the history (oldest first); safe from any thread."""
+        """Snapshots of every job in the history (oldest first); safe from any thread.
+
+        Empty while a ``start(wait=False)`` is still loading the history (see ``started``).
+        """
+        if self._service is None and self._loop is not None and not self._started.done():
+            return []
         return self._require_service().snapshots()
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
@@ -251,7 +301,7 @@ class Engine:
 
         Returns the updated snapshot, or ``None`` when no job in the history has that id.
         """
-        return await self._require_service().apply_external_update(payload, source)
+        return await (await self._ready_service()).apply_external_update(payload, source)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -297,12 +347,16 @@ class Engine:
                 server = SandboxServer(self._sandbox_config)
                 await server.start("127.0.0.1", 0)
                 self._sandbox = server
-            target = Target(
-                name=SANDBOX_PROFILE,
-                kind="sandbox",
-                base_url=self._sandbox.base_url,
-                endpoint_id=SANDBOX_ENDPOINT_ID,
-            )
+            target = self._sandbox_target(self._sandbox)
             if self._service is not None:
                 self._service.sandbox = target
             return target
+
+    @staticmethod
+    def _sandbox_target(server: SandboxServer) -> Target:
+        return Target(
+            name=SANDBOX_PROFILE,
+            kind="sandbox",
+            base_url=server.base_url,
+            endpoint_id=SANDBOX_ENDPOINT_ID,
+        )

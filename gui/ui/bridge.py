@@ -239,6 +239,21 @@ class EngineBridge(QObject):
         self._timer.stop()
 
     # -- job events ------------------------------------------------------------------------------
+    def when_started(
+        self, on_started: Callable[[], None], on_failed: Callable[[str], None]
+    ) -> None:
+        """``on_started()`` on the Qt thread once the engine has loaded its history (at once when
+        it has, or when it has no ``started`` future); ``on_failed(message)`` if it never will."""
+        started: Future[None] | None = getattr(self._engine, "started", None)
+        if started is None or (started.done() and started.exception() is None):
+            on_started()
+            return
+        self.deliver(
+            started,
+            lambda _none: on_started(),
+            lambda error: on_failed(describe_error(error, "load the job history")),
+        )
+
     def snapshot(self) -> list[JobRecord]:
         """Every job the engine knows, for the first fill of a model.
 

@@ -109,9 +109,16 @@ class JobsPanel(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.counts_label)
         self._connect()
-        self.model.apply_changes(bridge.snapshot())
+        # The engine may still be loading the history (the window shows first): fill then.
+        bridge.when_started(self._on_bridge_started, self._on_bridge_start_failed)
         self._on_model_counts_changed()
         self._on_selection_changed()
+
+    def _on_bridge_started(self) -> None:
+        self.model.apply_changes(self.bridge.snapshot())
+
+    def _on_bridge_start_failed(self, message: str) -> None:
+        self.sig_status_message_requested.emit(message, 0)
 
     # -- building ----------------------------------------------------------------------------------
     def _build_toolbar(self) -> QToolBar:

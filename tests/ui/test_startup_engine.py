@@ -1,0 +1,122 @@
+"""The window shows before the engine has loaded the history, and nothing is lost by that.
+
+``Engine.start(wait=False)`` returns at once; work asked for while the history loads waits for it,
+and the job table is filled once the engine is ready (issue 8: start-up time).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from gui.app import create_window
+from gui.core.engine import Engine
+from gui.core.records import JobRecord, JobState
+from gui.core.store import JobStore
+from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
+
+HISTORY = 300
+
+
+def _fill_history(data_dir: Path, count: int) -> None:
+    target = Target(SANDBOX_PROFILE, "sandbox", "", SANDBOX_ENDPOINT_ID)
+    store = JobStore(data_dir / "jobs.sqlite3")
+    now = time.time() - 600
+    for index in range(count):
+        store.save(
+            JobRecord(
+                local_id=uuid.uuid4().hex,
+                profile=SANDBOX_PROFILE,
+                endpoint_id=SANDBOX_ENDPOINT_ID,
+                operation="run",
+                request={"input": {"n": index}},
+                submitted_at=now + index,
+                state=JobState.COMPLETED,
+                job_id=f"job-{index}",
+                finished_at=now + index + 1,
+            ),
+            target,
+        )
+    store.flush().result(timeout=30)
+    store.close()
+
+
+@pytest.fixture
+def held_load(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Loading the history waits until the test sets the event (so 'still loading' is certain)."""
+    release = threading.Event()
+    load = JobStore.load
+
+    def held(store: JobStore) -> object:
+        assert release.wait(timeout=30), "the test never released the history load"
+        return load(store)
+
+    monkeypatch.setattr(JobStore, "load", held)
+    yield release
+    release.set()
+
+
+def test_work_asked_for_while_the_history_loads_waits_for_it(
+    data_dir: Path, held_load: threading.Event
+) -> None:
+    _fill_history(data_dir, HISTORY)
+    engine = Engine(data_dir, rate_limits=None)
+    try:
+        started = engine.start(wait=False)
+        assert started is engine.started
+        assert not started.done()
+        assert engine.jobs() == []
+        target = engine.sandbox_target().result(timeout=30)
+        submitted = engine.submit(target, {"input": {"prompt": "early"}})
+        time.sleep(0.05)  # give it a chance to run too soon: it must still be waiting
+        assert not submitted.done()
+        held_load.set()
+        started.result(timeout=30)
+        record = submitted.result(timeout=30)
+        assert record.state != JobState.NOT_SENT
+        ids = {job.local_id for job in engine.jobs()}
+        assert len(ids) == HISTORY + 1 and record.local_id in ids
+    finally:
+        held_load.set()
+        engine.close()
+
+
+def test_a_failed_start_fails_the_started_future_and_early_work(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(store: JobStore) -> object:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(JobStore, "load", broken)
+    engine = Engine(data_dir, rate_limits=None)
+    try:
+        started = engine.start(wait=False)
+        with pytest.raises(OSError, match="disk gone"):
+            started.result(timeout=30)
+        with pytest.raises(OSError, match="disk gone"):
+            engine.cancel("nothing").result(timeout=30)
+    finally:
+        engine.close()
+
+
+def test_the_window_shows_first_and_fills_the_table_when_the_history_is_in(
+    qtbot: QtBot, data_dir: Path, held_load: threading.Event
+) -> None:
+    _fill_history(data_dir, HISTORY)
+    window = create_window(data_dir)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.jobs_panel is not None
+    model = window.jobs_panel.model
+    qtbot.wait(50)
+    assert model.rowCount() == 0  # still loading: the window did not wait for it
+    held_load.set()
+    qtbot.waitUntil(lambda: model.rowCount() == HISTORY, timeout=15_000)
+    assert window.jobs_panel.counts_label.text() != ""
+    window.close()
