@@ -6,6 +6,8 @@ example templates to the built-in sandbox through the real engine with the windo
 listener as their ``webhook``, waits until the jobs have reached varied states, and saves PNGs into
 ``resources/screenshots/`` (``--out DIR`` elsewhere):
 
+- ``first-start.png``: the window as a new user first sees it (the Echo example, the empty table's
+  hint), before any job;
 - ``window-light.png``: the main window with a COMPLETED image job selected (its output shown);
 - ``failed-job.png``: the FAILED job's error (type, message, traceback);
 - ``webhook-log.png``: the Webhooks tab with the deliveries the sandbox sent;
@@ -124,6 +126,12 @@ def _delivery_row(window: Any, log: Any, local_id: str) -> int:
 
 
 def _capture(window: Any, app: Any, out: Path, dark: bool) -> None:
+    if not dark:
+        listener = window.jobs_area.listener
+        _wait(app, lambda: listener is not None and listener.url is not None, "the listener")
+        health = window.jobs_panel.health.label
+        _wait(app, lambda: "workers" in health.text(), "the sandbox's health")
+        _save(window, app, out / "first-start.png")
     jobs = _submit_examples(window, app)
     ended = ("Echo", "Failing job", "Image")
     _wait(
