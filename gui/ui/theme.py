@@ -239,10 +239,11 @@ class ThemeManager(QObject):
         return _system_scheme()
 
     def apply(self) -> Scheme:
-        """Draw the application in the wanted scheme (a no-op when it already is)."""
+        """Draw the application in the wanted scheme (nothing happens when it already is)."""
         global _current
         scheme = self.wanted_scheme()
-        changed = scheme != _current
+        if scheme == _current:
+            return scheme  # re-styling every widget costs start-up time for nothing
         _current = scheme  # before the palette: widgets repainting on its change read it
         if scheme == "dark":
             self._app.setStyle("Fusion")  # platform styles may ignore a dark palette
@@ -253,9 +254,8 @@ class ThemeManager(QObject):
         else:  # light chosen on a dark system: Fusion's own light palette
             self._app.setStyle("Fusion")
             self._app.setPalette(self._app.style().standardPalette())
-        if changed:
-            _restyle()
-            self.sig_scheme_changed.emit(scheme)
+        _restyle()
+        self.sig_scheme_changed.emit(scheme)
         return scheme
 
     def _on_system_scheme_changed(self, _scheme: object) -> None:

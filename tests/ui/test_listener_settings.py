@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
@@ -148,3 +148,12 @@ def test_a_bad_public_url_is_refused_and_other_hosts_warn(window: MainWindow) ->
     dialog.host.setCurrentText("0.0.0.0")
     assert dialog.host_warning.isVisibleTo(dialog)
     assert "other machines" in dialog.host_warning.text()
+
+
+def test_clicking_the_status_opens_the_settings(qtbot: QtBot, window: MainWindow) -> None:
+    status = window.desktop.listener_status
+    assert status is not None
+    assert window.findChildren(ListenerSettingsDialog) == []
+    qtbot.mouseClick(status, Qt.MouseButton.LeftButton)
+    dialogs = window.findChildren(ListenerSettingsDialog)
+    assert len(dialogs) == 1 and dialogs[0].isVisible()

@@ -107,3 +107,24 @@ def test_bound_styles_follow_the_scheme(qtbot: QtBot, manager: theme.ThemeManage
 def test_contrast_ratio_matches_the_known_extremes() -> None:
     assert theme.contrast_ratio(QColor("black"), QColor("white")) == pytest.approx(21.0)
     assert theme.contrast_ratio(QColor("#777777"), QColor("#777777")) == pytest.approx(1.0)
+
+
+def test_state_colours_and_syntax_follow_the_scheme(
+    qtbot: QtBot, manager: theme.ThemeManager
+) -> None:
+    from PySide6.QtGui import QTextDocument
+
+    from gui.core.records import JobState
+    from gui.ui.highlighter import JsonHighlighter
+    from gui.ui.job_style import state_color
+
+    document = QTextDocument('{"key": 1}')
+    highlighter = JsonHighlighter(document)
+    manager.set_preference("light")
+    light_failed = state_color(JobState.FAILED)
+    manager.set_preference("dark")
+    highlighter.refresh_colors()
+    assert state_color(JobState.FAILED) != light_failed
+    assert state_color(JobState.FAILED) == theme.color("state_FAILED")
+    key_color = highlighter.formats["key"].foreground().color()
+    assert key_color == theme.color("json_key") and key_color.lightnessF() > 0.6
