@@ -345,6 +345,18 @@ class JobFilterProxy(QSortFilterProxyModel):
         assert isinstance(record, JobRecord)
         return record
 
+    def lessThan(self, source_left: AnyIndex, source_right: AnyIndex) -> bool:
+        # The same order as comparing SORT_ROLE values, with one Python call per comparison
+        # instead of two data() calls: sorting 10,000 jobs (the history at start) costs half.
+        model = self.sourceModel()
+        if not isinstance(model, JobTableModel) or self.sortRole() != SORT_ROLE:
+            return bool(super().lessThan(source_left, source_right))
+        column = source_left.column()
+        left = model.record_at(source_left.row())
+        right = model.record_at(source_right.row())
+        left_key: Any = JobTableModel._sort_value(left, column)  # one type per column
+        return bool(left_key < JobTableModel._sort_value(right, column))
+
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()
         if not isinstance(model, JobTableModel):
