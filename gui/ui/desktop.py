@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from gui.ui import theme
 from gui.ui.first_run import EmptyTableHint
 from gui.ui.help_dialogs import AboutDialog, ShortcutsDialog, app_icon
+from gui.ui.job_style import retheme_icons
 
 if TYPE_CHECKING:
     from gui.ui.main_window import MainWindow
@@ -116,6 +117,7 @@ class Desktop(QObject):
     def _on_themes_scheme_changed(self, _scheme: str) -> None:
         window = self.window
         window.request.editor.refresh_colors()
+        retheme_icons(window)
         if window.jobs_panel is not None:
             window.jobs_panel.table.viewport().update()
 

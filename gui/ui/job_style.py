@@ -5,13 +5,22 @@ from __future__ import annotations
 import time
 from functools import cache
 
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtCore import QBuffer, QByteArray, QObject, QSize
+from PySide6.QtGui import QAction, QColor, QIcon, QImageReader, QPixmap
+from PySide6.QtWidgets import QAbstractButton
 
 from gui.core.records import JobState
 from gui.core.resources import resource_path
 from gui.ui import theme
 
-__all__ = ["action_icon", "format_duration_ms", "format_time", "state_color", "state_icon"]
+__all__ = [
+    "action_icon",
+    "format_duration_ms",
+    "format_time",
+    "retheme_icons",
+    "state_color",
+    "state_icon",
+]
 
 
 def state_color(state: JobState) -> QColor:
@@ -26,10 +35,48 @@ def state_icon(state: JobState) -> QIcon:
     return QIcon(str(resource_path("icons", f"status-{name}.svg")))
 
 
-@cache
+# The line colour the action icons are drawn with; a dark scheme redraws them in a light one.
+_ICON_INK = b"#4a5160"
+_ICON_PIXELS = 64
+# cacheKey of each icon handed out -> its name, so a scheme change can find and replace them.
+_handed_out: dict[int, str] = {}
+
+
 def action_icon(name: str) -> QIcon:
-    """An action's icon, from ``resources/icons/job-<name>.svg``."""
-    return QIcon(str(resource_path("icons", f"job-{name}.svg")))
+    """An action's icon, from ``resources/icons/job-<name>.svg``, inked for the scheme in use."""
+    icon = _action_icon(name, theme.current_scheme())
+    _handed_out[icon.cacheKey()] = name
+    return icon
+
+
+@cache
+def _action_icon(name: str, scheme: str) -> QIcon:
+    path = resource_path("icons", f"job-{name}.svg")
+    if scheme == "light":
+        return QIcon(str(path))
+    data = QByteArray(path.read_bytes().replace(_ICON_INK, theme.css("icon").encode()))
+    buffer = QBuffer(data)
+    reader = QImageReader(buffer, QByteArray(b"svg"))
+    reader.setScaledSize(QSize(_ICON_PIXELS, _ICON_PIXELS))
+    return QIcon(QPixmap.fromImage(reader.read()))
+
+
+def retheme_icons(root: QObject) -> int:
+    """Give every action and button under ``root`` that shows an ``action_icon`` the icon for
+    the scheme now in use (after a scheme change); returns how many changed."""
+    changed = 0
+    holders: list[QAction | QAbstractButton] = [
+        *root.findChildren(QAction),
+        *root.findChildren(QAbstractButton),
+    ]
+    for holder in holders:
+        name = _handed_out.get(holder.icon().cacheKey())
+        if name is not None:
+            fresh = action_icon(name)
+            if fresh.cacheKey() != holder.icon().cacheKey():
+                holder.setIcon(fresh)
+                changed += 1
+    return changed
 
 
 def format_time(timestamp: float | None) -> str:

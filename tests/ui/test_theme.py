@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -128,3 +128,34 @@ def test_state_colours_and_syntax_follow_the_scheme(
     assert state_color(JobState.FAILED) == theme.color("state_FAILED")
     key_color = highlighter.formats["key"].foreground().color()
     assert key_color == theme.color("json_key") and key_color.lightnessF() > 0.6
+
+
+def _ink_lightness(icon: QIcon) -> float:
+    image = icon.pixmap(32, 32).toImage()
+    inked = [
+        image.pixelColor(x, y)
+        for x in range(image.width())
+        for y in range(image.height())
+        if image.pixelColor(x, y).alpha() > 200
+    ]
+    assert inked, "the icon drew nothing"
+    return max(color.lightnessF() for color in inked)
+
+
+def test_action_icons_are_redrawn_light_on_dark(qtbot: QtBot, manager: theme.ThemeManager) -> None:
+    from PySide6.QtWidgets import QToolButton, QWidget
+
+    from gui.ui.job_style import action_icon, retheme_icons
+
+    manager.set_preference("light")
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    button = QToolButton(holder)
+    button.setIcon(action_icon("copy"))
+    assert _ink_lightness(button.icon()) < 0.5
+    manager.set_preference("dark")
+    assert retheme_icons(holder) == 1
+    assert _ink_lightness(button.icon()) > 0.7
+    manager.set_preference("light")
+    assert retheme_icons(holder) == 1
+    assert _ink_lightness(button.icon()) < 0.5
