@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["Desktop", "ListenerStatus", "install_desktop", "theme_manager"]
 
 APPEARANCE_KEY = "view/appearance"
+_STATUS_TIP = "Click for the listener settings (port, public URL, token)."
 _themes: theme.ThemeManager | None = None
 
 
@@ -47,7 +48,7 @@ class ListenerStatus(QLabel):
         super().__init__(parent)
         self.setObjectName("listenerStatus")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip("Click for the listener settings (port, public URL, token).")
+        self.setToolTip(_STATUS_TIP)
         self.listener = listener
         self._failure = ""
         self._sig_delivery_seen.connect(self.refresh)
@@ -66,7 +67,7 @@ class ListenerStatus(QLabel):
     def _on_listener_failed(self, message: str) -> None:
         taken = getattr(self.listener, "suggested_port", None)
         self._failure = "port taken" if taken else "not started"
-        self.setToolTip(f"{message}\nClick for the listener settings.")
+        self.setToolTip(f"{message}\n{_STATUS_TIP}")
         self.refresh()
 
     def refresh(self) -> None:
@@ -81,11 +82,14 @@ class ListenerStatus(QLabel):
             self.setText("Webhooks: starting…")
             return
         public = "public URL set" if getattr(listener, "public_base", "") else "public URL none"
+        moved = listener.port != listener.requested_port
+        taken = f" ({listener.requested_port} was taken)" if moved else ""
         self.setText(
-            f"Webhooks: listening on {listener.host}:{listener.port} · {public} · "
+            f"Webhooks: listening on {listener.host}:{listener.port}{taken} · {public} · "
             f"{running.received} received"
         )
-        self.setToolTip("Click for the listener settings (port, public URL, token).")
+        why = f"Port {listener.requested_port} was in use: a free one was taken.\n" if moved else ""
+        self.setToolTip(why + _STATUS_TIP)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:

@@ -136,6 +136,11 @@ class EmbeddedListener(QObject):
             return int(self.listener.port)
         return 8787 if self._port is None else self._port
 
+    @property
+    def requested_port(self) -> int:
+        """The port asked for (the saved setting); ``port`` differs when it was taken at start."""
+        return 8787 if self._port is None else self._port
+
     def webhook_url(self) -> str:
         """The URL to give RunPod: behind the public URL when one is set, else the local one;
         '' while not serving. Holds the token: show it, never log it."""

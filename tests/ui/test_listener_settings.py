@@ -157,3 +157,25 @@ def test_clicking_the_status_opens_the_settings(qtbot: QtBot, window: MainWindow
     qtbot.mouseClick(status, Qt.MouseButton.LeftButton)
     dialogs = window.findChildren(ListenerSettingsDialog)
     assert len(dialogs) == 1 and dialogs[0].isVisible()
+
+
+def test_a_saved_port_taken_at_start_moves_to_a_free_one_and_says_so(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        ini = QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
+        ListenerSettings(port=taken).save(ini)
+        window = create_window(data_dir)
+        qtbot.addWidget(window)
+        listener = window.jobs_area.listener
+        assert listener is not None
+        qtbot.waitUntil(lambda: listener.listener is not None, timeout=TIMEOUT_MS)
+        status = window.desktop.listener_status
+        assert status is not None
+        assert listener.port != taken
+        assert f"({taken} was taken)" in status.text()
+        assert post(listener.webhook_url()) == 200
+        window.close()
