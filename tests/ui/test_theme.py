@@ -159,3 +159,23 @@ def test_action_icons_are_redrawn_light_on_dark(qtbot: QtBot, manager: theme.The
     manager.set_preference("light")
     assert retheme_icons(holder) == 1
     assert _ink_lightness(button.icon()) < 0.5
+
+
+def test_system_preference_follows_the_system_scheme_change(
+    manager: theme.ThemeManager, qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import Qt
+
+    # Offscreen has no platform theme to switch: stand in for it, and send Qt's own signal.
+    manager.set_preference("system")
+    monkeypatch.setattr(theme, "_system_scheme", lambda: "dark")
+    qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert theme.current_scheme() == "dark"
+    manager.set_preference("light")  # a chosen scheme ignores the system's
+    qapp.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert theme.current_scheme() == "light"
+    # Leave the application as it was: the original light look of a light system.
+    monkeypatch.setattr(theme, "_system_scheme", lambda: "light")
+    manager.set_preference("dark")
+    manager.set_preference("light")
+    assert qapp.palette().window().color().lightnessF() > 0.5
