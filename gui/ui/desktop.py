@@ -18,21 +18,10 @@ from gui.ui.job_style import retheme_icons
 if TYPE_CHECKING:
     from gui.ui.main_window import MainWindow
 
-__all__ = ["Desktop", "ListenerStatus", "install_desktop", "theme_manager"]
+__all__ = ["Desktop", "ListenerStatus", "install_desktop"]
 
 APPEARANCE_KEY = "view/appearance"
 _STATUS_TIP = "Click for the listener settings (port, public URL, token)."
-_themes: theme.ThemeManager | None = None
-
-
-def theme_manager() -> theme.ThemeManager:
-    """The application's one ``ThemeManager`` (made on first use)."""
-    global _themes
-    app = QApplication.instance()
-    assert isinstance(app, QApplication), "a QApplication must exist"
-    if _themes is None:
-        _themes = theme.ThemeManager(app)
-    return _themes
 
 
 class ListenerStatus(QLabel):
@@ -103,7 +92,7 @@ class Desktop(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.themes = theme_manager()
+        self.themes = theme.app_theme()
         self.appearance: dict[str, QAction] = {}
         self.listener_status: ListenerStatus | None = None
         self.first_run_hint: EmptyTableHint | None = None

@@ -22,6 +22,7 @@ __all__ = [
     "PREFERENCES",
     "Scheme",
     "ThemeManager",
+    "app_theme",
     "bind_style",
     "color",
     "contrast_ratio",
@@ -263,3 +264,18 @@ class ThemeManager(QObject):
     def _on_system_scheme_changed(self, _scheme: object) -> None:
         if self._preference == "system":
             self.apply()
+
+
+_app_theme: ThemeManager | None = None
+
+
+def app_theme() -> ThemeManager:
+    """The application's one ``ThemeManager`` (made on first use; a QApplication must exist).
+    One only: two would each follow the system's scheme with their own preference."""
+    global _app_theme
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        raise RuntimeError("app_theme() needs a QApplication")
+    if _app_theme is None:
+        _app_theme = ThemeManager(app)
+    return _app_theme

@@ -33,7 +33,7 @@ TEXT_ROLES = [
 @pytest.fixture
 def manager(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[theme.ThemeManager]:
     monkeypatch.delenv(theme.ENV_VAR, raising=False)
-    themes = theme.ThemeManager(qapp)
+    themes = theme.app_theme()
     try:
         yield themes
     finally:
