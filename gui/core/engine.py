@@ -134,12 +134,14 @@ class Engine:
             self._started.set_result(None)
 
     async def _astart(self) -> None:
-        # Imported here, on the loop thread: the HTTP client stack (httpx, aiohttp) takes a few
-        # hundred milliseconds to import, and the window should not wait for it.
+        self._store = JobStore(self.data_dir / DB_FILENAME)
+        loading = asyncio.get_running_loop().run_in_executor(None, self._store.load)
+        # Imported here, on the loop thread, while the history loads (SQLite reads let go of the
+        # GIL): the HTTP client stack (httpx, aiohttp) takes a few hundred milliseconds to import,
+        # and the window should not wait for it.
         from gui.core.jobs import JobService
 
-        self._store = JobStore(self.data_dir / DB_FILENAME)
-        stored = await asyncio.get_running_loop().run_in_executor(None, self._store.load)
+        stored = await loading
         self._service = JobService(
             self._store, self._emit, key_provider=self._key_provider, **self._options
         )
