@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImageReader
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from gui.core.records import JobState
@@ -84,8 +85,13 @@ class _SmokeRun(QObject):
 
 def install_smoke(window: Any, app: QApplication) -> None:
     """Arm the smoke check on a window that has an engine; the app's exit code is the verdict."""
+    problem = None
     if window.engine is None:
-        print("smoke: this build has no job engine", file=sys.stderr)
+        problem = "this build has no job engine"
+    elif b"svg" not in [bytes(f.data()) for f in QImageReader.supportedImageFormats()]:
+        problem = "Qt's SVG image plugin is missing: the icons can't be drawn"
+    if problem is not None:
+        print(f"smoke: {problem}", file=sys.stderr)
         QTimer.singleShot(0, lambda: app.exit(1))
         return
     editor = window.request.editor
