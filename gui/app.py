@@ -34,12 +34,25 @@ def _start_engine(data_dir: Path, profiles: ProfileStore, secrets: SecretStore) 
     return engine
 
 
+def _import_request_rules() -> None:
+    """Import RunPod's request rules (pydantic) on the Qt thread, before any other thread runs.
+
+    Not on the validation thread: PySide6's import hook reads every newly imported module's
+    source, which runs pydantic's module ``__getattr__`` and so imports more of pydantic from
+    inside the hook; while another thread (the engine's) imports at the same time, that nested
+    import can fail with "partially initialized module" (seen once in a benchmark run of ~25 starts). Costs about
+    100 ms before the window shows; httpx, aiohttp and keyring stay off the Qt thread.
+    """
+    import gui.core.request_rules  # noqa: F401
+
+
 def create_window(data_dir: Path | str | None = None, *, profile: str | None = None) -> MainWindow:
     """The main window, on the QApplication that already exists; closing it stops its engine.
 
     ``profile`` names the profile selected at first (``job-console --profile NAME``).
     """
     QDir.addSearchPath("icons", str(resource_path("icons")))
+    _import_request_rules()
     folder = resolve_data_dir(data_dir)
     secrets = SecretStore()
     profiles = ProfileStore(folder, secrets)
