@@ -40,8 +40,9 @@ def _import_request_rules() -> None:
     Not on the validation thread: PySide6's import hook reads every newly imported module's
     source, which runs pydantic's module ``__getattr__`` and so imports more of pydantic from
     inside the hook; while another thread (the engine's) imports at the same time, that nested
-    import can fail with "partially initialized module" (seen once in a benchmark run of ~25 starts). Costs about
-    100 ms before the window shows; httpx, aiohttp and keyring stay off the Qt thread.
+    import can fail with "partially initialized module" (seen once in a benchmark run of ~25
+    starts). Costs about 100 ms before the window shows; httpx, aiohttp and keyring stay off the
+    Qt thread.
     """
     import gui.core.request_rules  # noqa: F401
 
