@@ -227,5 +227,10 @@ def install_desktop(window: MainWindow) -> Desktop:
         desktop.listener_status = status
     if window.jobs_panel is not None:
         panel = window.jobs_panel
-        desktop.first_run_hint = EmptyTableHint(panel.table, panel.model)
+        hint = EmptyTableHint(panel.table, panel.model)
+        hint.set_loading(True)
+        panel.bridge.when_started(
+            lambda: hint.set_loading(False), lambda _message: hint.set_loading(False)
+        )
+        desktop.first_run_hint = hint
     return desktop

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel
 
 from gui.ui import theme
 
-__all__ = ["FIRST_TEMPLATE", "HINT_TEXT", "EmptyTableHint"]
+__all__ = ["FIRST_TEMPLATE", "HINT_TEXT", "LOADING_TEXT", "EmptyTableHint"]
 
 FIRST_TEMPLATE = "Echo"
 """The example template selected and loaded on a first start (no draft, no last template)."""
@@ -17,6 +17,8 @@ HINT_TEXT = (
     "No jobs yet.\n\nPick an example template on the left and press Ctrl+Enter to run it on the "
     "built-in sandbox. No account or setting needed."
 )
+
+LOADING_TEXT = "Loading the job history…"
 
 
 class EmptyTableHint(QLabel):
@@ -52,6 +54,11 @@ class EmptyTableHint(QLabel):
         area = parent.rect()
         margin = max(24, area.width() // 10)
         self.setGeometry(area.adjusted(margin, 0, -margin, 0))
+
+    def set_loading(self, loading: bool) -> None:
+        """While the history loads, an empty table means "not yet", not "no jobs"."""
+        self.setText(LOADING_TEXT if loading else HINT_TEXT)
+        self._refresh()
 
     def _refresh(self, *_args: object) -> None:
         self.setVisible(self._model.rowCount() == 0)

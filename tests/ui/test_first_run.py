@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
 from gui.core.records import JobState
-from gui.ui.first_run import FIRST_TEMPLATE, HINT_TEXT
+from gui.ui.first_run import FIRST_TEMPLATE, HINT_TEXT, LOADING_TEXT, EmptyTableHint
 from tests.ui.request_helpers import TIMEOUT_MS, settle
 
 
@@ -25,7 +27,8 @@ def test_first_start_opens_echo_and_hints_until_a_job_exists(qtbot: QtBot, data_
     assert json.loads(window.request.text()) == echo.body
     hint = window.desktop.first_run_hint
     assert hint is not None and hint.objectName() == "firstRunHint"
-    assert hint.isVisible() and "Ctrl+Enter" in hint.text() and hint.text() == HINT_TEXT
+    qtbot.waitUntil(lambda: hint.text() == HINT_TEXT, timeout=TIMEOUT_MS)  # history loaded
+    assert hint.isVisible() and "Ctrl+Enter" in hint.text()
     assert hint.parentWidget() is window.jobs_panel.table.viewport()  # type: ignore[union-attr]
 
     window.request.request_submit()
@@ -63,3 +66,18 @@ def test_a_filter_that_hides_every_job_is_not_an_empty_history(
     hint = window.desktop.first_run_hint
     assert hint is not None and not hint.isVisible()
     window.close()
+
+
+def test_while_the_history_loads_the_hint_says_so_not_no_jobs(qtbot: QtBot) -> None:
+    model = QStandardItemModel(0, 1)
+    table = QTableView()
+    qtbot.addWidget(table)
+    table.setModel(model)
+    table.show()
+    hint = EmptyTableHint(table, model)
+    hint.set_loading(True)
+    assert hint.isVisible() and hint.text() == LOADING_TEXT
+    hint.set_loading(False)
+    assert hint.isVisible() and hint.text() == HINT_TEXT
+    model.appendRow(QStandardItem("job"))
+    assert not hint.isVisible()
