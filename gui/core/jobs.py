@@ -13,7 +13,6 @@ started, drains ``/stream``, so chunks are kept in order while it runs and none 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import random
 import threading
@@ -30,12 +29,13 @@ from gui.core.limits import MAX_BODY_BYTES, OPERATIONS, RATE_LIMITS
 from gui.core.merge import append_stream, mark_expired, mark_not_sent, merge_status, set_state
 from gui.core.records import JobRecord, JobState
 from gui.core.redact import redact_body
+from gui.core.request import serialize_body
 from gui.core.store import JobStore, StoredJob
 from gui.core.targets import Target
 from gui.core.tracker import JobTracker, PollPolicy
 from gui.core.webhook_watch import DEFAULT_GRACE_S, WebhookWatch
 
-__all__ = ["JobService", "serialize_body", "wants_stream"]
+__all__ = ["JobService", "wants_stream"]
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +47,6 @@ _INTERRUPTED_NOTE = (
     "The console stopped while this job was being sent, so its id was never received. The "
     "endpoint may or may not have queued it; check the endpoint, and resubmit if it is missing."
 )
-
-
-def serialize_body(body: dict[str, Any]) -> bytes:
-    """The exact bytes sent: ``gui.core.request.serialize_body`` (compact JSON as a fallback)."""
-    try:
-        from gui.core.request import serialize_body as wire
-    except ImportError:
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    data: bytes = wire(body)
-    return data
 
 
 def wants_stream(body: Mapping[str, Any]) -> bool:
