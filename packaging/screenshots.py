@@ -126,11 +126,15 @@ def _delivery_row(window: Any, log: Any, local_id: str) -> int:
 
 
 def _capture(window: Any, app: Any, out: Path, dark: bool) -> None:
+    from PySide6.QtWidgets import QLabel
+
     if not dark:
         listener = window.jobs_area.listener
         _wait(app, lambda: listener is not None and listener.url is not None, "the listener")
         health = window.jobs_panel.health.label
         _wait(app, lambda: "workers" in health.text(), "the sandbox's health")
+        hint = window.jobs_panel.table.viewport().findChild(QLabel, "firstRunHint")
+        _wait(app, lambda: hint is None or "No jobs" in hint.text(), "the job history to load")
         _save(window, app, out / "first-start.png")
     jobs = _submit_examples(window, app)
     ended = ("Echo", "Failing job", "Image")
