@@ -12,6 +12,12 @@ def resource_path(*parts: str) -> Path:
     checkout = Path(__file__).resolve().parents[2] / "resources"
     if checkout.is_dir():
         return checkout.joinpath(*parts)
+    # Installed or bundled, the folder sits inside the package as ``gui/resources``. Look there
+    # first: without an ``__init__.py`` it is a namespace package, whose importlib path
+    # (a MultiplexedPath) does not turn into a usable filesystem path with ``str()``.
+    packaged = Path(__file__).resolve().parents[1] / "resources"
+    if packaged.is_dir():
+        return packaged.joinpath(*parts)
     import importlib.resources
 
     installed = Path(str(importlib.resources.files("gui.resources")))
