@@ -17,16 +17,18 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QImageReader
+from PySide6.QtGui import QIcon, QImageReader
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from gui.core.records import JobState
+from gui.core.resources import resource_path
 
 __all__ = ["STARTUP_PROBE_ENV", "STARTUP_PROBE_JOBS_ENV", "install_smoke", "install_startup_probe"]
 
 STARTUP_PROBE_ENV = "JOB_CONSOLE_STARTUP_PROBE"
 STARTUP_PROBE_JOBS_ENV = "JOB_CONSOLE_STARTUP_PROBE_JOBS"
 SMOKE_TIME_LIMIT_S = 90.0
+APP_ID = "io.github.runpod_job_console"
 SMOKE_BODY = '{\n  "input": {\n    "prompt": "smoke check"\n  }\n}\n'
 
 
@@ -90,6 +92,10 @@ def install_smoke(window: Any, app: QApplication) -> None:
         problem = "this build has no job engine"
     elif b"svg" not in [bytes(f.data()) for f in QImageReader.supportedImageFormats()]:
         problem = "Qt's SVG image plugin is missing: the icons can't be drawn"
+    elif QIcon(str(resource_path("icons", f"{APP_ID}.svg"))).pixmap(32, 32).isNull():
+        problem = f"the app icon is missing or unreadable ({resource_path('icons')})"
+    elif not window.store.names():
+        problem = f"no example templates were installed (from {resource_path('templates')})"
     if problem is not None:
         print(f"smoke: {problem}", file=sys.stderr)
         QTimer.singleShot(0, lambda: app.exit(1))
