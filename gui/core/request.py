@@ -74,6 +74,7 @@ class Diagnostic:
     column: int
     offset: int
     length: int
+    code: str = ""  # set for rules a caller may tell apart, e.g. "unreachable-webhook"
 
 
 @dataclass(slots=True)
@@ -164,7 +165,7 @@ def validate_text(text: str, operation: Operation = "run") -> ValidationResult:
 
     for finding in check_body(body):
         _, offset, length = index.locate_nearest(finding.path, key=finding.on_key)
-        placed.add(finding.severity, finding.message, finding.path, offset, length)
+        placed.add(finding.severity, finding.message, finding.path, offset, length, finding.code)
     for error in measured.errors:
         placed.add(*error)
     _add_repeated_keys(placed, repeats)
@@ -181,14 +182,20 @@ class _Placed:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._items: list[tuple[Severity, str, JsonPath, int, int]] = []
+        self._items: list[tuple[Severity, str, JsonPath, int, int, str]] = []
         self._mark_offsets = [0]
         self._mark_lines = [1]
 
     def add(
-        self, severity: Severity, message: str, path: JsonPath, offset: int, length: int
+        self,
+        severity: Severity,
+        message: str,
+        path: JsonPath,
+        offset: int,
+        length: int,
+        code: str = "",
     ) -> None:
-        self._items.append((severity, message, path, offset, length))
+        self._items.append((severity, message, path, offset, length, code))
 
     def line_of(self, offset: int) -> int:
         """1-based line of ``offset``; cheap when asked in any order (remembers what it counted)."""
@@ -202,12 +209,14 @@ class _Placed:
         size = len(self.text)
         result = []
         # In text order, so each line count starts where the previous one ended.
-        for severity, message, path, offset, length in sorted(self._items, key=lambda i: i[3]):
+        for severity, message, path, offset, length, code in sorted(
+            self._items, key=lambda i: i[3]
+        ):
             offset = min(max(offset, 0), max(size - 1, 0))
             length = max(1, min(length, size - offset)) if size else 1
             column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
             line = self.line_of(offset)
-            result.append(Diagnostic(severity, message, path, line, column, offset, length))
+            result.append(Diagnostic(severity, message, path, line, column, offset, length, code))
         result.sort(key=lambda d: (d.offset, d.severity != "error", d.message))
         return result
 

@@ -30,6 +30,7 @@ from gui.core.limits import (
     TOP_LEVEL_KEYS,
     TTL_MS,
 )
+from gui.core.request_codes import UNREACHABLE_WEBHOOK
 
 __all__ = [
     "Finding",
@@ -90,6 +91,7 @@ class Finding:
     message: str
     path: JsonPath
     on_key: bool = False
+    code: str = ""  # names a rule a caller may want to tell apart (see UNREACHABLE_WEBHOOK)
 
 
 def check_body(body: dict[str, Any]) -> list[Finding]:
@@ -210,7 +212,7 @@ def _unreachable_webhook(webhook: Any) -> Iterable[Finding]:
             f"The webhook points at {reason} ({host}): RunPod's cloud can't reach it, so no "
             f"delivery will arrive. Use a public URL, such as a tunnel to the console's listener."
         )
-        yield Finding("warning", message, ("webhook",))
+        yield Finding("warning", message, ("webhook",), code=UNREACHABLE_WEBHOOK)
 
 
 def _private_host_reason(host: str) -> str | None:

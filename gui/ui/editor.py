@@ -54,6 +54,7 @@ class EditorMark:
     line: int  # 1-based
     column: int  # 1-based, in characters
     message: str
+    code: str = ""  # the diagnostic's rule code, when it has one
 
 
 def _utf16_offset(text: str, offset: int) -> int:

@@ -306,6 +306,7 @@ class MainWindow(QMainWindow):
     def _on_targets_target_changed(self, target: Target | None) -> None:
         self.jobs_area.set_target(target)
         self.request.form.set_cloud_target(target is not None and target.kind == "cloud")
+        self.request.set_target_reaches_local(target is not None and target.kind != "cloud")
 
     def _on_targets_profile_changed(self, profile: Profile | None) -> None:
         self.local_worker.set_profile(profile)

@@ -8,6 +8,7 @@ Submitting and batches are the window's business: this panel asks through its si
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from gui.core.limits import MAX_BODY_BYTES, Operation
 from gui.core.request import read_request_file
+from gui.core.request_codes import UNREACHABLE_WEBHOOK
 from gui.core.targets import SANDBOX_PROFILE
 from gui.ui import theme
 from gui.ui.diagnostics import DiagnosticsList
@@ -108,6 +110,8 @@ class RequestPanel(QWidget):
         self.validation = ValidationWorker(tasks, self)
         self.validation.sig_validation_finished.connect(self._on_validation_finished)
         self._submit_blocker: str | None = "Starting…"
+        self._target_reaches_local = False  # until a target is chosen, warn as for the cloud
+        self._last_outcome: ValidationOutcome | None = None
         self._form_cache: tuple[int, dict[str, Any]] | None = None
         self._build()
         self.editor.textChanged.connect(self._on_editor_text_changed)
@@ -216,7 +220,28 @@ class RequestPanel(QWidget):
     def _on_operation_changed(self, _index: int) -> None:
         self.validation.validate_now(self.text, self.operation())
 
+    def set_target_reaches_local(self, reaches: bool) -> None:
+        """The built-in sandbox and local workers reach a webhook on this computer; RunPod's cloud
+        does not, so only for the cloud does a localhost webhook get its warning."""
+        self._target_reaches_local = reaches
+        if self._last_outcome is not None:
+            self._on_validation_finished(self._last_outcome)
+
+    def _shown(self, outcome: ValidationOutcome) -> ValidationOutcome:
+        if not self._target_reaches_local:
+            return outcome
+        kept = [d for d in outcome.result.diagnostics if d.code != UNREACHABLE_WEBHOOK]
+        if len(kept) == len(outcome.result.diagnostics):
+            return outcome
+        return dataclasses.replace(
+            outcome,
+            result=dataclasses.replace(outcome.result, diagnostics=kept),
+            marks=[mark for mark in outcome.marks if mark.code != UNREACHABLE_WEBHOOK],
+        )
+
     def _on_validation_finished(self, outcome: ValidationOutcome) -> None:
+        self._last_outcome = outcome
+        outcome = self._shown(outcome)
         result = outcome.result
         self.editor.set_marks(outcome.marks)
         self.diagnostics.set_marks(outcome.marks)

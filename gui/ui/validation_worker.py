@@ -157,6 +157,7 @@ def editor_marks(text: str, result: ValidationResult) -> list[EditorMark]:
                 diagnostic.line,
                 diagnostic.column,
                 diagnostic.message,
+                diagnostic.code,
             )
         )
     return marks
