@@ -12,6 +12,9 @@ python3 -m venv "$work/venv"
 . "$work/venv/bin/activate"
 pip install -q --upgrade pip
 pip install -q "$root" "pyinstaller>=6.5"
+# The README's first command is this install: the installed app must pass the smoke check too.
+QT_QPA_PLATFORM=offscreen JOB_CONSOLE_HOME="$work/smoke-installed" timeout 120 job-console --smoke
+echo "installed app smoke check passed"
 pyinstaller --noconfirm --clean --log-level WARN \
   --workpath "$work/pyinstaller" --distpath "$here/dist" "$here/job-console.spec"
 bundle="$here/dist/job-console"
