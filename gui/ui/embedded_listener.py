@@ -141,6 +141,14 @@ class EmbeddedListener(QObject):
         """The port asked for (the saved setting); ``port`` differs when it was taken at start."""
         return 8787 if self._port is None else self._port
 
+    def with_sandbox_webhook(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` as sent to a target of this ``kind``: the built-in sandbox reports to this
+        listener when the request names no webhook of its own, so a first job shows both ends of
+        the loop (polling and a delivery) with no setting. Other targets get ``body`` unchanged."""
+        if kind != "sandbox" or "webhook" in body or not self.url:
+            return body
+        return {**body, "webhook": self.url}
+
     def webhook_url(self) -> str:
         """The URL to give RunPod: behind the public URL when one is set, else the local one;
         '' while not serving. Holds the token: show it, never log it."""

@@ -37,6 +37,11 @@ def test_first_start_opens_echo_and_hints_until_a_job_exists(qtbot: QtBot, data_
         lambda: [job.state for job in window.engine.jobs()] == [JobState.COMPLETED],
         timeout=TIMEOUT_MS * 2,
     )
+    # The example names no webhook; the built-in sandbox reports to the console's listener.
+    qtbot.waitUntil(lambda: window.engine.jobs()[0].webhook_deliveries == 1, timeout=TIMEOUT_MS * 2)
+    (job,) = window.engine.jobs()
+    assert job.request["webhook"].startswith("http://127.0.0.1:")
+    assert job.request["webhook"].endswith("/webhook/<redacted>")
     window.close()
 
     again = create_window(data_dir)
