@@ -15,7 +15,7 @@ from gui.core.engine import Engine
 from gui.core.paths import resolve_data_dir
 from gui.core.profiles import ProfileStore, make_key_provider
 from gui.core.resources import resource_path
-from gui.core.s3refs import resolve_secret_references
+from gui.core.s3refs import make_body_resolver
 from gui.core.secrets import SecretStore
 from gui.ui.main_window import MainWindow
 
@@ -27,7 +27,7 @@ def _start_engine(data_dir: Path, profiles: ProfileStore, secrets: SecretStore) 
     engine = Engine(
         data_dir,
         key_provider=make_key_provider(profiles, secrets),
-        body_resolver=lambda body: resolve_secret_references(body, secrets),
+        body_resolver=make_body_resolver(secrets),
     )
     # Not waiting: the window shows while the engine imports its HTTP stack and loads the history.
     engine.start(wait=False)

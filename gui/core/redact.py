@@ -17,6 +17,7 @@ __all__ = [
     "KEYRING_REFERENCE_PREFIX",
     "REDACTED",
     "SECRET_KEYS",
+    "holds_redacted",
     "is_keyring_reference",
     "redact_body",
     "redact_text",
@@ -62,6 +63,15 @@ def redact_body(body: Any) -> Any:
     clone = copy.deepcopy(body)
     _redact_in_place(clone, tuple(_registered))
     return clone
+
+
+def holds_redacted(value: Any) -> bool:
+    """True when a (redacted) body has a value that ``redact_body`` replaced by ``REDACTED``."""
+    if isinstance(value, dict):
+        return any(holds_redacted(item) for item in value.values())
+    if isinstance(value, list):
+        return any(holds_redacted(item) for item in value)
+    return isinstance(value, str) and value == REDACTED
 
 
 def _redact_in_place(value: Any, registered: tuple[str, ...]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from gui.core.limits import DEFAULT_BASE_URL
 from gui.core.records import JobRecord
-from gui.core.redact import REDACTED, redact_body
+from gui.core.redact import REDACTED, holds_redacted, redact_body
 from gui.core.targets import Target
 
 __all__ = ["API_KEY_PLACEHOLDER", "curl_snippet", "python_snippet", "request_url"]
@@ -43,16 +43,8 @@ def _needs_auth(target: Target | None) -> bool:
     return target is None or target.kind != "local"
 
 
-def _has_redacted(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(_has_redacted(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_has_redacted(item) for item in value)
-    return isinstance(value, str) and value == REDACTED
-
-
 def _redacted_note(body: Any, comment: str) -> list[str]:
-    if not _has_redacted(body):
+    if not holds_redacted(body):
         return []
     return [
         f"{comment} Values shown as {REDACTED} were secrets: put the real ones in before running."

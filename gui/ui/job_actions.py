@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from gui.core.records import JobRecord, JobState
-from gui.core.redact import REDACTED, redact_body
+from gui.core.redact import holds_redacted, redact_body
 from gui.ui.job_style import action_icon
 
 __all__ = ["RETRYABLE_STATES", "JobActions", "availability"]
@@ -30,14 +30,6 @@ REMOVE, EXPORT_JSON, EXPORT_CSV = "remove", "export_json", "export_csv"
 class Verdict:
     allowed: bool
     reason: str  # when allowed: what the action will do; when not: why not
-
-
-def _holds_secret(body: object) -> bool:
-    if isinstance(body, dict):
-        return any(_holds_secret(value) for value in body.values())
-    if isinstance(body, list):
-        return any(_holds_secret(value) for value in body)
-    return isinstance(body, str) and body == REDACTED
 
 
 def _one(records: list[JobRecord], action: str) -> str | None:
@@ -77,7 +69,7 @@ def availability(records: list[JobRecord], target_name: str | None) -> dict[str,
         verdicts[RESUBMIT_TARGET] = Verdict(False, single)
     elif target_name is None:
         verdicts[RESUBMIT_TARGET] = Verdict(False, "Choose a target first.")
-    elif _holds_secret(redact_body(records[0].request)):
+    elif holds_redacted(redact_body(records[0].request)):
         verdicts[RESUBMIT_TARGET] = Verdict(
             False, "The request held a secret, stored redacted: resubmit it through the editor."
         )
