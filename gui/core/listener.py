@@ -48,7 +48,7 @@ from aiohttp import web
 from gui.core.deliveries import Delivery, DeliveryStore, NewDelivery
 from gui.core.errors import ConsoleError
 from gui.core.redact import register_secret
-from gui.core.secrets import LISTENER_TOKEN_NAME, SecretStore
+from gui.core.secrets import LISTENER_TOKEN_NAME, LISTENER_TOKEN_REFERENCE, SecretStore
 from gui.core.webhook_intake import Arrival, clean_headers, is_applicable, new_delivery
 
 __all__ = [
@@ -209,7 +209,8 @@ class WebhookListener:
     ) -> None:
         if len(token) < 16:
             raise ValueError("the listener token must be at least 16 characters (128 bits)")
-        register_secret(token)  # it stands inside webhook URLs that jobs and logs carry
+        # It stands inside the webhook URLs jobs carry: stored as its reference, filled on sending.
+        register_secret(token, LISTENER_TOKEN_REFERENCE)
         self._store = store
         self._token = token
         # "localhost" may resolve to both 127.0.0.1 and ::1, which with port 0 would get two
@@ -276,7 +277,8 @@ class WebhookListener:
         """Use a new token from now on (after the user regenerated it); the old URL gets 404."""
         if len(token) < 16:
             raise ValueError("the listener token must be at least 16 characters (128 bits)")
-        register_secret(token)  # it stands inside webhook URLs that jobs and logs carry
+        # It stands inside the webhook URLs jobs carry: stored as its reference, filled on sending.
+        register_secret(token, LISTENER_TOKEN_REFERENCE)
         self._token = token
 
     def subscribe(self, callback: DeliverySubscriber) -> Callable[[], None]:

@@ -35,19 +35,20 @@ KEYRING_REFERENCE_PREFIX = "keyring:"
 _REFERENCE = re.compile(r"keyring:[a-z0-9-]{1,16}/[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 
 
-# Secret values that may stand inside any string of a body, not under a secret key: the webhook
-# listener's token is part of the URL a request's ``webhook`` holds. Registered by their owners.
-_registered: frozenset[str] = frozenset()
+# Secret values that may stand inside any string of a body, not under a secret key, each with what
+# replaces it: the webhook listener's token is part of the URL a request's ``webhook`` holds, and is
+# stored as a keyring reference that the engine resolves again when the request is sent.
+_registered: dict[str, str] = {}
 _registered_lock = threading.Lock()
 
 
-def register_secret(value: str) -> None:
-    """Redact ``value`` wherever it appears inside a string, from now on, in this process."""
+def register_secret(value: str, placeholder: str = REDACTED) -> None:
+    """Replace ``value`` by ``placeholder`` wherever it appears inside a string, from now on."""
     global _registered
     if len(value) < 8:
         raise ValueError("a registered secret must be at least 8 characters")
     with _registered_lock:
-        _registered = _registered | {value}
+        _registered = {**_registered, value: placeholder}
 
 
 def is_keyring_reference(value: object) -> bool:
@@ -61,7 +62,7 @@ def redact_body(body: Any) -> Any:
     Keyring references are left as they are: they hold no secret.
     """
     clone = copy.deepcopy(body)
-    _redact_in_place(clone, tuple(_registered))
+    _redact_in_place(clone, bool(_registered))
     return clone
 
 
@@ -74,19 +75,19 @@ def holds_redacted(value: Any) -> bool:
     return isinstance(value, str) and value == REDACTED
 
 
-def _redact_in_place(value: Any, registered: tuple[str, ...]) -> None:
+def _redact_in_place(value: Any, registered: bool) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if _is_secret_value(key, item):
                 value[key] = REDACTED
             elif registered and isinstance(item, str):
-                value[key] = redact_text(item, registered)
+                value[key] = redact_text(item)
             else:
                 _redact_in_place(item, registered)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if registered and isinstance(item, str):
-                value[index] = redact_text(item, registered)
+                value[index] = redact_text(item)
             else:
                 _redact_in_place(item, registered)
 
@@ -98,10 +99,11 @@ def _is_secret_value(key: object, item: object) -> bool:
 
 
 def redact_text(text: str, secrets: list[str] | tuple[str, ...] | frozenset[str] = ()) -> str:
-    """Replace each given secret, and each registered one, in free text (log lines, messages)."""
-    secrets = (*secrets, *_registered)
+    """Replace each given secret (by ``REDACTED``) and each registered one (by its placeholder) in
+    free text: log lines, messages, strings of a body."""
+    replacements = [(secret, REDACTED) for secret in secrets if secret]
+    replacements += _registered.items()
     # Longest first, so a secret that contains another is replaced whole.
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, REDACTED)
+    for secret, placeholder in sorted(replacements, key=lambda pair: len(pair[0]), reverse=True):
+        text = text.replace(secret, placeholder)
     return text

@@ -18,7 +18,7 @@ from typing import Any
 
 from gui.core.errors import SecretUnavailable
 from gui.core.redact import SECRET_KEYS, is_keyring_reference
-from gui.core.secrets import SecretStore, s3_secret_name
+from gui.core.secrets import SecretStore, restore_listener_token, s3_secret_name
 
 __all__ = [
     "S3_REFERENCE_PREFIX",
@@ -148,10 +148,11 @@ def resolve_secret_references(body: dict[str, Any], store: SecretStore) -> dict[
 
 
 def make_body_resolver(store: SecretStore) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The engine's ``body_resolver``: ``resolve_secret_references`` bound to ``store``."""
+    """The engine's ``body_resolver``: S3 references and the listener's token reference, filled
+    from ``store`` as the request leaves."""
 
     def resolve(body: dict[str, Any]) -> dict[str, Any]:
-        return resolve_secret_references(body, store)
+        return restore_listener_token(resolve_secret_references(body, store), store)
 
     return resolve
 

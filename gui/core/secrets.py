@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gui.core.errors import SecretUnavailable
 from gui.core.targets import Target, TargetKind
@@ -34,18 +34,23 @@ __all__ = [
     "KEY_SOURCE_NONE",
     "KEY_SOURCE_SESSION",
     "LISTENER_TOKEN_NAME",
+    "LISTENER_TOKEN_REFERENCE",
     "SERVICE",
     "KeyProvider",
     "SecretStore",
     "api_key_for",
     "api_key_name",
     "is_secure_backend",
+    "restore_listener_token",
     "s3_secret_name",
 ]
 
 SERVICE = "runpod-job-console"
 ACCOUNT_KEY_NAME = "api-key:account"
 LISTENER_TOKEN_NAME = "listener-token"
+LISTENER_TOKEN_REFERENCE = "keyring:listener-token"
+"""What the job history holds where the listener's token stood in a webhook URL (URL-safe, so a
+resubmitted request still validates); ``restore_listener_token`` puts the token back."""
 API_KEY_ENV = "RUNPOD_API_KEY"
 
 # Where an API key came from, as ``api_key_for`` reports it (shown in the UI and by the CLI).
@@ -245,3 +250,19 @@ def api_key_for(
         if from_env:
             return from_env, KEY_SOURCE_ENV
     return None, KEY_SOURCE_NONE
+
+
+def restore_listener_token(body: dict[str, Any], store: SecretStore) -> dict[str, Any]:
+    """``body`` with the listener's token back in a ``webhook`` that holds its keyring reference
+    (a request resubmitted from the history); other bodies are returned as they are. Call it just
+    before sending, and never store what it returns."""
+    webhook = body.get("webhook")
+    if not isinstance(webhook, str) or LISTENER_TOKEN_REFERENCE not in webhook:
+        return body
+    token = store.get(LISTENER_TOKEN_NAME)
+    if not token:
+        raise SecretUnavailable(
+            "The request's webhook refers to the console's listener, but no listener token is "
+            "stored. Use the Options tab's 'Use the console's listener' to fill the webhook again."
+        )
+    return {**body, "webhook": webhook.replace(LISTENER_TOKEN_REFERENCE, token)}

@@ -41,7 +41,7 @@ def test_first_start_opens_echo_and_hints_until_a_job_exists(qtbot: QtBot, data_
     qtbot.waitUntil(lambda: window.engine.jobs()[0].webhook_deliveries == 1, timeout=TIMEOUT_MS * 2)
     (job,) = window.engine.jobs()
     assert job.request["webhook"].startswith("http://127.0.0.1:")
-    assert job.request["webhook"].endswith("/webhook/<redacted>")
+    assert job.request["webhook"].endswith("/webhook/keyring:listener-token")
     window.close()
 
     again = create_window(data_dir)

@@ -193,7 +193,7 @@ def test_submit_reaches_the_sandbox(qtbot: QtBot, window: MainWindow) -> None:
     job = window.engine.jobs()[0]
     # The built-in sandbox reports to the console's listener (token redacted in the history).
     assert job.request["input"] == {"prompt": "from the test"}
-    assert job.request["webhook"].endswith("/webhook/<redacted>")
+    assert job.request["webhook"].endswith("/webhook/keyring:listener-token")
     assert job.output is not None
 
 
