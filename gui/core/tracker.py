@@ -155,6 +155,9 @@ class JobTracker:
     async def _poll_one(self, local_id: str, generation: int) -> None:
         keep = True
         try:
+            entry = self._jobs.get(local_id)
+            if entry is None or entry.generation != generation:
+                return  # untracked (or polled by someone else) between scheduling and starting
             self.polls += 1
             keep = await self._poll(local_id)
         except asyncio.CancelledError:

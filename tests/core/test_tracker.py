@@ -144,3 +144,28 @@ def test_nothing_after_the_first_terminal_answer_changes_the_record() -> None:
         assert sum(1 for s in states if JobState(s).terminal) <= 1
 
     check()
+
+
+def test_a_poll_started_after_its_job_was_untracked_does_not_ask() -> None:
+    """Both jobs come due together, so both poll tasks exist before either runs; the first untracks
+    the second, whose task must then end without polling (one wasted request per cancel, before)."""
+
+    async def main() -> list[str]:
+        asked: list[str] = []
+        tracker: JobTracker
+
+        async def poll(local_id: str) -> bool:
+            asked.append(local_id)
+            if local_id == "a":
+                tracker.untrack("b")
+            return False
+
+        tracker = JobTracker(poll, PollPolicy(first_s=0.0))
+        tracker.track("a")
+        tracker.track("b")
+        tracker.start()
+        await asyncio.sleep(0.05)
+        await tracker.stop()
+        return asked
+
+    assert asyncio.run(main()) == ["a"]
