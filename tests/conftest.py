@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,9 @@ def isolated_environment(
         yield home
     finally:
         keyring.set_keyring(previous)
+        # The window's bridge freezes what lives to each flush (gui.ui.bridge); one test's
+        # frozen objects must not outlive it out of the collector's sight.
+        gc.unfreeze()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gui.core.errors import ConsoleError
+from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
 
@@ -280,6 +281,7 @@ class JobStore:
     def _write_loop(self) -> None:
         while True:
             first = self._queue.get()
+            FOREGROUND.pass_through()  # not while the window is applying or painting
             items = [first]
             while True:  # take everything queued meanwhile into the same transaction
                 try:

@@ -10,6 +10,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from gui.core.foreground import GatedSelector
 from gui.sandbox.app import SandboxRoutes
 from gui.sandbox.config import SandboxConfig
 
@@ -97,6 +98,10 @@ class SandboxServer:
                 endpoint.sweep()
 
 
+def _gated_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.SelectorEventLoop(GatedSelector())
+
+
 def _bound_port(runner: web.AppRunner, requested: int) -> int:
     for address in runner.addresses:
         if isinstance(address, tuple) and len(address) >= 2:
@@ -173,7 +178,9 @@ class SandboxThread:
         self.stop()
 
     def _main(self) -> None:
-        asyncio.run(self._serve())
+        # In the window's process the built-in sandbox gives way to the window's work.
+        with asyncio.Runner(loop_factory=_gated_loop) as runner:
+            runner.run(self._serve())
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 FLUSH_INTERVAL_MS = 50
+MAINTENANCE_INTERVAL_MS = 10_000
 # The Qt thread takes the GIL for every Python call a view makes (each data(), each slot) and, while
 # the engine thread is busy, waits up to one switch interval for it each time. 5 ms (CPython's
 # default) made that wait the largest part of the window's latency under load; 1 ms keeps it small
@@ -50,30 +51,47 @@ _BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ui-backgroun
 
 
 class _CollectorPolicy:
-    """Keeps the cyclic garbage collector's full passes short in the window's process.
+    """Keeps the cyclic garbage collector from stopping the window while jobs stream in.
 
     A full (generation 2) collection stops every thread, the Qt thread too, for as long as it takes
-    to scan every tracked object; with ten thousand jobs in memory that reached 600 ms (bench_ui).
-    After each full pass the survivors are frozen (``gc.freeze``): they are long-lived job records,
-    and later full passes then scan only what was made since. Called on the Qt thread, never from
-    inside the collector.
+    to scan every tracked object younger than the last ``gc.freeze``: with jobs arriving that was
+    30-90 ms each (bench_ui), 600 ms before anything was frozen. So whatever survived to a flush
+    (job records, their requests and outputs: they live as long as the window) is frozen at once
+    (``gc.freeze`` splices lists: O(1)), and the collector's passes see only what is younger than
+    one flush: no full pass happens during a burst at all.
+
+    The cost: a reference cycle that was frozen alive and later became garbage is not collected by
+    the automatic passes. ``maintain`` (called now and then) collects those while the window is
+    idle: once no flush has happened for ``IDLE_S`` and ``EVERY_S`` has passed since the last such
+    pass, everything is unfrozen, collected and frozen again (bench_ui prints what it costs).
     """
 
-    def __init__(self) -> None:
-        self._full_pass_done = False
-        gc.callbacks.append(self._on_collection)
+    IDLE_S = 30.0
+    EVERY_S = 600.0
 
-    def _on_collection(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "stop" and info.get("generation") == 2:
-            self._full_pass_done = True
+    def __init__(self) -> None:
+        self._last_flush = self._last_full_pass = time.monotonic()
 
     def after_flush(self) -> None:
-        if self._full_pass_done:
-            self._full_pass_done = False
-            gc.freeze()
+        self._last_flush = time.monotonic()
+        gc.freeze()
 
     def after_load(self) -> None:
         gc.freeze()  # the history just loaded lives as long as the window
+
+    def maintain(self) -> bool:
+        """Run the idle full collection if it is due; True if it ran."""
+        now = time.monotonic()
+        if now - self._last_flush < self.IDLE_S or now - self._last_full_pass < self.EVERY_S:
+            return False
+        self.full_pass()
+        return True
+
+    def full_pass(self) -> None:
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        self._last_full_pass = time.monotonic()
 
 
 _collector_policy: _CollectorPolicy | None = None
@@ -223,6 +241,10 @@ class EngineBridge(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._flush)
+        self._maintenance = QTimer(self)  # the collector's idle full pass, when it is due
+        self._maintenance.setInterval(MAINTENANCE_INTERVAL_MS)
+        self._maintenance.timeout.connect(self._collector.maintain)
+        self._maintenance.start()
         # Emitted from the engine thread; queued so the slots run on the Qt thread.
         self._sig_flush_needed.connect(self._on_flush_needed, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._on_engine_event)
@@ -237,6 +259,7 @@ class EngineBridge(QObject):
             self._unsubscribe()
             self._unsubscribe = None
         self._timer.stop()
+        self._maintenance.stop()
 
     # -- job events ------------------------------------------------------------------------------
     def when_started(

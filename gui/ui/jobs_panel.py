@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.export import export_csv, export_json
+from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord
 from gui.core.redact import redact_body
 from gui.core.snippets import curl_snippet, python_snippet
@@ -56,6 +57,15 @@ _COLUMN_WIDTHS = {
     JobColumn.WORKER: 120,
     JobColumn.WEBHOOK: 80,
 }
+
+
+class _JobTable(QTableView):
+    """The job table; painting it holds ``FOREGROUND`` (every visible cell is a call back into
+    Python for its text, colour and icon)."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        with FOREGROUND.held():
+            super().paintEvent(event)
 
 
 class JobsPanel(QWidget):
@@ -151,7 +161,7 @@ class JobsPanel(QWidget):
         return bar
 
     def _build_table(self) -> QTableView:
-        table = QTableView(self)
+        table = _JobTable(self)
         table.setObjectName("jobTable")
         table.setModel(self.proxy)
         table.setSortingEnabled(True)
@@ -321,7 +331,13 @@ class JobsPanel(QWidget):
 
     def _apply_incoming(self) -> None:
         """Apply waiting changes in slices until ``APPLY_BUDGET_MS`` is spent; the rest goes on at
-        the next turn of the event loop, so a burst of thousands never stalls painting and input."""
+        the next turn of the event loop, so a burst of thousands never stalls painting and input.
+        The background threads wait meanwhile (``FOREGROUND``): each sort comparison the table's
+        proxy calls back into Python would otherwise wait for the GIL."""
+        with FOREGROUND.held():
+            self._apply_incoming_now()
+
+    def _apply_incoming_now(self) -> None:
         started = time.perf_counter()
         shown = self.details.record
         newest_shown: JobRecord | None = None

@@ -1,0 +1,71 @@
+"""The foreground gate: background threads wait while the window's thread works, never longer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from gui.core import foreground
+from gui.core.foreground import ForegroundGate, GatedSelector
+
+
+def test_background_work_waits_while_the_gate_is_held() -> None:
+    gate = ForegroundGate()
+    passed = threading.Event()
+
+    def background() -> None:
+        gate.pass_through()
+        passed.set()
+
+    with gate.held():
+        worker = threading.Thread(target=background)
+        worker.start()
+        assert not passed.wait(0.1)  # held: the background thread is waiting
+    assert passed.wait(5)  # released: it goes on
+    worker.join()
+    assert gate.waits == 1
+
+
+def test_no_wait_when_free_or_for_the_holder_itself() -> None:
+    gate = ForegroundGate()
+    gate.pass_through()
+    with gate.held(), gate.held():  # re-entrant on the holding thread
+        gate.pass_through()
+    assert gate.waits == 0
+
+
+def test_a_gate_held_too_long_only_slows_the_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(foreground, "MAX_WAIT_S", 0.05)
+    gate = ForegroundGate()
+    took: list[float] = []
+
+    def background() -> None:
+        began = time.monotonic()
+        gate.pass_through()
+        took.append(time.monotonic() - began)
+
+    with gate.held():
+        worker = threading.Thread(target=background)
+        worker.start()
+        worker.join(timeout=5)  # it gave up waiting while the gate is still held
+        assert not worker.is_alive()
+    assert 0.04 <= took[0] < 5
+
+
+def test_an_event_loop_on_the_gated_selector_pauses_while_the_window_works() -> None:
+    loop = asyncio.SelectorEventLoop(GatedSelector())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        ran = threading.Event()
+        with foreground.FOREGROUND.held():
+            loop.call_soon_threadsafe(ran.set)
+            assert not ran.wait(0.1)
+        assert ran.wait(5)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()
