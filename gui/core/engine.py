@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
-from gui.core.foreground import GatedSelector
+from gui.core.foreground import new_gated_loop
 from gui.core.limits import RATE_LIMITS
 from gui.core.records import JobRecord
 from gui.core.store import DB_FILENAME, JobStore
@@ -103,7 +103,7 @@ class Engine:
         """
         if self._loop is not None:
             raise RuntimeError("The engine is already started.")
-        loop = asyncio.SelectorEventLoop(GatedSelector())  # the window's work goes first
+        loop = new_gated_loop()  # the window's work goes first
         self._loop = loop
         self._started = concurrent.futures.Future()
         self._sandbox_lock = asyncio.Lock()

@@ -16,13 +16,14 @@ the gate is never made to wait for itself.
 
 from __future__ import annotations
 
+import asyncio
 import selectors
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["FOREGROUND", "MAX_WAIT_S", "ForegroundGate", "GatedSelector"]
+__all__ = ["FOREGROUND", "MAX_WAIT_S", "ForegroundGate", "GatedSelector", "new_gated_loop"]
 
 MAX_WAIT_S = 0.25
 
@@ -70,3 +71,8 @@ class GatedSelector(selectors.DefaultSelector):
         events: list[tuple[Any, int]] = super().select(timeout)
         FOREGROUND.pass_through()
         return events
+
+
+def new_gated_loop() -> asyncio.AbstractEventLoop:
+    """A new event loop on a ``GatedSelector``: its thread gives way to the window's work."""
+    return asyncio.SelectorEventLoop(GatedSelector())

@@ -10,7 +10,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from gui.core.foreground import GatedSelector
+from gui.core.foreground import new_gated_loop
 from gui.sandbox.app import SandboxRoutes
 from gui.sandbox.config import SandboxConfig
 
@@ -98,10 +98,6 @@ class SandboxServer:
                 endpoint.sweep()
 
 
-def _gated_loop() -> asyncio.AbstractEventLoop:
-    return asyncio.SelectorEventLoop(GatedSelector())
-
-
 def _bound_port(runner: web.AppRunner, requested: int) -> int:
     for address in runner.addresses:
         if isinstance(address, tuple) and len(address) >= 2:
@@ -179,7 +175,7 @@ class SandboxThread:
 
     def _main(self) -> None:
         # In the window's process the built-in sandbox gives way to the window's work.
-        with asyncio.Runner(loop_factory=_gated_loop) as runner:
+        with asyncio.Runner(loop_factory=new_gated_loop) as runner:
             runner.run(self._serve())
 
     async def _serve(self) -> None:
