@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QDir
+from PySide6.QtCore import QDir, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
+import gui.ui  # noqa: F401  (first: it tames PySide6's import hook for what follows)
 from gui import __version__
 from gui.core.engine import Engine
+from gui.core.foreground import FOREGROUND
 from gui.core.paths import resolve_data_dir
 from gui.core.profiles import ProfileStore, make_key_provider
 from gui.core.resources import resource_path
@@ -34,26 +37,12 @@ def _start_engine(data_dir: Path, profiles: ProfileStore, secrets: SecretStore) 
     return engine
 
 
-def _import_request_rules() -> None:
-    """Import RunPod's request rules (pydantic) on the Qt thread, before any other thread runs.
-
-    Not on the validation thread: PySide6's import hook reads every newly imported module's
-    source, which runs pydantic's module ``__getattr__`` and so imports more of pydantic from
-    inside the hook; while another thread (the engine's) imports at the same time, that nested
-    import can fail with "partially initialized module" (seen once in a benchmark run of ~25
-    starts). Costs about 100 ms before the window shows; httpx, aiohttp and keyring stay off the
-    Qt thread.
-    """
-    import gui.core.request_rules  # noqa: F401
-
-
 def create_window(data_dir: Path | str | None = None, *, profile: str | None = None) -> MainWindow:
     """The main window, on the QApplication that already exists; closing it stops its engine.
 
     ``profile`` names the profile selected at first (``job-console --profile NAME``).
     """
     QDir.addSearchPath("icons", str(resource_path("icons")))
-    _import_request_rules()
     folder = resolve_data_dir(data_dir)
     secrets = SecretStore()
     profiles = ProfileStore(folder, secrets)
@@ -65,14 +54,52 @@ def create_window(data_dir: Path | str | None = None, *, profile: str | None = N
         raise
 
 
+class _FirstPaint(QObject):
+    """Calls ``then()`` once: right after the window first painted, when the application quits,
+    or after ``limit_ms``, whichever comes first."""
+
+    def __init__(self, app: QApplication, then: Callable[[], None], limit_ms: int = 2000) -> None:
+        super().__init__(app)
+        self._app = app
+        self._then: Callable[[], None] | None = then
+        app.installEventFilter(self)  # any widget's paint will do: see eventFilter
+        app.aboutToQuit.connect(self._finish)
+        QTimer.singleShot(limit_ms, self._finish)  # minimised, or a platform that never paints
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self._app.removeEventFilter(self)
+            # A window is painted in one pass, parents before children: a zero timer fires once
+            # the whole of it is on the screen.
+            QTimer.singleShot(0, self._finish)
+        return False
+
+    def _finish(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            self._app.removeEventFilter(self)
+            then()
+
+
 def run_app(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("RunPod Job Console")
     app.setOrganizationName("runpod-job-console")
     app.setApplicationVersion(__version__)
-    window = create_window(getattr(args, "data_dir", None), profile=getattr(args, "profile", None))
-    window.show()
+    # Until the window has painted, the Qt thread holds the foreground gate: the engine's loop
+    # (history, HTTP stack, built-in sandbox) and the background pools (the first validation
+    # imports pydantic) wait at it instead of taking the GIL from the window's start.
+    FOREGROUND.acquire()
+    try:
+        window = create_window(
+            getattr(args, "data_dir", None), profile=getattr(args, "profile", None)
+        )
+        _FirstPaint(app, FOREGROUND.release)  # made before show: a platform may paint within it
+        window.show()
+    except BaseException:
+        FOREGROUND.release()
+        raise
     if getattr(args, "smoke", False):
         from gui.smoke import install_smoke
 

@@ -14,7 +14,6 @@ the job tracker, the job history (SQLite, through its writer thread) and the bui
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import logging
 import os
@@ -24,17 +23,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
-from gui.core.foreground import new_gated_loop
-from gui.core.limits import RATE_LIMITS
+from gui.core.foreground import FOREGROUND
+from gui.core.limits import RATE_LIMITS, WEBHOOK_GRACE_S
 from gui.core.records import JobRecord
-from gui.core.store import DB_FILENAME, JobStore
 from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
-from gui.core.tracker import PollPolicy
-from gui.core.webhook_watch import DEFAULT_GRACE_S
 
+# asyncio, the store and the tracker are imported on the loop's own thread (``_run``): not on
+# the window's thread, whose start-up they would lengthen by some 30 ms.
 if TYPE_CHECKING:
+    import asyncio
+
     from gui.core.client import RetryPolicy
     from gui.core.jobs import BodyResolver, JobService, KeyProvider
+    from gui.core.store import JobStore
+    from gui.core.tracker import PollPolicy
     from gui.sandbox import SandboxConfig, SandboxServer
 
 __all__ = ["Engine", "EngineEvent", "JobAdded", "JobChanged", "JobsRemoved", "env_key_provider"]
@@ -70,7 +72,7 @@ class Engine:
         poll_policy: PollPolicy | None = None,
         retry_policy: RetryPolicy | None = None,
         body_resolver: BodyResolver | None = None,
-        webhook_grace_s: float = DEFAULT_GRACE_S,
+        webhook_grace_s: float = WEBHOOK_GRACE_S,
     ) -> None:
         self.data_dir = Path(data_dir)
         self._key_provider = key_provider or env_key_provider
@@ -86,6 +88,11 @@ class Engine:
         self._subscribers_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        # Work asked for between start() and the loop's making, handed to the loop by _run.
+        self._early_calls: list[tuple[Coroutine[Any, Any, Any], concurrent.futures.Future[Any]]]
+        self._early_calls = []
+        self._calls_lock = threading.Lock()
+        self._loop_ready = threading.Event()
         self._store: JobStore | None = None
         self._service: JobService | None = None
         self._sandbox: SandboxServer | None = None
@@ -101,13 +108,10 @@ class Engine:
         returned future (also ``started``) is set when the engine is ready. Work asked for before
         then waits for it; ``jobs`` and ``flush`` need it done (``jobs`` is empty until then).
         """
-        if self._loop is not None:
+        if self._thread is not None:
             raise RuntimeError("The engine is already started.")
-        loop = new_gated_loop()  # the window's work goes first
-        self._loop = loop
         self._started = concurrent.futures.Future()
-        self._sandbox_lock = asyncio.Lock()
-        self._thread = threading.Thread(target=loop.run_forever, name="engine-loop", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="engine-loop", daemon=True)
         self._thread.start()
         starting = self._call(self._astart())
         starting.add_done_callback(self._on_started)
@@ -118,6 +122,23 @@ class Engine:
                 self.close()
                 raise
         return self._started
+
+    def _run(self) -> None:
+        """The loop's thread: make the loop, hand it what was asked for meanwhile, run it."""
+        FOREGROUND.pass_through()  # the window's start goes first
+        import asyncio
+
+        from gui.core.foreground import new_gated_loop
+
+        loop = new_gated_loop()  # the window's work goes first
+        with self._calls_lock:
+            self._loop = loop
+            self._sandbox_lock = asyncio.Lock()
+            early, self._early_calls = self._early_calls, []
+        for coro, outer in early:
+            _chain(asyncio.run_coroutine_threadsafe(coro, loop), outer)
+        self._loop_ready.set()
+        loop.run_forever()
 
     @property
     def started(self) -> concurrent.futures.Future[None]:
@@ -135,6 +156,10 @@ class Engine:
             self._started.set_result(None)
 
     async def _astart(self) -> None:
+        import asyncio
+
+        from gui.core.store import DB_FILENAME, JobStore
+
         self._store = JobStore(self.data_dir / DB_FILENAME)
         loading = asyncio.get_running_loop().run_in_executor(None, self._store.load)
         # Imported here, on the loop thread, while the history loads (SQLite reads let go of the
@@ -159,9 +184,12 @@ class Engine:
 
     def close(self) -> None:
         """Finish writing the history, cancel the loop's work, join the thread. Idempotent."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
+        thread = self._thread
+        if thread is None:
             return
+        self._loop_ready.wait()
+        loop = self._loop
+        assert loop is not None
         try:
             self._call(self._aclose()).result(timeout=30)
         except Exception:
@@ -170,8 +198,11 @@ class Engine:
         thread.join(timeout=30)
         loop.close()
         self._loop = self._thread = None
+        self._loop_ready.clear()
 
     async def _aclose(self) -> None:
+        import asyncio
+
         if self._service is not None:
             await self._service.aclose()
         if self._sandbox is not None:
@@ -199,6 +230,8 @@ class Engine:
     async def _ready_service(self) -> JobService:
         """The job service, once ``start`` has made it (work asked for early waits here)."""
         if self._service is None:  # raises start's error if it failed
+            import asyncio
+
             await asyncio.wrap_future(self._started)
         return self._require_service()
 
@@ -283,7 +316,7 @@ class Engine:
 
         Empty while a ``start(wait=False)`` is still loading the history (see ``started``).
         """
-        if self._service is None and self._loop is not None and not self._started.done():
+        if self._service is None and self._thread is not None and not self._started.done():
             return []
         return self._require_service().snapshots()
 
@@ -308,8 +341,10 @@ class Engine:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
+        if self._thread is None:
             raise RuntimeError("The engine is not started.")
+        self._loop_ready.wait()
+        assert self._loop is not None
         return self._loop
 
     @property
@@ -320,12 +355,20 @@ class Engine:
     # -- internals -----------------------------------------------------------------------------
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        # Not ``is_running()``: right after start() the thread may not have entered the loop
-        # yet; a coroutine handed over then simply waits for it.
-        if self._loop is None or self._loop.is_closed():
+        # Not ``is_running()``: right after start() the thread may not have made or entered the
+        # loop yet; a coroutine handed over then simply waits for it.
+        with self._calls_lock:
+            loop = self._loop
+            if loop is None and self._thread is not None:
+                outer: concurrent.futures.Future[T] = concurrent.futures.Future()
+                self._early_calls.append((coro, outer))
+                return outer
+        if loop is None or loop.is_closed():
             coro.close()
             raise RuntimeError("The engine is not running: call start() first.")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coro, loop)
 
     def _require_service(self) -> JobService:
         if self._service is None:
@@ -363,3 +406,25 @@ class Engine:
             base_url=server.base_url,
             endpoint_id=SANDBOX_ENDPOINT_ID,
         )
+
+
+def _chain(inner: concurrent.futures.Future[T], outer: concurrent.futures.Future[T]) -> None:
+    """``outer`` (handed out before the loop existed) follows ``inner``; cancelling it cancels
+    ``inner``."""
+
+    def copy(done: concurrent.futures.Future[T]) -> None:
+        if outer.done():
+            return
+        if done.cancelled():
+            outer.cancel()
+        elif (error := done.exception()) is not None:
+            outer.set_exception(error)
+        else:
+            outer.set_result(done.result())
+
+    def cancel(done: concurrent.futures.Future[T]) -> None:
+        if done.cancelled():
+            inner.cancel()
+
+    outer.add_done_callback(cancel)
+    inner.add_done_callback(copy)

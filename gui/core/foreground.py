@@ -7,7 +7,8 @@ switch interval for it: a table update with a thousand call-backs stalled the wi
 (bench_ui), though the window's own work was 10-17 ms of CPU.
 
 So the window holds ``FOREGROUND`` (``with FOREGROUND.held():``) over its bounded bursts of work
-(applying job changes, painting the job table), and background threads call
+(building and first painting the window at start-up, applying job changes, painting the job
+table), and background threads call
 ``FOREGROUND.pass_through()`` between their steps: while the window works they wait (without the
 GIL) instead of competing for it. They never wait longer than ``MAX_WAIT_S`` at one step, so a
 window that holds the gate too long slows them down but never stops them; and a thread that holds
@@ -16,12 +17,14 @@ the gate is never made to wait for itself.
 
 from __future__ import annotations
 
-import asyncio
 import selectors
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["FOREGROUND", "MAX_WAIT_S", "ForegroundGate", "GatedSelector", "new_gated_loop"]
 
@@ -34,18 +37,28 @@ class ForegroundGate:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._holder: int | None = None
+        self._depth = 0
         self.waits = 0  # times a background thread waited here (for tests and benchmarks)
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        with self._lock:
-            outer = self._holder is None
-            self._holder = threading.get_ident()
-            try:
-                yield
-            finally:
-                if outer:
-                    self._holder = None
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    def acquire(self) -> None:
+        """Hold the gate (re-entrantly) until as many ``release`` calls, on this same thread."""
+        self._lock.acquire()
+        self._depth += 1
+        self._holder = threading.get_ident()
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._holder = None
+        self._lock.release()
 
     def pass_through(self) -> None:
         """Wait (up to ``MAX_WAIT_S``) while another thread holds the gate; at once otherwise."""
@@ -75,4 +88,6 @@ class GatedSelector(selectors.DefaultSelector):
 
 def new_gated_loop() -> asyncio.AbstractEventLoop:
     """A new event loop on a ``GatedSelector``: its thread gives way to the window's work."""
+    import asyncio  # here: the window imports this module for FOREGROUND, and not asyncio
+
     return asyncio.SelectorEventLoop(GatedSelector())

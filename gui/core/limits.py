@@ -53,6 +53,9 @@ RATE_LIMITS: Final[dict[str, tuple[int, int | None]]] = {
 # Webhooks: RunPod tries a delivery up to 3 times, 10 s apart.
 WEBHOOK_TRIES: Final = 3
 WEBHOOK_RETRY_INTERVAL_S: Final = 10.0
+# How long after a job's end its webhook may still come: RunPod's tries span (tries - 1)
+# intervals; the margin covers the send itself and a slow tunnel.
+WEBHOOK_GRACE_S: Final = (WEBHOOK_TRIES - 1) * WEBHOOK_RETRY_INTERVAL_S + 10.0
 
 # Stream chunks are at most 1 MB each.
 MAX_STREAM_CHUNK_BYTES: Final = 1024 * 1024

@@ -15,13 +15,12 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from gui.core.limits import WEBHOOK_RETRY_INTERVAL_S, WEBHOOK_TRIES
+from gui.core.limits import WEBHOOK_GRACE_S
 from gui.core.records import JobState
 
 __all__ = ["DEFAULT_GRACE_S", "WebhookWatch"]
 
-# RunPod's tries span (tries - 1) intervals; the margin covers the send itself and a slow tunnel.
-DEFAULT_GRACE_S = (WEBHOOK_TRIES - 1) * WEBHOOK_RETRY_INTERVAL_S + 10.0
+DEFAULT_GRACE_S = WEBHOOK_GRACE_S
 # RunPod sends webhooks for these ends only (RUNPOD_API.md §5).
 _DELIVERED_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.TIMED_OUT})
 

@@ -24,6 +24,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 
 from gui.core.errors import ConsoleError
 from gui.core.events import JobAdded, JobChanged, JobsRemoved
+from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord
 from gui.core.targets import Target
 
@@ -138,7 +139,12 @@ def _calls() -> _QtThreadCalls:
 
 def run_in_background(function: Callable[..., T], *args: Any) -> Future[T]:
     """Run CPU or disk work (formatting a big output, writing an export) off the Qt thread."""
-    return _BACKGROUND.submit(function, *args)
+
+    def gated() -> T:
+        FOREGROUND.pass_through()  # the window's start and its bursts of work go first
+        return function(*args)
+
+    return _BACKGROUND.submit(gated)
 
 
 def when_done(

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from gui.ui import theme
 from gui.ui.first_run import EmptyTableHint
-from gui.ui.help_dialogs import AboutDialog, ShortcutsDialog, app_icon
-from gui.ui.job_style import retheme_icons
+from gui.ui.job_style import app_icon, retheme_icons
 
 if TYPE_CHECKING:
+    from gui.ui.help_dialogs import AboutDialog, ShortcutsDialog
     from gui.ui.main_window import MainWindow
 
 __all__ = ["Desktop", "ListenerStatus", "install_desktop"]
@@ -143,12 +143,16 @@ class Desktop(QObject):
     # -- dialogs ---------------------------------------------------------------------------
 
     def open_shortcuts(self) -> ShortcutsDialog:
+        from gui.ui.help_dialogs import ShortcutsDialog  # dialogs are imported when first opened
+
         dialog = ShortcutsDialog(self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 
     def open_about(self) -> AboutDialog:
+        from gui.ui.help_dialogs import AboutDialog
+
         dialog = AboutDialog(self.window, self.window.data_dir, self.window.secrets)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

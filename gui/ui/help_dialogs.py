@@ -14,7 +14,7 @@ from typing import Any
 
 import PySide6
 from PySide6.QtCore import Qt, QUrl, qVersion
-from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -30,17 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from gui import __version__
-from gui.core.resources import resource_path
+from gui.ui.job_style import app_icon
 
-__all__ = ["AboutDialog", "ShortcutsDialog", "app_icon", "shortcut_rows"]
+__all__ = ["AboutDialog", "ShortcutsDialog", "shortcut_rows"]
 
 APP_NAME = "RunPod Job Console"
-ICON_FILE = "io.github.runpod_job_console.svg"
-
-
-def app_icon() -> QIcon:
-    """The application's icon (``resources/icons/io.github.runpod_job_console.svg``)."""
-    return QIcon(str(resource_path("icons", ICON_FILE)))
 
 
 # Panels whose actions work while the focus is inside them, by the names people see.

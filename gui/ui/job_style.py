@@ -14,13 +14,23 @@ from gui.core.resources import resource_path
 from gui.ui import theme
 
 __all__ = [
+    "APP_ICON_FILE",
     "action_icon",
+    "app_icon",
     "format_duration_ms",
     "format_time",
     "retheme_icons",
     "state_color",
     "state_icon",
 ]
+
+
+APP_ICON_FILE = "io.github.runpod_job_console.svg"
+
+
+def app_icon() -> QIcon:
+    """The application's icon (``resources/icons/io.github.runpod_job_console.svg``)."""
+    return QIcon(str(resource_path("icons", APP_ICON_FILE)))
 
 
 def state_color(state: JobState) -> QColor:

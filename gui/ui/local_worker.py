@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -26,6 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.profiles import Profile, worker_command
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
 
 __all__ = ["UNSUPPORTED_ACTION_REASON", "LocalWorker", "LocalWorkerPanel"]
 
@@ -146,6 +149,8 @@ class LocalWorker(QObject):
             )
             self.stop()
             return
+        from PySide6.QtNetwork import QTcpSocket  # first launch only: QtNetwork is slow to load
+
         probe = QTcpSocket(self)
         probe.connected.connect(self._on_probe_connected)
         probe.errorOccurred.connect(self._on_probe_failed)

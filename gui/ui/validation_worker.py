@@ -8,19 +8,22 @@ counter), so a 20 MB body never freezes typing and never paints stale diagnostic
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
+from gui.core.foreground import FOREGROUND
 from gui.core.limits import Operation
 from gui.core.request import ValidationResult, validate_text
 from gui.ui.editor import EditorMark
 from gui.ui.validation_child import validate_light
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 __all__ = [
     "DEBOUNCE_MS",
@@ -49,6 +52,7 @@ class _Task(QRunnable):
         self.callback = callback
 
     def run(self) -> None:
+        FOREGROUND.pass_through()  # the window's start and its bursts of work go first
         try:
             result = self.function()
         except Exception as exc:  # handed to the Qt thread; the callback decides what to show
@@ -202,6 +206,10 @@ class ValidationWorker(QObject):
     def _process_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # "spawn": the child must not inherit a copy of this process's Qt and threads.
+            # Imported for the first big text only: multiprocessing is slow to import.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 

@@ -69,3 +69,22 @@ def test_an_event_loop_on_the_gated_selector_pauses_while_the_window_works() -> 
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         loop.close()
+
+
+def test_acquire_and_release_hold_the_gate_like_held() -> None:
+    gate = ForegroundGate()
+    passed = threading.Event()
+
+    def background() -> None:
+        gate.pass_through()
+        passed.set()
+
+    gate.acquire()
+    gate.acquire()  # re-entrant: held until as many releases
+    worker = threading.Thread(target=background)
+    worker.start()
+    gate.release()
+    assert not passed.wait(0.1)
+    gate.release()
+    assert passed.wait(5)
+    worker.join()

@@ -6,6 +6,7 @@ and the job table is filled once the engine is ready (issue 8: start-up time).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -13,10 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
-from gui.app import create_window
+from gui.app import _FirstPaint, create_window
 from gui.core.engine import Engine
+from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord, JobState
 from gui.core.store import JobStore
 from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
@@ -120,3 +123,60 @@ def test_the_window_shows_first_and_fills_the_table_when_the_history_is_in(
     qtbot.waitUntil(lambda: model.rowCount() == HISTORY, timeout=15_000)
     assert window.jobs_panel.counts_label.text() != ""
     window.close()
+
+
+def test_work_asked_for_before_the_loop_exists_runs_once_it_does(data_dir: Path) -> None:
+    # While the window starts, the engine's thread waits at the foreground gate before it even
+    # imports asyncio and makes its loop: calls made meanwhile are handed to the loop later.
+    async def answer() -> str:
+        return "from the loop"
+
+    async def never() -> None:
+        await asyncio.sleep(3600)
+
+    engine = Engine(data_dir, rate_limits=None)
+    FOREGROUND.acquire()
+    try:
+        engine.start(wait=False)
+        early = engine.submit_coroutine(answer())
+        dropped = engine.submit_coroutine(never())
+        assert dropped.cancel()  # a caller may give up on early work before the loop runs
+        time.sleep(0.05)
+        assert not early.done()  # the gate is held: no loop has run it yet
+    finally:
+        FOREGROUND.release()
+    try:
+        assert early.result(timeout=30) == "from the loop"
+        engine.started.result(timeout=30)
+        tasks = engine.submit_coroutine(_pending_tasks()).result(timeout=30)
+        assert not any("never" in name for name in tasks)  # the dropped one never ran on
+    finally:
+        engine.close()
+
+
+async def _pending_tasks() -> list[str]:
+    return [repr(task.get_coro()) for task in asyncio.all_tasks()]
+
+
+def test_the_window_start_gate_opens_once_the_window_has_painted(qtbot: QtBot) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    opened: list[bool] = []
+    widget = QLabel("painted")
+    qtbot.addWidget(widget)
+    _FirstPaint(app, lambda: opened.append(widget.isVisible()))
+    qtbot.wait(50)
+    assert opened == []  # nothing painted yet: still closed
+    widget.show()
+    qtbot.waitUntil(lambda: opened == [True], timeout=5000)
+    widget.update()
+    qtbot.wait(50)
+    assert opened == [True]  # once only
+
+
+def test_the_window_start_gate_opens_even_if_nothing_ever_paints(qtbot: QtBot) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    opened: list[int] = []
+    _FirstPaint(app, lambda: opened.append(1), limit_ms=100)
+    qtbot.waitUntil(lambda: opened == [1], timeout=5000)
