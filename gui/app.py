@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -81,6 +82,14 @@ class _FirstPaint(QObject):
             then()
 
 
+def _on_window_painted() -> None:
+    """The window is up: the background threads may go on, and the collector (off while the
+    window started, see ``gui.cli.main``) too, without rescanning what start-up made to last."""
+    FOREGROUND.release()
+    gc.freeze()
+    gc.enable()
+
+
 def run_app(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -95,7 +104,7 @@ def run_app(args: argparse.Namespace) -> int:
         window = create_window(
             getattr(args, "data_dir", None), profile=getattr(args, "profile", None)
         )
-        _FirstPaint(app, FOREGROUND.release)  # made before show: a platform may paint within it
+        _FirstPaint(app, _on_window_painted)  # made before show: a platform may paint within it
         window.show()
     except BaseException:
         FOREGROUND.release()

@@ -158,7 +158,7 @@ def _capture(window: Any, app: Any, out: Path, dark: bool) -> None:
     _save(window, app, out / "window-light.png")
     panel.select_job(jobs["Failing job"])
     _save(window, app, out / "failed-job.png")
-    window.jobs_area.setCurrentWidget(log)
+    window.jobs_area.show_webhooks()
     log.table.selectRow(_delivery_row(window, log, jobs["Streaming"]))
     _save(window, app, out / "webhook-log.png")
 

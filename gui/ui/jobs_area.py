@@ -7,10 +7,10 @@ window closes the engine.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QLabel, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from gui.core.secrets import SecretStore
 from gui.core.targets import Target
@@ -19,7 +19,9 @@ from gui.ui.embedded_listener import EmbeddedListener
 from gui.ui.jobs_panel import JobsPanel
 from gui.ui.listener_settings import ListenerSettings
 from gui.ui.validation_worker import BackgroundTasks
-from gui.ui.webhook_log import WebhookLog
+
+if TYPE_CHECKING:
+    from gui.ui.webhook_log import WebhookLog
 
 __all__ = ["JobsArea"]
 
@@ -52,7 +54,8 @@ class JobsArea(QTabWidget):
         self.bridge: EngineBridge | None = None
         self.jobs_panel: JobsPanel | None = None
         self.listener: EmbeddedListener | None = None
-        self.webhook_log: WebhookLog | None = None
+        self._webhook_log: WebhookLog | None = None
+        self._webhooks_page: QWidget | None = None
         if engine is None:
             label = QLabel("The job table appears here once the job engine is available.", self)
             label.setObjectName("jobsPlaceholder")
@@ -77,12 +80,40 @@ class JobsArea(QTabWidget):
                 public_url=saved.public_url,
                 parent=self,
             )
-            self.webhook_log = WebhookLog(self.listener.store, self)
-            self.listener.subscribe(self.webhook_log.post_delivery)
             self.listener.sig_started.connect(self._on_listener_started)
             self.listener.sig_failed.connect(self._on_listener_failed)
-            self.addTab(self.webhook_log, "Webhooks")
+            # The log is built when its tab is first shown: deliveries wait in their store.
+            self._webhooks_page = QWidget(self)
+            QVBoxLayout(self._webhooks_page).setContentsMargins(0, 0, 0, 0)
+            self.addTab(self._webhooks_page, "Webhooks")
+            self.currentChanged.connect(self._on_current_changed)
             self.listener.start()
+
+    @property
+    def webhook_log(self) -> WebhookLog | None:
+        """The Webhooks tab's log of deliveries (None without a listener); built when first shown
+        or asked for."""
+        page = self._webhooks_page
+        if self._webhook_log is None and self.listener is not None and page is not None:
+            from gui.ui.webhook_log import WebhookLog  # with the tab: not on the window's start
+
+            log = WebhookLog(self.listener.store, page)
+            layout = page.layout()
+            assert layout is not None
+            layout.addWidget(log)
+            log.show()  # at once: a layout shows a late child only on the next event loop turn
+            self.listener.subscribe(log.post_delivery)
+            self._webhook_log = log
+        return self._webhook_log
+
+    def show_webhooks(self) -> None:
+        """Bring the Webhooks tab to the front."""
+        if self._webhooks_page is not None:
+            self.setCurrentWidget(self._webhooks_page)
+
+    def _on_current_changed(self, index: int) -> None:
+        if index >= 0 and self.widget(index) is self._webhooks_page:
+            _ = self.webhook_log
 
     def set_target(self, target: Target | None) -> None:
         """The selected target: the health strip follows it."""

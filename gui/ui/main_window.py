@@ -26,7 +26,6 @@ from gui.ui.desktop import install_desktop
 from gui.ui.drafts import mentions_secret
 from gui.ui.editor import local_paths
 from gui.ui.jobs_area import JobsArea
-from gui.ui.local_worker import LocalWorkerPanel
 from gui.ui.request_panel import RequestPanel
 from gui.ui.secret_move import SecretMover
 from gui.ui.target_selection import TargetSelection
@@ -36,6 +35,7 @@ from gui.ui.window_state import restore_window_state, save_window_state
 
 if TYPE_CHECKING:
     from gui.ui.batch_dialog import BatchDialog
+    from gui.ui.local_worker import LocalWorkerPanel
 
 __all__ = ["APP_TITLE", "MainWindow"]
 
@@ -80,12 +80,9 @@ class MainWindow(QMainWindow):
             self.request.profile_selector, profiles, engine, self.tasks, self
         )
         self.secret_mover = SecretMover(self.request, profiles, self)
-        self.local_worker = LocalWorkerPanel(self)
-        self.local_worker_dock = QDockWidget("Local worker", self)
-        self.local_worker_dock.setObjectName("localWorkerDock")
-        self.local_worker_dock.setWidget(self.local_worker)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.local_worker_dock)
-        self.local_worker_dock.hide()
+        # Built when a profile first needs a worker started here (see local_worker).
+        self._local_worker: LocalWorkerPanel | None = None
+        self.local_worker_dock: QDockWidget | None = None
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         for widget in (self.templates, self.request, self.jobs_area):
@@ -177,8 +174,24 @@ class MainWindow(QMainWindow):
         self.targets.sig_target_changed.connect(self._on_targets_target_changed)
         self.targets.sig_profile_changed.connect(self._on_targets_profile_changed)
         self.targets.sig_problem_reported.connect(self.request.show_problem)
-        self.local_worker.sig_worker_ready.connect(self.targets.worker_ready)
-        self.local_worker.sig_worker_stopped.connect(self.targets.worker_stopped)
+
+    @property
+    def local_worker(self) -> LocalWorkerPanel:
+        """The panel that starts a local worker (``handler.py --rp_serve_api``), in a dock under
+        the window; built when first needed."""
+        if self._local_worker is None:
+            from gui.ui.local_worker import LocalWorkerPanel  # not at start: it is rarely used
+
+            panel = LocalWorkerPanel(self)
+            panel.sig_worker_ready.connect(self.targets.worker_ready)
+            panel.sig_worker_stopped.connect(self.targets.worker_stopped)
+            dock = QDockWidget("Local worker", self)
+            dock.setObjectName("localWorkerDock")
+            dock.setWidget(panel)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            dock.hide()
+            self._local_worker, self.local_worker_dock = panel, dock
+        return self._local_worker
 
     def _on_status_message_requested(self, message: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(message, timeout_ms)
@@ -309,8 +322,12 @@ class MainWindow(QMainWindow):
         self.request.set_target_reaches_local(target is not None and target.kind != "cloud")
 
     def _on_targets_profile_changed(self, profile: Profile | None) -> None:
+        needs_worker = profile is not None and profile.needs_launch
+        if self._local_worker is None and not needs_worker:
+            return
         self.local_worker.set_profile(profile)
-        self.local_worker_dock.setVisible(profile is not None and profile.needs_launch)
+        assert self.local_worker_dock is not None
+        self.local_worker_dock.setVisible(needs_worker)
 
     def reload_s3_sets(self) -> None:
         """Offer the saved S3 credential sets in the form."""
@@ -400,7 +417,8 @@ class MainWindow(QMainWindow):
         save_window_state(self)
         self.request.validation.close()
         self.tasks.close()
-        self.local_worker.shutdown()
+        if self._local_worker is not None:
+            self._local_worker.shutdown()
         self.targets.engine = None  # nothing may ask the closed engine for a target
         self.jobs_area.shutdown()
         if self.engine is not None:

@@ -40,3 +40,31 @@ def test_listener_url_fills_webhook_and_the_delivery_arrives(qtbot: QtBot, data_
     qtbot.waitUntil(lambda: area.webhook_log.model.rowCount() >= 1, timeout=TIMEOUT_MS)
     window.close()
     assert area.listener is None  # stopped with the window
+
+
+def test_the_webhook_log_is_built_when_its_tab_is_first_shown_and_misses_nothing(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    window = create_window(data_dir)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, window.request)
+    area = window.jobs_area
+    assert area._webhook_log is None  # not built for the window's start
+    qtbot.waitUntil(window.request.form.use_listener.isEnabled, timeout=TIMEOUT_MS)
+    set_and_settle(qtbot, window.request, '{"input": {"prompt": "before the tab"}}')
+    window.request.form.use_listener.click()
+    settle(qtbot, window.request)
+    window.request.request_submit()
+
+    def delivered() -> bool:
+        jobs = window.engine.jobs()
+        return len(jobs) == 1 and jobs[0].webhook_deliveries >= 1
+
+    qtbot.waitUntil(delivered, timeout=TIMEOUT_MS * 2)
+    assert area._webhook_log is None  # the delivery came while the tab was never shown
+    area.show_webhooks()
+    log = area._webhook_log
+    assert log is not None and log.isVisible()
+    qtbot.waitUntil(lambda: log.model.rowCount() == 1, timeout=TIMEOUT_MS)  # read from its store
+    window.close()
