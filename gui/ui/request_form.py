@@ -9,7 +9,7 @@ fields and their messages always show what the text says, with the validator's o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
@@ -27,11 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.request import Diagnostic
 from gui.core.s3refs import S3CredentialSet
 from gui.core.templates import KEYRING_REFERENCE_PREFIX
 from gui.ui import theme
 from gui.ui.listener_settings import is_loopback
+
+if TYPE_CHECKING:
+    from gui.core.request import Diagnostic
 
 __all__ = ["REMOVE", "UNITS_MS", "RequestForm", "apply_field", "format_duration"]
 

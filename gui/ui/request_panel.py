@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.limits import MAX_BODY_BYTES, Operation
-from gui.core.request import read_request_file
 from gui.core.request_codes import UNREACHABLE_WEBHOOK
 from gui.core.targets import SANDBOX_PROFILE
 from gui.ui import theme
@@ -400,5 +399,7 @@ class RequestPanel(QWidget):
             self.sig_status_message_requested.emit(
                 f"Loaded {path.name}. Undo (Ctrl+Z) brings the previous text back.", 6000
             )
+
+        from gui.core.request import read_request_file  # with the first file: not at start
 
         self.tasks.run(lambda: read_request_file(path), loaded)

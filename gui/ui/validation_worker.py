@@ -18,12 +18,12 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 from gui.core.foreground import FOREGROUND
 from gui.core.limits import Operation
-from gui.core.request import ValidationResult, validate_text
 from gui.ui.editor import EditorMark
-from gui.ui.validation_child import validate_light
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+
+    from gui.core.request import ValidationResult
 
 __all__ = [
     "DEBOUNCE_MS",
@@ -175,9 +175,14 @@ def _validate(
     generation: int, text: str, operation: Operation, pool: ProcessPoolExecutor | None
 ) -> ValidationOutcome:
     if pool is None:
+        # Imported by the first validation, on its worker: the window's start doesn't wait.
+        from gui.core.request import validate_text
+
         result = validate_text(text, operation)
         return ValidationOutcome(generation, operation, result, editor_marks(text, result))
     # This thread waits on the child without holding the GIL; the Qt thread stays free.
+    from gui.ui.validation_child import validate_light
+
     light = pool.submit(validate_light, text, operation).result()
     return ValidationOutcome(generation, operation, light, editor_marks(text, light), False)
 

@@ -2,8 +2,10 @@
 
     python tests/benchmarks/bench_startup.py [--runs 7] [--jobs 10000]
 
-Three programs, each started afresh several times in alternation, medians printed:
+Four programs, each started afresh several times in alternation, medians printed:
 - baseline: a bare PySide6 script that shows an empty QMainWindow;
+- a plain PySide6 script that builds the same widgets as the window's first frame, with none of
+  the app's code (what any window of this shape pays: the floor under the app's own time);
 - ``job-console`` on an empty data folder;
 - ``job-console`` on a data folder whose history holds ``--jobs`` finished jobs.
 Each prints ``startup-idle`` once shown with its event loop idle; the time is measured from spawning
@@ -32,6 +34,79 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 app = QApplication(sys.argv[:1])
 window = QMainWindow()
 window.resize(1100, 720)
+window.show()
+def report():
+    print("startup-idle", flush=True)
+    app.quit()
+QTimer.singleShot(0, lambda: QTimer.singleShot(0, report))
+app.exec()
+"""
+
+# The same widgets as the window's first frame (menus, templates, editor, diagnostics, job table
+# with its toolbar and filters, details tabs, Webhooks tab, status bar), built by a plain script
+# with none of the app's code: what PySide6 alone needs for a window of this shape. It tells how
+# much of the app's time is its own (imports, logic, data) and how much any such window pays.
+WIDGETS_ONLY = """
+import sys
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QStandardItemModel
+from PySide6.QtWidgets import (
+    QApplication, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QMainWindow,
+    QPlainTextEdit, QPushButton, QSplitter, QTableView, QTabWidget, QToolBar, QToolButton,
+    QTreeWidget, QVBoxLayout, QWidget,
+)
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.resize(1100, 720)
+for title in ("&File", "&Edit", "&Request", "&View", "&Webhooks", "&Help"):
+    menu = window.menuBar().addMenu(title)
+    for n in range(6):
+        action = QAction(f"Action {n}", window)
+        action.setShortcut(QKeySequence(f"Ctrl+{n}"))
+        menu.addAction(action)
+panes = QSplitter(Qt.Orientation.Horizontal)
+templates = QListWidget()
+templates.addItems(["Echo", "Image", "Streaming", "Long job", "Failing job"])
+panes.addWidget(templates)
+request = QWidget()
+column = QVBoxLayout(request)
+row = QHBoxLayout()
+for widget in (QLabel("Target"), QComboBox(), QComboBox(), QPushButton("Submit")):
+    row.addWidget(widget)
+column.addLayout(row)
+editor = QPlainTextEdit()
+editor.setPlainText('{\\n  "input": {\\n    "prompt": "Hello"\\n  }\\n}\\n')
+column.addWidget(editor)
+column.addWidget(QListWidget())
+column.addWidget(QLabel("Body 36 B of 10.0 MB allowed for /run (0%)"))
+panes.addWidget(request)
+tabs = QTabWidget()
+jobs = QWidget()
+jobs_column = QVBoxLayout(jobs)
+toolbar = QToolBar()
+icon = QIcon(sys.argv[1])
+for n in range(8):
+    button = QToolButton()
+    button.setIcon(icon)
+    button.setText(f"Action {n}")
+    toolbar.addWidget(button)
+jobs_column.addWidget(toolbar)
+jobs_column.addWidget(QLineEdit())
+model = QStandardItemModel(0, 8)
+model.setHorizontalHeaderLabels([f"Column {n}" for n in range(8)])
+table = QTableView()
+table.setModel(model)
+table.setSortingEnabled(True)
+jobs_column.addWidget(table)
+details = QTabWidget()
+details.addTab(QTreeWidget(), "Output")
+details.addTab(QPlainTextEdit(), "Request")
+jobs_column.addWidget(details)
+tabs.addTab(jobs, "Jobs")
+tabs.addTab(QWidget(), "Webhooks")
+panes.addWidget(tabs)
+window.setCentralWidget(panes)
+window.statusBar().showMessage("Ready")
 window.show()
 def report():
     print("startup-idle", flush=True)
@@ -126,8 +201,10 @@ def main() -> None:
             "--data-dir",
         ]
         full_env = dict(env, JOB_CONSOLE_STARTUP_PROBE_JOBS=str(options.jobs))
+        icon = str(Path(__file__).resolve().parents[2] / "resources/icons/status-completed.svg")
         programs = {
             "bare QMainWindow": ([sys.executable, "-c", BASELINE], env),
+            "same widgets, no app code": ([sys.executable, "-c", WIDGETS_ONLY, icon], env),
             "job-console, empty history": ([*app, str(empty)], env),
             f"job-console, {options.jobs:,} jobs": ([*app, str(full)], full_env),
         }

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
+from gui.core import request as request_module
 from gui.core.request import validate_text
 from gui.ui import validation_worker
 from gui.ui.editor import ERROR_COLOR
@@ -130,13 +131,13 @@ def test_validation_runs_off_the_qt_thread(
     qtbot: QtBot, panel: RequestPanel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[threading.Thread] = []
-    real = validation_worker.validate_text
+    real = request_module.validate_text
 
     def recording(text: str, operation: str = "run"):  # type: ignore[no-untyped-def]
         threads.append(threading.current_thread())
         return real(text, operation)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(validation_worker, "validate_text", recording)
+    monkeypatch.setattr(request_module, "validate_text", recording)  # imported when called
     big = json.dumps({"input": {"rows": [{"i": i, "text": "x" * 50} for i in range(20_000)]}})
     set_and_settle(qtbot, panel, big)
     assert threads
