@@ -298,8 +298,17 @@ class WebhookLog(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # One line per delivery: a job id is elided in its middle (its end, "-u1", tells retries
+        # apart), never wrapped over two lines; the column fits a whole RunPod id.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        sample_id = "sync-60902e6c-08a1-426e-9cb9-9eaec90f5e2b-u1"
+        header.resizeSection(
+            DeliveryColumn.JOB_ID, self.table.fontMetrics().horizontalAdvance(sample_id) + 16
+        )
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self.payload_view = _named(QPlainTextEdit(), "webhookPayload")
         self.headers_view = _named(QPlainTextEdit(), "webhookHeaders")

@@ -268,3 +268,14 @@ def test_a_real_listeners_deliveries_appear_as_they_arrive(qtbot: Any, tmp_path:
         log.close()
         log.deleteLater()
         qtbot.waitUntil(lambda: served.listener._subscribers == [served._on_delivery])
+
+
+def test_a_whole_runpod_job_id_fits_on_one_line(qtbot: Any, store: DeliveryStore) -> None:
+    job_id = "sync-60902e6c-08a1-426e-9cb9-9eaec90f5e2b-u1"
+    add(store, {**COMPLETED, "id": job_id})
+    log = make_log(qtbot, store)
+    qtbot.waitUntil(lambda: log.model.rowCount() == 1)
+    table = log.table
+    assert not table.wordWrap()
+    width = table.horizontalHeader().sectionSize(DeliveryColumn.JOB_ID)
+    assert width > table.fontMetrics().horizontalAdvance(job_id)
