@@ -183,25 +183,44 @@ def _final_output(plan: WorkPlan, job_input: dict[str, Any]) -> Any:
     return job_input
 
 
+# The simulated worker's handler, as a worker's traceback shows it: its own file, not the
+# sandbox's (whose paths would only tell where the console is installed).
+HANDLER_FILE = "/src/handler.py"
+_HANDLER_SOURCE = """\
+def handler(job):
+    error, message = job["error"]
+    raise error(message)
+"""
+
+
+class _HandlerSource:
+    """Hands ``linecache`` the handler's source, so its traceback quotes the line that raised."""
+
+    @staticmethod
+    def get_source(_name: str) -> str:
+        return _HANDLER_SOURCE
+
+
+_handler_globals: dict[str, Any] = {"__name__": "handler", "__loader__": _HandlerSource()}
+exec(compile(_HANDLER_SOURCE, HANDLER_FILE, "exec"), _handler_globals)
+
+
 def failure_error(kind: type[Exception], message: str, worker_id: str | None) -> str:
     """The cloud's ``error`` string for a handler that raised: JSON with the traceback."""
     try:
-        _raise_in_handler(kind, message)
-    except Exception as exc:  # the point: capture a real traceback, as the worker SDK does
+        _handler_globals["handler"]({"error": (kind, message)})
+    except Exception as exc:  # the point: a real traceback, as the worker SDK captures it
+        handler_frames = exc.__traceback__.tb_next if exc.__traceback__ else None
         info = {
             "error_type": str(type(exc)),
             "error_message": str(exc),
-            "error_traceback": traceback.format_exc(),
+            "error_traceback": "".join(traceback.format_exception(kind, exc, handler_frames)),
             "hostname": f"{worker_id or 'sandbox'}-sandbox",
             "worker_id": worker_id or "unknown",
             "runpod_version": RUNPOD_VERSION,
         }
         return json.dumps(info)
     raise AssertionError("unreachable")
-
-
-def _raise_in_handler(kind: type[Exception], message: str) -> None:
-    raise kind(message)
 
 
 def png_bytes(width: int, height: int) -> bytes:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -186,7 +187,8 @@ class ListenerSettingsDialog(QDialog):
     def apply(self) -> bool:
         """Save the settings and restart the listener with them (the outcome shows when known).
 
-        False (nothing saved) when the public URL is not an http(s) address."""
+        False (nothing saved) when the public URL is not an http(s) address, or when a host
+        other machines can reach was not confirmed."""
         chosen = self.values()
         if chosen.public_url:
             try:
@@ -194,11 +196,34 @@ class ListenerSettingsDialog(QDialog):
             except ValueError as exc:
                 self._show_status(str(exc), "error")
                 return False
+        if (
+            not is_loopback(chosen.host)
+            and chosen.host != self.listener.host
+            and not self.confirm_exposed(chosen.host)
+        ):
+            self._show_status(
+                f"Not applied: the listener stays on {self.listener.host}:{self.listener.port}.",
+                "muted",
+            )
+            return False
         chosen.save(self.settings)
         self.use_free_port.hide()
         self._show_status(f"Restarting the listener on {chosen.host}:{chosen.port}…", "muted")
         self.listener.reconfigure(chosen.host, chosen.port, chosen.public_url)
         return True
+
+    def confirm_exposed(self, host: str) -> bool:
+        """Ask before listening where other machines can reach (tests replace this)."""
+        answer = QMessageBox.warning(
+            self,
+            "Listen beyond this machine?",
+            f"Bound to {host}, the listener can be reached from other machines on the network. "
+            "Anyone who learns the webhook URL can post deliveries.\n\nListen on "
+            f"{host} anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def regenerate_token(self) -> None:
         """A new token (in the keyring); the listener serves the new URL, the old one gets 404."""

@@ -10,7 +10,7 @@ import zlib
 import httpx
 import pytest
 
-from gui.sandbox.simulate import failure_error, plan_work, png_bytes
+from gui.sandbox.simulate import HANDLER_FILE, failure_error, plan_work, png_bytes
 from tests.sandbox.conftest import StartSandbox, wait_for, wait_status
 
 
@@ -92,6 +92,10 @@ def test_failure_is_the_clouds_json_error_string() -> None:
     assert error["error_message"] == "out of memory" and error["worker_id"] == "abc123"
     assert error["error_traceback"].startswith("Traceback (most recent call last)")
     assert error["error_traceback"].rstrip().endswith("RuntimeError: out of memory")
+    # A worker's handler raised it: the sandbox's own files (where the console lives) don't show.
+    assert f'File "{HANDLER_FILE}", line 3, in handler' in error["error_traceback"]
+    assert "raise error(message)" in error["error_traceback"]
+    assert "simulate.py" not in error["error_traceback"]
 
 
 def test_failed_job_over_http(sandbox_client: httpx.Client) -> None:

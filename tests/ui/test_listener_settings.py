@@ -179,3 +179,36 @@ def test_a_saved_port_taken_at_start_moves_to_a_free_one_and_says_so(
         assert f"({taken} was taken)" in status.text()
         assert post(listener.webhook_url()) == 200
         window.close()
+
+
+def test_a_host_other_machines_can_reach_is_applied_only_once_confirmed(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    listener = window.jobs_area.listener
+    assert listener is not None
+    dialog = open_dialog(window)
+    asked: list[str] = []
+
+    def refuse(host: str) -> bool:
+        asked.append(host)
+        return False
+
+    dialog.confirm_exposed = refuse  # type: ignore[method-assign]
+    dialog.host.setCurrentText("0.0.0.0")
+    assert dialog.apply() is False
+    assert asked == ["0.0.0.0"]
+    assert "Not applied" in dialog.status.text()
+    assert ListenerSettings.load(dialog.settings).host == "127.0.0.1"  # nothing saved
+    assert listener.host == "127.0.0.1"
+
+    dialog.confirm_exposed = lambda host: True  # type: ignore[method-assign]
+    dialog.port.setValue(find_free_port("0.0.0.0"))
+    assert dialog.apply() is True
+    assert ListenerSettings.load(dialog.settings).host == "0.0.0.0"
+    qtbot.waitUntil(lambda: listener.host == "0.0.0.0", timeout=TIMEOUT_MS)
+
+    asked.clear()
+    dialog.confirm_exposed = refuse  # type: ignore[method-assign]
+    dialog.host.setCurrentText("127.0.0.1")  # back to loopback: nothing to confirm
+    assert dialog.apply() is True
+    assert asked == []
