@@ -93,6 +93,7 @@ class Engine:
         self._early_calls = []
         self._calls_lock = threading.Lock()
         self._loop_ready = threading.Event()
+        self._loop_error: Exception | None = None  # why the loop could not be made
         self._store: JobStore | None = None
         self._service: JobService | None = None
         self._sandbox: SandboxServer | None = None
@@ -126,17 +127,30 @@ class Engine:
     def _run(self) -> None:
         """The loop's thread: make the loop, hand it what was asked for meanwhile, run it."""
         FOREGROUND.pass_through()  # the window's start goes first
-        import asyncio
+        try:
+            import asyncio
 
-        from gui.core.foreground import new_gated_loop
+            from gui.core.foreground import new_gated_loop
 
-        loop = new_gated_loop()  # the window's work goes first
+            loop = new_gated_loop()  # the window's work goes first
+        except Exception as exc:  # nothing can run: say so to all who asked, and who will ask
+            log.exception("the engine's event loop could not be made")
+            with self._calls_lock:
+                self._loop_error = exc
+                early, self._early_calls = self._early_calls, []
+            for coro, outer in early:
+                _fail(coro, outer, exc)
+            self._loop_ready.set()
+            return
         with self._calls_lock:
             self._loop = loop
             self._sandbox_lock = asyncio.Lock()
             early, self._early_calls = self._early_calls, []
         for coro, outer in early:
-            _chain(asyncio.run_coroutine_threadsafe(coro, loop), outer)
+            if outer.cancelled():  # given up on before the loop existed
+                coro.close()
+            else:
+                _chain(asyncio.run_coroutine_threadsafe(coro, loop), outer)
         self._loop_ready.set()
         loop.run_forever()
 
@@ -189,7 +203,12 @@ class Engine:
             return
         self._loop_ready.wait()
         loop = self._loop
-        assert loop is not None
+        if loop is None:  # the thread could not make its loop (its error went to every caller)
+            thread.join(timeout=30)
+            self._thread = None
+            self._loop_ready.clear()
+            self._loop_error = None
+            return
         try:
             self._call(self._aclose()).result(timeout=30)
         except Exception:
@@ -344,7 +363,8 @@ class Engine:
         if self._thread is None:
             raise RuntimeError("The engine is not started.")
         self._loop_ready.wait()
-        assert self._loop is not None
+        if self._loop is None:
+            raise RuntimeError("The engine's loop could not be made.")
         return self._loop
 
     @property
@@ -361,7 +381,10 @@ class Engine:
             loop = self._loop
             if loop is None and self._thread is not None:
                 outer: concurrent.futures.Future[T] = concurrent.futures.Future()
-                self._early_calls.append((coro, outer))
+                if self._loop_error is not None:
+                    _fail(coro, outer, self._loop_error)
+                else:
+                    self._early_calls.append((coro, outer))
                 return outer
         if loop is None or loop.is_closed():
             coro.close()
@@ -428,3 +451,12 @@ def _chain(inner: concurrent.futures.Future[T], outer: concurrent.futures.Future
 
     outer.add_done_callback(cancel)
     inner.add_done_callback(copy)
+
+
+def _fail(
+    coro: Coroutine[Any, Any, Any], outer: concurrent.futures.Future[Any], error: Exception
+) -> None:
+    """``coro`` will never run: close it and give its caller ``error``."""
+    coro.close()
+    if outer.set_running_or_notify_cancel():
+        outer.set_exception(error)

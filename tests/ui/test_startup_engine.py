@@ -180,3 +180,21 @@ def test_the_window_start_gate_opens_even_if_nothing_ever_paints(qtbot: QtBot) -
     opened: list[int] = []
     _FirstPaint(app, lambda: opened.append(1), limit_ms=100)
     qtbot.waitUntil(lambda: opened == [1], timeout=5000)
+
+
+def test_a_loop_that_cannot_be_made_fails_early_work_and_close_returns(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gui.core import foreground
+
+    def broken() -> asyncio.AbstractEventLoop:
+        raise OSError("no selector")
+
+    monkeypatch.setattr(foreground, "new_gated_loop", broken)
+    engine = Engine(data_dir, rate_limits=None)
+    started = engine.start(wait=False)
+    with pytest.raises(OSError, match="no selector"):
+        started.result(timeout=30)
+    engine.close()  # returns: nothing waits for a loop that never came
+    with pytest.raises(RuntimeError):
+        engine.submit_coroutine(asyncio.sleep(0))
