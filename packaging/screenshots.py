@@ -35,7 +35,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "resources" / "screenshots"
-WINDOW_SIZE = (1400, 850)
+WINDOW_SIZE = (1540, 860)
 TIME_LIMIT_S = 60.0
 # The example templates, in the order they are sent (the table shows the newest first).
 EXAMPLES = ("Long job", "Echo", "Streaming", "Failing job", "Image")

@@ -1,11 +1,16 @@
-"""The filter row above ``jobTable``: one toggle per status (with its count) and a text filter."""
+"""The filter row above ``jobTable``: one toggle per status (with its count) and a text filter.
+
+The row wraps onto a second line in a narrow window (``FlowLayout``) instead of making the window
+wider than the screen.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QLineEdit, QToolButton, QWidget
 
 from gui.core.records import JobState
+from gui.ui.flow_layout import FlowLayout
 from gui.ui.job_style import action_icon, state_icon
 
 __all__ = ["ALWAYS_SHOWN", "StatusFilterBar"]
@@ -45,9 +50,9 @@ class StatusFilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("jobFilters")
-        layout = QHBoxLayout(self)
+        layout = FlowLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        layout.setSpacing(2)
+        layout.stretch_last = True  # the text field takes what its row leaves
         self.all_button = QToolButton(self)
         self.all_button.setText("All")
         self.all_button.setCheckable(True)
@@ -68,7 +73,6 @@ class StatusFilterBar(QWidget):
             button.setVisible(state in ALWAYS_SHOWN)
             layout.addWidget(button)
             self.buttons[state] = button
-        layout.addStretch(1)
         self.text = QLineEdit(self)
         self.text.setObjectName("jobFilterText")
         self.text.setPlaceholderText("Filter: job id, worker, template…")

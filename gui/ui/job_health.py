@@ -57,6 +57,7 @@ class HealthStrip(QWidget):
         self._in_flight = False
         self.label = QLabel("No target selected.", self)
         self.label.setObjectName("healthText")
+        self.label.setWordWrap(True)  # a narrow window wraps it rather than growing wider
         self.refresh_button = QToolButton(self)
         self.refresh_button.setIcon(action_icon("refresh"))
         self.refresh_button.setToolTip("Read the endpoint's /health now")

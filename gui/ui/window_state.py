@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["restore_window_state", "save_window_state"]
 
-DEFAULT_SIZE = (1400, 860)
+DEFAULT_SIZE = (1540, 880)  # made smaller to fit a smaller screen
 
 
 def _splitters(window: MainWindow) -> dict[str, QSplitter]:
@@ -36,8 +36,13 @@ def restore_window_state(window: MainWindow, default_text: str) -> None:
     geometry = settings.value("window/geometry")
     if geometry is not None:
         window.restoreGeometry(geometry)
-    else:
-        window.resize(*DEFAULT_SIZE)
+    else:  # the first start: the default size, but never more than the screen offers
+        screen = window.screen()
+        room = screen.availableGeometry().size() if screen is not None else None
+        width, height = DEFAULT_SIZE
+        if room is not None and room.width() > 0 and room.height() > 0:
+            width, height = min(width, room.width()), min(height, room.height())
+        window.resize(width, height)
     for key, splitter in _splitters(window).items():
         state = settings.value(key)
         if state is not None:

@@ -288,3 +288,21 @@ def test_a_person_types_fixes_submits_and_reads_the_output(
     details = panel.details
     qtbot.waitUntil(lambda: "walk-through" in details.raw_view.toPlainText(), timeout=TIMEOUT_MS)
     assert "walk-through" in details.request_view.toPlainText()
+
+
+def test_the_window_fits_a_laptop_screen(qtbot: QtBot, window: MainWindow) -> None:
+    # Once the sandbox's health is read (the longest line of the jobs side), the window still
+    # goes down to a 1024-pixel-wide screen: the filter row and the health line wrap instead.
+    health = window.jobs_panel.health.label  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: "workers" in health.text(), timeout=TIMEOUT_MS)
+    assert window.minimumSizeHint().width() <= 1000
+    window.resize(1000, 700)
+    qtbot.waitUntil(lambda: window.width() == 1000, timeout=TIMEOUT_MS)
+    filters = window.jobs_panel.filters  # type: ignore[union-attr]
+    assert filters.text.geometry().right() < filters.width()  # the text filter is in view
+
+
+def test_a_first_start_never_opens_larger_than_the_screen(window: MainWindow) -> None:
+    room = window.screen().availableGeometry()
+    assert window.height() <= room.height()
+    assert window.width() <= max(room.width(), window.minimumSizeHint().width())
