@@ -28,13 +28,8 @@ import time
 import uuid
 from pathlib import Path
 
-BASELINE = """
-import sys
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow
-app = QApplication(sys.argv[:1])
-window = QMainWindow()
-window.resize(1100, 720)
+# Shows ``window``, then says ``startup-idle`` once the event loop has handled what was queued.
+SHOW_AND_REPORT_IDLE = """
 window.show()
 def report():
     print("startup-idle", flush=True)
@@ -43,11 +38,24 @@ QTimer.singleShot(0, lambda: QTimer.singleShot(0, report))
 app.exec()
 """
 
+BASELINE = (
+    """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.resize(1100, 720)
+"""
+    + SHOW_AND_REPORT_IDLE
+)
+
 # The same widgets as the window's first frame (menus, templates, editor, diagnostics, job table
 # with its toolbar and filters, details tabs, Webhooks tab, status bar), built by a plain script
 # with none of the app's code: what PySide6 alone needs for a window of this shape. It tells how
 # much of the app's time is its own (imports, logic, data) and how much any such window pays.
-WIDGETS_ONLY = """
+WIDGETS_ONLY = (
+    """
 import sys
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QStandardItemModel
@@ -108,13 +116,9 @@ tabs.addTab(QWidget(), "Webhooks")
 panes.addWidget(tabs)
 window.setCentralWidget(panes)
 window.statusBar().showMessage("Ready")
-window.show()
-def report():
-    print("startup-idle", flush=True)
-    app.quit()
-QTimer.singleShot(0, lambda: QTimer.singleShot(0, report))
-app.exec()
 """
+    + SHOW_AND_REPORT_IDLE
+)
 
 OFFSCREEN_SCREEN = {"name": "bench", "x": 0, "y": 0, "width": 1920, "height": 1080, "dpr": 1}
 

@@ -9,7 +9,23 @@ from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
 from gui.core.records import JobState
+from gui.ui.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS, set_and_settle, settle
+
+
+def send_to_listener(qtbot: QtBot, window: MainWindow, prompt: str) -> None:
+    """Submit one job with the console's listener as its webhook; wait for its delivery."""
+    set_and_settle(qtbot, window.request, json.dumps({"input": {"prompt": prompt}}))
+    window.request.form.use_listener.click()
+    assert json.loads(window.request.text())["webhook"] == window.jobs_area.listener.url  # type: ignore[union-attr]
+    settle(qtbot, window.request)
+    window.request.request_submit()
+
+    def delivered() -> bool:
+        jobs = window.engine.jobs()
+        return len(jobs) == 1 and jobs[0].webhook_deliveries >= 1
+
+    qtbot.waitUntil(delivered, timeout=TIMEOUT_MS * 2)
 
 
 def test_listener_url_fills_webhook_and_the_delivery_arrives(qtbot: QtBot, data_dir: Path) -> None:
@@ -23,19 +39,9 @@ def test_listener_url_fills_webhook_and_the_delivery_arrives(qtbot: QtBot, data_
     qtbot.waitUntil(form.use_listener.isEnabled, timeout=TIMEOUT_MS)
     assert area.listener is not None and area.listener.url is not None
     url = area.listener.url
-    assert url.startswith("http://127.0.0.1:") and "/webhook/" in url
+    assert url.startswith("http://127.0.0.1:") and "/webhook/" in url  # the editor gets it
 
-    set_and_settle(qtbot, window.request, '{"input": {"prompt": "call me back"}}')
-    form.use_listener.click()
-    assert json.loads(window.request.text())["webhook"] == url
-    settle(qtbot, window.request)
-    window.request.request_submit()
-
-    def delivered() -> bool:
-        jobs = window.engine.jobs()
-        return len(jobs) == 1 and jobs[0].webhook_deliveries >= 1
-
-    qtbot.waitUntil(delivered, timeout=TIMEOUT_MS * 2)
+    send_to_listener(qtbot, window, "call me back")
     assert window.engine.jobs()[0].state == JobState.COMPLETED
     qtbot.waitUntil(lambda: area.webhook_log.model.rowCount() >= 1, timeout=TIMEOUT_MS)
     window.close()
@@ -52,16 +58,7 @@ def test_the_webhook_log_is_built_when_its_tab_is_first_shown_and_misses_nothing
     area = window.jobs_area
     assert area._webhook_log is None  # not built for the window's start
     qtbot.waitUntil(window.request.form.use_listener.isEnabled, timeout=TIMEOUT_MS)
-    set_and_settle(qtbot, window.request, '{"input": {"prompt": "before the tab"}}')
-    window.request.form.use_listener.click()
-    settle(qtbot, window.request)
-    window.request.request_submit()
-
-    def delivered() -> bool:
-        jobs = window.engine.jobs()
-        return len(jobs) == 1 and jobs[0].webhook_deliveries >= 1
-
-    qtbot.waitUntil(delivered, timeout=TIMEOUT_MS * 2)
+    send_to_listener(qtbot, window, "before the tab")
     assert area._webhook_log is None  # the delivery came while the tab was never shown
     area.show_webhooks()
     log = area._webhook_log
