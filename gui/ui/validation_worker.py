@@ -167,7 +167,7 @@ def editor_marks(text: str, result: ValidationResult) -> list[EditorMark]:
     return marks
 
 
-# Texts longer than this are validated in a child process (see ``validation_child``).
+# Texts longer than this are validated in a child process (see ``gui.core.validation_child``).
 PROCESS_THRESHOLD_CHARS = 2 * 1024 * 1024
 
 
@@ -181,7 +181,7 @@ def _validate(
         result = validate_text(text, operation)
         return ValidationOutcome(generation, operation, result, editor_marks(text, result))
     # This thread waits on the child without holding the GIL; the Qt thread stays free.
-    from gui.ui.validation_child import validate_light
+    from gui.core.validation_child import validate_light
 
     light = pool.submit(validate_light, text, operation).result()
     return ValidationOutcome(generation, operation, light, editor_marks(text, light), False)

@@ -1,4 +1,5 @@
-"""Validation of big texts in a child process (imports no Qt: it runs in a fresh interpreter).
+"""Validation of big texts in a child process (in ``gui.core``: the child, a fresh interpreter,
+imports no Qt, which ``gui.ui``'s package imports).
 
 C ``json.loads`` holds the GIL for the whole parse (a quarter of a second for 20 MB), so a worker
 thread alone still stalls the Qt thread. A child process parses without touching our GIL; it sends
