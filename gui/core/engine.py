@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
-from gui.core.foreground import FOREGROUND
 from gui.core.limits import RATE_LIMITS, WEBHOOK_GRACE_S
+from gui.core.loop_thread import LoopThread
 from gui.core.records import JobRecord
 from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
 
-# asyncio, the store and the tracker are imported on the loop's own thread (``_run``): not on
-# the window's thread, whose start-up they would lengthen by some 30 ms.
+# asyncio, the store and the tracker are imported on the loop's own thread (``LoopThread``):
+# not on the window's thread, whose start-up they would lengthen by some 30 ms.
 if TYPE_CHECKING:
     import asyncio
 
@@ -86,14 +86,7 @@ class Engine:
         }
         self._subscribers: list[Callable[[EngineEvent], None]] = []
         self._subscribers_lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        # Work asked for between start() and the loop's making, handed to the loop by _run.
-        self._early_calls: list[tuple[Coroutine[Any, Any, Any], concurrent.futures.Future[Any]]]
-        self._early_calls = []
-        self._calls_lock = threading.Lock()
-        self._loop_ready = threading.Event()
-        self._loop_error: Exception | None = None  # why the loop could not be made
+        self._runner = LoopThread("engine-loop")
         self._store: JobStore | None = None
         self._service: JobService | None = None
         self._sandbox: SandboxServer | None = None
@@ -109,11 +102,10 @@ class Engine:
         returned future (also ``started``) is set when the engine is ready. Work asked for before
         then waits for it; ``jobs`` and ``flush`` need it done (``jobs`` is empty until then).
         """
-        if self._thread is not None:
+        if self._runner.running:
             raise RuntimeError("The engine is already started.")
         self._started = concurrent.futures.Future()
-        self._thread = threading.Thread(target=self._run, name="engine-loop", daemon=True)
-        self._thread.start()
+        self._runner.start()
         starting = self._call(self._astart())
         starting.add_done_callback(self._on_started)
         if wait:
@@ -123,36 +115,6 @@ class Engine:
                 self.close()
                 raise
         return self._started
-
-    def _run(self) -> None:
-        """The loop's thread: make the loop, hand it what was asked for meanwhile, run it."""
-        FOREGROUND.pass_through()  # the window's start goes first
-        try:
-            import asyncio
-
-            from gui.core.foreground import new_gated_loop
-
-            loop = new_gated_loop()  # the window's work goes first
-        except Exception as exc:  # nothing can run: say so to all who asked, and who will ask
-            log.exception("the engine's event loop could not be made")
-            with self._calls_lock:
-                self._loop_error = exc
-                early, self._early_calls = self._early_calls, []
-            for coro, outer in early:
-                _fail(coro, outer, exc)
-            self._loop_ready.set()
-            return
-        with self._calls_lock:
-            self._loop = loop
-            self._sandbox_lock = asyncio.Lock()
-            early, self._early_calls = self._early_calls, []
-        for coro, outer in early:
-            if outer.cancelled():  # given up on before the loop existed
-                coro.close()
-            else:
-                _chain(asyncio.run_coroutine_threadsafe(coro, loop), outer)
-        self._loop_ready.set()
-        loop.run_forever()
 
     @property
     def started(self) -> concurrent.futures.Future[None]:
@@ -198,26 +160,19 @@ class Engine:
 
     def close(self) -> None:
         """Finish writing the history, cancel the loop's work, join the thread. Idempotent."""
-        thread = self._thread
-        if thread is None:
+        runner = self._runner
+        if not runner.running:
             return
-        self._loop_ready.wait()
-        loop = self._loop
-        if loop is None:  # the thread could not make its loop (its error went to every caller)
-            thread.join(timeout=30)
-            self._thread = None
-            self._loop_ready.clear()
-            self._loop_error = None
+        try:
+            runner.loop()  # made (waiting for it if need be), or why not
+        except RuntimeError:  # never made: its error went to every caller, nothing to finish
+            runner.stop()
             return
         try:
             self._call(self._aclose()).result(timeout=30)
         except Exception:
             log.exception("closing the engine failed")
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
-        loop.close()
-        self._loop = self._thread = None
-        self._loop_ready.clear()
+        runner.stop()
 
     async def _aclose(self) -> None:
         import asyncio
@@ -335,7 +290,7 @@ class Engine:
 
         Empty while a ``start(wait=False)`` is still loading the history (see ``started``).
         """
-        if self._service is None and self._thread is not None and not self._started.done():
+        if self._service is None and self._runner.running and not self._started.done():
             return []
         return self._require_service().snapshots()
 
@@ -360,12 +315,7 @@ class Engine:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        if self._thread is None:
-            raise RuntimeError("The engine is not started.")
-        self._loop_ready.wait()
-        if self._loop is None:
-            raise RuntimeError("The engine's loop could not be made.")
-        return self._loop
+        return self._runner.loop()
 
     @property
     def service(self) -> JobService:
@@ -375,23 +325,7 @@ class Engine:
     # -- internals -----------------------------------------------------------------------------
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        # Not ``is_running()``: right after start() the thread may not have made or entered the
-        # loop yet; a coroutine handed over then simply waits for it.
-        with self._calls_lock:
-            loop = self._loop
-            if loop is None and self._thread is not None:
-                outer: concurrent.futures.Future[T] = concurrent.futures.Future()
-                if self._loop_error is not None:
-                    _fail(coro, outer, self._loop_error)
-                else:
-                    self._early_calls.append((coro, outer))
-                return outer
-        if loop is None or loop.is_closed():
-            coro.close()
-            raise RuntimeError("The engine is not running: call start() first.")
-        import asyncio
-
-        return asyncio.run_coroutine_threadsafe(coro, loop)
+        return self._runner.call(coro)
 
     def _require_service(self) -> JobService:
         if self._service is None:
@@ -408,7 +342,10 @@ class Engine:
                 log.exception("an engine subscriber failed")
 
     async def _start_sandbox(self) -> Target:
-        assert self._sandbox_lock is not None
+        if self._sandbox_lock is None:  # on the loop's thread: no other can race it here
+            import asyncio
+
+            self._sandbox_lock = asyncio.Lock()
         async with self._sandbox_lock:
             if self._sandbox is None:
                 from gui.sandbox import SandboxServer
@@ -429,34 +366,3 @@ class Engine:
             base_url=server.base_url,
             endpoint_id=SANDBOX_ENDPOINT_ID,
         )
-
-
-def _chain(inner: concurrent.futures.Future[T], outer: concurrent.futures.Future[T]) -> None:
-    """``outer`` (handed out before the loop existed) follows ``inner``; cancelling it cancels
-    ``inner``."""
-
-    def copy(done: concurrent.futures.Future[T]) -> None:
-        if outer.done():
-            return
-        if done.cancelled():
-            outer.cancel()
-        elif (error := done.exception()) is not None:
-            outer.set_exception(error)
-        else:
-            outer.set_result(done.result())
-
-    def cancel(done: concurrent.futures.Future[T]) -> None:
-        if done.cancelled():
-            inner.cancel()
-
-    outer.add_done_callback(cancel)
-    inner.add_done_callback(copy)
-
-
-def _fail(
-    coro: Coroutine[Any, Any, Any], outer: concurrent.futures.Future[Any], error: Exception
-) -> None:
-    """``coro`` will never run: close it and give its caller ``error``."""
-    coro.close()
-    if outer.set_running_or_notify_cancel():
-        outer.set_exception(error)
