@@ -25,7 +25,7 @@ from gui.core.client import EndpointClient, RetryPolicy, SubmissionUncertain
 from gui.core.commit_gate import CommitGate
 from gui.core.errors import ConsoleError, JobNotFound, RequestInvalid
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
-from gui.core.limits import MAX_BODY_BYTES, OPERATIONS, RATE_LIMITS
+from gui.core.limits import MAX_BODY_BYTES, OPERATIONS, RATE_LIMITS, WEBHOOK_GRACE_S
 from gui.core.merge import append_stream, mark_expired, mark_not_sent, merge_status, set_state
 from gui.core.records import JobRecord, JobState
 from gui.core.redact import redact_body
@@ -33,7 +33,7 @@ from gui.core.request import serialize_body
 from gui.core.store import JobStore, StoredJob
 from gui.core.targets import Target
 from gui.core.tracker import JobTracker, PollPolicy
-from gui.core.webhook_watch import DEFAULT_GRACE_S, WebhookWatch
+from gui.core.webhook_watch import WebhookWatch
 
 __all__ = ["JobService", "wants_stream"]
 
@@ -84,7 +84,7 @@ class JobService:
         poll_policy: PollPolicy | None = None,
         retry_policy: RetryPolicy | None = None,
         body_resolver: BodyResolver | None = None,
-        webhook_grace_s: float = DEFAULT_GRACE_S,
+        webhook_grace_s: float = WEBHOOK_GRACE_S,
     ) -> None:
         self._store = store
         self._emit = emit

@@ -18,9 +18,8 @@ from typing import Any
 from gui.core.limits import WEBHOOK_GRACE_S
 from gui.core.records import JobState
 
-__all__ = ["DEFAULT_GRACE_S", "WebhookWatch"]
+__all__ = ["WebhookWatch"]
 
-DEFAULT_GRACE_S = WEBHOOK_GRACE_S
 # RunPod sends webhooks for these ends only (RUNPOD_API.md §5).
 _DELIVERED_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.TIMED_OUT})
 
@@ -28,7 +27,7 @@ _DELIVERED_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.TIM
 class WebhookWatch:
     """Runs on the engine loop. ``on_missing(local_id)`` is called when a delivery is overdue."""
 
-    def __init__(self, on_missing: Callable[[str], None], grace_s: float = DEFAULT_GRACE_S) -> None:
+    def __init__(self, on_missing: Callable[[str], None], grace_s: float = WEBHOOK_GRACE_S) -> None:
         self.grace_s = grace_s
         self._on_missing = on_missing
         self._prefixes: tuple[str, ...] = ()
