@@ -9,8 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QDir, QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 import gui.ui  # noqa: F401  (first: it tames PySide6's import hook for what follows)
 from gui import __version__
@@ -56,20 +57,26 @@ def create_window(data_dir: Path | str | None = None, *, profile: str | None = N
 
 
 class _FirstPaint(QObject):
-    """Calls ``then()`` once: right after the window first painted, when the application quits,
-    or after ``limit_ms``, whichever comes first."""
+    """Calls ``then()`` once: right after ``window`` first painted, when the application quits,
+    or after ``limit_ms``, whichever comes first.
 
-    def __init__(self, app: QApplication, then: Callable[[], None], limit_ms: int = 2000) -> None:
+    It watches the window alone, not the application: an application-wide filter would have
+    every event of every widget (some 1,400 while the window shows) cross into Python.
+    """
+
+    def __init__(
+        self, app: QApplication, window: QWidget, then: Callable[[], None], limit_ms: int = 2000
+    ) -> None:
         super().__init__(app)
-        self._app = app
+        self._window = window
         self._then: Callable[[], None] | None = then
-        app.installEventFilter(self)  # any widget's paint will do: see eventFilter
+        window.installEventFilter(self)
         app.aboutToQuit.connect(self._finish)
         QTimer.singleShot(limit_ms, self._finish)  # minimised, or a platform that never paints
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
-            self._app.removeEventFilter(self)
+            self._window.removeEventFilter(self)
             # A window is painted in one pass, parents before children: a zero timer fires once
             # the whole of it is on the screen.
             QTimer.singleShot(0, self._finish)
@@ -78,7 +85,8 @@ class _FirstPaint(QObject):
     def _finish(self) -> None:
         then, self._then = self._then, None
         if then is not None:
-            self._app.removeEventFilter(self)
+            if shiboken6.isValid(self._window):
+                self._window.removeEventFilter(self)
             then()
 
 
@@ -104,7 +112,7 @@ def run_app(args: argparse.Namespace) -> int:
         window = create_window(
             getattr(args, "data_dir", None), profile=getattr(args, "profile", None)
         )
-        _FirstPaint(app, _on_window_painted)  # made before show: a platform may paint within it
+        _FirstPaint(app, window, _on_window_painted)  # made before show: a platform may paint within it
         window.show()
     except BaseException:
         FOREGROUND.release()

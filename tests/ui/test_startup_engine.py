@@ -164,7 +164,7 @@ def test_the_window_start_gate_opens_once_the_window_has_painted(qtbot: QtBot) -
     opened: list[bool] = []
     widget = QLabel("painted")
     qtbot.addWidget(widget)
-    _FirstPaint(app, lambda: opened.append(widget.isVisible()))
+    _FirstPaint(app, widget, lambda: opened.append(widget.isVisible()))
     qtbot.wait(50)
     assert opened == []  # nothing painted yet: still closed
     widget.show()
@@ -178,7 +178,21 @@ def test_the_window_start_gate_opens_even_if_nothing_ever_paints(qtbot: QtBot) -
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     opened: list[int] = []
-    _FirstPaint(app, lambda: opened.append(1), limit_ms=100)
+    widget = QLabel("never shown")
+    qtbot.addWidget(widget)
+    _FirstPaint(app, widget, lambda: opened.append(1), limit_ms=100)
+    qtbot.waitUntil(lambda: opened == [1], timeout=5000)
+
+
+def test_the_window_start_gate_opens_if_the_window_is_gone_before_it_paints(
+    qtbot: QtBot,
+) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    opened: list[int] = []
+    widget = QLabel("closed at once")
+    _FirstPaint(app, widget, lambda: opened.append(1), limit_ms=100)
+    widget.deleteLater()
     qtbot.waitUntil(lambda: opened == [1], timeout=5000)
 
 
