@@ -112,7 +112,8 @@ def run_app(args: argparse.Namespace) -> int:
         window = create_window(
             getattr(args, "data_dir", None), profile=getattr(args, "profile", None)
         )
-        _FirstPaint(app, window, _on_window_painted)  # made before show: a platform may paint within it
+        # Made before show: a platform may paint within it.
+        _FirstPaint(app, window, _on_window_painted)
         window.show()
     except BaseException:
         FOREGROUND.release()

@@ -15,14 +15,13 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from gui.commands.arguments import port_number
+from gui.core.listener_address import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from gui.core.deliveries import Delivery
 
 # The top level imports only the standard library: building the CLI parser must stay cheap.
 
-DEFAULT_HOST = "127.0.0.1"  # the same as gui.core.listener's, which is not imported here
-DEFAULT_PORT = 8787
 DATABASE_FILENAME = "jobs.sqlite3"
 
 

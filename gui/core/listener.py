@@ -32,7 +32,6 @@ import contextlib
 import dataclasses
 import errno
 import hmac
-import ipaddress
 import logging
 import socket
 import sqlite3
@@ -47,6 +46,7 @@ from aiohttp import web
 
 from gui.core.deliveries import Delivery, DeliveryStore, NewDelivery
 from gui.core.errors import ConsoleError
+from gui.core.listener_address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 from gui.core.redact import register_secret
 from gui.core.secrets import LISTENER_TOKEN_NAME, LISTENER_TOKEN_REFERENCE, SecretStore
 from gui.core.webhook_intake import Arrival, clean_headers, is_applicable, new_delivery
@@ -61,15 +61,12 @@ __all__ = [
     "OnDelivery",
     "WebhookListener",
     "find_free_port",
-    "is_loopback_host",
     "listener_token",
     "tracker_callback",
 ]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8787
 MAX_DELIVERY_BYTES = 25 * 1024 * 1024
 WEBHOOK_PREFIX = "/webhook/"
 # Most deliveries written in one transaction: bounds how long one commit keeps the others waiting.
@@ -141,16 +138,6 @@ class _Rejected(Exception):
         self.status = status
         self.reason = reason
         self.close = close
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def find_free_port(host: str = DEFAULT_HOST, preferred: int = DEFAULT_PORT, span: int = 20) -> int:
@@ -271,7 +258,7 @@ class WebhookListener:
     @property
     def exposed(self) -> bool:
         """True when bound to an address other machines may reach."""
-        return not is_loopback_host(self.host)
+        return not is_loopback(self.host)
 
     def replace_token(self, token: str) -> None:
         """Use a new token from now on (after the user regenerated it); the old URL gets 404."""

@@ -4,18 +4,18 @@ same door as poll results) and to the ``webhookLog`` panel, and offers its URL t
 from __future__ import annotations
 
 import logging
-import sqlite3
+import threading
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from gui.core.deliveries import DeliveryStore
 from gui.core.secrets import SecretStore
 from gui.ui.validation_worker import BackgroundTasks
 
 if TYPE_CHECKING:
+    from gui.core.deliveries import DeliveryStore
     from gui.core.listener import WebhookListener
 
 __all__ = ["HISTORY_FILE", "EmbeddedListener"]
@@ -53,7 +53,9 @@ class EmbeddedListener(QObject):
         self.engine = engine
         self.tasks = tasks
         self.url: str | None = None
-        self.store = DeliveryStore(Path(data_dir) / HISTORY_FILE)
+        self._store_path = Path(data_dir) / HISTORY_FILE
+        self._store: DeliveryStore | None = None
+        self._store_lock = threading.Lock()
         self._secrets = secrets
         self._port = port  # None: the listener's usual port (``DEFAULT_PORT``)
         self.host = host
@@ -68,18 +70,31 @@ class EmbeddedListener(QObject):
         self._subscribers: list[Any] = []
         self._starting: Future[WebhookListener] | None = None
 
+    @property
+    def store(self) -> DeliveryStore:
+        """The deliveries' store (SQLite), opened by its first user: the listener's start, on the
+        engine thread, so neither its import nor its file is on the window's way to the screen."""
+        with self._store_lock:
+            if self._store is None:
+                from gui.core.deliveries import DeliveryStore
+
+                self._store = DeliveryStore(self._store_path)
+            return self._store
+
     def start(self) -> None:
         """Start serving (off the Qt thread); ``sig_started`` or ``sig_failed`` tells the result."""
         if self._closed:
             return
-        secrets, store, wanted_port = self._secrets, self.store, self._port
+        secrets, wanted_port = self._secrets, self._port
         host, fallback = self.host, self._fallback
         apply_update = self.engine.apply_external_update
 
         async def serve() -> WebhookListener:
             # On the engine thread, not before the window shows: aiohttp.web is slow to import,
-            # and reading the token can be a keyring (D-Bus) round trip. A ConsoleError from the
-            # keyring ends here and reaches ``sig_failed`` like any other start failure.
+            # the store opens its SQLite file, and reading the token can be a keyring (D-Bus)
+            # round trip. A ConsoleError from the keyring ends here and reaches ``sig_failed``
+            # like any other start failure.
+            store = self.store
             from gui.core.listener import (
                 DEFAULT_PORT,
                 ListenerPortTaken,
@@ -222,7 +237,13 @@ class EmbeddedListener(QObject):
                 future.result(timeout=_STOP_TIMEOUT_S)
             except Exception as exc:  # closing anyway; the port is freed when the loop ends
                 logger.warning("The webhook listener did not stop cleanly: %s", exc)
+        with self._store_lock:
+            store, self._store = self._store, None
+        if store is None:
+            return
+        import sqlite3  # imported already: the store uses it
+
         try:
-            self.store.close()
+            store.close()
         except sqlite3.Error as exc:
             logger.warning("The delivery store did not close cleanly: %s", exc)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from gui.core.files import write_bytes_atomic, write_text_atomic
 from gui.core.records import JobRecord
 from gui.ui.bridge import run_in_background, when_done
+from gui.ui.details_pane import NO_JOB_SUMMARY, NO_JOB_TITLE
 from gui.ui.job_details_parts import HistoryView, ImagesView, error_html
 from gui.ui.job_model import queue_time_ms, run_time_ms
 from gui.ui.job_style import action_icon, format_duration_ms, state_color, state_icon
@@ -86,7 +87,7 @@ class JobDetails(QWidget):
         self._output_generation = 0
         self._request_generation = 0
         self._full_raw: str | None = None
-        self.title = QLabel("No job selected", self)
+        self.title = QLabel(NO_JOB_TITLE, self)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.summary = QLabel("", self)
@@ -159,10 +160,8 @@ class JobDetails(QWidget):
         previous = self._record
         self._record = record
         if record is None:
-            self.title.setText("No job selected")
-            self.summary.setText(
-                "Select a job in the table to see its output, request and history."
-            )
+            self.title.setText(NO_JOB_TITLE)
+            self.summary.setText(NO_JOB_SUMMARY)
             self._set_output(None, reload=True)
             self.request_view.setPlainText("")
             self.error_view.setText("")

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from gui.core.listener_address import ListenerSettings
 from gui.core.secrets import SecretStore
 from gui.core.targets import Target
 from gui.ui.bridge import EngineBridge
 from gui.ui.embedded_listener import EmbeddedListener
 from gui.ui.jobs_panel import JobsPanel
-from gui.ui.listener_settings import ListenerSettings
 from gui.ui.validation_worker import BackgroundTasks
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QPaintEvent
@@ -27,20 +28,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.export import export_csv, export_json
 from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord
 from gui.core.redact import redact_body
-from gui.core.snippets import curl_snippet, python_snippet
 from gui.core.targets import Target
 from gui.ui import job_actions as acts
 from gui.ui.bridge import EngineBridge, run_in_background, when_done
+from gui.ui.details_pane import DetailsPane
 from gui.ui.job_actions import JobActions
-from gui.ui.job_details import JobDetails
 from gui.ui.job_filters import StatusFilterBar
 from gui.ui.job_health import HealthStrip
 from gui.ui.job_model import RECORD_ROLE, JobColumn, JobFilterProxy, JobTableModel
 from gui.ui.job_notify import JobFinishedNotifier, notifications_enabled, set_notifications_enabled
+
+if TYPE_CHECKING:
+    from gui.ui.job_details import JobDetails
 
 __all__ = ["APPLY_BUDGET_MS", "JobsPanel"]
 
@@ -90,7 +92,7 @@ class JobsPanel(QWidget):
         self.filters.sig_states_changed.connect(self.proxy.set_states)
         self.filters.sig_text_changed.connect(self.proxy.set_text)
         self.table = self._build_table()
-        self.details = JobDetails(self)
+        self.details_pane = DetailsPane(self)
         self.health = HealthStrip(bridge, self)
         self.health.sig_status_message_requested.connect(self.sig_status_message_requested)
         self.counts_label = QLabel(self)
@@ -106,7 +108,7 @@ class JobsPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.setObjectName("jobsSplitter")
         splitter.addWidget(self.table)
-        splitter.addWidget(self.details)
+        splitter.addWidget(self.details_pane)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         self.splitter = splitter
@@ -123,6 +125,11 @@ class JobsPanel(QWidget):
         bridge.when_started(self._on_bridge_started, self._on_bridge_start_failed)
         self._on_model_counts_changed()
         self._on_selection_changed()
+
+    @property
+    def details(self) -> JobDetails:
+        """The selected job's details (built on first need: see ``DetailsPane``)."""
+        return self.details_pane.details
 
     def _on_bridge_started(self) -> None:
         self.model.apply_changes(self.bridge.snapshot())
@@ -273,6 +280,8 @@ class JobsPanel(QWidget):
             return
         record = records[0]
         target = self._target if self._target and self._target.name == record.profile else None
+        from gui.core.snippets import curl_snippet, python_snippet  # on first use, not at start
+
         make = curl_snippet if language == "curl" else python_snippet
         QGuiApplication.clipboard().setText(make(record, target))
         self.sig_status_message_requested.emit(
@@ -304,6 +313,8 @@ class JobsPanel(QWidget):
     def export_selected(self, path: Path, kind: str) -> None:
         """Write the selected jobs to ``path`` as ``"json"`` or ``"csv"`` (off the Qt thread)."""
         records = self.selected_records()
+        from gui.core.export import export_csv, export_json  # on first use, not at start
+
         writer = export_json if kind == "json" else export_csv
         when_done(
             run_in_background(writer, records, path),
@@ -339,7 +350,7 @@ class JobsPanel(QWidget):
 
     def _apply_incoming_now(self) -> None:
         started = time.perf_counter()
-        shown = self.details.record
+        shown = self.details_pane.record
         newest_shown: JobRecord | None = None
         while self._incoming:
             chunk = list(itertools.islice(self._incoming.values(), APPLY_CHUNK))
@@ -353,16 +364,16 @@ class JobsPanel(QWidget):
         if self._incoming:
             self._apply_timer.start()
         if newest_shown is not None:
-            self.details.show_record(newest_shown)
+            self.details_pane.show_record(newest_shown)
         self._refresh_actions()
 
     def _on_bridge_jobs_removed(self, local_ids: list[str]) -> None:
         for local_id in local_ids:
             self._incoming.pop(local_id, None)
         self.model.remove_jobs(local_ids)
-        shown = self.details.record
+        shown = self.details_pane.record
         if shown is not None and shown.local_id in set(local_ids):
-            self.details.show_record(None)
+            self.details_pane.show_record(None)
 
     def _on_bridge_action_failed(self, message: str) -> None:
         self.sig_status_message_requested.emit(message, 0)
@@ -378,7 +389,7 @@ class JobsPanel(QWidget):
         self, _selected: QItemSelection | None = None, _deselected: QItemSelection | None = None
     ) -> None:
         records = self.selected_records()
-        self.details.show_record(records[0] if len(records) == 1 else None)
+        self.details_pane.show_record(records[0] if len(records) == 1 else None)
         self._refresh_actions(records)
 
     def _refresh_actions(self, records: list[JobRecord] | None = None) -> None:

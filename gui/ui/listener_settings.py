@@ -7,8 +7,6 @@ shows the outcome, and when the port is taken it says so and offers a free one.
 
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
@@ -28,60 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.listener_address import (
+    DEFAULT_HOST,
+    ListenerSettings,
+    check_public_url,
+    is_loopback,
+)
 from gui.ui import theme
 
 __all__ = ["ListenerSettings", "ListenerSettingsDialog", "check_public_url", "is_loopback"]
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8787  # the same as gui.core.listener's (not imported here: it brings aiohttp)
-_KEYS = ("listener/host", "listener/port", "listener/public_url")
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses: only this machine can connect."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_public_url(public_base: str) -> None:
-    """Raises ``ValueError`` (saying what to type) when ``public_base`` is not an http(s) URL;
-    the listener itself joins it with the token path (``WebhookListener.public_url``)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(public_base.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(
-            "The public URL must start with https:// (or http://), for example "
-            "https://abc.trycloudflare.com."
-        )
-
-
-@dataclass(frozen=True)
-class ListenerSettings:
-    """Where the listener binds and the tunnel in front of it (persisted; never a secret)."""
-
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    public_url: str = ""
-
-    @classmethod
-    def load(cls, settings: QSettings) -> ListenerSettings:
-        host = str(settings.value(_KEYS[0], DEFAULT_HOST) or DEFAULT_HOST)
-        try:
-            port = int(str(settings.value(_KEYS[1], DEFAULT_PORT)))
-        except ValueError:
-            port = DEFAULT_PORT
-        port = port if 1 <= port <= 65535 else DEFAULT_PORT
-        return cls(host, port, str(settings.value(_KEYS[2], "") or ""))
-
-    def save(self, settings: QSettings) -> None:
-        for key, value in zip(_KEYS, (self.host, self.port, self.public_url), strict=True):
-            settings.setValue(key, value)
-        settings.sync()
 
 
 class ListenerSettingsDialog(QDialog):

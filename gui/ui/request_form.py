@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.listener_address import is_loopback
 from gui.core.s3refs import S3CredentialSet
 from gui.core.templates import KEYRING_REFERENCE_PREFIX
 from gui.ui import theme
-from gui.ui.listener_settings import is_loopback
 
 if TYPE_CHECKING:
     from gui.core.request import Diagnostic

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QLabel, QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.core.engine import Engine
-from gui.core.records import JobState
+from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
 from gui.ui import job_actions as acts
 from gui.ui.bridge import EngineBridge
+from gui.ui.details_pane import DetailsPane
 from gui.ui.job_model import JobColumn
 from gui.ui.jobs_panel import JobsPanel
 from tests.ui import engine_fixtures
@@ -233,3 +234,27 @@ def test_context_menu_offers_every_action_and_says_why_when_disabled(
     assert enabled["action_retry"] and not enabled["action_cancel"]
     assert all(a.toolTip() for a in menu.actions() if not a.isSeparator())
     assert menu.toolTipsVisible()
+
+
+def test_the_details_are_built_when_the_first_job_is_shown(qtbot: QtBot) -> None:
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    pane.show()
+    pane.show_record(None)  # nothing to show: still only the hint
+    assert pane.findChild(QWidget, "jobDetails") is None
+    assert "No job selected" in pane.findChild(QLabel, "noJobHint").text()
+    record = JobRecord(
+        local_id="a1",
+        profile="sandbox",
+        endpoint_id="sandbox",
+        operation="run",
+        request={"input": {"prompt": "hi"}},
+        submitted_at=1.0,
+    )
+    pane.show_record(record)
+    details = pane.findChild(QWidget, "jobDetails")
+    assert details is pane.details and details.isVisible()
+    assert pane.record is record
+    qtbot.waitUntil(lambda: pane.findChild(QLabel, "noJobHint") is None)
+    pane.show_record(None)
+    assert pane.record is None and pane.details.title.text() == "No job selected"

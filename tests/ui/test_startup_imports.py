@@ -25,6 +25,16 @@ SLOW_MODULES = (
     "multiprocessing",
     "PySide6.QtNetwork",
     "gui.ui.help_dialogs",
+    # Opened or shown later: the deliveries' store (SQLite, OpenSSL's hashlib) on the engine's
+    # thread, the job details with the first job shown, export and snippets on first use, the
+    # listener's settings dialog: together ~20 ms of the window's start.
+    "sqlite3",
+    "hashlib",
+    "gui.core.deliveries",
+    "gui.ui.job_details",
+    "gui.core.export",
+    "gui.core.snippets",
+    "gui.ui.listener_settings",
 )
 
 

@@ -1,0 +1,63 @@
+"""The area under the job table: a short hint until a job is first shown, then ``JobDetails``.
+
+``JobDetails`` (its tabs, the JSON tree, the image and error views, and their modules) is imported
+and built when the first job is shown, not while the window starts: with nothing selected it
+would only show empty tabs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from gui.core.records import JobRecord
+    from gui.ui.job_details import JobDetails
+
+__all__ = ["NO_JOB_SUMMARY", "NO_JOB_TITLE", "DetailsPane"]
+
+NO_JOB_TITLE = "No job selected"
+NO_JOB_SUMMARY = "Select a job in the table to see its output, request and history."
+
+
+class DetailsPane(QWidget):
+    """Holds the window's one ``JobDetails``, made on first need (``details``)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("jobDetailsPane")
+        self._details: JobDetails | None = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._hint = QLabel(f"{NO_JOB_TITLE}<br>{NO_JOB_SUMMARY}", self)
+        self._hint.setObjectName("noJobHint")
+        self._hint.setWordWrap(True)
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._hint.setContentsMargins(4, 4, 4, 4)
+        self._layout.addWidget(self._hint)
+
+    @property
+    def record(self) -> JobRecord | None:
+        """The job shown (None: none, or none yet)."""
+        return None if self._details is None else self._details.record
+
+    @property
+    def details(self) -> JobDetails:
+        """The details view, built now if it was not yet."""
+        if self._details is None:
+            from gui.ui.job_details import JobDetails
+
+            details = JobDetails(self)
+            self._layout.replaceWidget(self._hint, details)
+            self._hint.deleteLater()
+            details.show()  # at once: a layout shows a late child only on the next turn
+            self._details = details
+        return self._details
+
+    def show_record(self, record: JobRecord | None) -> None:
+        """Show a job (or nothing); nothing shown yet and nothing to show builds nothing."""
+        if record is None and self._details is None:
+            return
+        self.details.show_record(record)
