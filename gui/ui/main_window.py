@@ -171,7 +171,7 @@ class MainWindow(QMainWindow):
         self.templates.sig_status_message_requested.connect(self._on_status_message_requested)
         self.jobs_area.sig_resubmit_requested.connect(self._on_jobs_resubmit_requested)
         self.jobs_area.sig_status_message_requested.connect(self._on_status_message_requested)
-        self.jobs_area.sig_listener_url_changed.connect(self.request.form.set_listener_url)
+        self.jobs_area.sig_listener_url_changed.connect(self.request.options.set_listener_url)
         self.targets.sig_target_changed.connect(self._on_targets_target_changed)
         self.targets.sig_profile_changed.connect(self._on_targets_profile_changed)
         self.targets.sig_problem_reported.connect(self.request.show_problem)
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
 
     def _on_targets_target_changed(self, target: Target | None) -> None:
         self.jobs_area.set_target(target)
-        self.request.form.set_cloud_target(target is not None and target.kind == "cloud")
+        self.request.options.set_cloud_target(target is not None and target.kind == "cloud")
         self.request.set_target_reaches_local(target is not None and target.kind != "cloud")
 
     def _on_targets_profile_changed(self, profile: Profile | None) -> None:
@@ -335,7 +335,7 @@ class MainWindow(QMainWindow):
         if self.profiles is None:
             return
         try:
-            self.request.form.set_s3_sets(self.profiles.s3_sets())
+            self.request.options.set_s3_sets(self.profiles.s3_sets())
         except (ConsoleError, OSError, ValueError) as exc:
             self.request.show_problem(f"The S3 credential sets could not be read: {exc}")
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.body_fields import REMOVE, FieldPath, lookup
 from gui.core.listener_address import is_loopback
 from gui.core.s3refs import S3CredentialSet
 from gui.core.templates import KEYRING_REFERENCE_PREFIX
@@ -35,18 +36,10 @@ from gui.ui import theme
 if TYPE_CHECKING:
     from gui.core.request import Diagnostic
 
-__all__ = ["REMOVE", "UNITS_MS", "RequestForm", "apply_field", "format_duration"]
+__all__ = ["UNITS_MS", "RequestForm", "format_duration"]
 
-Path = tuple[str, ...]
+Path = FieldPath
 
-
-class _Remove:
-    def __repr__(self) -> str:
-        return "REMOVE"
-
-
-REMOVE: Final = _Remove()
-"""The value of ``sig_field_edited`` that means "delete this key"."""
 
 UNITS_MS: Final[dict[str, int]] = {"s": 1000, "min": 60_000, "h": 3_600_000}
 
@@ -55,36 +48,6 @@ EXECUTION_TIMEOUT: Final = ("policy", "executionTimeout")
 TTL: Final = ("policy", "ttl")
 LOW_PRIORITY: Final = ("policy", "lowPriority")
 S3_FIELDS: Final = ("accessId", "accessSecret", "bucketName", "endpointUrl", "objectPath")
-
-
-def apply_field(body: dict[str, Any], path: Path, value: Any) -> dict[str, Any]:
-    """``body`` with ``path`` set to ``value`` (or removed for ``REMOVE``); an object left empty
-    by a removal is removed too. Copies only the objects along the path, never the ``input``."""
-    new = dict(body)
-    if len(path) == 1:
-        if value is REMOVE:
-            new.pop(path[0], None)
-        else:
-            new[path[0]] = value
-        return new
-    head, rest = path[0], path[1:]
-    inner = new.get(head)
-    inner = dict(inner) if isinstance(inner, dict) else {}
-    updated = apply_field(inner, rest, value)
-    if updated:
-        new[head] = updated
-    else:
-        new.pop(head, None)
-    return new
-
-
-def _lookup(body: dict[str, Any] | None, path: Path) -> Any:
-    value: Any = body
-    for key in path:
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
 
 
 def format_duration(milliseconds: int) -> tuple[str, str]:
@@ -268,14 +231,14 @@ class RequestForm(QScrollArea):
             )
             if body is None:
                 return
-            webhook = _lookup(body, WEBHOOK)
+            webhook = lookup(body, WEBHOOK)
             if not self.webhook.hasFocus():
                 self.webhook.setText("" if webhook is None else str(webhook))
-            self.execution_timeout.show_value(_lookup(body, EXECUTION_TIMEOUT))
-            self.ttl.show_value(_lookup(body, TTL))
-            self.low_priority.setChecked(_lookup(body, LOW_PRIORITY) is True)
+            self.execution_timeout.show_value(lookup(body, EXECUTION_TIMEOUT))
+            self.ttl.show_value(lookup(body, TTL))
+            self.low_priority.setChecked(lookup(body, LOW_PRIORITY) is True)
             for key, edit in self.s3.items():
-                value = _lookup(body, ("s3Config", key))
+                value = lookup(body, ("s3Config", key))
                 if not edit.hasFocus():
                     edit.setText("" if value is None else str(value))
             secret = self.s3["accessSecret"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,15 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.body_fields import REMOVE, apply_field
 from gui.core.limits import MAX_BODY_BYTES, Operation
 from gui.core.request_codes import UNREACHABLE_WEBHOOK
 from gui.core.targets import SANDBOX_PROFILE
 from gui.ui import theme
 from gui.ui.diagnostics import DiagnosticsList
 from gui.ui.editor import EditorMark, JsonEditor
-from gui.ui.request_form import REMOVE, RequestForm, apply_field
+from gui.ui.options_tab import OptionsTab
 from gui.ui.text_splice import splice_top_level
 from gui.ui.validation_worker import BackgroundTasks, ValidationOutcome, ValidationWorker
+
+if TYPE_CHECKING:
+    from gui.ui.request_form import RequestForm
 
 __all__ = ["RequestPanel", "human_size"]
 
@@ -115,7 +119,7 @@ class RequestPanel(QWidget):
         self._build()
         self.editor.textChanged.connect(self._on_editor_text_changed)
         self.editor.sig_files_dropped.connect(self.open_dropped)
-        self.form.sig_field_edited.connect(self._on_form_field_edited)
+        self.options.sig_field_edited.connect(self._on_form_field_edited)
         self.diagnostics.sig_diagnostic_activated.connect(self._on_diagnostics_activated)
         self.operation_selector.currentIndexChanged.connect(self._on_operation_changed)
         self.submit_button.clicked.connect(self.request_submit)
@@ -152,9 +156,9 @@ class RequestPanel(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.tabs = QTabWidget(self.splitter)
         self.editor = JsonEditor(self.tabs)
-        self.form = RequestForm(self.tabs)
         self.tabs.addTab(self.editor, "Request JSON")
-        self.tabs.addTab(self.form, "Options")
+        self.options = OptionsTab(self.tabs)
+        self.tabs.addTab(self.options, "Options")
         lower = QWidget(self.splitter)
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 4, 0, 0)
@@ -244,8 +248,7 @@ class RequestPanel(QWidget):
         result = outcome.result
         self.editor.set_marks(outcome.marks)
         self.diagnostics.set_marks(outcome.marks)
-        self.form.set_body(result.body)
-        self.form.set_diagnostics(result.diagnostics)
+        self.options.show_body(result.body, result.diagnostics)
         errors = sum(1 for d in result.diagnostics if d.severity == "error")
         warnings = len(result.diagnostics) - errors
         self.problems_title.setText(
@@ -304,6 +307,11 @@ class RequestPanel(QWidget):
         self.editor.move_cursor_to(mark.start)
 
     # -- format and form -------------------------------------------------------------------
+
+    @property
+    def form(self) -> RequestForm:
+        """The options form (built when its tab is first shown: see ``OptionsTab``)."""
+        return self.options.form
 
     def format_text(self) -> None:
         """Pretty-print the JSON (Ctrl+Shift+F) as one undoable edit; big texts parse off-thread."""

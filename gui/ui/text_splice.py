@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from gui.core.body_fields import REMOVE
 from gui.core.jsonscan import JsonIndex, Member, root_offset, skip_whitespace
-from gui.ui.request_form import REMOVE
 
 __all__ = ["TextEdit", "apply_text_edit", "splice_top_level"]
 

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from gui.ui.request_form import REMOVE, apply_field, format_duration
+from gui.core.body_fields import REMOVE, apply_field
+from gui.ui.request_form import format_duration
 from gui.ui.request_panel import RequestPanel
 from tests.ui.request_helpers import make_panel, set_and_settle, settle
 
@@ -52,11 +54,24 @@ def test_text_fills_the_form(qtbot: QtBot, panel: RequestPanel) -> None:
     assert form.s3["endpointUrl"].text() == ""
 
 
+def test_the_form_is_built_when_its_tab_is_first_shown(qtbot: QtBot, panel: RequestPanel) -> None:
+    panel.show()
+    set_and_settle(qtbot, panel, json.dumps({"input": {}, "policy": {"ttl": 7_200_000}}))
+    assert panel.options.findChild(QWidget, "requestForm") is None  # not on the window's start
+    panel.tabs.setCurrentWidget(panel.options)
+    form = panel.options.findChild(QWidget, "requestForm")
+    assert form is panel.form and form.isVisible()
+    # It shows what the text said before it existed, and follows the text from then on.
+    assert (form.ttl.number.text(), form.ttl.unit.currentText()) == ("2", "h")
+    set_and_settle(qtbot, panel, json.dumps({"input": {}, "policy": {"ttl": 90_000}}))
+    assert (form.ttl.number.text(), form.ttl.unit.currentText()) == ("90", "s")
+
+
 def test_form_edits_rewrite_the_body_as_one_undoable_edit(
     qtbot: QtBot, panel: RequestPanel
 ) -> None:
     set_and_settle(qtbot, panel, json.dumps(BODY))
-    panel.tabs.setCurrentWidget(panel.form)
+    panel.tabs.setCurrentWidget(panel.options)
     form = panel.form
     type_into(qtbot, form.webhook, "https://example.com/done")
     assert body_of(panel)["webhook"] == "https://example.com/done"

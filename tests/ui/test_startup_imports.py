@@ -27,7 +27,8 @@ SLOW_MODULES = (
     "gui.ui.help_dialogs",
     # Opened or shown later: the deliveries' store (SQLite, OpenSSL's hashlib) on the engine's
     # thread, the job details with the first job shown, export and snippets on first use, the
-    # listener's settings dialog: together ~20 ms of the window's start.
+    # listener's settings dialog, the
+    # options form with its tab: together ~25 ms of the window's start.
     "sqlite3",
     "hashlib",
     "gui.core.deliveries",
@@ -35,6 +36,7 @@ SLOW_MODULES = (
     "gui.core.export",
     "gui.core.snippets",
     "gui.ui.listener_settings",
+    "gui.ui.request_form",
 )
 
 
