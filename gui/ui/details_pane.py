@@ -51,6 +51,7 @@ class DetailsPane(QWidget):
 
             details = JobDetails(self)
             self._layout.replaceWidget(self._hint, details)
+            self._hint.hide()  # now: deleteLater waits for the event loop, painting goes on
             self._hint.deleteLater()
             details.show()  # at once: a layout shows a late child only on the next turn
             self._details = details

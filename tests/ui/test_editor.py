@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.core import request as request_module
 from gui.core.request import validate_text
-from gui.ui import validation_worker
+from gui.ui import theme, validation_worker
 from gui.ui.editor import ERROR_COLOR
 from gui.ui.request_panel import RequestPanel
 from gui.ui.validation_worker import ValidationWorker, editor_marks
@@ -40,6 +40,8 @@ def test_typed_error_is_listed_underlined_and_marked_then_cleared(
     rows = panel.diagnostics.row_texts()
     assert len(rows) == 1
     assert rows[0].startswith("1:18  error: ")
+    error_icon = panel.diagnostics.item(0).icon()
+    assert not error_icon.pixmap(16, 16).isNull()  # the app's own icon, found and drawn
     assert panel.editor.underlined_ranges() == [(17, 18, ERROR_COLOR)]
     assert panel.editor.marked_lines() == {1: "error"}
 
@@ -49,6 +51,9 @@ def test_typed_error_is_listed_underlined_and_marked_then_cleared(
     assert outcome.result.ok
     assert panel.diagnostics.marks() == []
     assert panel.diagnostics.row_texts() == ["No problems found."]
+    ok_icon = panel.diagnostics.item(0).icon().pixmap(16, 16).toImage()
+    assert not ok_icon.isNull() and ok_icon != error_icon.pixmap(16, 16).toImage()
+    assert panel.diagnostics.item(0).foreground().color() == theme.color("muted")
     assert panel.editor.underlined_ranges() == []
     assert panel.editor.marked_lines() == {}
 

@@ -251,7 +251,9 @@ def test_the_details_are_built_when_the_first_job_is_shown(qtbot: QtBot) -> None
         request={"input": {"prompt": "hi"}},
         submitted_at=1.0,
     )
+    hint = pane.findChild(QLabel, "noJobHint")
     pane.show_record(record)
+    assert not hint.isVisible()  # at once, not only once it is deleted
     details = pane.findChild(QWidget, "jobDetails")
     assert details is pane.details and details.isVisible()
     assert pane.record is record

@@ -179,3 +179,16 @@ def test_system_preference_follows_the_system_scheme_change(
     manager.set_preference("dark")
     manager.set_preference("light")
     assert qapp.palette().window().color().lightnessF() > 0.5
+
+
+def test_back_to_light_restores_the_style_and_palette_the_app_started_with(
+    manager: theme.ThemeManager, qapp: QApplication
+) -> None:
+    manager.set_preference("light")
+    style, window = qapp.style().name(), _role(qapp.palette(), QPalette.ColorRole.Window)
+    manager.set_preference("dark")
+    assert qapp.style().name() == "fusion"
+    assert _role(qapp.palette(), QPalette.ColorRole.Window) != window
+    manager.set_preference("light")
+    assert qapp.style().name() == style
+    assert _role(qapp.palette(), QPalette.ColorRole.Window) == window
