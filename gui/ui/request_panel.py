@@ -34,7 +34,6 @@ from gui.ui import theme
 from gui.ui.diagnostics import DiagnosticsList
 from gui.ui.editor import EditorMark, JsonEditor
 from gui.ui.options_tab import OptionsTab
-from gui.ui.text_splice import splice_top_level
 from gui.ui.validation_worker import BackgroundTasks, ValidationOutcome, ValidationWorker
 
 if TYPE_CHECKING:
@@ -369,6 +368,8 @@ class RequestPanel(QWidget):
             return
         updated = apply_field(body, path, value)
         text = self.text()
+        from gui.ui.text_splice import splice_top_level  # with the first form edit, not at start
+
         edit = splice_top_level(text, path[0], updated.get(path[0], REMOVE))
         if edit is not None:
             self.editor.replace_range(text, edit.start, edit.end, edit.replacement)

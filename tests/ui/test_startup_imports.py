@@ -37,6 +37,7 @@ SLOW_MODULES = (
     "gui.core.snippets",
     "gui.ui.listener_settings",
     "gui.ui.request_form",
+    "gui.ui.text_splice",
 )
 
 
