@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from gui.cli import VERBS, build_parser, named_verb
+from gui.cli import VERBS, build_parser, named_verb, window_defaults
 
 
 @pytest.mark.parametrize(
@@ -39,6 +39,12 @@ def test_the_window_start_builds_the_parser_without_any_verb_module() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split() == []
+
+
+def test_no_argument_means_what_the_parser_makes_of_none() -> None:
+    # The launcher's start skips the parser: its stand-in must read the same.
+    assert vars(window_defaults()) == vars(build_parser().parse_args([]))
+    assert vars(window_defaults()) == vars(build_parser(only=()).parse_args([]))
 
 
 def test_a_named_verb_gets_its_own_options_only() -> None:
