@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QDir, QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 import gui.ui  # noqa: F401  (first: it tames PySide6's import hook for what follows)
@@ -19,7 +19,6 @@ from gui.core.engine import Engine
 from gui.core.foreground import FOREGROUND
 from gui.core.paths import resolve_data_dir
 from gui.core.profiles import ProfileStore, make_key_provider
-from gui.core.resources import resource_path
 from gui.core.s3refs import make_body_resolver
 from gui.core.secrets import SecretStore
 from gui.ui.main_window import MainWindow
@@ -44,7 +43,6 @@ def create_window(data_dir: Path | str | None = None, *, profile: str | None = N
 
     ``profile`` names the profile selected at first (``job-console --profile NAME``).
     """
-    QDir.addSearchPath("icons", str(resource_path("icons")))
     folder = resolve_data_dir(data_dir)
     secrets = SecretStore()
     profiles = ProfileStore(folder, secrets)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from PySide6 import QtWidgets
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from gui.core.targets import Target
 from gui.ui.bridge import EngineBridge
@@ -142,15 +143,16 @@ class HealthStrip(QWidget):
 
     def confirm_purge(self, target: Target) -> bool:
         """Ask before purging (tests replace this)."""
-        answer = QMessageBox.question(
+        box = QtWidgets.QMessageBox  # a dialog's class, set up by PySide6 when first used
+        answer = box.question(
             self,
             "Purge the queue?",
             f"Remove every job waiting in the queue of {target.name}?\n"
             "Jobs already running are not affected. This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
+            box.StandardButton.Yes | box.StandardButton.Cancel,
+            box.StandardButton.Cancel,
         )
-        return answer == QMessageBox.StandardButton.Yes
+        return answer == box.StandardButton.Yes
 
     def _on_purge_clicked(self) -> None:
         target = self._target

@@ -7,13 +7,19 @@ Uses ``QSystemTrayIcon.showMessage`` where the platform has a tray; the QSetting
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
+from PySide6 import QtWidgets
 from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QWidget
 
 from gui.core.records import JobRecord, JobState
 from gui.core.resources import resource_path
+
+if TYPE_CHECKING:
+    # At run time through ``QtWidgets``: PySide6 sets the class up when a job first ends.
+    from PySide6.QtWidgets import QSystemTrayIcon
 
 __all__ = [
     "NOTIFY_SETTING",
@@ -66,7 +72,7 @@ class JobFinishedNotifier(QObject):
         return (
             notifications_enabled()
             and not window.isActiveWindow()
-            and QSystemTrayIcon.isSystemTrayAvailable()
+            and QtWidgets.QSystemTrayIcon.isSystemTrayAvailable()
         )
 
     @property
@@ -87,18 +93,15 @@ class JobFinishedNotifier(QObject):
             return
         title, text = message_for(records)
         failed = any(r.state in (JobState.FAILED, JobState.TIMED_OUT) for r in records)
-        icon = (
-            QSystemTrayIcon.MessageIcon.Warning
-            if failed
-            else QSystemTrayIcon.MessageIcon.Information
-        )
+        kind = QtWidgets.QSystemTrayIcon.MessageIcon
+        icon = kind.Warning if failed else kind.Information
         tray = self._tray_icon()
         tray.showMessage(title, text, icon, 5000)
         self.shown.append((title, text))
 
     def _tray_icon(self) -> QSystemTrayIcon:
         if self._tray is None:
-            self._tray = QSystemTrayIcon(self)
+            self._tray = QtWidgets.QSystemTrayIcon(self)
             self._tray.setIcon(
                 QIcon(str(resource_path("icons", "io.github.runpod_job_console.svg")))
             )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from functools import cache
 
-from PySide6.QtCore import QBuffer, QByteArray, QObject, QSize
-from PySide6.QtGui import QAction, QColor, QIcon, QImageReader, QPixmap
+from PySide6 import QtCore, QtGui
+from PySide6.QtCore import QObject, QSize
+from PySide6.QtGui import QAction, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractButton
 
 from gui.core.records import JobState
@@ -64,9 +65,10 @@ def _action_icon(name: str, scheme: str) -> QIcon:
     path = resource_path("icons", f"job-{name}.svg")
     if scheme == "light":
         return QIcon(str(path))
-    data = QByteArray(path.read_bytes().replace(_ICON_INK, theme.css("icon").encode()))
-    buffer = QBuffer(data)
-    reader = QImageReader(buffer, QByteArray(b"svg"))
+    # Through the modules: PySide6 sets these classes up only when a dark scheme needs them.
+    data = QtCore.QByteArray(path.read_bytes().replace(_ICON_INK, theme.css("icon").encode()))
+    buffer = QtCore.QBuffer(data)
+    reader = QtGui.QImageReader(buffer, QtCore.QByteArray(b"svg"))
     reader.setScaledSize(QSize(_ICON_PIXELS, _ICON_PIXELS))
     return QIcon(QPixmap.fromImage(reader.read()))
 

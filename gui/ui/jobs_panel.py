@@ -12,14 +12,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6 import QtWidgets
 from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QSplitter,
     QTableView,
     QToolBar,
@@ -302,14 +301,15 @@ class JobsPanel(QWidget):
 
     def confirm(self, title: str, text: str) -> bool:
         """Ask a yes/no question (tests replace this)."""
-        answer = QMessageBox.question(
+        box = QtWidgets.QMessageBox  # a dialog's class, set up by PySide6 when first used
+        answer = box.question(
             self,
             title,
             text,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
+            box.StandardButton.Yes | box.StandardButton.Cancel,
+            box.StandardButton.Cancel,
         )
-        return answer == QMessageBox.StandardButton.Yes
+        return answer == box.StandardButton.Yes
 
     def remove_selected(self) -> None:
         records = self.selected_records()
@@ -339,7 +339,9 @@ class JobsPanel(QWidget):
 
     def _on_export_requested(self, kind: str) -> None:
         pattern = "JSON (*.json)" if kind == "json" else "CSV (*.csv)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export jobs", f"jobs.{kind}", pattern)
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export jobs", f"jobs.{kind}", pattern
+        )
         if path:
             self.export_selected(Path(path), kind)
 

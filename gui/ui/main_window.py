@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6 import QtWidgets
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
     QMainWindow,
     QSplitter,
     QWidget,
@@ -29,11 +28,13 @@ from gui.ui.jobs_area import JobsArea
 from gui.ui.request_panel import RequestPanel
 from gui.ui.secret_move import SecretMover
 from gui.ui.target_selection import TargetSelection
-from gui.ui.templates_panel import TemplateDetailsDialog, TemplatesPanel
+from gui.ui.templates_panel import TemplatesPanel
 from gui.ui.validation_worker import BackgroundTasks
 from gui.ui.window_state import restore_window_state, save_window_state
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
     from gui.ui.batch_dialog import BatchDialog
     from gui.ui.local_worker import LocalWorkerPanel
 
@@ -82,7 +83,7 @@ class MainWindow(QMainWindow):
         self.secret_mover = SecretMover(self.request, profiles, self)
         # Built when a profile first needs a worker started here (see local_worker).
         self._local_worker: LocalWorkerPanel | None = None
-        self.local_worker_dock: QDockWidget | None = None
+        self.local_worker_dock: QtWidgets.QDockWidget | None = None
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         for widget in (self.templates, self.request, self.jobs_area):
@@ -186,7 +187,7 @@ class MainWindow(QMainWindow):
             panel = LocalWorkerPanel(self)
             panel.sig_worker_ready.connect(self.targets.worker_ready)
             panel.sig_worker_stopped.connect(self.targets.worker_stopped)
-            dock = QDockWidget("Local worker", self)
+            dock = QtWidgets.QDockWidget("Local worker", self)
             dock.setObjectName("localWorkerDock")
             dock.setWidget(panel)
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
@@ -212,7 +213,7 @@ class MainWindow(QMainWindow):
 
     def open_with_dialog(self) -> None:
         start = str(self.file_path.parent if self.file_path else Path.home())
-        chosen, _ = QFileDialog.getOpenFileName(
+        chosen, _ = QtWidgets.QFileDialog.getOpenFileName(
             self, "Open request", start, "JSON requests (*.json);;All files (*)"
         )
         if chosen:
@@ -234,7 +235,9 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         start = str(self.file_path or Path.home() / "request.json")
-        chosen, _ = QFileDialog.getSaveFileName(self, "Save request", start, "JSON (*.json)")
+        chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save request", start, "JSON (*.json)"
+        )
         return self.save_to(Path(chosen)) if chosen else False
 
     def save_to(self, path: Path) -> bool:
@@ -282,6 +285,8 @@ class MainWindow(QMainWindow):
         description = ""
         if existing and self.store.exists(existing):
             description = self.store.get(existing).description
+        from gui.ui.template_dialog import TemplateDetailsDialog  # on first use
+
         dialog = TemplateDetailsDialog(self, existing, description, self.request.operation())
         if dialog.exec() == TemplateDetailsDialog.DialogCode.Accepted:
             name, description = dialog.values()

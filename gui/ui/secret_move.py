@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6 import QtWidgets
+from PySide6.QtWidgets import QWidget
 
 from gui.core.errors import ConsoleError
 from gui.core.profiles import ProfileError, ProfileStore
@@ -74,15 +75,16 @@ class SecretMover:
 
     def confirm(self, purpose: str) -> bool:
         """Ask whether the S3 secret may move into the keyring (tests replace this)."""
-        answer = QMessageBox.question(
+        box = QtWidgets.QMessageBox  # a dialog's class, set up by PySide6 when first used
+        answer = box.question(
             self.parent,
             "Move the S3 secret into the keyring?",
             f"The request holds an S3 accessSecret, and it can't be {purpose} with it: files never "
             "keep secrets.\n\nMove the secret into the keyring as an S3 credential set? The "
             "request then carries a reference to it, resolved only when a job is sent.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            box.StandardButton.Yes | box.StandardButton.Cancel,
         )
-        return answer == QMessageBox.StandardButton.Yes
+        return answer == box.StandardButton.Yes
 
     def without_secrets(self, body: dict[str, Any], purpose: str) -> dict[str, Any] | None:
         """``body`` with its S3 secret moved into the keyring (the editor then shows the

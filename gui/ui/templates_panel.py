@@ -5,21 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6 import QtWidgets
 from PySide6.QtCore import QFileSystemWatcher, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -29,7 +25,7 @@ from PySide6.QtWidgets import (
 from gui.core.templates import Template, TemplateError, TemplateStore
 from gui.ui.editor import local_paths
 
-__all__ = ["TemplateDetailsDialog", "TemplatesPanel"]
+__all__ = ["TemplatesPanel"]
 
 _TEMPLATE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -299,7 +295,7 @@ class TemplatesPanel(QWidget):
         return imported
 
     def import_with_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(
             self, "Import templates", str(Path.home()), "JSON files (*.json)"
         )
         self.import_files([Path(p) for p in paths])
@@ -309,7 +305,7 @@ class TemplatesPanel(QWidget):
         if name is None:
             self._report("Select a template to export first.")
             return
-        target, _ = QFileDialog.getSaveFileName(
+        target, _ = QtWidgets.QFileDialog.getSaveFileName(
             self, "Export template", str(Path.home() / f"{name}.json"), "JSON files (*.json)"
         )
         if target:
@@ -318,39 +314,3 @@ class TemplatesPanel(QWidget):
 
     def _on_list_context_menu_requested(self, position: QPoint) -> None:
         self._actions_menu().exec(self.list.mapToGlobal(position))
-
-
-class TemplateDetailsDialog(QDialog):
-    """Asks a new template's name and description (what the template list shows and searches)."""
-
-    def __init__(
-        self, parent: QWidget | None, name: str = "", description: str = "", operation: str = "run"
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("templateDetailsDialog")
-        self.setWindowTitle("Save as template")
-        form = QFormLayout(self)
-        self.name = QLineEdit(name, self)
-        self.name.setPlaceholderText("e.g. Upscale 4x")
-        self.description = QPlainTextEdit(description, self)
-        self.description.setPlaceholderText("What this request does (optional)")
-        self.description.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
-        form.addRow("Name", self.name)
-        form.addRow("Description", self.description)
-        form.addRow("Operation", QLabel(f"/{operation} (the one selected now)", self))
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.name.textChanged.connect(self._on_name_text_changed)
-        self._on_name_text_changed(name)
-        form.addRow(buttons)
-        self.resize(420, self.sizeHint().height())
-
-    def _on_name_text_changed(self, text: str) -> None:
-        self.save_button.setEnabled(bool(text.strip()))
-
-    def values(self) -> tuple[str, str]:
-        return self.name.text().strip(), self.description.toPlainText().strip()

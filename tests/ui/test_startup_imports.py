@@ -38,6 +38,7 @@ SLOW_MODULES = (
     "gui.ui.listener_settings",
     "gui.ui.request_form",
     "gui.ui.text_splice",
+    "gui.ui.template_dialog",
 )
 
 

@@ -134,7 +134,7 @@ def test_files_dropped_on_the_list_are_imported(
 
 
 def test_details_dialog_needs_a_name(qtbot: QtBot) -> None:
-    from gui.ui.templates_panel import TemplateDetailsDialog
+    from gui.ui.template_dialog import TemplateDetailsDialog
 
     dialog = TemplateDetailsDialog(None, "", "", "runsync")
     qtbot.addWidget(dialog)
