@@ -56,10 +56,11 @@ window.resize(1100, 720)
     + SHOW_AND_REPORT_IDLE
 )
 
-# The same widgets as the window's first frame (menus, templates, editor, diagnostics, job table
-# with its toolbar and filters, details tabs, Webhooks tab, status bar), built by a plain script
-# with none of the app's code: what PySide6 alone needs for a window of this shape. It tells how
-# much of the app's time is its own (imports, logic, data) and how much any such window pays.
+# The same widgets as the window's first frame (menus, templates, editor and its tabs, diagnostics,
+# job table with its toolbar and filters, the details' hint, Webhooks tab, status bar), built by a
+# plain script with none of the app's code: what PySide6 alone needs for a window of this shape.
+# It tells how much of the app's time is its own (imports, logic, data) and how much any such
+# window pays.
 WIDGETS_ONLY = (
     """
 import sys
@@ -68,7 +69,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence, QStandardItemModel
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QMainWindow,
     QPlainTextEdit, QPushButton, QSplitter, QTableView, QTabWidget, QToolBar, QToolButton,
-    QTreeWidget, QVBoxLayout, QWidget,
+    QVBoxLayout, QWidget,
 )
 app = QApplication(sys.argv[:1])
 window = QMainWindow()
@@ -91,7 +92,10 @@ for widget in (QLabel("Target"), QComboBox(), QComboBox(), QPushButton("Submit")
 column.addLayout(row)
 editor = QPlainTextEdit()
 editor.setPlainText('{\\n  "input": {\\n    "prompt": "Hello"\\n  }\\n}\\n')
-column.addWidget(editor)
+editor_tabs = QTabWidget()
+editor_tabs.addTab(editor, "Request JSON")
+editor_tabs.addTab(QWidget(), "Options")
+column.addWidget(editor_tabs)
 column.addWidget(QListWidget())
 column.addWidget(QLabel("Body 36 B of 10.0 MB allowed for /run (0%)"))
 panes.addWidget(request)
@@ -113,10 +117,7 @@ table = QTableView()
 table.setModel(model)
 table.setSortingEnabled(True)
 jobs_column.addWidget(table)
-details = QTabWidget()
-details.addTab(QTreeWidget(), "Output")
-details.addTab(QPlainTextEdit(), "Request")
-jobs_column.addWidget(details)
+jobs_column.addWidget(QLabel("No job selected. Select a job in the table to see its output."))
 tabs.addTab(jobs, "Jobs")
 tabs.addTab(QWidget(), "Webhooks")
 panes.addWidget(tabs)
