@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from gui.core.foreground import FOREGROUND
 from gui.core.listener_address import ListenerSettings
 from gui.core.secrets import SecretStore
 from gui.core.targets import Target
@@ -95,13 +96,14 @@ class JobsArea(QTabWidget):
         or asked for."""
         page = self._webhooks_page
         if self._webhook_log is None and self.listener is not None and page is not None:
-            from gui.ui.webhook_log import WebhookLog  # with the tab: not on the window's start
+            with FOREGROUND.held():  # the background threads wait: see DetailsPane.details
+                from gui.ui.webhook_log import WebhookLog  # with the tab, not on the start
 
-            log = WebhookLog(self.listener.store, page)
-            layout = page.layout()
-            assert layout is not None
-            layout.addWidget(log)
-            log.show()  # at once: a layout shows a late child only on the next event loop turn
+                log = WebhookLog(self.listener.store, page)
+                layout = page.layout()
+                assert layout is not None
+                layout.addWidget(log)
+                log.show()  # at once: a layout shows a late child only on the next turn
             self.listener.subscribe(log.post_delivery)
             self._webhook_log = log
         return self._webhook_log
