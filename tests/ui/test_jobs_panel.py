@@ -260,3 +260,18 @@ def test_the_details_are_built_when_the_first_job_is_shown(qtbot: QtBot) -> None
     qtbot.waitUntil(lambda: pane.findChild(QLabel, "noJobHint") is None)
     pane.show_record(None)
     assert pane.record is None and pane.details.title.text() == "No job selected"
+
+
+def test_a_click_on_a_row_selects_its_job_and_shows_it(
+    qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
+) -> None:
+    # The table draws into a viewport of its own making (see _JobTable): a click there selects
+    # the row under it as on Qt's own.
+    done = _submit(engine, sandbox, duration=0.05)
+    _wait_state(qtbot, panel, done, JobState.COMPLETED)
+    table = panel.table
+    centre = table.visualRect(panel.proxy.index(0, JobColumn.STATUS)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert [record.local_id for record in panel.selected_records()] == [done]
+    qtbot.waitUntil(lambda: panel.details_pane.record is not None)
+    assert panel.details_pane.record.local_id == done
