@@ -17,8 +17,9 @@ import sys
 import time
 from typing import Any
 
+from PySide6 import QtGui
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QIcon, QImageReader
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from gui.core.records import JobState
@@ -97,7 +98,7 @@ def install_smoke(window: Any, app: QApplication) -> None:
     problem = None
     if window.engine is None:
         problem = "this build has no job engine"
-    elif b"svg" not in [bytes(f.data()) for f in QImageReader.supportedImageFormats()]:
+    elif b"svg" not in [bytes(f.data()) for f in QtGui.QImageReader.supportedImageFormats()]:
         problem = "Qt's SVG image plugin is missing: the icons can't be drawn"
     elif QIcon(str(resource_path("icons", f"{APP_ID}.svg"))).pixmap(32, 32).isNull():
         problem = f"the app icon is missing or unreadable ({resource_path('icons')})"
