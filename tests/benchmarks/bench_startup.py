@@ -3,7 +3,7 @@
     python tests/benchmarks/bench_startup.py [--runs 7] [--jobs 10000]
 
 Four programs, each started afresh several times in alternation, medians printed:
-- baseline: a bare PySide6 script that shows an empty QMainWindow;
+- baseline: a bare PySide6 script that shows an empty QMainWindow (at the app's first-start size);
 - a plain PySide6 script that builds the same widgets as the window's first frame, with none of
   the app's code (what any window of this shape pays: the floor under the app's own time);
 - ``job-console`` on an empty data folder;
@@ -34,6 +34,8 @@ import time
 import uuid
 from pathlib import Path
 
+from gui.ui.window_state import DEFAULT_SIZE
+
 # Shows ``window``, then says ``startup-idle`` once the event loop has handled what was queued.
 SHOW_AND_REPORT_IDLE = """
 window.show()
@@ -44,6 +46,10 @@ QTimer.singleShot(0, lambda: QTimer.singleShot(0, report))
 app.exec()
 """
 
+# Both reference programs show their window at the app's first-start size (their first argument,
+# WIDTHxHEIGHT), so all three fill and paint the same pixels.
+WINDOW_SIZE = "x".join(map(str, DEFAULT_SIZE))
+
 BASELINE = (
     """
 import sys
@@ -51,7 +57,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
 app = QApplication(sys.argv[:1])
 window = QMainWindow()
-window.resize(1100, 720)
+window.resize(*map(int, sys.argv[1].split("x")))
 """
     + SHOW_AND_REPORT_IDLE
 )
@@ -73,7 +79,7 @@ from PySide6.QtWidgets import (
 )
 app = QApplication(sys.argv[:1])
 window = QMainWindow()
-window.resize(1100, 720)
+window.resize(*map(int, sys.argv[1].split("x")))
 for title in ("&File", "&Edit", "&Request", "&View", "&Webhooks", "&Help"):
     menu = window.menuBar().addMenu(title)
     for n in range(6):
@@ -103,7 +109,7 @@ tabs = QTabWidget()
 jobs = QWidget()
 jobs_column = QVBoxLayout(jobs)
 toolbar = QToolBar()
-icon = QIcon(sys.argv[1])
+icon = QIcon(sys.argv[2])
 for n in range(8):
     button = QToolButton()
     button.setIcon(icon)
@@ -227,8 +233,11 @@ def main() -> None:
         )
         icon = str(Path(__file__).resolve().parents[2] / "resources/icons/status-completed.svg")
         programs = {
-            "bare QMainWindow": ([sys.executable, "-c", BASELINE], env),
-            "same widgets, no app code": ([sys.executable, "-c", WIDGETS_ONLY, icon], env),
+            "bare QMainWindow": ([sys.executable, "-c", BASELINE, WINDOW_SIZE], env),
+            "same widgets, no app code": (
+                [sys.executable, "-c", WIDGETS_ONLY, WINDOW_SIZE, icon],
+                env,
+            ),
             "job-console, empty history": (app, empty_env),
             f"job-console, {options.jobs:,} jobs": (app, full_env),
         }
