@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from gui.ui.help_dialogs import AboutDialog, ShortcutsDialog
     from gui.ui.main_window import MainWindow
 
-__all__ = ["Desktop", "ListenerStatus", "install_desktop"]
+__all__ = ["Desktop", "ListenerStatus", "add_menu_action", "install_desktop"]
 
 APPEARANCE_KEY = "view/appearance"
 _STATUS_TIP = "Click for the listener settings (port, public URL, token)."
@@ -180,8 +180,10 @@ class Desktop(QObject):
             self.window.statusBar().showMessage("The webhook listener is not running.", 5000)
 
 
-def _add(window: MainWindow, menu: Any, text: str, keys: list[str], slot: Any) -> QAction:
-    action = QAction(text, window)
+def add_menu_action(owner: QWidget, menu: Any, text: str, slot: Any, *keys: Any) -> QAction:
+    """An action in ``menu`` that calls ``slot``, with these shortcuts (anything QKeySequence
+    takes: "Ctrl+1", a StandardKey...); ``owner`` holds it, so its shortcuts work in its window."""
+    action = QAction(text, owner)
     if keys:
         action.setShortcuts([QKeySequence(key) for key in keys])
     action.triggered.connect(slot)
@@ -207,22 +209,22 @@ def install_desktop(window: MainWindow) -> Desktop:
     desktop.set_appearance(str(window.settings.value(APPEARANCE_KEY, "system")))
     view.addSeparator()
     editor, templates = window.request.editor, window.templates.list
-    _add(window, view, "Focus &templates", ["Ctrl+1"], lambda: templates.setFocus())
-    _add(window, view, "Focus &editor", ["Ctrl+2"], lambda: editor.setFocus())
-    _add(window, view, "Focus &job table", ["Ctrl+3"], desktop.focus_table)
-    _add(window, view, "&Find jobs", ["Ctrl+F"], desktop.focus_filter)
-    _add(window, view, "&Next job", ["Alt+Down"], lambda: desktop.step_job(1))
-    _add(window, view, "&Previous job", ["Alt+Up"], lambda: desktop.step_job(-1))
+    add_menu_action(window, view, "Focus &templates", lambda: templates.setFocus(), "Ctrl+1")
+    add_menu_action(window, view, "Focus &editor", lambda: editor.setFocus(), "Ctrl+2")
+    add_menu_action(window, view, "Focus &job table", desktop.focus_table, "Ctrl+3")
+    add_menu_action(window, view, "&Find jobs", desktop.focus_filter, "Ctrl+F")
+    add_menu_action(window, view, "&Next job", lambda: desktop.step_job(1), "Alt+Down")
+    add_menu_action(window, view, "&Previous job", lambda: desktop.step_job(-1), "Alt+Up")
 
     webhooks = bar.addMenu("&Webhooks")
-    _add(window, webhooks, "&Listener settings…", [], desktop.open_listener_settings)
-    _add(window, webhooks, "&Copy webhook URL", ["Ctrl+Shift+W"], desktop.copy_webhook_url)
+    add_menu_action(window, webhooks, "&Listener settings…", desktop.open_listener_settings)
+    add_menu_action(window, webhooks, "&Copy webhook URL", desktop.copy_webhook_url, "Ctrl+Shift+W")
 
     help_menu = bar.addMenu("&Help")
-    desktop.shortcuts_action = _add(
-        window, help_menu, "&Keyboard shortcuts", ["F1", "Ctrl+/"], desktop.open_shortcuts
+    desktop.shortcuts_action = add_menu_action(
+        window, help_menu, "&Keyboard shortcuts", desktop.open_shortcuts, "F1", "Ctrl+/"
     )
-    _add(window, help_menu, "&About RunPod Job Console", [], desktop.open_about)
+    add_menu_action(window, help_menu, "&About RunPod Job Console", desktop.open_about)
 
     if window.engine is not None:
         status = ListenerStatus(window.jobs_area.listener, window)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtWidgets
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QMainWindow,
     QSplitter,
@@ -21,7 +21,7 @@ from gui.core.records import JobRecord, JobState
 from gui.core.secrets import SecretStore
 from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.core.templates import Template, TemplateStore, find_secrets
-from gui.ui.desktop import install_desktop
+from gui.ui.desktop import add_menu_action, install_desktop
 from gui.ui.drafts import mentions_secret
 from gui.ui.editor import local_paths
 from gui.ui.jobs_area import JobsArea
@@ -113,48 +113,40 @@ class MainWindow(QMainWindow):
 
     # -- building --------------------------------------------------------------------------
 
-    def _action(self, menu: Any, text: str, shortcut: Any, slot: Any) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
     def _build_menus(self) -> None:
         bar = self.menuBar()
         standard = QKeySequence.StandardKey
         file_menu = bar.addMenu("&File")
-        self._action(file_menu, "&New request", standard.New, self.new_request)
-        self._action(file_menu, "&Open…", standard.Open, self.open_with_dialog)
-        self._action(file_menu, "&Save", standard.Save, self.save)
-        self._action(file_menu, "Save &As…", QKeySequence("Ctrl+Shift+S"), self.save_as)
+        add_menu_action(self, file_menu, "&New request", self.new_request, standard.New)
+        add_menu_action(self, file_menu, "&Open…", self.open_with_dialog, standard.Open)
+        add_menu_action(self, file_menu, "&Save", self.save, standard.Save)
+        add_menu_action(self, file_menu, "Save &As…", self.save_as, QKeySequence("Ctrl+Shift+S"))
         file_menu.addSeparator()
-        self._action(file_menu, "Save as &Template…", None, self.save_template_with_dialog)
-        self._action(file_menu, "&Import Templates…", None, self.templates.import_with_dialog)
-        self._action(file_menu, "&Export Template…", None, self.templates.export_with_dialog)
+        add_menu_action(self, file_menu, "Save as &Template…", self.save_template_with_dialog)
+        add_menu_action(self, file_menu, "&Import Templates…", self.templates.import_with_dialog)
+        add_menu_action(self, file_menu, "&Export Template…", self.templates.export_with_dialog)
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", standard.Quit, self.close)
+        add_menu_action(self, file_menu, "&Quit", self.close, standard.Quit)
 
         edit_menu = bar.addMenu("&Edit")
         editor = self.request.editor
-        self.undo_action = self._action(edit_menu, "&Undo", standard.Undo, editor.undo)
-        self.redo_action = self._action(edit_menu, "&Redo", standard.Redo, editor.redo)
+        self.undo_action = add_menu_action(self, edit_menu, "&Undo", editor.undo, standard.Undo)
+        self.redo_action = add_menu_action(self, edit_menu, "&Redo", editor.redo, standard.Redo)
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
         editor.undoAvailable.connect(self.undo_action.setEnabled)
         editor.redoAvailable.connect(self.redo_action.setEnabled)
         edit_menu.addSeparator()
-        self.format_action = self._action(
-            edit_menu, "&Format JSON", QKeySequence("Ctrl+Shift+F"), self.request.format_text
+        self.format_action = add_menu_action(
+            self, edit_menu, "&Format JSON", self.request.format_text, QKeySequence("Ctrl+Shift+F")
         )
 
         request_menu = bar.addMenu("&Request")
-        self.submit_action = self._action(
-            request_menu, "&Submit", QKeySequence("Ctrl+Return"), self.request.request_submit
+        self.submit_action = add_menu_action(
+            self, request_menu, "&Submit", self.request.request_submit, QKeySequence("Ctrl+Return")
         )
         request_menu.addSeparator()
-        self.profiles_action = self._action(request_menu, "&Profiles…", None, self.open_profiles)
+        self.profiles_action = add_menu_action(self, request_menu, "&Profiles…", self.open_profiles)
         self.profiles_action.setEnabled(self.profiles is not None and self.secrets is not None)
         # Ctrl+Enter on the keypad too.
         self.submit_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
