@@ -158,13 +158,13 @@ async def _pending_tasks() -> list[str]:
     return [repr(task.get_coro()) for task in asyncio.all_tasks()]
 
 
-def test_the_window_start_gate_opens_once_the_window_has_painted(qtbot: QtBot) -> None:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+def test_the_window_start_gate_opens_once_the_window_has_painted(
+    qtbot: QtBot, qapp: QApplication
+) -> None:
     opened: list[bool] = []
     widget = QLabel("painted")
     qtbot.addWidget(widget)
-    _FirstPaint(app, widget, lambda: opened.append(widget.isVisible()))
+    _FirstPaint(qapp, widget, lambda: opened.append(widget.isVisible()))
     qtbot.wait(50)
     assert opened == []  # nothing painted yet: still closed
     widget.show()
@@ -174,24 +174,22 @@ def test_the_window_start_gate_opens_once_the_window_has_painted(qtbot: QtBot) -
     assert opened == [True]  # once only
 
 
-def test_the_window_start_gate_opens_even_if_nothing_ever_paints(qtbot: QtBot) -> None:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+def test_the_window_start_gate_opens_even_if_nothing_ever_paints(
+    qtbot: QtBot, qapp: QApplication
+) -> None:
     opened: list[int] = []
     widget = QLabel("never shown")
     qtbot.addWidget(widget)
-    _FirstPaint(app, widget, lambda: opened.append(1), limit_ms=100)
+    _FirstPaint(qapp, widget, lambda: opened.append(1), limit_ms=100)
     qtbot.waitUntil(lambda: opened == [1], timeout=5000)
 
 
 def test_the_window_start_gate_opens_if_the_window_is_gone_before_it_paints(
-    qtbot: QtBot,
+    qtbot: QtBot, qapp: QApplication
 ) -> None:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
     opened: list[int] = []
     widget = QLabel("closed at once")
-    _FirstPaint(app, widget, lambda: opened.append(1), limit_ms=100)
+    _FirstPaint(qapp, widget, lambda: opened.append(1), limit_ms=100)
     widget.deleteLater()
     qtbot.waitUntil(lambda: opened == [1], timeout=5000)
 
