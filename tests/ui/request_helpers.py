@@ -12,6 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QUrl
 from pytestqt.qtbot import QtBot
 
+from gui.app import create_window
+from gui.ui.main_window import MainWindow
 from gui.ui.request_panel import RequestPanel
 from gui.ui.validation_worker import BackgroundTasks, ValidationOutcome
 
@@ -42,6 +44,15 @@ def settle(qtbot: QtBot, panel: RequestPanel) -> ValidationOutcome:
 def set_and_settle(qtbot: QtBot, panel: RequestPanel, text: str) -> ValidationOutcome:
     panel.set_text(text)
     return settle(qtbot, panel)
+
+
+def open_window(qtbot: QtBot, data_dir: Path) -> MainWindow:
+    """The whole window on ``data_dir``, shown, with its example request validated."""
+    window = create_window(data_dir)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, window.request)
+    return window
 
 
 def file_mime(*paths: Path) -> QMimeData:

@@ -13,14 +13,11 @@ from pytestqt.qtbot import QtBot
 from gui.app import create_window
 from gui.core.records import JobState
 from gui.ui.first_run import FIRST_TEMPLATE, HINT_TEXT, LOADING_TEXT, EmptyTableHint
-from tests.ui.request_helpers import TIMEOUT_MS, settle
+from tests.ui.request_helpers import TIMEOUT_MS, open_window
 
 
 def test_first_start_opens_echo_and_hints_until_a_job_exists(qtbot: QtBot, data_dir: Path) -> None:
-    window = create_window(data_dir)
-    qtbot.addWidget(window)
-    window.show()
-    settle(qtbot, window.request)
+    window = open_window(qtbot, data_dir)
     assert window.templates.selected_name() == FIRST_TEMPLATE
     assert window.current_template == FIRST_TEMPLATE
     echo = window.store.get(FIRST_TEMPLATE)
@@ -58,10 +55,7 @@ def test_first_start_opens_echo_and_hints_until_a_job_exists(qtbot: QtBot, data_
 def test_a_filter_that_hides_every_job_is_not_an_empty_history(
     qtbot: QtBot, data_dir: Path
 ) -> None:
-    window = create_window(data_dir)
-    qtbot.addWidget(window)
-    window.show()
-    settle(qtbot, window.request)
+    window = open_window(qtbot, data_dir)
     window.request.request_submit()
     panel = window.jobs_panel
     assert panel is not None

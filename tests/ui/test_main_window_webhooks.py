@@ -7,10 +7,9 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from gui.app import create_window
 from gui.core.records import JobState
 from gui.ui.main_window import MainWindow
-from tests.ui.request_helpers import TIMEOUT_MS, set_and_settle, settle
+from tests.ui.request_helpers import TIMEOUT_MS, open_window, set_and_settle, settle
 
 
 def send_to_listener(qtbot: QtBot, window: MainWindow, prompt: str) -> None:
@@ -29,10 +28,7 @@ def send_to_listener(qtbot: QtBot, window: MainWindow, prompt: str) -> None:
 
 
 def test_listener_url_fills_webhook_and_the_delivery_arrives(qtbot: QtBot, data_dir: Path) -> None:
-    window = create_window(data_dir)
-    qtbot.addWidget(window)
-    window.show()
-    settle(qtbot, window.request)
+    window = open_window(qtbot, data_dir)
     area = window.jobs_area
     assert area.webhook_log is not None and area.webhook_log.objectName() == "webhookLog"
     form = window.request.form
@@ -51,10 +47,7 @@ def test_listener_url_fills_webhook_and_the_delivery_arrives(qtbot: QtBot, data_
 def test_the_webhook_log_is_built_when_its_tab_is_first_shown_and_misses_nothing(
     qtbot: QtBot, data_dir: Path
 ) -> None:
-    window = create_window(data_dir)
-    qtbot.addWidget(window)
-    window.show()
-    settle(qtbot, window.request)
+    window = open_window(qtbot, data_dir)
     area = window.jobs_area
     assert area._webhook_log is None  # not built for the window's start
     qtbot.waitUntil(window.request.form.use_listener.isEnabled, timeout=TIMEOUT_MS)
