@@ -238,7 +238,7 @@ class EmbeddedListener(QObject):
             except Exception as exc:  # closing anyway; the port is freed when the loop ends
                 logger.warning("The webhook listener did not stop cleanly: %s", exc)
         with self._store_lock:
-            store, self._store = self._store, None
+            store = self._store  # kept, closed: a late reader fails instead of reopening it
         if store is None:
             return
         import sqlite3  # imported already: the store uses it
