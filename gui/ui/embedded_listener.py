@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from gui.core.listener_address import DEFAULT_PORT
 from gui.core.secrets import SecretStore
 from gui.ui.validation_worker import BackgroundTasks
 
@@ -96,7 +97,6 @@ class EmbeddedListener(QObject):
             # like any other start failure.
             store = self.store
             from gui.core.listener import (
-                DEFAULT_PORT,
                 ListenerPortTaken,
                 WebhookListener,
                 listener_token,
@@ -149,12 +149,12 @@ class EmbeddedListener(QObject):
         """The port served on (or asked for, while not serving)."""
         if self.listener is not None:
             return int(self.listener.port)
-        return 8787 if self._port is None else self._port
+        return self.requested_port
 
     @property
     def requested_port(self) -> int:
         """The port asked for (the saved setting); ``port`` differs when it was taken at start."""
-        return 8787 if self._port is None else self._port
+        return DEFAULT_PORT if self._port is None else self._port
 
     def with_sandbox_webhook(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         """``body`` as sent to a target of this ``kind``: the built-in sandbox reports to this

@@ -34,7 +34,7 @@ from gui.core.listener_address import (
 )
 from gui.ui import theme
 
-__all__ = ["ListenerSettings", "ListenerSettingsDialog", "check_public_url", "is_loopback"]
+__all__ = ["ListenerSettingsDialog"]
 
 
 class ListenerSettingsDialog(QDialog):

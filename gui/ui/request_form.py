@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.body_fields import REMOVE, FieldPath, lookup
-from gui.core.listener_address import is_loopback
+from gui.core.listener_address import DEFAULT_PORT, is_loopback
 from gui.core.s3refs import S3CredentialSet
 from gui.core.templates import KEYRING_REFERENCE_PREFIX
 from gui.ui import theme
@@ -275,7 +275,7 @@ class RequestForm(QScrollArea):
         local = bool(parts.hostname) and is_loopback(parts.hostname or "")
         self.tunnel_note.setVisible(self._cloud_target and local)
         if self._cloud_target and local:
-            port = parts.port or 8787
+            port = parts.port or DEFAULT_PORT
             self.tunnel_note.setText(
                 f"RunPod's cloud can't reach {parts.hostname}. Start a tunnel to port {port} "
                 f"(ngrok http {port}, or cloudflared tunnel --url http://127.0.0.1:{port}) and "

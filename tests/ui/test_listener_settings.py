@@ -17,7 +17,8 @@ from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
 from gui.core.listener import find_free_port
-from gui.ui.listener_settings import ListenerSettings, ListenerSettingsDialog
+from gui.core.listener_address import ListenerSettings
+from gui.ui.listener_settings import ListenerSettingsDialog
 from gui.ui.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS
 
