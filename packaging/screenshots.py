@@ -11,6 +11,8 @@ listener as their ``webhook``, waits until the jobs have reached varied states, 
 - ``window-light.png``: the main window with a COMPLETED image job selected (its output shown);
 - ``failed-job.png``: the FAILED job's error (type, message, traceback);
 - ``webhook-log.png``: the Webhooks tab with the deliveries the sandbox sent;
+- ``options-tab.png``: the request's Options form at the first-start size;
+- ``small-window.png``: the same window at 1024x700 (a laptop screen);
 - ``window-dark.png``: the main window in the dark scheme (``JOB_CONSOLE_COLOR_SCHEME=dark``, in a
   second process, since the scheme is chosen when the app starts).
 
@@ -35,7 +37,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "resources" / "screenshots"
-WINDOW_SIZE = (1540, 860)
+WINDOW_SIZE = (1540, 880)  # the first-start size (gui.ui.window_state.DEFAULT_SIZE)
+SMALL_SIZE = (1024, 700)
 TIME_LIMIT_S = 60.0
 # The example templates, in the order they are sent (the table shows the newest first).
 EXAMPLES = ("Long job", "Echo", "Streaming", "Failing job", "Image")
@@ -161,6 +164,13 @@ def _capture(window: Any, app: Any, out: Path, dark: bool) -> None:
     window.jobs_area.show_webhooks()
     log.table.selectRow(_delivery_row(window, log, jobs["Streaming"]))
     _save(window, app, out / "webhook-log.png")
+    window.jobs_area.setCurrentIndex(0)  # back to the jobs
+    panel.select_job(jobs["Image"])
+    request = window.request
+    request.tabs.setCurrentWidget(request.options)
+    _save(window, app, out / "options-tab.png")
+    window.resize(*SMALL_SIZE)
+    _save(window, app, out / "small-window.png")
 
 
 def _run_scheme(out: Path, scheme: str) -> int:
