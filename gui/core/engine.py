@@ -39,7 +39,15 @@ if TYPE_CHECKING:
     from gui.core.tracker import PollPolicy
     from gui.sandbox import SandboxConfig, SandboxServer
 
-__all__ = ["Engine", "EngineEvent", "JobAdded", "JobChanged", "JobsRemoved", "env_key_provider"]
+__all__ = [
+    "Engine",
+    "EngineEvent",
+    "JobAdded",
+    "JobChanged",
+    "JobsRemoved",
+    "env_key_provider",
+    "with_sandbox_webhook",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,6 +58,14 @@ API_KEY_ENV = "RUNPOD_API_KEY"
 def env_key_provider(target: Target) -> str | None:
     """The default key provider: ``RUNPOD_API_KEY`` from the environment, read per request."""
     return os.environ.get(API_KEY_ENV) or None
+
+
+def with_sandbox_webhook(target: Target, body: dict[str, Any], url: str | None) -> dict[str, Any]:
+    """``body`` as sent to ``target``: with ``webhook`` set to ``url`` for the built-in sandbox when
+    the request names none; other targets (and bodies with a webhook) get ``body`` unchanged."""
+    if target.kind != "sandbox" or not url or "webhook" in body:
+        return body
+    return {**body, "webhook": url}
 
 
 class Engine:
@@ -92,6 +108,7 @@ class Engine:
         self._sandbox: SandboxServer | None = None
         self._sandbox_lock: asyncio.Lock | None = None
         self._started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._sandbox_webhook: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -220,7 +237,12 @@ class Engine:
         stream: bool | None = None,
     ) -> concurrent.futures.Future[JobRecord]:
         """Record the job first (SUBMITTING), then send it. A failed request leaves it NOT_SENT
-        with ``note`` saying why; a runsync that outlives its wait goes on to the tracker."""
+        with ``note`` saying why; a runsync that outlives its wait goes on to the tracker.
+
+        A request to the built-in sandbox that names no ``webhook`` gets the one set by
+        ``send_sandbox_webhooks_to``: every way of sending (the editor, a batch, Send again) comes
+        through here, so all follow the same rule."""
+        body = with_sandbox_webhook(target, body, self._sandbox_webhook)
 
         async def submit() -> JobRecord:
             service = await self._ready_service()
@@ -284,6 +306,12 @@ class Engine:
             (await self._ready_service()).webhooks.expect_at(wanted)
 
         self._call(expect())
+
+    def send_sandbox_webhooks_to(self, url: str | None) -> None:
+        """From now on, requests sent to the built-in sandbox that name no webhook of their own
+        report to ``url`` (the window's listener, token included), so a first job shows both ends
+        of the loop with no setting; None stops it (the listener stopped or failed)."""
+        self._sandbox_webhook = url or None
 
     def jobs(self) -> list[JobRecord]:
         """Snapshots of every job in the history (oldest first); safe from any thread.

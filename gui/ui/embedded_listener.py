@@ -126,6 +126,7 @@ class EmbeddedListener(QObject):
     def _on_tasks_started(self, listener: Any, error: Exception | None) -> None:
         self._starting = None
         if error is not None:
+            self.engine.send_sandbox_webhooks_to(None)
             self.suggested_port = getattr(error, "suggested_port", None)
             self.sig_failed.emit(f"The webhook listener did not start: {error}")
             return
@@ -142,6 +143,8 @@ class EmbeddedListener(QObject):
         self.url = listener.url
         # Jobs sent with these webhooks and ended by polling get flagged when no delivery came.
         self.engine.expect_webhooks_at([url for url in (self.url, self.webhook_url()) if url])
+        # The built-in sandbox reports here when a request names no webhook, however it is sent.
+        self.engine.send_sandbox_webhooks_to(self.url)
         self.sig_started.emit(self.url)
 
     @property
@@ -155,14 +158,6 @@ class EmbeddedListener(QObject):
     def requested_port(self) -> int:
         """The port asked for (the saved setting); ``port`` differs when it was taken at start."""
         return DEFAULT_PORT if self._port is None else self._port
-
-    def with_sandbox_webhook(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
-        """``body`` as sent to a target of this ``kind``: the built-in sandbox reports to this
-        listener when the request names no webhook of its own, so a first job shows both ends of
-        the loop (polling and a delivery) with no setting. Other targets get ``body`` unchanged."""
-        if kind != "sandbox" or "webhook" in body or not self.url:
-            return body
-        return {**body, "webhook": self.url}
 
     def webhook_url(self) -> str:
         """The URL to give RunPod: behind the public URL when one is set, else the local one;
@@ -187,6 +182,7 @@ class EmbeddedListener(QObject):
             return
         self.host, self._port, self._fallback = host, port, False
         old, self.listener, self.url = self.listener, None, None
+        self.engine.send_sandbox_webhooks_to(None)
         if old is None:
             self.start()
             return
@@ -231,6 +227,8 @@ class EmbeddedListener(QObject):
                 listener = starting.result(timeout=_STOP_TIMEOUT_S)
             except Exception:
                 listener = None
+        if self.engine is not None:
+            self.engine.send_sandbox_webhooks_to(None)
         if listener is not None and self.engine is not None:
             future: Future[None] = self.engine.submit_coroutine(listener.stop())
             try:

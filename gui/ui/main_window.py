@@ -353,16 +353,10 @@ class MainWindow(QMainWindow):
         if self.engine is None:
             return
         template = self.current_template
-        listener = self.jobs_area.listener
         self.statusBar().showMessage(f"Submitting to /{operation}…", 0)
         self.targets.with_target(
             lambda target: self.tasks.when_done(
-                self.engine.submit(
-                    target,
-                    listener.with_sandbox_webhook(target.kind, body) if listener else body,
-                    operation,
-                    template=template,
-                ),
+                self.engine.submit(target, body, operation, template=template),
                 self._on_engine_submitted,
             )
         )

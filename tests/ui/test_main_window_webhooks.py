@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.core.records import JobState
 from gui.ui.main_window import MainWindow
-from tests.ui.request_helpers import TIMEOUT_MS, open_window, set_and_settle, settle
+from tests.ui.request_helpers import TIMEOUT_MS, file_mime, open_window, set_and_settle, settle
 
 
 def send_to_listener(qtbot: QtBot, window: MainWindow, prompt: str) -> None:
@@ -57,4 +57,31 @@ def test_the_webhook_log_is_built_when_its_tab_is_first_shown_and_misses_nothing
     log = area._webhook_log
     assert log is not None and log.isVisible()
     qtbot.waitUntil(lambda: log.model.rowCount() == 1, timeout=TIMEOUT_MS)  # read from its store
+    window.close()
+
+
+def test_a_batch_to_the_sandbox_reports_to_the_listener(
+    qtbot: QtBot, data_dir: Path, tmp_path: Path
+) -> None:
+    """Every way of sending follows one rule: the built-in sandbox reports to the console's
+    listener when a request names no webhook of its own, a batch's requests too."""
+    window = open_window(qtbot, data_dir)
+    qtbot.waitUntil(window.request.form.use_listener.isEnabled, timeout=TIMEOUT_MS)
+    lines = tmp_path / "batch.jsonl"
+    lines.write_text('{"input": {"n": 1}}\n{"input": {"n": 2}}\n', "utf-8")
+    window.request.editor.handle_drop(file_mime(lines))
+    dialog = window.batch_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.loaded and dialog.submit_button.isEnabled(), timeout=TIMEOUT_MS)
+    dialog.start_submitting()
+
+    def both_delivered() -> bool:
+        jobs = window.engine.jobs()
+        return len(jobs) == 2 and all(job.webhook_deliveries >= 1 for job in jobs)
+
+    qtbot.waitUntil(both_delivered, timeout=TIMEOUT_MS * 2)
+    for job in window.engine.jobs():
+        assert job.state == JobState.COMPLETED
+        assert job.request["webhook"].endswith("/webhook/keyring:listener-token")
+    assert dialog.submitted == 2 and dialog.failed == 0
     window.close()
