@@ -73,6 +73,7 @@ def test_a_batch_to_the_sandbox_reports_to_the_listener(
     dialog = window.batch_dialog
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.loaded and dialog.submit_button.isEnabled(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.batch_dialog is not None, timeout=TIMEOUT_MS)  # target known
     dialog.start_submitting()
 
     def both_delivered() -> bool:
