@@ -1,9 +1,11 @@
 """The one place that removes secrets from request bodies before they are stored, shown or copied.
 
-Every writer (job history, templates, exports, logs, curl and Python snippets) goes through
-``redact_body``; ``REDACTED`` marks where a secret stood. A keyring reference such as
-``"keyring:s3/<set name>"`` is not a secret (it names where the secret is), so it stays visible:
-a saved template keeps working and a person can see which credential set a job used.
+Every writer (job history, exports, logs, curl and Python snippets) goes through ``redact_body``;
+``REDACTED`` marks where a secret stood. Templates and the editor's draft refuse a secret under a
+secret key instead of dropping it, and take only ``redact_registered``: the listener's token becomes
+its keyring reference there too. A keyring reference such as ``"keyring:s3/<set name>"`` is not a
+secret (it names where the secret is), so it stays visible: a saved template keeps working and a
+person can see which credential set a job used.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ __all__ = [
     "REDACTED",
     "SECRET_KEYS",
     "holds_redacted",
+    "holds_registered",
     "is_keyring_reference",
     "redact_body",
+    "redact_registered",
     "redact_text",
     "register_secret",
 ]
@@ -62,8 +66,22 @@ def redact_body(body: Any) -> Any:
     Keyring references are left as they are: they hold no secret.
     """
     clone = copy.deepcopy(body)
-    _redact_in_place(clone, bool(_registered))
+    _redact_in_place(clone, bool(_registered), keys=True)
     return clone
+
+
+def redact_registered(body: Any) -> Any:
+    """A deep copy of ``body`` with only the registered secrets (the listener's token) replaced by
+    their placeholders inside its strings; values under ``SECRET_KEYS`` stay as they are, for the
+    caller to refuse (a template or a draft never drops what a person typed)."""
+    clone = copy.deepcopy(body)
+    _redact_in_place(clone, bool(_registered), keys=False)
+    return clone
+
+
+def holds_registered(text: str) -> bool:
+    """True when ``text`` holds a registered secret (the listener's token)."""
+    return any(secret in text for secret in _registered)
 
 
 def holds_redacted(value: Any) -> bool:
@@ -75,21 +93,21 @@ def holds_redacted(value: Any) -> bool:
     return isinstance(value, str) and value == REDACTED
 
 
-def _redact_in_place(value: Any, registered: bool) -> None:
+def _redact_in_place(value: Any, registered: bool, *, keys: bool) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            if _is_secret_value(key, item):
+            if keys and _is_secret_value(key, item):
                 value[key] = REDACTED
             elif registered and isinstance(item, str):
                 value[key] = redact_text(item)
             else:
-                _redact_in_place(item, registered)
+                _redact_in_place(item, registered, keys=keys)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if registered and isinstance(item, str):
                 value[index] = redact_text(item)
             else:
-                _redact_in_place(item, registered)
+                _redact_in_place(item, registered, keys=keys)
 
 
 def _is_secret_value(key: object, item: object) -> bool:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gui.core.errors import SecretUnavailable
+from gui.core.redact import register_secret
 from gui.core.targets import Target, TargetKind
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ __all__ = [
     "api_key_name",
     "is_secure_backend",
     "restore_listener_token",
+    "reveal_listener_token",
+    "reveal_listener_token_in_body",
     "s3_secret_name",
 ]
 
@@ -266,3 +269,67 @@ def restore_listener_token(body: dict[str, Any], store: SecretStore) -> dict[str
             "stored. Use the Options tab's 'Use the console's listener' to fill the webhook again."
         )
     return {**body, "webhook": webhook.replace(LISTENER_TOKEN_REFERENCE, token)}
+
+
+def reveal_listener_token(text: str, store: SecretStore | None) -> str:
+    """``text`` (a draft's, a template's) with the listener's token where its keyring reference
+    stands, for the editor to show the real webhook URL; as it is when it holds no reference, when
+    ``store`` is None, or when the keyring has no token (or can't be read): the reference then
+    stays, and sending it says what is missing. The token is registered with ``gui.core.redact``,
+    so every writer (the draft, a template, the history) puts the reference back.
+
+    Reads the keyring only when the reference is there."""
+    if LISTENER_TOKEN_REFERENCE not in text:
+        return text
+    token = _known_listener_token(store)
+    return text if token is None else text.replace(LISTENER_TOKEN_REFERENCE, token)
+
+
+def reveal_listener_token_in_body(
+    body: dict[str, Any], store: SecretStore | None
+) -> dict[str, Any]:
+    """``reveal_listener_token`` in each string of a request body (a template's); ``body`` itself
+    is not changed."""
+    if not _mentions_reference(body):
+        return body
+    token = _known_listener_token(store)
+    if token is None:
+        return body
+    revealed: dict[str, Any] = _with_token(body, token)
+    return revealed
+
+
+def _known_listener_token(store: SecretStore | None) -> str | None:
+    if store is None:
+        return None
+    try:
+        token = store.get(LISTENER_TOKEN_NAME)
+    except SecretUnavailable:
+        return None
+    if not token:
+        return None
+    try:
+        register_secret(token, LISTENER_TOKEN_REFERENCE)
+    except ValueError:  # too short to be the listener's: the listener would refuse it too
+        return None
+    return token
+
+
+def _mentions_reference(value: Any) -> bool:
+    if isinstance(value, str):
+        return LISTENER_TOKEN_REFERENCE in value
+    if isinstance(value, dict):
+        return any(_mentions_reference(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_mentions_reference(item) for item in value)
+    return False
+
+
+def _with_token(value: Any, token: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(LISTENER_TOKEN_REFERENCE, token)
+    if isinstance(value, dict):
+        return {key: _with_token(item, token) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_token(item, token) for item in value]
+    return value

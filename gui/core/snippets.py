@@ -2,7 +2,8 @@
 
 The API key becomes the placeholder ``$RUNPOD_API_KEY`` (read from the environment when the snippet
 runs); the body goes through ``redact_body``, so secrets inside it (an S3 ``accessSecret``) stand as
-``REDACTED``, and the snippet says so in a comment.
+``REDACTED`` and the listener's token as ``keyring:listener-token``, and the snippet says so in a
+comment.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from gui.core.limits import DEFAULT_BASE_URL
 from gui.core.records import JobRecord
 from gui.core.redact import REDACTED, holds_redacted, redact_body
+from gui.core.secrets import LISTENER_TOKEN_REFERENCE
 from gui.core.targets import Target
 
 __all__ = ["API_KEY_PLACEHOLDER", "curl_snippet", "python_snippet", "request_url"]
@@ -44,11 +46,19 @@ def _needs_auth(target: Target | None) -> bool:
 
 
 def _redacted_note(body: Any, comment: str) -> list[str]:
-    if not holds_redacted(body):
-        return []
-    return [
-        f"{comment} Values shown as {REDACTED} were secrets: put the real ones in before running."
-    ]
+    notes = []
+    if holds_redacted(body):
+        notes.append(
+            f"{comment} Values shown as {REDACTED} were secrets: "
+            "put the real ones in before running."
+        )
+    if LISTENER_TOKEN_REFERENCE in json.dumps(body, ensure_ascii=False):
+        notes.append(
+            f"{comment} {LISTENER_TOKEN_REFERENCE} stands for the console's webhook "
+            "listener token: put in its URL (Webhooks > Listener settings > Copy webhook URL) "
+            "before running."
+        )
+    return notes
 
 
 def curl_snippet(record: JobRecord, target: Target | None = None) -> str:

@@ -4,7 +4,8 @@ A template file holds ``{"name", "description", "operation", "body"}`` and is me
 diffed and kept in git, so files added by hand appear too (a file with only a body, or no name, is
 named after its file). Every write is atomic (``gui.core.files``). A template never holds a secret:
 ``save`` refuses a body whose ``accessSecret`` (or any key of ``redact.SECRET_KEYS``) holds a real
-value rather than a keyring reference.
+value rather than a keyring reference, and keeps the listener's token (a registered secret, inside
+a ``webhook`` URL) as its reference ``keyring:listener-token``, as the job history does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from gui.core.errors import ConsoleError
 from gui.core.files import write_json_atomic
 from gui.core.limits import OPERATIONS, Operation
-from gui.core.redact import REDACTED, SECRET_KEYS
+from gui.core.redact import REDACTED, SECRET_KEYS, holds_registered, redact_registered
 from gui.core.resources import resource_path
 
 __all__ = [
@@ -71,9 +72,13 @@ class Template:
 
 
 def find_secrets(value: Any, _path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    """JSON paths of real secrets in ``value`` (not empty, a keyring reference or redacted)."""
+    """JSON paths of real secrets in ``value`` (not empty, a keyring reference or redacted): values
+    of ``SECRET_KEYS``, and any string holding a registered secret (the listener's token), which
+    ``redact.redact_registered`` replaces by its reference."""
     found: list[tuple[str | int, ...]] = []
-    if isinstance(value, dict):
+    if isinstance(value, str) and holds_registered(value):
+        found.append(_path)
+    elif isinstance(value, dict):
         for key, item in value.items():
             if key in SECRET_KEYS and _is_real_secret(item):
                 found.append((*_path, key))
@@ -199,9 +204,10 @@ class TemplateStore:
         """Write the template ``name`` (replacing one of that name when ``overwrite``).
 
         Raises ``TemplateSecretError`` when the body holds a secret: move it into the keyring and
-        put a ``keyring:`` reference in its place.
+        put a ``keyring:`` reference in its place. The listener's token is put there by itself.
         """
         name = self._checked_name(name)
+        body = redact_registered(body)
         secrets = find_secrets(body)
         if secrets:
             where = ", ".join(_path_text(path) for path in secrets)

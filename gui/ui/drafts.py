@@ -1,6 +1,8 @@
 """The editor's text kept between runs (``<data_dir>/draft.json``), so closing loses nothing.
 
-A draft is never written when the text holds a secret: secrets live in the keyring only.
+A draft is never written when the text holds a secret: secrets live in the keyring only. The
+listener's token (in a ``webhook`` URL the Options form filled) is kept as its keyring reference,
+as in the job history, and put back when the draft is read while the keyring holds it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from gui.core.files import write_text_atomic
-from gui.core.redact import SECRET_KEYS
+from gui.core.redact import SECRET_KEYS, redact_registered, redact_text
+from gui.core.secrets import SecretStore, reveal_listener_token
 from gui.core.templates import find_secrets
 
 __all__ = ["DRAFT_FILE", "Draft", "mentions_secret", "read_draft", "write_draft"]
@@ -26,8 +29,9 @@ class Draft:
     template: str | None
 
 
-def read_draft(data_dir: Path) -> Draft | None:
-    """The last session's draft, or None when there is none (or it can't be read)."""
+def read_draft(data_dir: Path, secrets: SecretStore | None = None) -> Draft | None:
+    """The last session's draft, or None when there is none (or it can't be read); the listener's
+    token from ``secrets`` stands where the draft holds its reference."""
     try:
         state = json.loads((data_dir / DRAFT_FILE).read_text("utf-8"))
         text = state["text"]
@@ -35,7 +39,9 @@ def read_draft(data_dir: Path) -> Draft | None:
         if not isinstance(text, str):
             return None
         return Draft(
-            text, bool(state.get("modified")), template if isinstance(template, str) else None
+            reveal_listener_token(text, secrets),
+            bool(state.get("modified")),
+            template if isinstance(template, str) else None,
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -51,8 +57,11 @@ def write_draft(
 ) -> bool:
     """Keep ``text`` for the next start; refuses (and removes the old draft) when it holds a
     secret. ``body`` is the parsed text when known (a precise check), else the text is searched
-    for any secret key name (a careful one). Returns whether a draft was written."""
+    for any secret key name (a careful one). The listener's token is kept as its reference.
+    Returns whether a draft was written."""
     path = data_dir / DRAFT_FILE
+    text = redact_text(text)
+    body = None if body is None else redact_registered(body)
     holds_secret = bool(find_secrets(body)) if body is not None else mentions_secret(text)
     if holds_secret:
         path.unlink(missing_ok=True)

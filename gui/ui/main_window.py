@@ -18,7 +18,8 @@ from gui.core.errors import ConsoleError
 from gui.core.files import write_text_atomic
 from gui.core.profiles import Profile, ProfileStore
 from gui.core.records import JobRecord, JobState
-from gui.core.secrets import SecretStore
+from gui.core.redact import redact_registered, redact_text
+from gui.core.secrets import SecretStore, reveal_listener_token_in_body
 from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.core.templates import Template, TemplateStore, find_secrets
 from gui.ui.desktop import add_menu_action, install_desktop
@@ -238,6 +239,7 @@ class MainWindow(QMainWindow):
         A request holding a secret is not written: its S3 secret can move into the keyring first.
         """
         body = self.request.current_body()
+        body = None if body is None else redact_registered(body)
         if body is None and mentions_secret(self.request.text()):
             self.request.show_problem(
                 "The file was not saved: the text may hold a secret and isn't valid JSON yet, so "
@@ -251,7 +253,8 @@ class MainWindow(QMainWindow):
         ):
             return False
         try:
-            write_text_atomic(path, self.request.text())
+            # The listener's token (in a webhook URL) is written as its keyring reference.
+            write_text_atomic(path, redact_text(self.request.text()))
         except OSError as exc:
             self.request.show_problem(f"Could not save {path}: {exc.strerror or exc}")
             return False
@@ -264,7 +267,9 @@ class MainWindow(QMainWindow):
     # -- templates -------------------------------------------------------------------------
 
     def _on_templates_open_requested(self, template: Template) -> None:
-        self.request.load_body(template.body, template.operation)
+        # The template keeps the listener's token as its reference: the editor shows the real URL.
+        body = reveal_listener_token_in_body(template.body, self.secrets)
+        self.request.load_body(body, template.operation)
         self.current_template = template.name
         self.settings.setValue("templates/last", template.name)
         self.statusBar().showMessage(f"Opened template {template.name!r}.", 5000)
@@ -291,6 +296,7 @@ class MainWindow(QMainWindow):
         body = body if body is not None else self._checked_body("save it as a template")
         if body is None:
             return None
+        body = redact_registered(body)  # the listener's token is kept as its reference
         if find_secrets(body):
             body = self.secret_mover.without_secrets(body, "saved as a template")
             if body is None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHeaderView, QSplitter
 
+from gui.core.secrets import reveal_listener_token_in_body
 from gui.ui.drafts import read_draft, write_draft
 from gui.ui.first_run import FIRST_TEMPLATE
 
@@ -57,7 +58,7 @@ def restore_window_state(window: MainWindow, default_text: str) -> None:
 
 def _restore_text(window: MainWindow, default_text: str) -> None:
     request = window.request
-    draft = read_draft(window.data_dir)
+    draft = read_draft(window.data_dir, window.secrets)
     if draft is not None:
         saved_file = window.settings.value("request/file")
         request.set_text(draft.text, undoable=False)
@@ -69,7 +70,9 @@ def _restore_text(window: MainWindow, default_text: str) -> None:
     last = window.settings.value("templates/last") or FIRST_TEMPLATE
     if last and window.store.exists(str(last)):
         template = window.store.get(str(last))
-        request.load_body(template.body, template.operation)
+        request.load_body(
+            reveal_listener_token_in_body(template.body, window.secrets), template.operation
+        )
         request.editor.document().clearUndoRedoStacks()
         request.editor.document().setModified(False)
         window.current_template = template.name

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
 
+from gui.core.redact import register_secret
+from gui.core.secrets import LISTENER_TOKEN_REFERENCE
 from gui.core.templates import (
     Template,
     TemplateError,
@@ -86,6 +89,23 @@ def test_secret_is_refused_and_reference_allowed(data_dir: Path) -> None:
 def test_find_secrets_looks_everywhere() -> None:
     body = {"input": {"items": [{"apiKey": "k"}, {"apiKey": ""}]}, "x": {"authorization": "t"}}
     assert find_secrets(body) == [("input", "items", 0, "apiKey"), ("x", "authorization")]
+
+
+def test_the_listener_token_is_kept_as_its_reference(data_dir: Path) -> None:
+    """The token is a registered secret (the listener registers it): the scan knows it, and a
+    template keeps ``keyring:listener-token`` in its place, as the job history does."""
+    token = secrets.token_urlsafe(32)
+    register_secret(token, LISTENER_TOKEN_REFERENCE)
+    url = f"http://127.0.0.1:8787/webhook/{token}"
+    body = {"input": {"note": f"calls {url}"}, "webhook": url}
+    assert find_secrets(body) == [("input", "note"), ("webhook",)]
+    store = TemplateStore(data_dir)
+    saved = store.save("calls back", body)
+    reference = f"http://127.0.0.1:8787/webhook/{LISTENER_TOKEN_REFERENCE}"
+    assert saved.body == {"input": {"note": f"calls {reference}"}, "webhook": reference}
+    assert token not in saved.path.read_text("utf-8")
+    assert store.get("calls back").body["webhook"] == reference
+    assert body["webhook"] == url  # the caller's body is not changed
 
 
 def test_rename_duplicate_delete_restore(data_dir: Path) -> None:

@@ -3,7 +3,8 @@
 A real Engine (built-in sandbox over loopback, real SQLite file) and a real WebhookListener: the job
 goes out with the token in its webhook URL and completes by its delivery. The history holds the URL
 with a keyring reference where the token stood; that request still validates, and sent again (as
-"Send again" and "Resubmit in editor" do) it reaches the listener. No file holds the token.
+"Send again" and "Resubmit in editor" do) it reaches the listener. No file, export or copied
+snippet holds the token.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from pathlib import Path
 
 from gui.core.deliveries import DeliveryStore
 from gui.core.engine import Engine
+from gui.core.export import record_to_dict
 from gui.core.listener import WebhookListener, listener_token, tracker_callback
 from gui.core.records import JobState
 from gui.core.redact import redact_body, redact_text
 from gui.core.request import validate_text
 from gui.core.s3refs import make_body_resolver
 from gui.core.secrets import LISTENER_TOKEN_REFERENCE, SecretStore
+from gui.core.snippets import curl_snippet, python_snippet
 from gui.sandbox import SandboxConfig
 
 
@@ -51,6 +54,11 @@ def test_listener_token_in_a_webhook_url_never_reaches_a_file(data_dir: Path) ->
         assert job.state == JobState.COMPLETED
         assert job.request["webhook"] == listener.url.replace(token, LISTENER_TOKEN_REFERENCE)
         assert token not in repr(job.request) and token not in repr(job.output)
+        # Copied snippets and exports hold the reference too, and the snippets say what it means.
+        for snippet in (curl_snippet(job, target), python_snippet(job, target)):
+            assert token not in snippet and LISTENER_TOKEN_REFERENCE in snippet
+            assert "listener token: put in its URL" in snippet
+        assert token not in json.dumps(record_to_dict(job))
 
         resent_body = redact_body(job.request)  # what the job table resubmits
         assert validate_text(json.dumps(resent_body)).ok

@@ -8,6 +8,9 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from gui.core.records import JobState
+from gui.core.secrets import LISTENER_TOKEN_REFERENCE
+from gui.core.templates import TemplateStore
+from gui.ui.drafts import DRAFT_FILE
 from gui.ui.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS, file_mime, open_window, set_and_settle, settle
 
@@ -70,10 +73,10 @@ def test_a_batch_to_the_sandbox_reports_to_the_listener(
     lines = tmp_path / "batch.jsonl"
     lines.write_text('{"input": {"n": 1}}\n{"input": {"n": 2}}\n', "utf-8")
     window.request.editor.handle_drop(file_mime(lines))
+    qtbot.waitUntil(lambda: window.batch_dialog is not None, timeout=TIMEOUT_MS)  # target known
     dialog = window.batch_dialog
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.loaded and dialog.submit_button.isEnabled(), timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: window.batch_dialog is not None, timeout=TIMEOUT_MS)  # target known
     dialog.start_submitting()
 
     def both_delivered() -> bool:
@@ -86,3 +89,37 @@ def test_a_batch_to_the_sandbox_reports_to_the_listener(
         assert job.request["webhook"].endswith("/webhook/keyring:listener-token")
     assert dialog.submitted == 2 and dialog.failed == 0
     window.close()
+
+
+def test_the_listener_token_stays_out_of_the_draft_and_templates(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    """The Options form fills the listener's URL (token included); the draft and a template keep
+    ``keyring:listener-token`` in its place, and the editor gets the real URL back from both."""
+    window = open_window(qtbot, data_dir)
+    qtbot.waitUntil(window.request.form.use_listener.isEnabled, timeout=TIMEOUT_MS)
+    assert window.jobs_area.listener is not None and window.jobs_area.listener.url is not None
+    url = window.jobs_area.listener.url
+    token = url.rsplit("/", 1)[1]
+    set_and_settle(qtbot, window.request, json.dumps({"input": {"prompt": "call me back"}}))
+    window.request.form.use_listener.click()
+    settle(qtbot, window.request)
+    assert json.loads(window.request.text())["webhook"] == url
+    assert window.save_as_template("Calls back") is not None
+    window.close()
+
+    files = [path for path in data_dir.rglob("*") if path.is_file()]
+    for path in files:
+        assert token.encode() not in path.read_bytes(), f"the token was written to {path.name}"
+    reference = url.replace(token, LISTENER_TOKEN_REFERENCE)
+    draft = json.loads((data_dir / DRAFT_FILE).read_text("utf-8"))
+    assert json.loads(draft["text"])["webhook"] == reference
+    assert TemplateStore(data_dir).get("Calls back").body["webhook"] == reference
+
+    again = open_window(qtbot, data_dir)
+    assert json.loads(again.request.text())["webhook"] == url  # from the draft
+    again.new_request()
+    again.templates.select("Calls back")
+    again.templates.open_selected()
+    assert json.loads(again.request.text())["webhook"] == url  # from the template
+    again.close()
