@@ -59,10 +59,9 @@ class TemplatesPanel(QWidget):
 
         self.list = QListWidget(self)
         self.list.setObjectName("templateList")
-        self.list.setEditTriggers(
-            QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.SelectedClicked
-        )
+        # Renames start by F2 or the menu only: a click on the selected template opened its name
+        # for editing, and Delete then erased the name instead of deleting the template.
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.list.itemActivated.connect(self._on_list_item_activated)
         self.list.itemChanged.connect(self._on_list_item_changed)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -89,7 +88,10 @@ class TemplatesPanel(QWidget):
         more = QToolButton(self)
         more.setText("More")
         more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        more.setMenu(self._actions_menu())
+        # One menu for the button and the list's context menu: each menu made adds its shortcuts
+        # to the list, and two actions on one key (Delete, F2) make both of them dead.
+        self.actions_menu = self._actions_menu()
+        more.setMenu(self.actions_menu)
         buttons.addWidget(more)
         layout.addLayout(buttons)
 
@@ -313,4 +315,4 @@ class TemplatesPanel(QWidget):
             self._report(f"Exported {name!r} to {target}.")
 
     def _on_list_context_menu_requested(self, position: QPoint) -> None:
-        self._actions_menu().exec(self.list.mapToGlobal(position))
+        self.actions_menu.exec(self.list.mapToGlobal(position))

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QListWidget
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QListWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -143,3 +143,44 @@ def test_details_dialog_needs_a_name(qtbot: QtBot) -> None:
     dialog.description.setPlainText("Makes images bigger\n")
     assert dialog.save_button.isEnabled()
     assert dialog.values() == ("Upscale", "Makes images bigger")
+
+
+def test_a_click_on_the_selected_template_does_not_rename_it_and_delete_deletes(
+    qtbot: QtBot, panel: TemplatesPanel, store: TemplateStore
+) -> None:
+    """Renames start by F2 or the menu only: a second click on the selected template used to open
+    its name for editing, and Delete then erased the name instead of the template."""
+    panel.select("Echo")
+    panel.list.setFocus()
+    rect = panel.list.visualItemRect(panel.list.currentItem())
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    # Qt opens a click-to-rename editor after the double-click interval: wait it out.
+    qtbot.wait(QApplication.doubleClickInterval() * 2)
+    assert panel.list.state() != QAbstractItemView.State.EditingState
+    qtbot.keyClick(panel.list, Qt.Key.Key_Delete)
+    assert "Echo" not in store.names()
+    assert panel.undo_bar.isVisibleTo(panel)
+    panel.undo_delete()
+    assert "Echo" in store.names()
+
+
+def test_f2_renames_and_delete_still_deletes_after_the_context_menu(
+    qtbot: QtBot, panel: TemplatesPanel, store: TemplateStore
+) -> None:
+    panel.select("Image")
+    panel.list.setFocus()
+    # The context menu opens and closes (Escape) twice; its shortcuts must not pile up on the list.
+    for _ in range(2):
+        QTimer.singleShot(0, lambda: QApplication.activePopupWidget().close())  # type: ignore[union-attr]
+        panel.list.customContextMenuRequested.emit(QPoint(5, 5))
+    qtbot.keyClick(panel.list, Qt.Key.Key_F2)
+    assert panel.list.state() == QAbstractItemView.State.EditingState
+    editor = panel.list.viewport().findChild(QLineEdit)
+    assert editor is not None and editor.text() == "Image"
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)  # the rename is abandoned
+    assert panel.list.state() != QAbstractItemView.State.EditingState
+    panel.activateWindow()  # the popups took it
+    panel.list.setFocus()
+    qtbot.waitUntil(panel.list.hasFocus, timeout=TIMEOUT_MS)
+    qtbot.keyClick(panel.list, Qt.Key.Key_Delete)
+    assert "Image" not in store.names()
