@@ -278,13 +278,12 @@ class MainWindow(QMainWindow):
         body = self._checked_body("save it as a template")
         if body is None:
             return
-        existing = self.current_template or ""
-        description = ""
-        if existing and self.store.exists(existing):
-            description = self.store.get(existing).description
         from gui.ui.template_dialog import TemplateDetailsDialog  # on first use
 
-        dialog = TemplateDetailsDialog(self, existing, description, self.request.operation())
+        # It starts empty: filled with the last template's name, saving as it stood replaced it.
+        dialog = TemplateDetailsDialog(
+            self, operation=self.request.operation(), existing=self.store.names()
+        )
         if dialog.exec() == TemplateDetailsDialog.DialogCode.Accepted:
             name, description = dialog.values()
             self.save_as_template(name, body, description)

@@ -8,14 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QListWidget, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
 from gui.core.records import JobState
 from gui.ui.drafts import DRAFT_FILE
 from gui.ui.main_window import MainWindow
+from gui.ui.template_dialog import TemplateDetailsDialog
 from tests.ui.request_helpers import TIMEOUT_MS, file_mime, set_and_settle, settle
 
 GOOD = '{\n  "input": {\n    "prompt": "from the test"\n  }\n}\n'
@@ -306,3 +314,33 @@ def test_a_first_start_never_opens_larger_than_the_screen(window: MainWindow) ->
     room = window.screen().availableGeometry()
     assert window.height() <= room.height()
     assert window.width() <= max(room.width(), window.minimumSizeHint().width())
+
+
+def test_save_as_template_starts_empty_and_asks_before_replacing(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The dialog was filled with the last template's name, so saving as it stood replaced it."""
+    set_and_settle(qtbot, window.request, GOOD)
+    assert window.save_as_template("Mine", description="the first") is not None
+    assert window.current_template == "Mine"
+    seen: dict[str, Any] = {}
+
+    def fill_in() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, TemplateDetailsDialog)
+        seen["prefilled"] = (dialog.name.text(), dialog.description.toPlainText())
+        answers = iter([False, True])  # "replace Mine?" no, then yes
+        asked: list[str] = []
+        dialog.confirm_overwrite = lambda name: asked.append(name) or next(answers)  # type: ignore[method-assign]
+        qtbot.keyClicks(dialog.name, "Mine")
+        dialog.description.setPlainText("the second")
+        dialog.save_button.click()
+        seen["open_after_no"] = dialog.isVisible()
+        dialog.save_button.click()
+        seen["asked"] = asked
+
+    QTimer.singleShot(0, fill_in)
+    window.save_template_with_dialog()
+    assert seen == {"prefilled": ("", ""), "open_after_no": True, "asked": ["Mine", "Mine"]}
+    assert window.store.get("Mine").description == "the second"
+    assert window.store.names().count("Mine") == 1
