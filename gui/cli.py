@@ -25,6 +25,9 @@ VERBS: dict[str, tuple[str, str]] = {
 }
 
 
+# Exit status when the window cannot start here (a missing system library, no display).
+WINDOW_CANNOT_START = 1
+
 # The top-level options that take a value (the value is never a verb).
 _VALUED_OPTIONS = ("--data-dir", "--profile")
 
@@ -91,6 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # build, which took 4 ms (its help texts look for translations).
         args = window_defaults()
     if args.verb is None:
+        # Before PySide6 is imported: a missing system library or display gets words that say
+        # what to install or do, not Qt's abort (exit 134) or an ImportError's traceback.
+        from gui.platform_check import window_problem
+
+        problem = window_problem()
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return WINDOW_CANNOT_START
         # No collector passes while the window starts (~15 ms of them over the imports and the
         # widgets, all long-lived): run_app freezes what start-up made and turns it on again
         # once the window has painted.
