@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,15 +35,20 @@ from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target, Targe
 __all__ = [
     "DEFAULT_LOCAL_PORT",
     "PROFILES_FILE",
+    "RUNPOD_PROBE",
+    "RUNPOD_PROBE_MISSING",
     "SANDBOX",
     "Profile",
     "ProfileError",
     "ProfileNotFound",
     "ProfileStore",
     "check_profile",
+    "find_worker_python",
     "make_key_provider",
+    "missing_module_message",
     "resolve_profile",
     "worker_command",
+    "worker_python",
 ]
 
 PROFILES_FILE = "profiles.json"
@@ -70,7 +76,7 @@ class Profile:
     endpoint_id: str = ""
     base_url: str = ""
     handler: str = ""  # local: the handler.py the console starts
-    python: str = ""  # local: the interpreter to start it with ("" = the console's own)
+    python: str = ""  # local: the interpreter to start it with ("" = ``worker_python`` finds one)
     port: int = 0  # local with a handler: the port to serve on (0 = DEFAULT_LOCAL_PORT)
     use_account_key: bool = False  # cloud: prefer the shared account key over its own
 
@@ -165,15 +171,70 @@ def check_profile(profile: Profile) -> None:
             raise ProfileError(f"Port {profile.port} is out of range (1-65535).")
 
 
+# A virtual environment's interpreter, by the folder names tools give them (venv, uv, poetry's
+# in-project setting) and the layouts of POSIX and Windows.
+_VENV_FOLDERS = (".venv", "venv")
+_VENV_PYTHONS = (Path("bin") / "python", Path("Scripts") / "python.exe")
+
+# Run by the worker's Python before it starts: exit 0 when ``runpod`` can be imported there,
+# RUNPOD_PROBE_MISSING when it cannot (found, not imported: importing runpod takes seconds).
+RUNPOD_PROBE = (
+    "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('runpod') else 3)"
+)
+RUNPOD_PROBE_MISSING = 3
+
+
+def find_worker_python(handler: str | Path) -> Path | None:
+    """The interpreter of the worker's own virtual environment: ``.venv`` or ``venv`` beside
+    ``handler`` or in a folder above it (the nearest), or None.
+
+    Not resolved: a virtual environment's ``python`` is a link to the base interpreter, which
+    would not see the environment's packages.
+    """
+    folder = Path(handler).expanduser().absolute().parent
+    for place in (folder, *folder.parents):
+        for name in _VENV_FOLDERS:
+            for python in _VENV_PYTHONS:
+                candidate = place / name / python
+                if candidate.is_file():
+                    return candidate
+    return None
+
+
+def worker_python(profile: Profile) -> str:
+    """The interpreter that serves ``profile``'s handler: the one the profile names, else its
+    virtual environment's (``find_worker_python``), else the console's own."""
+    if profile.python:
+        return str(Path(profile.python).expanduser())
+    found = find_worker_python(profile.handler) if profile.handler else None
+    return str(found) if found is not None else sys.executable
+
+
+def missing_module_message(python: str, module: str = "runpod") -> str:
+    """What to do when the worker's Python lacks ``module`` (a ``ModuleNotFoundError``)."""
+    quoted = shlex.quote(python)
+    if module == "runpod":
+        lacks = f"The worker's Python ({python}) has no runpod package. Install it there: "
+        lacks += f"{quoted} -m pip install runpod"
+    else:
+        lacks = f"The worker's Python ({python}) has no module named '{module}'. Install the "
+        lacks += f"worker's requirements there ({quoted} -m pip install -r requirements.txt)"
+    return (
+        f"{lacks}, or choose the worker's own Python (its virtual environment's bin/python) in "
+        "the profile."
+    )
+
+
 def worker_command(profile: Profile, port: int | None = None) -> list[str]:
-    """The command that serves ``profile``'s handler: ``python handler.py --rp_serve_api ...``.
+    """The command that serves ``profile``'s handler: ``python handler.py --rp_serve_api ...``,
+    with ``worker_python``'s interpreter.
 
     Bound to 127.0.0.1 so the URL is certain and the worker is not reachable from elsewhere.
     """
     if not profile.handler:
         raise ProfileError(f"Profile '{profile.name}' has no handler file to start.")
     return [
-        profile.python or sys.executable,
+        worker_python(profile),
         str(Path(profile.handler).expanduser()),
         "--rp_serve_api",
         "--rp_api_host",

@@ -1,19 +1,24 @@
 """Local workers: a worker author's ``handler.py`` served by the console, with its output shown.
 
 ``LocalWorker`` starts ``python handler.py --rp_serve_api --rp_api_host 127.0.0.1 --rp_api_port P``
-as a ``QProcess`` (the interpreter the profile names, else the console's own), streams its output,
-and says it is ready once the port accepts connections (probed with ``QTcpSocket``, so the Qt
-thread never waits). ``LocalWorkerPanel`` is its log panel with Start and Stop. Both stop the worker
-when the application quits. The client adapts to the server's quirks (RUNPOD_API.md §7).
+as a ``QProcess`` (the interpreter the profile names, else the one of a ``.venv`` or ``venv`` beside
+the handler, else the console's own: ``worker_python``), streams its output, and says it is ready
+once the port accepts connections (probed with ``QTcpSocket``, so the Qt thread never waits).
+Before that, a short ``QProcess`` asks that interpreter whether it has ``runpod``: the console's own
+has not after ``pip install .``, and the worker would die of a ``ModuleNotFoundError``; the
+worker's output is read for one too. Either way the message says what to install, and where.
+``LocalWorkerPanel`` is its log panel with Start and Stop. Both stop the worker when the
+application quits. The client adapts to the server's quirks (RUNPOD_API.md §7).
 """
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,7 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.profiles import Profile, worker_command
+from gui.core.profiles import (
+    RUNPOD_PROBE,
+    RUNPOD_PROBE_MISSING,
+    Profile,
+    missing_module_message,
+    worker_command,
+)
 
 if TYPE_CHECKING:
     from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
@@ -36,6 +47,8 @@ UNSUPPORTED_ACTION_REASON = (
     "A worker's local test server (--rp_serve_api) has no health, cancel or retry route."
 )
 _LOG_LINES = 5000
+_TAIL_CHARS = 4000  # of the worker's output, read for a ModuleNotFoundError when it dies
+_MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 
 
 def _port_is_free(port: int) -> bool:
@@ -80,6 +93,9 @@ class LocalWorker(QObject):
         self._probe_timer.setInterval(probe_interval_ms)
         self._probe_timer.timeout.connect(self._on_probe_timer_timeout)
         self._probe: QTcpSocket | None = None
+        self._check: QProcess | None = None  # the runpod probe, while it runs
+        self._command: list[str] = []
+        self._tail = ""
         self.process = QProcess(self)
         self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         self.process.readyReadStandardOutput.connect(self._on_process_output)
@@ -91,7 +107,8 @@ class LocalWorker(QObject):
 
     @property
     def running(self) -> bool:
-        return self.process.state() != QProcess.ProcessState.NotRunning
+        """Starting (its Python being checked) or started."""
+        return self._check is not None or self.process.state() != QProcess.ProcessState.NotRunning
 
     def command(self) -> list[str]:
         return worker_command(self.profile, self.port)
@@ -112,15 +129,29 @@ class LocalWorker(QObject):
         if not handler.is_file():
             self.sig_stopped.emit(-1, f"The handler file {handler} does not exist.")
             return
+        self._command = command
+        self.ready = False
+        self._stopping = False
+        # Does its Python have runpod? Asked without waiting; the worker starts when it answers.
+        check = QProcess(self)
+        check.setProgram(command[0])
+        check.setArguments(["-c", RUNPOD_PROBE])
+        check.setWorkingDirectory(str(handler.parent))  # where the worker's imports resolve
+        check.finished.connect(self._on_check_finished)
+        check.errorOccurred.connect(self._on_check_error)
+        self._check = check
+        check.start()
+
+    def _launch(self) -> None:
+        command = self._command
         environment = QProcessEnvironment.systemEnvironment()
         environment.insert("PYTHONUNBUFFERED", "1")  # show its output as it happens
         self.process.setProcessEnvironment(environment)
-        self.process.setWorkingDirectory(str(handler.parent))  # its imports resolve as in a shell
+        self.process.setWorkingDirectory(str(Path(command[1]).parent))  # imports as in a shell
         self.process.setProgram(command[0])
         self.process.setArguments(command[1:])
-        self.ready = False
-        self._stopping = False
         self._waited_ms = 0
+        self._tail = ""
         self.sig_output_received.emit("$ " + " ".join(command) + "\n")
         self.process.start()
         self._probe_timer.start()
@@ -128,6 +159,9 @@ class LocalWorker(QObject):
     def stop(self, wait_ms: int = 3000) -> None:
         """Stop the worker: SIGTERM, then kill after ``wait_ms``. Blocks at most that long."""
         self._probe_timer.stop()
+        if self._drop_check():
+            self.sig_stopped.emit(-1, "The worker was stopped.")
+            return
         if not self.running:
             return
         self._stopping = True
@@ -135,6 +169,39 @@ class LocalWorker(QObject):
         if not self.process.waitForFinished(wait_ms):
             self.process.kill()
             self.process.waitForFinished(1000)
+
+    # -- its Python ------------------------------------------------------------------------------
+
+    def _drop_check(self) -> bool:
+        """Stop the runpod probe if it runs (its answer is no longer wanted); True if it did."""
+        check, self._check = self._check, None
+        if check is None:
+            return False
+        check.blockSignals(True)
+        if check.state() != QProcess.ProcessState.NotRunning:
+            check.kill()
+            check.waitForFinished(1000)
+        check.deleteLater()
+        return True
+
+    def _on_check_finished(self, exit_code: int, status: QProcess.ExitStatus) -> None:
+        self._drop_check()
+        if status == QProcess.ExitStatus.NormalExit and exit_code == RUNPOD_PROBE_MISSING:
+            self._say_missing("runpod", -1)
+            return
+        self._launch()  # anything else the worker's own output will tell
+
+    def _on_check_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._drop_check()
+            self.sig_stopped.emit(
+                -1, f"Could not start {self._command[0]}: is that Python interpreter there?"
+            )
+
+    def _say_missing(self, module: str, exit_code: int) -> None:
+        message = missing_module_message(self._command[0], module)
+        self.sig_output_received.emit(f"[console] {message}\n")
+        self.sig_stopped.emit(exit_code, message)
 
     # -- readiness -----------------------------------------------------------------------------
 
@@ -179,12 +246,18 @@ class LocalWorker(QObject):
     def _on_process_output(self) -> None:
         data = bytes(self.process.readAllStandardOutput().data())
         if data:
-            self.sig_output_received.emit(data.decode("utf-8", errors="replace"))
+            text = data.decode("utf-8", errors="replace")
+            self._tail = (self._tail + text)[-_TAIL_CHARS:]
+            self.sig_output_received.emit(text)
 
     def _on_process_finished(self, exit_code: int, _status: QProcess.ExitStatus) -> None:
         self._probe_timer.stop()
         self._drop_probe()
         was_ready, self.ready = self.ready, False
+        missing = _MISSING_MODULE.findall(self._tail)
+        if not self._stopping and not was_ready and missing:
+            self._say_missing(missing[-1].split(".")[0], exit_code)
+            return
         if self._stopping:
             message = "The worker was stopped."
         elif was_ready:
@@ -216,6 +289,8 @@ class LocalWorkerPanel(QWidget):
         self.worker: LocalWorker | None = None
         self.status = QLabel("No local worker.")
         self.status.setObjectName("localWorkerStatus")
+        self.status.setWordWrap(True)  # a missing package's message names a command to copy
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.start_button = QPushButton("Start worker")
         self.start_button.setObjectName("startWorkerButton")
         self.stop_button = QPushButton("Stop worker")
@@ -234,6 +309,12 @@ class LocalWorkerPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.log)
         self._update_buttons()
+
+    def sizeHint(self) -> QSize:
+        # A dock under the window: a few lines of the log, not the text box's own ~200 px, so
+        # the window's panels keep their room at 1024x700.
+        hint = super().sizeHint()
+        return QSize(hint.width(), min(hint.height(), 190))
 
     def set_profile(self, profile: Profile | None) -> None:
         """Show ``profile``'s worker (stopping a different one that runs)."""

@@ -6,6 +6,7 @@ keeps it. Where the key comes from is told in words (``show_key_source``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtWidgets import (
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.profiles import DEFAULT_LOCAL_PORT, Profile
+from gui.core.profiles import DEFAULT_LOCAL_PORT, Profile, find_worker_python
 from gui.core.secrets import KEY_SOURCE_ENV, KEY_SOURCE_NONE
 
 __all__ = ["ProfileForm", "named"]
@@ -56,8 +57,14 @@ class ProfileForm(QWidget):
         self.account_check = named(QCheckBox("Use the shared account key"), "accountKeyCheck")
         self.handler_edit = named(QLineEdit(), "handlerEdit")
         self.handler_edit.setPlaceholderText("handler.py started with --rp_serve_api")
+        self.handler_edit.editingFinished.connect(self._on_handler_edit_finished)
         self.python_edit = named(QLineEdit(), "pythonEdit")
-        self.python_edit.setPlaceholderText("the console's own Python")
+        self.python_edit.setToolTip(
+            "The Python that runs the handler: the worker's own virtual environment, which has "
+            "runpod and the worker's packages. Empty: a .venv or venv beside the handler (or in a "
+            "folder above it), else the console's own Python."
+        )
+        self._show_found_python()
         self.port_spin = named(QSpinBox(), "portSpin")
         self.port_spin.setRange(1, 65535)
         self.port_spin.setValue(DEFAULT_LOCAL_PORT)
@@ -69,11 +76,10 @@ class ProfileForm(QWidget):
     def _lay_out(self) -> None:
         browse = named(QPushButton("Browse…"), "handlerBrowseButton")
         browse.clicked.connect(self._on_browse_clicked)
-        handler_box = QWidget()
-        handler_row = QHBoxLayout(handler_box)
-        handler_row.setContentsMargins(0, 0, 0, 0)
-        handler_row.addWidget(self.handler_edit, 1)
-        handler_row.addWidget(browse)
+        handler_box = _row(self.handler_edit, browse)
+        browse_python = named(QPushButton("Browse…"), "pythonBrowseButton")
+        browse_python.clicked.connect(self._on_browse_python_clicked)
+        python_box = _row(self.python_edit, browse_python)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Name", self.name_edit)
@@ -84,12 +90,12 @@ class ProfileForm(QWidget):
         form.addRow("", self.account_check)
         form.addRow("", self.key_source)
         form.addRow("Handler", handler_box)
-        form.addRow("Python", self.python_edit)
+        form.addRow("Python", python_box)
         form.addRow("Port", self.port_spin)
         form.addRow("Worker URL", self.worker_url_edit)
         self._cloud_rows: list[QWidget] = [self.endpoint_edit, self.base_url_edit, self.key_edit]
         self._cloud_rows += [self.account_check, self.key_source]
-        self._local_rows: list[QWidget] = [handler_box, self.python_edit, self.port_spin]
+        self._local_rows: list[QWidget] = [handler_box, python_box, self.port_spin]
         self._local_rows.append(self.worker_url_edit)
         self._form = form
 
@@ -104,6 +110,7 @@ class ProfileForm(QWidget):
         self.account_check.setChecked(profile.use_account_key)
         self.handler_edit.setText(profile.handler)
         self.python_edit.setText(profile.python)
+        self._show_found_python()
         self.port_spin.setValue(profile.serve_port)
         self.worker_url_edit.setText(profile.base_url if local else "")
         self.key_edit.clear()
@@ -155,9 +162,51 @@ class ProfileForm(QWidget):
             self._form.setRowVisible(widget, local and not self._builtin)
         self._form.setRowVisible(self.kind_combo, not self._builtin)
 
+    def _show_found_python(self) -> None:
+        """The placeholder says which Python an empty field means for the handler shown."""
+        handler = self.handler_edit.text().strip()
+        found = find_worker_python(handler) if handler else None
+        if found is not None:
+            self.python_edit.setPlaceholderText(f"{found} (found beside the handler)")
+        else:
+            self.python_edit.setPlaceholderText(
+                "the worker's virtual environment's python (none found: the console's own)"
+            )
+
+    def _on_handler_edit_finished(self) -> None:
+        self._show_found_python()
+
     def _on_browse_clicked(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
             self, "Worker handler", "", "Python files (*.py);;All files (*)"
         )
         if path:
             self.handler_edit.setText(path)
+            found = find_worker_python(path)
+            if found is not None and not self.python_edit.text().strip():
+                self.python_edit.setText(str(found))  # named in the profile, for all to see
+            self._show_found_python()
+
+    def _on_browse_python_clicked(self) -> None:
+        handler = self.handler_edit.text().strip()
+        found = find_worker_python(handler) if handler else None
+        start = found.parent if found else Path(handler).expanduser().parent if handler else None
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            "The worker's Python (its virtual environment's bin/python)",
+            str(start or ""),
+            # A virtual environment's python is a link: resolved, it would not see its packages.
+            options=QFileDialog.Option.DontResolveSymlinks,
+        )
+        if path:
+            self.python_edit.setText(path)
+
+
+def _row(field: QWidget, button: QPushButton) -> QWidget:
+    """``field`` with ``button`` at its right, as one form row."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(field, 1)
+    row.addWidget(button)
+    return box

@@ -17,9 +17,12 @@ from gui.core.profiles import (
     ProfileError,
     ProfileNotFound,
     ProfileStore,
+    find_worker_python,
     make_key_provider,
+    missing_module_message,
     resolve_profile,
     worker_command,
+    worker_python,
 )
 from gui.core.redact import is_keyring_reference
 from gui.core.s3refs import (
@@ -199,6 +202,64 @@ def test_worker_command_serves_the_handler_on_loopback() -> None:
     assert worker_command(profile, 9000)[-1] == "9000"
     with pytest.raises(ProfileError):
         worker_command(Profile("u", "local", base_url="http://127.0.0.1:1"))
+
+
+def _venv_python(folder: Path, name: str = ".venv") -> Path:
+    python = folder / name / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    return python
+
+
+def test_the_workers_python_is_found_beside_its_handler_or_above(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    handler = project / "src" / "worker" / "handler.py"
+    handler.parent.mkdir(parents=True)
+    handler.write_text("")
+    assert find_worker_python(handler) is None
+    above = _venv_python(project, "venv")
+    assert find_worker_python(handler) == above
+    beside = _venv_python(handler.parent)
+    assert find_worker_python(handler) == beside  # the nearest wins
+    assert find_worker_python(str(handler)) == beside
+
+
+def test_the_worker_runs_on_the_python_its_profile_names_else_the_one_found(
+    tmp_path: Path,
+) -> None:
+    handler = tmp_path / "handler.py"
+    handler.write_text("")
+    bare = Profile("w", "local", handler=str(handler))
+    assert worker_python(bare) == sys.executable  # nothing found: the console's own
+    found = _venv_python(tmp_path)
+    assert worker_python(bare) == str(found)
+    assert worker_command(bare)[0] == str(found)
+    named = Profile("w", "local", handler=str(handler), python="/opt/worker/bin/python")
+    assert worker_python(named) == "/opt/worker/bin/python"
+    assert worker_command(named)[:2] == ["/opt/worker/bin/python", str(handler)]
+
+
+def test_the_workers_python_is_kept_in_profiles_json_and_old_files_still_load(
+    data_dir: Path, store: ProfileStore
+) -> None:
+    # A file written before profiles named their Python.
+    old = {"version": 1, "profiles": [{"name": "old", "kind": "local", "handler": "/w/h.py"}]}
+    (data_dir / "profiles.json").write_text(json.dumps(old))
+    assert store.get("old") == Profile("old", "local", handler="/w/h.py")
+    store.add(Profile("new", "local", handler="/w/h.py", python="/w/.venv/bin/python"))
+    saved = json.loads((data_dir / "profiles.json").read_text())["profiles"]
+    assert saved[0] == old["profiles"][0]  # no empty field added to the old entry
+    assert saved[1]["python"] == "/w/.venv/bin/python"
+    assert ProfileStore(data_dir).get("new").python == "/w/.venv/bin/python"
+
+
+def test_a_missing_module_message_says_how_to_install_it_into_that_python() -> None:
+    message = missing_module_message("/w/.venv/bin/python")
+    assert "has no runpod package" in message
+    assert "/w/.venv/bin/python -m pip install runpod" in message
+    spaced = missing_module_message("/my worker/.venv/bin/python", "torch")
+    assert "no module named 'torch'" in spaced
+    assert "'/my worker/.venv/bin/python' -m pip install -r requirements.txt" in spaced
 
 
 # -- S3 credential sets and references ---------------------------------------------------------

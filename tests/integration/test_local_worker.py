@@ -42,7 +42,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 def worker_profile(data_dir: Path) -> Profile:
-    profile = Profile("worker", "local", handler=str(HANDLER), port=_free_port())
+    # The Python that has runpod (the test extra installs it): a worker author's own venv's.
+    profile = Profile(
+        "worker", "local", handler=str(HANDLER), python=sys.executable, port=_free_port()
+    )
     ProfileStore(data_dir).add(profile)
     return profile
 
@@ -182,7 +185,9 @@ def test_a_busy_port_or_missing_handler_is_said_plainly(qtbot: QtBot, tmp_path: 
 def test_a_handler_that_crashes_at_start_is_reported(qtbot: QtBot, tmp_path: Path) -> None:
     broken = tmp_path / "handler.py"
     broken.write_text("raise SystemExit('no model weights here')\n")
-    worker = LocalWorker(Profile("w", "local", handler=str(broken), port=_free_port()))
+    worker = LocalWorker(
+        Profile("w", "local", handler=str(broken), python=sys.executable, port=_free_port())
+    )
     output: list[str] = []
     worker.sig_output_received.connect(output.append)
     with qtbot.waitSignal(worker.sig_stopped, timeout=30_000) as stopped:
