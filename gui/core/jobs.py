@@ -8,10 +8,18 @@ Streaming: a job streams when its input asks for it (``input.stream`` is true, t
 RunPod's LLM workers, or the sandbox's ``input.sandbox.stream``) or ``submit(stream=True)`` said
 so. Each poll of such a job asks ``/status`` (state, progress, final output) and, once the job has
 started, drains ``/stream``, so chunks are kept in order while it runs and none is lost at the end.
+
+RunPod keeps a job's chunks until they are read, so a streaming job is followed until its stream is
+drained, whatever told the console it ended: a poll reads ``/stream`` after ``/status`` answered
+the end; an end heard from a webhook is held and folded in by a poll at once, which reads
+``/stream`` once more first (without asking ``/status``); a cancel or a runsync answered with the
+end reads it before the end is folded in. Until then the record is not terminal, so a console that
+stops in between resumes the job and drains it on the next start.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import random
@@ -101,6 +109,10 @@ class JobService:
         self._targets: dict[str, Target] = {}
         self._by_job_id: dict[str, str] = {}
         self._streaming: set[str] = set()
+        # Ends heard from outside (webhooks) for streaming jobs, folded in after the last read.
+        self._held_ends: dict[str, JobStatus] = {}
+        # One /stream read at a time per job, so chunks are appended in the order RunPod gave them.
+        self._stream_locks: dict[str, asyncio.Lock] = {}
         self._snapshots: dict[str, JobRecord] = {}
         # Why a job of this session was not sent (the command line maps it to its exit code).
         self.send_errors: dict[str, ConsoleError] = {}
@@ -232,6 +244,8 @@ class JobService:
                 record, time.time(), f"Not sent: the console failed while sending it ({exc!r})."
             )
         else:
+            if status.job_id and status.state is not None and status.state.terminal:
+                await self._read_last_chunks(record, status.job_id)  # a runsync that ended
             self._take_submit_answer(record, status)
         return self._publish(record)
 
@@ -277,7 +291,11 @@ class JobService:
     # -- following -----------------------------------------------------------------------------
 
     async def poll(self, local_id: str) -> bool:
-        """Ask the endpoint about one job; ``True`` while it still needs following."""
+        """Ask the endpoint about one job; ``True`` while it still needs following.
+
+        An end held from a webhook stands in for the ``/status`` answer (module docstring).
+        """
+        held = self._held_ends.pop(local_id, None)
         record = self._records.get(local_id)
         if record is None or record.terminal or record.job_id is None:
             return False
@@ -285,10 +303,10 @@ class JobService:
         streaming = local_id in self._streaming
         changed = False
         try:
-            answer = await client.status(record.job_id)
+            answer = held if held is not None else await client.status(record.job_id)
             if streaming and answer.state not in (None, JobState.IN_QUEUE):
                 # Drain before folding in a terminal state: chunks after it would be ignored.
-                changed = append_stream(record, await self._drain(client, record.job_id))
+                changed = await self._read_stream(record, client, record.job_id)
             changed |= merge_status(record, answer, time.time())
             if record.note and record.note.startswith("Could not get"):
                 record.note, changed = None, True
@@ -301,7 +319,21 @@ class JobService:
             if record.terminal and not record.webhook_deliveries:
                 self.webhooks.job_ended(local_id, record.state, record.request)
             self._publish(record)
+        if record.terminal:
+            self._stream_locks.pop(local_id, None)
         return not record.terminal
+
+    async def _read_stream(self, record: JobRecord, client: EndpointClient, job_id: str) -> bool:
+        """Append the chunks buffered since the last read; ``True`` when there were any."""
+        lock = self._stream_locks.setdefault(record.local_id, asyncio.Lock())
+        async with lock:  # two reads at once (a poll and a webhook's) could swap their chunks
+            return append_stream(record, await self._drain(client, job_id))
+
+    async def _read_last_chunks(self, record: JobRecord, job_id: str) -> None:
+        """Before a streaming job's end is folded in outside a poll: the chunks still buffered."""
+        if record.local_id in self._streaming and not record.terminal:
+            client = self.client_for(self._targets[record.local_id])
+            await self._read_stream(record, client, job_id)
 
     async def _drain(self, client: EndpointClient, job_id: str) -> tuple[Any, ...]:
         """Chunks still buffered when a streaming job ended between two polls."""
@@ -324,7 +356,17 @@ class JobService:
             record.webhook_deliveries += 1
             record.webhook_missing = False  # late, but it came
             self.webhooks.delivered(local_id)
-        merge_status(record, JobStatus.from_payload(payload), time.time())
+        status = JobStatus.from_payload(payload)
+        ends = status.state is not None and status.state.terminal
+        if ends and local_id in self._streaming and not record.terminal:
+            # Its last chunks may still be buffered: a poll reads them, then folds this end in.
+            self._held_ends[local_id] = status
+            if self.tracker.is_tracked(local_id):
+                self.tracker.poll_soon(local_id)
+            else:
+                self.tracker.track(local_id, streaming=True, delay=0)
+            return self._publish(record)
+        merge_status(record, status, time.time())
         if record.terminal:
             self.tracker.untrack(local_id)
         return self._publish(record)
@@ -350,6 +392,8 @@ class JobService:
         else:
             if answer.state is None:
                 answer = dataclasses.replace(answer, state=JobState.CANCELLED)
+            if answer.state is not None and answer.state.terminal:
+                await self._read_last_chunks(record, record.job_id)
             merge_status(record, answer, time.time())
         if record.terminal:
             self.tracker.untrack(local_id)
@@ -379,6 +423,8 @@ class JobService:
         for local_id in removed:
             self.tracker.untrack(local_id)
             self.webhooks.forget(local_id)
+            self._held_ends.pop(local_id, None)
+            self._stream_locks.pop(local_id, None)
             record = self._records.pop(local_id)
             self._targets.pop(local_id, None)
             self._streaming.discard(local_id)

@@ -105,6 +105,15 @@ def test_progress_and_stream(engine: Engine, sandbox: Target) -> None:
     assert done.stream == ["chunk 1", "chunk 2", "chunk 3", "chunk 4"]
 
 
+def test_a_streaming_runsync_that_ends_in_its_answer_keeps_its_chunks(
+    engine: Engine, sandbox: Target
+) -> None:
+    body = {"input": {"sandbox": {"duration": 0.2, "stream": 4}}}
+    done = engine.submit(sandbox, body, "runsync").result(timeout=10)
+    assert done.state == JobState.COMPLETED
+    assert done.stream == ["chunk 1", "chunk 2", "chunk 3", "chunk 4"] == done.output
+
+
 def test_cancel_a_queued_and_a_running_job(engine: Engine, sandbox: Target) -> None:
     long = {"input": {"sandbox": {"duration": 30}}}
     running = [engine.submit(sandbox, long).result(timeout=10) for _ in range(2)]  # both workers
