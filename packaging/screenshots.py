@@ -207,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _capture(window, app, args.out, dark=args.scheme == "dark")
         finally:
+            from gui.ui.quit_guard import quit_without_asking
+
+            quit_without_asking(window)  # the long job still runs: no question before quitting
             window.close()
             _settle(app, 0.2)
     return 0

@@ -1,8 +1,8 @@
 """``job-console run FILE``: submit a request (or a ``.jsonl`` batch), follow it, print the result.
 
-Exit codes: 0 every job COMPLETED; 1 a job FAILED, was CANCELLED, TIMED_OUT or EXPIRED, or was
-still running when ``--timeout`` passed; 2 an invalid request or wrong usage (nothing is sent when a
-body is invalid); 3 the API key was refused or the endpoint could not be reached.
+Exit codes: 0 every job COMPLETED; 1 a job FAILED, was CANCELLED, TIMED_OUT, EXPIRED or PURGED, or
+was still running when ``--timeout`` passed; 2 an invalid request or wrong usage (nothing is sent
+when a body is invalid); 3 the API key was refused or the endpoint could not be reached.
 
 Top level: standard library only (the parser is built for every ``job-console`` call).
 """

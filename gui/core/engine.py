@@ -204,6 +204,10 @@ class Engine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._service is not None:
+            # The sandbox is gone: its jobs ended with it (and the next start must not call them
+            # expired). After the tasks: no submit or poll can change them any more.
+            self._service.end_sandbox_jobs()
         if self._store is not None:
             await loop.run_in_executor(None, self._store.close)  # writes what is still queued
         await loop.shutdown_default_executor()
@@ -280,11 +284,11 @@ class Engine:
         return self._call(health())
 
     def purge_queue(self, target: Target) -> concurrent.futures.Future[dict[str, Any]]:
-        """Remove the endpoint's queued jobs: ``{"removed": N, "status": ...}``."""
+        """Remove the endpoint's queued jobs: ``{"removed": N, "status": ...}``. The console's
+        jobs that waited there become PURGED."""
 
         async def purge() -> dict[str, Any]:
-            service = await self._ready_service()
-            return await service.client_for(await service.resolve(target)).purge_queue()
+            return await (await self._ready_service()).purge_queue(target)
 
         return self._call(purge())
 
@@ -321,6 +325,13 @@ class Engine:
         if self._service is None and self._runner.running and not self._started.done():
             return []
         return self._require_service().snapshots()
+
+    def open_sandbox_jobs(self) -> list[JobRecord]:
+        """Jobs of the built-in sandbox not ended yet; safe from any thread. The sandbox runs in
+        the engine, so ``close`` ends them (CANCELLED, with a note that the console quit)."""
+        if self._service is None:
+            return []
+        return self._service.open_sandbox_jobs()
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
         """``callback(event)`` runs on the engine thread and must be quick. Returns unsubscribe."""

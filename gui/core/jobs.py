@@ -15,6 +15,11 @@ the end; an end heard from a webhook is held and folded in by a poll at once, wh
 ``/stream`` once more first (without asking ``/status``); a cancel or a runsync answered with the
 end reads it before the end is folded in. Until then the record is not terminal, so a console that
 stops in between resumes the job and drains it on the next start.
+
+Purging: ``purge_queue`` notes which of the console's jobs were waiting (IN_QUEUE) in that queue and
+asks about them at once; the first answer for each decides: 404 means the purge removed it
+(PURGED), anything else that it had left the queue before. A 404 for any other job means it
+expired. Jobs of the built-in sandbox end when the engine closes (``end_sandbox_jobs``).
 """
 
 from __future__ import annotations
@@ -34,7 +39,15 @@ from gui.core.commit_gate import CommitGate
 from gui.core.errors import ConsoleError, JobNotFound, RequestInvalid
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
 from gui.core.limits import MAX_BODY_BYTES, OPERATIONS, RATE_LIMITS, WEBHOOK_GRACE_S
-from gui.core.merge import append_stream, mark_expired, mark_not_sent, merge_status, set_state
+from gui.core.merge import (
+    append_stream,
+    mark_ended_by_quit,
+    mark_expired,
+    mark_not_sent,
+    mark_purged,
+    merge_status,
+    set_state,
+)
 from gui.core.records import JobRecord, JobState
 from gui.core.redact import redact_body
 from gui.core.request import serialize_body
@@ -113,6 +126,8 @@ class JobService:
         self._held_ends: dict[str, JobStatus] = {}
         # One /stream read at a time per job, so chunks are appended in the order RunPod gave them.
         self._stream_locks: dict[str, asyncio.Lock] = {}
+        # Jobs that were IN_QUEUE when this console purged their queue, until their next answer.
+        self._purge_candidates: set[str] = set()
         self._snapshots: dict[str, JobRecord] = {}
         # Why a job of this session was not sent (the command line maps it to its exit code).
         self.send_errors: dict[str, ConsoleError] = {}
@@ -124,6 +139,14 @@ class JobService:
     def snapshots(self) -> list[JobRecord]:
         with self._snapshots_lock:
             return list(self._snapshots.values())
+
+    def open_sandbox_jobs(self) -> list[JobRecord]:
+        """Jobs of the built-in sandbox not ended yet: they end when the engine closes."""
+        return [
+            record
+            for record in self.snapshots()
+            if not record.terminal and _kind(self._targets.get(record.local_id)) == "sandbox"
+        ]
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -142,6 +165,18 @@ class JobService:
             else:
                 self.tracker.track(record.local_id, streaming=record.local_id in self._streaming)
         self.tracker.start()
+
+    def end_sandbox_jobs(self) -> int:
+        """The built-in sandbox stops with the engine: mark its open jobs as ended by the quit
+        (saved and announced); returns how many. Call it once nothing else runs on the loop."""
+        ended = 0
+        for local_id, record in self._records.items():
+            if self._targets[local_id].kind == "sandbox" and not record.terminal:
+                self.tracker.untrack(local_id)
+                mark_ended_by_quit(record, time.time())
+                self._publish(record)
+                ended += 1
+        return ended
 
     async def aclose(self) -> None:
         await self.tracker.stop()
@@ -304,6 +339,7 @@ class JobService:
         changed = False
         try:
             answer = held if held is not None else await client.status(record.job_id)
+            self._purge_candidates.discard(local_id)  # still known: the purge did not take it
             if streaming and answer.state not in (None, JobState.IN_QUEUE):
                 # Drain before folding in a terminal state: chunks after it would be ignored.
                 changed = await self._read_stream(record, client, record.job_id)
@@ -311,7 +347,7 @@ class JobService:
             if record.note and record.note.startswith("Could not get"):
                 record.note, changed = None, True
         except JobNotFound:
-            changed = mark_expired(record, time.time())
+            changed = self._mark_gone(record)
         except ConsoleError as exc:
             note = f"Could not get this job's status: {exc} The console keeps trying."
             changed, record.note = record.note != note, note
@@ -322,6 +358,13 @@ class JobService:
         if record.terminal:
             self._stream_locks.pop(local_id, None)
         return not record.terminal
+
+    def _mark_gone(self, record: JobRecord) -> bool:
+        """The endpoint answered 404: purged by this console, or expired (module docstring)."""
+        if record.local_id in self._purge_candidates:
+            self._purge_candidates.discard(record.local_id)
+            return mark_purged(record, time.time())
+        return mark_expired(record, time.time())
 
     async def _read_stream(self, record: JobRecord, client: EndpointClient, job_id: str) -> bool:
         """Append the chunks buffered since the last read; ``True`` when there were any."""
@@ -388,7 +431,7 @@ class JobService:
         try:
             answer = await self.client_for(self._targets[local_id]).cancel(record.job_id)
         except JobNotFound:
-            mark_expired(record, time.time())
+            self._mark_gone(record)
         else:
             if answer.state is None:
                 answer = dataclasses.replace(answer, state=JobState.CANCELLED)
@@ -418,6 +461,25 @@ class JobService:
         self.tracker.track(local_id, streaming=local_id in self._streaming)
         return self._publish(record)
 
+    async def purge_queue(self, target: Target) -> dict[str, Any]:
+        """Remove the endpoint's queued jobs; the console's jobs that waited there become PURGED
+        once the endpoint says it no longer knows them (module docstring)."""
+        target = await self.resolve(target)
+        waiting = {
+            local_id
+            for local_id, record in self._records.items()
+            if record.state == JobState.IN_QUEUE and _same_endpoint(self._targets[local_id], target)
+        }
+        self._purge_candidates |= waiting
+        try:
+            answer = await self.client_for(target).purge_queue()
+        except BaseException:
+            self._purge_candidates -= waiting
+            raise
+        for local_id in waiting:
+            self.tracker.poll_soon(local_id)
+        return answer
+
     def remove(self, local_ids: tuple[str, ...]) -> None:
         removed = tuple(i for i in local_ids if i in self._records)
         for local_id in removed:
@@ -425,6 +487,7 @@ class JobService:
             self.webhooks.forget(local_id)
             self._held_ends.pop(local_id, None)
             self._stream_locks.pop(local_id, None)
+            self._purge_candidates.discard(local_id)
             record = self._records.pop(local_id)
             self._targets.pop(local_id, None)
             self._streaming.discard(local_id)
@@ -436,3 +499,14 @@ class JobService:
         if removed:
             self._store.delete(removed)
             self._emit(JobsRemoved(removed))
+
+
+def _kind(target: Target | None) -> str | None:
+    return None if target is None else target.kind
+
+
+def _same_endpoint(a: Target, b: Target) -> bool:
+    """Do ``a`` and ``b`` name one queue? Every built-in sandbox target does (its port changes)."""
+    if a.kind == "sandbox" or b.kind == "sandbox":
+        return a.kind == b.kind
+    return a.endpoint_url == b.endpoint_url

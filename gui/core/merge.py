@@ -3,7 +3,11 @@
 One set of rules for every source, so a webhook and a poll can never disagree:
 - the first terminal state is final: nothing arriving later changes a terminal record;
 - ``output`` while IN_PROGRESS is progress, not the result;
-- a 404 for a job once known means it expired; it never becomes FAILED.
+- a 404 for a job once known means it expired; it never becomes FAILED. When this console purged
+  the queue the job was waiting in, the 404 means it was purged (``mark_purged``);
+- a job of the built-in sandbox ends when the console quits (the sandbox runs inside it): it is
+  marked CANCELLED with a note saying so (``mark_ended_by_quit``), not left for a 404 at the next
+  start to call it expired.
 """
 
 from __future__ import annotations
@@ -14,7 +18,21 @@ from typing import Any
 from gui.core.answers import JobStatus
 from gui.core.records import JobRecord, JobState
 
-__all__ = ["append_stream", "mark_expired", "mark_not_sent", "merge_status", "set_state"]
+__all__ = [
+    "QUIT_NOTE",
+    "append_stream",
+    "mark_ended_by_quit",
+    "mark_expired",
+    "mark_not_sent",
+    "mark_purged",
+    "merge_status",
+    "set_state",
+]
+
+QUIT_NOTE = (
+    "Ended when the console quit: the built-in sandbox runs inside the console, so its jobs stop "
+    "with it. It did not fail; submit it again to run it."
+)
 
 
 def set_state(record: JobRecord, state: JobState, now: float) -> bool:
@@ -82,6 +100,26 @@ def mark_expired(record: JobRecord, now: float) -> bool:
         "not fail."
     )
     return set_state(record, JobState.EXPIRED, now)
+
+
+def mark_purged(record: JobRecord, now: float) -> bool:
+    """404 for a job that waited in a queue this console purged: the purge removed it."""
+    if record.terminal:
+        return False
+    record.note = (
+        "Purged: removed from the endpoint's queue by Purge queue, asked from this console, "
+        "before it ran, so the endpoint no longer knows it (404). It did not fail; submit it "
+        "again to run it."
+    )
+    return set_state(record, JobState.PURGED, now)
+
+
+def mark_ended_by_quit(record: JobRecord, now: float) -> bool:
+    """A job of the built-in sandbox still open when the engine stops: it ends with the sandbox."""
+    if record.terminal:
+        return False
+    record.note = QUIT_NOTE
+    return set_state(record, JobState.CANCELLED, now)
 
 
 def mark_not_sent(record: JobRecord, now: float, reason: str) -> bool:

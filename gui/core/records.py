@@ -14,7 +14,7 @@ __all__ = ["TERMINAL_STATES", "JobError", "JobRecord", "JobState", "parse_state"
 
 
 class JobState(StrEnum):
-    """RunPod's job states, plus three the console adds of its own."""
+    """RunPod's job states, plus four the console adds of its own."""
 
     SUBMITTING = "SUBMITTING"  # console: the request is on its way, no id yet
     IN_QUEUE = "IN_QUEUE"
@@ -24,6 +24,7 @@ class JobState(StrEnum):
     CANCELLED = "CANCELLED"
     TIMED_OUT = "TIMED_OUT"
     EXPIRED = "EXPIRED"  # console: RunPod answered 404 for a job it once knew (retention ended)
+    PURGED = "PURGED"  # console: this console purged the queue it waited in (then 404)
     NOT_SENT = "NOT_SENT"  # console: the request never reached the endpoint (refused or no answer)
 
     @property
@@ -38,6 +39,7 @@ TERMINAL_STATES = frozenset(
         JobState.CANCELLED,
         JobState.TIMED_OUT,
         JobState.EXPIRED,
+        JobState.PURGED,
         JobState.NOT_SENT,
     }
 )
@@ -58,7 +60,7 @@ def parse_state(value: object) -> JobState | None:
     except ValueError:
         return None
     # The console's own states never come from the wire.
-    if state in (JobState.SUBMITTING, JobState.EXPIRED, JobState.NOT_SENT):
+    if state in (JobState.SUBMITTING, JobState.EXPIRED, JobState.PURGED, JobState.NOT_SENT):
         return None
     return state
 

@@ -34,6 +34,7 @@ _LABELS = {
     JobState.CANCELLED: "Cancelled",
     JobState.TIMED_OUT: "Timed out",
     JobState.EXPIRED: "Expired",
+    JobState.PURGED: "Purged",
     JobState.NOT_SENT: "Not sent",
 }
 

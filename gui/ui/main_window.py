@@ -411,6 +411,11 @@ class MainWindow(QMainWindow):
             self.request.open_dropped(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        from gui.ui import quit_guard  # loaded when needed, not on the start
+
+        if not quit_guard.may_quit(self, self.engine):
+            event.ignore()
+            return
         save_window_state(self)
         self.request.validation.close()
         self.tasks.close()

@@ -67,6 +67,7 @@ _COLORS: dict[Scheme, dict[str, str]] = {
         "state_CANCELLED": "#6e7781",
         "state_TIMED_OUT": "#bc4c00",
         "state_EXPIRED": "#6e7781",
+        "state_PURGED": "#6e7781",
         "state_NOT_SENT": "#a40e26",
     },
     "dark": {
@@ -98,6 +99,7 @@ _COLORS: dict[Scheme, dict[str, str]] = {
         "state_CANCELLED": "#9ea7b3",
         "state_TIMED_OUT": "#f0883e",
         "state_EXPIRED": "#8b949e",
+        "state_PURGED": "#8b949e",
         "state_NOT_SENT": "#ffa198",
     },
 }

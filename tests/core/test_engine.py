@@ -7,10 +7,12 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from gui.core.engine import Engine, JobAdded, JobChanged, JobsRemoved
 from gui.core.events import EngineEvent
+from gui.core.merge import QUIT_NOTE
 from gui.core.records import JobRecord, JobState
 from gui.core.store import DB_FILENAME
 from gui.core.targets import Target
@@ -198,7 +200,7 @@ def test_the_key_comes_from_the_provider_at_the_last_moment(data_dir: Path) -> N
         engine.close()
 
 
-def test_restart_resumes_open_jobs_and_old_sandbox_jobs_expire(data_dir: Path) -> None:
+def test_restart_resumes_open_jobs_and_sandbox_jobs_end_with_the_quit(data_dir: Path) -> None:
     with SandboxThread(SandboxConfig(workers=4, default_duration_s=0.1)) as server:
         target = Target(name="ext", kind="cloud", base_url=server.base_url, endpoint_id="e")
         first = Engine(data_dir, poll_policy=FAST_POLLS)
@@ -206,7 +208,8 @@ def test_restart_resumes_open_jobs_and_old_sandbox_jobs_expire(data_dir: Path) -
         builtin = first.sandbox_target().result(10)
         slow = {"input": {"sandbox": {"duration": 1.0}}}
         external = [first.submit(target, slow).result(10).local_id for _ in range(3)]
-        forgotten = first.submit(builtin, {"input": {"sandbox": {"duration": 30}}}).result(10)
+        quit_on = first.submit(builtin, {"input": {"sandbox": {"duration": 30}}}).result(10)
+        assert [r.local_id for r in first.open_sandbox_jobs()] == [quit_on.local_id]
         first.close()
 
         second = Engine(data_dir, poll_policy=FAST_POLLS)
@@ -214,11 +217,30 @@ def test_restart_resumes_open_jobs_and_old_sandbox_jobs_expire(data_dir: Path) -
         try:
             for local_id in external:
                 assert finished(second, local_id).state == JobState.COMPLETED
-            expired = finished(second, forgotten.local_id)
-            assert expired.state == JobState.EXPIRED and expired.error is None
-            assert len(second.jobs()) == 4
+            ended = job(second, quit_on.local_id)  # as the first engine left it: not a 404
+            assert ended.state == JobState.CANCELLED and ended.note == QUIT_NOTE
+            assert [s for _, s in ended.history][-1] == "CANCELLED"
+            assert second.open_sandbox_jobs() == [] and len(second.jobs()) == 4
         finally:
             second.close()
+
+
+def test_sandbox_jobs_left_open_by_a_crash_expire_on_the_next_start(data_dir: Path) -> None:
+    from gui.core.store import JobStore
+
+    crashed = JobRecord(local_id="a" * 32, profile="Sandbox", endpoint_id="sandbox",
+                        operation="run", request={"input": {}}, submitted_at=time.time(),
+                        state=JobState.IN_PROGRESS, job_id="gone")  # fmt: skip
+    store = JobStore(data_dir / DB_FILENAME)
+    store.save(crashed, Target("Sandbox", "sandbox", "http://127.0.0.1:9/v2", "sandbox"))
+    store.close()
+    engine = Engine(data_dir, poll_policy=FAST_POLLS)
+    engine.start()
+    try:
+        expired = finished(engine, crashed.local_id)
+        assert expired.state == JobState.EXPIRED and expired.error is None
+    finally:
+        engine.close()
 
 
 def test_close_leaves_no_threads(data_dir: Path) -> None:
@@ -276,14 +298,36 @@ def test_timed_out_then_retried_and_ttl_expiry_while_followed(
         engine.cancel(blocker.local_id).result(10)
 
 
-def test_purged_jobs_stop_being_followed(engine: Engine, sandbox: Target) -> None:
+def _fill_both_workers(engine: Engine, sandbox: Target) -> list[JobRecord]:
     blockers = [engine.submit(sandbox, {"input": {"sandbox": {"duration": 3}}}).result(10)
                 for _ in range(2)]  # fmt: skip
+    for blocker in blockers:
+        wait_until(lambda b=blocker: job(engine, b.local_id).state == JobState.IN_PROGRESS)
+    return blockers
+
+
+def test_jobs_the_console_purged_are_purged_not_expired(engine: Engine, sandbox: Target) -> None:
+    blockers = _fill_both_workers(engine, sandbox)
     queued = [engine.submit(sandbox, {"input": {}}).result(10) for _ in range(3)]
-    wait_until(lambda: job(engine, blockers[0].local_id).state == JobState.IN_PROGRESS)
     assert engine.purge_queue(sandbox).result(10)["removed"] == 3
     for record in queued:
-        assert finished(engine, record.local_id).state == JobState.EXPIRED
+        purged = finished(engine, record.local_id)
+        assert purged.state == JobState.PURGED and purged.error is None
+        assert (purged.note or "").startswith("Purged: removed from the endpoint's queue by")
+        assert [s for _, s in purged.history][-2:] == ["IN_QUEUE", "PURGED"]
+    for blocker in blockers:  # running, so the purge left them alone
+        assert not job(engine, blocker.local_id).terminal
+        engine.cancel(blocker.local_id).result(10)
+
+
+def test_jobs_purged_by_another_client_expire(engine: Engine, sandbox: Target) -> None:
+    blockers = _fill_both_workers(engine, sandbox)
+    queued = [engine.submit(sandbox, {"input": {}}).result(10) for _ in range(2)]
+    answer = httpx.post(f"{sandbox.endpoint_url}/purge-queue", timeout=10)  # not the console
+    assert answer.json()["removed"] == 2
+    for record in queued:
+        expired = finished(engine, record.local_id)
+        assert expired.state == JobState.EXPIRED and "did not fail" in (expired.note or "")
     for blocker in blockers:
         engine.cancel(blocker.local_id).result(10)
 

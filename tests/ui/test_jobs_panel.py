@@ -172,7 +172,7 @@ def test_health_strip_and_purge(
     assert {_state(panel, q) for q in queued} <= {
         JobState.IN_QUEUE,
         JobState.CANCELLED,
-        JobState.EXPIRED,
+        JobState.PURGED,
     }
 
 

@@ -25,7 +25,7 @@ TEXT_ROLES = [
     "json_invalid",
     "json_punct",
     *(f"state_{name}" for name in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED")),
-    *(f"state_{name}" for name in ("CANCELLED", "TIMED_OUT", "EXPIRED", "NOT_SENT")),
+    *(f"state_{name}" for name in ("CANCELLED", "TIMED_OUT", "EXPIRED", "PURGED", "NOT_SENT")),
     "state_SUBMITTING",
 ]
 
