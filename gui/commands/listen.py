@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gui.commands.arguments import port_number
 from gui.core.listener_address import DEFAULT_HOST, DEFAULT_PORT
+from gui.core.wording import counted
 
 if TYPE_CHECKING:
     from gui.core.deliveries import Delivery
@@ -119,7 +120,8 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
         await listener.stop()
         store.close()
         printer.close()
-    print(f"Stopped after {listener.received} deliveries.", file=sys.stderr, flush=True)
+    received = counted(listener.received, "delivery", "deliveries")
+    print(f"Stopped after {received}.", file=sys.stderr, flush=True)
     return 0
 
 

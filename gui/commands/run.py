@@ -293,9 +293,11 @@ def _follow(engine: Engine, ids: set[str], deadline: float | None, progress: _Pr
         if all(r.terminal for r in records):
             return records
         if deadline is not None and time.monotonic() >= deadline:
-            open_jobs = sum(1 for r in records if not r.terminal)
+            from gui.core.wording import counted
+
+            open_jobs = counted(sum(1 for r in records if not r.terminal), "job")
             progress.finish()
-            print(f"job-console run: --timeout passed with {open_jobs} job(s) not finished; "
+            print(f"job-console run: --timeout passed with {open_jobs} not finished; "
                   "they go on running on the endpoint.", file=sys.stderr)  # fmt: skip
             return records
         progress.wait(0.2)

@@ -26,6 +26,7 @@ from gui.core.errors import ConsoleError
 from gui.core.limits import Operation
 from gui.core.records import JobRecord, JobState
 from gui.core.request import Diagnostic, read_request_file, validate_text
+from gui.core.wording import counted
 from gui.ui.validation_worker import BackgroundTasks
 
 __all__ = ["BatchDialog", "BatchEntry", "load_batch"]
@@ -101,7 +102,7 @@ class BatchDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("batchDialog")
-        self.setWindowTitle(f"Batch of {len(paths)} file{'s' if len(paths) != 1 else ''}")
+        self.setWindowTitle(f"Batch of {counted(len(paths), 'file')}")
         self.resize(640, 440)
         self.tasks = tasks
         self.operation = operation
@@ -117,7 +118,7 @@ class BatchDialog(QDialog):
 
         layout = QVBoxLayout(self)
         self.summary = QLabel(
-            f"Checking {len(paths)} file(s) for the /{operation} operation…", self
+            f"Checking {counted(len(paths), 'file')} for the /{operation} operation…", self
         )
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
@@ -168,7 +169,7 @@ class BatchDialog(QDialog):
         self.entries = list(entries)
         valid, invalid = len(self.valid_entries), len(self.invalid_entries)
         self.summary.setText(
-            f"<b>{valid}</b> valid request{'s' if valid != 1 else ''}, "
+            f"<b>{valid}</b> valid request{'' if valid == 1 else 's'}, "
             f"<b>{invalid}</b> invalid (listed below; they will not be sent)."
             if self.entries
             else "The files hold no requests."
@@ -252,7 +253,7 @@ class BatchDialog(QDialog):
 
     def _finish(self) -> None:
         self._queue = []
-        text = f"Submitted {self.submitted} request(s)."
+        text = f"Submitted {counted(self.submitted, 'request')}."
         if self.failed:
             text += f" {self.failed} could not be sent: " + "; ".join(self.failures[:3])
         if self._stopping:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from gui.core.records import JobRecord, JobState
 from gui.core.redact import holds_redacted, redact_body
+from gui.core.wording import counted
 from gui.ui.job_style import action_icon
 
 __all__ = ["RETRYABLE_STATES", "JobActions", "availability"]
@@ -44,7 +45,7 @@ def availability(records: list[JobRecord], target_name: str | None) -> dict[str,
     """For each action, whether it applies to ``records`` (the selection), and why (not)."""
     verdicts: dict[str, Verdict] = {}
     n = len(records)
-    jobs = f"{n} selected job{'s' if n != 1 else ''}"
+    jobs = counted(n, "selected job")
     cancellable = [r for r in records if not r.terminal and r.job_id]
     if not records:
         verdicts[CANCEL] = Verdict(False, "Select a job that is queued or running to cancel it.")
@@ -60,7 +61,8 @@ def availability(records: list[JobRecord], target_name: str | None) -> dict[str,
     elif not retryable:
         verdicts[RETRY] = Verdict(False, "RunPod retries only FAILED and TIMED_OUT jobs.")
     else:
-        verdicts[RETRY] = Verdict(True, f"Ask RunPod to run {len(retryable)} job(s) again.")
+        again = f"Ask RunPod to run {counted(len(retryable), 'job')} again."
+        verdicts[RETRY] = Verdict(True, again)
     single = _one(records, "resubmit it")
     verdicts[RESUBMIT_EDITOR] = Verdict(
         single is None, single or "Put this job's request into the editor, to change and send it."
@@ -76,8 +78,9 @@ def availability(records: list[JobRecord], target_name: str | None) -> dict[str,
     else:
         verdicts[RESUBMIT_TARGET] = Verdict(True, f"Send the same request again to {target_name}.")
     with_id = [r for r in records if r.job_id]
+    copy_ids = "Copy the job id." if len(with_id) == 1 else "Copy the job ids."
     verdicts[COPY_ID] = Verdict(
-        bool(with_id), "Copy the job id(s)." if with_id else "No selected job has a job id yet."
+        bool(with_id), copy_ids if with_id else "No selected job has a job id yet."
     )
     for key, language in ((COPY_CURL, "a curl command"), (COPY_PYTHON, "a Python script")):
         single = _one(records, "copy its request")

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from gui.core.files import write_bytes_atomic, write_text_atomic
 from gui.core.records import JobRecord
+from gui.core.wording import counted
 from gui.ui.bridge import run_in_background, when_done
 from gui.ui.details_pane import NO_JOB_SUMMARY, NO_JOB_TITLE
 from gui.ui.job_details_parts import HistoryView, ImagesView, error_html
@@ -272,9 +273,7 @@ class JobDetails(QWidget):
         self.images.set_images(prepared.images)
         self.output_tabs.setTabEnabled(self._images_tab, bool(prepared.images))
         count = len(prepared.images)
-        self.output_status.setText(
-            f"{count} image{'s' if count != 1 else ''} in the output." if count else ""
-        )
+        self.output_status.setText(f"{counted(count, 'image')} in the output." if count else "")
 
     def _on_output_failed(self, generation: int, error: BaseException) -> None:
         if generation == self._output_generation:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from gui.core.targets import Target
+from gui.core.wording import counted
 from gui.ui.bridge import EngineBridge
 from gui.ui.job_style import action_icon
 
@@ -162,7 +163,7 @@ class HealthStrip(QWidget):
     def _on_bridge_queue_purged(self, target_name: str, answer: dict[str, Any]) -> None:
         removed = answer.get("removed", 0)
         self.sig_status_message_requested.emit(
-            f"Purged the queue of {target_name}: {removed} job(s) removed.", 5000
+            f"Purged the queue of {target_name}: {counted(removed, 'job')} removed.", 5000
         )
         self._in_flight = False
         self.refresh()

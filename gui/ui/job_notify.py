@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QWidget
 
 from gui.core.records import JobRecord, JobState
 from gui.core.resources import resource_path
+from gui.core.wording import counted
 
 if TYPE_CHECKING:
     # At run time through ``QtWidgets``: PySide6 sets the class up when a job first ends.
@@ -50,7 +51,7 @@ def message_for(records: list[JobRecord]) -> tuple[str, str]:
         )
     counts = Counter(record.state for record in records)
     parts = [f"{count} {state.value.lower().replace('_', ' ')}" for state, count in counts.items()]
-    return f"{len(records)} jobs ended", ", ".join(parts)
+    return f"{counted(len(records), 'job')} ended", ", ".join(parts)
 
 
 class JobFinishedNotifier(QObject):

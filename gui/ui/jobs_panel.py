@@ -31,6 +31,7 @@ from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord
 from gui.core.redact import redact_body
 from gui.core.targets import Target
+from gui.core.wording import counted
 from gui.ui import job_actions as acts
 from gui.ui.bridge import EngineBridge, run_in_background, when_done
 from gui.ui.details_pane import DetailsPane
@@ -281,7 +282,7 @@ class JobsPanel(QWidget):
         ids = [record.job_id for record in self.selected_records() if record.job_id]
         if ids:
             QGuiApplication.clipboard().setText("\n".join(ids))
-            self.sig_status_message_requested.emit(f"Copied {len(ids)} job id(s).", 3000)
+            self.sig_status_message_requested.emit(f"Copied {counted(len(ids), 'job id')}.", 3000)
 
     def copy_snippet(self, language: str) -> None:
         records = self.selected_records()
@@ -316,7 +317,7 @@ class JobsPanel(QWidget):
         if not records:
             return
         n = len(records)
-        text = f"Remove {n} job{'s' if n != 1 else ''} from the history? Outputs are lost."
+        text = f"Remove {counted(n, 'job')} from the history? Outputs are lost."
         if self.confirm("Remove from history", text):
             self.bridge.request_remove([record.local_id for record in records])
 
@@ -329,7 +330,7 @@ class JobsPanel(QWidget):
         when_done(
             run_in_background(writer, records, path),
             lambda _: self.sig_status_message_requested.emit(
-                f"Exported {len(records)} job(s) to {path}.", 5000
+                f"Exported {counted(len(records), 'job')} to {path}.", 5000
             ),
             lambda error: self.sig_status_message_requested.emit(
                 f"Could not export to {path}: {error}", 0
@@ -395,7 +396,8 @@ class JobsPanel(QWidget):
         self.filters.set_counts(counts)
         total = sum(counts.values())
         parts = [f"{state.value} {count}" for state, count in counts.items()]
-        self.counts_label.setText(f"{total} jobs" + (" · " + " · ".join(parts) if parts else ""))
+        summary = " · ".join([counted(total, "job"), *parts])
+        self.counts_label.setText(summary)
 
     def _on_selection_changed(
         self, _selected: QItemSelection | None = None, _deselected: QItemSelection | None = None

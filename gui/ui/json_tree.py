@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.wording import counted
 from gui.ui.bridge import when_done
 from gui.ui.job_style import action_icon
 from gui.ui.output_scan import path_text, search_paths
@@ -81,9 +82,9 @@ class _Node:
 
 def _preview(value: Any) -> str:
     if isinstance(value, dict):
-        return f"{{{len(value)} keys}}"
+        return f"{{{counted(len(value), 'key')}}}"
     if isinstance(value, list):
-        return f"[{len(value)} items]"
+        return f"[{counted(len(value), 'item')}]"
     if isinstance(value, str):
         if len(value) > PREVIEW_CHARS:
             return f'"{value[:PREVIEW_CHARS]}…" ({len(value):,} characters)'

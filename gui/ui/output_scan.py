@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from gui.core.wording import counted
+
 __all__ = [
     "LINE_LIMIT_CHARS",
     "RAW_LIMIT_CHARS",
@@ -72,7 +74,7 @@ class _Clipper:
             for key, item in value.items():
                 if self.budget <= 0:
                     self.clipped = True
-                    out["…"] = f"({len(value) - len(out):,} more keys)"
+                    out["…"] = f"({counted(len(value) - len(out), 'more key')})"
                     break
                 self.budget -= len(str(key)) + 6
                 out[str(key)] = self.clip(item)
@@ -82,7 +84,7 @@ class _Clipper:
             for item in value:
                 if self.budget <= 0:
                     self.clipped = True
-                    items.append(f"… ({len(value) - len(items):,} more items)")
+                    items.append(f"… ({counted(len(value) - len(items), 'more item')})")
                     break
                 items.append(self.clip(item))
             return items

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.templates import Template, TemplateError, TemplateStore
+from gui.core.wording import counted
 from gui.ui.editor import local_paths
 
 __all__ = ["TemplatesPanel"]
@@ -293,7 +294,7 @@ class TemplatesPanel(QWidget):
         self.refresh()
         if imported:
             self.select(imported[-1].name)
-            self._report(f"Imported {len(imported)} template(s).")
+            self._report(f"Imported {counted(len(imported), 'template')}.")
         return imported
 
     def import_with_dialog(self) -> None:

@@ -199,7 +199,7 @@ def test_batch_submits_valid_bodies_with_progress(
     assert finished.args == [2, 1]
     assert sorted(body["input"]["n"] for body in sent) == [1, 3, 4]
     assert dialog.progress.value() == 3 and dialog.progress.maximum() == 3
-    assert "Submitted 2 request(s). 1 could not be sent" in dialog.summary.text()
+    assert "Submitted 2 requests. 1 could not be sent" in dialog.summary.text()
 
 
 def test_paste_of_copied_files_opens_them(qtbot: QtBot, panel: RequestPanel, tmp_path) -> None:

@@ -71,6 +71,14 @@ def test_rows_follow_jobs_to_completion_and_counts_add_up(
     assert panel.proxy.rowCount() == 2
 
 
+def test_the_count_line_says_1_job(
+    qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
+) -> None:
+    done = _submit(engine, sandbox, duration=0.05)
+    _wait_state(qtbot, panel, done, JobState.COMPLETED)
+    assert panel.counts_label.text() == "1 job · COMPLETED 1"
+
+
 def test_actions_follow_runpod_rules_and_say_why(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
@@ -167,7 +175,7 @@ def test_health_strip_and_purge(
     panel.health.confirm_purge = lambda target: True  # type: ignore[method-assign]
     with qtbot.waitSignal(panel.sig_status_message_requested, timeout=10_000) as message:
         qtbot.mouseClick(panel.health.purge_button, Qt.MouseButton.LeftButton)
-    assert "3 job(s) removed" in message.args[0]
+    assert "3 jobs removed" in message.args[0]
     qtbot.waitUntil(lambda: "queue 0" in panel.health.label.text(), timeout=10_000)
     assert {_state(panel, q) for q in queued} <= {
         JobState.IN_QUEUE,

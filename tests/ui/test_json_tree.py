@@ -72,6 +72,25 @@ def test_widget_search_selects_matches_and_copies_their_path(qtbot: QtBot) -> No
     qtbot.waitUntil(lambda: widget.match_label.text() == "no match", timeout=5000)
 
 
+def test_branch_previews_count_in_words() -> None:
+    model = JsonTreeModel()
+    model.set_document({"one": {"key": 1}, "two": {"a": 1, "b": 2}, "list": [7], "pair": [1, 2]})
+    root = model.index(0, 0)
+    model.fetchMore(root)
+    previews = {
+        model.index(row, 0, root).data(): model.index(row, 1, root).data()
+        for row in range(model.rowCount(root))
+    }
+    assert model.index(0, 1).data() == "{4 keys}"
+    assert previews == {
+        "one": "{1 key}",
+        "two": "{2 keys}",
+        "list": "[1 item]",
+        "pair": "[2 items]",
+    }
+    assert "(1 more key)" in format_raw({"a": "x" * 60, "b": 1}, limit=10).text
+
+
 def test_scalar_documents_and_unknown_paths() -> None:
     model = JsonTreeModel()
     model.set_document("just text")
