@@ -36,9 +36,9 @@ from gui.ui.job_details_parts import HistoryView, ImagesView, error_html
 from gui.ui.job_model import queue_time_ms, run_time_ms
 from gui.ui.job_style import action_icon, format_duration_ms, state_color, state_icon
 from gui.ui.json_tree import JsonTreeWidget
-from gui.ui.output_scan import FoundImage, RawText, find_images, format_raw
+from gui.ui.output_scan import LINE_LIMIT_CHARS, FoundImage, RawText, find_images, format_raw
 
-__all__ = ["JobDetails", "PreparedOutput", "prepare_output"]
+__all__ = ["JobDetails", "PreparedOutput", "prepare_output", "raw_note"]
 
 PREVIEW_SIDE = 360
 
@@ -265,11 +265,7 @@ class JobDetails(QWidget):
             return  # another job (or a newer output) is shown now
         raw = prepared.raw
         self.raw_view.setPlainText(raw.text)
-        self.raw_note.setText(
-            f"Showing the first {len(raw.text) // 1024:,} KB of a larger output; Save has all."
-            if raw.truncated
-            else ""
-        )
+        self.raw_note.setText(raw_note(raw))
         self.images.set_images(prepared.images)
         self.output_tabs.setTabEnabled(self._images_tab, bool(prepared.images))
         count = len(prepared.images)
@@ -326,6 +322,16 @@ class JobDetails(QWidget):
             lambda error: self.output_status.setText(f"Could not save the image: {error}"),
             context=self,
         )
+
+
+def raw_note(raw: RawText) -> str:
+    """What the Raw view leaves out, if anything: keys or items, or the end of long strings."""
+    if raw.truncated:
+        return f"Showing the first {len(raw.text) // 1024:,} KB of a larger output; Save has all."
+    if raw.cut_strings:
+        strings = counted(raw.cut_strings, "long string")
+        return f"Showing the whole output, with {strings} cut at {LINE_LIMIT_CHARS:,} characters."
+    return ""
 
 
 def _short(value: Any, limit: int = 200) -> str:

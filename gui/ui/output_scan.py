@@ -43,7 +43,8 @@ _MIN_IMAGE_CHARS = 64
 @dataclass(frozen=True, slots=True)
 class RawText:
     text: str
-    truncated: bool  # the document goes on beyond ``text``
+    truncated: bool  # the document goes on beyond ``text`` (keys or items left out)
+    cut_strings: int = 0  # strings shortened to ``line_limit`` (the rest of the document is whole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +61,15 @@ class _Clipper:
     def __init__(self, limit: int, line_limit: int) -> None:
         self.budget = limit
         self.line_limit = line_limit
-        self.clipped = False
+        self.clipped = False  # keys or items left out
+        self.cut_strings = 0
 
     def clip(self, value: Any) -> Any:
         if isinstance(value, str):
             self.budget -= min(len(value), self.line_limit) + 4
             if len(value) <= self.line_limit:
                 return value
-            self.clipped = True
+            self.cut_strings += 1
             return f"{value[: self.line_limit]}… (cut: {len(value):,} characters in all)"
         if isinstance(value, dict):
             out: dict[str, Any] = {}
@@ -103,7 +105,8 @@ def format_raw(
     """
     clipper = _Clipper(limit, line_limit)
     shown = clipper.clip(value)
-    return RawText(json.dumps(shown, indent=2, ensure_ascii=False, default=str), clipper.clipped)
+    text = json.dumps(shown, indent=2, ensure_ascii=False, default=str)
+    return RawText(text, clipper.clipped, clipper.cut_strings)
 
 
 def path_text(path: tuple[PathPart, ...] | list[PathPart]) -> str:

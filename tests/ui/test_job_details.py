@@ -51,6 +51,19 @@ def test_output_is_prepared_off_the_qt_thread(
     assert "Showing the first" in details.raw_note.text()  # the Raw view is cut, Save has it all
 
 
+def test_a_long_string_cut_in_a_whole_output_is_not_called_a_larger_output(
+    qtbot: QtBot, details: JobDetails
+) -> None:
+    # An image job's answer: three keys, one of them 11 MB of base64 text on one line.
+    output = {"image": "iVBORw0KGgo" + "A" * 11_000_000, "mime_type": "image/png", "width": 128}
+    details.show_record(make_record("img", JobState.COMPLETED, output=output))
+    qtbot.waitUntil(lambda: details.raw_note.text() != "", timeout=20_000)
+    note = details.raw_note.text()
+    assert "Showing the first" not in note and "larger output" not in note
+    assert note == "Showing the whole output, with 1 long string cut at 10,000 characters."
+    assert '"width": 128' in details.raw_view.toPlainText()
+
+
 def test_images_in_output_are_previewed_and_saved(
     qtbot: QtBot, details: JobDetails, tmp_path: Path
 ) -> None:

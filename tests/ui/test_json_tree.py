@@ -106,7 +106,8 @@ def test_raw_text_is_cut_when_huge_and_images_are_found() -> None:
     assert big.truncated and 40_000 < len(big.text) < 60_000
     assert "more items)" in big.text and '"n": 1' not in big.text
     long_line = format_raw({"blob": "x" * 3_000_000}, line_limit=1000)
-    assert long_line.truncated and "… (cut: 3,000,000 characters in all)" in long_line.text
+    assert "… (cut: 3,000,000 characters in all)" in long_line.text
+    assert not long_line.truncated and long_line.cut_strings == 1  # every key is there
     png_b64 = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(60)).decode()
     jpeg_b64 = base64.b64encode(b"\xff\xd8\xff" + bytes(60)).decode()
     found = find_images({"a": [png_b64, "data:image/jpeg;base64," + jpeg_b64, "iVBOR"]})
