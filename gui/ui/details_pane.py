@@ -1,8 +1,10 @@
-"""The area under the job table: a short hint until a job is first shown, then ``JobDetails``.
+"""The area under the job table (``jobDetails``): a short hint until a job is first shown, then
+``JobDetails`` (``jobDetailsView``) inside it.
 
 ``JobDetails`` (its tabs, the JSON tree, the image and error views, and their modules) is imported
 and built when the first job is shown, not while the window starts: with nothing selected it
-would only show empty tabs.
+would only show empty tabs. The pane itself, with the name automation looks for, exists from the
+window's start.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class DetailsPane(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("jobDetailsPane")
+        self.setObjectName("jobDetails")  # the name of DESIGN.md, there from the start
         self._details: JobDetails | None = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)

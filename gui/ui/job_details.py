@@ -1,4 +1,4 @@
-"""``jobDetails``: everything about the selected job: output, request, error, history.
+"""``jobDetailsView`` (in ``jobDetails``): the selected job's output, request, error, history.
 
 Large outputs never freeze the window: serializing and image decoding run on a background thread
 (``prepare_output``), the tree model is lazy, and the Raw view shows at most
@@ -83,7 +83,7 @@ class JobDetails(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("jobDetails")
+        self.setObjectName("jobDetailsView")  # inside DetailsPane, which is ``jobDetails``
         self._record: JobRecord | None = None
         self._output_generation = 0
         self._request_generation = 0

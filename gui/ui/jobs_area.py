@@ -85,6 +85,7 @@ class JobsArea(QTabWidget):
             self.listener.sig_failed.connect(self._on_listener_failed)
             # The log is built when its tab is first shown: deliveries wait in their store.
             self._webhooks_page = QWidget(self)
+            self._webhooks_page.setObjectName("webhookLog")  # DESIGN.md's name, from the start
             QVBoxLayout(self._webhooks_page).setContentsMargins(0, 0, 0, 0)
             self.addTab(self._webhooks_page, "Webhooks")
             self.currentChanged.connect(self._on_current_changed)

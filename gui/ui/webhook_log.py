@@ -1,4 +1,4 @@
-"""The webhook log (``webhookLog``): the deliveries the listener stored, newest first.
+"""The webhook log (``webhookLogView``, in the ``webhookLog`` tab): stored deliveries, newest first.
 
 For the selected delivery it shows the payload (pretty-printed from the stored text) and the
 headers; **Copy payload** puts the stored text on the clipboard; **Replay** sends it to a URL the
@@ -274,7 +274,7 @@ class WebhookLog(QWidget):
 
     def __init__(self, source: DeliverySource, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("webhookLog")
+        self.setObjectName("webhookLogView")  # in the Webhooks tab, whose page is ``webhookLog``
         self._source = source
         self._pending: list[Delivery] = []
         self._pending_lock = threading.Lock()

@@ -249,7 +249,8 @@ def test_the_details_are_built_when_the_first_job_is_shown(qtbot: QtBot) -> None
     qtbot.addWidget(pane)
     pane.show()
     pane.show_record(None)  # nothing to show: still only the hint
-    assert pane.findChild(QWidget, "jobDetails") is None
+    assert pane.objectName() == "jobDetails"  # the name is there from the start
+    assert pane.findChild(QWidget, "jobDetailsView") is None
     assert "No job selected" in pane.findChild(QLabel, "noJobHint").text()
     record = JobRecord(
         local_id="a1",
@@ -262,7 +263,7 @@ def test_the_details_are_built_when_the_first_job_is_shown(qtbot: QtBot) -> None
     hint = pane.findChild(QLabel, "noJobHint")
     pane.show_record(record)
     assert not hint.isVisible()  # at once, not only once it is deleted
-    details = pane.findChild(QWidget, "jobDetails")
+    details = pane.findChild(QWidget, "jobDetailsView")
     assert details is pane.details and details.isVisible()
     assert pane.record is record
     qtbot.waitUntil(lambda: pane.findChild(QLabel, "noJobHint") is None)

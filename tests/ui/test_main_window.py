@@ -53,6 +53,31 @@ def test_widgets_carry_their_automation_names(window: MainWindow) -> None:
     assert window.findChild(QComboBox, "profileSelector").currentData() == "Sandbox"
 
 
+AUTOMATION_NAMES = (
+    "requestEditor",
+    "diagnosticsList",
+    "submitButton",
+    "jobTable",
+    "jobDetails",
+    "templateList",
+    "profileSelector",
+    "webhookLog",
+)
+
+
+def test_every_name_of_design_md_exists_as_soon_as_the_window_is_made(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    win = create_window(data_dir)  # not shown, no event loop turn: what a test or tool sees first
+    qtbot.addWidget(win)
+    try:
+        missing = [name for name in AUTOMATION_NAMES if win.findChild(QWidget, name) is None]
+        assert missing == []
+        assert all(len(win.findChildren(QWidget, name)) == 1 for name in AUTOMATION_NAMES)
+    finally:
+        win.close()
+
+
 def test_title_shows_file_and_unsaved_mark(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:

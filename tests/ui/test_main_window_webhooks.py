@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.core.records import JobState
@@ -33,7 +34,8 @@ def send_to_listener(qtbot: QtBot, window: MainWindow, prompt: str) -> None:
 def test_listener_url_fills_webhook_and_the_delivery_arrives(qtbot: QtBot, data_dir: Path) -> None:
     window = open_window(qtbot, data_dir)
     area = window.jobs_area
-    assert area.webhook_log is not None and area.webhook_log.objectName() == "webhookLog"
+    assert area.webhook_log is not None and area.webhook_log.objectName() == "webhookLogView"
+    assert area.webhook_log.parent() is window.findChild(QWidget, "webhookLog")
     form = window.request.form
     qtbot.waitUntil(form.use_listener.isEnabled, timeout=TIMEOUT_MS)
     assert area.listener is not None and area.listener.url is not None

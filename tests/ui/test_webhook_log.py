@@ -87,7 +87,7 @@ def test_rows_show_time_job_status_size_matched_and_repeat(
     assert repeat[DeliveryColumn.REPEAT] == f"repeat of #{first.id}"
     assert original[1:] == ["job-1", "COMPLETED", format_size(first.size), "yes", ""]
     assert original[DeliveryColumn.TIME]  # e.g. 14:03:27
-    assert log.objectName() == "webhookLog"
+    assert log.objectName() == "webhookLogView"
 
 
 def test_deliveries_posted_from_another_thread_arrive_in_batches(
