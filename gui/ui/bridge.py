@@ -225,8 +225,9 @@ class EngineBridge(QObject):
     sig_health_changed: Signal = Signal(str, dict)
     """A target's ``/health`` answer arrived: (target name, the answer)."""
 
-    sig_health_failed: Signal = Signal(str, str)
-    """A target's ``/health`` could not be read: (target name, person-readable reason)."""
+    sig_health_failed: Signal = Signal(str, object)
+    """A target's ``/health`` could not be read: (target name, the exception; ``describe_error``
+    makes it readable)."""
 
     sig_queue_purged: Signal = Signal(str, dict)
     """``/purge-queue`` answered: (target name, the answer, e.g. ``{"removed": 2}``)."""
@@ -374,9 +375,7 @@ class EngineBridge(QObject):
         self.deliver(
             self._engine.health(target),
             lambda answer: self.sig_health_changed.emit(target.name, answer),
-            lambda error: self.sig_health_failed.emit(
-                target.name, describe_error(error, "read the endpoint's health")
-            ),
+            lambda error: self.sig_health_failed.emit(target.name, error),
         )
 
     def request_purge_queue(self, target: Target) -> None:

@@ -6,6 +6,8 @@ at a time: a slow endpoint never piles requests up.
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from typing import Any
 
@@ -14,14 +16,24 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
+from gui.core.errors import (
+    AuthRefused,
+    RateLimited,
+    RemoteError,
+    SecretUnavailable,
+    TransportError,
+)
 from gui.core.targets import Target
 from gui.core.wording import counted
-from gui.ui.bridge import EngineBridge
+from gui.ui.bridge import EngineBridge, describe_error
 from gui.ui.job_style import action_icon
 
-__all__ = ["HEALTH_REFRESH_MS", "HealthStrip", "health_text"]
+__all__ = ["HEALTH_REFRESH_MS", "HealthStrip", "brief_reason", "health_text"]
 
 HEALTH_REFRESH_MS = 5_000
+BRIEF_CHARS = 60  # the strip's reason for a failed /health; the tooltip has the whole message
+# What the connection said, in a TransportError's message (see gui.core.client).
+_PARENTHESIS = re.compile(r"\((.+)\)\.")
 
 
 def _count(section: Any, key: str) -> int:
@@ -43,6 +55,29 @@ def health_text(answer: dict[str, Any]) -> str:
         if key in ("initializing", "throttled", "unhealthy") and isinstance(value, int) and value
     ]
     return text + (", " + ", ".join(extra) if extra else "")
+
+
+def brief_reason(error: BaseException) -> str:
+    """Why ``/health`` could not be read, in a few words for the strip (the tooltip has it all):
+    ``HTTP 503``, ``HTTP 401: API key refused``, ``no connection: Connect call failed``."""
+    if isinstance(error, RemoteError):
+        if isinstance(error, AuthRefused):
+            return f"HTTP {error.status_code}: API key refused"
+        if isinstance(error, RateLimited):
+            return f"HTTP {error.status_code}: rate limited"
+        return f"HTTP {error.status_code}"
+    if isinstance(error, TransportError):
+        # The client's message: "Could not reach URL (what the connection said). Check ...".
+        said = _PARENTHESIS.search(str(error))
+        return "no connection" + (f": {_short(said.group(1))}" if said else "")
+    if isinstance(error, SecretUnavailable):
+        return "no API key in the keyring"
+    text = str(error).split(". ")[0].strip() if str(error) else type(error).__name__
+    return _short(text)
+
+
+def _short(text: str, limit: int = BRIEF_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class HealthStrip(QWidget):
@@ -135,12 +170,13 @@ class HealthStrip(QWidget):
         self.label.setText(f"<b>{target_name}</b>: {health_text(answer)} · at {stamp}")
         self.label.setToolTip(str(answer))
 
-    def _on_bridge_health_failed(self, target_name: str, message: str) -> None:
+    def _on_bridge_health_failed(self, target_name: str, error: BaseException) -> None:
         if self._target is None or target_name != self._target.name:
             return
         self._in_flight = False
-        self.label.setText(f"<b>{target_name}</b>: health unavailable")
-        self.label.setToolTip(message)
+        reason = html.escape(brief_reason(error))
+        self.label.setText(f"<b>{target_name}</b>: health unavailable ({reason})")
+        self.label.setToolTip(describe_error(error, "read the endpoint's health"))
 
     def confirm_purge(self, target: Target) -> bool:
         """Ask before purging (tests replace this)."""
