@@ -370,7 +370,8 @@ class MainWindow(QMainWindow):
         if error is not None:
             self.request.show_problem(f"The request was not submitted: {error}")
         elif isinstance(record, JobRecord) and record.state == JobState.NOT_SENT:
-            self.request.show_problem(f"The request was not sent: {record.note or 'no answer'}")
+            # The note says what happened in a whole sentence ("Not sent: ..."): no prefix again.
+            self.request.show_problem(record.note or "The request was not sent: no answer came.")
         elif isinstance(record, JobRecord):
             self.statusBar().showMessage(
                 f"Job {record.job_id or record.local_id} submitted: {record.state.value}", 6000

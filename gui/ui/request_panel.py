@@ -121,6 +121,8 @@ class RequestPanel(QWidget):
         self.options.sig_field_edited.connect(self._on_form_field_edited)
         self.diagnostics.sig_diagnostic_activated.connect(self._on_diagnostics_activated)
         self.operation_selector.currentIndexChanged.connect(self._on_operation_changed)
+        # A problem shown (e.g. a job not sent) was about the last target, not the one chosen now.
+        self.profile_selector.currentIndexChanged.connect(self.banner.hide)
         self.submit_button.clicked.connect(self.request_submit)
         self._update_submit_button()
 

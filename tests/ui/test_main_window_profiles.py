@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from PySide6.QtWidgets import QComboBox
@@ -90,4 +91,29 @@ def test_submit_goes_to_the_selected_profile(qtbot: QtBot, data_dir: Path) -> No
     )
     job = window.engine.jobs()[0]
     assert (job.profile, job.endpoint_id) == ("Staging", "staging")
+    window.close()
+
+
+def test_a_job_not_sent_is_said_once_and_forgotten_on_another_target(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ProfileStore(data_dir).add(
+        Profile("Gone", "cloud", endpoint_id="gone", base_url=f"http://127.0.0.1:{port}/v2")
+    )
+    window = open_window(qtbot, data_dir, profile="Gone")
+    qtbot.waitUntil(lambda: window.targets.selected_name() == "Gone", timeout=TIMEOUT_MS)
+    set_and_settle(qtbot, window.request, BODY)
+    window.request.request_submit()
+    banner = window.request.banner
+    qtbot.waitUntil(banner.isVisible, timeout=TIMEOUT_MS * 3)
+    assert window.engine.jobs()[0].state == JobState.NOT_SENT
+    message = banner.label.text()
+    assert message.lower().count("not sent") == 1, message
+    assert f"127.0.0.1:{port}" in message
+    selector = window.findChild(QComboBox, "profileSelector")
+    selector.setCurrentIndex(selector.findData("Sandbox"))  # as a pick in the list does
+    assert not banner.isVisible()
     window.close()
