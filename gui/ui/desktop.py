@@ -75,7 +75,7 @@ class ListenerStatus(QLabel):
         taken = f" ({listener.requested_port} was taken)" if moved else ""
         self.setText(
             f"Webhooks: listening on {listener.host}:{listener.port}{taken} · {public} · "
-            f"{running.received} received"
+            f"{listener.received} received"
         )
         why = f"Port {listener.requested_port} was in use: a free one was taken.\n" if moved else ""
         self.setToolTip(why + _STATUS_TIP)

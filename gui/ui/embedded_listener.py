@@ -68,6 +68,7 @@ class EmbeddedListener(QObject):
         self._fallback = True
         self._closed = False
         self.listener: WebhookListener | None = None
+        self._stored_before = 0  # deliveries in the store when the listener (re)started
         self._subscribers: list[Any] = []
         self._starting: Future[WebhookListener] | None = None
 
@@ -96,6 +97,7 @@ class EmbeddedListener(QObject):
             # round trip. A ConsoleError from the keyring ends here and reaches ``sig_failed``
             # like any other start failure.
             store = self.store
+            stored_before = store.count()  # earlier runs' deliveries, which the Webhooks tab lists
             from gui.core.listener import (
                 ListenerPortTaken,
                 WebhookListener,
@@ -118,6 +120,7 @@ class EmbeddedListener(QObject):
                 # The usual port is held (another console, a `job-console listen`): any free one.
                 listener = make(0)
                 await listener.start()
+            self._stored_before = stored_before  # read on the Qt thread once this future is done
             return listener
 
         self._starting = self.engine.submit_coroutine(serve())
@@ -146,6 +149,13 @@ class EmbeddedListener(QObject):
         # The built-in sandbox reports here when a request names no webhook, however it is sent.
         self.engine.send_sandbox_webhooks_to(self.url)
         self.sig_started.emit(self.url)
+
+    @property
+    def received(self) -> int:
+        """Deliveries in the store: those of earlier runs (as the Webhooks tab lists them) and
+        those received since the listener started."""
+        listener = self.listener
+        return self._stored_before + (listener.received if listener is not None else 0)
 
     @property
     def port(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
@@ -125,3 +126,38 @@ def test_the_listener_token_stays_out_of_the_draft_and_templates(
     again.templates.open_selected()
     assert json.loads(again.request.text())["webhook"] == url  # from the template
     again.close()
+
+
+def _post_delivery(url: str, job_id: str) -> None:
+    body = json.dumps({"id": job_id, "status": "COMPLETED", "output": {"ok": True}}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def test_the_status_bar_counts_the_deliveries_of_earlier_runs(qtbot: QtBot, data_dir: Path) -> None:
+    first = open_window(qtbot, data_dir)
+    listener = first.jobs_area.listener
+    assert listener is not None
+    qtbot.waitUntil(lambda: listener.listener is not None, timeout=TIMEOUT_MS)
+    for job_id in ("earlier-1", "earlier-2"):
+        _post_delivery(listener.url or "", job_id)
+    status = first.desktop.listener_status
+    assert status is not None
+    qtbot.waitUntil(lambda: status.text().endswith(" · 2 received"), timeout=TIMEOUT_MS)
+    first.close()
+
+    second = open_window(qtbot, data_dir)  # the next start, on the same data folder
+    again = second.jobs_area.listener
+    assert again is not None
+    qtbot.waitUntil(lambda: again.listener is not None, timeout=TIMEOUT_MS)
+    status = second.desktop.listener_status
+    assert status is not None
+    assert status.text().endswith(" · 2 received")  # as many as the Webhooks tab lists
+    second.jobs_area.show_webhooks()
+    log = second.jobs_area.webhook_log
+    assert log is not None
+    qtbot.waitUntil(lambda: log.model.rowCount() == 2, timeout=TIMEOUT_MS)
+    _post_delivery(again.url or "", "now")
+    qtbot.waitUntil(lambda: status.text().endswith(" · 3 received"), timeout=TIMEOUT_MS)
+    second.close()
