@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QImage
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -33,7 +33,7 @@ from gui.core.wording import counted
 from gui.ui.bridge import run_in_background, when_done
 from gui.ui.details_pane import NO_JOB_SUMMARY, NO_JOB_TITLE
 from gui.ui.job_details_parts import HistoryView, ImagesView, error_html
-from gui.ui.job_model import queue_time_ms, run_time_ms
+from gui.ui.job_model import RUN_CLOCK_MS, is_running, queue_time_ms, run_time_ms
 from gui.ui.job_style import action_icon, format_duration_ms, state_color, state_icon
 from gui.ui.json_tree import JsonTreeWidget
 from gui.ui.output_scan import LINE_LIMIT_CHARS, FoundImage, RawText, find_images, format_raw
@@ -88,6 +88,10 @@ class JobDetails(QWidget):
         self._output_generation = 0
         self._request_generation = 0
         self._full_raw: str | None = None
+        # While the job shown runs, its header's run time moves on with the clock.
+        self._run_clock = QTimer(self)
+        self._run_clock.setInterval(RUN_CLOCK_MS)
+        self._run_clock.timeout.connect(self._on_run_clock_timeout)
         self.title = QLabel(NO_JOB_TITLE, self)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.title.setTextFormat(Qt.TextFormat.RichText)
@@ -160,6 +164,11 @@ class JobDetails(QWidget):
         unless the output itself changed."""
         previous = self._record
         self._record = record
+        if record is not None and is_running(record):
+            if not self._run_clock.isActive():
+                self._run_clock.start()
+        else:
+            self._run_clock.stop()
         if record is None:
             self.title.setText(NO_JOB_TITLE)
             self.summary.setText(NO_JOB_SUMMARY)
@@ -210,12 +219,22 @@ class JobDetails(QWidget):
         if queue is not None:
             parts.append(f"queued {format_duration_ms(queue)}")
         if run is not None:
-            parts.append(f"ran {format_duration_ms(run)}")
+            verb = "running for" if is_running(record) else "ran"
+            parts.append(f"{verb} {format_duration_ms(run)}")
         if record.worker_id:
             parts.append(f"worker {record.worker_id}")
         if record.template:
             parts.append(f"template {record.template}")
         self.summary.setText(" · ".join(parts))
+
+    @property
+    def run_clock_active(self) -> bool:
+        """The header's run time is being moved on (the job shown runs)."""
+        return self._run_clock.isActive()
+
+    def _on_run_clock_timeout(self) -> None:
+        if self._record is not None:
+            self._show_header(self._record)
 
     def _set_request(self, record: JobRecord) -> None:
         self.request_view.setPlainText("Formatting…")

@@ -4,6 +4,9 @@
 (one row per ``local_id``) and applies batches from the bridge with ``dataChanged`` per range of
 changed rows and ``beginInsertRows`` for new ones, so selection and scroll position survive updates.
 ``JobFilterProxy`` sorts by real values (``SORT_ROLE``) and filters by state and text.
+
+The run time of a running job is the time since it started: a timer moves it on every
+``RUN_CLOCK_MS`` with one ``dataChanged`` per range of running rows, for that column alone.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
 )
 
@@ -29,10 +33,14 @@ from gui.ui.job_style import format_duration_ms, format_time, state_color, state
 
 __all__ = [
     "RECORD_ROLE",
+    "RUN_CLOCK_MS",
     "SORT_ROLE",
     "JobColumn",
     "JobFilterProxy",
     "JobTableModel",
+    "is_running",
+    "queue_time_ms",
+    "run_time_ms",
 ]
 
 RECORD_ROLE = int(Qt.ItemDataRole.UserRole) + 1
@@ -74,6 +82,8 @@ _MISSING = -1.0  # sort key of a time not known yet: first in ascending order
 # Changed rows closer than this share one dataChanged: each signal makes a sorting proxy re-check
 # and re-lay out, so a few unchanged rows repainted cost less than one more signal.
 RANGE_MERGE_GAP = 8
+RUN_CLOCK_MS = 1000  # how often the run time of running jobs moves on
+_RUN_TIME_ROLES = [int(Qt.ItemDataRole.DisplayRole), SORT_ROLE]
 
 
 def queue_time_ms(record: JobRecord) -> float | None:
@@ -85,13 +95,27 @@ def queue_time_ms(record: JobRecord) -> float | None:
     return None
 
 
-def run_time_ms(record: JobRecord) -> float | None:
-    """RunPod's ``executionTime``, or the span the console saw between start and end."""
+def run_time_ms(record: JobRecord, now: float | None = None) -> float | None:
+    """RunPod's ``executionTime``, or the span the console saw between start and end; for a job
+    running now, the time since it started (until ``now``, by default the clock's time)."""
     if record.execution_time_ms is not None:
         return float(record.execution_time_ms)
     if record.started_at is not None and record.finished_at is not None:
         return max(0.0, (record.finished_at - record.started_at) * 1000.0)
+    if is_running(record):
+        assert record.started_at is not None
+        return max(0.0, ((time.time() if now is None else now) - record.started_at) * 1000.0)
     return None
+
+
+def is_running(record: JobRecord) -> bool:
+    """Started and not ended: its run time grows with the clock."""
+    return (
+        record.state == JobState.IN_PROGRESS
+        and record.started_at is not None
+        and record.finished_at is None
+        and record.execution_time_ms is None
+    )
 
 
 def _webhook_text(record: JobRecord) -> str:
@@ -115,6 +139,11 @@ class JobTableModel(QAbstractTableModel):
         self._records: list[JobRecord] = []
         self._rows: dict[str, int] = {}
         self._counts: Counter[JobState] = Counter()
+        self._running: set[str] = set()  # local ids of the jobs whose run time grows
+        self._now = time.time()  # the clock their run time is shown at (moved on by ``tick``)
+        self._run_clock = QTimer(self)
+        self._run_clock.setInterval(RUN_CLOCK_MS)
+        self._run_clock.timeout.connect(self.tick)
 
     # -- reading ---------------------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -139,9 +168,9 @@ class JobTableModel(QAbstractTableModel):
         record = self._records[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(record, column)
+            return self._display(record, column, self._now)
         if role == SORT_ROLE:
-            return self._sort_value(record, column)
+            return self._sort_value(record, column, self._now)
         if role == RECORD_ROLE:
             return record
         if column == JobColumn.STATUS:
@@ -163,6 +192,11 @@ class JobTableModel(QAbstractTableModel):
 
     def records(self) -> list[JobRecord]:
         return list(self._records)
+
+    @property
+    def run_clock_active(self) -> bool:
+        """The run-time timer runs (only while some job runs)."""
+        return self._run_clock.isActive()
 
     def state_counts(self) -> dict[JobState, int]:
         """How many jobs are in each state (states with no job are left out)."""
@@ -191,26 +225,59 @@ class JobTableModel(QAbstractTableModel):
                     finished.append(record)
             self._records[row] = record
             changed_rows.append(row)
+        self._now = time.time()
         self._emit_changed_ranges(changed_rows)
         if added:
             self._append(added)
+        self._follow_running([*added, *(self._records[row] for row in changed_rows)])
         if added or finished or changed_rows:
             self.sig_counts_changed.emit()
         return finished
 
-    def _emit_changed_ranges(self, rows: list[int]) -> None:
+    def _emit_changed_ranges(
+        self,
+        rows: list[int],
+        columns: tuple[int, int] = (0, _COLUMN_COUNT - 1),
+        roles: list[int] | None = None,
+    ) -> None:
         if not rows:
             return
         rows.sort()
-        last_column = len(JobColumn) - 1
+        first_column, last_column = columns
         start = previous = rows[0]
         for row in [*rows[1:], None]:
             if row is not None and row <= previous + 1 + RANGE_MERGE_GAP:
                 previous = row
                 continue
-            self.dataChanged.emit(self.index(start, 0), self.index(previous, last_column))
+            top, bottom = self.index(start, first_column), self.index(previous, last_column)
+            if roles is None:
+                self.dataChanged.emit(top, bottom)
+            else:
+                self.dataChanged.emit(top, bottom, roles)
             if row is not None:
                 start = previous = row
+
+    # -- the run clock ----------------------------------------------------------------------------
+    def _follow_running(self, records: Iterable[JobRecord]) -> None:
+        for record in records:
+            if is_running(record):
+                self._running.add(record.local_id)
+            else:
+                self._running.discard(record.local_id)
+        if self._running and not self._run_clock.isActive():
+            self._run_clock.start()
+
+    def tick(self, now: float | None = None) -> None:
+        """Move the running jobs' run time on to ``now`` (the clock's time): ``dataChanged`` for
+        the Run time column of their rows alone. The timer stops when no job runs."""
+        self._now = time.time() if now is None else now
+        rows = [self._rows[local_id] for local_id in self._running if local_id in self._rows]
+        if not rows:
+            self._running.clear()
+            self._run_clock.stop()
+            return
+        run_time = int(JobColumn.RUN_TIME)
+        self._emit_changed_ranges(rows, (run_time, run_time), _RUN_TIME_ROLES)
 
     def _append(self, records: list[JobRecord]) -> None:
         # A batch may name the same new job twice; keep its latest snapshot.
@@ -246,11 +313,12 @@ class JobTableModel(QAbstractTableModel):
             del self._records[first : last + 1]
             self.endRemoveRows()
         self._rows = {record.local_id: row for row, record in enumerate(self._records)}
+        self._running.intersection_update(self._rows)
         self.sig_counts_changed.emit()
 
     # -- presentation -----------------------------------------------------------------------------
     @staticmethod
-    def _display(record: JobRecord, column: int) -> str | None:
+    def _display(record: JobRecord, column: int, now: float) -> str | None:
         if column == JobColumn.JOB_ID:
             return record.job_id or "(not assigned)"
         if column == JobColumn.TARGET:
@@ -262,7 +330,7 @@ class JobTableModel(QAbstractTableModel):
         if column == JobColumn.QUEUE_TIME:
             return format_duration_ms(queue_time_ms(record))
         if column == JobColumn.RUN_TIME:
-            return format_duration_ms(run_time_ms(record))
+            return format_duration_ms(run_time_ms(record, now))
         if column == JobColumn.WORKER:
             return record.worker_id or ""
         if column == JobColumn.WEBHOOK:
@@ -272,7 +340,7 @@ class JobTableModel(QAbstractTableModel):
         return None
 
     @staticmethod
-    def _sort_value(record: JobRecord, column: int) -> str | float:
+    def _sort_value(record: JobRecord, column: int, now: float) -> str | float:
         if column == JobColumn.STATUS:
             return float(_STATE_ORDER[record.state])
         if column == JobColumn.SUBMITTED:
@@ -281,13 +349,13 @@ class JobTableModel(QAbstractTableModel):
             value = queue_time_ms(record)
             return _MISSING if value is None else value
         if column == JobColumn.RUN_TIME:
-            value = run_time_ms(record)
+            value = run_time_ms(record, now)
             return _MISSING if value is None else value
         if column == JobColumn.WEBHOOK:
             return float(record.webhook_deliveries) - (0.5 if record.webhook_missing else 0.0)
         if column == JobColumn.JOB_ID:
             return record.job_id or ""
-        text = JobTableModel._display(record, column)
+        text = JobTableModel._display(record, column, now)
         return (text or "").casefold()
 
     @staticmethod
@@ -354,10 +422,10 @@ class JobFilterProxy(QSortFilterProxyModel):
         model = self.sourceModel()
         if not isinstance(model, JobTableModel):
             return bool(super().lessThan(source_left, source_right))
-        column = source_left.column()
+        column, now = source_left.column(), model._now
         records = model._records
-        left_key: Any = JobTableModel._sort_value(records[source_left.row()], column)
-        return bool(left_key < JobTableModel._sort_value(records[source_right.row()], column))
+        left_key: Any = JobTableModel._sort_value(records[source_left.row()], column, now)
+        return bool(left_key < JobTableModel._sort_value(records[source_right.row()], column, now))
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,15 @@ def test_a_selected_job_that_fails_opens_on_its_error_and_hides_the_empty_output
     assert details.output_status.text() == "No output."
     details.show_record(make_record("done", JobState.COMPLETED, output={"ok": True}))
     assert not details.output_tabs.isHidden()
+
+
+def test_a_running_job_shows_how_long_it_has_run(details: JobDetails) -> None:
+    started = time.time() - 2 * 3600  # two hours ago: the text stays the same for a minute
+    running = make_record("run", JobState.IN_PROGRESS, started_at=started)
+    details.show_record(running)
+    assert "running for 2 h 00 min" in details.summary.text()
+    assert details.run_clock_active
+    done = evolve(running, state=JobState.COMPLETED, finished_at=started + 90.0)
+    details.show_record(done)
+    assert "ran 1 min 30 s" in details.summary.text()
+    assert not details.run_clock_active

@@ -139,3 +139,41 @@ def test_selection_and_scroll_survive_updates_and_resorting(qtbot) -> None:  # t
     assert [index.data(RECORD_ROLE).local_id for index in rows] == [selected_id]
     assert view.verticalScrollBar().value() == scroll
     assert view.currentIndex() == QModelIndex() or view.currentIndex().isValid()
+
+
+def test_a_running_job_shows_its_run_time_moving_on_in_its_column_alone(qtbot) -> None:  # type: ignore[no-untyped-def]
+    model = JobTableModel()
+    started = 1_700_000_100.0
+    running = make_record("run", JobState.IN_PROGRESS, started_at=started)
+    model.apply_changes(
+        [
+            running,
+            make_record("wait"),
+            make_record("done", JobState.COMPLETED, execution_time_ms=1_500),
+        ]
+    )
+    assert model.run_clock_active
+    changed: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda top, bottom, *_: changed.append(
+            (top.row(), bottom.row(), top.column(), bottom.column())
+        )
+    )
+    run_time = int(JobColumn.RUN_TIME)
+    model.tick(started + 12.0)
+    assert model.index(0, run_time).data() == "12.0 s"
+    assert changed == [(0, 0, run_time, run_time)]  # the running row's Run time, nothing else
+    assert model.index(1, run_time).data() == ""  # queued: no run time yet
+    assert model.index(2, run_time).data() == "1.5 s"
+    model.tick(started + 75.0)
+    assert model.index(0, run_time).data() == "1 min 15 s"
+    proxy = JobFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(run_time, Qt.SortOrder.DescendingOrder)
+    assert proxy.record_at(0).local_id == "run"  # sorted by the time it has run so far
+
+    model.apply_changes([evolve(running, state=JobState.COMPLETED, finished_at=started + 80.0)])
+    assert model.index(0, run_time).data() == "1 min 20 s"
+    changed.clear()
+    model.tick(started + 500.0)
+    assert changed == [] and not model.run_clock_active  # nothing runs: the clock stops
