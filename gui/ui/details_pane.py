@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from gui.core.foreground import FOREGROUND
 
@@ -20,10 +20,14 @@ if TYPE_CHECKING:
     from gui.core.records import JobRecord
     from gui.ui.job_details import JobDetails
 
-__all__ = ["NO_JOB_SUMMARY", "NO_JOB_TITLE", "DetailsPane"]
+__all__ = ["DETAILS_SHARE", "NO_JOB_SUMMARY", "NO_JOB_TITLE", "DetailsPane"]
 
 NO_JOB_TITLE = "No job selected"
 NO_JOB_SUMMARY = "Select a job in the table to see its output, request and history."
+# When the details first appear they take this share of their splitter (the one-line hint before
+# them left them ~100 px: an image preview and a tree need room); the table keeps a few rows.
+DETAILS_SHARE = 0.6
+TABLE_KEEPS_PX = 150
 
 
 class DetailsPane(QWidget):
@@ -62,7 +66,25 @@ class DetailsPane(QWidget):
                 self._hint.deleteLater()
                 details.show()  # at once: a layout shows a late child only on the next turn
             self._details = details
+            self._claim_room()
         return self._details
+
+    def _claim_room(self) -> None:
+        """Grow to ``DETAILS_SHARE`` of the splitter holding this pane, if smaller."""
+        splitter = self.parentWidget()
+        if not isinstance(splitter, QSplitter):
+            return
+        sizes = splitter.sizes()
+        index = splitter.indexOf(self)
+        total = sum(sizes)
+        wanted = min(int(total * DETAILS_SHARE), total - TABLE_KEEPS_PX)
+        if index < 0 or total <= 0 or sizes[index] >= wanted:
+            return
+        # The other panes share what is left in their present proportions.
+        left, before = total - wanted, max(total - sizes[index], 1)
+        splitter.setSizes(
+            [wanted if i == index else size * left // before for i, size in enumerate(sizes)]
+        )
 
     def show_record(self, record: JobRecord | None) -> None:
         """Show a job (or nothing); nothing shown yet and nothing to show builds nothing."""

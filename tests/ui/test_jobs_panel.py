@@ -271,6 +271,22 @@ def test_the_details_are_built_when_the_first_job_is_shown(qtbot: QtBot) -> None
     assert pane.record is None and pane.details.title.text() == "No job selected"
 
 
+def test_the_details_take_most_of_the_jobs_side_when_they_first_appear(
+    qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
+) -> None:
+    done = _submit(engine, sandbox, duration=0.05)
+    _wait_state(qtbot, panel, done, JobState.COMPLETED)
+    table_px, details_px = panel.splitter.sizes()
+    assert details_px < table_px  # only the one-line hint so far
+    assert panel.select_job(done)
+    table_px, details_px = panel.splitter.sizes()
+    assert details_px >= 0.55 * (table_px + details_px)
+    assert table_px >= 150  # a few rows of the table stay in sight
+    panel.splitter.setSizes([400, 200])  # the person's choice is theirs from then on
+    assert panel.select_job(done)
+    assert panel.splitter.sizes()[1] < 250
+
+
 def test_a_click_on_a_row_selects_its_job_and_shows_it(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
