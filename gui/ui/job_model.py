@@ -39,6 +39,7 @@ __all__ = [
     "JobFilterProxy",
     "JobTableModel",
     "is_running",
+    "job_span_ms",
     "queue_time_ms",
     "run_time_ms",
 ]
@@ -106,6 +107,13 @@ def run_time_ms(record: JobRecord, now: float | None = None) -> float | None:
         assert record.started_at is not None
         return max(0.0, ((time.time() if now is None else now) - record.started_at) * 1000.0)
     return None
+
+
+def job_span_ms(record: JobRecord) -> float | None:
+    """From submitting to the end, as the console saw it (None until the job ends)."""
+    if record.finished_at is None:
+        return None
+    return max(0.0, (record.finished_at - record.submitted_at) * 1000.0)
 
 
 def is_running(record: JobRecord) -> bool:

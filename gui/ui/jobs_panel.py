@@ -109,6 +109,8 @@ class JobsPanel(QWidget):
         self.counts_label.setObjectName("jobCounts")
         self.counts_label.setContentsMargins(6, 0, 6, 2)
         self.notifier = JobFinishedNotifier(self, self)
+        # A job just submitted, to select once it is in the table (see ``reveal_new_job``).
+        self._revealing: tuple[str, frozenset[str]] | None = None
         # Changes from the bridge wait here (latest per job) until applied within a time budget.
         self._incoming: dict[str, JobRecord] = {}
         self._apply_timer = QTimer(self)
@@ -235,6 +237,35 @@ class JobsPanel(QWidget):
         rows = self.table.selectionModel().selectedRows()
         records = [index.data(RECORD_ROLE) for index in sorted(rows, key=lambda i: i.row())]
         return [record for record in records if isinstance(record, JobRecord)]
+
+    def latest_record(self, local_id: str) -> JobRecord | None:
+        """The newest snapshot of a job the panel has (waiting to be applied, or in the table)."""
+        waiting = self._incoming.get(local_id)
+        if waiting is not None:
+            return waiting
+        row = self.model.row_of(local_id)
+        return None if row is None else self.model.record_at(row)
+
+    def selection_mark(self) -> frozenset[str]:
+        """The jobs selected now (local ids), for ``reveal_new_job``."""
+        return frozenset(record.local_id for record in self.selected_records())
+
+    def reveal_new_job(self, local_id: str, mark: frozenset[str]) -> None:
+        """Select a job just submitted and scroll to it, now or when it reaches the table, unless
+        the selection changed since ``mark`` (``selection_mark`` when it was submitted): then
+        the person chose another job meanwhile, and keeps it."""
+        self._revealing = (local_id, mark)
+        self._reveal_if_here()
+
+    def _reveal_if_here(self) -> None:
+        if self._revealing is None:
+            return
+        local_id, mark = self._revealing
+        if self.selection_mark() != mark:
+            self._revealing = None
+        elif self.model.row_of(local_id) is not None:
+            self._revealing = None
+            self.select_job(local_id)  # a job the filters hide stays hidden
 
     def select_job(self, local_id: str) -> bool:
         """Select a job's row and scroll to it; False when it is missing or filtered out."""
@@ -378,6 +409,7 @@ class JobsPanel(QWidget):
             self._apply_timer.start()
         if newest_shown is not None:
             self.details_pane.show_record(newest_shown)
+        self._reveal_if_here()
         self._refresh_actions()
 
     def _on_bridge_jobs_removed(self, local_ids: list[str]) -> None:

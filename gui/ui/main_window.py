@@ -25,6 +25,8 @@ from gui.core.templates import Template, TemplateStore, find_secrets
 from gui.ui.desktop import add_menu_action, install_desktop
 from gui.ui.drafts import mentions_secret
 from gui.ui.editor import local_paths
+from gui.ui.job_model import job_span_ms
+from gui.ui.job_style import format_duration_ms
 from gui.ui.jobs_area import JobsArea
 from gui.ui.request_panel import RequestPanel
 from gui.ui.secret_move import SecretMover
@@ -71,6 +73,9 @@ class MainWindow(QMainWindow):
         self.file_path: Path | None = None
         self.current_template: str | None = None
         self.batch_dialog: BatchDialog | None = None
+        self._selection_at_submit: frozenset[str] = frozenset()  # see _on_engine_submitted
+        # The submitted job whose state the status bar tells: (local id, state, message shown).
+        self._followed_job: tuple[str, JobState, str] | None = None
         self.store = TemplateStore(self.data_dir)
         self.store.install_examples()
 
@@ -169,6 +174,8 @@ class MainWindow(QMainWindow):
         self.targets.sig_target_changed.connect(self._on_targets_target_changed)
         self.targets.sig_profile_changed.connect(self._on_targets_profile_changed)
         self.targets.sig_problem_reported.connect(self.request.show_problem)
+        if self.jobs_area.bridge is not None:
+            self.jobs_area.bridge.sig_jobs_changed.connect(self._on_bridge_jobs_changed)
 
     @property
     def local_worker(self) -> LocalWorkerPanel:
@@ -358,6 +365,8 @@ class MainWindow(QMainWindow):
         if self.engine is None:
             return
         template = self.current_template
+        panel = self.jobs_panel
+        self._selection_at_submit = panel.selection_mark() if panel is not None else frozenset()
         self.statusBar().showMessage(f"Submitting to /{operation}…", 0)
         self.targets.with_target(
             lambda target: self.tasks.when_done(
@@ -373,9 +382,45 @@ class MainWindow(QMainWindow):
             # The note says what happened in a whole sentence ("Not sent: ..."): no prefix again.
             self.request.show_problem(record.note or "The request was not sent: no answer came.")
         elif isinstance(record, JobRecord):
-            self.statusBar().showMessage(
-                f"Job {record.job_id or record.local_id} submitted: {record.state.value}", 6000
+            # Its output shows below the table: selected, unless another job was chosen since.
+            panel = self.jobs_panel
+            if panel is not None:
+                panel.reveal_new_job(record.local_id, self._selection_at_submit)
+                # Its later states may have come first (the bridge and this answer race).
+                latest = panel.latest_record(record.local_id)
+                if latest is not None and len(latest.history) > len(record.history):
+                    record = latest
+            self._show_job_state(record, submitted=True)
+
+    def _show_job_state(self, record: JobRecord, *, submitted: bool = False) -> None:
+        """The submitted job's state in the status bar, kept up to date until it ends."""
+        name = record.job_id or record.local_id
+        if record.terminal:
+            took = job_span_ms(record)
+            message = f"Job {name} {record.state.value}" + (
+                f" in {format_duration_ms(took)}" if took is not None else ""
             )
+            self._followed_job = None
+            self.statusBar().showMessage(message, 10_000)
+            return
+        message = f"Job {name} {'submitted: ' if submitted else ''}{record.state.value}"
+        self._followed_job = (record.local_id, record.state, message)
+        self.statusBar().showMessage(message, 0)
+
+    def _on_bridge_jobs_changed(self, records: list[JobRecord]) -> None:
+        followed = self._followed_job
+        if followed is None:
+            return
+        local_id, state, shown = followed
+        record = next((r for r in reversed(records) if r.local_id == local_id), None)
+        if record is None or record.state == state:
+            return
+        if self.statusBar().currentMessage() not in (shown, ""):
+            # Another message has the bar (a problem, a file saved): it stays.
+            if record.terminal:
+                self._followed_job = None
+            return
+        self._show_job_state(record)
 
     def _on_request_batch_requested(self, paths: list[Path]) -> None:
         operation = self.request.operation()

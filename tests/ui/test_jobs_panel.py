@@ -287,6 +287,38 @@ def test_the_details_take_most_of_the_jobs_side_when_they_first_appear(
     assert panel.splitter.sizes()[1] < 250
 
 
+def _selected(panel: JobsPanel) -> list[str]:
+    return [record.local_id for record in panel.selected_records()]
+
+
+def test_a_job_just_submitted_is_selected_when_it_arrives(
+    qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
+) -> None:
+    first = _submit(engine, sandbox, duration=0.05)
+    _wait_state(qtbot, panel, first, JobState.COMPLETED)
+    mark = panel.selection_mark()
+    # The answer came before the job reached the table: the bridge posts it to this thread.
+    new = _submit(engine, sandbox, duration=0.05)
+    assert panel.model.row_of(new) is None
+    panel.reveal_new_job(new, mark)
+    assert _selected(panel) == []
+    qtbot.waitUntil(lambda: _selected(panel) == [new], timeout=15_000)
+    assert panel.details.record is not None and panel.details.record.local_id == new
+
+
+def test_a_job_chosen_meanwhile_keeps_the_selection(
+    qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
+) -> None:
+    first = _submit(engine, sandbox, duration=0.05)
+    _wait_state(qtbot, panel, first, JobState.COMPLETED)
+    mark = panel.selection_mark()
+    new = _submit(engine, sandbox, duration=0.05)
+    panel.reveal_new_job(new, mark)
+    assert panel.select_job(first)  # the person picks a job before the new one shows
+    _wait_state(qtbot, panel, new, JobState.COMPLETED)
+    assert _selected(panel) == [first]
+
+
 def test_a_click_on_a_row_selects_its_job_and_shows_it(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:

@@ -323,6 +323,36 @@ def test_a_person_types_fixes_submits_and_reads_the_output(
     assert "walk-through" in details.request_view.toPlainText()
 
 
+def test_a_submitted_job_is_selected_and_the_status_bar_follows_it_to_its_end(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    panel = window.jobs_panel
+    assert panel is not None and window.engine is not None
+    body = '{"input": {"prompt": "follow me", "sandbox": {"duration": 0.3}}}'
+    set_and_settle(qtbot, window.request, body)
+    window.submit_action.trigger()  # Ctrl+Enter
+    qtbot.waitUntil(lambda: len(window.engine.jobs()) == 1, timeout=TIMEOUT_MS)
+    local_id = window.engine.jobs()[0].local_id
+
+    def selected() -> list[str]:
+        return [record.local_id for record in panel.selected_records()]
+
+    qtbot.waitUntil(lambda: selected() == [local_id], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: window.engine.jobs()[0].state == JobState.COMPLETED, timeout=TIMEOUT_MS * 2
+    )
+    job_id = window.engine.jobs()[0].job_id
+    bar = window.statusBar()
+    qtbot.waitUntil(
+        lambda: bar.currentMessage().startswith(f"Job {job_id} COMPLETED in "), timeout=TIMEOUT_MS
+    )
+    assert "IN_QUEUE" not in bar.currentMessage()
+    # Its output shows below the table.
+    details = panel.details
+    qtbot.waitUntil(lambda: "follow me" in details.raw_view.toPlainText(), timeout=TIMEOUT_MS)
+    assert selected() == [local_id]
+
+
 def test_the_window_fits_a_laptop_screen(qtbot: QtBot, window: MainWindow) -> None:
     # Once the sandbox's health is read (the longest line of the jobs side), the window still
     # goes down to a 1024-pixel-wide screen: the filter row and the health line wrap instead.
