@@ -128,6 +128,8 @@ class JobDetails(QWidget):
         page = QWidget(self)
         self.output_status = QLabel("", page)
         self.output_status.setObjectName("outputStatus")
+        # Alone on its page while there is no output: at the top, not in the middle of it.
+        self.output_status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.output_tabs = QTabWidget(page)
         self.output_tree = JsonTreeWidget(page)
         self.output_tabs.addTab(self.output_tree, "Tree")

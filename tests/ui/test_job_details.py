@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from gui.core.records import JobState
@@ -162,6 +163,9 @@ def test_a_running_job_shows_how_long_it_has_run(details: JobDetails) -> None:
     details.show_record(running)
     assert "running for 2 h 00 min" in details.summary.text()
     assert details.run_clock_active
+    # "No output yet." alone on the Output page stands at its top, not halfway down.
+    assert details.output_status.text() == "No output yet."
+    assert details.output_status.alignment() & Qt.AlignmentFlag.AlignTop
     done = evolve(running, state=JobState.COMPLETED, finished_at=started + 90.0)
     details.show_record(done)
     assert "ran 1 min 30 s" in details.summary.text()
