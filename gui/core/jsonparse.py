@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import json.scanner
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,26 +79,31 @@ def _read_top_level(text: str, start: int, scan_once: ScanOnce) -> list[tuple[Me
     pos = skip_whitespace(text, start + 1)
     if text.startswith("}", pos):
         return members if skip_whitespace(text, pos + 1) == len(text) else None
+    # One regular expression per separator (not one per blank): a body may hold 100,000 members.
+    colon, separator = _COLON.match, _SEPARATOR.match
     try:
         while True:
             if not text.startswith('"', pos):
                 return None
             key, key_end = scan_string(text, pos + 1, True)
-            colon = skip_whitespace(text, key_end)
-            if not text.startswith(":", colon):
+            found = colon(text, key_end)
+            if found is None:
                 return None
-            value_start = skip_whitespace(text, colon + 1)
+            value_start = found.end()
             value, value_end = scan_once(text, value_start)
             members.append((Member(key, pos, key_end, value_start, value_end), value))
-            pos = skip_whitespace(text, value_end)
-            if text.startswith(",", pos):
-                pos = skip_whitespace(text, pos + 1)
-            elif text.startswith("}", pos):
-                return members if skip_whitespace(text, pos + 1) == len(text) else None
-            else:
+            found = separator(text, value_end)
+            if found is None:
                 return None
+            if found.group(1) is None:  # the closing brace, then nothing but blanks
+                return members
+            pos = found.end()
     except (StopIteration, ValueError):
         return None
+
+
+_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
+_SEPARATOR = re.compile(r"[ \t\n\r]*(?:(,)[ \t\n\r]*|\}[ \t\n\r]*\Z)")
 
 
 def _parse_whole(text: str, start: int, scan_once: ScanOnce) -> Any:

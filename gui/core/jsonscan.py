@@ -99,6 +99,7 @@ class _ContainerScan:
 
     is_object: bool
     members: list[Member] = field(default_factory=list)
+    last_of_key: dict[str, Member] = field(default_factory=dict)  # a repeated key: its last
     elements: list[tuple[int, int]] = field(default_factory=list)
     value_starts: list[int] = field(default_factory=list)  # of members or elements, ascending
     next_pos: int = 0  # where the next item, its comma or the closing bracket begins
@@ -149,6 +150,7 @@ class JsonIndex:
         """Record the complete member list of the object opening at ``object_start``."""
         starts = [m.value_start for m in members]
         scan = _ContainerScan(is_object=True, members=list(members), value_starts=starts, done=True)
+        scan.last_of_key = {m.key: m for m in members}
         self._scans[object_start] = scan
 
     def value_start(self, path: JsonPath) -> int | None:
@@ -245,9 +247,7 @@ class JsonIndex:
     def _find_member(self, object_start: int, key: str, node: Any) -> Member | _Head | None:
         scan = self._scan(object_start)
         unique = self._unique(node)
-        found: Member | _Head | None = next(
-            (m for m in reversed(scan.members) if m.key == key), None
-        )
+        found: Member | _Head | None = scan.last_of_key.get(key)
         if found is not None and (unique or scan.done):
             return found
         while (head := self._peek(scan)) is not None:
@@ -358,9 +358,9 @@ class JsonIndex:
         """Read the value of ``head`` (the item :meth:`_peek` gave) and record it; its end."""
         end = self._skip_value(head.value_start)
         if head.key is not None:
-            scan.members.append(
-                Member(head.key, head.key_start, head.key_end, head.value_start, end)
-            )
+            member = Member(head.key, head.key_start, head.key_end, head.value_start, end)
+            scan.members.append(member)
+            scan.last_of_key[head.key] = member
         else:
             scan.elements.append((head.value_start, end))
         scan.value_starts.append(head.value_start)

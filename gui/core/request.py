@@ -18,6 +18,7 @@ import sys
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gui.core.errors import RequestInvalid
@@ -206,19 +207,32 @@ class _Placed:
         return line
 
     def diagnostics(self) -> list[Diagnostic]:
-        size = len(self.text)
-        result = []
-        # In text order, so each line count starts where the previous one ended.
-        for severity, message, path, offset, length, code in sorted(
-            self._items, key=lambda i: i[3]
-        ):
+        text, size = self.text, len(self.text)
+        placed = []
+        for severity, message, path, offset, length, code in self._items:
             offset = min(max(offset, 0), max(size - 1, 0))
             length = max(1, min(length, size - offset)) if size else 1
-            column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
-            line = self.line_of(offset)
+            placed.append((offset, severity != "error", message, severity, path, length, code))
+        placed.sort(key=_DIAGNOSTIC_ORDER)
+        result = []
+        line, line_start, looked_from = 1, 0, 0
+        # In text order, so each count of lines and each search for a line's start go on from
+        # where the previous one stopped: looking back from every offset costs the square of the
+        # length of a one-line text with many problems.
+        for offset, _, message, severity, path, length, code in placed:
+            newline = text.rfind("\n", looked_from, offset)
+            if newline >= 0:
+                line += 1
+                if text.find("\n", looked_from, newline) >= 0:  # more than one line further
+                    line += count_char(text, "\n", looked_from, newline)
+                line_start = newline + 1
+            looked_from = offset
+            column = offset - line_start + 1
             result.append(Diagnostic(severity, message, path, line, column, offset, length, code))
-        result.sort(key=lambda d: (d.offset, d.severity != "error", d.message))
         return result
+
+
+_DIAGNOSTIC_ORDER = itemgetter(0, 1, 2)  # offset, errors before warnings, message
 
 
 @dataclass(frozen=True, slots=True)

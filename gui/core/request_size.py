@@ -155,7 +155,7 @@ def _nan_and_infinity_in_text(document: ParsedDocument) -> list[JsonPath]:
     """Paths of the NaN/Infinity tokens of the text that made it into the body (a repeated key may
     have dropped one; one inside a string is not a token)."""
     text, index = document.index.text, document.index
-    found: list[JsonPath] = []
+    found: dict[JsonPath, None] = {}  # in text order, each path once (a set would lose order)
     for needle in ("NaN", "Infinity"):
         pos = text.find(needle)
         while pos >= 0:
@@ -164,9 +164,9 @@ def _nan_and_infinity_in_text(document: ParsedDocument) -> list[JsonPath]:
             if path is not None and path not in found:
                 value = _value_at(body=document.value, path=path)
                 if type(value) is float and not math.isfinite(value):
-                    found.append(path)
+                    found[path] = None
             pos = text.find(needle, pos + len(needle))
-    return found
+    return list(found)
 
 
 def _encodes_without(body: Any, paths: list[JsonPath]) -> bool:

@@ -7,6 +7,10 @@ include finding line:column for every diagnostic. Goal (issue 2): at most 3x ``j
 Shapes: ``blob`` is one big base64 string (an image sent inline), ``records`` is many small objects
 (a batch), pretty-printed; ``+dup`` adds a repeated key deep inside ``input``, ``+escapes`` adds one
 backslash escape (which turns off the fast size count), ``+nan`` a NaN deep inside ``input``.
+
+Many problems (issue 14): a 1.3 MB body with 100,000 unknown top-level keys, on one line and one
+per line, and 16,000 NaNs; every problem gets its line:column. Goal: under 1 s each (it was 140 s
+and 3.3 s: positions were looked up in lists), so linear in the number of problems.
 """
 
 from __future__ import annotations
@@ -48,6 +52,15 @@ def _records(megabytes: int, inner: str = "") -> str:
         middle = body.index(f'"id": {count // 2},')
         body = body[:middle] + inner + body[middle:]
     return body[:-2] + ",\n" + TAIL + "}"
+
+
+def _unknown_keys(count: int, separator: str) -> str:
+    members = separator.join(f'"k{i:05d}": 1' for i in range(count))
+    return '{"input": {"prompt": "a cat"}' + separator + members + "}"
+
+
+def _nans(count: int) -> str:
+    return '{"input": {"values": [\n' + ",\n".join(["NaN"] * count) + "\n]}}"
 
 
 def _best_pair(
@@ -101,6 +114,26 @@ def main() -> None:
             f"{elapsed * 1000:>12.1f} {ratio:>6.2f} {len(result.diagnostics)} ({kinds})"
         )
     print(f"ratio: median {statistics.median(ratios):.2f}, max {max(ratios):.2f} (goal <= 3)")
+    print()
+    many: list[tuple[str, Callable[[], str]]] = [
+        ("100,000 unknown keys, 1 line", lambda: _unknown_keys(100_000, ",")),
+        ("100,000 unknown keys, lines", lambda: _unknown_keys(100_000, ",\n")),
+        ("16,000 NaNs", lambda: _nans(16_000)),
+    ]
+    print(f"{'many problems':<30} {'MB':>5} {'loads ms':>9} {'validate ms':>12} {'ratio':>6} diags")
+    slowest = 0.0
+    for name, build in many:
+        text = build()
+        result = validate_text(text)
+        baseline, elapsed = _best_pair(
+            lambda t=text: json.loads(t), lambda t=text: validate_text(t), 3
+        )
+        slowest = max(slowest, elapsed)
+        print(
+            f"{name:<30} {len(text) / 2**20:>5.1f} {baseline * 1000:>9.1f} "
+            f"{elapsed * 1000:>12.1f} {elapsed / baseline:>6.1f} {len(result.diagnostics)}"
+        )
+    print(f"many problems: slowest {slowest * 1000:.0f} ms (goal < 1000 ms)")
 
 
 if __name__ == "__main__":
