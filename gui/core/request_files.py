@@ -1,7 +1,8 @@
 """Reading a request file: its text, or a :class:`RequestFileError` that says what to do.
 
-Used by ``job-console validate``/``run`` and by the editor when a file is dropped on it. Files
-too big to be a request are refused before they are read, so a 50 MB file costs one ``stat``.
+Used by ``job-console validate``/``run`` and by the window's Open and drops. Files too big to be
+a request are refused before they are read, so a 50 MB file costs one ``stat``; named pipes,
+sockets and devices are refused before they are opened, so none can hang the reader.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ _BOMS = (
 
 
 class RequestFileError(ConsoleError):
-    """A request file can't be used: missing, unreadable, a folder, too big, or not text."""
+    """A request file can't be used: missing, unreadable, a folder, a pipe or a device, too big,
+    or not text."""
 
 
 def read_request_file(path: Path | str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
@@ -53,11 +55,18 @@ def read_request_file(path: Path | str, max_bytes: int = DEFAULT_MAX_FILE_BYTES)
         raise RequestFileError(
             f"{path} is a folder, not a request file: give the path of a .json file."
         )
-    if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_a_file(path, info.st_mode)
+    if info.st_size > max_bytes:
         raise _too_big(path, info.st_size, max_bytes)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)  # pipes have no size: read one byte past the limit
+        # Opened without waiting, and checked again once open: a named pipe put in the file's
+        # place since the stat would otherwise hold the open (and the reader) until a writer came.
+        with open(path, "rb", opener=_open_without_waiting) as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise _not_a_file(path, mode)
+            data = handle.read(max_bytes + 1)  # one byte past the limit: the file may have grown
     except OSError as exc:
         raise RequestFileError(f"{path} can't be read: {_reason(exc)}.") from None
     if len(data) > max_bytes:
@@ -88,6 +97,25 @@ def decode_request_bytes(data: bytes, name: str) -> str:
     if "\0" in text:
         raise _binary(name)
     return text
+
+
+def _open_without_waiting(name: str, flags: int) -> int:
+    return os.open(name, flags | getattr(os, "O_NONBLOCK", 0))  # Windows has no named pipes here
+
+
+def _not_a_file(path: Path, mode: int) -> RequestFileError:
+    if stat.S_ISFIFO(mode):
+        kind = "a named pipe (FIFO)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    else:
+        kind = "a special file"
+    return RequestFileError(
+        f"{path} is {kind}, not a regular file: save the request in a file (.json, or .jsonl "
+        "for one request per line) and give its path."
+    )
 
 
 def _binary(name: str) -> RequestFileError:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from gui.core import request_files
 from gui.core.request import RequestFileError, read_request_file
 
 BODY = '{"input": {"prompt": "café ☕"}}'
@@ -104,6 +107,44 @@ def test_unreadable_file_reported_by_the_os(
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "open", refuse)  # root can read anything, so the OS is simulated
+    # Root can read anything, so the OS is simulated.
+    monkeypatch.setattr(request_files, "open", refuse, raising=False)
     message = _refusal(path)
     assert message == f"{path} can't be read: permission denied; check the file's permissions."
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "request.json"
+    os.mkfifo(fifo)
+
+    def write() -> None:  # before the fix the read took this body (or, alone, waited forever)
+        with open(fifo, "w", encoding="utf-8") as pipe:
+            pipe.write(BODY)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        message = _refusal(fifo)
+    finally:
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer's open return
+        writer.join()
+        os.close(reader)
+    assert message == (
+        f"{fifo} is a named pipe (FIFO), not a regular file: save the request in a file (.json, "
+        "or .jsonl for one request per line) and give its path."
+    )
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix sockets on this platform")
+def test_a_socket_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "request.json"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        assert f"{path} is a socket, not a regular file" in _refusal(path)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero on this platform")
+def test_a_device_is_refused_before_it_is_read() -> None:
+    # /dev/zero never ends: read, it gave "too big" after 40 MB of zeros.
+    assert _refusal(Path("/dev/zero")).startswith("/dev/zero is a device, not a regular file")

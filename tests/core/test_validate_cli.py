@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def _validate(*args: str | Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
@@ -103,6 +106,23 @@ def test_directory(tmp_path: Path) -> None:
     result = _validate(tmp_path)
     assert result.returncode == 2
     assert "is a folder, not a request file" in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+@pytest.mark.parametrize("verb", ["validate", "run"])
+def test_a_named_pipe_is_refused_at_once(tmp_path: Path, verb: str) -> None:
+    fifo = tmp_path / "request.json"
+    os.mkfifo(fifo)  # nothing ever writes to it: reading it waited forever
+    result = subprocess.run(
+        [sys.executable, "-m", "gui", verb, str(fifo)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a bound for the hang that was, not a measure
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"{fifo} is a named pipe (FIFO), not a regular file" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_missing_file(tmp_path: Path) -> None:
