@@ -93,10 +93,11 @@ def _read_text(path: Path) -> str:
 def _read_bodies(path: Path, operation: str) -> list[dict[str, Any]]:
     """Every body in the file, validated; prints diagnostics and raises when one has errors."""
     from gui.core.request import validate_text
+    from gui.core.request_files import is_jsonl, jsonl_lines
 
     text = _read_text(path)
-    if path.suffix.lower() == ".jsonl":
-        pieces = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if is_jsonl(path):
+        pieces = [(line.number, line.text) for line in jsonl_lines(text)]
         if not pieces:
             raise UsageError(f"{path} holds no request (one JSON body per line).")
     else:

@@ -1,6 +1,7 @@
 """``job-console validate FILE...``: check request bodies against JSON and RunPod's rules.
 
-Prints ``FILE:LINE:COL: error|warning: message`` per diagnostic (or JSON with ``--json``). Exit
+Prints ``FILE:LINE:COL: error|warning: message`` per diagnostic (or JSON with ``--json``); a
+``.jsonl`` file is checked line by line, one body per line, as ``job-console run`` sends it. Exit
 status: 0 when no file has an error (warnings allowed), 1 when one has, 2 when a file can't be read
 or isn't text. Only the standard library is imported at the top: building the parser stays cheap.
 """
@@ -25,7 +26,10 @@ STDIN_NAME = "-"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "files", nargs="+", metavar="FILE", help="request body files (JSON); - reads standard input"
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="request body files (JSON; .jsonl: one body per line); - reads standard input",
     )
     parser.add_argument(
         "--sync",
@@ -54,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from gui.core.request import RequestFileError, validate_text
+    from gui.core.request_files import is_jsonl
 
     operation: Operation = "runsync" if args.sync else "run"
     for stream in (sys.stdout, sys.stderr):
@@ -71,7 +76,10 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"job-console validate: {exc}", file=sys.stderr)
             continue
         try:
-            result = validate_text(text, operation)
+            if name != STDIN_NAME and is_jsonl(name):
+                result = _validate_lines(text, operation)
+            else:
+                result = validate_text(text, operation)
         except Exception as exc:  # a bug must still not end in a traceback
             status = EXIT_UNREADABLE
             message = f"{name} could not be checked ({type(exc).__name__}); please report this."
@@ -104,6 +112,27 @@ def _read(name: str) -> str:
     if len(data) > DEFAULT_MAX_FILE_BYTES:
         raise RequestFileError("standard input is too big to be a request.")
     return decode_request_bytes(data, "standard input")
+
+
+def _validate_lines(text: str, operation: Operation) -> ValidationResult:
+    """A ``.jsonl`` batch checked line by line, as ``job-console run`` sends it: the problems of
+    every line, placed in the file (its line, and the column in that line). No size: each line is
+    a body of its own."""
+    from dataclasses import replace
+
+    from gui.core.limits import MAX_BODY_BYTES
+    from gui.core.request import Diagnostic, ValidationResult, validate_text
+    from gui.core.request_files import jsonl_lines
+
+    lines = jsonl_lines(text)
+    diagnostics: list[Diagnostic] = []
+    for line in lines:
+        for d in validate_text(line.text, operation).diagnostics:
+            diagnostics.append(replace(d, line=line.number, offset=line.offset + d.offset))
+    if not lines:
+        message = "The file holds no request: a .jsonl file has one JSON body per line."
+        diagnostics.append(Diagnostic("error", message, (), 1, 1, 0, 1))
+    return ValidationResult(diagnostics, None, None, MAX_BODY_BYTES[operation])
 
 
 def _report(name: str, result: ValidationResult) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import codecs
 import json
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from gui.core.errors import ConsoleError
@@ -18,8 +19,11 @@ from gui.core.limits import MAX_BODY_BYTES
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
+    "JsonLine",
     "RequestFileError",
     "decode_request_bytes",
+    "is_jsonl",
+    "jsonl_lines",
     "read_request_file",
 ]
 
@@ -72,6 +76,37 @@ def read_request_file(path: Path | str, max_bytes: int = DEFAULT_MAX_FILE_BYTES)
     if len(data) > max_bytes:
         raise _too_big(path, None, max_bytes)
     return decode_request_bytes(data, str(path))
+
+
+@dataclass(frozen=True, slots=True)
+class JsonLine:
+    """One request of a ``.jsonl`` text: a line that is not blank."""
+
+    number: int  # 1-based line of the file
+    offset: int  # where the line starts in the file's text
+    text: str  # without its line end
+
+
+def is_jsonl(path: Path | str) -> bool:
+    """Whether the file at ``path`` is a batch: one request body per line (``.jsonl``)."""
+    return Path(path).suffix.lower() == ".jsonl"
+
+
+def jsonl_lines(text: str) -> list[JsonLine]:
+    """The requests of a ``.jsonl`` text, one per line that is not blank.
+
+    Lines end at ``\n`` (or ``\r\n``) only, as JSON Lines says: ``str.splitlines`` also splits at
+    U+2028, U+2029, U+0085 and other characters that JSON strings may hold as they are (text
+    from the web and from language models often does), which broke valid lines in two.
+    """
+    lines = []
+    offset = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        start, offset = offset, offset + len(line) + 1
+        line = line.removesuffix("\r")
+        if line.strip(" \t\r"):  # JSON's blanks: U+2028 and the like are not blank to it
+            lines.append(JsonLine(number, start, line))
+    return lines
 
 
 def decode_request_bytes(data: bytes, name: str) -> str:

@@ -26,6 +26,7 @@ from gui.core.errors import ConsoleError
 from gui.core.limits import Operation
 from gui.core.records import JobRecord, JobState
 from gui.core.request import Diagnostic, read_request_file, validate_text
+from gui.core.request_files import is_jsonl, jsonl_lines
 from gui.core.wording import counted
 from gui.ui.validation_worker import BackgroundTasks
 
@@ -67,10 +68,9 @@ def load_batch(paths: Sequence[Path], operation: Operation) -> list[BatchEntry]:
         except (ConsoleError, OSError) as exc:
             entries.append(BatchEntry(path.name, problem=str(exc)))
             continue
-        if path.suffix.lower() == ".jsonl":
-            for number, line in enumerate(text.splitlines(), start=1):
-                if line.strip():
-                    entries.append(_validated(f"{path.name}:{number}", line, operation))
+        if is_jsonl(path):
+            for line in jsonl_lines(text):
+                entries.append(_validated(f"{path.name}:{line.number}", line.text, operation))
         else:
             entries.append(_validated(path.name, text, operation))
     return entries

@@ -90,6 +90,23 @@ def test_batch_prints_one_line_per_job(tmp_path: Path, capsys: pytest.CaptureFix
     assert "6/6 finished" in err
 
 
+def test_batch_lines_end_at_newlines_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # U+2028, U+2029 and U+0085 may stand as they are in JSON strings: not line ends.
+    words = ["a\u2028b", "c\u2029d", "e\x85f", "g\x0bh\x1ci"]
+    lines = [
+        json.dumps({"input": {"word": w, "sandbox": {"duration": 0.05}}}, ensure_ascii=False)
+        for w in words
+    ]
+    path = write(tmp_path, "batch.jsonl", "\r\n".join(lines) + "\r\n")
+    assert main(["run", str(path)]) == 0
+    out, err = capsys.readouterr()
+    statuses = [json.loads(line) for line in out.split("\n") if line]
+    assert sorted(s["output"]["word"] for s in statuses) == sorted(words)
+    assert "4/4 finished" in err
+
+
 def test_batch_with_one_invalid_line_sends_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from gui.core import request_files
 from gui.core.request import RequestFileError, read_request_file
+from gui.core.request_files import JsonLine, jsonl_lines
 
 BODY = '{"input": {"prompt": "café ☕"}}'
 
@@ -148,3 +149,16 @@ def test_a_socket_is_refused(tmp_path: Path) -> None:
 def test_a_device_is_refused_before_it_is_read() -> None:
     # /dev/zero never ends: read, it gave "too big" after 40 MB of zeros.
     assert _refusal(Path("/dev/zero")).startswith("/dev/zero is a device, not a regular file")
+
+
+def test_jsonl_lines_end_at_newlines_only() -> None:
+    # U+2028, U+2029, U+0085, \v, \f and \x1c end lines for str.splitlines, not for JSON Lines.
+    first = '{"input": {"t": "a\u2028b\u2029c\x85d\x0be\x0cf\x1cg"}}'
+    text = first + "\r\n\n \t\r\n" + '{"input": 2}' + "\n" + '{"input": 3}'
+    assert jsonl_lines(text) == [
+        JsonLine(1, 0, first),
+        JsonLine(4, len(first) + 7, '{"input": 2}'),
+        JsonLine(5, len(first) + 20, '{"input": 3}'),
+    ]
+    assert text[len(first) + 7 :].startswith('{"input": 2}')
+    assert jsonl_lines("\n\r\n  \n") == []

@@ -141,6 +141,33 @@ def test_unreadable_file_wins_over_invalid_and_all_files_are_checked(tmp_path: P
     assert result.stdout.startswith(f"{bad}:1:11: error:")
 
 
+def test_a_jsonl_file_is_checked_line_by_line(tmp_path: Path) -> None:
+    lines = [
+        '{"input": {"text": "one\u2028two\u2029three\u0085four"}}',  # valid: not line ends
+        "",
+        '{"input": 1}',
+        '{"input": {}, "Webhok": "https://x.example"}',
+    ]
+    path = _write(tmp_path, "batch.jsonl", "\r\n".join(lines).encode("utf-8"))
+    result = _validate(path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f'{path}:3:11: error: "input" must be a JSON object ({{...}}) holding what the worker '
+        "needs; it is an integer.",
+        f'{path}:4:15: warning: Unknown key "Webhok": did you mean "webhook"? RunPod reads only '
+        "input, webhook, policy and s3Config at the top level and discards any other key; data "
+        'for the worker belongs inside "input".',
+    ]
+    first = _write(tmp_path, "one.jsonl", lines[0].encode("utf-8") + b"\n")
+    assert _validate(first).returncode == 0
+    empty = _validate(_write(tmp_path, "empty.jsonl", b"\n  \n"))
+    assert (empty.returncode, empty.stdout) == (
+        1,
+        f"{tmp_path / 'empty.jsonl'}:1:1: error: The file holds no request: a .jsonl file has "
+        "one JSON body per line.\n",
+    )
+
+
 def test_sync_uses_the_runsync_limit(tmp_path: Path) -> None:
     body = b'{"input": {"blob": "' + b"x" * (11 * 1024 * 1024) + b'"}}'
     path = _write(tmp_path, "eleven.json", body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -173,6 +174,33 @@ def test_batch_dialog_counts_and_lists_invalid(qtbot: QtBot, panel: RequestPanel
     assert "error:" in top[0].child(0).text(1)
     assert top[2].text(1)  # why the binary file was refused
     assert not dialog.submit_button.isEnabled()  # no engine given
+
+
+def test_batch_lines_holding_unicode_line_separators_are_valid(
+    qtbot: QtBot, panel: RequestPanel, tmp_path: Path
+) -> None:
+    lines = tmp_path / "jobs.jsonl"
+    lines.write_text('{"input": {"t": "a\u2028b"}}\r\n{"input": {"t": "c\u2029d\x85e"}}\n', "utf-8")
+    dialog = BatchDialog([lines], "run", panel.tasks, None)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=TIMEOUT_MS)
+    assert [(e.source, e.body) for e in dialog.valid_entries] == [
+        ("jobs.jsonl:1", {"input": {"t": "a\u2028b"}}),
+        ("jobs.jsonl:2", {"input": {"t": "c\u2029d\x85e"}}),
+    ]
+    assert dialog.invalid_entries == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_a_dropped_named_pipe_is_refused(qtbot: QtBot, panel: RequestPanel, tmp_path: Path) -> None:
+    set_and_settle(qtbot, panel, ORIGINAL)
+    fifo = tmp_path / "request.json"
+    os.mkfifo(fifo)  # nothing writes to it: reading it held a background thread forever
+    panel.editor.handle_drop(file_mime(fifo))
+    qtbot.waitUntil(panel.banner.isVisible, timeout=TIMEOUT_MS)
+    assert "request.json was not loaded: " in panel.banner.label.text()
+    assert "is a named pipe (FIFO), not a regular file" in panel.banner.label.text()
+    assert panel.text() == ORIGINAL
 
 
 def test_batch_submits_valid_bodies_with_progress(
