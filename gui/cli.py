@@ -110,8 +110,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_app(args)
     module = importlib.import_module(args._module)
-    result: int = module.run(args)
+    try:
+        result: int = module.run(args)
+        sys.stdout.flush()  # now, while a reader that went away can still be handled
+    except BrokenPipeError:
+        return _reader_gone()
     return result
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``job-console ... | head -1``): end quietly, status 1.
+
+    What stdout still buffers goes to the null device: flushed to the closed pipe at exit, it
+    would print an "Exception ignored" traceback.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 1
 
 
 if __name__ == "__main__":

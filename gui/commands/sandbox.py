@@ -1,8 +1,9 @@
 """``job-console sandbox``: serve the RunPod-compatible sandbox endpoint in the foreground.
 
 The first stdout line is exactly ``Sandbox listening on http://HOST:PORT/v2`` (scripts read the URL
-from it), the second says which API key to send. One line per request then goes to stderr
-(``--quiet`` turns that off). Ctrl+C or SIGTERM stops it cleanly.
+from it), the second says whether an API key is required (never the key itself). One line per
+request then goes to stderr (``--quiet`` turns that off). Ctrl+C or SIGTERM stops it cleanly, and
+so does its reader going away (``| head -1``).
 """
 
 from __future__ import annotations
@@ -131,13 +132,18 @@ def run(args: argparse.Namespace) -> int:
             retry_after_s=args.retry_after,
         ),
     )
+    # The key itself is never printed: the variable exists to keep it out of sight.
+    if args.api_key == os.environ.get(API_KEY_VARIABLE):
+        key_source = f"the key from {API_KEY_VARIABLE}"
+    else:
+        key_source = "the key given with --api-key"
     try:
-        return asyncio.run(_serve(config, args.host, args.port, args.quiet))
+        return asyncio.run(_serve(config, args.host, args.port, args.quiet, key_source))
     except KeyboardInterrupt:
         return 0
 
 
-async def _serve(config: SandboxConfig, host: str, port: int, quiet: bool) -> int:
+async def _serve(config: SandboxConfig, host: str, port: int, quiet: bool, key_source: str) -> int:
     import asyncio
     import contextlib
     import signal
@@ -164,22 +170,26 @@ async def _serve(config: SandboxConfig, host: str, port: int, quiet: bool) -> in
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
             loop.add_signal_handler(signal_number, stopping.set)
-    print(f"Sandbox listening on {server.base_url}", flush=True)
-    if config.api_key is None:
-        print(
-            "API key: none required (any is accepted; the runpod SDK needs one, e.g. 'sandbox')",
-            flush=True,
-        )
-    else:
-        print(f"API key: {config.api_key} (send it as 'Authorization: Bearer KEY')", flush=True)
-    if config.api_key is None and host not in ("127.0.0.1", "localhost", "::1"):
-        print(
-            f"Warning: listening on {host} without --api-key: anyone who can reach this port "
-            "can use the sandbox.",
-            file=sys.stderr,
-            flush=True,
-        )
-    try:
+    try:  # a reader gone from stdout (| head -1) stops the sandbox as cleanly as a signal
+        print(f"Sandbox listening on {server.base_url}", flush=True)
+        if config.api_key is None:
+            print(
+                "API key: none required (any is accepted; the runpod SDK needs one, e.g. "
+                "'sandbox')",
+                flush=True,
+            )
+        else:
+            print(
+                f"API key: required, {key_source} (send it as 'Authorization: Bearer KEY')",
+                flush=True,
+            )
+        if config.api_key is None and host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                f"Warning: listening on {host} without --api-key: anyone who can reach this port "
+                "can use the sandbox.",
+                file=sys.stderr,
+                flush=True,
+            )
         await stopping.wait()
     finally:
         await server.stop()

@@ -168,6 +168,24 @@ def test_a_jsonl_file_is_checked_line_by_line(tmp_path: Path) -> None:
     )
 
 
+def test_a_reader_gone_away_ends_it_quietly(tmp_path: Path) -> None:
+    # job-console validate many.json | head -1
+    members = ", ".join(f'"k{i}": {i}' for i in range(20_000))
+    path = _write(tmp_path, "many.json", ('{"input": {}, ' + members + "}").encode())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gui", "validate", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(f'{path}:1:15: warning: Unknown key "k0"')
+    process.stdout.close()
+    assert process.wait(timeout=120) == 1
+    assert process.stderr.read() == ""
+    process.stderr.close()
+
+
 def test_sync_uses_the_runsync_limit(tmp_path: Path) -> None:
     body = b'{"input": {"blob": "' + b"x" * (11 * 1024 * 1024) + b'"}}'
     path = _write(tmp_path, "eleven.json", body)

@@ -23,13 +23,15 @@ def _environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "JOB_CONSOLE_SANDBOX_KEY"}
 
 
-def _start(*options: str) -> subprocess.Popen[str]:
+def _start(*options: str, key: str | None = None) -> subprocess.Popen[str]:
+    """The sandbox with ``options``; ``key`` is handed in through JOB_CONSOLE_SANDBOX_KEY."""
+    variable = {} if key is None else {"JOB_CONSOLE_SANDBOX_KEY": key}
     return subprocess.Popen(
         [sys.executable, "-m", "gui", "sandbox", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**_environment(), "PYTHONUNBUFFERED": "1"},
+        env={**_environment(), "PYTHONUNBUFFERED": "1", **variable},
     )
 
 
@@ -61,7 +63,9 @@ def test_first_line_is_the_url_then_the_key_then_request_lines(
     assert first.startswith(URL_PREFIX)
     base_url = first.removeprefix(URL_PREFIX)
     assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v2")
-    assert "k-123" in process.stdout.readline()
+    assert process.stdout.readline() == (
+        "API key: required, the key given with --api-key (send it as 'Authorization: Bearer KEY')\n"
+    )
     headers = {"Authorization": "Bearer k-123"}
     answer = httpx.post(f"{base_url}/ep/runsync", json={"input": {"x": 1}}, headers=headers)
     assert answer.json()["output"] == {"x": 1}
@@ -87,6 +91,40 @@ def test_sigterm_stops_it_and_quiet_logs_nothing(
     process.terminate()
     _, err = process.communicate(timeout=15)
     assert process.returncode == 0 and "/v2/any" not in err
+
+
+def test_a_key_from_the_environment_is_required_and_never_printed(
+    sandbox_process: list[subprocess.Popen[str]],
+) -> None:
+    process = _start(key="env-secret-41")
+    sandbox_process.append(process)
+    assert process.stdout is not None
+    base_url = _first_line(process).removeprefix(URL_PREFIX)
+    assert process.stdout.readline() == (
+        "API key: required, the key from JOB_CONSOLE_SANDBOX_KEY (send it as 'Authorization: "
+        "Bearer KEY')\n"
+    )
+    assert httpx.get(f"{base_url}/ep/health").status_code == 401
+    headers = {"Authorization": "Bearer env-secret-41"}
+    assert httpx.get(f"{base_url}/ep/health", headers=headers).status_code == 200
+    process.terminate()
+    out, err = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert "env-secret-41" not in out + err
+
+
+def test_a_reader_gone_away_ends_it_quietly(sandbox_process: list[subprocess.Popen[str]]) -> None:
+    # job-console sandbox | head -1: head reads the URL and goes away.
+    process = _start("--quiet")
+    sandbox_process.append(process)
+    assert process.stdout is not None and process.stderr is not None
+    base_url = _first_line(process).removeprefix(URL_PREFIX)
+    process.stdout.close()
+    assert httpx.get(f"{base_url}/ep/health").status_code == 200  # still serving until told
+    process.send_signal(signal.SIGINT)  # its last line, "Sandbox stopped.", finds no reader
+    assert process.wait(timeout=15) == 1
+    assert process.stderr.read() == ""  # no BrokenPipeError traceback
+    process.stderr.close()
 
 
 def test_fault_options_reach_the_server(sandbox_process: list[subprocess.Popen[str]]) -> None:
