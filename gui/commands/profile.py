@@ -100,10 +100,17 @@ def _warn_if_insecure(secrets: SecretStore) -> None:
         print(f"warning: {secrets.warning}", file=sys.stderr)
 
 
-def _where(secrets: SecretStore) -> str:
-    if secrets.secure:
-        return f"in the keyring ({secrets.backend_name})"
-    return "in memory for this command only: it was NOT saved"
+def _cannot_keep(secrets: SecretStore, what: str) -> int:
+    """Say that ``what`` can't be kept, before anything changed: a command ends with its process,
+    and without a secure keyring a secret would live in that process's memory alone."""
+    print(
+        f"job-console profile: {what} can't be kept: no secure keyring is available (backend: "
+        f"{secrets.backend_name}), and secrets are never written to a file. Nothing was changed. "
+        "Unlock or install a keyring (Secret Service, macOS Keychain, Windows Credential Locker) "
+        "and try again; an API key can also come from the RUNPOD_API_KEY variable.",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
 
 
 def _read_secret(from_stdin: bool, prompt: str) -> str | None:
@@ -139,6 +146,8 @@ def _add(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) ->
             base_url=args.base_url,
             use_account_key=args.use_account_key,
         )
+    if profile.kind == "cloud" and args.api_key_stdin and not secrets.secure:
+        return _cannot_keep(secrets, f"the API key of '{profile.name}'")
     store.add(profile)
     print(f"Added profile '{profile.name}': {profile.describe()}")
     if profile.kind != "cloud":
@@ -147,11 +156,17 @@ def _add(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) ->
         return EXIT_OK
     if args.use_account_key and not args.api_key_stdin:
         return EXIT_OK
+    if not secrets.secure and sys.stdin.isatty():  # no key asked for: none could be kept
+        print(
+            f"No API key was asked for: no secure keyring is available (backend: "
+            f"{secrets.backend_name}) to keep it in. Set RUNPOD_API_KEY, or unlock or install a "
+            f"keyring and run 'job-console profile set-key {profile.name}'."
+        )
+        return EXIT_OK
     key = _read_secret(args.api_key_stdin, f"API key for '{profile.name}' (empty to skip): ")
     if key:
-        _warn_if_insecure(secrets)
         secrets.set(api_key_name(profile.name), key)
-        print(f"Stored its API key {_where(secrets)}.")
+        print(f"Stored its API key in the keyring ({secrets.backend_name}).")
     else:
         print(
             "No key stored: the account key or RUNPOD_API_KEY will serve it "
@@ -216,13 +231,14 @@ def _set_key(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore
         secrets.delete(name)
         print(f"Forgot {label}.")
         return EXIT_OK
+    if not secrets.secure:
+        return _cannot_keep(secrets, label)
     key = _read_secret(args.api_key_stdin, f"API key ({label}): ")
     if not key:
         print("job-console profile: no key given; nothing changed.", file=sys.stderr)
         return EXIT_USAGE
-    _warn_if_insecure(secrets)
     secrets.set(name, key)
-    print(f"Stored {label} {_where(secrets)}.")
+    print(f"Stored {label} in the keyring ({secrets.backend_name}).")
     return EXIT_OK
 
 
@@ -241,9 +257,9 @@ def _s3(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> 
         args.name, args.access_id, args.bucket, args.endpoint_url, args.object_path
     )
     s3_reference(args.name)  # a bad name fails before the secret is asked for
+    if not secrets.secure and (args.secret_stdin or sys.stdin.isatty()):
+        return _cannot_keep(secrets, f"the accessSecret of the S3 credential set '{args.name}'")
     secret = _read_secret(args.secret_stdin, f"accessSecret for '{args.name}': ")
-    if secret:
-        _warn_if_insecure(secrets)
     store.save_s3_set(credential_set, secret)
     print(
         f"Saved the S3 credential set '{args.name}'. Put "

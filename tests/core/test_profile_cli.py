@@ -105,19 +105,66 @@ def test_a_terminal_gets_a_hidden_prompt(
     assert memory_keyring.entries[(SERVICE, "api-key:prod")] == "typed-key"
 
 
-def test_no_secure_keyring_warns_and_stores_nothing(
+def test_no_secure_keyring_refuses_a_key_and_changes_nothing(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     memory_keyring: MemoryKeyring,
     data_dir: Path,
 ) -> None:
     keyring.set_keyring(fail.Keyring())
-    assert _run(monkeypatch, "add", "prod", "--endpoint", "e1", "--api-key-stdin", stdin="k9") == 0
+    add = ["add", "prod", "--endpoint", "e1", "--api-key-stdin"]
+    assert _run(monkeypatch, *add, stdin="k9") == 1
     captured = capsys.readouterr()
-    assert "No secure keyring" in captured.err
-    assert "NOT saved" in captured.out
+    assert captured.out == ""
+    assert captured.err.startswith(
+        "job-console profile: the API key of 'prod' can't be kept: no secure keyring is "
+        "available (backend: "
+    )
+    assert "Nothing was changed." in captured.err and "RUNPOD_API_KEY" in captured.err
     assert memory_keyring.entries == {}
     assert "k9" not in "".join(p.read_text() for p in data_dir.rglob("*") if p.is_file())
+    assert _run(monkeypatch, "list", "--json") == 0
+    assert [row["name"] for row in json.loads(capsys.readouterr().out)["profiles"]] == ["Sandbox"]
+    # Once a keyring is there, the same command works: nothing half-done stands in its way.
+    keyring.set_keyring(memory_keyring)
+    assert _run(monkeypatch, *add, stdin="k9") == 0
+    assert memory_keyring.entries == {(SERVICE, "api-key:prod"): "k9"}
+
+
+def test_no_secure_keyring_refuses_set_key_and_s3_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+) -> None:
+    assert _run(monkeypatch, "add", "prod", "--endpoint", "e1") == 0
+    keyring.set_keyring(fail.Keyring())
+    capsys.readouterr()
+    assert _run(monkeypatch, "set-key", "prod", "--api-key-stdin", stdin="k2") == 1
+    assert "the key of 'prod' can't be kept" in capsys.readouterr().err
+    s3_add = ["s3", "add", "team", "--access-id", "AK", "--bucket", "b"]
+    s3_add += ["--endpoint-url", "https://s3.test", "--secret-stdin"]
+    assert _run(monkeypatch, *s3_add, stdin="s3-secret") == 1
+    captured = capsys.readouterr()
+    assert "Saved" not in captured.out
+    assert "the accessSecret of the S3 credential set 'team' can't be kept" in captured.err
+    assert _run(monkeypatch, "s3", "list") == 0
+    assert "team" not in capsys.readouterr().out
+    assert "s3-secret" not in "".join(p.read_text() for p in data_dir.rglob("*") if p.is_file())
+
+
+def test_the_real_entry_point_refuses_a_key_without_a_keyring(data_dir: Path) -> None:
+    # conftest points subprocesses at keyring's fail backend: no secure keyring there.
+    result = subprocess.run(
+        [sys.executable, "-m", "gui", "profile", "add", "p", "--endpoint", "e1", "--api-key-stdin"],
+        input="k7\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "can't be kept: no secure keyring is available" in result.stderr
+    assert "Traceback" not in result.stderr and "k7" not in result.stdout + result.stderr
 
 
 def test_test_says_plainly_what_happened(
