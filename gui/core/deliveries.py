@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gui.core.files import SQLITE_COMPANIONS, keep_private
+
 __all__ = [
     "SCHEMA_COMPONENT",
     "SCHEMA_VERSION",
@@ -146,7 +148,7 @@ class DeliveryStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keep_private(self.path, SQLITE_COMPANIONS)  # deliveries hold job outputs: owner only
         self._lock = threading.Lock()
         # Autocommit mode: each write below opens its own short explicit transaction.
         self._db = sqlite3.connect(

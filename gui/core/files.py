@@ -1,4 +1,5 @@
-"""The one place that writes files: atomically, so a crash never leaves half a file behind."""
+"""The one place that writes files: atomically, so a crash never leaves half a file behind, and
+readable by their owner alone (0600), as ``tempfile.mkstemp`` makes them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_bytes_atomic", "write_json_atomic", "write_text_atomic"]
+__all__ = [
+    "SQLITE_COMPANIONS",
+    "keep_private",
+    "write_bytes_atomic",
+    "write_json_atomic",
+    "write_text_atomic",
+]
+
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps beside a database (suffixes of its name)."""
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -33,3 +43,30 @@ def write_text_atomic(path: Path, text: str) -> None:
 def write_json_atomic(path: Path, value: Any) -> None:
     """Pretty JSON (two-space indent, trailing newline): meant to be read and diffed."""
     write_text_atomic(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def keep_private(path: Path, companions: tuple[str, ...] = ()) -> None:
+    """Make the file at ``path`` readable and writable by its owner alone (0600), creating it
+    empty when it is missing: call it before a library (SQLite) opens the file, which would create
+    it readable by everyone (0644 under the usual umask). Files beside it named ``path`` plus one
+    of ``companions`` are narrowed too when they exist; SQLite gives those it creates later the
+    database's own mode. Nothing happens where files have no modes (Windows).
+    """
+    if os.name != "posix":
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)  # never truncates a file that exists
+    try:
+        mode = os.fstat(fd).st_mode
+        if mode & 0o077:
+            os.fchmod(fd, mode & 0o700)
+    finally:
+        os.close(fd)
+    for suffix in companions:
+        companion = path.with_name(path.name + suffix)
+        try:
+            mode = companion.stat().st_mode
+            if mode & 0o077:
+                companion.chmod(mode & 0o700)
+        except FileNotFoundError:
+            continue

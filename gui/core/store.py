@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gui.core.errors import ConsoleError
+from gui.core.files import SQLITE_COMPANIONS, keep_private
 from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
@@ -123,7 +124,7 @@ class JobStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        keep_private(path, SQLITE_COMPANIONS)  # the history is no one else's to read
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: safe across app crashes

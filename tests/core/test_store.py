@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from gui.core.deliveries import DeliveryStore
 from gui.core.records import JobRecord, JobState
 from gui.core.store import DB_FILENAME, SCHEMA_VERSION, JobStore
 from gui.core.targets import Target
@@ -130,3 +135,43 @@ def test_commit_gate_shares_one_flush_among_waiters_of_one_loop_turn(data_dir: P
     with sqlite3.connect(data_dir / DB_FILENAME) as conn:  # all on disk when the wait ended
         assert conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 100
     store.close()
+
+
+def _modes(data_dir: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mode & 0o777 for p in data_dir.glob(DB_FILENAME + "*")}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="files have no modes here")
+@pytest.mark.parametrize("opened_first", ["jobs", "deliveries"])
+def test_the_history_and_its_wal_files_are_the_owners_alone(
+    data_dir: Path, opened_first: str
+) -> None:
+    previous = os.umask(0o022)  # the usual umask, whatever the test runner's
+    try:
+        path = data_dir / DB_FILENAME
+        first: Any = JobStore(path) if opened_first == "jobs" else DeliveryStore(path)
+        second: Any = DeliveryStore(path) if opened_first == "jobs" else JobStore(path)
+        store = first if opened_first == "jobs" else second
+        store.load()
+        store.save(record("a"), TARGET)
+        store.flush().result(timeout=5)
+        modes = _modes(data_dir)
+        first.close()
+        second.close()
+    finally:
+        os.umask(previous)
+    assert {DB_FILENAME, DB_FILENAME + "-wal", DB_FILENAME + "-shm"} <= set(modes)
+    assert set(modes.values()) == {0o600}, {name: oct(mode) for name, mode in modes.items()}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="files have no modes here")
+def test_a_history_left_readable_by_others_is_narrowed(data_dir: Path) -> None:
+    path = data_dir / DB_FILENAME
+    JobStore(path).close()
+    for name in (DB_FILENAME, DB_FILENAME + "-wal"):
+        (data_dir / name).touch()
+        (data_dir / name).chmod(0o644)  # as an earlier version left them
+    store = JobStore(path)
+    assert store.load() == []
+    store.close()
+    assert set(_modes(data_dir).values()) == {0o600}
