@@ -8,6 +8,11 @@ the only guard: ``POST /webhook/<token>``. The listener
   method 405, a body that isn't a JSON object 400, a body over ``max_body_bytes`` 413 (decided from
   ``Content-Length`` before reading, or while streaming; the connection is then closed), a stalled
   or too slow sender 408 or a closed connection;
+- holds at most ``max_connections`` connections open (those beyond are closed at once; an idle
+  one is closed after ``read_timeout_s``) and at most ``max_body_bytes_in_flight`` bytes of bodies
+  being received (beyond, 503 and the connection closed: RunPod tries again later);
+- writes one log line per refused request or connection, at most a few per ten seconds, the rest
+  summed up in one line; a request that isn't HTTP gets its line without a traceback;
 - stores a valid delivery first (SQLite, on the store's own thread; bodies arriving together share
   one transaction), then answers 200;
 - then hands it to ``on_delivery`` (the engine's tracker), unless it repeats an earlier delivery,
@@ -36,6 +41,7 @@ import logging
 import socket
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from secrets import token_urlsafe
@@ -43,11 +49,12 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from gui.core.deliveries import Delivery, DeliveryStore, NewDelivery
 from gui.core.errors import ConsoleError
 from gui.core.listener_address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
-from gui.core.redact import register_secret
+from gui.core.redact import redact_text, register_secret
 from gui.core.secrets import LISTENER_TOKEN_NAME, LISTENER_TOKEN_REFERENCE, SecretStore
 from gui.core.webhook_intake import Arrival, clean_headers, is_applicable, new_delivery
 
@@ -68,6 +75,14 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_DELIVERY_BYTES = 25 * 1024 * 1024
+# Connections held open at once; those beyond are closed as they come. RunPod sends one delivery
+# per connection: a few dozen open at once is already a burst. Under a small file-descriptor limit
+# (ulimit -n) a quarter of it, so the rest of the process keeps its files and sockets.
+MAX_CONNECTIONS = 256
+# Connections waiting to be accepted; also how many asyncio accepts in one go, each holding a file
+# descriptor until the loop runs again: with 1,024, 1,500 connections ran a process under
+# ulimit -n 1024 out of descriptors (and asyncio logged a traceback per failed accept).
+_BACKLOG = 128
 WEBHOOK_PREFIX = "/webhook/"
 # Most deliveries written in one transaction: bounds how long one commit keeps the others waiting.
 _MAX_BATCH = 256
@@ -169,6 +184,132 @@ def _outcome(stored: Delivery | ValueError) -> tuple[Delivery, bool] | _Rejected
     return stored, is_applicable(stored.payload)
 
 
+def _connection_limit() -> int:
+    """``MAX_CONNECTIONS``, or a quarter of the process's file-descriptor limit when smaller."""
+    try:
+        import resource
+    except ImportError:  # no such limit here (Windows)
+        return MAX_CONNECTIONS
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(8, min(MAX_CONNECTIONS, soft // 4))
+
+
+class _RefusalLog:
+    """One log line per refused request or connection, at most ``burst`` in ``interval_s``; those
+    beyond are counted and summed up in one line when the interval ends. A flood of bad requests
+    (or of connections over the limit) then costs a few lines, not one each: 1,500 connections
+    under ``ulimit -n 1024`` wrote 508,245 lines in 13 s."""
+
+    def __init__(self, burst: int = 5, interval_s: float = 10.0) -> None:
+        self.burst = burst
+        self.interval_s = interval_s
+        self._window_start = -interval_s
+        self._written = 0
+        self._held: Counter[str] = Counter()
+        self._summary: asyncio.TimerHandle | None = None
+
+    def refused(self, kind: str, line: str, exc_info: BaseException | None = None) -> None:
+        """Log ``line`` (no secret in it), or count it under ``kind`` for the summary."""
+        now = time.monotonic()
+        if now - self._window_start >= self.interval_s:
+            self.flush()
+            self._window_start, self._written = now, 0
+        if self._written < self.burst:
+            self._written += 1
+            logger.warning("Webhook listener: %s", line, exc_info=exc_info)
+            return
+        self._held[kind] += 1
+        if self._summary is None:
+            delay = self._window_start + self.interval_s - now
+            self._summary = asyncio.get_running_loop().call_later(delay, self.flush)
+
+    def flush(self) -> None:
+        """Write the summary of the refusals held back, if any."""
+        if self._summary is not None:
+            self._summary.cancel()
+            self._summary = None
+        if not self._held:
+            return
+        total = sum(self._held.values())
+        kinds = ", ".join(f"{count:,} {kind}" for kind, count in self._held.most_common())
+        self._held.clear()
+        logger.warning(
+            "Webhook listener: refused %s more in the last %.0f s (%s).",
+            f"{total:,}",
+            self.interval_s,
+            kinds,
+        )
+
+
+class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """The logger aiohttp gives each connection. A request it can't parse as HTTP is the sender's
+    doing: one line in the refusal log, without a traceback (each wrote one)."""
+
+    def __init__(self, refusals: _RefusalLog) -> None:
+        super().__init__(logging.getLogger("aiohttp.server"), {})
+        self._refusals = refusals
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
+        where = str(msg) % args if args else str(msg)  # "Error handling request from 1.2.3.4"
+        if isinstance(exc_info, HttpProcessingError):
+            self._malformed(where, exc_info)
+        else:  # a fault of ours: its traceback, within the same bound
+            error = exc_info if isinstance(exc_info, BaseException) else None
+            self._refusals.refused("failed requests", redact_text(f"{where}: failed."), error)
+
+    def debug(self, msg: object, *args: object, **kwargs: Any) -> None:
+        # aiohttp writes a first request that isn't HTTP at all (TLS, a scanner) here, with its
+        # traceback and its bytes, which may hold the token: one refusal line like the others.
+        error = kwargs.get("exc_info")
+        if isinstance(error, HttpProcessingError):
+            self._malformed(str(msg) % args if args else str(msg), error)
+        else:
+            super().debug(msg, *args, **kwargs)
+
+    def _malformed(self, where: str, error: HttpProcessingError) -> None:
+        reason = (str(error.message).strip().splitlines() or [""])[0].rstrip(":")[:120]
+        line = f"{where}: not HTTP it can read ({error.code} {reason})."
+        self._refusals.refused("malformed requests", redact_text(line))
+
+
+class _CountedConnection(asyncio.Protocol):
+    """aiohttp's handler of one connection, seen through: the listener learns when it ends."""
+
+    def __init__(self, handler: asyncio.Protocol, on_closed: Callable[[], None]) -> None:
+        self._handler = handler
+        self._on_closed = on_closed
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._handler.connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        try:
+            self._handler.connection_lost(exc)
+        finally:
+            self._on_closed()
+
+    def data_received(self, data: bytes) -> None:
+        self._handler.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._handler.eof_received()
+
+    def pause_writing(self) -> None:
+        self._handler.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._handler.resume_writing()
+
+
+class _ClosedAtOnce(asyncio.Protocol):
+    """A connection over the limit: closed as soon as it is made, before a byte is read."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.close()
+
+
 def _plain(status: int, text: str, **headers: str) -> web.Response:
     return web.Response(status=status, text=text + "\n", headers=headers or None)
 
@@ -178,8 +319,11 @@ class WebhookListener:
 
     ``store`` is owned by the caller (it is not closed by ``stop``). ``on_delivery`` runs on this
     loop after the 200 answer, once per new applicable delivery (never for a repeat); it must not
-    mutate the payload. ``read_timeout_s`` bounds waiting for headers and each piece of the body;
-    ``body_deadline_s`` (default six times that) bounds reading a whole body.
+    mutate the payload. ``read_timeout_s`` bounds waiting for headers and each piece of the body,
+    and how long a connection may stay idle; ``body_deadline_s`` (default six times that) bounds
+    reading a whole body. ``max_connections`` (default ``MAX_CONNECTIONS``, or a quarter of the
+    file-descriptor limit when that is smaller) bounds the connections held open, and
+    ``max_body_bytes_in_flight`` (default twice ``max_body_bytes``) the bodies received at once.
     """
 
     def __init__(
@@ -193,6 +337,8 @@ class WebhookListener:
         max_body_bytes: int = MAX_DELIVERY_BYTES,
         read_timeout_s: float = 10.0,
         body_deadline_s: float | None = None,
+        max_connections: int | None = None,
+        max_body_bytes_in_flight: int | None = None,
     ) -> None:
         if len(token) < 16:
             raise ValueError("the listener token must be at least 16 characters (128 bits)")
@@ -209,6 +355,16 @@ class WebhookListener:
         self.max_body_bytes = max_body_bytes
         self.read_timeout_s = read_timeout_s
         self.body_deadline_s = 6 * read_timeout_s if body_deadline_s is None else body_deadline_s
+        self.max_connections = _connection_limit() if max_connections is None else max_connections
+        self.max_body_bytes_in_flight = (
+            2 * max_body_bytes if max_body_bytes_in_flight is None else max_body_bytes_in_flight
+        )
+        self.connections = 0
+        """Connections open now (at most ``max_connections``)."""
+        self.body_bytes_in_flight = 0
+        """Bytes of the bodies being received now (at most ``max_body_bytes_in_flight``)."""
+        self._refusals = _RefusalLog()
+        self._server: asyncio.Server | None = None
         self.received = 0
         """Deliveries accepted (stored) since start, repeats included."""
         self._subscribers: list[DeliverySubscriber] = []
@@ -298,21 +454,44 @@ class WebhookListener:
             app,
             handle_signals=False,
             access_log=None,  # an access log would write the token (it is in the path)
+            logger=_ServerLog(self._refusals),
             keepalive_timeout=self.read_timeout_s,  # also closes a connection stalled in headers
             lingering_time=0,  # never read the rest of a refused body
             shutdown_timeout=self.read_timeout_s,
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self._requested_port, backlog=1024)
+        # The server is made here, not by aiohttp's TCPSite, to count the connections it holds.
         try:
-            await site.start()
+            server = await asyncio.get_running_loop().create_server(
+                self._new_connection,
+                self.host,
+                self._requested_port,
+                backlog=min(_BACKLOG, self.max_connections),
+            )
         except OSError as exc:
             await runner.cleanup()
             raise self._start_error(exc) from None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-store")
         self._runner = runner
-        self._port = site.port
+        self._server = server
+        self._port = int(server.sockets[0].getsockname()[1])
         self.received = 0
+
+    def _new_connection(self) -> asyncio.Protocol:
+        runner = self._runner
+        if runner is None or runner.server is None:
+            return _ClosedAtOnce()
+        if self.connections >= self.max_connections:
+            self._refusals.refused(
+                "connections over the limit",
+                f"refused a connection: {self.connections} are open, the most it holds.",
+            )
+            return _ClosedAtOnce()
+        self.connections += 1
+        return _CountedConnection(runner.server(), self._connection_closed)
+
+    def _connection_closed(self) -> None:
+        self.connections -= 1
 
     def _start_error(self, exc: OSError) -> ListenerError:
         in_use = {errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", errno.EADDRINUSE)}
@@ -329,7 +508,11 @@ class WebhookListener:
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        if self._server is not None:
+            self._server.close()  # no new connection; those open are closed by the runner
+            self._server = None
         await runner.cleanup()
+        self._refusals.flush()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self.read_timeout_s)
         if self._executor is not None:
@@ -354,11 +537,12 @@ class WebhookListener:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if not self._token_matches(request.raw_path):
-            return _plain(404, "Not found.")
+            return self._refuse(request, _Rejected(404, "Not found."))
         if request.method != "POST":
-            return _plain(405, "Deliveries are POSTed.", Allow="POST")
+            return self._refuse(request, _Rejected(405, "Deliveries are POSTed."), Allow="POST")
+        held = [0]  # bytes of this body counted in body_bytes_in_flight, given back at the end
         try:
-            body = await self._read_body(request)
+            body = await self._read_body(request, held)
             delivery, _applicable = await self._store_delivery(
                 Arrival(
                     body=body,
@@ -368,22 +552,46 @@ class WebhookListener:
                 )
             )
         except _Rejected as rejected:
-            response = _plain(rejected.status, rejected.reason)
-            if rejected.close:
-                response.force_close()
-            return response
+            return self._refuse(request, rejected)
         except sqlite3.Error:
             logger.exception("A webhook delivery could not be stored")
             # Not a 200: RunPod tries again, and nothing half-stored remains.
             return _plain(503, "The delivery could not be stored; try again.")
+        finally:
+            self.body_bytes_in_flight -= held[0]
         self.received += 1
         return web.json_response({"delivery": delivery.id, "repeat_of": delivery.repeat_of})
 
-    async def _read_body(self, request: web.Request) -> bytes:
+    def _refuse(self, request: web.Request, rejected: _Rejected, **headers: str) -> web.Response:
+        """The plain answer to a refused request, and its line in the (bounded) log."""
+        self._refusals.refused(
+            f"requests answered {rejected.status}",
+            f"refused a request from {request.remote or 'an unknown address'}: "
+            f"{rejected.status} {rejected.reason}",
+        )
+        response = _plain(rejected.status, rejected.reason, **headers)
+        if rejected.close:
+            response.force_close()
+        return response
+
+    def _hold(self, held: list[int], size: int) -> None:
+        """Count ``size`` more bytes of a body being received, or refuse it when the bodies being
+        received at once would pass ``max_body_bytes_in_flight`` (eight 24 MB bodies at once took
+        1.27 GB): 503, and RunPod tries again later."""
+        if self.body_bytes_in_flight + size > self.max_body_bytes_in_flight:
+            raise _Rejected(
+                503, "Too many large deliveries at once; try again shortly.", close=True
+            )
+        self.body_bytes_in_flight += size
+        held[0] += size
+
+    async def _read_body(self, request: web.Request, held: list[int]) -> bytes:
         limit = self.max_body_bytes
         declared = request.content_length
         if declared is not None and declared > limit:
             raise _Rejected(413, f"The body is over {limit} bytes.", close=True)
+        if declared is not None:
+            self._hold(held, declared)  # before a byte of it is read
         if declared is not None and request.content.is_eof():
             body = request.content.read_nowait(-1)  # all of it arrived with the headers: no wait
             if len(body) != declared:
@@ -407,6 +615,8 @@ class WebhookListener:
             total += len(chunk)
             if total > limit:
                 raise _Rejected(413, f"The body is over {limit} bytes.", close=True)
+            if declared is None:  # streamed without a length: counted as it comes
+                self._hold(held, len(chunk))
             chunks.append(chunk)
         if declared is not None and total != declared:
             raise _Rejected(400, "The body ended early.", close=True)
