@@ -7,10 +7,20 @@ errors of ``gui.core.errors``.
 
 Retries: 429, 5xx and connection failures are retried with exponential backoff and full jitter,
 honouring ``Retry-After``, bounded in attempts and total time. A job submission (``/run``,
-``/runsync``) is retried only when it certainly did not arrive: a refused connection, a connect
-timeout, a 429 or a 5xx answer (an error answer issues no job id). When the connection breaks
-*after* the body was sent (a read timeout, a reset, a dropped connection) the endpoint may already
-have queued the job, and sending it again could run it twice; ``SubmissionUncertain`` says so.
+``/runsync``) is retried only when it certainly did not queue a job, since RunPod has no
+idempotency key and a job sent twice runs (and bills) twice:
+
+- sent again: a refused connection or a connect timeout (nothing left), a 429, a 503, and
+  Cloudflare's 521, 522, 523, 525 and 526 (its origin was never reached). A 503 means the server
+  declined to handle the request (RFC 9110 §15.6.4): it is how an overloaded endpoint sheds work.
+- not sent again (``SubmissionUncertain``): any other 5xx, and a connection that broke *after* the
+  body was sent (a read timeout, a reset, a dropped connection). A 500 can come from a server that
+  failed after it queued the job; a 502 or 504 comes from a gateway (RunPod's API sits behind one)
+  whose upstream got the request and then failed to answer in time or at all; so the job may be
+  queued already. The job is recorded as NOT_SENT with a note that says it may be queued, and the
+  person decides (they can look at the endpoint's queue; the console cannot: RunPod lists no jobs).
+
+Reads (``/status``, ``/stream``, ``/health``...) change nothing and are retried on every 5xx.
 """
 
 from __future__ import annotations
@@ -53,11 +63,14 @@ _Default = Literal["default"]  # keep the client's read timeout
 # Errors raised before a single byte of the request left: always safe to send again.
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _SUBMIT_OPERATIONS = frozenset({"run", "runsync"})
+# 5xx answers that prove no job was queued (see the module docstring): safe to send again.
+_NOT_TAKEN_5XX = frozenset({503, 521, 522, 523, 525, 526})
 _LOCAL_NOT_FOUND = "Job ID not found"
 
 
 class SubmissionUncertain(TransportError):
-    """The connection broke after a job request was sent: the job may or may not be queued."""
+    """A job request was sent but no job id came back: the connection broke after it left, or a
+    5xx that can follow the job's acceptance answered it. The job may or may not be queued."""
 
 
 class OperationUnsupported(ConsoleError):
@@ -299,6 +312,14 @@ class EndpointClient:
         if isinstance(error, RateLimited):
             return _Retryable(error, error.retry_after)
         if isinstance(error, ServerError):
+            if operation in _SUBMIT_OPERATIONS and code not in _NOT_TAKEN_5XX:
+                raise SubmissionUncertain(
+                    f"{self.target.endpoint_url} answered /{operation} with a server error "
+                    f"({code}). The endpoint may have queued the job before that error (a "
+                    "gateway's 502 or 504 can follow RunPod's acceptance); it was not sent again, "
+                    "so that it cannot run twice. Check the endpoint's queue, then send it again "
+                    "if it is missing."
+                ) from error
             return _Retryable(error, parse_retry_after(response.headers.get("retry-after")))
         if 400 <= code < 500 and code not in (401, 403, 404, 429):
             body = error.body

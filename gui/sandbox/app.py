@@ -96,10 +96,18 @@ class SandboxRoutes:
     @web.middleware
     async def _gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Faults, then auth, then rate limits; aiohttp's own errors become JSON answers."""
-        if self._faults is not None:
-            spoiled = await self._faults.apply(request)
-            if spoiled is not None:
-                return spoiled
+        if self._faults is None:
+            return await self._admitted(request, handler)
+        spoiled = await self._faults.apply(request)
+        if spoiled is not None:
+            return spoiled
+        answer = await self._admitted(request, handler)
+        if answer.prepared:  # already on its way (a stream): nothing to replace
+            return answer
+        return self._faults.answer_lost() or answer
+
+    async def _admitted(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Auth, then rate limits, then the handler."""
         if self.config.api_key is not None and not self._authorized(request):
             return _error(
                 401, "Unauthorized: send the sandbox's API key as 'Authorization: Bearer KEY'."

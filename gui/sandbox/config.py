@@ -18,10 +18,15 @@ __all__ = ["FaultConfig", "SandboxConfig"]
 class FaultConfig:
     """Faults injected into requests under ``/v2``, each a share between 0 and 1.
 
-    ``share_429`` answers 429 with ``Retry-After: retry_after_s``; ``share_5xx`` answers 500, 502 or
-    503; ``share_drop`` closes the connection without an answer; ``latency_ms`` adds a delay drawn
-    uniformly from ``(low, high)`` milliseconds to every request (``(x, x)`` for a fixed delay).
-    A faulted request never reaches the handler: no job is created or changed by it.
+    ``share_429`` answers 429 with ``Retry-After: retry_after_s``; ``share_5xx`` answers one of
+    ``codes_5xx`` (500, 502 or 503); ``share_drop`` closes the connection without an answer;
+    ``latency_ms`` adds a delay drawn uniformly from ``(low, high)`` milliseconds to every request
+    (``(x, x)`` for a fixed delay). A request faulted so never reaches the handler: no job is
+    created or changed by it.
+
+    ``share_answer_lost`` is the other kind of 5xx: the request *is* handled (a ``/run`` queues its
+    job), then its answer is replaced by a gateway's 502 page, as when a proxy in front of RunPod
+    loses the endpoint's answer.
     """
 
     share_429: float = 0
@@ -29,10 +34,18 @@ class FaultConfig:
     share_drop: float = 0
     latency_ms: tuple[float, float] = (0, 0)
     retry_after_s: float = 1.0
+    codes_5xx: tuple[int, ...] = (500, 502, 503)
+    share_answer_lost: float = 0
 
     @property
     def any_fault(self) -> bool:
-        return bool(self.share_429 or self.share_5xx or self.share_drop or max(self.latency_ms) > 0)
+        return bool(
+            self.share_429
+            or self.share_5xx
+            or self.share_drop
+            or self.share_answer_lost
+            or max(self.latency_ms) > 0
+        )
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Injected faults: 429s, 5xx answers, dropped connections and latency, each a share of requests."""
+"""Injected faults: 429s, 5xx answers (before or after handling), dropped connections and latency,
+each a share of requests."""
 
 from __future__ import annotations
 
@@ -42,12 +43,24 @@ class FaultInjector:
             )
         roll -= config.share_429
         if roll < config.share_5xx:
-            status = self._rng.choice((500, 502, 503))
+            status = self._rng.choice(config.codes_5xx)
             return web.json_response(
                 {"error": f"Injected server error {status} (sandbox fault injection)."},
                 status=status,
             )
         return None
+
+    def answer_lost(self) -> web.Response | None:
+        """For a request already handled: a gateway's 502 page in place of its answer, or
+        ``None`` to deliver the answer."""
+        if self._rng.random() >= self._config.share_answer_lost:
+            return None
+        return web.Response(
+            status=502,
+            text="<html><body><h1>502 Bad Gateway</h1>(sandbox fault injection: the answer "
+            "was lost after the request was handled)</body></html>",
+            content_type="text/html",
+        )
 
 
 def _drop(request: web.Request) -> web.StreamResponse:

@@ -234,3 +234,49 @@ def test_answers_tolerate_odd_shapes() -> None:
     assert not status.has_output and JobStatus.from_payload({"output": None}).has_output
     assert parse_retry_after("2.5") == 2.5 and parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+
+
+@pytest.mark.parametrize("code", [503, 522])
+def test_a_run_answered_by_a_5xx_that_queued_nothing_is_sent_again(code: int) -> None:
+    """503 (the server declined the request) and Cloudflare's 52x for an unreachable origin:
+    no job can exist, so the submission is retried and the job queued once."""
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) < 3:
+            return httpx.Response(code, json={"error": "busy"})
+        return httpx.Response(200, json={"id": "j", "status": "IN_QUEUE"})
+
+    assert call(make_client(handler), lambda c: c.run(b"{}")).job_id == "j"  # type: ignore[attr-defined]
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("code", [500, 502, 504])
+@pytest.mark.parametrize("operation", ["run", "runsync"])
+def test_a_submission_answered_by_a_5xx_that_may_follow_acceptance_is_not_sent_again(
+    code: int, operation: str
+) -> None:
+    """500, 502, 504: the job may already be queued (a gateway lost RunPod's answer); sending
+    it again could run it twice, so it is sent once and reported as uncertain."""
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(code, text="<html>Bad Gateway</html>")
+
+    with pytest.raises(SubmissionUncertain) as info:
+        call(make_client(handler), lambda c: getattr(c, operation)(b"{}"))
+    assert len(calls) == 1
+    assert f"({code})" in str(info.value) and "not sent again" in str(info.value)
+
+
+def test_a_status_read_answered_by_a_502_is_retried() -> None:
+    answers = [httpx.Response(502, text="Bad Gateway"), httpx.Response(
+        200, json={"id": "j", "status": "IN_PROGRESS"})]  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)
+
+    status = call(make_client(handler), lambda c: c.status("j"))
+    assert status.state == JobState.IN_PROGRESS  # type: ignore[attr-defined]

@@ -1,10 +1,11 @@
 """1,000 jobs through a sandbox failing a third of all requests: each ends in its true state.
 
-The sandbox answers 20% of requests with 5xx, 10% with 429 (Retry-After) and drops 5% of
-connections without an answer; a faulted request never reaches its handler. The client retries
-what is safe to retry. A /run whose connection dropped is never sent again (it could have been
-queued; here it was not): such a job is NOT_SENT with a note saying so, and the sandbox's own count
-proves no job was queued behind the console's back and none is missing.
+The sandbox answers 20% of requests with 500, 502 or 503, 10% with 429 (Retry-After) and drops 5%
+of connections without an answer; a faulted request never reaches its handler. The client retries
+what is safe to retry. A /run whose connection dropped, or that was answered 500 or 502, is never
+sent again (on RunPod it could have been queued; here it was not): such a job is NOT_SENT with a
+note saying so (about 5% + 2/3 of 20% of the jobs), and the sandbox's own count proves no job was
+queued behind the console's back and none is missing.
 """
 
 from __future__ import annotations
@@ -71,5 +72,5 @@ def test_a_thousand_jobs_reach_their_true_state_through_faults(data_dir: Path) -
     # The sandbox ran exactly the jobs the console followed: none queued twice, none lost.
     ran = health["jobs"]["completed"] + health["jobs"]["failed"]
     assert ran == by_state.get(JobState.COMPLETED, 0) + by_state.get(JobState.FAILED, 0)
-    assert by_state.get(JobState.NOT_SENT, 0) < JOBS * 0.15
+    assert by_state.get(JobState.NOT_SENT, 0) < JOBS * 0.30
     print(f"\nfaults: {dict((str(k), v) for k, v in by_state.items())}")

@@ -79,6 +79,18 @@ def test_injected_5xx(start_sandbox: StartSandbox) -> None:
     assert statuses <= {500, 502, 503} and len(statuses) >= 2
 
 
+def test_injected_5xx_codes_can_be_chosen(start_sandbox: StartSandbox) -> None:
+    _, client = start_sandbox(faults=FaultConfig(share_5xx=1.0, codes_5xx=(504,)))
+    assert {client.get("/health").status_code for _ in range(5)} == {504}
+
+
+def test_a_lost_answer_comes_after_the_job_was_queued(start_sandbox: StartSandbox) -> None:
+    sandbox, client = start_sandbox(faults=FaultConfig(share_answer_lost=1.0))
+    answer = client.post("/run", json={"input": {}})
+    assert answer.status_code == 502 and "Bad Gateway" in answer.text
+    assert sandbox.server.routes.endpoints["ep"].job_count == 1
+
+
 def test_injected_drop_closes_the_connection_unanswered(start_sandbox: StartSandbox) -> None:
     _, client = start_sandbox(faults=FaultConfig(share_drop=1.0))
     with pytest.raises(httpx.TransportError):
