@@ -141,19 +141,29 @@ class EndpointClient:
 
     # -- operations ---------------------------------------------------------------------------
 
-    async def run(self, body: bytes) -> JobStatus:
-        """POST /run: queue a job; answers at once with its id (usually IN_QUEUE)."""
-        return JobStatus.from_payload(await self._job_call("run", "POST", "run", content=body))
+    async def run(self, body: bytes, *, on_send: Callable[[], None] | None = None) -> JobStatus:
+        """POST /run: queue a job; answers at once with its id (usually IN_QUEUE).
 
-    async def runsync(self, body: bytes, wait_ms: int | None = None) -> JobStatus:
+        ``on_send`` is called as the request leaves (after any wait for a rate-limit slot)."""
+        payload = await self._job_call("run", "POST", "run", content=body, on_send=on_send)
+        return JobStatus.from_payload(payload)
+
+    async def runsync(
+        self,
+        body: bytes,
+        wait_ms: int | None = None,
+        *,
+        on_send: Callable[[], None] | None = None,
+    ) -> JobStatus:
         """POST /runsync: the job's final status, or its id with a non-terminal state if it
-        outlived ``wait_ms`` (then poll it like a /run job)."""
+        outlived ``wait_ms`` (then poll it like a /run job). ``on_send`` as for ``run``."""
         wait = wait_ms if wait_ms is not None else RUNSYNC_WAIT_DEFAULT_MS
         params = {"wait": str(wait)} if self.target.kind != "local" else None
         read_timeout = wait / 1000 + 30.0 if self.target.kind != "local" else None
         payload = await self._job_call(
-            "runsync", "POST", "runsync", content=body, params=params, read_timeout=read_timeout
-        )
+            "runsync", "POST", "runsync", content=body, params=params, read_timeout=read_timeout,
+            on_send=on_send,
+        )  # fmt: skip
         return JobStatus.from_payload(payload)
 
     async def status(self, job_id: str) -> JobStatus:
@@ -230,6 +240,7 @@ class EndpointClient:
         params: dict[str, str] | None = None,
         job_id: str | None = None,
         read_timeout: float | _Default | None = "default",
+        on_send: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         """Send with retries; the answer's JSON object (also a 4xx that carries a job status)."""
         policy = self.retry_policy
@@ -238,7 +249,7 @@ class EndpointClient:
         attempt = 0
         while True:
             outcome = await self._attempt(
-                operation, method, url, content, params, job_id, read_timeout
+                operation, method, url, content, params, job_id, read_timeout, on_send
             )
             if not isinstance(outcome, _Retryable):
                 return outcome
@@ -258,6 +269,7 @@ class EndpointClient:
         params: dict[str, str] | None,
         job_id: str | None,
         read_timeout: float | _Default | None,
+        on_send: Callable[[], None] | None = None,
     ) -> dict[str, Any] | _Retryable:
         timeout = self.timeout
         if read_timeout != "default":
@@ -270,6 +282,8 @@ class EndpointClient:
                 extensions={"timeout": timeout.as_dict()},
             )  # fmt: skip
             self.request_counts[operation] += 1
+            if on_send is not None:
+                on_send()
             try:
                 response = await self._transport.handle_async_request(request)
                 await response.aread()

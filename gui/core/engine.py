@@ -18,7 +18,7 @@ import concurrent.futures
 import logging
 import os
 import threading
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -74,8 +74,10 @@ class Engine:
     Optional tuning (all keyword-only): ``rate_limits`` (``None`` turns the client-side limiter
     off, e.g. against a sandbox that has no limits), ``poll_policy``, ``retry_policy``,
     ``body_resolver``: called on the loop just before a body is sent, to put secrets referenced by
-    the body (S3 keys in the keyring) in place (the stored request never holds them), and
-    ``webhook_grace_s``: how long after a job's end its webhook may take (``expect_webhooks_at``).
+    the body (S3 keys in the keyring) in place (the stored request never holds them),
+    ``webhook_grace_s``: how long after a job's end its webhook may take (``expect_webhooks_at``),
+    and ``resume_profiles``: follow at start only the unfinished jobs of these profiles (``None``:
+    all of them; ``gui.core.jobs.jobs_to_resume`` decides).
     """
 
     def __init__(
@@ -89,8 +91,10 @@ class Engine:
         retry_policy: RetryPolicy | None = None,
         body_resolver: BodyResolver | None = None,
         webhook_grace_s: float = WEBHOOK_GRACE_S,
+        resume_profiles: Collection[str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        self._resume_profiles = None if resume_profiles is None else frozenset(resume_profiles)
         self._key_provider = key_provider or env_key_provider
         self._sandbox_config = sandbox_config
         self._options: dict[str, Any] = {
@@ -158,22 +162,20 @@ class Engine:
         # Imported here, on the loop thread, while the history loads (SQLite reads let go of the
         # GIL): the HTTP client stack (httpx, aiohttp) takes a few hundred milliseconds to import,
         # and the window should not wait for it.
-        from gui.core.jobs import JobService
+        from gui.core.jobs import JobService, jobs_to_resume
 
         stored = await loading
+        adopt = jobs_to_resume(stored, self._resume_profiles)
         self._service = JobService(
             self._store, self._emit, key_provider=self._key_provider, **self._options
         )
         self._service.start_sandbox = self._start_sandbox
         if self._sandbox is not None:  # started by a sandbox_target() call while loading
             self._service.sandbox = self._sandbox_target(self._sandbox)
-        needs_sandbox = any(
-            job.target.kind == "sandbox" and not job.record.terminal for job in stored
-        )
-        if needs_sandbox:
+        if any(job.target.kind == "sandbox" for job in adopt):
             # Jobs sent to an earlier built-in sandbox: it forgot them, the new one says 404.
             await self._start_sandbox()
-        self._service.resume(stored)
+        self._service.resume(stored, adopt)
 
     def close(self) -> None:
         """Finish writing the history, cancel the loop's work, join the thread. Idempotent."""
@@ -267,6 +269,30 @@ class Engine:
             return await (await self._ready_service()).retry(local_id)
 
         return self._call(retry())
+
+    def resend(self, local_id: str) -> concurrent.futures.Future[JobRecord]:
+        """Send a NOT_SENT job again as itself, to its own target, and follow it. Warn the person
+        first: a job whose request may have left (its note says so) could run twice."""
+
+        async def resend() -> JobRecord:
+            return await (await self._ready_service()).resend(local_id)
+
+        return self._call(resend())
+
+    def stop_sending(self, reason: str) -> concurrent.futures.Future[int]:
+        """Send nothing more: jobs still on their way become NOT_SENT with a note built from
+        ``reason`` (e.g. "the console was interrupted (SIGTERM)") saying whether each request had
+        left. Jobs already queued go on and are still followed. The future holds how many."""
+
+        async def stop() -> int:
+            return await (await self._ready_service()).stop_sending(reason)
+
+        return self._call(stop())
+
+    @property
+    def resumed(self) -> tuple[str, ...]:
+        """Local ids of the unfinished jobs taken over at start (followed, or made NOT_SENT)."""
+        return self._require_service().resumed
 
     def remove(self, local_ids: Sequence[str]) -> concurrent.futures.Future[None]:
         async def remove() -> None:

@@ -30,7 +30,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from gui.core.answers import JobStatus
@@ -49,14 +49,14 @@ from gui.core.merge import (
     set_state,
 )
 from gui.core.records import JobRecord, JobState
-from gui.core.redact import redact_body
+from gui.core.redact import holds_redacted, redact_body
 from gui.core.request import serialize_body
 from gui.core.store import JobStore, StoredJob
 from gui.core.targets import Target
 from gui.core.tracker import JobTracker, PollPolicy
 from gui.core.webhook_watch import WebhookWatch
 
-__all__ = ["JobService", "wants_stream"]
+__all__ = ["JobService", "jobs_to_resume", "wants_stream"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,33 @@ _INTERRUPTED_NOTE = (
     "The console stopped while this job was being sent, so its id was never received. The "
     "endpoint may or may not have queued it; check the endpoint, and resubmit if it is missing."
 )
+
+
+def jobs_to_resume(
+    stored: Iterable[StoredJob], profiles: Collection[str] | None = None
+) -> list[StoredJob]:
+    """The unfinished jobs a starting engine takes over: every one, or those of ``profiles``.
+
+    The one place that decides which jobs a process adopts: it follows each one that has an id,
+    and records as NOT_SENT each one whose sending was cut off. (Leases, when several consoles
+    share a data folder, belong here.)
+    """
+    return [
+        job
+        for job in stored
+        if not job.record.terminal and (profiles is None or job.record.profile in profiles)
+    ]
+
+
+def _stopped_note(reason: str, left: bool) -> str:
+    """Why a job cut off by ``JobService.stop_sending`` has no id, truthfully."""
+    if left:
+        return (
+            f"{reason[:1].upper()}{reason[1:]} while this request was on its way, before the "
+            "endpoint answered. The endpoint may have queued it or not; check its queue before "
+            "you send it again."
+        )
+    return f"Not sent: {reason} before this request left; the endpoint never saw it."
 
 
 def wants_stream(body: Mapping[str, Any]) -> bool:
@@ -131,6 +158,9 @@ class JobService:
         self._snapshots: dict[str, JobRecord] = {}
         # Why a job of this session was not sent (the command line maps it to its exit code).
         self.send_errors: dict[str, ConsoleError] = {}
+        self.resumed: tuple[str, ...] = ()  # the jobs taken over by ``resume``
+        self._sending: dict[str, asyncio.Task[Any]] = {}  # submissions waiting for an answer
+        self._stopped: str | None = None  # why nothing more is sent (``stop_sending``)
         self._snapshots_lock = threading.Lock()
         self._commit_gate = CommitGate(store)
 
@@ -150,20 +180,23 @@ class JobService:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def resume(self, stored: list[StoredJob]) -> None:
-        """Take over the history; follow every job not yet terminal."""
+    def resume(self, stored: list[StoredJob], adopt: Sequence[StoredJob] | None = None) -> None:
+        """Take over the history; follow the unfinished jobs of ``adopt`` (by default, those
+        ``jobs_to_resume`` picks)."""
         for job in stored:
-            record = job.record
-            self._adopt(record, job.target)
+            self._adopt(job.record, job.target)
             with self._snapshots_lock:
-                self._snapshots[record.local_id] = snapshot(record)
-            if record.terminal:
-                continue
+                self._snapshots[job.record.local_id] = snapshot(job.record)
+        chosen = [job for job in (jobs_to_resume(stored) if adopt is None else adopt)
+                  if not job.record.terminal]  # fmt: skip
+        for job in chosen:
+            record = job.record
             if record.job_id is None:
                 mark_not_sent(record, time.time(), _INTERRUPTED_NOTE)
                 self._publish(record)
             else:
                 self.tracker.track(record.local_id, streaming=record.local_id in self._streaming)
+        self.resumed = tuple(job.record.local_id for job in chosen)
         self.tracker.start()
 
     def end_sandbox_jobs(self) -> int:
@@ -178,7 +211,22 @@ class JobService:
                 ended += 1
         return ended
 
+    async def stop_sending(self, reason: str) -> int:
+        """Send nothing more. Each job still waiting for its answer, or for its turn to leave,
+        becomes NOT_SENT with a note built from ``reason`` ("the console was interrupted")
+        saying whether its request had left; later submissions are recorded NOT_SENT at once.
+        Returns how many were cut off."""
+        self._stopped = self._stopped or reason
+        tasks = list(self._sending.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        return len(tasks)
+
     async def aclose(self) -> None:
+        # Submissions first: closing the clients under them would read as a broken connection.
+        await self.stop_sending("the console was closed")
         await self.tracker.stop()
         self.webhooks.close()
         for client in self.clients.values():
@@ -262,11 +310,60 @@ class JobService:
         if stream is not None:
             (self._streaming.add if stream else self._streaming.discard)(record.local_id)
         self._publish(record, added=True)
-        # On disk before it leaves: a crash from here on leaves a SUBMITTING row, never a job the
-        # endpoint runs and the history does not know. Submissions made together share a commit.
-        await self._commit_gate.committed()
+        return await self._send_recorded(record, target, body, wait_ms)
+
+    async def resend(self, local_id: str) -> JobRecord:
+        """Send a NOT_SENT job again as itself (same row, same target) and follow it.
+
+        Whoever asks warns first: a job whose note says it may have been queued can run twice.
+        """
+        record = self._record(local_id)
+        if record.state != JobState.NOT_SENT:
+            raise ConsoleError(
+                f"Only NOT_SENT jobs are sent again as themselves; this one is {record.state}. "
+                "Resubmit its request instead."
+            )
+        if holds_redacted(redact_body(record.request)):
+            raise RequestInvalid(
+                "This job's request held a secret, which the history keeps redacted, so it "
+                "cannot be sent again from there. Put it into the editor (Resubmit in editor), "
+                "fill in the secret and send it."
+            )
+        target = await self.resolve(self._targets[local_id])
+        self._targets[local_id] = target
+        self.send_errors.pop(local_id, None)
+        record.note = record.started_at = record.finished_at = None
+        set_state(record, JobState.SUBMITTING, time.time())
+        self._publish(record)
+        return await self._send_recorded(record, target, record.request, None)
+
+    async def _send_recorded(
+        self, record: JobRecord, target: Target, body: dict[str, Any], wait_ms: int | None
+    ) -> JobRecord:
+        """Send a recorded (SUBMITTING) job and fold in the answer; NOT_SENT, saying why, when
+        it could not be sent or its answer never came."""
+        if self._stopped is not None:
+            mark_not_sent(record, time.time(), _stopped_note(self._stopped, left=False))
+            return self._publish(record)
+        left = False
+
+        def leaving() -> None:
+            nonlocal left
+            left = True
+
+        task = asyncio.current_task()
+        if task is not None:
+            self._sending[record.local_id] = task
         try:
-            status = await self._send(target, body, operation, wait_ms)
+            # On disk before it leaves: a crash from here on leaves a SUBMITTING row, never a job
+            # the endpoint runs and the history does not know. Submissions made together share a
+            # commit.
+            await self._commit_gate.committed()
+            status = await self._send(target, body, record.operation, wait_ms, leaving)
+        except asyncio.CancelledError:
+            if self._stopped is None:
+                raise
+            mark_not_sent(record, time.time(), _stopped_note(self._stopped, left))
         except SubmissionUncertain as exc:
             self.send_errors[record.local_id] = exc
             mark_not_sent(record, time.time(), str(exc))
@@ -282,10 +379,17 @@ class JobService:
             if status.job_id and status.state is not None and status.state.terminal:
                 await self._read_last_chunks(record, status.job_id)  # a runsync that ended
             self._take_submit_answer(record, status)
+        finally:
+            self._sending.pop(record.local_id, None)
         return self._publish(record)
 
     async def _send(
-        self, target: Target, body: dict[str, Any], operation: str, wait_ms: int | None
+        self,
+        target: Target,
+        body: dict[str, Any],
+        operation: str,
+        wait_ms: int | None,
+        on_send: Callable[[], None] | None = None,
     ) -> JobStatus:
         resolved = self._body_resolver(body) if self._body_resolver else body
         try:
@@ -301,8 +405,8 @@ class JobService:
             )
         client = self.client_for(target)
         if operation == "runsync":
-            return await client.runsync(wire, wait_ms)
-        return await client.run(wire)
+            return await client.runsync(wire, wait_ms, on_send=on_send)
+        return await client.run(wire, on_send=on_send)
 
     def _take_submit_answer(self, record: JobRecord, status: JobStatus) -> None:
         if not status.job_id:
