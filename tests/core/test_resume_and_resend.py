@@ -86,8 +86,9 @@ def test_a_not_sent_job_is_sent_again_as_itself(data_dir: Path) -> None:
 
 def test_a_request_that_held_a_secret_is_not_sent_again_from_the_history(data_dir: Path) -> None:
     target = Target(name="down", kind="cloud", base_url="http://127.0.0.1:9/v2", endpoint_id="e")
-    body = {"input": {}, "s3Config": {"accessId": "a", "accessSecret": "TOPSECRET",
-                                      "bucketName": "b", "endpointUrl": "https://s3.test"}}  # fmt: skip
+    s3 = {"accessId": "a", "accessSecret": "TOPSECRET", "bucketName": "b",
+          "endpointUrl": "https://s3.test"}  # fmt: skip
+    body = {"input": {}, "s3Config": s3}
     engine = Engine(data_dir, poll_policy=FAST_POLLS)
     engine.start()
     try:
@@ -116,7 +117,7 @@ def test_stop_sending_says_which_requests_had_left(data_dir: Path) -> None:
             late = engine.submit(target, {"input": {"n": 4}}).result(timeout=30)
         finally:
             engine.close()
-    assert all(r.state == JobState.NOT_SENT and r.job_id is None for r in records + [late])
+    assert all(r.state == JobState.NOT_SENT and r.job_id is None for r in [*records, late])
     notes = [r.note or "" for r in records]
     on_the_wire = [n for n in notes if "on its way" in n and "may have queued it" in n]
     never_left = [n for n in notes if "never saw it" in n]

@@ -30,8 +30,8 @@ def test_a_run_answered_503_is_sent_again_and_runs_once(data_dir: Path) -> None:
         target = Target(name="flaky", kind="cloud", base_url=server.base_url, endpoint_id="ep")
         engine = _engine(data_dir)
         try:
-            sent = [engine.submit(target, {"input": {"n": n}}).result(timeout=60) for n in range(20)]
-            ids = {r.local_id for r in sent}
+            futures = [engine.submit(target, {"input": {"n": n}}) for n in range(20)]
+            ids = {f.result(timeout=60).local_id for f in futures}
             deadline = time.monotonic() + 60
             while not all(r.terminal for r in engine.jobs() if r.local_id in ids):
                 assert time.monotonic() < deadline, "jobs left unfinished"
