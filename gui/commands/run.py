@@ -1,8 +1,13 @@
 """``job-console run FILE``: submit a request (or a ``.jsonl`` batch), follow it, print the result.
 
-Exit codes: 0 every job COMPLETED; 1 a job FAILED, was CANCELLED, TIMED_OUT, EXPIRED or PURGED, or
-was still running when ``--timeout`` passed; 2 an invalid request or wrong usage (nothing is sent
-when a body is invalid); 3 the API key was refused or the endpoint could not be reached.
+Exit codes: 0 every job COMPLETED; 1 a job FAILED, was CANCELLED, TIMED_OUT, EXPIRED, PURGED or
+NOT_SENT, or was still running when ``--timeout`` passed; 2 an invalid request or wrong usage
+(nothing is sent when a body is invalid); 3 nothing reached the endpoint (the API key was refused,
+or it could not be reached); 130 on SIGINT and 143 on SIGTERM, after recording which jobs were sent
+and which not.
+
+What prints the jobs and picks the exit code (``follow``, ``print_statuses``, ``exit_code``,
+``StopSignals``...) is shared with ``job-console resume``.
 
 Top level: standard library only (the parser is built for every ``job-console`` call).
 """
@@ -12,14 +17,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
+from gui.commands.arguments import seconds
+
 if TYPE_CHECKING:
+    import concurrent.futures
+
     from gui.core.engine import Engine
     from gui.core.records import JobRecord
     from gui.core.targets import Target
@@ -34,6 +46,67 @@ class UsageError(Exception):
 
 class TransportFailure(Exception):
     """Could not reach the target or its key was refused: exit 3."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived (a BaseException, like KeyboardInterrupt: no handler of
+    ``Exception`` swallows it). The command stops sending, reports, and exits 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def reason(self) -> str:
+        """For the jobs' notes: "the console was interrupted (SIGTERM)"."""
+        return f"the console was interrupted ({signal.Signals(self.signum).name})"
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+class StopSignals:
+    """While entered, SIGINT and SIGTERM raise ``Interrupted`` in the main thread; inside
+    ``held()`` they wait for its end (so a batch is handed to the engine whole), and after the
+    first one the others are ignored (the command is already stopping)."""
+
+    def __init__(self) -> None:
+        self._previous: dict[int, Any] = {}
+        self._holding = False
+        self._pending: int | None = None
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._on_signal)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:  # fmt: skip
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._holding or self._pending is not None:
+            self._pending = self._pending or signum
+            return
+        self._pending = signum
+        raise Interrupted(signum)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        if self._pending is not None:
+            raise Interrupted(self._pending)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +128,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         metavar="S",
         help="stop following after S seconds (the job goes on; exit 1)",
     )
@@ -63,15 +136,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        bodies = _read_bodies(Path(args.file), "runsync" if args.sync else "run")
-        return _submit_and_follow(args, bodies)
+        with StopSignals() as signals:
+            bodies = _read_bodies(Path(args.file), "runsync" if args.sync else "run")
+            return _submit_and_follow(args, bodies, signals)
     except UsageError as exc:
         print(f"job-console run: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except TransportFailure as exc:
         print(f"job-console run: {exc}", file=sys.stderr)
         return EXIT_TRANSPORT
-    except KeyboardInterrupt:
+    except Interrupted as stop:  # before any job was recorded
+        print(f"\njob-console run: {stop.reason}; nothing was sent.", file=sys.stderr)
+        return stop.exit_code
+    except KeyboardInterrupt:  # not on the main thread: no handler of ours
         print("\njob-console run: interrupted; jobs already queued go on running.", file=sys.stderr)
         return 130
 
@@ -90,8 +167,9 @@ def _read_text(path: Path) -> str:
         raise UsageError(str(exc)) from None
 
 
-def _read_bodies(path: Path, operation: str) -> list[dict[str, Any]]:
-    """Every body in the file, validated; prints diagnostics and raises when one has errors."""
+def _read_bodies(path: Path, operation: str) -> list[tuple[int, dict[str, Any]]]:
+    """Every body in the file with its first line, validated; prints diagnostics and raises when
+    one has errors."""
     from gui.core.request import validate_text
     from gui.core.request_files import is_jsonl, jsonl_lines
 
@@ -102,7 +180,7 @@ def _read_bodies(path: Path, operation: str) -> list[dict[str, Any]]:
             raise UsageError(f"{path} holds no request (one JSON body per line).")
     else:
         pieces = [(1, text)]
-    bodies: list[dict[str, Any]] = []
+    bodies: list[tuple[int, dict[str, Any]]] = []
     failed = False
     for first_line, piece in pieces:
         result = validate_text(piece, operation)  # type: ignore[arg-type]
@@ -112,7 +190,7 @@ def _read_bodies(path: Path, operation: str) -> list[dict[str, Any]]:
         if not result.ok or result.body is None:
             failed = True
         else:
-            bodies.append(result.body)
+            bodies.append((first_line, result.body))
     if failed:
         raise UsageError(f"{path} is not a valid request; nothing was sent.")
     return bodies
@@ -221,19 +299,46 @@ def _launch_worker(command: list[str], target: Target, cleanups: ExitStack) -> N
 # -- submitting and following ------------------------------------------------------------------
 
 
-def _submit_and_follow(args: argparse.Namespace, bodies: list[dict[str, Any]]) -> int:
+def _submit_and_follow(
+    args: argparse.Namespace, bodies: list[tuple[int, dict[str, Any]]], signals: StopSignals
+) -> int:
     with ExitStack() as cleanups:
         engine, target = _engine_and_target(args, cleanups)
         engine.start()
         cleanups.callback(engine.close)  # closed before the local worker (if any) is stopped
-        return _send_and_report(args, bodies, engine, target)
+        batch = _Batch(lines=[line for line, _ in bodies])
+        try:
+            return _send_and_report(args, bodies, engine, target, batch, signals)
+        except Interrupted as stop:
+            lines = batch.line_of if _is_batch(args) else None
+            return report_interrupted("run", engine, batch.ids, stop, lines,
+                                      single=not _is_batch(args))  # fmt: skip
 
 
-def _send_and_report(
-    args: argparse.Namespace, bodies: list[dict[str, Any]], engine: Engine, target: Target | None
-) -> int:
-    from gui.core.records import JobState
+class _Batch:
+    """This run's jobs: their local ids (as recorded) and each one's line in the file."""
 
+    def __init__(self, lines: list[int]) -> None:
+        self.lines = lines
+        self.futures: list[concurrent.futures.Future[JobRecord]] = []
+        self.ids: set[str] = set()
+
+    def line_of(self) -> dict[str, int]:
+        """Local id -> line, for every job whose submission has ended (a NOT_SENT one has)."""
+        found: dict[str, int] = {}
+        for future, line in zip(self.futures, self.lines, strict=False):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                found[future.result().local_id] = line
+        return found
+
+
+def _is_batch(args: argparse.Namespace) -> bool:
+    return Path(args.file).suffix.lower() == ".jsonl"
+
+
+def _send_and_report(args: argparse.Namespace, bodies: list[tuple[int, dict[str, Any]]],
+                     engine: Engine, target: Target | None, batch: _Batch, signals: StopSignals
+                     ) -> int:  # fmt: skip
     if target is None:
         target = engine.sandbox_target().result()
         if args.no_wait:
@@ -241,32 +346,31 @@ def _send_and_report(
                   "when this command ends, and the job with it.", file=sys.stderr)  # fmt: skip
     operation = "runsync" if args.sync else "run"
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
-    progress = _Progress(len(bodies))
+    progress = Progress(len(bodies))
     engine.subscribe(lambda event: progress.touch())
-    ids = _submit_all(engine, target, bodies, operation, deadline)
-    records = [r for r in engine.jobs() if r.local_id in ids]
+    _submit_all(engine, target, [body for _, body in bodies], operation, deadline, batch, signals)
+    records = [r for r in engine.jobs() if r.local_id in batch.ids]
     if not args.no_wait:
-        records = _follow(engine, ids, deadline, progress)
+        records = follow(engine, batch.ids, deadline, progress)
     progress.finish()
     engine.flush().result(timeout=30)
-    single = Path(args.file).suffix.lower() != ".jsonl"
-    for record in records:
-        print(_status_json(record, single=single))
+    batched = _is_batch(args)
+    print_statuses(records, single=not batched, lines=batch.line_of() if batched else None)
     errors = engine.service.send_errors
-    return _exit_code(records, errors, JobState, waited=not args.no_wait)
+    if batched or any(_not_sent(r) for r in records):
+        print_summary("run", records)
+    return exit_code(records, errors, waited=not args.no_wait)
 
 
 def _submit_all(engine: Engine, target: Target, bodies: list[dict[str, Any]], operation: str,
-                deadline: float | None) -> set[str]:  # fmt: skip
-    """Send every body (the engine's limiter paces a batch); the local ids of the jobs."""
+                deadline: float | None, batch: _Batch, signals: StopSignals) -> None:  # fmt: skip
+    """Send every body (the engine's limiter paces a batch); ``batch`` learns the local ids."""
     import concurrent.futures
-
-    ids: set[str] = set()
 
     def note_added(event: object) -> None:
         record = getattr(event, "record", None)
         if record is not None and type(event).__name__ == "JobAdded":
-            ids.add(record.local_id)
+            batch.ids.add(record.local_id)
 
     unsubscribe = engine.subscribe(note_added)
     wait_ms = None
@@ -276,18 +380,19 @@ def _submit_all(engine: Engine, target: Target, bodies: list[dict[str, Any]], op
 
         low, high = RUNSYNC_WAIT_MS
         wait_ms = int(min(high, max(low, (deadline - time.monotonic()) * 1000 - 500)))
-    futures = [engine.submit(target, body, operation, wait_ms=wait_ms) for body in bodies]
+    with signals.held():  # the whole batch reaches the engine, so each job is recorded
+        batch.futures = [engine.submit(target, body, operation, wait_ms=wait_ms) for body in bodies]
     timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-    concurrent.futures.wait(futures, timeout=timeout)
+    concurrent.futures.wait(batch.futures, timeout=timeout)
     unsubscribe()
-    for future in futures:
+    for future in batch.futures:
         if future.done() and future.exception() is not None:
             raise UsageError(str(future.exception()))
-    return ids
 
 
-def _follow(engine: Engine, ids: set[str], deadline: float | None, progress: _Progress
-            ) -> list[JobRecord]:  # fmt: skip
+def follow(engine: Engine, ids: set[str], deadline: float | None, progress: Progress
+           ) -> list[JobRecord]:  # fmt: skip
+    """Wait until every job of ``ids`` has ended (or ``deadline``); their records, oldest first."""
     while True:
         records = [r for r in engine.jobs() if r.local_id in ids]
         progress.show(records)
@@ -298,30 +403,102 @@ def _follow(engine: Engine, ids: set[str], deadline: float | None, progress: _Pr
 
             open_jobs = counted(sum(1 for r in records if not r.terminal), "job")
             progress.finish()
-            print(f"job-console run: --timeout passed with {open_jobs} not finished; "
+            print(f"job-console: --timeout passed with {open_jobs} not finished; "
                   "they go on running on the endpoint.", file=sys.stderr)  # fmt: skip
             return records
         progress.wait(0.2)
 
 
-def _exit_code(records: list[JobRecord], errors: Mapping[str, Exception], states: Any, *,
-               waited: bool) -> int:  # fmt: skip
-    from gui.core.errors import AuthRefused, TransportError
+def report_interrupted(
+    verb: str,
+    engine: Engine,
+    ids: set[str],
+    stop: Interrupted,
+    lines_of: Callable[[], Mapping[str, int]] | None = None,
+    *,
+    single: bool = False,
+) -> int:
+    """After SIGINT or SIGTERM: send nothing more (each job still on its way is recorded NOT_SENT
+    with a note saying the console was interrupted), print every job as it is now, and say what
+    goes on. ``lines_of`` gives each job's line in a batch (asked once every job has its record).
+    The HTTP clients are closed by the engine's ``close`` afterwards."""
+    engine.stop_sending(stop.reason).result(timeout=60)
+    engine.flush().result(timeout=30)
+    records = [r for r in engine.jobs() if r.local_id in ids]
+    print(file=sys.stderr)
+    print_statuses(records, single=single, lines=None if lines_of is None else lines_of())
+    print_summary(verb, records, interrupted=stop)
+    return stop.exit_code
 
+
+def _not_sent(record: JobRecord) -> bool:
+    return str(record.state) == "NOT_SENT"
+
+
+def exit_code(records: list[JobRecord], errors: Mapping[str, Exception], *, waited: bool) -> int:
+    """0 every job COMPLETED; 2 every job refused by the console before sending (an invalid
+    body, a missing secret); 3 nothing reached the endpoint (key refused, unreachable); else 1
+    when some job did not complete (or is still running, when ``waited``)."""
+    from gui.core.client import SubmissionUncertain
+    from gui.core.errors import AuthRefused, RequestInvalid, SecretUnavailable, TransportError
+    from gui.core.records import JobState
+
+    def unreached(record: JobRecord) -> bool:
+        error = errors.get(record.local_id)
+        return isinstance(error, AuthRefused | TransportError) and not isinstance(
+            error, SubmissionUncertain
+        )
+
+    def refused_here(record: JobRecord) -> bool:
+        return isinstance(errors.get(record.local_id), RequestInvalid | SecretUnavailable)
+
+    if records and all(_not_sent(r) for r in records):
+        if all(unreached(r) for r in records):
+            return EXIT_TRANSPORT
+        if all(refused_here(r) for r in records):
+            return EXIT_USAGE
     code = EXIT_OK
     for record in records:
-        if record.state == states.NOT_SENT:
-            error = errors.get(record.local_id)
-            if isinstance(error, AuthRefused | TransportError):
-                return EXIT_TRANSPORT
-            code = max(code, EXIT_USAGE)
-        elif record.state != states.COMPLETED and (record.terminal or waited):
-            code = max(code, EXIT_JOB_FAILED)
+        if record.state != JobState.COMPLETED and (record.terminal or waited):
+            code = EXIT_JOB_FAILED
     return code
 
 
-def _status_json(record: JobRecord, *, single: bool) -> str:
-    """RunPod's status shape for the job, plus the console's note when there is one."""
+def print_summary(verb: str, records: list[JobRecord], *, interrupted: Interrupted | None = None
+                  ) -> None:  # fmt: skip
+    """One line on stderr: how many jobs reached the endpoint (by state), how many were not sent."""
+    reached = [r for r in records if not _not_sent(r)]
+    not_sent = len(records) - len(reached)
+    counts: dict[str, int] = {}
+    for r in reached:
+        counts[str(r.state)] = counts.get(str(r.state), 0) + 1
+    states = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    line = f"job-console {verb}: "
+    if interrupted is not None:
+        line += f"interrupted ({interrupted.name}). "
+    line += f"{len(records)} job(s): {len(reached)} reached the endpoint"
+    line += f" ({states})" if states else ""
+    line += f", {not_sent} not sent."
+    if not_sent:
+        line += (" Each NOT_SENT line on stdout says why in its note and carries its request"
+                 + (" and its line in the batch" if verb == "run" else "") + ".")  # fmt: skip
+    if interrupted is not None and any(not r.terminal for r in reached):
+        line += (" Jobs already queued go on running on the endpoint; `job-console resume` "
+                 "follows them to their end.")  # fmt: skip
+    print(line, file=sys.stderr)
+
+
+def print_statuses(records: list[JobRecord], *, single: bool,
+                   lines: Mapping[str, int] | None = None) -> None:  # fmt: skip
+    for record in records:
+        line = None if lines is None else lines.get(record.local_id)
+        print(status_json(record, single=single, line=line), flush=True)
+
+
+def status_json(record: JobRecord, *, single: bool, line: int | None = None) -> str:
+    """RunPod's status shape for the job, plus the console's note when there is one. A NOT_SENT
+    job also carries its request (secrets redacted) and, from a batch, its ``line`` in the file:
+    what a script needs to send it again."""
     payload: dict[str, Any] = {"id": record.job_id, "status": str(record.state)}
     optional = {
         "delayTime": record.delay_time_ms,
@@ -332,11 +509,13 @@ def _status_json(record: JobRecord, *, single: bool) -> str:
         "stream": [{"output": chunk} for chunk in record.stream] or None,
         "note": record.note,
     }
+    if _not_sent(record):
+        optional.update({"line": line, "request": record.request})
     payload.update({key: value for key, value in optional.items() if value is not None})
     return json.dumps(payload, indent=2 if single else None, ensure_ascii=False)
 
 
-class _Progress:
+class Progress:
     """One line on stderr, rewritten in place on a terminal, or a line per change otherwise."""
 
     def __init__(self, total: int) -> None:

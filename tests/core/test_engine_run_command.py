@@ -166,3 +166,60 @@ def test_sync_with_a_timeout_still_reports_the_job_id(
     assert main(["run", str(path), "--sync", "--timeout", "1.5"]) == 1
     status = json.loads(capsys.readouterr().out)
     assert status["id"].startswith("sync-") and status["status"] == "IN_PROGRESS"
+
+
+def test_a_batch_where_some_jobs_were_not_sent_but_others_ran_exits_1_and_counts_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The second line refers to an S3 secret the keyring does not hold: it is not sent, the two
+    others run. Exit 1 (not 2 or 3: the endpoint was reached), and the NOT_SENT line carries its
+    line in the batch and its request, so a script can send it again."""
+    s3 = {"accessId": "a", "accessSecret": "keyring:s3/missing", "bucketName": "b",
+          "endpointUrl": "https://s3.test"}  # fmt: skip
+    bodies = [{"input": {"n": 1}}, {"input": {"n": 2}, "s3Config": s3}, {"input": {"n": 3}}]
+    path = write(tmp_path, "batch.jsonl", "\n".join(json.dumps(b) for b in bodies) + "\n")
+    assert main(["run", str(path), "--profile", "Sandbox"]) == 1
+    out, err = capsys.readouterr()
+    statuses = [json.loads(line) for line in out.splitlines()]
+    (not_sent,) = [s for s in statuses if s["status"] == "NOT_SENT"]
+    assert not_sent["line"] == 2 and not_sent["request"] == bodies[1]
+    assert "missing" in not_sent["note"]
+    assert sorted(s["output"]["n"] for s in statuses if s["status"] == "COMPLETED") == [1, 3]
+    assert "3 job(s): 2 reached the endpoint (2 COMPLETED), 1 not sent." in err
+
+
+def test_nothing_reached_exits_3_and_resume_sends_it_again_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    lines = [json.dumps({"input": {"n": n, "sandbox": {"duration": 0.05}}}) for n in range(3)]
+    path = write(tmp_path, "batch.jsonl", "\n".join(lines) + "\n")
+    url = f"http://127.0.0.1:{port}/v2"
+    assert main(["run", str(path), "--endpoint", "ep", "--base-url", url]) == 3  # nobody there
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["line"] for line in out.splitlines()] == [1, 2, 3]
+    assert "3 job(s): 0 reached the endpoint, 3 not sent." in err
+
+    assert main(["resume"]) == 0  # nothing unfinished: the three are NOT_SENT, and stay so
+    out, err = capsys.readouterr()
+    assert out == "" and "nothing to follow" in err
+    with SandboxThread(SandboxConfig(default_duration_s=0.05), port=port):
+        assert main(["resume", "--resend-not-sent"]) == 0
+    out, err = capsys.readouterr()
+    statuses = [json.loads(line) for line in out.splitlines()]
+    assert sorted(s["output"]["n"] for s in statuses) == [0, 1, 2]
+    assert {s["status"] for s in statuses} == {"COMPLETED"}
+    assert "sending 3 NOT_SENT job(s) again" in err and "may already be queued" in err
+    assert main(["resume", "--resend-not-sent"]) == 0  # nothing left to send: none twice
+    assert "nothing to follow" in capsys.readouterr().err
+
+
+def test_resume_of_a_profile_with_no_unfinished_job_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["resume", "--profile", "nobody"]) == 0
+    assert "no unfinished job of profile 'nobody'" in capsys.readouterr().err
