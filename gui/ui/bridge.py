@@ -366,6 +366,10 @@ class EngineBridge(QObject):
     def request_retry(self, local_id: str) -> None:
         self.deliver(self._engine.retry(local_id), None, self._failing("retry the job"))
 
+    def request_resend(self, local_id: str) -> None:
+        """Send a NOT_SENT job again as itself (the caller has warned the person)."""
+        self.deliver(self._engine.resend(local_id), None, self._failing("send the job again"))
+
     def request_remove(self, local_ids: list[str]) -> None:
         future = self._engine.remove(local_ids)
         self.deliver(future, None, self._failing("remove the jobs from the history"))

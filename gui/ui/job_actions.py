@@ -3,6 +3,10 @@
 ``availability`` is plain logic over records, RunPod's rules included (retry only FAILED and
 TIMED_OUT, cancel only before a terminal state); ``JobActions`` holds the ``QAction``s the toolbar,
 the context menu and the shortcuts share, and enables them from it.
+
+Send again works on a selection (``send_again_plan``): a NOT_SENT job is sent again as itself, to
+the endpoint it was meant for (as ``job-console resume --resend-not-sent`` does), after a warning
+(``resend_warning``); any other job's request is sent to the chosen target as a new job.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from gui.core.redact import holds_redacted, redact_body
 from gui.core.wording import counted
 from gui.ui.job_style import action_icon
 
-__all__ = ["RETRYABLE_STATES", "JobActions", "availability"]
+__all__ = [
+    "RETRYABLE_STATES",
+    "JobActions",
+    "SendAgainPlan",
+    "availability",
+    "resend_warning",
+    "send_again_plan",
+]
 
 RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.TIMED_OUT})
 
@@ -31,6 +42,85 @@ REMOVE, EXPORT_JSON, EXPORT_CSV = "remove", "export_json", "export_csv"
 class Verdict:
     allowed: bool
     reason: str  # when allowed: what the action will do; when not: why not
+
+
+@dataclass(frozen=True)
+class SendAgainPlan:
+    """What Send again does with a selection."""
+
+    resend: list[JobRecord]  # NOT_SENT: sent again as themselves, to their own endpoints
+    resubmit: list[JobRecord]  # the others: their requests go to the chosen target as new jobs
+    redacted: int  # skipped: the request held a secret, kept redacted in the history
+    no_target: int  # skipped: not NOT_SENT, and no target is chosen
+
+    @property
+    def total(self) -> int:
+        return len(self.resend) + len(self.resubmit)
+
+
+def send_again_plan(records: list[JobRecord], target_name: str | None) -> SendAgainPlan:
+    resend: list[JobRecord] = []
+    resubmit: list[JobRecord] = []
+    redacted = no_target = 0
+    for record in records:
+        if holds_redacted(redact_body(record.request)):
+            redacted += 1
+        elif record.state == JobState.NOT_SENT:
+            resend.append(record)
+        elif target_name is None:
+            no_target += 1
+        else:
+            resubmit.append(record)
+    return SendAgainPlan(resend, resubmit, redacted, no_target)
+
+
+def _jobs(n: int) -> str:
+    return f"{n} job{'s' if n != 1 else ''}"
+
+
+def resend_warning(plan: SendAgainPlan, target_name: str | None) -> str:
+    """The question asked before Send again sends NOT_SENT jobs (or several jobs)."""
+    parts = []
+    if plan.resend:
+        parts.append(f"Send {_jobs(len(plan.resend))} that were not sent again, each to the "
+                     "endpoint it was meant for?")  # fmt: skip
+    if plan.resubmit:
+        verb = "Also send" if plan.resend else "Send"
+        parts.append(f"{verb} the requests of {_jobs(len(plan.resubmit))} again to "
+                     f"{target_name}, as new jobs?")  # fmt: skip
+    if plan.resend:
+        parts.append(
+            "\n\nA request whose connection dropped after it was sent (its note says the "
+            'endpoint "may have queued it") may already be queued there, and would then run '
+            "twice. Check the endpoint's queue first if that matters."
+        )
+    if plan.redacted:
+        parts.append(f"\n\n{_jobs(plan.redacted)} held a secret, kept redacted in the history: "
+                     "send those from the editor (Resubmit in editor).")  # fmt: skip
+    return " ".join(parts).replace(" \n", "\n")
+
+
+def _send_again_verdict(records: list[JobRecord], target_name: str | None) -> Verdict:
+    if not records:
+        return Verdict(False, "Select jobs to send them again.")
+    plan = send_again_plan(records, target_name)
+    if plan.total == 0:
+        if plan.redacted:
+            return Verdict(
+                False, "The request held a secret, stored redacted: resubmit it through the editor."
+            )
+        return Verdict(False, "Choose a target first.")
+    parts = []
+    if plan.resend:
+        n = len(plan.resend)
+        parts.append(f"the {n} NOT_SENT job{'s' if n != 1 else ''} again to their own endpoints")
+    if plan.resubmit:
+        what = "the same request" if len(plan.resubmit) == 1 else (
+            f"the requests of {_jobs(len(plan.resubmit))}")  # fmt: skip
+        parts.append(f"{what} again to {target_name}")
+    skipped = plan.redacted + plan.no_target
+    tail = f" ({skipped} skipped: a redacted secret, or no target)" if skipped else ""
+    return Verdict(True, f"Send {' and '.join(parts)}{tail}.")
 
 
 def _one(records: list[JobRecord], action: str) -> str | None:
@@ -67,16 +157,7 @@ def availability(records: list[JobRecord], target_name: str | None) -> dict[str,
     verdicts[RESUBMIT_EDITOR] = Verdict(
         single is None, single or "Put this job's request into the editor, to change and send it."
     )
-    if single is not None:
-        verdicts[RESUBMIT_TARGET] = Verdict(False, single)
-    elif target_name is None:
-        verdicts[RESUBMIT_TARGET] = Verdict(False, "Choose a target first.")
-    elif holds_redacted(redact_body(records[0].request)):
-        verdicts[RESUBMIT_TARGET] = Verdict(
-            False, "The request held a secret, stored redacted: resubmit it through the editor."
-        )
-    else:
-        verdicts[RESUBMIT_TARGET] = Verdict(True, f"Send the same request again to {target_name}.")
+    verdicts[RESUBMIT_TARGET] = _send_again_verdict(records, target_name)
     with_id = [r for r in records if r.job_id]
     copy_ids = "Copy the job id." if len(with_id) == 1 else "Copy the job ids."
     verdicts[COPY_ID] = Verdict(

@@ -297,17 +297,23 @@ class JobsPanel(QWidget):
             self.sig_resubmit_requested.emit(redact_body(record.request), record.operation)
 
     def resubmit_to_target(self) -> None:
-        records = self.selected_records()
-        verdict = acts.availability(records, self._target.name if self._target else None)
-        if self._target is None or not verdict[acts.RESUBMIT_TARGET].allowed:
+        """Send again: NOT_SENT jobs as themselves, the others to the chosen target (asking
+        first when NOT_SENT jobs or several jobs are in the selection)."""
+        target_name = self._target.name if self._target else None
+        plan = acts.send_again_plan(self.selected_records(), target_name)
+        if plan.total == 0:
             return
-        record = records[0]
-        self.bridge.request_submit(
-            self._target, redact_body(record.request), record.operation, record.template
-        )
-        self.sig_status_message_requested.emit(
-            f"Sent the request again to {self._target.name}.", 4000
-        )
+        if (plan.resend or plan.total > 1) and not self.confirm(
+            "Send again", acts.resend_warning(plan, target_name)
+        ):
+            return
+        for record in plan.resend:
+            self.bridge.request_resend(record.local_id)
+        for record in plan.resubmit if self._target is not None else ():
+            self.bridge.request_submit(
+                self._target, redact_body(record.request), record.operation, record.template
+            )
+        self.sig_status_message_requested.emit(f"Sent {plan.total} job(s) again.", 4000)
 
     def copy_ids(self) -> None:
         ids = [record.job_id for record in self.selected_records() if record.job_id]
