@@ -49,10 +49,12 @@ __all__ = ["APPLY_BUDGET_MS", "JobsPanel"]
 APPLY_BUDGET_MS = 8.0  # Qt-thread time per event-loop turn spent applying job changes
 APPLY_CHUNK = 16  # changes applied between two looks at the clock (~8 ms at worst, measured)
 
+# The id (elided in the middle: ids differ at both ends), target and status leave room for the
+# times in the jobs side of a 1024-pixel window.
 _COLUMN_WIDTHS = {
-    JobColumn.JOB_ID: 230,
-    JobColumn.TARGET: 90,
-    JobColumn.STATUS: 120,
+    JobColumn.JOB_ID: 170,
+    JobColumn.TARGET: 80,
+    JobColumn.STATUS: 115,
     JobColumn.SUBMITTED: 80,
     JobColumn.QUEUE_TIME: 80,
     JobColumn.RUN_TIME: 80,

@@ -97,8 +97,6 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setStretchFactor(2, 3)
-        # The jobs side gets the most: its filter row fits one line from about 900 pixels.
-        self.splitter.setSizes([160, 460, 900])
         self.setCentralWidget(self.splitter)
         self.setAcceptDrops(True)
         self.splitter.setContentsMargins(6, 6, 6, 0)

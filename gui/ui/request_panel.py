@@ -136,6 +136,8 @@ class RequestPanel(QWidget):
         self.profile_selector.addItem(f"{SANDBOX_PROFILE} (built in)", SANDBOX_PROFILE)
         self.profile_selector.setToolTip("Where Submit sends the request")
         bar.addWidget(self.profile_selector, 1)
+        # In a small window a long profile name is cut rather than the request side kept wide.
+        self.profile_selector.setMinimumWidth(self.fontMetrics().averageCharWidth() * 12)
         self.operation_selector = QComboBox(self)
         self.operation_selector.setObjectName("operationSelector")
         self.operation_selector.addItem("Run  (/run)", "run")
@@ -143,6 +145,10 @@ class RequestPanel(QWidget):
         self.operation_selector.setToolTip(
             "/run queues the job and answers at once; /runsync waits for the result"
         )
+        self.operation_selector.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self._fit_operation_selector()
         bar.addWidget(self.operation_selector)
         self.submit_button = QPushButton("Submit", self)
         self.submit_button.setObjectName("submitButton")
@@ -221,7 +227,17 @@ class RequestPanel(QWidget):
         self.validation.schedule(self.text, self.operation())
         self._update_submit_button()
 
+    def _fit_operation_selector(self) -> None:
+        # As wide as the chosen operation's text, not the longest one's: room for the profile's
+        # name in a small window. Qt counts a combo's contents in widths of "X", plus an icon's
+        # room (these items have none, so their text may take it).
+        box = self.operation_selector
+        metrics = box.fontMetrics()
+        text = metrics.horizontalAdvance(box.currentText()) - box.iconSize().width() - 4
+        box.setMinimumContentsLength(max(1, -(-text // metrics.horizontalAdvance("X"))))
+
     def _on_operation_changed(self, _index: int) -> None:
+        self._fit_operation_selector()
         self.validation.validate_now(self.text, self.operation())
 
     def set_target_reaches_local(self, reaches: bool) -> None:

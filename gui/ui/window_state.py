@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHeaderView, QSplitter
 
 from gui.core.secrets import reveal_listener_token_in_body
@@ -16,9 +18,15 @@ from gui.ui.first_run import FIRST_TEMPLATE
 if TYPE_CHECKING:
     from gui.ui.main_window import MainWindow
 
-__all__ = ["restore_window_state", "save_window_state"]
+__all__ = ["default_main_sizes", "restore_window_state", "save_window_state"]
 
 DEFAULT_SIZE = (1540, 880)  # made smaller to fit a smaller screen
+# The main splitter until the person drags it: the templates at a fixed width, the request a third
+# of the rest but at least its preferred width (its target bar uncut) and room for the Options form
+# (labels above fields), and the jobs side (table and details) all the rest.
+TEMPLATES_WIDTH = 160
+REQUEST_SHARE = 0.34
+REQUEST_MIN_WIDTH = 340
 
 
 def _splitters(window: MainWindow) -> dict[str, QSplitter]:
@@ -48,12 +56,53 @@ def restore_window_state(window: MainWindow, default_text: str) -> None:
         state = settings.value(key)
         if state is not None:
             splitter.restoreState(state)
+        elif splitter is window.splitter:
+            _DefaultSplit(window)
     header = _job_header(window)
     header_state = settings.value("jobs/header")
     if header is not None and header_state is not None:
         header.restoreState(header_state)  # column widths, order and the sorted column
     window.request.set_operation(str(settings.value("request/operation", "run")))
     _restore_text(window, default_text)
+
+
+def default_main_sizes(window: MainWindow, width: int | None = None) -> list[int]:
+    """Templates | request | jobs for a main splitter ``width`` pixels wide (default: as the
+    window's width would make it)."""
+    splitter = window.splitter
+    if width is None:
+        margins = splitter.contentsMargins()
+        width = window.width() - margins.left() - margins.right()
+    room = width - splitter.handleWidth() * (splitter.count() - 1)
+    templates = max(TEMPLATES_WIDTH, window.templates.minimumSizeHint().width())
+    rest = max(0, room - templates)
+    least = max(REQUEST_MIN_WIDTH, window.request.sizeHint().width())
+    request = min(rest, max(least, round(rest * REQUEST_SHARE)))
+    return [templates, request, rest - request]
+
+
+class _DefaultSplit(QObject):
+    """Keeps the main splitter at ``default_main_sizes`` whatever the window's size (a small
+    screen, maximizing), until the person drags a handle: from then on the splitter is theirs."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window.splitter)
+        self._window = window
+        window.splitter.setSizes(default_main_sizes(window))
+        window.splitter.installEventFilter(self)
+        window.splitter.splitterMoved.connect(self._on_splitter_moved)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Before the splitter's own resizing, which would spread the change by stretch factors.
+        if event.type() == QEvent.Type.Resize and isinstance(event, QResizeEvent):
+            margins = self._window.splitter.contentsMargins()
+            width = event.size().width() - margins.left() - margins.right()
+            self._window.splitter.setSizes(default_main_sizes(self._window, width))
+        return False
+
+    def _on_splitter_moved(self, _position: int, _index: int) -> None:
+        self._window.splitter.removeEventFilter(self)
+        self.deleteLater()
 
 
 def _restore_text(window: MainWindow, default_text: str) -> None:

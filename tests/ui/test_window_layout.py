@@ -1,0 +1,78 @@
+"""The window's layout at its first-start size (1540x880) and on a small screen (1024x700): the
+jobs side gets its share. Measured on the real window, offscreen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QWidget
+from pytestqt.qtbot import QtBot
+
+from gui.ui.jobs_panel import JobsPanel
+from gui.ui.main_window import MainWindow
+from tests.ui.request_helpers import TIMEOUT_MS, open_window
+
+FIRST_START = (1540, 880)
+SMALL = (1024, 700)
+# A body whose policy the validator refuses, so messages show under the policy's fields.
+BAD_POLICY = {"input": {}, "policy": {"ttl": 5, "executionTimeout": 1}}
+
+
+@pytest.fixture
+def window(qtbot: QtBot, data_dir: Path) -> Iterator[MainWindow]:
+    win = open_window(qtbot, data_dir)
+    yield win
+    win.close()
+
+
+def resize(qtbot: QtBot, window: MainWindow, size: tuple[int, int]) -> None:
+    window.resize(*size)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=TIMEOUT_MS)
+
+
+def panel_of(window: MainWindow) -> JobsPanel:
+    assert window.jobs_panel is not None
+    return window.jobs_panel
+
+
+def within(widget: QWidget, area: QWidget) -> bool:
+    """Whether ``widget`` lies inside ``area`` horizontally (nothing of it cut at either side)."""
+    left = widget.mapTo(area, QPoint(0, 0)).x()
+    return left >= 0 and left + widget.width() <= area.width()
+
+
+def form_rows(form: QScrollArea) -> list[tuple[QLabel, QWidget]]:
+    """(label, field widget) of every labelled row of the Options form."""
+    rows = []
+    for layout in form.findChildren(QFormLayout):
+        for row in range(layout.rowCount()):
+            label = layout.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = layout.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label is None or field is None or not isinstance(label.widget(), QLabel):
+                continue
+            inner = field.layout()
+            widget = inner.itemAt(0).widget() if inner is not None else field.widget()
+            rows.append((label.widget(), widget))
+    return rows
+
+
+def test_a_small_window_gives_the_jobs_side_its_share(qtbot: QtBot, window: MainWindow) -> None:
+    for size in (FIRST_START, SMALL):
+        resize(qtbot, window, size)
+        templates, request, jobs = window.splitter.sizes()
+        total = templates + request + jobs
+        assert jobs >= 0.45 * total, (size, window.splitter.sizes())
+        # The request side keeps what its target bar needs: nothing there is cut.
+        assert request >= window.request.sizeHint().width()
+    table = panel_of(window).table
+    header = table.horizontalHeader()
+    shown = [header.logicalIndex(i) for i in range(header.count())]
+    fits = [
+        c
+        for c in shown
+        if header.sectionViewportPosition(c) + header.sectionSize(c) <= table.viewport().width()
+    ]
+    assert len(fits) >= 4  # id, target, status and when it was submitted, at least
