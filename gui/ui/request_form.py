@@ -4,6 +4,9 @@ The form never keeps a body of its own. A person's edit of a field goes out as
 ``sig_field_edited(path, value)`` (``REMOVE`` to delete the key) and the window rewrites the text;
 every new validation of the text comes back through ``set_body`` and ``set_diagnostics``, so the
 fields and their messages always show what the text says, with the validator's own words.
+
+The labels stand beside their fields while the pane is wide enough for both, and above them when it
+is not (a small window, a narrow pane), so nothing is cut and no horizontal scrollbar is needed.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -42,6 +46,8 @@ Path = FieldPath
 
 
 UNITS_MS: Final[dict[str, int]] = {"s": 1000, "min": 60_000, "h": 3_600_000}
+# A field beside its label gets at least this many average characters, else labels go above.
+FIELD_MIN_CHARS: Final = 30
 
 WEBHOOK: Final = ("webhook",)
 EXECUTION_TIMEOUT: Final = ("policy", "executionTimeout")
@@ -114,6 +120,7 @@ class RequestForm(QScrollArea):
         super().__init__(parent)
         self.setObjectName("requestForm")
         self.setWidgetResizable(True)
+        self._forms: list[QFormLayout] = []
         self._syncing = False
         # Field texts that are not numbers: shown at the field, never written into the body.
         self._local_errors: dict[Path, str] = {}
@@ -168,6 +175,11 @@ class RequestForm(QScrollArea):
         self.s3: dict[str, QLineEdit] = {}
         self.s3_sets = QComboBox(inner)
         self.s3_sets.setObjectName("s3CredentialChooser")
+        # Its longest entry must not set the pane's width: the combo takes the field's width.
+        self.s3_sets.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.s3_sets.setMinimumContentsLength(12)
         self.s3_sets.activated.connect(self._on_s3_sets_activated)
         self.set_s3_sets([])
         s3_rows: list[tuple[str, QWidget, Path]] = [
@@ -198,6 +210,7 @@ class RequestForm(QScrollArea):
         box = QGroupBox(title, parent)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         if whole is not None:
             form.addRow(self._message_label(whole, box))
         for label, widget, path in rows:
@@ -205,8 +218,52 @@ class RequestForm(QScrollArea):
             column.setSpacing(2)
             column.addWidget(widget)
             column.addWidget(self._message_label(path, box))
-            form.addRow(label, column)
+            if label:
+                form.addRow(label, column)
+            else:  # under the field above; no empty label to take a line when labels wrap
+                form.setLayout(form.rowCount(), QFormLayout.ItemRole.FieldRole, column)
+        self._forms.append(form)
         return box
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._arrange_labels()
+        super().resizeEvent(event)
+
+    def _arrange_labels(self) -> None:
+        # The room a vertical scrollbar would take is always kept back, so showing or hiding
+        # that bar (as the rows wrap or not) never flips the choice back.
+        room = self.width() - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width()
+        policy = QFormLayout.RowWrapPolicy
+        wanted = policy.DontWrapRows if room >= self._width_beside() else policy.WrapAllRows
+        for form in self._forms:
+            if form.rowWrapPolicy() != wanted:
+                form.setRowWrapPolicy(wanted)
+
+    def _width_beside(self) -> int:
+        """The width the form needs to show every label beside a field of a usable width."""
+        outer = self._inner.layout()
+        assert outer is not None
+        margins = outer.contentsMargins()
+        needed = 0
+        for form in self._forms:
+            box = form.parentWidget()
+            assert box is not None
+            labels = fields = 0
+            for row in range(form.rowCount()):
+                label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+                field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+                if label is not None:
+                    labels = max(labels, label.sizeHint().width())
+                if field is not None:
+                    fields = max(fields, field.minimumSize().width())
+            fields = max(fields, box.fontMetrics().averageCharWidth() * FIELD_MIN_CHARS)
+            frame = box.contentsMargins().left() + box.contentsMargins().right()
+            inside = form.contentsMargins().left() + form.contentsMargins().right()
+            spacing = max(form.horizontalSpacing(), 0)
+            needed = max(needed, frame + inside + labels + spacing + fields)
+        return needed + margins.left() + margins.right()
 
     def _message_label(self, path: Path, parent: QWidget) -> QLabel:
         label = QLabel(parent)
@@ -292,8 +349,10 @@ class RequestForm(QScrollArea):
         self.s3_sets.clear()
         if credential_sets:
             self.s3_sets.addItem("Fill in a saved set…", None)
+            self.s3_sets.setToolTip("Fill in the fields below from a saved credential set.")
         else:
-            self.s3_sets.addItem("None saved (Request > Profiles > S3 credentials)", None)
+            self.s3_sets.addItem("None saved (Request > Profiles)", None)
+            self.s3_sets.setToolTip("Save credential sets in Request > Profiles > S3 credentials.")
         for credential_set in credential_sets:
             label = f"{credential_set.name} ({credential_set.bucket_name})"
             self.s3_sets.addItem(label, credential_set.to_s3_config())

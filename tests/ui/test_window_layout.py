@@ -1,8 +1,9 @@
 """The window's layout at its first-start size (1540x880) and on a small screen (1024x700): the
-jobs side gets its share. Measured on the real window, offscreen."""
+Options form fits its pane, the jobs side gets its share. Measured on the real window, offscreen."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.ui.jobs_panel import JobsPanel
 from gui.ui.main_window import MainWindow
-from tests.ui.request_helpers import TIMEOUT_MS, open_window
+from tests.ui.request_helpers import TIMEOUT_MS, open_window, set_and_settle
 
 FIRST_START = (1540, 880)
 SMALL = (1024, 700)
@@ -57,6 +58,50 @@ def form_rows(form: QScrollArea) -> list[tuple[QLabel, QWidget]]:
             widget = inner.itemAt(0).widget() if inner is not None else field.widget()
             rows.append((label.widget(), widget))
     return rows
+
+
+@pytest.mark.parametrize(
+    ("size", "request_width"),
+    [(FIRST_START, None), (SMALL, None), (SMALL, 340)],
+    ids=["1540x880", "1024x700", "1024x700-request-340"],
+)
+def test_the_options_form_fits_its_pane(
+    qtbot: QtBot, window: MainWindow, size: tuple[int, int], request_width: int | None
+) -> None:
+    resize(qtbot, window, size)
+    if request_width is not None:  # the person narrowed the request side
+        templates, request_now, jobs = window.splitter.sizes()
+        window.splitter.setSizes([templates, request_width, request_now + jobs - request_width])
+    request = window.request
+    request.tabs.setCurrentWidget(request.options)
+    form = request.form
+    set_and_settle(qtbot, request, json.dumps(BAD_POLICY))
+    qtbot.waitUntil(lambda: form.field_message(("policy", "ttl")) != "", timeout=TIMEOUT_MS)
+    inner = form.widget()
+    viewport = form.viewport()
+    rows = form_rows(form)
+    assert len(rows) >= 9  # URL, 3 policy rows, saved credentials, 5 s3Config keys
+
+    def fits() -> None:  # checked once the layout has settled (the messages relaid the form)
+        assert not form.horizontalScrollBar().isVisible()
+        assert inner.minimumSizeHint().width() <= viewport.width()
+        for label, field in rows:
+            assert label.width() >= label.sizeHint().width(), label.text()
+            assert within(label, viewport), label.text()
+            assert within(field, viewport), label.text()
+        for duration in (form.execution_timeout, form.ttl):
+            assert within(duration.unit, viewport)  # the unit picker is not cut off
+        messages = [label for label in inner.findChildren(QLabel) if label.wordWrap()]
+        shown = [label for label in messages if label.isVisible() and label.text()]
+        assert len(shown) >= 2  # the ttl's and the execution timeout's
+        for message in shown:  # wrapped, whole
+            assert within(message, viewport), message.text()
+            assert message.height() >= message.heightForWidth(message.width()), message.text()
+        if request_width is not None:  # the labels stand above their fields
+            for label, field in rows:
+                assert label.mapTo(inner, QPoint()).y() < field.mapTo(inner, QPoint()).y()
+
+    qtbot.waitUntil(fits, timeout=TIMEOUT_MS)
 
 
 def test_a_small_window_gives_the_jobs_side_its_share(qtbot: QtBot, window: MainWindow) -> None:
