@@ -36,6 +36,13 @@ class FlowLayout(QLayout):
     def takeAt(self, index: int) -> QLayoutItem | None:
         return self._items.pop(index) if 0 <= index < len(self._items) else None
 
+    def spacing(self) -> int:
+        return self._spacing
+
+    def setSpacing(self, spacing: int) -> None:
+        self._spacing = spacing
+        self.invalidate()
+
     # -- sizes -----------------------------------------------------------------------------
 
     def expandingDirections(self) -> Qt.Orientation:

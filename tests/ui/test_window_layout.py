@@ -1,5 +1,6 @@
 """The window's layout at its first-start size (1540x880) and on a small screen (1024x700): the
-Options form fits its pane, the jobs side gets its share. Measured on the real window, offscreen."""
+Options form fits its pane, the jobs side gets its share, the status toggles stay on one or two
+rows. Measured on the real window, offscreen."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
+from gui.core.records import JobState
+from gui.ui.job_filters import ALWAYS_SHOWN
 from gui.ui.jobs_panel import JobsPanel
 from gui.ui.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS, open_window, set_and_settle
@@ -20,6 +23,16 @@ FIRST_START = (1540, 880)
 SMALL = (1024, 700)
 # A body whose policy the validator refuses, so messages show under the policy's fields.
 BAD_POLICY = {"input": {}, "policy": {"ttl": 5, "executionTimeout": 1}}
+BUSY = {
+    JobState.IN_QUEUE: 12,
+    JobState.IN_PROGRESS: 3,
+    JobState.COMPLETED: 1250,
+    JobState.FAILED: 31,
+    JobState.CANCELLED: 4,
+    JobState.TIMED_OUT: 0,
+    JobState.EXPIRED: 17,
+    JobState.NOT_SENT: 2,
+}
 
 
 @pytest.fixture
@@ -121,3 +134,35 @@ def test_a_small_window_gives_the_jobs_side_its_share(qtbot: QtBot, window: Main
         if header.sectionViewportPosition(c) + header.sectionSize(c) <= table.viewport().width()
     ]
     assert len(fits) >= 4  # id, target, status and when it was submitted, at least
+
+
+def test_status_toggles_take_one_row_wide_and_at_most_two_small(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    panel = panel_of(window)
+    started: list[bool] = []
+    panel.bridge.when_started(lambda: started.append(True), lambda _message: None)
+    qtbot.waitUntil(lambda: bool(started), timeout=TIMEOUT_MS)  # its counts are in
+    filters = panel.filters
+    row = max(button.sizeHint().height() for button in filters.buttons.values())
+    spacing = filters.layout().spacing()
+    resize(qtbot, window, FIRST_START)
+    qtbot.waitUntil(lambda: filters.height() <= row, timeout=TIMEOUT_MS)
+    shown = [button for button in filters.buttons.values() if button.isVisible()]
+    assert all(button.text()[0].isalpha() for button in shown)  # named: "Queued 0"
+
+    # A busy history: big counts, and the rarer states shown too.
+    filters.set_counts(BUSY)
+    resize(qtbot, window, SMALL)
+    qtbot.waitUntil(lambda: filters.height() <= 2 * row + spacing, timeout=TIMEOUT_MS)
+    assert filters.all_button.text() == f"All {sum(BUSY.values())}"
+    for state, count in BUSY.items():
+        button = filters.buttons[state]
+        assert button.isVisible() == (count > 0 or state in ALWAYS_SHOWN)
+        # The name may leave the button's face, never its accessible name.
+        assert button.accessibleName().endswith(f" {count}")
+        assert button.accessibleName()[0].isalpha()
+        assert str(count) in button.text()
+        if button.isVisible():
+            assert within(button, filters)
+    assert within(filters.text, filters)
