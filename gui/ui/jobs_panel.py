@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QMenu,
     QSplitter,
     QTableView,
     QToolBar,
@@ -163,15 +164,19 @@ class JobsPanel(QWidget):
             ("copy", "Copy", (acts.COPY_ID, acts.COPY_CURL, acts.COPY_PYTHON)),
             ("export", "Export", (acts.EXPORT_JSON, acts.EXPORT_CSV)),
         ):
-            button = QToolButton(bar)
-            button.setText(text)
-            button.setIcon(self.job_actions[group[0]].icon())
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-            button.setObjectName(f"{key}MenuButton")
+            # A menu's own action, not a widget of ours: the toolbar makes its button, and when
+            # the bar is too narrow it lists the menu in its » overflow menu (a widget added with
+            # addWidget would just vanish from there).
+            menu = QMenu(text, bar)
+            menu.setIcon(self.job_actions[group[0]].icon())
+            menu.menuAction().setObjectName(f"action_{key}_menu")
             for action_key in group:
-                button.addAction(self.job_actions[action_key])
-            bar.addWidget(button)
+                menu.addAction(self.job_actions[action_key])
+            bar.addAction(menu.menuAction())
+            button = bar.widgetForAction(menu.menuAction())
+            if isinstance(button, QToolButton):
+                button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+                button.setObjectName(f"{key}MenuButton")
         bar.addAction(self.job_actions[acts.REMOVE])
         bar.addSeparator()
         self.notify_action = bar.addAction("Notify")

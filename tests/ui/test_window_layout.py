@@ -1,6 +1,6 @@
 """The window's layout at its first-start size (1540x880) and on a small screen (1024x700): the
 Options form fits its pane, the jobs side gets its share, the status toggles stay on one or two
-rows. Measured on the real window, offscreen."""
+rows, and every toolbar action stays reachable. Measured on the real window, offscreen."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFormLayout, QLabel, QMenu, QScrollArea, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.core.records import JobState
@@ -166,3 +167,37 @@ def test_status_toggles_take_one_row_wide_and_at_most_two_small(
         if button.isVisible():
             assert within(button, filters)
     assert within(filters.text, filters)
+
+
+def reachable(actions: list[QAction]) -> set[QAction]:
+    """These actions and every action in their menus, at any depth."""
+    found = set(actions)
+    for action in actions:
+        menu = action.menu()
+        if isinstance(menu, QMenu):
+            found |= reachable(menu.actions())
+    return found
+
+
+def test_every_toolbar_action_is_reachable_when_the_toolbar_is_narrow(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    panel = panel_of(window)
+    toolbar = panel.toolbar
+    resize(qtbot, window, SMALL)
+    extension = toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert extension is not None
+    qtbot.waitUntil(extension.isVisible, timeout=TIMEOUT_MS)  # the bar overflows
+    menu = extension.menu()
+    assert menu is not None
+    on_the_bar = [
+        action
+        for action in toolbar.actions()
+        if (button := toolbar.widgetForAction(action)) is not None and button.isVisible()
+    ]
+    hidden = [action for action in toolbar.actions() if action not in on_the_bar]
+    assert any(not action.isSeparator() for action in hidden)
+    found = reachable(on_the_bar) | reachable(menu.actions())
+    wanted = set(panel.job_actions.by_key.values()) | {panel.notify_action}
+    missing = sorted(action.text() for action in wanted - found)
+    assert missing == []
