@@ -83,7 +83,8 @@ def default_main_sizes(window: MainWindow, width: int | None = None) -> list[int
 
 class _DefaultSplit(QObject):
     """Keeps the main splitter at ``default_main_sizes`` whatever the window's size (a small
-    screen, maximizing), until the person drags a handle: from then on the splitter is theirs."""
+    screen, maximizing) and the panels' needs (a longer operation name), until the person drags a
+    handle: from then on the splitter is theirs."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window.splitter)
@@ -94,10 +95,16 @@ class _DefaultSplit(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Before the splitter's own resizing, which would spread the change by stretch factors.
+        splitter = self._window.splitter
         if event.type() == QEvent.Type.Resize and isinstance(event, QResizeEvent):
-            margins = self._window.splitter.contentsMargins()
+            margins = splitter.contentsMargins()
             width = event.size().width() - margins.left() - margins.right()
-            self._window.splitter.setSizes(default_main_sizes(self._window, width))
+            splitter.setSizes(default_main_sizes(self._window, width))
+        elif event.type() == QEvent.Type.LayoutRequest and splitter.isVisible():
+            # A panel's preferred size changed (the request's target bar, say).
+            sizes = default_main_sizes(self._window, splitter.contentsRect().width())
+            if sizes != splitter.sizes():
+                splitter.setSizes(sizes)
         return False
 
     def _on_splitter_moved(self, _position: int, _index: int) -> None:

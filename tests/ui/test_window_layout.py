@@ -137,6 +137,21 @@ def test_a_small_window_gives_the_jobs_side_its_share(qtbot: QtBot, window: Main
     assert len(fits) >= 4  # id, target, status and when it was submitted, at least
 
 
+def test_the_request_side_widens_for_a_longer_operation_name(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    resize(qtbot, window, SMALL)
+    bar_width = window.request.sizeHint().width()
+    window.request.set_operation("runsync")  # "Run sync  (/runsync)": a wider selector
+    qtbot.waitUntil(lambda: window.request.sizeHint().width() > bar_width, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: window.splitter.sizes()[1] >= window.request.sizeHint().width(),
+        timeout=TIMEOUT_MS,
+    )
+    selector = window.request.profile_selector
+    assert selector.width() >= selector.sizeHint().width()  # the profile's name is whole
+
+
 def test_status_toggles_take_one_row_wide_and_at_most_two_small(
     qtbot: QtBot, window: MainWindow
 ) -> None:
