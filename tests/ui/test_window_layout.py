@@ -216,3 +216,25 @@ def test_every_toolbar_action_is_reachable_when_the_toolbar_is_narrow(
     wanted = set(panel.job_actions.by_key.values()) | {panel.notify_action}
     missing = sorted(action.text() for action in wanted - found)
     assert missing == []
+
+
+def test_once_dragged_the_splitter_is_the_persons_and_comes_back_as_left(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    first = open_window(qtbot, data_dir)
+    resize(qtbot, first, FIRST_START)
+    default_request = first.splitter.sizes()[1]
+    first.splitter.moveSplitter(900, 2)  # the person drags the jobs side narrower
+    dragged = first.splitter.sizes()[1]
+    assert dragged > default_request + 200
+    resize(qtbot, first, (1500, 860))
+    # Qt's own resizing (by stretch factors) from where it was left, not back to the default.
+    assert first.splitter.sizes()[1] > dragged - 40
+    left = first.splitter.sizes()
+    first.close()
+
+    second = open_window(qtbot, data_dir)
+    # (The offscreen screen is smaller than the saved geometry: back at that size, as left.)
+    resize(qtbot, second, (1500, 860))
+    assert second.splitter.sizes() == left
+    second.close()
