@@ -42,17 +42,22 @@ _PANEL_NAMES = {"JobsPanel": "Job table", "TemplatesPanel": "Templates", "Webhoo
 
 
 def _where(action: QAction) -> str:
-    """Where the action lives: its menu's title, else the panel it belongs to."""
+    """Where the action's shortcut works: the panel it belongs to when it works only inside it
+    (a toolbar's Copy menu holding it changes nothing), else its menu's title, else the panel."""
+    panel = None
+    parent = action.parent()
+    while isinstance(parent, QWidget) and panel is None:
+        panel = _PANEL_NAMES.get(type(parent).__name__)
+        parent = parent.parentWidget()
+    if (
+        panel is not None
+        and action.shortcutContext() == Qt.ShortcutContext.WidgetWithChildrenShortcut
+    ):
+        return panel
     for owner in action.associatedObjects():
         if isinstance(owner, QMenu) and owner.title():
             return owner.title().replace("&", "")
-    parent = action.parent()
-    while isinstance(parent, QWidget):
-        name = _PANEL_NAMES.get(type(parent).__name__)
-        if name is not None:
-            return name
-        parent = parent.parentWidget()
-    return "Window"
+    return panel or "Window"
 
 
 def shortcut_rows(window: QWidget) -> list[tuple[str, str, str]]:
