@@ -95,6 +95,7 @@ class JobDetails(QWidget):
         self.title = QLabel(NO_JOB_TITLE, self)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)  # a narrow jobs side puts the state under the id
         self.summary = QLabel("", self)
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -128,6 +129,7 @@ class JobDetails(QWidget):
         page = QWidget(self)
         self.output_status = QLabel("", page)
         self.output_status.setObjectName("outputStatus")
+        self.output_status.setWordWrap(True)
         # Alone on its page while there is no output: at the top, not in the middle of it.
         self.output_status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.output_tabs = QTabWidget(page)
@@ -137,6 +139,7 @@ class JobDetails(QWidget):
         self.raw_view = _mono_text_view(raw_page)
         self.raw_view.setObjectName("outputRaw")
         self.raw_note = QLabel("", raw_page)
+        self.raw_note.setWordWrap(True)
         self.save_raw_button = QPushButton(action_icon("save"), "Save output…", raw_page)
         self.save_raw_button.clicked.connect(self._on_save_raw_clicked)
         raw_row = QHBoxLayout()
@@ -209,7 +212,7 @@ class JobDetails(QWidget):
         color = state_color(record.state).name()
         job_id = record.job_id or "(no job id yet)"
         self.title.setText(
-            f"<b>{job_id}</b> &nbsp; <span style='color:{color}'><b>{record.state.value}</b></span>"
+            f"<b>{job_id}</b>&nbsp; <span style='color:{color}'><b>{record.state.value}</b></span>"
         )
         self.title.setToolTip(f"Local id: {record.local_id}")
         self.setWindowIcon(state_icon(record.state))

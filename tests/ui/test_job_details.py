@@ -66,6 +66,20 @@ def test_a_long_string_cut_in_a_whole_output_is_not_called_a_larger_output(
     assert '"width": 128' in details.raw_view.toPlainText()
 
 
+def test_long_lines_wrap_so_the_details_fit_a_narrow_jobs_side(
+    qtbot: QtBot, details: JobDetails
+) -> None:
+    """At 1024x700 the jobs side is about 450 px wide: the header and the notes above the output
+    wrap instead of widening the pane (which squeezed the request side and cut its target name)."""
+    output = {"image": "iVBORw0KGgo" + "A" * 20_000, "mime_type": "image/png"}
+    record = make_record("img", JobState.COMPLETED, output=output)
+    record.job_id = "sync-0e5e5932-ea78-4fad-81f7-26c9085b0abe-u1"
+    details.show_record(record)
+    qtbot.waitUntil(lambda: details.raw_note.text() != "", timeout=20_000)
+    details.output_tabs.setCurrentIndex(1)  # Raw
+    assert details.minimumSizeHint().width() <= 400
+
+
 def test_images_in_output_are_previewed_and_saved(
     qtbot: QtBot, details: JobDetails, tmp_path: Path
 ) -> None:
