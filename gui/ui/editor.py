@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QMimeData, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -20,13 +21,22 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
     QTextFormat,
+    QTextOption,
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from gui.ui import theme
-from gui.ui.highlighter import JsonHighlighter
+from gui.ui.highlighter import MAX_HIGHLIGHTED_LINE, JsonHighlighter
 
-__all__ = ["ERROR_COLOR", "WARNING_COLOR", "EditorMark", "JsonEditor", "local_paths"]
+__all__ = [
+    "ERROR_COLOR",
+    "LONG_LINE_CHARS",
+    "WARNING_COLOR",
+    "EditorMark",
+    "JsonEditor",
+    "local_paths",
+    "longest_line",
+]
 
 ERROR_COLOR = QColor("#d32f2f")
 WARNING_COLOR = QColor("#e69500")
@@ -42,6 +52,26 @@ def mark_color(severity: str) -> QColor:
 MAX_MARKS = 500
 MAX_HIGHLIGHTED_CHARS = 2 * 1024 * 1024
 INDENT = "  "  # the indentation Format writes
+
+LONG_LINE_CHARS = 100_000
+"""A text with a line longer than this is shown wrapped at the editor's width (and unwrapped again
+once no line is). QTextLayout places a line's glyphs in 26.6 fixed point, so a line wider than
+2**31/64 pixels (some 4 million characters at 8 px) overflows: measured, an 11 MB base64 line drew
+its first characters on top of each other, and from 5 million characters the horizontal scroll bar
+was gone (the rest of the line out of reach). Wrapped, each row is laid out on its own and draws
+right. Far below the overflow already, such a line is a blob (an image) nobody reads sideways."""
+
+# An edit this big (a paste, a cut, an undo of a whole text) rechecks the lines at once, before
+# the text is drawn; smaller ones are rechecked once typing pauses.
+_RESCAN_EDIT_CHARS = 10_000
+_RESCAN_DELAY_MS = 500
+
+
+def longest_line(text: str) -> int:
+    """The length in characters of the longest line of ``text``."""
+    if len(text) <= MAX_HIGHLIGHTED_LINE:
+        return len(text)  # an upper bound, and below every limit that asks
+    return max(map(len, text.split("\n")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +122,10 @@ class JsonEditor(QPlainTextEdit):
     sig_files_dropped = Signal(list)
     """Local files (``list[Path]``) were dropped on the editor; their contents are not read yet."""
 
+    sig_display_note_changed = Signal(str)
+    """How the text is shown changed: wrapped for a long line, or without colours ("" when it is
+    shown as usual)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("requestEditor")
@@ -103,6 +137,16 @@ class JsonEditor(QPlainTextEdit):
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 2)
         self.setAcceptDrops(True)
         self.setPlaceholderText('{\n  "input": {}\n}')
+        # Connected before the highlighter's own slot, so a text grown too big is uncoloured
+        # before the highlighter starts on it (see ``_on_document_contents_changed``).
+        self.document().contentsChange.connect(self._on_document_contents_changed)
+        self._longest_line = 0  # characters in the longest line when last checked
+        self._fitting = False  # set while a whole text goes in, already measured
+        self.display_note = ""
+        self._rescan_timer = QTimer(self)
+        self._rescan_timer.setSingleShot(True)
+        self._rescan_timer.setInterval(_RESCAN_DELAY_MS)
+        self._rescan_timer.timeout.connect(self._on_rescan_timer_timeout)
         self.highlighter = JsonHighlighter(self.document())
         self.marks: list[EditorMark] = []
         self._mark_lines: dict[int, str] = {}
@@ -123,12 +167,12 @@ class JsonEditor(QPlainTextEdit):
 
     def replace_all_text(self, text: str) -> None:
         """Replace the whole text as ONE undoable edit (Ctrl+Z brings the old text back)."""
-        self._fit_highlighting(len(text))
-        cursor = QTextCursor(self.document())
-        cursor.beginEditBlock()
-        cursor.select(QTextCursor.SelectionType.Document)
-        cursor.insertText(text)
-        cursor.endEditBlock()
+        with self._fitted_to(text):
+            cursor = QTextCursor(self.document())
+            cursor.beginEditBlock()
+            cursor.select(QTextCursor.SelectionType.Document)
+            cursor.insertText(text)
+            cursor.endEditBlock()
         self.moveCursor(QTextCursor.MoveOperation.Start)
 
     def replace_range(self, text: str, start: int, end: int, replacement: str) -> None:
@@ -143,19 +187,101 @@ class JsonEditor(QPlainTextEdit):
 
     def set_fresh_text(self, text: str) -> None:
         """Start a new document with ``text`` (not undoable, not modified)."""
-        self._fit_highlighting(len(text))
-        self.setPlainText(text)
+        with self._fitted_to(text):
+            self.setPlainText(text)
         self.document().setModified(False)
 
-    def _fit_highlighting(self, length: int) -> None:
-        # Colouring a multi-megabyte body takes seconds on the Qt thread: big texts stay plain.
-        wanted = self.document() if length <= MAX_HIGHLIGHTED_CHARS else None
-        if self.highlighter.document() is not wanted:
-            self.highlighter.setDocument(wanted)
+    # -- how the text is shown: wrapped for a long line, coloured unless big -----------------
 
     @property
     def highlighting(self) -> bool:
         return self.highlighter.document() is not None
+
+    @property
+    def wrapped(self) -> bool:
+        """Lines are wrapped at the editor's width (the text has a line over LONG_LINE_CHARS)."""
+        return self.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
+
+    @contextmanager
+    def _fitted_to(self, text: str) -> Iterator[None]:
+        """Put ``text`` in (the body of the ``with``) shown as it must be, laid out once: wrapping
+        goes on and colours off before it goes in (wrapping after would lay out an 11 MB line a
+        second time, and colouring it would take seconds), the reverse after it is in."""
+        longest = longest_line(text)
+        self._rescan_timer.stop()
+        self._fitting = True
+        try:
+            self._fit(longest, len(text), growing=True)
+            yield
+        finally:
+            self._fitting = False
+        self._fit(longest, len(text), growing=False)
+
+    def _fit(self, longest: int, length: int, *, growing: bool) -> None:
+        """Wrap and colour for a text of ``length`` characters whose longest line has ``longest``;
+        ``growing``: only the changes a bigger text needs (before it goes in), else all."""
+        self._longest_line = longest
+        wrap = longest > LONG_LINE_CHARS
+        colour = length <= MAX_HIGHLIGHTED_CHARS
+        fitting, self._fitting = self._fitting, True  # (un)colouring edits the document too
+        try:
+            if wrap != self.wrapped and (wrap or not growing):
+                # Anywhere: at word boundaries, a line of megabytes without a space or a slash
+                # (hex, "AAAA...") takes minutes to break (each row searches the rest of it).
+                self.setWordWrapMode(
+                    QTextOption.WrapMode.WrapAnywhere
+                    if wrap
+                    else QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
+                )
+                mode = QPlainTextEdit.LineWrapMode
+                self.setLineWrapMode(mode.WidgetWidth if wrap else mode.NoWrap)
+                # A wrapped long line is taller than the view: a scroll bar that appeared only
+                # after the layout would narrow it and lay the whole line out again (measured:
+                # 11 MB, 5.0 s to shown instead of 3.2 s).
+                policy = Qt.ScrollBarPolicy
+                self.setVerticalScrollBarPolicy(
+                    policy.ScrollBarAlwaysOn if wrap else policy.ScrollBarAsNeeded
+                )
+            if colour != self.highlighting and (not colour or not growing):
+                self.highlighter.setDocument(self.document() if colour else None)
+        finally:
+            self._fitting = fitting
+        self._update_display_note()
+
+    def _on_document_contents_changed(self, position: int, removed: int, added: int) -> None:
+        if self._fitting:
+            return  # a whole text, measured before it went in
+        length = self.document().characterCount() - 1
+        if length > MAX_HIGHLIGHTED_CHARS and self.highlighting:
+            # Grown big by an undo: off before the highlighter's slot (next in line) colours it.
+            self._fit(self._longest_line, length, growing=True)
+        if max(removed, added) > _RESCAN_EDIT_CHARS:
+            self._rescan_timer.stop()
+            self._fit(longest_line(self.toPlainText()), length, growing=False)
+        elif length <= MAX_HIGHLIGHTED_LINE:
+            self._fit(length, length, growing=False)  # no line can be long: nothing to measure
+        else:
+            self._rescan_timer.start()
+
+    def _on_rescan_timer_timeout(self) -> None:
+        text = self.toPlainText()
+        self._fit(longest_line(text), len(text), growing=False)
+
+    def _update_display_note(self) -> None:
+        parts = []
+        if self.wrapped:
+            parts.append(
+                f"Wrapped at the editor's width: a line is over {LONG_LINE_CHARS:,} characters."
+            )
+        if not self.highlighting:
+            megabytes = MAX_HIGHLIGHTED_CHARS // (1024 * 1024)
+            parts.append(f"Without colours: the text is over {megabytes} MB.")
+        elif self._longest_line > MAX_HIGHLIGHTED_LINE:
+            parts.append(f"Lines over {MAX_HIGHLIGHTED_LINE:,} characters are not coloured.")
+        note = " ".join(parts)
+        if note != self.display_note:
+            self.display_note = note
+            self.sig_display_note_changed.emit(note)
 
     def move_cursor_to(self, position: int, length: int = 0) -> None:
         """Put the cursor at a document position (selecting ``length`` characters) and show it."""
@@ -183,12 +309,13 @@ class JsonEditor(QPlainTextEdit):
 
     def _refresh_extra_selections(self) -> None:
         selections: list[QTextEdit.ExtraSelection] = []
-        current = QTextEdit.ExtraSelection()
-        current.format.setBackground(self.palette().alternateBase())
-        current.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-        current.cursor = self.textCursor()
-        current.cursor.clearSelection()
-        selections.append(current)
+        if not self.document().isEmpty():  # else it would paint over the placeholder text
+            current = QTextEdit.ExtraSelection()
+            current.format.setBackground(self.palette().alternateBase())
+            current.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            current.cursor = self.textCursor()
+            current.cursor.clearSelection()
+            selections.append(current)
         end_of_text = max(self.document().characterCount() - 1, 0)
         for mark in self.marks:
             selection = QTextEdit.ExtraSelection()
@@ -343,5 +470,11 @@ class JsonEditor(QPlainTextEdit):
 
     def insertFromMimeData(self, source: QMimeData) -> None:
         # Pasting files copied in a file manager opens them, like dropping them.
-        if not self.handle_drop(source):
-            super().insertFromMimeData(source)
+        if self.handle_drop(source):
+            return
+        pasted = source.text() if source.hasText() else ""
+        if len(pasted) > _RESCAN_EDIT_CHARS:
+            # A big paste (a base64 image) is wrapped and uncoloured before it is laid out.
+            length = self.document().characterCount() + len(pasted)
+            self._fit(max(self._longest_line, longest_line(pasted)), length, growing=True)
+        super().insertFromMimeData(source)

@@ -176,6 +176,13 @@ class RequestPanel(QWidget):
         self.size_label = QLabel(lower)
         self.size_label.setObjectName("bodySizeLabel")
         lower_layout.addWidget(self.size_label)
+        # How the editor shows a text with a very long line or of many megabytes (see JsonEditor).
+        self.display_note = QLabel(lower)
+        self.display_note.setObjectName("editorDisplayNote")
+        self.display_note.setWordWrap(True)
+        self.display_note.hide()
+        self.editor.sig_display_note_changed.connect(self._on_editor_display_note_changed)
+        lower_layout.addWidget(self.display_note)
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(lower)
         self.splitter.setStretchFactor(0, 4)
@@ -220,6 +227,10 @@ class RequestPanel(QWidget):
         """Tell the person something went wrong; the editor's text stays as it was."""
         self.banner.show_message(message)
         self.sig_status_message_requested.emit(message, 10_000)
+
+    def _on_editor_display_note_changed(self, note: str) -> None:
+        self.display_note.setText(note)
+        self.display_note.setVisible(bool(note))
 
     # -- validation ------------------------------------------------------------------------
 

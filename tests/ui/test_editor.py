@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from gui.core import request as request_module
@@ -244,3 +245,63 @@ def test_enter_keeps_indentation_and_tab_inserts_spaces(qtbot: QtBot, panel: Req
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.keyClick(editor, Qt.Key.Key_Tab)
     assert editor.toPlainText() == '{\n  "input": {\n    "a": 1\n      '
+
+
+def paste_over_everything(qtbot: QtBot, panel: RequestPanel, text: str) -> None:
+    """Select all and paste ``text`` (Ctrl+A, Ctrl+V), as a person replaces the whole body."""
+    QApplication.clipboard().setText(text)
+    panel.editor.setFocus()
+    qtbot.keyClick(panel.editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(panel.editor, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert panel.text() == text
+
+
+def coloured(panel: RequestPanel) -> bool:
+    return bool(panel.editor.document().firstBlock().layout().formats())
+
+
+def test_colours_come_back_when_a_huge_body_is_pasted_over(
+    qtbot: QtBot, panel: RequestPanel
+) -> None:
+    huge = json.dumps({"input": {"rows": ["A" * 100] * 22_000}}, indent=1)  # 2.3 MB
+    panel.set_text(huge)
+    assert not panel.editor.highlighting
+    paste_over_everything(qtbot, panel, FIXED)
+    assert panel.editor.highlighting
+    qtbot.waitUntil(lambda: coloured(panel), timeout=TIMEOUT_MS)
+    panel.editor.undo()  # the huge body again: plain again, before anything colours it
+    assert panel.text() == huge
+    assert not panel.editor.highlighting and not coloured(panel)
+
+
+def test_a_line_too_long_to_draw_unwrapped_is_wrapped_then_unwrapped_after(
+    qtbot: QtBot, panel: RequestPanel
+) -> None:
+    editor = panel.editor
+    long_line = json.dumps({"input": {"image": "B" * 150_000}})
+    set_and_settle(qtbot, panel, long_line)
+    assert editor.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
+    qtbot.waitUntil(lambda: editor.document().firstBlock().layout().lineCount() > 100)
+    assert editor.horizontalScrollBar().maximum() == 0  # every row fits the editor's width
+    assert panel.display_note.text().startswith("Wrapped at the editor's width")
+    paste_over_everything(qtbot, panel, FIXED)
+    assert editor.lineWrapMode() == QPlainTextEdit.LineWrapMode.NoWrap
+    assert panel.display_note.isHidden()
+    set_and_settle(qtbot, panel, long_line)
+    set_and_settle(qtbot, panel, FIXED)  # a whole text put in by the window (a template, a file)
+    assert editor.lineWrapMode() == QPlainTextEdit.LineWrapMode.NoWrap
+
+
+def test_a_long_line_or_a_huge_text_is_left_uncoloured_and_says_so(
+    qtbot: QtBot, panel: RequestPanel
+) -> None:
+    panel.set_text(json.dumps({"input": {"rows": ["D" * 100] * 22_000}}, indent=1))
+    assert panel.display_note.text() == "Without colours: the text is over 2 MB."
+    set_and_settle(qtbot, panel, json.dumps({"input": {"image": "C" * 30_000}}))
+    assert not coloured(panel)
+    assert panel.editor.lineWrapMode() == QPlainTextEdit.LineWrapMode.NoWrap
+    assert panel.display_note.text() == "Lines over 20,000 characters are not coloured."
+    panel.editor.moveCursor(QTextCursor.MoveOperation.End)
+    panel.editor.insertPlainText("\n")  # typed: rechecked once typing pauses
+    set_and_settle(qtbot, panel, FIXED)
+    assert panel.display_note.isHidden()
