@@ -3,6 +3,7 @@
 A draft is never written when the text holds a secret: secrets live in the keyring only. The
 listener's token (in a ``webhook`` URL the Options form filled) is kept as its keyring reference,
 as in the job history, and put back when the draft is read while the keyring holds it.
+A big draft (a body holding a base64 image) is shown after the window: see ``LATE_DRAFT_BYTES``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,22 @@ from gui.core.redact import SECRET_KEYS, redact_registered, redact_text
 from gui.core.secrets import SecretStore, reveal_listener_token
 from gui.core.templates import find_secrets
 
-__all__ = ["DRAFT_FILE", "Draft", "mentions_secret", "read_draft", "write_draft"]
+__all__ = [
+    "DRAFT_FILE",
+    "LATE_DRAFT_BYTES",
+    "Draft",
+    "draft_size",
+    "mentions_secret",
+    "read_draft",
+    "write_draft",
+]
 
 DRAFT_FILE = "draft.json"
+
+LATE_DRAFT_BYTES = 256 * 1024
+"""A draft file bigger than this is read off the Qt thread and shown once the window is up (an
+11 MB one held the start 5 s: read, parsed and laid out before the window showed); a smaller one
+is shown with the window's first frame, as it costs a few milliseconds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +59,14 @@ def read_draft(data_dir: Path, secrets: SecretStore | None = None) -> Draft | No
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def draft_size(data_dir: Path) -> int:
+    """The size in bytes of the saved draft file (0 when there is none)."""
+    try:
+        return (data_dir / DRAFT_FILE).stat().st_size
+    except OSError:
+        return 0
 
 
 def mentions_secret(text: str) -> bool:

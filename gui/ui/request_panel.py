@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -91,6 +92,35 @@ class _Banner(QWidget):
         self.show()
 
 
+class _WhenShown(QObject):
+    """Calls ``then()`` once, right after ``window`` first painted; or 2 s after it was shown,
+    when it paints nothing (minimised). Like ``gui.app``'s first-paint gate, it watches the window
+    alone, and only until then."""
+
+    def __init__(self, window: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._window = window
+        self._then: Callable[[], None] | None = then
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            # Parents paint before children, in one pass: a zero timer fires once all is shown.
+            QTimer.singleShot(0, self, self._finish)
+        elif event.type() == QEvent.Type.Show:
+            QTimer.singleShot(2000, self, self._finish)
+        return False
+
+    def _finish(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            self._window.removeEventFilter(self)
+            then()
+
+
+_UNREAD = object()  # a restored text not read yet
+
+
 class RequestPanel(QWidget):
     """Target, operation, editor, form, diagnostics and the body's size against its limit."""
 
@@ -115,6 +145,10 @@ class RequestPanel(QWidget):
         self._target_reaches_local = False  # until a target is chosen, warn as for the cloud
         self._last_outcome: ValidationOutcome | None = None
         self._form_cache: tuple[int, dict[str, Any]] | None = None
+        # While a saved text is read to be shown after the window (see ``restore_later``): what
+        # was asked of the panel meanwhile, done once it is shown.
+        self._restoring: str | None = None  # what is being restored
+        self._after_restore: list[Callable[[], None]] = []
         self._build()
         self.editor.textChanged.connect(self._on_editor_text_changed)
         self.editor.sig_files_dropped.connect(self.open_dropped)
@@ -204,7 +238,12 @@ class RequestPanel(QWidget):
         return self.editor.toPlainText()
 
     def set_text(self, text: str, *, undoable: bool = True) -> None:
-        """Replace the text: as one undoable edit, or (not undoable) as a fresh document."""
+        """Replace the text: as one undoable edit, or (not undoable) as a fresh document.
+
+        While a saved text is being restored this waits, and then applies on top of it."""
+        if self._restoring is not None:
+            self._after_restore.append(lambda: self.set_text(text, undoable=undoable))
+            return
         self.banner.hide()
         if undoable:
             self.editor.replace_all_text(text)
@@ -217,6 +256,53 @@ class RequestPanel(QWidget):
         if operation:
             self.set_operation(operation)
         self.set_text(pretty(body))
+
+    @property
+    def restoring(self) -> bool:
+        """A saved text is being read to be shown (``restore_later``); the editor is empty."""
+        return self._restoring is not None
+
+    def restore_later(
+        self, read: Callable[[], Any], description: str, apply: Callable[[Any], None]
+    ) -> None:
+        """Show a saved text once the window is on the screen, not before: ``read()`` runs off the
+        Qt thread (behind the foreground gate while the window starts), then ``apply(result)``
+        (``apply(None)`` if ``read`` failed) runs on the Qt thread once the window has painted.
+
+        Until then the editor is read-only and says it is loading ``description``, so nothing can
+        be typed over the saved text before it is seen; Submit waits; a text put in meanwhile (a
+        template, a file) goes in after it, as an undoable edit (Ctrl+Z brings the saved one
+        back). The window's close must not save the empty editor over it (see ``restoring``).
+        """
+        self._restoring = description
+        placeholder = self.editor.placeholderText()
+        self.editor.setReadOnly(True)
+        self.editor.setPlaceholderText(f"Loading {description}…")
+        self._update_submit_button()
+        state: dict[str, Any] = {"result": _UNREAD, "shown": False}
+
+        def finish() -> None:
+            if state["result"] is _UNREAD or not state["shown"]:
+                return
+            self._restoring = None
+            self.editor.setReadOnly(False)
+            self.editor.setPlaceholderText(placeholder)
+            apply(state["result"])
+            waiting, self._after_restore = self._after_restore, []
+            for action in waiting:
+                action()
+            self._update_submit_button()
+
+        def read_done(result: Any, error: Exception | None) -> None:
+            state["result"] = None if error is not None else result
+            finish()
+
+        def shown() -> None:
+            state["shown"] = True
+            finish()
+
+        _WhenShown(self.window(), shown)
+        self.tasks.run(read, read_done)
 
     def set_submit_blocker(self, reason: str | None) -> None:
         """Something other than the text stops Submit (no engine yet, ...); None lifts it."""
@@ -302,6 +388,8 @@ class RequestPanel(QWidget):
         reason: str | None
         if self._submit_blocker:
             reason = self._submit_blocker
+        elif self._restoring is not None:
+            reason = f"Loading {self._restoring}…"
         elif outcome is None:
             reason = "Checking the request…"
         elif not outcome.result.ok:
@@ -336,6 +424,14 @@ class RequestPanel(QWidget):
 
     # -- format and form -------------------------------------------------------------------
 
+    def _wait_for_restore(self) -> bool:
+        """True (and says so) while the saved text is not in the editor yet: nothing to edit."""
+        if self._restoring is not None:
+            self.sig_status_message_requested.emit(
+                f"Loading {self._restoring}: try again once it shows.", 6000
+            )
+        return self._restoring is not None
+
     @property
     def form(self) -> RequestForm:
         """The options form (built when its tab is first shown: see ``OptionsTab``)."""
@@ -343,6 +439,8 @@ class RequestPanel(QWidget):
 
     def format_text(self) -> None:
         """Pretty-print the JSON (Ctrl+Shift+F) as one undoable edit; big texts parse off-thread."""
+        if self._wait_for_restore():
+            return
         text = self.text()
         revision = self.editor.document().revision()
 
@@ -389,6 +487,8 @@ class RequestPanel(QWidget):
     def _on_form_field_edited(self, path: tuple[str, ...], value: Any) -> None:
         """Write a form change into the text as one undoable edit of that one top-level key, so
         the rest (the ``input`` above all) stays exactly as typed."""
+        if self._wait_for_restore():
+            return
         body = self._options_body()
         if body is None:
             self.sig_status_message_requested.emit(
@@ -427,6 +527,9 @@ class RequestPanel(QWidget):
         self.sig_status_message_requested.emit(f"Reading {path.name}…", 0)
 
         def loaded(text: Any, error: Exception | None) -> None:
+            if self._restoring is not None:  # the saved text first, this on top of it
+                self._after_restore.append(lambda: loaded(text, error))
+                return
             if error is not None:
                 self.show_problem(f"{path.name} was not loaded: {error}")
                 return

@@ -12,8 +12,9 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHeaderView, QSplitter
 
 from gui.core.secrets import reveal_listener_token_in_body
-from gui.ui.drafts import read_draft, write_draft
+from gui.ui.drafts import LATE_DRAFT_BYTES, Draft, draft_size, read_draft, write_draft
 from gui.ui.first_run import FIRST_TEMPLATE
+from gui.ui.request_panel import human_size
 
 if TYPE_CHECKING:
     from gui.ui.main_window import MainWindow
@@ -113,14 +114,28 @@ class _DefaultSplit(QObject):
 
 
 def _restore_text(window: MainWindow, default_text: str) -> None:
-    request = window.request
-    draft = read_draft(window.data_dir, window.secrets)
-    if draft is not None:
+    size = draft_size(window.data_dir)
+    if size:
         saved_file = window.settings.value("request/file")
+        window.file_path = Path(str(saved_file)) if saved_file else None
+    if size <= LATE_DRAFT_BYTES:
+        _show_draft(window, read_draft(window.data_dir, window.secrets), default_text)
+        return
+    # Read off the Qt thread and laid out once the window shows: the start does not wait for it.
+    window.request.restore_later(
+        lambda: read_draft(window.data_dir, window.secrets),
+        f"the saved draft ({human_size(size)})",
+        lambda draft: _show_draft(window, draft, default_text),
+    )
+
+
+def _show_draft(window: MainWindow, draft: Draft | None, default_text: str) -> None:
+    request = window.request
+    if draft is not None:
         request.set_text(draft.text, undoable=False)
         request.editor.document().setModified(draft.modified)
-        window.file_path = Path(str(saved_file)) if saved_file else None
-        window.current_template = draft.template
+        # A template opened while a late draft loaded keeps its name (its text goes in next).
+        window.current_template = window.current_template or draft.template
         return
     # A first start (no draft, no template used yet) opens the first example.
     last = window.settings.value("templates/last") or FIRST_TEMPLATE
@@ -150,6 +165,9 @@ def save_window_state(window: MainWindow) -> None:
     settings.setValue("request/profile", window.targets.selected_name())
     settings.setValue("request/file", str(window.file_path) if window.file_path else "")
     outcome = window.request.validation.current
+    if window.request.restoring:  # the draft on disk was never shown: it stays as it is
+        settings.sync()
+        return
     write_draft(
         window.data_dir,
         window.request.text(),
