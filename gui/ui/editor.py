@@ -261,7 +261,19 @@ class JsonEditor(QPlainTextEdit):
         elif length <= MAX_HIGHLIGHTED_LINE:
             self._fit(length, length, growing=False)  # no line can be long: nothing to measure
         else:
-            self._rescan_timer.start()
+            # A small edit changes only the lines it touches: one made longer counts at once; a
+            # long one made shorter once typing pauses, when the whole text is measured again.
+            document = self.document()
+            block = document.findBlock(position)
+            last = document.findBlock(position + added).blockNumber()
+            longest = self._longest_line
+            while block.isValid() and block.blockNumber() <= last:
+                longest = max(longest, block.length() - 1)
+                block = block.next()
+            if longest != self._longest_line:
+                self._fit(longest, length, growing=False)
+            if self._longest_line > MAX_HIGHLIGHTED_LINE:
+                self._rescan_timer.start()
 
     def _on_rescan_timer_timeout(self) -> None:
         text = self.toPlainText()

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from gui.core import request as request_module
 from gui.core.request import validate_text
 from gui.ui import theme, validation_worker
-from gui.ui.editor import ERROR_COLOR
+from gui.ui.editor import ERROR_COLOR, LONG_LINE_CHARS
 from gui.ui.request_panel import RequestPanel
 from gui.ui.validation_worker import ValidationWorker, editor_marks
 from tests.ui.request_helpers import TIMEOUT_MS, make_panel, set_and_settle, settle
@@ -305,3 +305,21 @@ def test_a_long_line_or_a_huge_text_is_left_uncoloured_and_says_so(
     panel.editor.insertPlainText("\n")  # typed: rechecked once typing pauses
     set_and_settle(qtbot, panel, FIXED)
     assert panel.display_note.isHidden()
+
+
+def test_typing_a_line_past_the_limit_wraps_it_and_back_unwraps_it(
+    qtbot: QtBot, panel: RequestPanel
+) -> None:
+    editor = panel.editor
+    head = '{"input": {"image": "'
+    set_and_settle(qtbot, panel, head + "E" * (LONG_LINE_CHARS - len(head) - 3) + '"}}')
+    assert not editor.wrapped  # exactly LONG_LINE_CHARS long
+    editor.setFocus()
+    cursor = editor.textCursor()
+    cursor.setPosition(len(head))
+    editor.setTextCursor(cursor)
+    qtbot.keyClicks(editor, "E")
+    assert editor.wrapped
+    qtbot.keyClick(editor, Qt.Key.Key_Backspace)
+    qtbot.waitUntil(lambda: not editor.wrapped, timeout=TIMEOUT_MS)  # once typing pauses
+    assert panel.display_note.text() == "Lines over 20,000 characters are not coloured."
