@@ -156,24 +156,29 @@ def when_done(
     """When ``future`` ends, pass its value or error to the callbacks, on the Qt thread.
 
     Call it from the Qt thread. With ``context``, nothing is called once that object is deleted.
+    The callbacks and ``context`` are let go on the Qt thread too, whichever thread ends the future.
     """
     calls = _calls()
+    # The thread that ends the future (the engine's loop, a pool worker) may also drop the last
+    # reference to it. Whatever that frees must not be a QObject: a Python-owned one (a bridge or
+    # a dialog without a parent, or one a callback holds) would be deleted on that thread, its
+    # running QTimers left registered with the Qt thread, which crashes when they fire. So that
+    # thread only ever holds this box, and the Qt thread empties it.
+    box: list[Any] = [on_result, on_error, context]
 
-    def alive() -> bool:
-        return context is None or shiboken6.isValid(context)
-
-    def done(finished: Future[T]) -> None:
-        if finished.cancelled():
+    def deliver(finished: Future[T]) -> None:  # on the Qt thread
+        result_callback, error_callback, owner = box
+        box.clear()
+        if finished.cancelled() or (owner is not None and not shiboken6.isValid(owner)):
             return
         error = finished.exception()
         if error is not None:
-            if on_error is not None:
-                calls.post(lambda: on_error(error) if alive() else None)
-        elif on_result is not None:
-            value = finished.result()
-            calls.post(lambda: on_result(value) if alive() else None)
+            if error_callback is not None:
+                error_callback(error)
+        elif result_callback is not None:
+            result_callback(finished.result())
 
-    future.add_done_callback(done)
+    future.add_done_callback(lambda finished: calls.post(lambda: deliver(finished)))
 
 
 class EngineLike(Protocol):
