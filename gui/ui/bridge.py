@@ -249,6 +249,7 @@ class EngineBridge(QObject):
         self._pending: dict[str, JobRecord] = {}
         self._removed: list[str] = []
         self._flush_scheduled = False
+        self._closed = False
         self._last_flush = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -266,7 +267,9 @@ class EngineBridge(QObject):
         return self._engine
 
     def close(self) -> None:
-        """Stop listening to the engine (the engine itself is closed by its owner)."""
+        """Stop listening to the engine (the engine itself is closed by its owner); no timer of
+        the bridge runs any more, so it may be let go anywhere."""
+        self._closed = True
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -322,6 +325,8 @@ class EngineBridge(QObject):
         self._sig_flush_needed.emit()
 
     def _on_flush_needed(self) -> None:
+        if self._closed:
+            return  # asked for before close (queued), delivered after it
         wait_ms = FLUSH_INTERVAL_MS - (time.monotonic() - self._last_flush) * 1000.0
         self._timer.start(max(0, int(wait_ms)))
 

@@ -6,7 +6,7 @@ import threading
 import time
 from concurrent.futures import Future
 
-from PySide6.QtCore import QObject, Qt, QThread
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer
 from pytestqt.qtbot import QtBot
 
 from gui.core.engine import Engine
@@ -112,6 +112,18 @@ def test_cancel_and_health_round_trip(qtbot: QtBot, engine: Engine, sandbox: Tar
         bridge.request_remove([record.local_id])
     assert removed.args[0] == [record.local_id]
     bridge.close()
+
+
+def test_a_closed_bridge_starts_no_timer_for_events_that_came_before(
+    qtbot: QtBot, engine: Engine, sandbox: Target
+) -> None:
+    """A flush asked for before ``close`` is still queued after it: it must not start the flush
+    timer of a bridge that may next be let go off the Qt thread (see the test below)."""
+    bridge = EngineBridge(engine)
+    engine.submit(sandbox, {"input": {"x": 1}}).result(timeout=30)  # JobAdded asked for a flush
+    bridge.close()
+    QCoreApplication.processEvents()  # delivers the queued request
+    assert [timer for timer in bridge.findChildren(QTimer) if timer.isActive()] == []
 
 
 def test_when_done_calls_back_on_the_qt_thread(qtbot: QtBot) -> None:
