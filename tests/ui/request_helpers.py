@@ -24,6 +24,10 @@ def make_panel(qtbot: QtBot) -> Iterator[RequestPanel]:
     """Body of each test module's ``panel`` fixture: a shown RequestPanel, its pool closed after."""
     tasks = BackgroundTasks()
     widget = RequestPanel(tasks)
+    # Owned by the panel, so deleted with it on the Qt thread: left to Python, the pool and its
+    # relay (a reference cycle through their connection) were deleted by whichever thread's
+    # garbage collection found them, a later test's validation worker among them.
+    tasks.setParent(widget)
     widget.set_submit_blocker(None)
     qtbot.addWidget(widget)
     widget.resize(760, 640)
