@@ -50,7 +50,9 @@ class ListenerSettingsDialog(QDialog):
         self.port = QSpinBox(self)
         self.port.setObjectName("listenerPort")
         self.port.setRange(1, 65535)
-        self.port.setValue(current.port)
+        # The port served on, as the status bar says (a saved port taken at start moved): a
+        # public URL set here must not send the listener back to the taken one.
+        self.port.setValue(listener.port if listener.listener is not None else current.port)
         self.host = QComboBox(self)
         self.host.setObjectName("listenerHost")
         self.host.setEditable(True)

@@ -182,6 +182,36 @@ def test_a_saved_port_taken_at_start_moves_to_a_free_one_and_says_so(
         window.close()
 
 
+def test_a_public_url_set_after_the_port_moved_keeps_the_port_served(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    """The dialog starts from the port the listener serves on (the status bar's), not the saved
+    one that was taken: applying a public URL then restarted the listener on the taken port and
+    failed."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        ini = QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
+        ListenerSettings(port=taken).save(ini)
+        window = create_window(data_dir)
+        qtbot.addWidget(window)
+        listener = window.jobs_area.listener
+        assert listener is not None
+        qtbot.waitUntil(lambda: listener.listener is not None, timeout=TIMEOUT_MS)
+        served = listener.port
+        assert served != taken
+        dialog = open_dialog(window)
+        assert dialog.port.value() == served
+        dialog.public_url.setText("https://abc.trycloudflare.com/")
+        assert dialog.apply() is True
+        served_by_tunnel = lambda: listener.webhook_url().startswith("https://abc")  # noqa: E731
+        qtbot.waitUntil(served_by_tunnel, timeout=TIMEOUT_MS)
+        assert listener.port == served
+        assert post(str(listener.url)) == 200
+        window.close()
+
+
 def test_a_host_other_machines_can_reach_is_applied_only_once_confirmed(
     qtbot: QtBot, window: MainWindow
 ) -> None:
