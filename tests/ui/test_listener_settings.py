@@ -205,8 +205,8 @@ def test_a_public_url_set_after_the_port_moved_keeps_the_port_served(
         assert dialog.port.value() == served
         dialog.public_url.setText("https://abc.trycloudflare.com/")
         assert dialog.apply() is True
-        served_by_tunnel = lambda: listener.webhook_url().startswith("https://abc")  # noqa: E731
-        qtbot.waitUntil(served_by_tunnel, timeout=TIMEOUT_MS)
+        tunnel = "https://abc"
+        qtbot.waitUntil(lambda: listener.webhook_url().startswith(tunnel), timeout=TIMEOUT_MS)
         assert listener.port == served
         assert post(str(listener.url)) == 200
         window.close()
