@@ -243,6 +243,47 @@ class _RefusalLog:
         )
 
 
+class _AcceptFailures:
+    """The loop's exception handler while the listener serves: asyncio reports a failed
+    ``accept`` on the listener's socket (no file descriptor left: ``EMFILE``) through it, with a
+    traceback, every time it retries; here that is one line in the refusal log, within its
+    bound. Every other report goes on to the handler that was there before (or the default)."""
+
+    def __init__(self, server: asyncio.Server, refusals: _RefusalLog) -> None:
+        self._sockets = {sock.fileno() for sock in server.sockets}
+        self._refusals = refusals
+        self._loop = asyncio.get_running_loop()
+        self._previous = self._loop.get_exception_handler()
+
+    @classmethod
+    def install(cls, server: asyncio.Server, refusals: _RefusalLog) -> _AcceptFailures:
+        handler = cls(server, refusals)
+        handler._loop.set_exception_handler(handler)
+        return handler
+
+    def uninstall(self) -> None:
+        if self._loop.get_exception_handler() is self:
+            self._loop.set_exception_handler(self._previous)
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        sock = context.get("socket")
+        error = context.get("exception")
+        ours = sock is not None and getattr(sock, "fileno", lambda: -1)() in self._sockets
+        if ours and isinstance(error, OSError) and error.errno in _NO_ROOM:
+            self._refusals.refused(
+                "connections the system had no room for",
+                f"could not accept a connection ({error.strerror}): the process has no file "
+                "descriptor left; raise its limit (ulimit -n).",
+            )
+        elif self._previous is not None:
+            self._previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+
+_NO_ROOM = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+
+
 class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
     """The logger aiohttp gives each connection. A request it can't parse as HTTP is the sender's
     doing: one line in the refusal log, without a traceback (each wrote one)."""
@@ -365,6 +406,7 @@ class WebhookListener:
         """Bytes of the bodies being received now (at most ``max_body_bytes_in_flight``)."""
         self._refusals = _RefusalLog()
         self._server: asyncio.Server | None = None
+        self._loop_handler: _AcceptFailures | None = None
         self.received = 0
         """Deliveries accepted (stored) since start, repeats included."""
         self._subscribers: list[DeliverySubscriber] = []
@@ -474,6 +516,7 @@ class WebhookListener:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-store")
         self._runner = runner
         self._server = server
+        self._loop_handler = _AcceptFailures.install(server, self._refusals)
         self._port = int(server.sockets[0].getsockname()[1])
         self.received = 0
 
@@ -512,6 +555,9 @@ class WebhookListener:
             self._server.close()  # no new connection; those open are closed by the runner
             self._server = None
         await runner.cleanup()
+        if self._loop_handler is not None:
+            self._loop_handler.uninstall()
+            self._loop_handler = None
         self._refusals.flush()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self.read_timeout_s)
