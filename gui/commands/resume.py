@@ -83,6 +83,7 @@ def _start_engine(args: argparse.Namespace) -> Engine:
         key_provider=make_key_provider(ProfileStore(data_dir, secrets), secrets),
         body_resolver=make_body_resolver(secrets),
         resume_profiles=None if args.profile is None else {args.profile},
+        kind="resume",
     )
     engine.start()
     return engine

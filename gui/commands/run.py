@@ -219,10 +219,10 @@ def _engine_and_target(
         if not os.environ.get("RUNPOD_API_KEY") and not args.base_url:
             print("job-console run: RUNPOD_API_KEY is not set; RunPod will refuse the request.",
                   file=sys.stderr)  # fmt: skip
-        return Engine(data_dir, key_provider=env_key_provider), target
+        return Engine(data_dir, key_provider=env_key_provider, kind="run"), target
     if args.profile:
         return _profile_engine(data_dir, args.profile, cleanups)
-    return Engine(data_dir), None
+    return Engine(data_dir, kind="run"), None
 
 
 def _profile_engine(data_dir: Path, name: str, cleanups: ExitStack) -> tuple[Engine, Target | None]:
@@ -244,7 +244,8 @@ def _profile_engine(data_dir: Path, name: str, cleanups: ExitStack) -> tuple[Eng
         target, key_provider = resolve_profile(data_dir, name, secrets)
     except ConsoleError as exc:
         raise UsageError(str(exc)) from None
-    engine = Engine(data_dir, key_provider=key_provider, body_resolver=make_body_resolver(secrets))
+    engine = Engine(data_dir, key_provider=key_provider, body_resolver=make_body_resolver(secrets),
+                    kind="run")  # fmt: skip
     if target.kind == "sandbox":
         return engine, None
     if target.kind == "local" and not _answers(target):
@@ -306,6 +307,11 @@ def _submit_and_follow(
         engine, target = _engine_and_target(args, cleanups)
         engine.start()
         cleanups.callback(engine.close)  # closed before the local worker (if any) is stopped
+        if engine.orphaned:
+            # run's exit code is about its own batch: it leaves other consoles' jobs alone.
+            print(f"job-console run: {len(engine.orphaned)} unfinished job(s) in the history "
+                  "belong to a console that stopped; `job-console resume` follows them.",
+                  file=sys.stderr)  # fmt: skip
         batch = _Batch(lines=[line for line, _ in bodies])
         try:
             return _send_and_report(args, bodies, engine, target, batch, signals)

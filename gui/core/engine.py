@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     import asyncio
 
     from gui.core.client import RetryPolicy
+    from gui.core.deliveries import Delivery
     from gui.core.jobs import BodyResolver, JobService, KeyProvider
+    from gui.core.leases import ConsoleLease
+    from gui.core.shared_view import SharedView
     from gui.core.store import JobStore
     from gui.core.tracker import PollPolicy
     from gui.sandbox import SandboxConfig, SandboxServer
@@ -53,6 +56,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 API_KEY_ENV = "RUNPOD_API_KEY"
+WATCH_INTERVAL_S = 0.5  # how often the store is asked whether another console wrote
 
 
 def env_key_provider(target: Target) -> str | None:
@@ -78,6 +82,12 @@ class Engine:
     ``webhook_grace_s``: how long after a job's end its webhook may take (``expect_webhooks_at``),
     and ``resume_profiles``: follow at start only the unfinished jobs of these profiles (``None``:
     all of them; ``gui.core.jobs.jobs_to_resume`` decides).
+
+    ``kind`` says what this console is, for the other consoles on the data folder
+    (``gui.core.leases``): a ``"window"`` takes over, at start and at every heartbeat, the
+    unfinished jobs no live console follows, and shows the jobs other consoles add and change; a
+    ``"resume"`` takes them over at start; a ``"run"`` follows only the jobs it sends (its exit
+    code is about its own batch) and leaves the others to ``job-console resume`` (``orphaned``).
     """
 
     def __init__(
@@ -92,8 +102,15 @@ class Engine:
         body_resolver: BodyResolver | None = None,
         webhook_grace_s: float = WEBHOOK_GRACE_S,
         resume_profiles: Collection[str] | None = None,
+        kind: str = "window",
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.kind = kind
+        self._lease: ConsoleLease | None = None
+        self._view: SharedView | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self.orphaned: tuple[str, ...] = ()
+        """Unfinished jobs no live console followed once this one started (and did not take)."""
         self._resume_profiles = None if resume_profiles is None else frozenset(resume_profiles)
         self._key_provider = key_provider or env_key_provider
         self._sandbox_config = sandbox_config
@@ -157,18 +174,23 @@ class Engine:
 
         from gui.core.store import DB_FILENAME, JobStore
 
-        self._store = JobStore(self.data_dir / DB_FILENAME)
-        loading = asyncio.get_running_loop().run_in_executor(None, self._store.load)
+        loop = asyncio.get_running_loop()
+        path = self.data_dir / DB_FILENAME
+        self._lease = await loop.run_in_executor(None, self._open_lease, path)
+        self._store = JobStore(path, owner=self._lease.owner)
+        loading = loop.run_in_executor(None, self._store.load)
         # Imported here, on the loop thread, while the history loads (SQLite reads let go of the
         # GIL): the HTTP client stack (httpx, aiohttp) takes a few hundred milliseconds to import,
         # and the window should not wait for it.
         from gui.core.jobs import JobService, jobs_to_resume
 
         stored = await loading
-        adopt = jobs_to_resume(stored, self._resume_profiles)
+        adopt = jobs_to_resume(stored, self._resume_profiles, self._lease.owner)
         self._service = JobService(
             self._store, self._emit, key_provider=self._key_provider, **self._options
         )
+        self._service.lease = self._lease
+        self._service.show_others = self.kind == "window"
         self._service.start_sandbox = self._start_sandbox
         if self._sandbox is not None:  # started by a sandbox_target() call while loading
             self._service.sandbox = self._sandbox_target(self._sandbox)
@@ -176,6 +198,143 @@ class Engine:
             # Jobs sent to an earlier built-in sandbox: it forgot them, the new one says 404.
             await self._start_sandbox()
         self._service.resume(stored, adopt)
+        self.orphaned = tuple(await loop.run_in_executor(None, self._lease.orphans))
+        self._view = await loop.run_in_executor(None, self._open_view, path)
+        self._background = [
+            loop.create_task(self._keep_lease()),
+            loop.create_task(self._watch_others()),
+        ]
+
+    def _open_lease(self, path: Path) -> ConsoleLease:
+        """Register this console, and claim the jobs it is to take over (before reading them)."""
+        from gui.core.leases import ConsoleLease
+
+        lease = ConsoleLease(path, self.kind)
+        lease.register()
+        if self.kind != "run":
+            lease.claim(lease.orphans(self._resume_profiles))
+        return lease
+
+    def _open_view(self, path: Path) -> SharedView:
+        from gui.core.shared_view import SharedView
+
+        assert self._lease is not None and self._store is not None
+        return SharedView(path, self._lease.owner, self._store.loaded_change)
+
+    async def _keep_lease(self) -> None:
+        """Renew the lease; a window also takes over what consoles that stopped left."""
+        import asyncio
+
+        from gui.core.leases import HEARTBEAT_S
+
+        loop = asyncio.get_running_loop()
+        lease, service = self._lease, self._require_service()
+        assert lease is not None
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await loop.run_in_executor(None, lease.beat)
+                if self.kind == "window":
+                    await self._take_orphans(lease, service)
+            except Exception:  # a locked or failing file: try again at the next beat
+                log.exception("renewing this console's lease failed")
+
+    async def _take_orphans(self, lease: ConsoleLease, service: JobService) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        orphans = await loop.run_in_executor(None, lease.orphans, self._resume_profiles)
+        claimed = await loop.run_in_executor(None, lease.claim, orphans) if orphans else set()
+        if claimed:
+            fresh = await loop.run_in_executor(None, lease.read, claimed)
+            service.take_over(fresh)
+            await self._merge_left_deliveries([job.record.job_id for job in fresh])
+
+    async def _merge_left_deliveries(self, job_ids: Sequence[str | None]) -> None:
+        """Deliveries a stopped console never merged, for jobs this one just took over."""
+        import asyncio
+
+        view = self._view
+        if view is None:
+            return
+        wanted = [job_id for job_id in job_ids if job_id]
+        left = await asyncio.get_running_loop().run_in_executor(None, view.unmatched_for, wanted)
+        for delivery in left:
+            await self.merge_delivery(delivery)
+
+    async def _watch_others(self) -> None:
+        """Every half second: what other consoles wrote (jobs, removals, deliveries)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        view, service = self._view, self._require_service()
+        assert view is not None
+        while True:
+            try:
+                changes = await loop.run_in_executor(None, view.poll)
+                if changes is not None:
+                    service.observe(changes.jobs, changes.removed)
+                    for delivery in changes.deliveries:
+                        await self.merge_delivery(delivery)
+            except Exception:
+                log.exception("reading other consoles' changes failed")
+            await asyncio.sleep(WATCH_INTERVAL_S)
+
+    async def merge_delivery(self, delivery: Delivery) -> str | None:
+        """Merge a stored webhook delivery into its job when this console owns the job, once
+        (the row is marked merged first, so no console, nor this one twice, merges it again).
+        Runs on the loop; returns the job's local id, or None when it is not this console's."""
+        import asyncio
+
+        service = await self._ready_service()
+        local_id = service.owner_of(delivery.job_id)
+        if local_id is None:
+            return None
+        loop = asyncio.get_running_loop()
+        view = self._view
+        if view is not None:
+            if not await loop.run_in_executor(None, view.take_delivery, delivery.id, local_id):
+                return None
+            payload = delivery.payload
+            if payload is None:
+                payload = await loop.run_in_executor(None, view.payload, delivery.id)
+        else:
+            payload = delivery.payload
+        if not isinstance(payload, dict):
+            return None
+        record = await service.apply_external_update(payload, "webhook")
+        return None if record is None else record.local_id
+
+    def serve_listener(self, port: int | None) -> None:
+        """Record (for the other consoles) that this one serves the webhook listener on ``port``
+        (None: it stopped). Safe from any thread."""
+
+        async def record() -> None:
+            import asyncio
+
+            await asyncio.wrap_future(self._started)
+            if self._lease is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self._lease.serve_listener, port
+                )
+
+        self._call(record())
+
+    def listener_elsewhere(self, port: int) -> concurrent.futures.Future[str | None]:
+        """Another live console that serves the webhook listener on ``port``: its description
+        ("a window (pid 42)"), or None when none does."""
+
+        async def look() -> str | None:
+            import asyncio
+
+            await asyncio.wrap_future(self._started)
+            lease = self._lease
+            if lease is None:
+                return None
+            other = await asyncio.get_running_loop().run_in_executor(None, lease.listener_on, port)
+            return None if other is None else other.describe()
+
+        return self._call(look())
 
     def close(self) -> None:
         """Finish writing the history, cancel the loop's work, join the thread. Idempotent."""
@@ -196,6 +355,8 @@ class Engine:
     async def _aclose(self) -> None:
         import asyncio
 
+        for task in self._background:
+            task.cancel()
         if self._service is not None:
             await self._service.aclose()
         if self._sandbox is not None:
@@ -212,6 +373,11 @@ class Engine:
             self._service.end_sandbox_jobs()
         if self._store is not None:
             await loop.run_in_executor(None, self._store.close)  # writes what is still queued
+        if self._view is not None:
+            await loop.run_in_executor(None, self._view.close)
+        if self._lease is not None:
+            # After the last write: this console's unfinished jobs are free for the next one.
+            await loop.run_in_executor(None, self._lease.release)
         await loop.shutdown_default_executor()
 
     # -- the thread-safe API -------------------------------------------------------------------

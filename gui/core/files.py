@@ -55,13 +55,20 @@ def keep_private(path: Path, companions: tuple[str, ...] = ()) -> None:
     if os.name != "posix":
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)  # never truncates a file that exists
+    # A file that exists is never opened here: closing any descriptor of a file drops every POSIX
+    # lock this process holds on it, SQLite's included, and another connection of this process
+    # (the history's writer) would then write unlocked and corrupt the file.
     try:
-        mode = os.fstat(fd).st_mode
-        if mode & 0o077:
-            os.fchmod(fd, mode & 0o700)
-    finally:
-        os.close(fd)
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:  # made meanwhile by another opener, with its own mode
+            mode = path.stat().st_mode
+        else:
+            mode = 0o600
+    if mode & 0o077:
+        path.chmod(mode & 0o700)
     for suffix in companions:
         companion = path.with_name(path.name + suffix)
         try:

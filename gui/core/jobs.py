@@ -31,7 +31,7 @@ import random
 import threading
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gui.core.answers import JobStatus
 from gui.core.client import EndpointClient, RetryPolicy, SubmissionUncertain
@@ -56,6 +56,9 @@ from gui.core.targets import Target
 from gui.core.tracker import JobTracker, PollPolicy
 from gui.core.webhook_watch import WebhookWatch
 
+if TYPE_CHECKING:
+    from gui.core.leases import ConsoleLease
+
 __all__ = ["JobService", "jobs_to_resume", "wants_stream"]
 
 log = logging.getLogger(__name__)
@@ -71,18 +74,22 @@ _INTERRUPTED_NOTE = (
 
 
 def jobs_to_resume(
-    stored: Iterable[StoredJob], profiles: Collection[str] | None = None
+    stored: Iterable[StoredJob], profiles: Collection[str] | None = None, owner: str | None = None
 ) -> list[StoredJob]:
     """The unfinished jobs a starting engine takes over: every one, or those of ``profiles``.
 
     The one place that decides which jobs a process adopts: it follows each one that has an id,
-    and records as NOT_SENT each one whose sending was cut off. (Leases, when several consoles
-    share a data folder, belong here.)
+    and records as NOT_SENT each one whose sending was cut off. With several consoles on the data
+    folder (``gui.core.leases``) a console first claims the jobs no live console follows; with
+    ``owner`` only those it claimed are taken: never a job another console is still sending or
+    following.
     """
     return [
         job
         for job in stored
-        if not job.record.terminal and (profiles is None or job.record.profile in profiles)
+        if not job.record.terminal
+        and (profiles is None or job.record.profile in profiles)
+        and (owner is None or job.owner == owner)
     ]
 
 
@@ -163,6 +170,12 @@ class JobService:
         self._stopped: str | None = None  # why nothing more is sent (``stop_sending``)
         self._snapshots_lock = threading.Lock()
         self._commit_gate = CommitGate(store)
+        # Several consoles on one data folder (gui.core.leases): this one saves and follows only
+        # the jobs it owns; the others' are shown as they read from the store.
+        self.owned: set[str] = set()
+        self._changes: dict[str, int] = {}  # change number each other console's job was read at
+        self.lease: ConsoleLease | None = None  # set by the engine
+        self.show_others = True  # announce other consoles' jobs (the window), or ignore them
 
     # -- reading (any thread) ------------------------------------------------------------------
 
@@ -185,25 +198,66 @@ class JobService:
         ``jobs_to_resume`` picks)."""
         for job in stored:
             self._adopt(job.record, job.target)
+            self._changes[job.record.local_id] = job.change_seq
             with self._snapshots_lock:
                 self._snapshots[job.record.local_id] = snapshot(job.record)
         chosen = [job for job in (jobs_to_resume(stored) if adopt is None else adopt)
                   if not job.record.terminal]  # fmt: skip
-        for job in chosen:
+        self._follow_taken(chosen)
+        self.resumed = tuple(job.record.local_id for job in chosen)
+        self.tracker.start()
+
+    def _follow_taken(self, taken: Iterable[StoredJob]) -> None:
+        """Follow jobs this console now owns: those with an id; the others were cut off."""
+        for job in taken:
             record = job.record
+            self.owned.add(record.local_id)
             if record.job_id is None:
                 mark_not_sent(record, time.time(), _INTERRUPTED_NOTE)
                 self._publish(record)
             else:
                 self.tracker.track(record.local_id, streaming=record.local_id in self._streaming)
-        self.resumed = tuple(job.record.local_id for job in chosen)
-        self.tracker.start()
+
+    def take_over(self, claimed: Sequence[StoredJob]) -> None:
+        """Jobs claimed from a console that stopped (read back after the claim): follow them."""
+        for job in claimed:
+            self._adopt(job.record, job.target)
+            self._changes.pop(job.record.local_id, None)
+        self._store.remember(claimed)
+        self._follow_taken(claimed)
+        for job in claimed:
+            if job.record.job_id is not None:
+                self._publish(job.record)  # shown as this console's from now on
+
+    def observe(self, jobs: Sequence[StoredJob], removed: Sequence[str]) -> None:
+        """Rows other consoles wrote and jobs removed by any console (``gui.core.shared_view``).
+
+        A job of this console that another one wrote was taken over (this console's lease
+        lapsed): it is no longer followed here."""
+        for job in jobs:
+            local_id = job.record.local_id
+            if local_id in self.owned:
+                self.owned.discard(local_id)
+                self.tracker.untrack(local_id)
+                self.webhooks.forget(local_id)
+            if not self.show_others:
+                continue
+            added = local_id not in self._records
+            self._adopt(job.record, job.target)
+            self._changes[local_id] = job.change_seq
+            snap = snapshot(job.record)
+            with self._snapshots_lock:
+                self._snapshots[local_id] = snap
+            self._emit(JobAdded(snap) if added else JobChanged(snap))
+        self.remove(tuple(removed), stored=False)
 
     def end_sandbox_jobs(self) -> int:
         """The built-in sandbox stops with the engine: mark its open jobs as ended by the quit
         (saved and announced); returns how many. Call it once nothing else runs on the loop."""
         ended = 0
         for local_id, record in self._records.items():
+            if local_id not in self.owned:
+                continue  # another console's sandbox runs its jobs
             if self._targets[local_id].kind == "sandbox" and not record.terminal:
                 self.tracker.untrack(local_id)
                 mark_ended_by_quit(record, time.time())
@@ -241,12 +295,18 @@ class JobService:
         if wants_stream(record.request) and target.kind != "local":
             self._streaming.add(record.local_id)
 
+    def owner_of(self, job_id: str | None) -> str | None:
+        """The local id of the job with RunPod id ``job_id`` when this console owns it."""
+        local_id = self._by_job_id.get(job_id) if job_id else None
+        return local_id if local_id in self.owned else None
+
     def _publish(self, record: JobRecord, *, added: bool = False) -> JobRecord:
-        """Save the change, then announce it."""
+        """Save the change (a job this console owns), then announce it."""
         snap = snapshot(record)
         with self._snapshots_lock:
             self._snapshots[record.local_id] = snap
-        self._store.save(snap, self._targets[record.local_id])
+        if record.local_id in self.owned:
+            self._store.save(snap, self._targets[record.local_id])
         self._emit(JobAdded(snap) if added else JobChanged(snap))
         return snap
 
@@ -307,6 +367,7 @@ class JobService:
             history=[(now, str(JobState.SUBMITTING))],
         )
         self._adopt(record, target)
+        self.owned.add(record.local_id)
         if stream is not None:
             (self._streaming.add if stream else self._streaming.discard)(record.local_id)
         self._publish(record, added=True)
@@ -329,6 +390,7 @@ class JobService:
                 "cannot be sent again from there. Put it into the editor (Resubmit in editor), "
                 "fill in the secret and send it."
             )
+        await self._take_for_action(local_id, "sent again")
         target = await self.resolve(self._targets[local_id])
         self._targets[local_id] = target
         self.send_errors.pop(local_id, None)
@@ -496,8 +558,8 @@ class JobService:
         """
         job_id = payload.get("id")
         local_id = self._by_job_id.get(job_id) if isinstance(job_id, str) else None
-        if local_id is None:
-            return None
+        if local_id is None or local_id not in self.owned:
+            return None  # another console's job: its owner merges the stored delivery
         record = self._records[local_id]
         if source == "webhook":
             record.webhook_deliveries += 1
@@ -532,6 +594,10 @@ class JobService:
             raise ConsoleError(f"This job is already {record.state}: there is nothing to cancel.")
         if record.job_id is None:
             raise ConsoleError("This job has no id yet (it is being sent); cancel it once queued.")
+        if local_id not in self.owned and not await self._take_if_free(local_id):
+            # Another console follows it: ask the endpoint, and that console records the end.
+            await self.client_for(self._targets[local_id]).cancel(record.job_id)
+            return self._snapshots[local_id]
         try:
             answer = await self.client_for(self._targets[local_id]).cancel(record.job_id)
         except JobNotFound:
@@ -556,6 +622,7 @@ class JobService:
                 f"Only FAILED or TIMED_OUT jobs can be retried; this one is {record.state}. "
                 "Resubmit it instead."
             )
+        await self._take_for_action(local_id, "retried")
         answer = await self.client_for(self._targets[local_id]).retry(record.job_id)
         for name in ("output", "error", "progress", "started_at", "finished_at", "note"):
             setattr(record, name, None)
@@ -584,7 +651,35 @@ class JobService:
             self.tracker.poll_soon(local_id)
         return answer
 
-    def remove(self, local_ids: tuple[str, ...]) -> None:
+    async def _take_if_free(self, local_id: str) -> bool:
+        """Claim another console's unfinished job if that console is gone; True when taken."""
+        lease = self.lease
+        if lease is None:
+            return False
+        loop = asyncio.get_running_loop()
+        claimed = await loop.run_in_executor(None, lease.claim, [local_id])
+        if local_id not in claimed:
+            return False
+        fresh = await loop.run_in_executor(None, lease.read, [local_id])
+        self.take_over(fresh)
+        return local_id in self.owned
+
+    async def _take_for_action(self, local_id: str, action: str) -> None:
+        """Own another console's job before acting on it, or say why it can't be."""
+        if local_id in self.owned or self.lease is None:
+            self.owned.add(local_id)
+            return
+        loop = asyncio.get_running_loop()
+        seen = self._changes.get(local_id, 0)
+        refused = await loop.run_in_executor(None, self.lease.claim_for_action, local_id, seen)
+        if refused is not None:
+            raise ConsoleError(f"This job was not {action}: {refused}. Look again in a moment.")
+        self._changes.pop(local_id, None)
+        self.owned.add(local_id)
+
+    def remove(self, local_ids: tuple[str, ...], *, stored: bool = True) -> None:
+        """Forget these jobs and (``stored``) delete them from the history: a job another console
+        follows is then dropped by it too (the removal's tombstone)."""
         removed = tuple(i for i in local_ids if i in self._records)
         for local_id in removed:
             self.tracker.untrack(local_id)
@@ -594,6 +689,8 @@ class JobService:
             self._purge_candidates.discard(local_id)
             record = self._records.pop(local_id)
             self._targets.pop(local_id, None)
+            self.owned.discard(local_id)
+            self._changes.pop(local_id, None)
             self._streaming.discard(local_id)
             self.send_errors.pop(local_id, None)
             if record.job_id and self._by_job_id.get(record.job_id) == local_id:
@@ -601,7 +698,8 @@ class JobService:
             with self._snapshots_lock:
                 self._snapshots.pop(local_id, None)
         if removed:
-            self._store.delete(removed)
+            if stored:
+                self._store.delete(removed)
             self._emit(JobsRemoved(removed))
 
 

@@ -8,6 +8,12 @@ arrived.
 
 The file is shared with the webhook listener's delivery table; each component registers its schema
 version in ``schema_versions``. Migrations run from version 1 on.
+
+Several consoles may share the file (``gui.core.leases``): every commit bumps the one-row
+``change_counter`` and stamps each row it writes with the new value (``change_seq``) and with this
+console's ``owner`` id; a removed job leaves a tombstone in ``job_removals``. Other consoles read
+what changed since the value they last saw (``gui.core.shared_view``). A commit never writes a job
+another console owns, nor one that was removed: that console follows it, and the removal stands.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ __all__ = ["COMPONENT", "DB_FILENAME", "SCHEMA_VERSION", "JobStore", "StoredJob"
 
 DB_FILENAME = "jobs.sqlite3"
 COMPONENT = "jobs"
+
+__all__ += ["bump_change_counter", "migrate", "read_jobs"]
 
 # version -> statements that bring the previous version up to it.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -75,6 +83,30 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             PRIMARY KEY (local_id, position)
         )""",
     ),
+    2: (
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "ALTER TABLE jobs ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX jobs_by_change ON jobs(change_seq)",
+        """CREATE TABLE consoles (
+            owner TEXT PRIMARY KEY,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            heartbeat REAL NOT NULL,
+            listener_port INTEGER
+        )""",
+        """CREATE TABLE job_removals (
+            local_id TEXT PRIMARY KEY,
+            change_seq INTEGER NOT NULL
+        )""",
+        "CREATE INDEX job_removals_by_change ON job_removals(change_seq)",
+        """CREATE TABLE change_counter (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            value INTEGER NOT NULL
+        )""",
+        "INSERT INTO change_counter (one, value) VALUES (1, 0)",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -84,9 +116,10 @@ _COLUMNS = (
     "execution_time_ms", "worker_id", "progress", "output", "error", "webhook_deliveries",
     "webhook_missing", "note",
 )  # fmt: skip
+_WRITTEN = (*_COLUMNS, "owner", "change_seq")
 _UPSERT = (
-    f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
-    f"ON CONFLICT(local_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+    f"INSERT INTO jobs ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' for _ in _WRITTEN)}) "
+    f"ON CONFLICT(local_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _WRITTEN[1:])
 )
 
 
@@ -96,6 +129,10 @@ class StoredJob:
 
     record: JobRecord
     target: Target
+    owner: str | None = None
+    """The console that follows (or last followed) it (``gui.core.leases``); None before."""
+    change_seq: int = 0
+    """The change number of the commit that last wrote it."""
 
 
 def _dump(value: Any) -> str | None:
@@ -104,6 +141,117 @@ def _dump(value: Any) -> str | None:
 
 def _load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the job tables of the file ``conn`` opened (autocommit) up to ``SCHEMA_VERSION``."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_versions "
+        "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    )
+    row = conn.execute(
+        "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
+    ).fetchone()
+    current = int(row[0]) if row else 0
+    if current > SCHEMA_VERSION:
+        raise ConsoleError(
+            f"{path} was written by a newer version of the console (job schema "
+            f"{current}, this one knows {SCHEMA_VERSION}). Update the console."
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Read again inside the lock: another console may have migrated meanwhile.
+            row = conn.execute(
+                "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
+            ).fetchone()
+            if row is None or int(row[0]) < version:
+                for statement in MIGRATIONS[version]:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                    "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                    (COMPONENT, version),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def bump_change_counter(conn: sqlite3.Connection) -> int:
+    """Inside a write transaction: the next change number, which stamps what it writes."""
+    conn.execute("UPDATE change_counter SET value = value + 1 WHERE one = 1")
+    return int(conn.execute("SELECT value FROM change_counter WHERE one = 1").fetchone()[0])
+
+
+def read_jobs(
+    conn: sqlite3.Connection, where: str = "", params: Sequence[Any] = ()
+) -> list[StoredJob]:
+    """The jobs ``WHERE where`` (all without it), oldest first, with history and stream chunks.
+
+    Call it inside a read transaction when the rows must agree with a change number read with them.
+    """
+    clause = f" WHERE {where}" if where else ""
+    rows = conn.execute(
+        f"SELECT {', '.join(_COLUMNS)}, owner, change_seq FROM jobs{clause} "
+        "ORDER BY submitted_at, rowid",
+        tuple(params),
+    ).fetchall()
+    if not rows:
+        return []
+    picked = f" WHERE local_id IN (SELECT local_id FROM jobs{clause})" if where else ""
+    history: dict[str, list[tuple[float, str]]] = {}
+    for local_id, at, state in conn.execute(
+        f"SELECT local_id, at, state FROM job_history{picked} ORDER BY local_id, position",
+        tuple(params),
+    ):
+        history.setdefault(local_id, []).append((at, state))
+    chunks: dict[str, list[Any]] = {}
+    for local_id, chunk in conn.execute(
+        f"SELECT local_id, chunk FROM job_stream{picked} ORDER BY local_id, position",
+        tuple(params),
+    ):
+        chunks.setdefault(local_id, []).append(json.loads(chunk))
+    return [_row_to_job(row, history, chunks) for row in rows]
+
+
+def _row_to_job(
+    row: Sequence[Any],
+    history: dict[str, list[tuple[float, str]]],
+    chunks: dict[str, list[Any]],
+) -> StoredJob:
+    v = dict(zip((*_COLUMNS, "owner", "change_seq"), row, strict=True))
+    local_id = v["local_id"]
+    record = JobRecord(
+        local_id=local_id,
+        profile=v["profile"],
+        endpoint_id=v["endpoint_id"],
+        operation=v["operation"],
+        request=json.loads(v["request"]),
+        submitted_at=v["submitted_at"],
+        state=JobState(v["state"]),
+        job_id=v["job_id"],
+        template=v["template"],
+        started_at=v["started_at"],
+        finished_at=v["finished_at"],
+        delay_time_ms=v["delay_time_ms"],
+        execution_time_ms=v["execution_time_ms"],
+        worker_id=v["worker_id"],
+        progress=_load(v["progress"]),
+        output=_load(v["output"]),
+        error=v["error"],
+        stream=chunks.get(local_id, []),
+        history=history.get(local_id, []),
+        webhook_deliveries=v["webhook_deliveries"],
+        webhook_missing=bool(v["webhook_missing"]),
+        note=v["note"],
+    )
+    target = Target(
+        name=v["profile"], kind=v["target_kind"], base_url=v["base_url"],
+        endpoint_id=v["endpoint_id"],
+    )  # fmt: skip
+    return StoredJob(record, target, v["owner"], v["change_seq"])
 
 
 @dataclass(slots=True)
@@ -122,8 +270,10 @@ class JobStore:
     block on the disk. ``flush`` returns a future set once everything queued before it is committed.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, owner: str | None = None) -> None:
         self.path = path
+        self.owner = owner  # stamped on every row this store writes (``gui.core.leases``)
+        self.loaded_change = 0
         keep_private(path, SQLITE_COMPANIONS)  # the history is no one else's to read
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -144,34 +294,7 @@ class JobStore:
     # -- schema --------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        conn = self._conn
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_versions "
-            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-        )
-        row = conn.execute(
-            "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
-        ).fetchone()
-        current = int(row[0]) if row else 0
-        if current > SCHEMA_VERSION:
-            raise ConsoleError(
-                f"{self.path} was written by a newer version of the console (job schema "
-                f"{current}, this one knows {SCHEMA_VERSION}). Update the console."
-            )
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in MIGRATIONS[version]:
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
-                    "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-                    (COMPONENT, version),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        migrate(self._conn, self.path)
 
     def schema_version(self) -> int:
         row = self._conn.execute(
@@ -182,64 +305,27 @@ class JobStore:
     # -- reading (on start, before any save) ---------------------------------------------------
 
     def load(self) -> list[StoredJob]:
-        """Every stored job, oldest first, with its history and stream chunks."""
+        """Every stored job, oldest first, with its history and stream chunks.
+
+        ``loaded_change`` is then the change number these rows were read at."""
         conn = self._conn
-        history: dict[str, list[tuple[float, str]]] = {}
-        for local_id, at, state in conn.execute(
-            "SELECT local_id, at, state FROM job_history ORDER BY local_id, position"
-        ):
-            history.setdefault(local_id, []).append((at, state))
-        chunks: dict[str, list[Any]] = {}
-        for local_id, chunk in conn.execute(
-            "SELECT local_id, chunk FROM job_stream ORDER BY local_id, position"
-        ):
-            chunks.setdefault(local_id, []).append(json.loads(chunk))
-        cursor = conn.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM jobs ORDER BY submitted_at, rowid"
-        )
-        jobs = [self._row_to_job(row, history, chunks) for row in cursor]
+        conn.execute("BEGIN")
+        try:
+            jobs = read_jobs(conn)
+            self.loaded_change = int(
+                conn.execute("SELECT value FROM change_counter WHERE one = 1").fetchone()[0]
+            )
+        finally:
+            conn.execute("COMMIT")
+        self.remember(jobs)
+        return jobs
+
+    def remember(self, jobs: Iterable[StoredJob]) -> None:
+        """Rows read back (at start, or claimed from another console): what they hold is written
+        already, so later saves add only the rest of their history and stream."""
         for job in jobs:
             self._history_written[job.record.local_id] = len(job.record.history)
             self._stream_written[job.record.local_id] = len(job.record.stream)
-        return jobs
-
-    @staticmethod
-    def _row_to_job(
-        row: Sequence[Any],
-        history: dict[str, list[tuple[float, str]]],
-        chunks: dict[str, list[Any]],
-    ) -> StoredJob:
-        v = dict(zip(_COLUMNS, row, strict=True))
-        local_id = v["local_id"]
-        record = JobRecord(
-            local_id=local_id,
-            profile=v["profile"],
-            endpoint_id=v["endpoint_id"],
-            operation=v["operation"],
-            request=json.loads(v["request"]),
-            submitted_at=v["submitted_at"],
-            state=JobState(v["state"]),
-            job_id=v["job_id"],
-            template=v["template"],
-            started_at=v["started_at"],
-            finished_at=v["finished_at"],
-            delay_time_ms=v["delay_time_ms"],
-            execution_time_ms=v["execution_time_ms"],
-            worker_id=v["worker_id"],
-            progress=_load(v["progress"]),
-            output=_load(v["output"]),
-            error=v["error"],
-            stream=chunks.get(local_id, []),
-            history=history.get(local_id, []),
-            webhook_deliveries=v["webhook_deliveries"],
-            webhook_missing=bool(v["webhook_missing"]),
-            note=v["note"],
-        )
-        target = Target(
-            name=v["profile"], kind=v["target_kind"], base_url=v["base_url"],
-            endpoint_id=v["endpoint_id"],
-        )  # fmt: skip
-        return StoredJob(record, target)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -337,24 +423,62 @@ class JobStore:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(_UPSERT, (_row(r, t) for r, t in batch.rows.values()))
+            change = bump_change_counter(conn)
+            barred = self._barred(set(batch.rows) | {h[0] for h in batch.history})
+            conn.executemany(
+                _UPSERT,
+                (
+                    (*_row(r, t), self.owner, change)
+                    for r, t in batch.rows.values()
+                    if r.local_id not in barred
+                ),
+            )
             conn.executemany(
                 "INSERT OR REPLACE INTO job_history (local_id, position, at, state) "
                 "VALUES (?, ?, ?, ?)",
-                batch.history,
+                (h for h in batch.history if h[0] not in barred),
             )
             conn.executemany(
                 "INSERT OR REPLACE INTO job_stream (local_id, position, chunk) VALUES (?, ?, ?)",
-                batch.stream,
+                (c for c in batch.stream if c[0] not in barred),
             )
             deleted = [(local_id,) for local_id in batch.deleted]
             for table in ("jobs", "job_history", "job_stream"):
                 conn.executemany(f"DELETE FROM {table} WHERE local_id = ?", deleted)
+            conn.executemany(
+                "INSERT OR REPLACE INTO job_removals (local_id, change_seq) VALUES (?, ?)",
+                ((local_id, change) for local_id in batch.deleted),
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         self.commits += 1
+
+    def _barred(self, local_ids: set[str]) -> set[str]:
+        """Of ``local_ids``, those this store must not write: removed (by any console), or
+        followed by another console now (this one's lease lapsed and was taken over)."""
+        barred: set[str] = set()
+        ids = list(local_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            barred.update(
+                row[0]
+                for row in self._conn.execute(
+                    f"SELECT local_id FROM job_removals WHERE local_id IN ({marks})", chunk
+                )
+            )
+            if self.owner is not None:
+                barred.update(
+                    row[0]
+                    for row in self._conn.execute(
+                        f"SELECT local_id FROM jobs WHERE local_id IN ({marks}) "
+                        "AND owner IS NOT NULL AND owner != ?",
+                        (*chunk, self.owner),
+                    )
+                )
+        return barred
 
 
 def _row(record: JobRecord, target: Target) -> tuple[Any, ...]:
