@@ -5,6 +5,10 @@ RunPod as a request's ``webhook``, through a tunnel for cloud endpoints). Then o
 line per delivery, until Ctrl+C or SIGTERM, which stop it cleanly with exit 0. Notes and warnings
 go to stderr. Deliveries are stored in the history of the data folder (``jobs.sqlite3``).
 
+One listener serves a port for a data folder: when a window (or another ``listen``) of the same
+folder serves it already, this refuses with a message naming that process, whose URL (the same
+token) already stores every delivery in the folder, where the console owning each job merges it.
+
 The token lives in the OS keyring (``listener-token``), so the URL stays the same from run to run;
 ``--new-token`` replaces it, and the old URL stops working.
 """
@@ -98,6 +102,18 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
     except (RuntimeError, sqlite3.Error) as exc:  # a newer schema, or not a database at all
         print(f"job-console listen: cannot open the history {database}: {exc}", file=sys.stderr)
         return 2
+    from gui.core.leases import HEARTBEAT_S, ConsoleLease
+
+    lease = await asyncio.to_thread(ConsoleLease, database, "listen")
+    await asyncio.to_thread(lease.register)
+    other = await asyncio.to_thread(lease.listener_on, port) if port else None
+    if other is not None:
+        print(f"job-console listen: {other.describe()} already serves the webhook listener of "
+              f"this data folder on port {port}: its URL (the same token) stores every delivery "
+              "here. Stop it first, or give --port another port.", file=sys.stderr)  # fmt: skip
+        await asyncio.to_thread(lease.release)
+        store.close()
+        return 1
     listener = WebhookListener(store, token, host=host, port=port)
     printer = _LinePrinter()
     listener.subscribe(printer.print_delivery)
@@ -105,8 +121,17 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
         await listener.start()
     except ListenerError as exc:
         print(f"job-console listen: {exc}", file=sys.stderr)
+        await asyncio.to_thread(lease.release)
         store.close()
         return 1
+    await asyncio.to_thread(lease.serve_listener, listener.port)
+
+    async def keep_lease() -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.to_thread(lease.beat)
+
+    beating = asyncio.create_task(keep_lease())
     print(listener.url, flush=True)
     print(f"Storing deliveries in {database}. Ctrl+C stops.", file=sys.stderr, flush=True)
     stopping = asyncio.Event()
@@ -117,7 +142,9 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
     try:
         await stopping.wait()
     finally:
+        beating.cancel()
         await listener.stop()
+        await asyncio.to_thread(lease.release)
         store.close()
         printer.close()
     received = counted(listener.received, "delivery", "deliveries")

@@ -91,6 +91,10 @@ _MAX_BATCH = 256
 OnDelivery = Callable[[dict[str, Any]], Awaitable["str | None"]]
 """Merges a delivery's payload into its job; returns the job's local id, or None if unknown."""
 
+OnStored = Callable[[Delivery], Awaitable["str | None"]]
+"""Merges a stored delivery into its job and marks it merged (``Engine.merge_delivery``): the
+way for consoles that share a data folder, where only the job's owner merges, once."""
+
 DeliverySubscriber = Callable[[Delivery], None]
 """Told about each stored delivery (on the listener's loop), after ``on_delivery`` matched it."""
 
@@ -375,6 +379,7 @@ class WebhookListener:
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         on_delivery: OnDelivery | None = None,
+        on_stored: OnStored | None = None,
         max_body_bytes: int = MAX_DELIVERY_BYTES,
         read_timeout_s: float = 10.0,
         body_deadline_s: float | None = None,
@@ -393,6 +398,7 @@ class WebhookListener:
         self._requested_port = port
         self._port = port
         self.on_delivery = on_delivery
+        self.on_stored = on_stored  # takes the place of on_delivery when given
         self.max_body_bytes = max_body_bytes
         self.read_timeout_s = read_timeout_s
         self.body_deadline_s = 6 * read_timeout_s if body_deadline_s is None else body_deadline_s
@@ -721,7 +727,8 @@ class WebhookListener:
     async def _hand_off(self, stored: list[tuple[Delivery, bool]]) -> None:
         """After the 200s: merge each into its job (first delivery only), then tell subscribers."""
         for delivery, applicable in stored:
-            if applicable and delivery.repeat_of is None and self.on_delivery is not None:
+            merges = self.on_delivery is not None or self.on_stored is not None
+            if applicable and delivery.repeat_of is None and merges:
                 delivery = await self._apply(delivery)
             for subscriber in list(self._subscribers):
                 try:
@@ -730,6 +737,13 @@ class WebhookListener:
                     logger.exception("A delivery subscriber failed")
 
     async def _apply(self, delivery: Delivery) -> Delivery:
+        if self.on_stored is not None:
+            try:
+                local_id = await self.on_stored(delivery)
+            except Exception:
+                logger.exception("Delivery %s could not be applied to its job", delivery.id)
+                return delivery
+            return dataclasses.replace(delivery, matched_local_id=local_id or None)
         assert self.on_delivery is not None
         try:
             local_id = await self.on_delivery(delivery.payload)

@@ -71,6 +71,10 @@ class EmbeddedListener(QObject):
         self._stored_before = 0  # deliveries in the store when the listener (re)started
         self._subscribers: list[Any] = []
         self._starting: Future[WebhookListener] | None = None
+        self.served_by: str | None = None
+        """Another console of this data folder that serves the listener on the port asked for
+        ("a window (pid 42)"): this one uses its URL instead of a port of its own (None when this
+        console serves). Deliveries are stored by it and merged by the console owning the job."""
 
     @property
     def store(self) -> DeliveryStore:
@@ -89,7 +93,7 @@ class EmbeddedListener(QObject):
             return
         secrets, wanted_port = self._secrets, self._port
         host, fallback = self.host, self._fallback
-        apply_update = self.engine.apply_external_update
+        engine = self.engine
 
         async def serve() -> WebhookListener:
             # On the engine thread, not before the window shows: aiohttp.web is slow to import,
@@ -98,20 +102,25 @@ class EmbeddedListener(QObject):
             # like any other start failure.
             store = self.store
             stored_before = store.count()  # earlier runs' deliveries, which the Webhooks tab lists
-            from gui.core.listener import (
-                ListenerPortTaken,
-                WebhookListener,
-                listener_token,
-                tracker_callback,
-            )
+            import asyncio
+
+            from gui.core.listener import ListenerPortTaken, WebhookListener, listener_token
 
             token = listener_token(secrets)
-            on_delivery = tracker_callback(apply_update)
 
             def make(port: int) -> WebhookListener:
-                return WebhookListener(store, token, host=host, port=port, on_delivery=on_delivery)
+                return WebhookListener(
+                    store, token, host=host, port=port, on_stored=engine.merge_delivery
+                )
 
-            listener = make(DEFAULT_PORT if wanted_port is None else wanted_port)
+            port = DEFAULT_PORT if wanted_port is None else wanted_port
+            listener = make(port)
+            # One listener per port for the data folder: a console that serves it already is
+            # used (same token, same store), not moved away from.
+            self.served_by = await asyncio.wrap_future(engine.listener_elsewhere(port))
+            if self.served_by is not None:
+                self._stored_before = stored_before
+                return listener  # never started: it only names the URL
             try:
                 await listener.start()
             except ListenerPortTaken:
@@ -121,6 +130,7 @@ class EmbeddedListener(QObject):
                 listener = make(0)
                 await listener.start()
             self._stored_before = stored_before  # read on the Qt thread once this future is done
+            engine.serve_listener(listener.port)
             return listener
 
         self._starting = self.engine.submit_coroutine(serve())
@@ -239,7 +249,9 @@ class EmbeddedListener(QObject):
                 listener = None
         if self.engine is not None:
             self.engine.send_sandbox_webhooks_to(None)
-        if listener is not None and self.engine is not None:
+            if listener is not None and self.served_by is None:
+                self.engine.serve_listener(None)
+        if listener is not None and self.engine is not None and self.served_by is None:
             future: Future[None] = self.engine.submit_coroutine(listener.stop())
             try:
                 future.result(timeout=_STOP_TIMEOUT_S)

@@ -182,3 +182,22 @@ def test_a_history_that_is_not_a_database_exits_2_with_a_message(
     (data_dir / "jobs.sqlite3").write_bytes(b"this is not SQLite" * 100)
     assert main(["--data-dir", str(data_dir), "listen", "--port", "0"]) == 2
     assert "cannot open the history" in capsys.readouterr().err
+
+
+def test_a_port_served_by_a_console_of_the_same_folder_is_refused_naming_it(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gui.core.leases import ConsoleLease
+
+    window = ConsoleLease(data_dir / "jobs.sqlite3", "window")  # a window serving port 8799
+    window.register()
+    window.serve_listener(8799)
+    try:
+        code = main(["--data-dir", str(data_dir), "listen", "--port", "8799"])
+    finally:
+        window.release()
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"a window (pid {os.getpid()}) already serves the webhook listener" in err
+    with socket.socket() as probe:  # it never bound the port
+        assert probe.connect_ex(("127.0.0.1", 8799)) != 0

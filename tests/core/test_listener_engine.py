@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from gui.core.deliveries import Delivery, DeliveryStore
-from gui.core.listener import WebhookListener, tracker_callback
+from gui.core.listener import WebhookListener
 from gui.core.records import JobState
 from gui.core.store import DB_FILENAME, JobStore
 from tests.core.test_listener import TOKEN
@@ -38,9 +38,7 @@ def test_a_sandbox_job_is_completed_by_its_webhook_and_no_longer_polled(data_dir
     store = DeliveryStore(data_dir / "jobs.sqlite3")
     seen: list[Delivery] = []
     arrived = threading.Event()
-    listener = WebhookListener(
-        store, TOKEN, port=0, on_delivery=tracker_callback(engine.apply_external_update)
-    )
+    listener = WebhookListener(store, TOKEN, port=0, on_stored=engine.merge_delivery)
     listener.subscribe(lambda delivery: (seen.append(delivery), arrived.set()))
     try:
         target = engine.sandbox_target().result(timeout=30)
@@ -78,9 +76,7 @@ def test_a_streaming_job_ended_by_its_webhook_keeps_every_chunk(data_dir: Path) 
     engine.start()
     store = DeliveryStore(data_dir / "jobs.sqlite3")
     arrived = threading.Event()
-    listener = WebhookListener(
-        store, TOKEN, port=0, on_delivery=tracker_callback(engine.apply_external_update)
-    )
+    listener = WebhookListener(store, TOKEN, port=0, on_stored=engine.merge_delivery)
     listener.subscribe(lambda delivery: arrived.set())
     chunks = [f"chunk {i}" for i in range(1, 9)]
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gui.core.deliveries import DeliveryStore
 from gui.core.engine import Engine, with_sandbox_webhook
-from gui.core.listener import WebhookListener, tracker_callback
+from gui.core.listener import WebhookListener
 from gui.core.records import JobState
 from gui.core.targets import Target
 from gui.core.tracker import PollPolicy
@@ -33,9 +33,7 @@ def test_a_sandbox_request_without_a_webhook_is_completed_by_the_listener(data_d
     engine.start()
     store = DeliveryStore(data_dir / "jobs.sqlite3")
     arrived = threading.Event()
-    listener = WebhookListener(
-        store, TOKEN, port=0, on_delivery=tracker_callback(engine.apply_external_update)
-    )
+    listener = WebhookListener(store, TOKEN, port=0, on_stored=engine.merge_delivery)
     listener.subscribe(lambda _delivery: arrived.set())
     try:
         target = engine.sandbox_target().result(timeout=30)

@@ -17,7 +17,7 @@ from pathlib import Path
 from gui.core.deliveries import DeliveryStore
 from gui.core.engine import Engine
 from gui.core.export import record_to_dict
-from gui.core.listener import WebhookListener, listener_token, tracker_callback
+from gui.core.listener import WebhookListener, listener_token
 from gui.core.records import JobState
 from gui.core.redact import redact_body, redact_text
 from gui.core.request import validate_text
@@ -37,9 +37,7 @@ def test_listener_token_in_a_webhook_url_never_reaches_a_file(data_dir: Path) ->
     )
     engine.start()
     store = DeliveryStore(data_dir / "jobs.sqlite3")
-    listener = WebhookListener(
-        store, token, port=0, on_delivery=tracker_callback(engine.apply_external_update)
-    )
+    listener = WebhookListener(store, token, port=0, on_stored=engine.merge_delivery)
     arrivals: list[str | None] = []
     arrived = threading.Event()
     listener.subscribe(lambda delivery: (arrivals.append(delivery.job_id), arrived.set()))
