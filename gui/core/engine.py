@@ -191,6 +191,7 @@ class Engine:
         )
         self._service.lease = self._lease
         self._service.show_others = self.kind == "window"
+        self._service.job_id_learned = self._look_for_early_delivery
         self._service.start_sandbox = self._start_sandbox
         if self._sandbox is not None:  # started by a sandbox_target() call while loading
             self._service.sandbox = self._sandbox_target(self._sandbox)
@@ -249,6 +250,14 @@ class Engine:
             fresh = await loop.run_in_executor(None, lease.read, claimed)
             service.take_over(fresh)
             await self._merge_left_deliveries([job.record.job_id for job in fresh])
+
+    def _look_for_early_delivery(self, job_id: str) -> None:
+        """A delivery that came before its /run answer was not merged then: merge it now."""
+        import asyncio
+
+        task = asyncio.get_running_loop().create_task(self._merge_left_deliveries([job_id]))
+        self._background.append(task)
+        task.add_done_callback(self._background.remove)
 
     async def _merge_left_deliveries(self, job_ids: Sequence[str | None]) -> None:
         """Deliveries a stopped console never merged, for jobs this one just took over."""

@@ -176,6 +176,7 @@ class JobService:
         self._changes: dict[str, int] = {}  # change number each other console's job was read at
         self.lease: ConsoleLease | None = None  # set by the engine
         self.show_others = True  # announce other consoles' jobs (the window), or ignore them
+        self.job_id_learned: Callable[[str], None] | None = None  # set by the engine
 
     # -- reading (any thread) ------------------------------------------------------------------
 
@@ -480,6 +481,9 @@ class JobService:
             )
             return
         self._by_job_id[status.job_id] = record.local_id
+        if "webhook" in record.request and self.job_id_learned is not None:
+            # Its delivery may have come before this answer (a short job): look for it.
+            self.job_id_learned(status.job_id)
         if status.state is None:
             status = dataclasses.replace(status, state=JobState.IN_QUEUE)
         merge_status(record, status, time.time())

@@ -115,15 +115,15 @@ class EmbeddedListener(QObject):
 
             port = DEFAULT_PORT if wanted_port is None else wanted_port
             listener = make(port)
-            # One listener per port for the data folder: a console that serves it already is
-            # used (same token, same store), not moved away from.
-            self.served_by = await asyncio.wrap_future(engine.listener_elsewhere(port))
-            if self.served_by is not None:
-                self._stored_before = stored_before
-                return listener  # never started: it only names the URL
             try:
                 await listener.start()
             except ListenerPortTaken:
+                # One listener per port for the data folder: a console of this folder that
+                # serves it is used (same token, same store), not moved away from.
+                self.served_by = await asyncio.wrap_future(engine.listener_elsewhere(port))
+                if self.served_by is not None:
+                    self._stored_before = stored_before
+                    return make(port)  # never started: it only names the URL
                 if not fallback:
                     raise
                 # The usual port is held (another console, a `job-console listen`): any free one.
