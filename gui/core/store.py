@@ -274,6 +274,7 @@ class JobStore:
         self.path = path
         self.owner = owner  # stamped on every row this store writes (``gui.core.leases``)
         self.loaded_change = 0
+        self._reading = threading.Lock()
         keep_private(path, SQLITE_COMPANIONS)  # the history is no one else's to read
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -309,14 +310,17 @@ class JobStore:
 
         ``loaded_change`` is then the change number these rows were read at."""
         conn = self._conn
-        conn.execute("BEGIN")
-        try:
-            jobs = read_jobs(conn)
-            self.loaded_change = int(
-                conn.execute("SELECT value FROM change_counter WHERE one = 1").fetchone()[0]
-            )
-        finally:
-            conn.execute("COMMIT")
+        with self._reading:  # ``close`` waits: closing a connection in use crashes the process
+            if self._closed:
+                raise RuntimeError("The job history was closed while it was being loaded.")
+            conn.execute("BEGIN")
+            try:
+                jobs = read_jobs(conn)
+                self.loaded_change = int(
+                    conn.execute("SELECT value FROM change_counter WHERE one = 1").fetchone()[0]
+                )
+            finally:
+                conn.execute("COMMIT")
         self.remember(jobs)
         return jobs
 
@@ -363,7 +367,8 @@ class JobStore:
         self._closed = True
         self._queue.put(("stop", None))
         self._writer.join()
-        self._conn.close()
+        with self._reading:
+            self._conn.close()
 
     def _write_loop(self) -> None:
         while True:
