@@ -31,7 +31,13 @@ from pathlib import Path
 
 from gui.core.files import SQLITE_COMPANIONS, keep_private
 from gui.core.records import TERMINAL_STATES
-from gui.core.store import StoredJob, bump_change_counter, migrate, read_jobs
+from gui.core.store import (
+    StoredJob,
+    bump_change_counter,
+    migrate,
+    owned_elsewhere,
+    read_jobs,
+)
 
 __all__ = ["HEARTBEAT_S", "LEASE_S", "Console", "ConsoleLease", "pid_alive"]
 
@@ -272,18 +278,5 @@ class ConsoleLease:
     def owned_elsewhere(self, local_ids: Iterable[str]) -> set[str]:
         """Of ``local_ids`` (jobs this console follows), those another console has taken over
         (this console's lease lapsed, e.g. the machine slept): stop following them."""
-        ids = list(local_ids)
-        taken: set[str] = set()
         with self._lock:
-            for start in range(0, len(ids), 400):
-                chunk = ids[start : start + 400]
-                marks = ", ".join("?" for _ in chunk)
-                taken.update(
-                    row[0]
-                    for row in self._conn.execute(
-                        f"SELECT local_id FROM jobs WHERE local_id IN ({marks}) "
-                        "AND owner IS NOT NULL AND owner != ?",
-                        (*chunk, self.owner),
-                    )
-                )
-        return taken
+            return owned_elsewhere(self._conn, local_ids, self.owner)

@@ -463,27 +463,35 @@ class JobStore:
     def _barred(self, local_ids: set[str]) -> set[str]:
         """Of ``local_ids``, those this store must not write: removed (by any console), or
         followed by another console now (this one's lease lapsed and was taken over)."""
-        barred: set[str] = set()
-        ids = list(local_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            barred.update(
-                row[0]
-                for row in self._conn.execute(
-                    f"SELECT local_id FROM job_removals WHERE local_id IN ({marks})", chunk
-                )
-            )
-            if self.owner is not None:
-                barred.update(
-                    row[0]
-                    for row in self._conn.execute(
-                        f"SELECT local_id FROM jobs WHERE local_id IN ({marks}) "
-                        "AND owner IS NOT NULL AND owner != ?",
-                        (*chunk, self.owner),
-                    )
-                )
+        barred = _matching(self._conn, "SELECT local_id FROM job_removals WHERE local_id IN ({})",
+                           local_ids)  # fmt: skip
+        if self.owner is not None:
+            barred |= owned_elsewhere(self._conn, local_ids, self.owner)
         return barred
+
+
+def _matching(
+    conn: sqlite3.Connection, query: str, local_ids: Iterable[str], *extra: Any
+) -> set[str]:
+    """The first column of ``query`` (its ``IN ({})`` filled with ``local_ids``, then ``extra``)
+    over every id, in chunks under SQLite's limit on bound values."""
+    ids = list(local_ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        found.update(row[0] for row in conn.execute(query.format(marks), (*chunk, *extra)))
+    return found
+
+
+def owned_elsewhere(conn: sqlite3.Connection, local_ids: Iterable[str], owner: str) -> set[str]:
+    """Of ``local_ids``, the jobs another console than ``owner`` follows."""
+    return _matching(
+        conn,
+        "SELECT local_id FROM jobs WHERE local_id IN ({}) AND owner IS NOT NULL AND owner != ?",
+        local_ids,
+        owner,
+    )
 
 
 def _row(record: JobRecord, target: Target) -> tuple[Any, ...]:

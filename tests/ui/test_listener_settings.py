@@ -9,6 +9,7 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -160,9 +161,10 @@ def test_clicking_the_status_opens_the_settings(qtbot: QtBot, window: MainWindow
     assert len(dialogs) == 1 and dialogs[0].isVisible()
 
 
-def test_a_saved_port_taken_at_start_moves_to_a_free_one_and_says_so(
-    qtbot: QtBot, data_dir: Path
-) -> None:
+@contextmanager
+def window_on_a_taken_port(qtbot: QtBot, data_dir: Path) -> Iterator[tuple[MainWindow, int]]:
+    """A window whose saved listener port is held by another socket while it starts (and while
+    the caller's block runs), with its listener serving; the window and the taken port."""
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
@@ -174,12 +176,20 @@ def test_a_saved_port_taken_at_start_moves_to_a_free_one_and_says_so(
         listener = window.jobs_area.listener
         assert listener is not None
         qtbot.waitUntil(lambda: listener.listener is not None, timeout=TIMEOUT_MS)
+        yield window, taken
+        window.close()
+
+
+def test_a_saved_port_taken_at_start_moves_to_a_free_one_and_says_so(
+    qtbot: QtBot, data_dir: Path
+) -> None:
+    with window_on_a_taken_port(qtbot, data_dir) as (window, taken):
+        listener = window.jobs_area.listener
         status = window.desktop.listener_status
-        assert status is not None
+        assert listener is not None and status is not None
         assert listener.port != taken
         assert f"({taken} was taken)" in status.text()
         assert post(listener.webhook_url()) == 200
-        window.close()
 
 
 def test_a_public_url_set_after_the_port_moved_keeps_the_port_served(
@@ -188,17 +198,9 @@ def test_a_public_url_set_after_the_port_moved_keeps_the_port_served(
     """The dialog starts from the port the listener serves on (the status bar's), not the saved
     one that was taken: applying a public URL then restarted the listener on the taken port and
     failed."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        taken = holder.getsockname()[1]
-        ini = QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
-        ListenerSettings(port=taken).save(ini)
-        window = create_window(data_dir)
-        qtbot.addWidget(window)
+    with window_on_a_taken_port(qtbot, data_dir) as (window, taken):
         listener = window.jobs_area.listener
         assert listener is not None
-        qtbot.waitUntil(lambda: listener.listener is not None, timeout=TIMEOUT_MS)
         served = listener.port
         assert served != taken
         dialog = open_dialog(window)
@@ -209,7 +211,6 @@ def test_a_public_url_set_after_the_port_moved_keeps_the_port_served(
         qtbot.waitUntil(lambda: listener.webhook_url().startswith(tunnel), timeout=TIMEOUT_MS)
         assert listener.port == served
         assert post(str(listener.url)) == 200
-        window.close()
 
 
 def test_a_host_other_machines_can_reach_is_applied_only_once_confirmed(
