@@ -92,34 +92,35 @@ def append_stream(record: JobRecord, chunks: Iterable[Any]) -> bool:
 
 def mark_expired(record: JobRecord, now: float) -> bool:
     """The endpoint answered 404 for a job it once knew: its retention (or TTL) ended."""
-    if record.terminal:
-        return False
-    record.note = (
+    note = (
         "The endpoint no longer knows this job (404): its results expired after the retention "
         "period, its TTL ran out before it finished, or it was purged from the queue. It did "
         "not fail."
     )
-    return set_state(record, JobState.EXPIRED, now)
+    return _end_with_note(record, JobState.EXPIRED, note, now)
 
 
 def mark_purged(record: JobRecord, now: float) -> bool:
     """404 for a job that waited in a queue this console purged: the purge removed it."""
-    if record.terminal:
-        return False
-    record.note = (
+    note = (
         "Purged: removed from the endpoint's queue by Purge queue, asked from this console, "
         "before it ran, so the endpoint no longer knows it (404). It did not fail; submit it "
         "again to run it."
     )
-    return set_state(record, JobState.PURGED, now)
+    return _end_with_note(record, JobState.PURGED, note, now)
 
 
 def mark_ended_by_quit(record: JobRecord, now: float) -> bool:
     """A job of the built-in sandbox still open when the engine stops: it ends with the sandbox."""
+    return _end_with_note(record, JobState.CANCELLED, QUIT_NOTE, now)
+
+
+def _end_with_note(record: JobRecord, state: JobState, note: str, now: float) -> bool:
+    """End an open job in ``state`` with ``note`` saying why; False when it had already ended."""
     if record.terminal:
         return False
-    record.note = QUIT_NOTE
-    return set_state(record, JobState.CANCELLED, now)
+    record.note = note
+    return set_state(record, state, now)
 
 
 def mark_not_sent(record: JobRecord, now: float, reason: str) -> bool:
