@@ -206,6 +206,8 @@ def test_jsonl_drop_opens_batch_dialog(qtbot: QtBot, window: MainWindow, tmp_pat
     lines = tmp_path / "batch.jsonl"
     lines.write_text('{"input": {"n": 1}}\n{"input": 2}\n{"input": {"n": 3}}\n', "utf-8")
     window.request.editor.handle_drop(file_mime(lines))
+    # It opens once the target is known (the built-in sandbox may still be starting).
+    qtbot.waitUntil(lambda: window.batch_dialog is not None, timeout=TIMEOUT_MS)
     dialog = window.batch_dialog
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.loaded, timeout=TIMEOUT_MS)
