@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_startup import OFFSCREEN_SCREEN, install_kind
+from bench_startup import install_kind, probe_environment
 
 # The app as a launcher starts it, with a probe in place of the start-up probe: it reports the
 # window shown and idle, then the editor's text in place (polled: the check must not change
@@ -91,16 +91,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--draft-mb", type=float, default=11.0)
     options = parser.parse_args()
-    env = dict(os.environ)
-    env["JOB_CONSOLE_STARTUP_PROBE"] = "1"
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     with tempfile.TemporaryDirectory() as tmp:
-        if "QT_QPA_PLATFORM" not in env:
-            screen = Path(tmp, "offscreen.json")
-            screen.write_text(json.dumps({"screens": [OFFSCREEN_SCREEN]}), encoding="utf-8")
-            env["QT_QPA_PLATFORM"] = f"offscreen:configfile={screen}"
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp, "pycache"))
+        env = probe_environment(tmp)
         plain, drafted = Path(tmp, "plain"), Path(tmp, "drafted")
         plain.mkdir()
         drafted.mkdir()

@@ -197,25 +197,32 @@ def time_once(command: list[str], env: dict[str, str]) -> dict[str, float]:
     return figures
 
 
+def probe_environment(tmp: str) -> dict[str, str]:
+    """The environment the measured apps start in: the start-up probe on, no keyring, an
+    offscreen screen of desktop size unless a platform is set, bytecode written under ``tmp``."""
+    env = dict(os.environ)
+    env["JOB_CONSOLE_STARTUP_PROBE"] = "1"
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    if "QT_QPA_PLATFORM" not in env:
+        # A desktop-sized offscreen screen (its default is 800x800, smaller than the
+        # window's first-start size, which the window would then shrink to fit).
+        screen = Path(tmp, "offscreen.json")
+        screen.write_text(json.dumps({"screens": [OFFSCREEN_SCREEN]}), encoding="utf-8")
+        env["QT_QPA_PLATFORM"] = f"offscreen:configfile={screen}"
+    # An installed app (wheel, bundle) starts from compiled bytecode: let the warm-up run
+    # write it (outside the source tree), even where PYTHONDONTWRITEBYTECODE is set.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(Path(tmp, "pycache"))
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=10_000)
     options = parser.parse_args()
-    env = dict(os.environ)
-    env["JOB_CONSOLE_STARTUP_PROBE"] = "1"
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     with tempfile.TemporaryDirectory() as tmp:
-        if "QT_QPA_PLATFORM" not in env:
-            # A desktop-sized offscreen screen (its default is 800x800, smaller than the
-            # window's first-start size, which the window would then shrink to fit).
-            screen = Path(tmp, "offscreen.json")
-            screen.write_text(json.dumps({"screens": [OFFSCREEN_SCREEN]}), encoding="utf-8")
-            env["QT_QPA_PLATFORM"] = f"offscreen:configfile={screen}"
-        # An installed app (wheel, bundle) starts from compiled bytecode: let the warm-up run
-        # write it (outside the source tree), even where PYTHONDONTWRITEBYTECODE is set.
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp, "pycache"))
+        env = probe_environment(tmp)
         empty, full = Path(tmp, "empty"), Path(tmp, "full")
         empty.mkdir()
         full.mkdir()
