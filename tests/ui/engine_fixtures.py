@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,19 +17,28 @@ from gui.sandbox import SandboxConfig
 FAST_POLLS = PollPolicy(first_s=0.03, min_s=0.03, max_s=0.1)
 
 
-@pytest.fixture
-def engine(data_dir: Path) -> Iterator[Engine]:
+@contextmanager
+def running_engine(data_dir: Path, **options: Any) -> Iterator[Engine]:
+    """A started Engine with fast polls and a quick built-in sandbox (``options`` added), closed
+    after the block."""
     started = Engine(
         data_dir,
         rate_limits=None,
         poll_policy=FAST_POLLS,
         sandbox_config=SandboxConfig(workers=2, default_duration_s=0.05),
+        **options,
     )
     started.start()
     try:
         yield started
     finally:
         started.close()
+
+
+@pytest.fixture
+def engine(data_dir: Path) -> Iterator[Engine]:
+    with running_engine(data_dir) as started:
+        yield started
 
 
 @pytest.fixture

@@ -15,25 +15,15 @@ from gui.sandbox import SandboxConfig, SandboxThread
 from gui.ui import job_actions as acts
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs_panel import JobsPanel
-from tests.ui.engine_fixtures import FAST_POLLS
+from tests.ui.engine_fixtures import running_engine
 
 KEYS = {"key": "wrong"}
 
 
 @pytest.fixture
 def engine(data_dir: Path) -> Iterator[Engine]:
-    started = Engine(
-        data_dir,
-        key_provider=lambda target: KEYS["key"],
-        rate_limits=None,
-        poll_policy=FAST_POLLS,
-        sandbox_config=SandboxConfig(workers=2, default_duration_s=0.05),
-    )
-    started.start()
-    try:
+    with running_engine(data_dir, key_provider=lambda target: KEYS["key"]) as started:
         yield started
-    finally:
-        started.close()
 
 
 def test_send_again_on_a_selection_resends_not_sent_jobs_as_themselves_after_asking(
