@@ -15,13 +15,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 import gui.ui  # noqa: F401  (first: it tames PySide6's import hook for what follows)
 from gui import __version__
-from gui.core.engine import Engine
+from gui.core.engine.engine import Engine
 from gui.core.foreground import FOREGROUND
 from gui.core.paths import resolve_data_dir
-from gui.core.profiles import ProfileStore, make_key_provider
-from gui.core.s3refs import make_body_resolver
-from gui.core.secrets import SecretStore
-from gui.ui.main_window import MainWindow
+from gui.core.profiles.profiles import ProfileStore, make_key_provider
+from gui.core.profiles.s3refs import make_body_resolver
+from gui.core.profiles.secrets import SecretStore
+from gui.ui.window.main_window import MainWindow
 
 __all__ = ["create_window", "run_app"]
 

@@ -89,7 +89,7 @@ class _SmokeRun(QObject):
         self.poll.stop()
         self.unsubscribe()
         print(message, file=sys.stdout if code == 0 else sys.stderr, flush=True)
-        from gui.ui.quit_guard import quit_without_asking
+        from gui.ui.window.quit_guard import quit_without_asking
 
         quit_without_asking(self.window)  # a job may still run (a failed check): never wait
         self.window.close()

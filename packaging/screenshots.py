@@ -37,7 +37,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "resources" / "screenshots"
-WINDOW_SIZE = (1540, 880)  # the first-start size (gui.ui.window_state.DEFAULT_SIZE)
+WINDOW_SIZE = (1540, 880)  # the first-start size (gui.ui.window.window_state.DEFAULT_SIZE)
 SMALL_SIZE = (1024, 700)
 TIME_LIMIT_S = 60.0
 # The example templates, in the order they are sent (the table shows the newest first).
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _capture(window, app, args.out, dark=args.scheme == "dark")
         finally:
-            from gui.ui.quit_guard import quit_without_asking
+            from gui.ui.window.quit_guard import quit_without_asking
 
             quit_without_asking(window)  # the long job still runs: no question before quitting
             window.close()

@@ -19,11 +19,11 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from gui.commands.arguments import port_number
-from gui.core.listener_address import DEFAULT_HOST, DEFAULT_PORT
+from gui.core.webhooks.address import DEFAULT_HOST, DEFAULT_PORT
 from gui.core.wording import counted
 
 if TYPE_CHECKING:
-    from gui.core.deliveries import Delivery
+    from gui.core.webhooks.deliveries import Delivery
 
 # The top level imports only the standard library: building the CLI parser must stay cheap.
 
@@ -53,8 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def listener_token(*, regenerate: bool = False) -> tuple[str, str]:
     """The listener's token from the keyring, created on first use; and a warning to show ("" when
     the keyring is secure; otherwise the token lasts for this run only)."""
-    from gui.core import listener
-    from gui.core.secrets import SecretStore
+    from gui.core.profiles.secrets import SecretStore
+    from gui.core.webhooks import listener
 
     secrets = SecretStore()
     return listener.listener_token(secrets, regenerate=regenerate), secrets.warning
@@ -92,8 +92,8 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
     import sqlite3
     import sys
 
-    from gui.core.deliveries import DeliveryStore
-    from gui.core.listener import ListenerError, WebhookListener
+    from gui.core.webhooks.deliveries import DeliveryStore
+    from gui.core.webhooks.listener import ListenerError, WebhookListener
 
     # The listener's own warnings (e.g. bound beyond loopback) and errors go to stderr.
     logging.basicConfig(level=logging.WARNING, format="job-console listen: %(message)s")
@@ -102,7 +102,7 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
     except (RuntimeError, sqlite3.Error) as exc:  # a newer schema, or not a database at all
         print(f"job-console listen: cannot open the history {database}: {exc}", file=sys.stderr)
         return 2
-    from gui.core.leases import HEARTBEAT_S, ConsoleLease
+    from gui.core.engine.leases import HEARTBEAT_S, ConsoleLease
 
     lease = await asyncio.to_thread(ConsoleLease, database, "listen")
     await asyncio.to_thread(lease.register)

@@ -14,8 +14,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gui.core.profiles import ProfileStore
-    from gui.core.secrets import SecretStore
+    from gui.core.profiles.profiles import ProfileStore
+    from gui.core.profiles.secrets import SecretStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
@@ -70,8 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from gui.core.errors import ConsoleError, SecretUnavailable
     from gui.core.paths import resolve_data_dir
-    from gui.core.profiles import ProfileStore
-    from gui.core.secrets import SecretStore
+    from gui.core.profiles.profiles import ProfileStore
+    from gui.core.profiles.secrets import SecretStore
 
     secrets = SecretStore()
     store = ProfileStore(resolve_data_dir(getattr(args, "data_dir", None)), secrets)
@@ -126,8 +126,8 @@ def _read_secret(from_stdin: bool, prompt: str) -> str | None:
 
 
 def _add(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
-    from gui.core.profiles import Profile
-    from gui.core.secrets import api_key_name
+    from gui.core.profiles.profiles import Profile
+    from gui.core.profiles.secrets import api_key_name
 
     if args.kind == "local":
         profile = Profile(
@@ -176,7 +176,7 @@ def _add(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) ->
 
 
 def _list(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
-    from gui.core.secrets import api_key_for
+    from gui.core.profiles.secrets import api_key_for
 
     rows: list[dict[str, Any]] = []
     for profile in store.profiles():
@@ -200,8 +200,8 @@ def _remove(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore)
 
 
 def _test(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
-    from gui.core.connection_check import check_connection
-    from gui.core.profiles import make_key_provider
+    from gui.core.endpoint.connection_check import check_connection
+    from gui.core.profiles.profiles import make_key_provider
 
     profile = store.get(args.name)
     if profile.kind == "sandbox":
@@ -217,7 +217,7 @@ def _test(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -
 
 
 def _set_key(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
-    from gui.core.secrets import ACCOUNT_KEY_NAME, api_key_name
+    from gui.core.profiles.secrets import ACCOUNT_KEY_NAME, api_key_name
 
     if args.account:
         name, label = ACCOUNT_KEY_NAME, "the account key"
@@ -243,7 +243,7 @@ def _set_key(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore
 
 
 def _s3(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
-    from gui.core.s3refs import S3CredentialSet, s3_reference
+    from gui.core.profiles.s3refs import S3CredentialSet, s3_reference
 
     if args.s3_action == "list":
         for item in store.s3_sets():

@@ -3,7 +3,7 @@
 After a batch was killed, a CI runner timed out or the machine rebooted: the jobs RunPod queued go
 on without the console, and their outputs are gone once RunPod's retention passes (30 minutes
 after a ``/run`` job ends). This takes them over the way the window does when it starts (the
-engine's own resume, which ``gui.core.jobs.jobs_to_resume`` decides), follows each one, and prints
+engine's own resume, which ``jobs_to_resume`` decides), follows each one, and prints
 one JSON line per job as ``job-console run`` does. A job whose sending was cut off (it has no id) is
 NOT_SENT, saying so; ``--resend-not-sent`` sends every NOT_SENT job of the history again.
 
@@ -26,7 +26,7 @@ from gui.commands.arguments import seconds
 
 if TYPE_CHECKING:
     from gui.commands.run import StopSignals
-    from gui.core.engine import Engine
+    from gui.core.engine.engine import Engine
 
 RESEND_WARNING = (
     'A request whose connection dropped after it was sent (its note says the endpoint "may have '
@@ -70,11 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _start_engine(args: argparse.Namespace) -> Engine:
-    from gui.core.engine import Engine
+    from gui.core.engine.engine import Engine
     from gui.core.paths import resolve_data_dir
-    from gui.core.profiles import ProfileStore, make_key_provider
-    from gui.core.s3refs import make_body_resolver
-    from gui.core.secrets import SecretStore
+    from gui.core.profiles.profiles import ProfileStore, make_key_provider
+    from gui.core.profiles.s3refs import make_body_resolver
+    from gui.core.profiles.secrets import SecretStore
 
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     secrets = SecretStore()

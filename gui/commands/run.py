@@ -32,7 +32,7 @@ from gui.commands.arguments import seconds
 if TYPE_CHECKING:
     import concurrent.futures
 
-    from gui.core.engine import Engine
+    from gui.core.engine.engine import Engine
     from gui.core.records import JobRecord
     from gui.core.targets import Target
 
@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read_text(path: Path) -> str:
-    from gui.core.request import read_request_file
+    from gui.core.request.validation import read_request_file
 
     try:
         return read_request_file(path)
@@ -170,8 +170,8 @@ def _read_text(path: Path) -> str:
 def _read_bodies(path: Path, operation: str) -> list[tuple[int, dict[str, Any]]]:
     """Every body in the file with its first line, validated; prints diagnostics and raises when
     one has errors."""
-    from gui.core.request import validate_text
-    from gui.core.request_files import is_jsonl, jsonl_lines
+    from gui.core.request.reading import is_jsonl, jsonl_lines
+    from gui.core.request.validation import validate_text
 
     text = _read_text(path)
     if is_jsonl(path):
@@ -203,7 +203,7 @@ def _engine_and_target(
     args: argparse.Namespace, cleanups: ExitStack
 ) -> tuple[Engine, Target | None]:
     """An engine (not started) and the target; ``None`` means the engine's own sandbox."""
-    from gui.core.engine import Engine, env_key_provider
+    from gui.core.engine.engine import Engine, env_key_provider
     from gui.core.paths import resolve_data_dir
     from gui.core.targets import Target
 
@@ -226,12 +226,12 @@ def _engine_and_target(
 
 
 def _profile_engine(data_dir: Path, name: str, cleanups: ExitStack) -> tuple[Engine, Target | None]:
-    from gui.core.engine import Engine
+    from gui.core.engine.engine import Engine
 
     try:
-        from gui.core.profiles import ProfileStore, resolve_profile, worker_command
-        from gui.core.s3refs import make_body_resolver
-        from gui.core.secrets import SecretStore
+        from gui.core.profiles.profiles import ProfileStore, resolve_profile, worker_command
+        from gui.core.profiles.s3refs import make_body_resolver
+        from gui.core.profiles.secrets import SecretStore
     except ImportError:
         raise UsageError(
             "profiles are not available in this version of the console; use --endpoint ID "
@@ -445,7 +445,7 @@ def exit_code(records: list[JobRecord], errors: Mapping[str, Exception], *, wait
     """0 every job COMPLETED; 2 every job refused by the console before sending (an invalid
     body, a missing secret); 3 nothing reached the endpoint (key refused, unreachable); else 1
     when some job did not complete (or is still running, when ``waited``)."""
-    from gui.core.client import SubmissionUncertain
+    from gui.core.endpoint.client import SubmissionUncertain
     from gui.core.errors import AuthRefused, RequestInvalid, SecretUnavailable, TransportError
     from gui.core.records import JobState
 

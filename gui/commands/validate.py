@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gui.core.limits import Operation
-    from gui.core.request import ValidationResult
+    from gui.core.request.validation import ValidationResult
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from gui.core.request import RequestFileError, validate_text
-    from gui.core.request_files import is_jsonl
+    from gui.core.request.reading import is_jsonl
+    from gui.core.request.validation import RequestFileError, validate_text
 
     operation: Operation = "runsync" if args.sync else "run"
     for stream in (sys.stdout, sys.stderr):
@@ -95,8 +95,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _read(name: str) -> str:
-    from gui.core.request import RequestFileError, read_request_file
-    from gui.core.request_files import DEFAULT_MAX_FILE_BYTES, decode_request_bytes
+    from gui.core.request.reading import DEFAULT_MAX_FILE_BYTES, decode_request_bytes
+    from gui.core.request.validation import RequestFileError, read_request_file
 
     if name != STDIN_NAME:
         return read_request_file(name)
@@ -116,8 +116,8 @@ def _validate_lines(text: str, operation: Operation) -> ValidationResult:
     from dataclasses import replace
 
     from gui.core.limits import MAX_BODY_BYTES
-    from gui.core.request import Diagnostic, ValidationResult, validate_text
-    from gui.core.request_files import jsonl_lines
+    from gui.core.request.reading import jsonl_lines
+    from gui.core.request.validation import Diagnostic, ValidationResult, validate_text
 
     lines = jsonl_lines(text)
     diagnostics: list[Diagnostic] = []

@@ -182,7 +182,7 @@ def when_done(
 
 
 class EngineLike(Protocol):
-    """The part of ``gui.core.engine.Engine`` the window uses."""
+    """The part of ``gui.core.engine.engine.Engine`` the window uses."""
 
     def subscribe(self, callback: Callable[[object], None]) -> Callable[[], None]: ...
     def jobs(self) -> list[JobRecord]: ...

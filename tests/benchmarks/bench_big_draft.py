@@ -61,7 +61,7 @@ sys.exit(main([]))
 
 
 def write_big_draft(data_dir: Path, megabytes: float) -> int:
-    from gui.ui.drafts import DRAFT_FILE, write_draft
+    from gui.ui.request.drafts import DRAFT_FILE, write_draft
 
     image = base64.b64encode(os.urandom(int(megabytes * 1_000_000 * 3 / 4))).decode()
     write_draft(data_dir, json.dumps({"input": {"image": image}}), None, False, None)

@@ -22,8 +22,8 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from gui.ui.request_panel import RequestPanel
-from gui.ui.validation_worker import BackgroundTasks
+from gui.ui.request.panel import RequestPanel
+from gui.ui.request.validation_worker import BackgroundTasks
 
 KEYSTROKES = 12
 KEY_INTERVAL_MS = 300

@@ -65,8 +65,8 @@ async def _serve_baseline(ready: Connection) -> None:
 
 
 async def _serve_listener(ready: Connection, database: str) -> None:
-    from gui.core.deliveries import DeliveryStore
-    from gui.core.listener import WebhookListener
+    from gui.core.webhooks.deliveries import DeliveryStore
+    from gui.core.webhooks.listener import WebhookListener
 
     applied = 0
 
@@ -162,7 +162,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median kept)")
     options = parser.parse_args()
 
-    from gui.core.deliveries import DeliveryStore
+    from gui.core.webhooks.deliveries import DeliveryStore
 
     ratios: list[float] = []
     cpu_ratios: list[float] = []

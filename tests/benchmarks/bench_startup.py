@@ -34,7 +34,7 @@ import time
 import uuid
 from pathlib import Path
 
-from gui.ui.window_state import DEFAULT_SIZE
+from gui.ui.window.window_state import DEFAULT_SIZE
 
 # Shows ``window``, then says ``startup-idle`` once the event loop has handled what was queued.
 SHOW_AND_REPORT_IDLE = """
@@ -147,7 +147,7 @@ PEAK_RSS = (
 
 def fill_history(data_dir: Path, count: int) -> None:
     from gui.core.records import JobRecord, JobState
-    from gui.core.store import JobStore
+    from gui.core.storage.store import JobStore
     from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
 
     target = Target(SANDBOX_PROFILE, "sandbox", "", SANDBOX_ENDPOINT_ID)

@@ -50,7 +50,7 @@ def job_input(n: int, duration: float) -> dict[str, Any]:
 
 
 def run_ours(base_url: str, jobs: int, duration: float, limits: bool) -> dict[str, Any]:
-    from gui.core.engine import Engine
+    from gui.core.engine.engine import Engine
     from gui.core.events import EngineEvent, JobChanged
     from gui.core.limits import RATE_LIMITS
     from gui.core.records import JobState

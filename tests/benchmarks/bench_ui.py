@@ -33,13 +33,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from gui.core.engine import Engine
+from gui.core.engine.engine import Engine
 from gui.core.limits import RATE_LIMITS
 from gui.core.records import JobState
 from gui.core.targets import Target
 from gui.ui.bridge import EngineBridge
-from gui.ui.job_model import JobColumn
-from gui.ui.jobs_panel import JobsPanel
+from gui.ui.jobs.model import JobColumn
+from gui.ui.jobs.panel import JobsPanel
 
 TICK_MS = 5
 

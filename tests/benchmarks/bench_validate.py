@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gui.core.limits import Operation
-from gui.core.request import validate_text
+from gui.core.request.validation import validate_text
 
 ROUNDS = 7
 TAIL = (

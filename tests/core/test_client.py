@@ -9,7 +9,12 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from gui.core.client import EndpointClient, OperationUnsupported, RetryPolicy, SubmissionUncertain
+from gui.core.endpoint.client import (
+    EndpointClient,
+    OperationUnsupported,
+    RetryPolicy,
+    SubmissionUncertain,
+)
 from gui.core.errors import AuthRefused, JobNotFound, RequestRefused, ServerError, TransportError
 from gui.core.records import JobState
 from gui.core.targets import Target
@@ -225,7 +230,7 @@ def test_health_and_purge_return_the_answers() -> None:
 
 
 def test_answers_tolerate_odd_shapes() -> None:
-    from gui.core.answers import JobStatus, parse_retry_after
+    from gui.core.endpoint.answers import JobStatus, parse_retry_after
 
     status = JobStatus.from_payload({"status": "IN_PROGRESS", "stream": [{"output": "a"}, "b"],
                                      "error": {"not": "a string"}, "workerId": 5})  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gui.core.deliveries import (
+from gui.core.webhooks.deliveries import (
     SCHEMA_COMPONENT,
     SCHEMA_VERSION,
     TOKEN_PLACEHOLDER_PATH,

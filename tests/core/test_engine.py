@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gui.core.engine import Engine, JobAdded, JobChanged, JobsRemoved
+from gui.core.engine.engine import Engine, JobAdded, JobChanged, JobsRemoved
+from gui.core.engine.merge import QUIT_NOTE
+from gui.core.engine.tracker import PollPolicy
 from gui.core.events import EngineEvent
-from gui.core.merge import QUIT_NOTE
 from gui.core.records import JobRecord, JobState
-from gui.core.store import DB_FILENAME
+from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
-from gui.core.tracker import PollPolicy
 from gui.sandbox import SandboxConfig, SandboxThread
 
 FAST_POLLS = PollPolicy(first_s=0.05, min_s=0.05, max_s=0.2)
@@ -226,7 +226,7 @@ def test_restart_resumes_open_jobs_and_sandbox_jobs_end_with_the_quit(data_dir: 
 
 
 def test_sandbox_jobs_left_open_by_a_crash_expire_on_the_next_start(data_dir: Path) -> None:
-    from gui.core.store import JobStore
+    from gui.core.storage.store import JobStore
 
     crashed = JobRecord(local_id="a" * 32, profile="Sandbox", endpoint_id="sandbox",
                         operation="run", request={"input": {}}, submitted_at=time.time(),

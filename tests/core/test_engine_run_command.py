@@ -140,7 +140,7 @@ def test_a_local_worker_profile_is_started_for_the_run_and_its_result_kept(
 ) -> None:
     import socket
 
-    from gui.core.profiles import Profile, ProfileStore
+    from gui.core.profiles.profiles import Profile, ProfileStore
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -1,4 +1,4 @@
-"""Several consoles on one data folder (gui.core.leases): the schema, claiming, and what a starting
+"""Several consoles on one data folder: the schema, claiming, and what a starting
 console leaves alone. A real SQLite file; the multi-process cases are in
 tests/integration/test_consoles_together.py."""
 
@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from gui.core import leases
-from gui.core.engine import Engine
-from gui.core.leases import ConsoleLease
+from gui.core.engine import leases
+from gui.core.engine.engine import Engine
+from gui.core.engine.leases import ConsoleLease
 from gui.core.records import JobRecord, JobState
-from gui.core.store import DB_FILENAME, MIGRATIONS, SCHEMA_VERSION, JobStore
+from gui.core.storage.store import DB_FILENAME, MIGRATIONS, SCHEMA_VERSION, JobStore
 from gui.core.targets import Target
 
 TARGET = Target(name="cloud", kind="cloud", base_url="http://127.0.0.1:9/v2", endpoint_id="ep")

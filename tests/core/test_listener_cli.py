@@ -25,7 +25,7 @@ import pytest
 
 from gui.cli import main
 from gui.commands.listen import listener_token
-from gui.core.deliveries import DeliveryStore
+from gui.core.webhooks.deliveries import DeliveryStore
 from tests.conftest import MemoryKeyring
 
 URL_LINE = re.compile(r"^http://127\.0\.0\.1:(\d+)/webhook/([A-Za-z0-9_-]{43})$")
@@ -187,7 +187,7 @@ def test_a_history_that_is_not_a_database_exits_2_with_a_message(
 def test_a_port_served_by_a_console_of_the_same_folder_is_refused_naming_it(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from gui.core.leases import ConsoleLease
+    from gui.core.engine.leases import ConsoleLease
 
     window = ConsoleLease(data_dir / "jobs.sqlite3", "window")  # a window serving port 8799
     window.register()

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from gui.core.deliveries import Delivery, DeliveryStore
-from gui.core.listener import WebhookListener
 from gui.core.records import JobState
-from gui.core.store import DB_FILENAME, JobStore
+from gui.core.storage.store import DB_FILENAME, JobStore
+from gui.core.webhooks.deliveries import Delivery, DeliveryStore
+from gui.core.webhooks.listener import WebhookListener
 from tests.core.test_listener import TOKEN
 
-engine_module = pytest.importorskip("gui.core.engine")
-tracker_module = pytest.importorskip("gui.core.tracker")
+engine_module = pytest.importorskip("gui.core.engine.engine")
+tracker_module = pytest.importorskip("gui.core.engine.tracker")
 sandbox = pytest.importorskip("gui.sandbox")
 
 HOUR = 3600.0

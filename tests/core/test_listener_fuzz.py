@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from gui.core.deliveries import Delivery, DeliveryStore
-from gui.core.listener import WebhookListener
+from gui.core.webhooks.deliveries import Delivery, DeliveryStore
+from gui.core.webhooks.listener import WebhookListener
 from tests.core.test_listener import TOKEN
 
 

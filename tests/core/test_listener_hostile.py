@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gui.core.deliveries import DeliveryStore
-from gui.core.listener import WebhookListener
+from gui.core.webhooks.deliveries import DeliveryStore
+from gui.core.webhooks.listener import WebhookListener
 from tests.core.test_listener import COMPLETED, TOKEN, Served, run, serving
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gui.core.redact import REDACTED
-from gui.core.webhook_intake import (
+from gui.core.webhooks.intake import (
     Arrival,
     clean_headers,
     is_applicable,

@@ -18,7 +18,7 @@ import pytest
 from tests.core.test_listener import COMPLETED, TOKEN, post, run, serving, wait_until
 from tests.core.test_listener_hostile import head, read_until_closed
 
-LISTENER_LOGGER = "gui.core.listener"
+LISTENER_LOGGER = "gui.core.webhooks.listener"
 
 
 def _lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from gui.core import foreground
+from gui.core.engine.loop_thread import LoopThread
 from gui.core.foreground import FOREGROUND
-from gui.core.loop_thread import LoopThread
 
 
 async def _where() -> str:

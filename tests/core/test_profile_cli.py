@@ -16,7 +16,7 @@ import pytest
 from keyring.backends import fail
 
 from gui.cli import main
-from gui.core.secrets import SERVICE
+from gui.core.profiles.secrets import SERVICE
 from tests.conftest import MemoryKeyring
 
 GOOD_KEY = "key-that-works"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from gui.core.errors import SecretUnavailable
 from gui.core.limits import DEFAULT_BASE_URL
-from gui.core.profiles import (
+from gui.core.profiles.profiles import (
     Profile,
     ProfileError,
     ProfileNotFound,
@@ -24,8 +24,7 @@ from gui.core.profiles import (
     worker_command,
     worker_python,
 )
-from gui.core.redact import is_keyring_reference
-from gui.core.s3refs import (
+from gui.core.profiles.s3refs import (
     S3CredentialSet,
     credential_set_from_body,
     extract_secrets_to_keyring,
@@ -34,7 +33,8 @@ from gui.core.s3refs import (
     referenced_sets,
     resolve_secret_references,
 )
-from gui.core.secrets import ACCOUNT_KEY_NAME, SERVICE, SecretStore, api_key_name
+from gui.core.profiles.secrets import ACCOUNT_KEY_NAME, SERVICE, SecretStore, api_key_name
+from gui.core.redact import is_keyring_reference
 from gui.core.targets import SANDBOX_PROFILE, Target
 from tests.conftest import MemoryKeyring
 

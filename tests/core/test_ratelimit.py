@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from gui.core.ratelimit import EndpointLimiter, OperationLimiter
+from gui.core.endpoint.ratelimit import EndpointLimiter, OperationLimiter
 
 
 def test_no_window_holds_more_than_the_limit() -> None:

@@ -1,4 +1,4 @@
-"""Positions in JSON text (gui.core.jsonscan) and the size of the body as sent."""
+"""Positions in JSON text (gui.core.request.jsonscan) and the size of the body as sent."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gui.core.errors import RequestInvalid
-from gui.core.jsonparse import parse_document
-from gui.core.jsonscan import JsonIndex, count_char, locate
-from gui.core.request import serialize_body, validate_text
+from gui.core.request.jsonparse import parse_document
+from gui.core.request.jsonscan import JsonIndex, count_char, locate
+from gui.core.request.validation import serialize_body, validate_text
 
 TEXT = """{
   "input": {"rows": [{"id": 1}, {"id": 2, "tags": ["a", "b"]}], "n": -1.5e3},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gui.core.request import Diagnostic, validate_text
+from gui.core.request.validation import Diagnostic, validate_text
 
 
 def _only(text: str, severity: str = "error") -> Diagnostic:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gui.core.request import validate_text
+from gui.core.request.validation import validate_text
 
 
 @pytest.mark.parametrize(

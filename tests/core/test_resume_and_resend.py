@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from gui.core.engine import Engine
+from gui.core.engine.engine import Engine
+from gui.core.engine.tracker import PollPolicy
 from gui.core.errors import ConsoleError
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
-from gui.core.tracker import PollPolicy
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
 
 FAST_POLLS = PollPolicy(first_s=0.05, min_s=0.05, max_s=0.2)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from gui.core.deliveries import DeliveryStore
-from gui.core.engine import Engine, with_sandbox_webhook
-from gui.core.listener import WebhookListener
+from gui.core.engine.engine import Engine, with_sandbox_webhook
+from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
 from gui.core.targets import Target
-from gui.core.tracker import PollPolicy
+from gui.core.webhooks.deliveries import DeliveryStore
+from gui.core.webhooks.listener import WebhookListener
 from gui.sandbox import SandboxConfig
 from tests.core.test_listener import TOKEN
 

@@ -10,7 +10,7 @@ from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringLocked
 
 from gui.core.errors import SecretUnavailable
-from gui.core.secrets import (
+from gui.core.profiles.secrets import (
     ACCOUNT_KEY_NAME,
     KEY_SOURCE_ENV,
     KEY_SOURCE_KEYRING,

@@ -10,13 +10,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gui.core.deliveries import DeliveryStore
-from gui.core.engine import Engine
-from gui.core.listener import WebhookListener
+from gui.core.engine.engine import Engine
+from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
-from gui.core.store import DB_FILENAME
+from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
-from gui.core.tracker import PollPolicy
+from gui.core.webhooks.deliveries import DeliveryStore
+from gui.core.webhooks.listener import WebhookListener
 from gui.sandbox import SandboxConfig, SandboxThread
 from tests.core.test_listener import TOKEN
 

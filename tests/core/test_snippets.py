@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from gui.core.export import CSV_COLUMNS, export_csv, export_json
 from gui.core.records import JobRecord, JobState
 from gui.core.redact import REDACTED
-from gui.core.snippets import curl_snippet, python_snippet, request_url
+from gui.core.storage.export import CSV_COLUMNS, export_csv, export_json
+from gui.core.storage.snippets import curl_snippet, python_snippet, request_url
 from gui.core.targets import Target
 
 SECRET = "s3-secret-value-123"

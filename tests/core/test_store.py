@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from gui.core.deliveries import DeliveryStore
 from gui.core.records import JobRecord, JobState
-from gui.core.store import DB_FILENAME, SCHEMA_VERSION, JobStore
+from gui.core.storage.store import DB_FILENAME, SCHEMA_VERSION, JobStore
 from gui.core.targets import Target
+from gui.core.webhooks.deliveries import DeliveryStore
 
 TARGET = Target(name="prod", kind="cloud", base_url="https://api.example.test/v2", endpoint_id="ep")
 
@@ -108,7 +108,7 @@ def test_a_history_from_a_newer_console_is_refused_untouched(data_dir: Path) -> 
 def test_commit_gate_shares_one_flush_among_waiters_of_one_loop_turn(data_dir: Path) -> None:
     import asyncio
 
-    from gui.core.commit_gate import CommitGate
+    from gui.core.engine.commit_gate import CommitGate
 
     store = JobStore(data_dir / DB_FILENAME)
     store.load()

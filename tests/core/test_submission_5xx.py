@@ -1,4 +1,4 @@
-"""A ``/run`` answered by a 5xx, both sides of the rule (``gui.core.client``'s docstring), against
+"""A ``/run`` answered by a 5xx, both sides of the rule (the client's docstring), against
 the sandbox over loopback: a 503 queued nothing and is sent again; a gateway's 502 that came after
 the job was queued is not, so the job never runs twice."""
 
@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from gui.core.client import RetryPolicy
-from gui.core.engine import Engine
+from gui.core.endpoint.client import RetryPolicy
+from gui.core.engine.engine import Engine
+from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
 from gui.core.targets import Target
-from gui.core.tracker import PollPolicy
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
 
 PATIENT = RetryPolicy(attempts=40, base_delay_s=0.01, max_delay_s=0.05, total_s=60)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from gui.core.profiles.secrets import LISTENER_TOKEN_REFERENCE
 from gui.core.redact import register_secret
-from gui.core.secrets import LISTENER_TOKEN_REFERENCE
-from gui.core.templates import (
+from gui.core.storage.templates import (
     Template,
     TemplateError,
     TemplateSecretError,

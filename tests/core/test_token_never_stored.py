@@ -14,16 +14,16 @@ import secrets
 import threading
 from pathlib import Path
 
-from gui.core.deliveries import DeliveryStore
-from gui.core.engine import Engine
-from gui.core.export import record_to_dict
-from gui.core.listener import WebhookListener, listener_token
+from gui.core.engine.engine import Engine
+from gui.core.profiles.s3refs import make_body_resolver
+from gui.core.profiles.secrets import LISTENER_TOKEN_REFERENCE, SecretStore
 from gui.core.records import JobState
 from gui.core.redact import redact_body, redact_text
-from gui.core.request import validate_text
-from gui.core.s3refs import make_body_resolver
-from gui.core.secrets import LISTENER_TOKEN_REFERENCE, SecretStore
-from gui.core.snippets import curl_snippet, python_snippet
+from gui.core.request.validation import validate_text
+from gui.core.storage.export import record_to_dict
+from gui.core.storage.snippets import curl_snippet, python_snippet
+from gui.core.webhooks.deliveries import DeliveryStore
+from gui.core.webhooks.listener import WebhookListener, listener_token
 from gui.sandbox import SandboxConfig
 
 

@@ -6,10 +6,10 @@ import asyncio
 import itertools
 import time
 
-from gui.core.answers import JobStatus
-from gui.core.merge import mark_expired, merge_status
+from gui.core.endpoint.answers import JobStatus
+from gui.core.engine.merge import mark_expired, merge_status
+from gui.core.engine.tracker import JobTracker, PollPolicy
 from gui.core.records import JobRecord, JobState
-from gui.core.tracker import JobTracker, PollPolicy
 
 
 def fresh() -> JobRecord:

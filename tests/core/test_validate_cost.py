@@ -12,7 +12,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from gui.core.request import ValidationResult, validate_text
+from gui.core.request.validation import ValidationResult, validate_text
 
 
 def _lines_run(text: str) -> tuple[int, ValidationResult]:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from gui.core import leases
-from gui.core.engine import Engine
+from gui.core.engine import leases
+from gui.core.engine.engine import Engine
 from gui.core.events import EngineEvent, JobAdded, JobChanged
 from gui.core.records import JobState
-from gui.core.store import DB_FILENAME
+from gui.core.storage.store import DB_FILENAME
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
 
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from gui.core.engine import Engine
+from gui.core.engine.engine import Engine
+from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
-from gui.core.store import DB_FILENAME
+from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
-from gui.core.tracker import PollPolicy
 from gui.sandbox import SandboxConfig, SandboxThread
 
 JOBS = 500
@@ -32,7 +32,7 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from gui.core.engine import Engine
+    from gui.core.engine.engine import Engine
     from gui.core.targets import Target
 
     data_dir, base_url, jobs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
@@ -103,7 +103,7 @@ CHILD_MID_SUBMIT = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from gui.core.engine import Engine
+    from gui.core.engine.engine import Engine
     from gui.core.targets import Target
 
     data_dir, base_url, jobs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from gui.core.client import RetryPolicy
-from gui.core.engine import Engine
+from gui.core.endpoint.client import RetryPolicy
+from gui.core.engine.engine import Engine
+from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
 from gui.core.targets import Target
-from gui.core.tracker import PollPolicy
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
 
 JOBS = 1000

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from gui.core.store import DB_FILENAME
+from gui.core.storage.store import DB_FILENAME
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
 
 

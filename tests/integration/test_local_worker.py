@@ -19,11 +19,11 @@ import httpx
 import pytest
 from pytestqt.qtbot import QtBot
 
-from gui.core.engine import Engine
-from gui.core.profiles import Profile, ProfileStore
+from gui.core.engine.engine import Engine
+from gui.core.profiles.profiles import Profile, ProfileStore
 from gui.core.records import JobRecord, JobState
-from gui.ui.local_worker import LocalWorker, LocalWorkerPanel
-from gui.ui.profile_targets import ProfileTargets
+from gui.ui.profiles.local_worker import LocalWorker, LocalWorkerPanel
+from gui.ui.profiles.profile_targets import ProfileTargets
 
 pytestmark = pytest.mark.integration
 

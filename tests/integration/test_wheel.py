@@ -69,7 +69,7 @@ def test_the_installed_package_finds_its_resources(wheel: Path, tmp_path: Path) 
     script = (
         "import gui\n"
         "from gui.core.resources import resource_path\n"
-        "from gui.core.templates import TemplateStore\n"
+        "from gui.core.storage.templates import TemplateStore\n"
         "import pathlib, sys, tempfile\n"
         "print(gui.__file__)\n"
         "print(resource_path('icons', 'io.github.runpod_job_console.svg').is_file())\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gui.ui import quit_guard
+from gui.ui.window import quit_guard
 
 
 @pytest.fixture(autouse=True)

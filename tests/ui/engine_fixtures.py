@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from gui.core.engine import Engine
+from gui.core.engine.engine import Engine
+from gui.core.engine.tracker import PollPolicy
 from gui.core.targets import Target
-from gui.core.tracker import PollPolicy
 from gui.sandbox import SandboxConfig
 
 FAST_POLLS = PollPolicy(first_s=0.03, min_s=0.03, max_s=0.1)

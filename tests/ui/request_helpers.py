@@ -13,9 +13,9 @@ from PySide6.QtCore import QMimeData, QUrl
 from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
-from gui.ui.main_window import MainWindow
-from gui.ui.request_panel import RequestPanel
-from gui.ui.validation_worker import BackgroundTasks, ValidationOutcome
+from gui.ui.request.panel import RequestPanel
+from gui.ui.request.validation_worker import BackgroundTasks, ValidationOutcome
+from gui.ui.window.main_window import MainWindow
 
 TIMEOUT_MS = 10_000
 

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
-from gui.ui.drafts import DRAFT_FILE, LATE_DRAFT_BYTES, read_draft, write_draft
-from gui.ui.main_window import MainWindow
+from gui.ui.request.drafts import DRAFT_FILE, LATE_DRAFT_BYTES, read_draft, write_draft
+from gui.ui.window.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS, settle
 
 ECHO = {"input": {"prompt": "from a template"}}

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer
 from pytestqt.qtbot import QtBot
 
-from gui.core.engine import Engine
+from gui.core.engine.engine import Engine
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
 from gui.ui.bridge import EngineBridge, run_in_background, when_done

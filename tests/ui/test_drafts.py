@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gui.core.listener import listener_token
+from gui.core.profiles.secrets import LISTENER_TOKEN_REFERENCE, SecretStore
 from gui.core.redact import register_secret
-from gui.core.secrets import LISTENER_TOKEN_REFERENCE, SecretStore
-from gui.ui.drafts import DRAFT_FILE, read_draft, write_draft
+from gui.core.webhooks.listener import listener_token
+from gui.ui.request.drafts import DRAFT_FILE, read_draft, write_draft
 
 
 def _text(webhook: str) -> str:

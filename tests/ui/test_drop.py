@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from gui.core.records import JobRecord, JobState
-from gui.ui.batch_dialog import BatchDialog
-from gui.ui.request_panel import RequestPanel
+from gui.ui.request.batch_dialog import BatchDialog
+from gui.ui.request.panel import RequestPanel
 from tests.ui.request_helpers import TIMEOUT_MS, file_mime, make_panel, set_and_settle, settle
 
 ORIGINAL = '{\n  "input": {"keep": "me"}\n}\n'

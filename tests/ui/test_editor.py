@@ -12,12 +12,13 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
-from gui.core import request as request_module
-from gui.core.request import validate_text
-from gui.ui import theme, validation_worker
-from gui.ui.editor import ERROR_COLOR, LONG_LINE_CHARS
-from gui.ui.request_panel import RequestPanel
-from gui.ui.validation_worker import ValidationWorker, editor_marks
+from gui.core.request import validation as request_module
+from gui.core.request.validation import validate_text
+from gui.ui import theme
+from gui.ui.request import validation_worker
+from gui.ui.request.editor import ERROR_COLOR, LONG_LINE_CHARS
+from gui.ui.request.panel import RequestPanel
+from gui.ui.request.validation_worker import ValidationWorker, editor_marks
 from tests.ui.request_helpers import TIMEOUT_MS, make_panel, set_and_settle, settle
 
 BROKEN = '{"input": {"a": 1,}}'  # the trailing comma at column 18 is the error

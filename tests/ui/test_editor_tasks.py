@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
-from gui.ui.validation_worker import BackgroundTasks
+from gui.ui.request.validation_worker import BackgroundTasks
 
 
 def test_run_answers_on_the_qt_thread(qtbot: QtBot) -> None:

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
 from gui.core.records import JobState
-from gui.ui.first_run import FIRST_TEMPLATE, HINT_TEXT, LOADING_TEXT, EmptyTableHint
+from gui.ui.jobs.first_run import FIRST_TEMPLATE, HINT_TEXT, LOADING_TEXT, EmptyTableHint
 from tests.ui.request_helpers import TIMEOUT_MS, open_window
 
 

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from gui.core.body_fields import REMOVE, apply_field
-from gui.ui.request_form import format_duration
-from gui.ui.request_panel import RequestPanel
+from gui.core.request.body_fields import REMOVE, apply_field
+from gui.ui.request.options_form import format_duration
+from gui.ui.request.panel import RequestPanel
 from tests.ui.request_helpers import make_panel, set_and_settle, settle
 
 BODY = {"input": {"prompt": "hi"}}
@@ -152,7 +152,7 @@ def test_apply_field_and_durations() -> None:
 
 
 def test_saved_s3_set_fills_the_config_with_a_reference(qtbot: QtBot, panel: RequestPanel) -> None:
-    from gui.core.s3refs import S3CredentialSet
+    from gui.core.profiles.s3refs import S3CredentialSet
 
     assert not panel.form.s3_sets.isEnabled()  # nothing saved yet
     saved = S3CredentialSet("main", "AKIA1", "bucket", "https://s3.example.com", "out/")

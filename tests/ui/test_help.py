@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from gui import __version__
 from gui.app import create_window
-from gui.ui.help_dialogs import AboutDialog, ShortcutsDialog
-from gui.ui.main_window import MainWindow
+from gui.ui.window.help_dialogs import AboutDialog, ShortcutsDialog
+from gui.ui.window.main_window import MainWindow
 
 
 @pytest.fixture

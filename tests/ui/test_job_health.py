@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from gui.core.engine import Engine
+from gui.core.engine.engine import Engine
 from gui.core.targets import Target
 from gui.sandbox import SandboxConfig
 from gui.ui.bridge import EngineBridge
-from gui.ui.job_health import HealthStrip
+from gui.ui.jobs.health import HealthStrip
 
 
 @pytest.fixture

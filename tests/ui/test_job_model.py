@@ -6,7 +6,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QTableView
 
 from gui.core.records import JobState
-from gui.ui.job_model import RECORD_ROLE, JobColumn, JobFilterProxy, JobTableModel
+from gui.ui.jobs.model import RECORD_ROLE, JobColumn, JobFilterProxy, JobTableModel
 from tests.ui.jobs_factory import evolve, make_record
 
 

@@ -12,14 +12,14 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
 
-from gui.core.engine import Engine
+from gui.core.engine.engine import Engine
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
-from gui.ui import job_actions as acts
 from gui.ui.bridge import EngineBridge
-from gui.ui.details_pane import DetailsPane
-from gui.ui.job_model import JobColumn
-from gui.ui.jobs_panel import JobsPanel
+from gui.ui.jobs import actions as acts
+from gui.ui.jobs.details_pane import DetailsPane
+from gui.ui.jobs.model import JobColumn
+from gui.ui.jobs.panel import JobsPanel
 from tests.ui import engine_fixtures
 
 engine = engine_fixtures.engine

@@ -17,10 +17,10 @@ from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
-from gui.core.listener import find_free_port
-from gui.core.listener_address import ListenerSettings
-from gui.ui.listener_settings import ListenerSettingsDialog
-from gui.ui.main_window import MainWindow
+from gui.core.webhooks.address import ListenerSettings
+from gui.core.webhooks.listener import find_free_port
+from gui.ui.webhooks.settings import ListenerSettingsDialog
+from gui.ui.window.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS
 
 DELIVERY = {"id": "job-nobody-sent", "status": "COMPLETED", "output": {"ok": True}}

@@ -16,10 +16,10 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QPushButton
 from pytestqt.qtbot import QtBot
 
-from gui.core.profiles import Profile, ProfileStore
-from gui.core.secrets import SecretStore
-from gui.ui.local_worker import LocalWorker, LocalWorkerPanel
-from gui.ui.profiles_dialog import ProfilesDialog
+from gui.core.profiles.profiles import Profile, ProfileStore
+from gui.core.profiles.secrets import SecretStore
+from gui.ui.profiles.dialog import ProfilesDialog
+from gui.ui.profiles.local_worker import LocalWorker, LocalWorkerPanel
 
 HANDLER = "import runpod\nrunpod.serverless.start({'handler': lambda job: job['input']})\n"
 

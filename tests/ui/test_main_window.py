@@ -21,9 +21,9 @@ from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
 from gui.core.records import JobState
-from gui.ui.drafts import DRAFT_FILE
-from gui.ui.main_window import MainWindow
-from gui.ui.template_dialog import TemplateDetailsDialog
+from gui.ui.request.drafts import DRAFT_FILE
+from gui.ui.request.template_dialog import TemplateDetailsDialog
+from gui.ui.window.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS, file_mime, set_and_settle, settle
 
 GOOD = '{\n  "input": {\n    "prompt": "from the test"\n  }\n}\n'

@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
-from gui.core.profiles import Profile, ProfileStore
+from gui.core.profiles.profiles import Profile, ProfileStore
 from gui.core.records import JobState
 from gui.core.targets import Target
-from gui.ui.main_window import MainWindow
+from gui.ui.window.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS, set_and_settle, settle
 
 BODY = '{"input": {"prompt": "through a profile"}}'

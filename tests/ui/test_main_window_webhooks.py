@@ -9,11 +9,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from gui.core.profiles.secrets import LISTENER_TOKEN_REFERENCE
 from gui.core.records import JobState
-from gui.core.secrets import LISTENER_TOKEN_REFERENCE
-from gui.core.templates import TemplateStore
-from gui.ui.drafts import DRAFT_FILE
-from gui.ui.main_window import MainWindow
+from gui.core.storage.templates import TemplateStore
+from gui.ui.request.drafts import DRAFT_FILE
+from gui.ui.window.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS, file_mime, open_window, set_and_settle, settle
 
 

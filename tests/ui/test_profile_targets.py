@@ -12,11 +12,11 @@ from pytestqt.qtbot import QtBot
 
 from gui.core.errors import SecretUnavailable
 from gui.core.limits import DEFAULT_BASE_URL
-from gui.core.profiles import Profile, ProfileNotFound, ProfileStore
-from gui.core.s3refs import S3CredentialSet
-from gui.core.secrets import SecretStore, api_key_name
+from gui.core.profiles.profiles import Profile, ProfileNotFound, ProfileStore
+from gui.core.profiles.s3refs import S3CredentialSet
+from gui.core.profiles.secrets import SecretStore, api_key_name
 from gui.core.targets import SANDBOX_PROFILE, Target
-from gui.ui.profile_targets import ProfileTargets
+from gui.ui.profiles.profile_targets import ProfileTargets
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from keyring.backends import fail
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from gui.core.profiles import Profile, ProfileStore
-from gui.core.secrets import SERVICE, SecretStore
+from gui.core.profiles.profiles import Profile, ProfileStore
+from gui.core.profiles.secrets import SERVICE, SecretStore
 from gui.core.targets import SANDBOX_PROFILE
-from gui.ui.profiles_dialog import ProfilesDialog
+from gui.ui.profiles.dialog import ProfilesDialog
 from tests.conftest import MemoryKeyring
 from tests.core.test_profile_cli import GOOD_KEY, FakeEndpoint
 

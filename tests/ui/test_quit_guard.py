@@ -9,10 +9,10 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from gui.core.merge import QUIT_NOTE
+from gui.core.engine.merge import QUIT_NOTE
 from gui.core.records import JobRecord, JobState
-from gui.core.store import DB_FILENAME, JobStore
-from gui.ui import quit_guard
+from gui.core.storage.store import DB_FILENAME, JobStore
+from gui.ui.window import quit_guard
 from tests.ui.request_helpers import open_window
 
 REAL_ASK = quit_guard.ask  # the autouse fixture answers Quit for every other test

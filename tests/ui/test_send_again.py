@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from gui.core.engine import Engine
+from gui.core.engine.engine import Engine
 from gui.core.records import JobState
 from gui.core.targets import Target
 from gui.sandbox import SandboxConfig, SandboxThread
-from gui.ui import job_actions as acts
 from gui.ui.bridge import EngineBridge
-from gui.ui.jobs_panel import JobsPanel
+from gui.ui.jobs import actions as acts
+from gui.ui.jobs.panel import JobsPanel
 from tests.ui.engine_fixtures import running_engine
 
 KEYS = {"key": "wrong"}

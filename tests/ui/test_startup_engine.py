@@ -18,10 +18,10 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from gui.app import _FirstPaint, create_window
-from gui.core.engine import Engine
+from gui.core.engine.engine import Engine
 from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord, JobState
-from gui.core.store import JobStore
+from gui.core.storage.store import JobStore
 from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
 
 HISTORY = 300

@@ -18,27 +18,27 @@ SLOW_MODULES = (
     "keyring",
     "rich",
     "gui.sandbox",
-    "gui.core.jobs",
+    "gui.core.engine.jobs",
     # Imported by the engine's thread, the first big text, the first local worker, the first
     # Help dialog: each would lengthen the window's start by 4-20 ms.
     "asyncio",
     "multiprocessing",
     "PySide6.QtNetwork",
-    "gui.ui.help_dialogs",
+    "gui.ui.window.help_dialogs",
     # Opened or shown later: the deliveries' store (SQLite, OpenSSL's hashlib) on the engine's
     # thread, the job details with the first job shown, export and snippets on first use, the
     # listener's settings dialog, the
     # options form with its tab: together ~25 ms of the window's start.
     "sqlite3",
     "hashlib",
-    "gui.core.deliveries",
-    "gui.ui.job_details",
-    "gui.core.export",
-    "gui.core.snippets",
-    "gui.ui.listener_settings",
-    "gui.ui.request_form",
-    "gui.ui.text_splice",
-    "gui.ui.template_dialog",
+    "gui.core.webhooks.deliveries",
+    "gui.ui.jobs.details",
+    "gui.core.storage.export",
+    "gui.core.storage.snippets",
+    "gui.ui.webhooks.settings",
+    "gui.ui.request.options_form",
+    "gui.ui.request.text_splice",
+    "gui.ui.request.template_dialog",
 )
 
 
@@ -59,10 +59,10 @@ def test_importing_the_app_imports_no_slow_library() -> None:
 
 def test_the_probe_sees_slow_libraries_when_they_are_imported() -> None:
     # The check above can fail: the same probe reports what a real import brings in.
-    assert imported_after("import gui.core.jobs, gui.core.request_rules") >= {
+    assert imported_after("import gui.core.engine.jobs, gui.core.request.rules") >= {
         "aiohttp",
         "httpx",
         "pydantic",
-        "gui.core.jobs",
+        "gui.core.engine.jobs",
         "asyncio",
     }

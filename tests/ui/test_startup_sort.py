@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from gui.core.records import JobRecord, JobState
-from gui.ui.job_model import SORT_ROLE, JobColumn, JobFilterProxy, JobTableModel
+from gui.ui.jobs.model import SORT_ROLE, JobColumn, JobFilterProxy, JobTableModel
 
 
 def _records(count: int) -> list[JobRecord]:

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QListW
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from gui.core.templates import Template, TemplateStore
-from gui.ui.templates_panel import TemplatesPanel
+from gui.core.storage.templates import Template, TemplateStore
+from gui.ui.request.templates_panel import TemplatesPanel
 from tests.ui.request_helpers import TIMEOUT_MS
 
 BODY = {"input": {"prompt": "saved"}}
@@ -134,7 +134,7 @@ def test_files_dropped_on_the_list_are_imported(
 
 
 def test_details_dialog_needs_a_name(qtbot: QtBot) -> None:
-    from gui.ui.template_dialog import TemplateDetailsDialog
+    from gui.ui.request.template_dialog import TemplateDetailsDialog
 
     dialog = TemplateDetailsDialog(None, "", "", "runsync")
     qtbot.addWidget(dialog)

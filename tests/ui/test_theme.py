@@ -115,8 +115,8 @@ def test_state_colours_and_syntax_follow_the_scheme(
     from PySide6.QtGui import QTextDocument
 
     from gui.core.records import JobState
-    from gui.ui.highlighter import JsonHighlighter
-    from gui.ui.job_style import state_color
+    from gui.ui.jobs.style import state_color
+    from gui.ui.request.highlighter import JsonHighlighter
 
     document = QTextDocument('{"key": 1}')
     highlighter = JsonHighlighter(document)
@@ -145,7 +145,7 @@ def _ink_lightness(icon: QIcon) -> float:
 def test_action_icons_are_redrawn_light_on_dark(qtbot: QtBot, manager: theme.ThemeManager) -> None:
     from PySide6.QtWidgets import QToolButton, QWidget
 
-    from gui.ui.job_style import action_icon, retheme_icons
+    from gui.ui.jobs.style import action_icon, retheme_icons
 
     manager.set_preference("light")
     holder = QWidget()

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QGuiApplication
 
-from gui.core.deliveries import Delivery, DeliveryStore
-from gui.ui.webhook_log import (
+from gui.core.webhooks.deliveries import Delivery, DeliveryStore
+from gui.ui.webhooks.log import (
     DELIVERY_ROLE,
     MAX_ROWS,
     DeliveryColumn,

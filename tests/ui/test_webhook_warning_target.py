@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from gui.core.request import validate_text
-from gui.core.request_codes import UNREACHABLE_WEBHOOK
-from gui.ui.request_panel import RequestPanel
+from gui.core.request.codes import UNREACHABLE_WEBHOOK
+from gui.core.request.validation import validate_text
+from gui.ui.request.panel import RequestPanel
 from tests.ui.request_helpers import make_panel, set_and_settle
 
 LOCAL_HOOK = '{\n  "input": {"prompt": "hi"},\n  "webhook": "http://127.0.0.1:8787/webhook/x"\n}\n'

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QMenu, QScrollArea, QToolButt
 from pytestqt.qtbot import QtBot
 
 from gui.core.records import JobState
-from gui.ui.job_filters import ALWAYS_SHOWN
-from gui.ui.jobs_panel import JobsPanel
-from gui.ui.main_window import MainWindow
+from gui.ui.jobs.filters import ALWAYS_SHOWN
+from gui.ui.jobs.panel import JobsPanel
+from gui.ui.window.main_window import MainWindow
 from tests.ui.request_helpers import TIMEOUT_MS, open_window, set_and_settle
 
 FIRST_START = (1540, 880)

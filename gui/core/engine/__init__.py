@@ -1,0 +1,13 @@
+"""The engine: one asyncio loop on a thread of its own that owns everything that waits, the jobs
+it follows and what happens to them, when to ask about each, and how news changes a job.
+
+- ``commit_gate``: Waiting on the engine loop until the job history has reached the disk.
+- ``engine``: The engine: one asyncio loop on one background thread that owns everything that waits.
+- ``jobs``: The loop-side half of the engine: every job's record, and what happens to it.
+- ``leases``: Several consoles on one data folder: who follows which job.
+- ``loop_thread``: An asyncio event loop on a thread of its own, made on that thread.
+- ``merge``: How news of a job (a poll, a submit answer, a webhook delivery) changes its record.
+- ``shared_view``: What other consoles on the data folder changed, read cheaply and often.
+- ``tracker``: When to ask about each job: one scheduler for every tracked job.
+- ``webhook_watch``: Noticing webhooks that never came.
+"""

@@ -1,0 +1,608 @@
+"""The engine: one asyncio loop on one background thread that owns everything that waits.
+
+The window and the command line call its thread-safe methods, each returning a
+``concurrent.futures.Future``, and hear back through ``subscribe``. The loop owns the HTTP clients,
+the job tracker, the job history (SQLite, through its writer thread) and the built-in sandbox.
+
+    engine = Engine(data_dir)
+    engine.start()
+    target = engine.sandbox_target().result()
+    record = engine.submit(target, {"input": {"prompt": "hi"}}).result()
+    ...
+    engine.close()
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import threading
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from gui.core.engine.loop_thread import LoopThread
+from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
+from gui.core.limits import RATE_LIMITS, WEBHOOK_GRACE_S
+from gui.core.records import JobRecord
+from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
+
+# asyncio, the store and the tracker are imported on the loop's own thread (``LoopThread``):
+# not on the window's thread, whose start-up they would lengthen by some 30 ms.
+if TYPE_CHECKING:
+    import asyncio
+
+    from gui.core.endpoint.client import RetryPolicy
+    from gui.core.engine.jobs import BodyResolver, JobService, KeyProvider
+    from gui.core.engine.leases import ConsoleLease
+    from gui.core.engine.shared_view import SharedView
+    from gui.core.engine.tracker import PollPolicy
+    from gui.core.storage.store import JobStore
+    from gui.core.webhooks.deliveries import Delivery
+    from gui.sandbox import SandboxConfig, SandboxServer
+
+__all__ = [
+    "Engine",
+    "EngineEvent",
+    "JobAdded",
+    "JobChanged",
+    "JobsRemoved",
+    "env_key_provider",
+    "with_sandbox_webhook",
+]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+API_KEY_ENV = "RUNPOD_API_KEY"
+WATCH_INTERVAL_S = 0.5  # how often the store is asked whether another console wrote
+
+
+def env_key_provider(target: Target) -> str | None:
+    """The default key provider: ``RUNPOD_API_KEY`` from the environment, read per request."""
+    return os.environ.get(API_KEY_ENV) or None
+
+
+def with_sandbox_webhook(target: Target, body: dict[str, Any], url: str | None) -> dict[str, Any]:
+    """``body`` as sent to ``target``: with ``webhook`` set to ``url`` for the built-in sandbox when
+    the request names none; other targets (and bodies with a webhook) get ``body`` unchanged."""
+    if target.kind != "sandbox" or not url or "webhook" in body:
+        return body
+    return {**body, "webhook": url}
+
+
+class Engine:
+    """Submits and follows jobs; thread-safe. ``start`` before use, ``close`` when done.
+
+    Optional tuning (all keyword-only): ``rate_limits`` (``None`` turns the client-side limiter
+    off, e.g. against a sandbox that has no limits), ``poll_policy``, ``retry_policy``,
+    ``body_resolver``: called on the loop just before a body is sent, to put secrets referenced by
+    the body (S3 keys in the keyring) in place (the stored request never holds them),
+    ``webhook_grace_s``: how long after a job's end its webhook may take (``expect_webhooks_at``),
+    and ``resume_profiles``: follow at start only the unfinished jobs of these profiles (``None``:
+    all of them; ``gui.core.engine.jobs.jobs_to_resume`` decides).
+
+    ``kind`` says what this console is, for the other consoles on the data folder
+    (``gui.core.engine.leases``): a ``"window"`` takes over, at start and at every heartbeat, the
+    unfinished jobs no live console follows, and shows the jobs other consoles add and change; a
+    ``"resume"`` takes them over at start; a ``"run"`` follows only the jobs it sends (its exit
+    code is about its own batch) and leaves the others to ``job-console resume`` (``orphaned``).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        key_provider: KeyProvider | None = None,
+        sandbox_config: SandboxConfig | None = None,
+        rate_limits: Mapping[str, tuple[int, int | None]] | None = RATE_LIMITS,
+        poll_policy: PollPolicy | None = None,
+        retry_policy: RetryPolicy | None = None,
+        body_resolver: BodyResolver | None = None,
+        webhook_grace_s: float = WEBHOOK_GRACE_S,
+        resume_profiles: Collection[str] | None = None,
+        kind: str = "window",
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.kind = kind
+        self._lease: ConsoleLease | None = None
+        self._view: SharedView | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self.orphaned: tuple[str, ...] = ()
+        """Unfinished jobs no live console followed once this one started (and did not take)."""
+        self._resume_profiles = None if resume_profiles is None else frozenset(resume_profiles)
+        self._key_provider = key_provider or env_key_provider
+        self._sandbox_config = sandbox_config
+        self._options: dict[str, Any] = {
+            "rate_limits": rate_limits,
+            "poll_policy": poll_policy,
+            "retry_policy": retry_policy,
+            "body_resolver": body_resolver,
+            "webhook_grace_s": webhook_grace_s,
+        }
+        self._subscribers: list[Callable[[EngineEvent], None]] = []
+        self._subscribers_lock = threading.Lock()
+        self._runner = LoopThread("engine-loop")
+        self._store: JobStore | None = None
+        self._service: JobService | None = None
+        self._sandbox: SandboxServer | None = None
+        self._sandbox_lock: asyncio.Lock | None = None
+        self._started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._sandbox_webhook: str | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, *, wait: bool = True) -> concurrent.futures.Future[None]:
+        """Start the loop thread, open the history, reload it and resume following open jobs.
+
+        With ``wait=False`` it returns at once (the window shows while the history loads): the
+        returned future (also ``started``) is set when the engine is ready. Work asked for before
+        then waits for it; ``jobs`` and ``flush`` need it done (``jobs`` is empty until then).
+        """
+        if self._runner.running:
+            raise RuntimeError("The engine is already started.")
+        self._started = concurrent.futures.Future()
+        self._runner.start()
+        starting = self._call(self._astart())
+        starting.add_done_callback(self._on_started)
+        if wait:
+            try:
+                starting.result()
+            except BaseException:
+                self.close()
+                raise
+        return self._started
+
+    @property
+    def started(self) -> concurrent.futures.Future[None]:
+        """Set once the history is loaded and open jobs are followed (or with start's error)."""
+        return self._started
+
+    def _on_started(self, starting: concurrent.futures.Future[None]) -> None:
+        if self._started.done():
+            return
+        if starting.cancelled():
+            self._started.set_exception(RuntimeError("The engine was closed while starting."))
+        elif (error := starting.exception()) is not None:
+            self._started.set_exception(error)
+        else:
+            self._started.set_result(None)
+
+    async def _astart(self) -> None:
+        import asyncio
+
+        from gui.core.storage.store import DB_FILENAME, JobStore
+
+        loop = asyncio.get_running_loop()
+        path = self.data_dir / DB_FILENAME
+        self._lease = await loop.run_in_executor(None, self._open_lease, path)
+        self._store = JobStore(path, owner=self._lease.owner)
+        loading = loop.run_in_executor(None, self._store.load)
+        # Imported here, on the loop thread, while the history loads (SQLite reads let go of the
+        # GIL): the HTTP client stack (httpx, aiohttp) takes a few hundred milliseconds to import,
+        # and the window should not wait for it.
+        from gui.core.engine.jobs import JobService, jobs_to_resume
+
+        stored = await loading
+        adopt = jobs_to_resume(stored, self._resume_profiles, self._lease.owner)
+        self._service = JobService(
+            self._store, self._emit, key_provider=self._key_provider, **self._options
+        )
+        self._service.lease = self._lease
+        self._service.show_others = self.kind == "window"
+        self._service.job_id_learned = self._look_for_early_delivery
+        self._service.start_sandbox = self._start_sandbox
+        if self._sandbox is not None:  # started by a sandbox_target() call while loading
+            self._service.sandbox = self._sandbox_target(self._sandbox)
+        if any(job.target.kind == "sandbox" for job in adopt):
+            # Jobs sent to an earlier built-in sandbox: it forgot them, the new one says 404.
+            await self._start_sandbox()
+        self._service.resume(stored, adopt)
+        self.orphaned = tuple(await loop.run_in_executor(None, self._lease.orphans))
+        self._view = await loop.run_in_executor(None, self._open_view, path)
+        self._background = [
+            loop.create_task(self._keep_lease()),
+            loop.create_task(self._watch_others()),
+        ]
+
+    def _open_lease(self, path: Path) -> ConsoleLease:
+        """Register this console, and claim the jobs it is to take over (before reading them)."""
+        from gui.core.engine.leases import ConsoleLease
+
+        lease = ConsoleLease(path, self.kind)
+        lease.register()
+        if self.kind != "run":
+            lease.claim(lease.orphans(self._resume_profiles))
+        return lease
+
+    def _open_view(self, path: Path) -> SharedView:
+        from gui.core.engine.shared_view import SharedView
+
+        assert self._lease is not None and self._store is not None
+        return SharedView(path, self._lease.owner, self._store.loaded_change)
+
+    async def _keep_lease(self) -> None:
+        """Renew the lease; a window also takes over what consoles that stopped left."""
+        import asyncio
+
+        from gui.core.engine.leases import HEARTBEAT_S
+
+        loop = asyncio.get_running_loop()
+        lease, service = self._lease, self._require_service()
+        assert lease is not None
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await loop.run_in_executor(None, lease.beat)
+                if self.kind == "window":
+                    await self._take_orphans(lease, service)
+            except Exception:  # a locked or failing file: try again at the next beat
+                log.exception("renewing this console's lease failed")
+
+    async def _take_orphans(self, lease: ConsoleLease, service: JobService) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        orphans = await loop.run_in_executor(None, lease.orphans, self._resume_profiles)
+        claimed = await loop.run_in_executor(None, lease.claim, orphans) if orphans else set()
+        if claimed:
+            fresh = await loop.run_in_executor(None, lease.read, claimed)
+            service.take_over(fresh)
+            await self._merge_left_deliveries([job.record.job_id for job in fresh])
+
+    def _look_for_early_delivery(self, job_id: str) -> None:
+        """A delivery that came before its /run answer was not merged then: merge it now."""
+        import asyncio
+
+        task = asyncio.get_running_loop().create_task(self._merge_left_deliveries([job_id]))
+        self._background.append(task)
+        task.add_done_callback(self._background.remove)
+
+    async def _merge_left_deliveries(self, job_ids: Sequence[str | None]) -> None:
+        """Deliveries a stopped console never merged, for jobs this one just took over."""
+        import asyncio
+
+        view = self._view
+        if view is None:
+            return
+        wanted = [job_id for job_id in job_ids if job_id]
+        left = await asyncio.get_running_loop().run_in_executor(None, view.unmatched_for, wanted)
+        for delivery in left:
+            await self.merge_delivery(delivery)
+
+    async def _watch_others(self) -> None:
+        """Every half second: what other consoles wrote (jobs, removals, deliveries)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        view, service = self._view, self._require_service()
+        assert view is not None
+        while True:
+            try:
+                changes = await loop.run_in_executor(None, view.poll)
+                if changes is not None:
+                    service.observe(changes.jobs, changes.removed)
+                    for delivery in changes.deliveries:
+                        await self.merge_delivery(delivery)
+            except Exception:
+                log.exception("reading other consoles' changes failed")
+            await asyncio.sleep(WATCH_INTERVAL_S)
+
+    async def merge_delivery(self, delivery: Delivery) -> str | None:
+        """Merge a stored webhook delivery into its job when this console owns the job, once
+        (the row is marked merged first, so no console, nor this one twice, merges it again).
+        Runs on the loop; returns the job's local id, or None when it is not this console's."""
+        import asyncio
+
+        service = await self._ready_service()
+        local_id = service.owner_of(delivery.job_id)
+        if local_id is None:
+            return None
+        loop = asyncio.get_running_loop()
+        view = self._view
+        if view is not None:
+            if not await loop.run_in_executor(None, view.take_delivery, delivery.id, local_id):
+                return None
+            payload = delivery.payload
+            if payload is None:
+                payload = await loop.run_in_executor(None, view.payload, delivery.id)
+        else:
+            payload = delivery.payload
+        if not isinstance(payload, dict):
+            return None
+        record = await service.apply_external_update(payload, "webhook")
+        return None if record is None else record.local_id
+
+    def serve_listener(self, port: int | None) -> None:
+        """Record (for the other consoles) that this one serves the webhook listener on ``port``
+        (None: it stopped). Safe from any thread."""
+
+        async def record() -> None:
+            import asyncio
+
+            await asyncio.wrap_future(self._started)
+            if self._lease is not None:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self._lease.serve_listener, port
+                )
+
+        self._call(record())
+
+    def listener_elsewhere(self, port: int) -> concurrent.futures.Future[str | None]:
+        """Another live console that serves the webhook listener on ``port``: its description
+        ("a window (pid 42)"), or None when none does."""
+
+        async def look() -> str | None:
+            import asyncio
+
+            await asyncio.wrap_future(self._started)
+            lease = self._lease
+            if lease is None:
+                return None
+            other = await asyncio.get_running_loop().run_in_executor(None, lease.listener_on, port)
+            return None if other is None else other.describe()
+
+        return self._call(look())
+
+    def close(self) -> None:
+        """Finish writing the history, cancel the loop's work, join the thread. Idempotent."""
+        runner = self._runner
+        if not runner.running:
+            return
+        try:
+            runner.loop()  # made (waiting for it if need be), or why not
+        except RuntimeError:  # never made: its error went to every caller, nothing to finish
+            runner.stop()
+            return
+        try:
+            self._call(self._aclose()).result(timeout=30)
+        except Exception:
+            log.exception("closing the engine failed")
+        runner.stop()
+
+    async def _aclose(self) -> None:
+        import asyncio
+
+        for task in self._background:
+            task.cancel()
+        if self._service is not None:
+            await self._service.aclose()
+        if self._sandbox is not None:
+            await self._sandbox.stop()
+            self._sandbox = None
+        loop = asyncio.get_running_loop()
+        tasks = [t for t in asyncio.all_tasks(loop) if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._service is not None:
+            # The sandbox is gone: its jobs ended with it (and the next start must not call them
+            # expired). After the tasks: no submit or poll can change them any more.
+            self._service.end_sandbox_jobs()
+        if self._store is not None:
+            await loop.run_in_executor(None, self._store.close)  # writes what is still queued
+        if self._view is not None:
+            await loop.run_in_executor(None, self._view.close)
+        if self._lease is not None:
+            # After the last write: this console's unfinished jobs are free for the next one.
+            await loop.run_in_executor(None, self._lease.release)
+        await loop.shutdown_default_executor()
+
+    # -- the thread-safe API -------------------------------------------------------------------
+
+    def submit_coroutine(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coro`` on the engine loop (for components living there, e.g. the listener)."""
+        return self._call(coro)
+
+    def sandbox_target(self) -> concurrent.futures.Future[Target]:
+        """The built-in sandbox as a target; started on first use."""
+        return self._call(self._start_sandbox())
+
+    async def _ready_service(self) -> JobService:
+        """The job service, once ``start`` has made it (work asked for early waits here)."""
+        if self._service is None:  # raises start's error if it failed
+            import asyncio
+
+            await asyncio.wrap_future(self._started)
+        return self._require_service()
+
+    def submit(
+        self,
+        target: Target,
+        body: dict[str, Any],
+        operation: str = "run",
+        *,
+        template: str | None = None,
+        wait_ms: int | None = None,
+        stream: bool | None = None,
+    ) -> concurrent.futures.Future[JobRecord]:
+        """Record the job first (SUBMITTING), then send it. A failed request leaves it NOT_SENT
+        with ``note`` saying why; a runsync that outlives its wait goes on to the tracker.
+
+        A request to the built-in sandbox that names no ``webhook`` gets the one set by
+        ``send_sandbox_webhooks_to``: every way of sending (the editor, a batch, Send again) comes
+        through here, so all follow the same rule."""
+        body = with_sandbox_webhook(target, body, self._sandbox_webhook)
+
+        async def submit() -> JobRecord:
+            service = await self._ready_service()
+            return await service.submit(
+                target, body, operation, template=template, wait_ms=wait_ms, stream=stream
+            )
+
+        return self._call(submit())
+
+    def cancel(self, local_id: str) -> concurrent.futures.Future[JobRecord]:
+        async def cancel() -> JobRecord:
+            return await (await self._ready_service()).cancel(local_id)
+
+        return self._call(cancel())
+
+    def retry(self, local_id: str) -> concurrent.futures.Future[JobRecord]:
+        async def retry() -> JobRecord:
+            return await (await self._ready_service()).retry(local_id)
+
+        return self._call(retry())
+
+    def resend(self, local_id: str) -> concurrent.futures.Future[JobRecord]:
+        """Send a NOT_SENT job again as itself, to its own target, and follow it. Warn the person
+        first: a job whose request may have left (its note says so) could run twice."""
+
+        async def resend() -> JobRecord:
+            return await (await self._ready_service()).resend(local_id)
+
+        return self._call(resend())
+
+    def stop_sending(self, reason: str) -> concurrent.futures.Future[int]:
+        """Send nothing more: jobs still on their way become NOT_SENT with a note built from
+        ``reason`` (e.g. "the console was interrupted (SIGTERM)") saying whether each request had
+        left. Jobs already queued go on and are still followed. The future holds how many."""
+
+        async def stop() -> int:
+            return await (await self._ready_service()).stop_sending(reason)
+
+        return self._call(stop())
+
+    @property
+    def resumed(self) -> tuple[str, ...]:
+        """Local ids of the unfinished jobs taken over at start (followed, or made NOT_SENT)."""
+        return self._require_service().resumed
+
+    def remove(self, local_ids: Sequence[str]) -> concurrent.futures.Future[None]:
+        async def remove() -> None:
+            (await self._ready_service()).remove(tuple(local_ids))
+
+        return self._call(remove())
+
+    def health(self, target: Target) -> concurrent.futures.Future[dict[str, Any]]:
+        """The endpoint's ``/health``: ``{"jobs": {...}, "workers": {...}}``."""
+
+        async def health() -> dict[str, Any]:
+            service = await self._ready_service()
+            return await service.client_for(await service.resolve(target)).health()
+
+        return self._call(health())
+
+    def purge_queue(self, target: Target) -> concurrent.futures.Future[dict[str, Any]]:
+        """Remove the endpoint's queued jobs: ``{"removed": N, "status": ...}``. The console's
+        jobs that waited there become PURGED."""
+
+        async def purge() -> dict[str, Any]:
+            return await (await self._ready_service()).purge_queue(target)
+
+        return self._call(purge())
+
+    def flush(self) -> concurrent.futures.Future[None]:
+        """Set once every change made so far is committed to the history file."""
+        if self._store is None:
+            raise RuntimeError("The engine is not started.")
+        return self._store.flush()
+
+    def expect_webhooks_at(self, urls: Sequence[str]) -> None:
+        """The URLs (or prefixes) where this console receives webhooks (its listener, a tunnel).
+
+        A job sent with such a ``webhook`` whose end was seen by polling, but whose delivery did
+        not arrive within ``webhook_grace_s``, is flagged ``webhook_missing``.
+        """
+        wanted = tuple(urls)
+
+        async def expect() -> None:
+            (await self._ready_service()).webhooks.expect_at(wanted)
+
+        self._call(expect())
+
+    def send_sandbox_webhooks_to(self, url: str | None) -> None:
+        """From now on, requests sent to the built-in sandbox that name no webhook of their own
+        report to ``url`` (the window's listener, token included), so a first job shows both ends
+        of the loop with no setting; None stops it (the listener stopped or failed)."""
+        self._sandbox_webhook = url or None
+
+    def jobs(self) -> list[JobRecord]:
+        """Snapshots of every job in the history (oldest first); safe from any thread.
+
+        Empty while a ``start(wait=False)`` is still loading the history (see ``started``).
+        """
+        if self._service is None and self._runner.running and not self._started.done():
+            return []
+        return self._require_service().snapshots()
+
+    def open_sandbox_jobs(self) -> list[JobRecord]:
+        """Jobs of the built-in sandbox not ended yet; safe from any thread. The sandbox runs in
+        the engine, so ``close`` ends them (CANCELLED, with a note that the console quit)."""
+        if self._service is None:
+            return []
+        return self._service.open_sandbox_jobs()
+
+    def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
+        """``callback(event)`` runs on the engine thread and must be quick. Returns unsubscribe."""
+        with self._subscribers_lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._subscribers_lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    async def apply_external_update(self, payload: dict[str, Any], source: str) -> JobRecord | None:
+        """News of a job from outside (a webhook), merged like a poll result; runs on the loop.
+
+        Returns the updated snapshot, or ``None`` when no job in the history has that id.
+        """
+        return await (await self._ready_service()).apply_external_update(payload, source)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._runner.loop()
+
+    @property
+    def service(self) -> JobService:
+        """The loop-side job service (tests and benchmarks read its tracker and clients)."""
+        return self._require_service()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return self._runner.call(coro)
+
+    def _require_service(self) -> JobService:
+        if self._service is None:
+            raise RuntimeError("The engine is not started.")
+        return self._service
+
+    def _emit(self, event: EngineEvent) -> None:
+        with self._subscribers_lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(event)
+            except Exception:  # one broken subscriber must not stop the others
+                log.exception("an engine subscriber failed")
+
+    async def _start_sandbox(self) -> Target:
+        if self._sandbox_lock is None:  # on the loop's thread: no other can race it here
+            import asyncio
+
+            self._sandbox_lock = asyncio.Lock()
+        async with self._sandbox_lock:
+            if self._sandbox is None:
+                from gui.sandbox import SandboxServer
+
+                server = SandboxServer(self._sandbox_config)
+                await server.start("127.0.0.1", 0)
+                self._sandbox = server
+            target = self._sandbox_target(self._sandbox)
+            if self._service is not None:
+                self._service.sandbox = target
+            return target
+
+    @staticmethod
+    def _sandbox_target(server: SandboxServer) -> Target:
+        return Target(
+            name=SANDBOX_PROFILE,
+            kind="sandbox",
+            base_url=server.base_url,
+            endpoint_id=SANDBOX_ENDPOINT_ID,
+        )

@@ -1,0 +1,505 @@
+"""The job history: ``jobs.sqlite3`` in the data folder (WAL), written by one writer thread.
+
+Callers on the engine loop hand over immutable snapshots with ``save``; the writer thread turns
+everything queued since its last commit into one transaction (latest row per job wins), so thousands
+of status changes per second cost a handful of commits and the loop never waits on the disk. A
+commit starts as soon as there is something to write: an output is on disk milliseconds after it
+arrived.
+
+The file is shared with the webhook listener's delivery table; each component registers its schema
+version in ``schema_versions``. Migrations run from version 1 on.
+
+Several consoles may share the file (``gui.core.engine.leases``): every commit bumps the one-row
+``change_counter`` and stamps each row it writes with the new value (``change_seq``) and with this
+console's ``owner`` id; a removed job leaves a tombstone in ``job_removals``. Other consoles read
+what changed since the value they last saw (``shared_view``). A commit never writes a job
+another console owns, nor one that was removed: that console follows it, and the removal stands.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gui.core.errors import ConsoleError
+from gui.core.files import SQLITE_COMPANIONS, keep_private
+from gui.core.foreground import FOREGROUND
+from gui.core.records import JobRecord, JobState
+from gui.core.targets import Target
+
+__all__ = ["COMPONENT", "DB_FILENAME", "SCHEMA_VERSION", "JobStore", "StoredJob"]
+
+DB_FILENAME = "jobs.sqlite3"
+COMPONENT = "jobs"
+
+__all__ += ["bump_change_counter", "migrate", "read_jobs"]
+
+# version -> statements that bring the previous version up to it.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE jobs (
+            local_id TEXT PRIMARY KEY,
+            profile TEXT NOT NULL,
+            target_kind TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            endpoint_id TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            job_id TEXT,
+            state TEXT NOT NULL,
+            request TEXT NOT NULL,
+            template TEXT,
+            submitted_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            delay_time_ms INTEGER,
+            execution_time_ms INTEGER,
+            worker_id TEXT,
+            progress TEXT,
+            output TEXT,
+            error TEXT,
+            webhook_deliveries INTEGER NOT NULL DEFAULT 0,
+            webhook_missing INTEGER NOT NULL DEFAULT 0,
+            note TEXT
+        )""",
+        "CREATE INDEX jobs_by_job_id ON jobs(job_id)",
+        """CREATE TABLE job_history (
+            local_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            at REAL NOT NULL,
+            state TEXT NOT NULL,
+            PRIMARY KEY (local_id, position)
+        )""",
+        """CREATE TABLE job_stream (
+            local_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            chunk TEXT NOT NULL,
+            PRIMARY KEY (local_id, position)
+        )""",
+    ),
+    2: (
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "ALTER TABLE jobs ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX jobs_by_change ON jobs(change_seq)",
+        """CREATE TABLE consoles (
+            owner TEXT PRIMARY KEY,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            heartbeat REAL NOT NULL,
+            listener_port INTEGER
+        )""",
+        """CREATE TABLE job_removals (
+            local_id TEXT PRIMARY KEY,
+            change_seq INTEGER NOT NULL
+        )""",
+        "CREATE INDEX job_removals_by_change ON job_removals(change_seq)",
+        """CREATE TABLE change_counter (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            value INTEGER NOT NULL
+        )""",
+        "INSERT INTO change_counter (one, value) VALUES (1, 0)",
+    ),
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+_COLUMNS = (
+    "local_id", "profile", "target_kind", "base_url", "endpoint_id", "operation", "job_id", "state",
+    "request", "template", "submitted_at", "started_at", "finished_at", "delay_time_ms",
+    "execution_time_ms", "worker_id", "progress", "output", "error", "webhook_deliveries",
+    "webhook_missing", "note",
+)  # fmt: skip
+_WRITTEN = (*_COLUMNS, "owner", "change_seq")
+_UPSERT = (
+    f"INSERT INTO jobs ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' for _ in _WRITTEN)}) "
+    f"ON CONFLICT(local_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _WRITTEN[1:])
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredJob:
+    """A job read back from the history, with the target it was sent to."""
+
+    record: JobRecord
+    target: Target
+    owner: str | None = None
+    """The console that follows (or last followed) it (``gui.core.engine.leases``); None before."""
+    change_seq: int = 0
+    """The change number of the commit that last wrote it."""
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the job tables of the file ``conn`` opened (autocommit) up to ``SCHEMA_VERSION``."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_versions "
+        "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    )
+    row = conn.execute(
+        "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
+    ).fetchone()
+    current = int(row[0]) if row else 0
+    if current > SCHEMA_VERSION:
+        raise ConsoleError(
+            f"{path} was written by a newer version of the console (job schema "
+            f"{current}, this one knows {SCHEMA_VERSION}). Update the console."
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Read again inside the lock: another console may have migrated meanwhile.
+            row = conn.execute(
+                "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
+            ).fetchone()
+            if row is None or int(row[0]) < version:
+                for statement in MIGRATIONS[version]:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                    "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                    (COMPONENT, version),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def bump_change_counter(conn: sqlite3.Connection) -> int:
+    """Inside a write transaction: the next change number, which stamps what it writes."""
+    conn.execute("UPDATE change_counter SET value = value + 1 WHERE one = 1")
+    return int(conn.execute("SELECT value FROM change_counter WHERE one = 1").fetchone()[0])
+
+
+def read_jobs(
+    conn: sqlite3.Connection, where: str = "", params: Sequence[Any] = ()
+) -> list[StoredJob]:
+    """The jobs ``WHERE where`` (all without it), oldest first, with history and stream chunks.
+
+    Call it inside a read transaction when the rows must agree with a change number read with them.
+    """
+    clause = f" WHERE {where}" if where else ""
+    rows = conn.execute(
+        f"SELECT {', '.join(_COLUMNS)}, owner, change_seq FROM jobs{clause} "
+        "ORDER BY submitted_at, rowid",
+        tuple(params),
+    ).fetchall()
+    if not rows:
+        return []
+    picked = f" WHERE local_id IN (SELECT local_id FROM jobs{clause})" if where else ""
+    history: dict[str, list[tuple[float, str]]] = {}
+    for local_id, at, state in conn.execute(
+        f"SELECT local_id, at, state FROM job_history{picked} ORDER BY local_id, position",
+        tuple(params),
+    ):
+        history.setdefault(local_id, []).append((at, state))
+    chunks: dict[str, list[Any]] = {}
+    for local_id, chunk in conn.execute(
+        f"SELECT local_id, chunk FROM job_stream{picked} ORDER BY local_id, position",
+        tuple(params),
+    ):
+        chunks.setdefault(local_id, []).append(json.loads(chunk))
+    return [_row_to_job(row, history, chunks) for row in rows]
+
+
+def _row_to_job(
+    row: Sequence[Any],
+    history: dict[str, list[tuple[float, str]]],
+    chunks: dict[str, list[Any]],
+) -> StoredJob:
+    v = dict(zip((*_COLUMNS, "owner", "change_seq"), row, strict=True))
+    local_id = v["local_id"]
+    record = JobRecord(
+        local_id=local_id,
+        profile=v["profile"],
+        endpoint_id=v["endpoint_id"],
+        operation=v["operation"],
+        request=json.loads(v["request"]),
+        submitted_at=v["submitted_at"],
+        state=JobState(v["state"]),
+        job_id=v["job_id"],
+        template=v["template"],
+        started_at=v["started_at"],
+        finished_at=v["finished_at"],
+        delay_time_ms=v["delay_time_ms"],
+        execution_time_ms=v["execution_time_ms"],
+        worker_id=v["worker_id"],
+        progress=_load(v["progress"]),
+        output=_load(v["output"]),
+        error=v["error"],
+        stream=chunks.get(local_id, []),
+        history=history.get(local_id, []),
+        webhook_deliveries=v["webhook_deliveries"],
+        webhook_missing=bool(v["webhook_missing"]),
+        note=v["note"],
+    )
+    target = Target(
+        name=v["profile"], kind=v["target_kind"], base_url=v["base_url"],
+        endpoint_id=v["endpoint_id"],
+    )  # fmt: skip
+    return StoredJob(record, target, v["owner"], v["change_seq"])
+
+
+@dataclass(slots=True)
+class _Batch:
+    rows: dict[str, tuple[JobRecord, Target]]
+    history: list[tuple[str, int, float, str]]
+    stream: list[tuple[str, int, str]]
+    deleted: set[str]
+    done: list[Future[None]]
+
+
+class JobStore:
+    """Open with ``JobStore(data_dir / DB_FILENAME)``; ``load`` once; ``save`` snapshots; ``close``.
+
+    ``save`` and ``delete`` may be called from one thread at a time (the engine loop); they never
+    block on the disk. ``flush`` returns a future set once everything queued before it is committed.
+    """
+
+    def __init__(self, path: Path, owner: str | None = None) -> None:
+        self.path = path
+        self.owner = owner  # stamped on every row this store writes (``gui.core.engine.leases``)
+        self.loaded_change = 0
+        self._reading = threading.Lock()
+        keep_private(path, SQLITE_COMPANIONS)  # the history is no one else's to read
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: safe across app crashes
+        self._conn.execute("PRAGMA busy_timeout=10000")  # the listener writes to the same file
+        self._migrate()
+        self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._history_written: dict[str, int] = {}
+        self._stream_written: dict[str, int] = {}
+        self._closed = False
+        self.commits = 0  # transactions committed (for tests and the benchmark)
+        self.last_error: sqlite3.Error | None = None
+        self._writer = threading.Thread(
+            target=self._write_loop, name="job-store-writer", daemon=True
+        )
+        self._writer.start()
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        migrate(self._conn, self.path)
+
+    def schema_version(self) -> int:
+        row = self._conn.execute(
+            "SELECT version FROM schema_versions WHERE component = ?", (COMPONENT,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- reading (on start, before any save) ---------------------------------------------------
+
+    def load(self) -> list[StoredJob]:
+        """Every stored job, oldest first, with its history and stream chunks.
+
+        ``loaded_change`` is then the change number these rows were read at."""
+        conn = self._conn
+        with self._reading:  # ``close`` waits: closing a connection in use crashes the process
+            if self._closed:
+                raise RuntimeError("The job history was closed while it was being loaded.")
+            conn.execute("BEGIN")
+            try:
+                jobs = read_jobs(conn)
+                self.loaded_change = int(
+                    conn.execute("SELECT value FROM change_counter WHERE one = 1").fetchone()[0]
+                )
+            finally:
+                conn.execute("COMMIT")
+        self.remember(jobs)
+        return jobs
+
+    def remember(self, jobs: Iterable[StoredJob]) -> None:
+        """Rows read back (at start, or claimed from another console): what they hold is written
+        already, so later saves add only the rest of their history and stream."""
+        for job in jobs:
+            self._history_written[job.record.local_id] = len(job.record.history)
+            self._stream_written[job.record.local_id] = len(job.record.stream)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def save(self, record: JobRecord, target: Target) -> None:
+        """Queue a snapshot for writing. ``record`` must not be mutated afterwards."""
+        local_id = record.local_id
+        new_history = record.history[self._history_written.get(local_id, 0) :]
+        start = self._history_written.get(local_id, 0)
+        self._history_written[local_id] = len(record.history)
+        stream_start = self._stream_written.get(local_id, 0)
+        new_chunks = record.stream[stream_start:]
+        self._stream_written[local_id] = len(record.stream)
+        self._queue.put(("save", (record, target, start, new_history, stream_start, new_chunks)))
+
+    def delete(self, local_ids: Iterable[str]) -> None:
+        ids = list(local_ids)
+        for local_id in ids:
+            self._history_written.pop(local_id, None)
+            self._stream_written.pop(local_id, None)
+        self._queue.put(("delete", ids))
+
+    def flush(self) -> Future[None]:
+        """A future set once everything queued so far is committed."""
+        done: Future[None] = Future()
+        if self._closed:
+            done.set_result(None)
+        else:
+            self._queue.put(("flush", done))
+        return done
+
+    def close(self) -> None:
+        """Write everything still queued, stop the writer thread, close the file."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(("stop", None))
+        self._writer.join()
+        with self._reading:
+            self._conn.close()
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            FOREGROUND.pass_through()  # not while the window is applying or painting
+            items = [first]
+            while True:  # take everything queued meanwhile into the same transaction
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            batch = _Batch({}, [], [], set(), [])
+            stopping = self._collect(items, batch)
+            try:
+                self._commit(batch)
+            except sqlite3.Error as exc:
+                # Keep the writer alive (later batches may succeed); flushers hear of the failure.
+                self.last_error = exc
+                for future in batch.done:
+                    future.set_exception(exc)
+            else:
+                for future in batch.done:
+                    future.set_result(None)
+            if stopping:
+                return
+
+    @staticmethod
+    def _collect(items: list[tuple[str, Any]], batch: _Batch) -> bool:
+        stopping = False
+        for kind, value in items:
+            if kind == "save":
+                record, target, start, history, stream_start, chunks = value
+                batch.rows[record.local_id] = (record, target)  # the latest snapshot wins
+                batch.history.extend(
+                    (record.local_id, start + i, at, str(state))
+                    for i, (at, state) in enumerate(history)
+                )
+                batch.stream.extend(
+                    (record.local_id, stream_start + i, json.dumps(chunk, ensure_ascii=False))
+                    for i, chunk in enumerate(chunks)
+                )
+            elif kind == "delete":
+                for local_id in value:
+                    batch.rows.pop(local_id, None)
+                    batch.deleted.add(local_id)
+                batch.history = [h for h in batch.history if h[0] not in batch.deleted]
+                batch.stream = [s for s in batch.stream if s[0] not in batch.deleted]
+            elif kind == "flush":
+                batch.done.append(value)
+            elif kind == "stop":
+                stopping = True
+        return stopping
+
+    def _commit(self, batch: _Batch) -> None:
+        if not (batch.rows or batch.history or batch.stream or batch.deleted):
+            return
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            change = bump_change_counter(conn)
+            barred = self._barred(set(batch.rows) | {h[0] for h in batch.history})
+            conn.executemany(
+                _UPSERT,
+                (
+                    (*_row(r, t), self.owner, change)
+                    for r, t in batch.rows.values()
+                    if r.local_id not in barred
+                ),
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO job_history (local_id, position, at, state) "
+                "VALUES (?, ?, ?, ?)",
+                (h for h in batch.history if h[0] not in barred),
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO job_stream (local_id, position, chunk) VALUES (?, ?, ?)",
+                (c for c in batch.stream if c[0] not in barred),
+            )
+            deleted = [(local_id,) for local_id in batch.deleted]
+            for table in ("jobs", "job_history", "job_stream"):
+                conn.executemany(f"DELETE FROM {table} WHERE local_id = ?", deleted)
+            conn.executemany(
+                "INSERT OR REPLACE INTO job_removals (local_id, change_seq) VALUES (?, ?)",
+                ((local_id, change) for local_id in batch.deleted),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self.commits += 1
+
+    def _barred(self, local_ids: set[str]) -> set[str]:
+        """Of ``local_ids``, those this store must not write: removed (by any console), or
+        followed by another console now (this one's lease lapsed and was taken over)."""
+        barred = _matching(self._conn, "SELECT local_id FROM job_removals WHERE local_id IN ({})",
+                           local_ids)  # fmt: skip
+        if self.owner is not None:
+            barred |= owned_elsewhere(self._conn, local_ids, self.owner)
+        return barred
+
+
+def _matching(
+    conn: sqlite3.Connection, query: str, local_ids: Iterable[str], *extra: Any
+) -> set[str]:
+    """The first column of ``query`` (its ``IN ({})`` filled with ``local_ids``, then ``extra``)
+    over every id, in chunks under SQLite's limit on bound values."""
+    ids = list(local_ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        found.update(row[0] for row in conn.execute(query.format(marks), (*chunk, *extra)))
+    return found
+
+
+def owned_elsewhere(conn: sqlite3.Connection, local_ids: Iterable[str], owner: str) -> set[str]:
+    """Of ``local_ids``, the jobs another console than ``owner`` follows."""
+    return _matching(
+        conn,
+        "SELECT local_id FROM jobs WHERE local_id IN ({}) AND owner IS NOT NULL AND owner != ?",
+        local_ids,
+        owner,
+    )
+
+
+def _row(record: JobRecord, target: Target) -> tuple[Any, ...]:
+    return (
+        record.local_id, record.profile, target.kind, target.base_url, target.endpoint_id,
+        record.operation, record.job_id, str(record.state),
+        json.dumps(record.request, ensure_ascii=False), record.template, record.submitted_at,
+        record.started_at, record.finished_at, record.delay_time_ms, record.execution_time_ms,
+        record.worker_id, _dump(record.progress), _dump(record.output), record.error,
+        record.webhook_deliveries, int(record.webhook_missing), record.note,
+    )  # fmt: skip

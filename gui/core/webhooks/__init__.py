@@ -1,0 +1,12 @@
+"""RunPod's webhook deliveries: the listener that receives them, the reading of one delivery,
+where the listener binds, and the history of deliveries.
+
+- ``address``: Where the webhook listener binds and the address RunPod is given: the defaults, the
+  saved settings, and the checks on a host and a public URL.
+- ``deliveries``: The history of webhook deliveries: every POST the listener accepted, kept in
+  ``jobs.sqlite3``.
+- ``intake``: What a webhook body is: parsed strictly, classified, and cleaned of the listener's
+  token.
+- ``listener``: The webhook listener: receives RunPod's deliveries (RUNPOD_API.md §5) over HTTP on
+  loopback.
+"""

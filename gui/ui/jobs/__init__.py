@@ -1,0 +1,26 @@
+"""The jobs side of the window: the job table (model, filters, style), the selected job's details,
+what can be done to jobs, the health strip and desktop notifications.
+
+- ``actions``: What can be done to the selected jobs, and why not when it can't (shown on hover).
+- ``details``: ``jobDetailsView`` (in ``jobDetails``): the selected job's output, request, error,
+  history.
+- ``details_pane``: The area under the job table (``jobDetails``): a short hint until a job is first
+  shown, then ``JobDetails`` (``jobDetailsView``) inside it.
+- ``details_parts``: Parts of ``jobDetails``: the status history, the images found in an output, the
+  error layout.
+- ``filters``: The filter row above ``jobTable``: one toggle per status (with its count) and a text
+  filter.
+- ``first_run``: The first five minutes: a hint over the empty job table that says what to do, gone
+  once a job exists, and the example template a new user starts from.
+- ``health``: The health strip: the selected target's ``/health`` counters, refreshed while visible.
+- ``json_tree``: A lazy JSON tree: children are made only when a branch is opened, a few hundred at
+  a time.
+- ``model``: The job table: a Qt model that adapts the engine's job records, and a proxy that
+  filters it.
+- ``notify``: A desktop notification when jobs end while the window is not active.
+- ``output_scan``: Work on a job's output that may be large, meant to run OFF the Qt thread (no Qt
+  imports here).
+- ``panel``: The jobs side of the window: toolbar, filters with counts, ``jobTable``,
+  ``jobDetails``, health.
+- ``style``: How jobs look: a colour and an icon per state, and readable times and durations.
+"""

@@ -1,0 +1,463 @@
+"""The jobs side of the window: toolbar, filters with counts, ``jobTable``, ``jobDetails``, health.
+
+``JobsPanel(bridge)`` is one widget the main window embeds. It asks the main window for two things
+through signals: put a request into the editor (``sig_resubmit_requested``) and show a status bar
+message (``sig_status_message_requested``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6 import QtWidgets
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QPaintEvent, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.core.foreground import FOREGROUND
+from gui.core.records import JobRecord
+from gui.core.redact import redact_body
+from gui.core.targets import Target
+from gui.core.wording import counted
+from gui.ui.bridge import EngineBridge, run_in_background, when_done
+from gui.ui.jobs import actions as acts
+from gui.ui.jobs.actions import JobActions
+from gui.ui.jobs.details_pane import DetailsPane
+from gui.ui.jobs.filters import StatusFilterBar
+from gui.ui.jobs.health import HealthStrip
+from gui.ui.jobs.model import RECORD_ROLE, JobColumn, JobFilterProxy, JobTableModel
+from gui.ui.jobs.notify import JobFinishedNotifier, notifications_enabled, set_notifications_enabled
+
+if TYPE_CHECKING:
+    from gui.ui.jobs.details import JobDetails
+
+__all__ = ["APPLY_BUDGET_MS", "JobsPanel"]
+
+APPLY_BUDGET_MS = 8.0  # Qt-thread time per event-loop turn spent applying job changes
+APPLY_CHUNK = 16  # changes applied between two looks at the clock (~8 ms at worst, measured)
+
+# The id (elided in the middle: ids differ at both ends), target and status leave room for the
+# times in the jobs side of a 1024-pixel window.
+_COLUMN_WIDTHS = {
+    JobColumn.JOB_ID: 170,
+    JobColumn.TARGET: 80,
+    JobColumn.STATUS: 115,
+    JobColumn.SUBMITTED: 80,
+    JobColumn.QUEUE_TIME: 80,
+    JobColumn.RUN_TIME: 80,
+    JobColumn.WORKER: 120,
+    JobColumn.WEBHOOK: 80,
+}
+
+
+class _JobTable(QTableView):
+    """The job table; painting it holds ``FOREGROUND`` (every visible cell is a call back into
+    Python for its text, colour and icon)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # A viewport made here, so Python knows it: the one Qt makes would be handed over through
+        # PySide6's type discovery, which sets up some 70 Qt classes at its first use (8 ms of
+        # the window's start, for the first-run hint laid over it).
+        viewport = QWidget(self)
+        viewport.setBackgroundRole(QPalette.ColorRole.Base)
+        viewport.setAutoFillBackground(True)
+        self.setViewport(viewport)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        with FOREGROUND.held():
+            super().paintEvent(event)
+
+
+class JobsPanel(QWidget):
+    """Follows every job through the bridge; acts on the selected ones."""
+
+    sig_resubmit_requested: Signal = Signal(dict, str)
+    """Put this request body and operation (``"run"``/``"runsync"``) into the editor."""
+
+    sig_status_message_requested: Signal = Signal(str, int)
+    """Show a message in the main window's status bar (text, timeout in ms; 0 keeps it)."""
+
+    def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self._target: Target | None = None
+        self.model = JobTableModel(self)
+        self.proxy = JobFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.job_actions = JobActions(self)
+        self.toolbar = self._build_toolbar()
+        self.filters = StatusFilterBar(self)
+        self.filters.sig_states_changed.connect(self.proxy.set_states)
+        self.filters.sig_text_changed.connect(self.proxy.set_text)
+        self.table = self._build_table()
+        self.details_pane = DetailsPane(self)
+        self.health = HealthStrip(bridge, self)
+        self.health.sig_status_message_requested.connect(self.sig_status_message_requested)
+        self.counts_label = QLabel(self)
+        self.counts_label.setObjectName("jobCounts")
+        self.counts_label.setContentsMargins(6, 0, 6, 2)
+        self.notifier = JobFinishedNotifier(self, self)
+        # A job just submitted, to select once it is in the table (see ``reveal_new_job``).
+        self._revealing: tuple[str, frozenset[str]] | None = None
+        # Changes from the bridge wait here (latest per job) until applied within a time budget.
+        self._incoming: dict[str, JobRecord] = {}
+        self._apply_timer = QTimer(self)
+        self._apply_timer.setSingleShot(True)
+        self._apply_timer.setInterval(0)
+        self._apply_timer.timeout.connect(self._apply_incoming)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.setObjectName("jobsSplitter")
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.details_pane)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.health)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.filters)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.counts_label)
+        self._connect()
+        # The engine may still be loading the history (the window shows first): fill then.
+        bridge.when_started(self._on_bridge_started, self._on_bridge_start_failed)
+        self._on_model_counts_changed()
+        self._on_selection_changed()
+
+    @property
+    def details(self) -> JobDetails:
+        """The selected job's details (built on first need: see ``DetailsPane``)."""
+        return self.details_pane.details
+
+    def _on_bridge_started(self) -> None:
+        self.model.apply_changes(self.bridge.snapshot())
+
+    def _on_bridge_start_failed(self, message: str) -> None:
+        self.sig_status_message_requested.emit(message, 0)
+
+    # -- building ----------------------------------------------------------------------------------
+    def _build_toolbar(self) -> QToolBar:
+        bar = QToolBar(self)
+        bar.setObjectName("jobToolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for key in (acts.CANCEL, acts.RETRY, acts.RESUBMIT_EDITOR, acts.RESUBMIT_TARGET):
+            bar.addAction(self.job_actions[key])
+        bar.addSeparator()
+        for key, text, group in (
+            ("copy", "Copy", (acts.COPY_ID, acts.COPY_CURL, acts.COPY_PYTHON)),
+            ("export", "Export", (acts.EXPORT_JSON, acts.EXPORT_CSV)),
+        ):
+            # A menu's own action, not a widget of ours: the toolbar makes its button, and when
+            # the bar is too narrow it lists the menu in its » overflow menu (a widget added with
+            # addWidget would just vanish from there).
+            menu = QMenu(text, bar)
+            menu.setIcon(self.job_actions[group[0]].icon())
+            menu.menuAction().setObjectName(f"action_{key}_menu")
+            for action_key in group:
+                menu.addAction(self.job_actions[action_key])
+            bar.addAction(menu.menuAction())
+            button = bar.widgetForAction(menu.menuAction())
+            if isinstance(button, QToolButton):
+                button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+                button.setObjectName(f"{key}MenuButton")
+        bar.addAction(self.job_actions[acts.REMOVE])
+        bar.addSeparator()
+        self.notify_action = bar.addAction("Notify")
+        self.notify_action.setCheckable(True)
+        self.notify_action.setChecked(notifications_enabled())
+        self.notify_action.setToolTip("Show a desktop notification when a job ends while away")
+        self.notify_action.toggled.connect(set_notifications_enabled)
+        return bar
+
+    def _build_table(self) -> QTableView:
+        table = _JobTable(self)
+        table.setObjectName("jobTable")
+        table.setModel(self.proxy)
+        table.setSortingEnabled(True)
+        table.sortByColumn(JobColumn.SUBMITTED, Qt.SortOrder.DescendingOrder)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # ids differ at both ends
+        table.setShowGrid(False)
+        table.verticalHeader().hide()
+        # A fixed row height: the view never measures 10,000 rows.
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+        header = table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        for column, width in _COLUMN_WIDTHS.items():
+            header.resizeSection(column, width)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        return table
+
+    def _connect(self) -> None:
+        self.bridge.sig_jobs_changed.connect(self._on_bridge_jobs_changed)
+        self.bridge.sig_jobs_removed.connect(self._on_bridge_jobs_removed)
+        self.bridge.sig_action_failed.connect(self._on_bridge_action_failed)
+        self.model.sig_counts_changed.connect(self._on_model_counts_changed)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
+        handlers = {
+            acts.CANCEL: self.cancel_selected,
+            acts.RETRY: self.retry_selected,
+            acts.RESUBMIT_EDITOR: self.resubmit_into_editor,
+            acts.RESUBMIT_TARGET: self.resubmit_to_target,
+            acts.COPY_ID: self.copy_ids,
+            acts.COPY_CURL: lambda: self.copy_snippet("curl"),
+            acts.COPY_PYTHON: lambda: self.copy_snippet("python"),
+            acts.REMOVE: self.remove_selected,
+            acts.EXPORT_JSON: lambda: self._on_export_requested("json"),
+            acts.EXPORT_CSV: lambda: self._on_export_requested("csv"),
+        }
+        for key, handler in handlers.items():
+            self.job_actions[key].triggered.connect(handler)
+
+    # -- public ------------------------------------------------------------------------------------
+    def set_target(self, target: Target | None) -> None:
+        """The target chosen in the profile selector: the health strip follows it."""
+        self._target = target
+        self.health.set_target(target)
+        self._on_selection_changed()
+
+    def selected_records(self) -> list[JobRecord]:
+        """The selected jobs' latest snapshots, in the table's order."""
+        rows = self.table.selectionModel().selectedRows()
+        records = [index.data(RECORD_ROLE) for index in sorted(rows, key=lambda i: i.row())]
+        return [record for record in records if isinstance(record, JobRecord)]
+
+    def latest_record(self, local_id: str) -> JobRecord | None:
+        """The newest snapshot of a job the panel has (waiting to be applied, or in the table)."""
+        waiting = self._incoming.get(local_id)
+        if waiting is not None:
+            return waiting
+        row = self.model.row_of(local_id)
+        return None if row is None else self.model.record_at(row)
+
+    def selection_mark(self) -> frozenset[str]:
+        """The jobs selected now (local ids), for ``reveal_new_job``."""
+        return frozenset(record.local_id for record in self.selected_records())
+
+    def reveal_new_job(self, local_id: str, mark: frozenset[str]) -> None:
+        """Select a job just submitted and scroll to it, now or when it reaches the table, unless
+        the selection changed since ``mark`` (``selection_mark`` when it was submitted): then
+        the person chose another job meanwhile, and keeps it."""
+        self._revealing = (local_id, mark)
+        self._reveal_if_here()
+
+    def _reveal_if_here(self) -> None:
+        if self._revealing is None:
+            return
+        local_id, mark = self._revealing
+        if self.selection_mark() != mark:
+            self._revealing = None
+        elif self.model.row_of(local_id) is not None:
+            self._revealing = None
+            self.select_job(local_id)  # a job the filters hide stays hidden
+
+    def select_job(self, local_id: str) -> bool:
+        """Select a job's row and scroll to it; False when it is missing or filtered out."""
+        row = self.model.row_of(local_id)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if not index.isValid():
+            return False
+        self.table.selectRow(index.row())
+        self.table.scrollTo(index)
+        return True
+
+    # -- actions -----------------------------------------------------------------------------------
+    def cancel_selected(self) -> None:
+        for record in self.selected_records():
+            if not record.terminal and record.job_id:
+                self.bridge.request_cancel(record.local_id)
+
+    def retry_selected(self) -> None:
+        for record in self.selected_records():
+            if record.state in acts.RETRYABLE_STATES and record.job_id:
+                self.bridge.request_retry(record.local_id)
+
+    def resubmit_into_editor(self) -> None:
+        records = self.selected_records()
+        if len(records) == 1:
+            record = records[0]
+            self.sig_resubmit_requested.emit(redact_body(record.request), record.operation)
+
+    def resubmit_to_target(self) -> None:
+        """Send again: NOT_SENT jobs as themselves, the others to the chosen target (asking
+        first when NOT_SENT jobs or several jobs are in the selection)."""
+        target_name = self._target.name if self._target else None
+        plan = acts.send_again_plan(self.selected_records(), target_name)
+        if plan.total == 0:
+            return
+        if (plan.resend or plan.total > 1) and not self.confirm(
+            "Send again", acts.resend_warning(plan, target_name)
+        ):
+            return
+        for record in plan.resend:
+            self.bridge.request_resend(record.local_id)
+        for record in plan.resubmit if self._target is not None else ():
+            self.bridge.request_submit(
+                self._target, redact_body(record.request), record.operation, record.template
+            )
+        self.sig_status_message_requested.emit(f"Sent {plan.total} job(s) again.", 4000)
+
+    def copy_ids(self) -> None:
+        ids = [record.job_id for record in self.selected_records() if record.job_id]
+        if ids:
+            QGuiApplication.clipboard().setText("\n".join(ids))
+            self.sig_status_message_requested.emit(f"Copied {counted(len(ids), 'job id')}.", 3000)
+
+    def copy_snippet(self, language: str) -> None:
+        records = self.selected_records()
+        if len(records) != 1:
+            return
+        record = records[0]
+        target = self._target if self._target and self._target.name == record.profile else None
+        from gui.core.storage.snippets import (  # on first use, not at start
+            curl_snippet,
+            python_snippet,
+        )
+
+        make = curl_snippet if language == "curl" else python_snippet
+        QGuiApplication.clipboard().setText(make(record, target))
+        self.sig_status_message_requested.emit(
+            f"Copied the request as {'curl' if language == 'curl' else 'Python'}; "
+            "set RUNPOD_API_KEY before running it.",
+            4000,
+        )
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask a yes/no question (tests replace this)."""
+        box = QtWidgets.QMessageBox  # a dialog's class, set up by PySide6 when first used
+        answer = box.question(
+            self,
+            title,
+            text,
+            box.StandardButton.Yes | box.StandardButton.Cancel,
+            box.StandardButton.Cancel,
+        )
+        return answer == box.StandardButton.Yes
+
+    def remove_selected(self) -> None:
+        records = self.selected_records()
+        if not records:
+            return
+        n = len(records)
+        text = f"Remove {counted(n, 'job')} from the history? Outputs are lost."
+        if self.confirm("Remove from history", text):
+            self.bridge.request_remove([record.local_id for record in records])
+
+    def export_selected(self, path: Path, kind: str) -> None:
+        """Write the selected jobs to ``path`` as ``"json"`` or ``"csv"`` (off the Qt thread)."""
+        records = self.selected_records()
+        from gui.core.storage.export import export_csv, export_json  # on first use, not at start
+
+        writer = export_json if kind == "json" else export_csv
+        when_done(
+            run_in_background(writer, records, path),
+            lambda _: self.sig_status_message_requested.emit(
+                f"Exported {counted(len(records), 'job')} to {path}.", 5000
+            ),
+            lambda error: self.sig_status_message_requested.emit(
+                f"Could not export to {path}: {error}", 0
+            ),
+            context=self,
+        )
+
+    def _on_export_requested(self, kind: str) -> None:
+        pattern = "JSON (*.json)" if kind == "json" else "CSV (*.csv)"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export jobs", f"jobs.{kind}", pattern
+        )
+        if path:
+            self.export_selected(Path(path), kind)
+
+    # -- slots -------------------------------------------------------------------------------------
+    def _on_bridge_jobs_changed(self, records: list[JobRecord]) -> None:
+        for record in records:
+            self._incoming[record.local_id] = record
+        if not self._apply_timer.isActive():
+            self._apply_incoming()
+
+    def _apply_incoming(self) -> None:
+        """Apply waiting changes in slices until ``APPLY_BUDGET_MS`` is spent; the rest goes on at
+        the next turn of the event loop, so a burst of thousands never stalls painting and input.
+        The background threads wait meanwhile (``FOREGROUND``): each sort comparison the table's
+        proxy calls back into Python would otherwise wait for the GIL."""
+        with FOREGROUND.held():
+            self._apply_incoming_now()
+
+    def _apply_incoming_now(self) -> None:
+        started = time.perf_counter()
+        shown = self.details_pane.record
+        newest_shown: JobRecord | None = None
+        while self._incoming:
+            chunk = list(itertools.islice(self._incoming.values(), APPLY_CHUNK))
+            for record in chunk:
+                del self._incoming[record.local_id]
+                if shown is not None and record.local_id == shown.local_id:
+                    newest_shown = record
+            self.notifier.jobs_finished(self.model.apply_changes(chunk))
+            if (time.perf_counter() - started) * 1000.0 >= APPLY_BUDGET_MS:
+                break
+        if self._incoming:
+            self._apply_timer.start()
+        if newest_shown is not None:
+            self.details_pane.show_record(newest_shown)
+        self._reveal_if_here()
+        self._refresh_actions()
+
+    def _on_bridge_jobs_removed(self, local_ids: list[str]) -> None:
+        for local_id in local_ids:
+            self._incoming.pop(local_id, None)
+        self.model.remove_jobs(local_ids)
+        shown = self.details_pane.record
+        if shown is not None and shown.local_id in set(local_ids):
+            self.details_pane.show_record(None)
+
+    def _on_bridge_action_failed(self, message: str) -> None:
+        self.sig_status_message_requested.emit(message, 0)
+
+    def _on_model_counts_changed(self) -> None:
+        counts = self.model.state_counts()
+        self.filters.set_counts(counts)
+        total = sum(counts.values())
+        parts = [f"{state.value} {count}" for state, count in counts.items()]
+        summary = " · ".join([counted(total, "job"), *parts])
+        self.counts_label.setText(summary)
+
+    def _on_selection_changed(
+        self, _selected: QItemSelection | None = None, _deselected: QItemSelection | None = None
+    ) -> None:
+        records = self.selected_records()
+        self.details_pane.show_record(records[0] if len(records) == 1 else None)
+        self._refresh_actions(records)
+
+    def _refresh_actions(self, records: list[JobRecord] | None = None) -> None:
+        selection = self.selected_records() if records is None else records
+        self.job_actions.update(selection, self._target.name if self._target else None)
+
+    def _on_table_context_menu_requested(self, position: QPoint) -> None:
+        menu = self.job_actions.context_menu(self)
+        menu.popup(self.table.viewport().mapToGlobal(position))

@@ -1,0 +1,492 @@
+"""The JSON request editor (``requestEditor``): line numbers, colours, diagnostics, file drops."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFontDatabase,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+    QTextOption,
+)
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
+
+from gui.ui import theme
+from gui.ui.request.highlighter import MAX_HIGHLIGHTED_LINE, JsonHighlighter
+
+__all__ = [
+    "ERROR_COLOR",
+    "LONG_LINE_CHARS",
+    "WARNING_COLOR",
+    "EditorMark",
+    "JsonEditor",
+    "local_paths",
+    "longest_line",
+]
+
+ERROR_COLOR = QColor("#d32f2f")
+WARNING_COLOR = QColor("#e69500")
+"""The light scheme's marks; painting asks ``mark_color`` (it follows ``gui.ui.theme``)."""
+
+
+def mark_color(severity: str) -> QColor:
+    """The underline and gutter colour of a diagnostic in the scheme in use."""
+    return theme.color("mark_error" if severity == "error" else "mark_warning")
+
+
+# Underlining thousands of diagnostics helps nobody and costs layout time.
+MAX_MARKS = 500
+MAX_HIGHLIGHTED_CHARS = 2 * 1024 * 1024
+INDENT = "  "  # the indentation Format writes
+
+LONG_LINE_CHARS = 100_000
+"""A text with a line longer than this is shown wrapped at the editor's width (and unwrapped again
+once no line is). QTextLayout places a line's glyphs in 26.6 fixed point, so a line wider than
+2**31/64 pixels (some 4 million characters at 8 px) overflows: measured, an 11 MB base64 line drew
+its first characters on top of each other, and from 5 million characters the horizontal scroll bar
+was gone (the rest of the line out of reach). Wrapped, each row is laid out on its own and draws
+right. Far below the overflow already, such a line is a blob (an image) nobody reads sideways."""
+
+# An edit this big (a paste, a cut, an undo of a whole text) rechecks the lines at once, before
+# the text is drawn; smaller ones are rechecked once typing pauses.
+_RESCAN_EDIT_CHARS = 10_000
+_RESCAN_DELAY_MS = 500
+
+
+def longest_line(text: str) -> int:
+    """The length in characters of the longest line of ``text``."""
+    if len(text) <= MAX_HIGHLIGHTED_LINE:
+        return len(text)  # an upper bound, and below every limit that asks
+    return max(map(len, text.split("\n")))
+
+
+@dataclass(frozen=True, slots=True)
+class EditorMark:
+    """A diagnostic placed in the editor. ``start``/``end`` are Qt document positions (UTF-16)."""
+
+    severity: str  # "error" | "warning"
+    start: int
+    end: int
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+    message: str
+    code: str = ""  # the diagnostic's rule code, when it has one
+
+
+def _utf16_offset(text: str, offset: int) -> int:
+    """Qt's position for a code-point offset: characters beyond the BMP count twice."""
+    if text.isascii():
+        return offset
+    return offset + sum(1 for char in text[:offset] if ord(char) > 0xFFFF)
+
+
+def local_paths(mime: QMimeData) -> list[Path]:
+    """The local files named by dropped or pasted data (file manager URLs)."""
+    if not mime.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+
+class _Gutter(QWidget):
+    """Line numbers, and a coloured dot on each line that holds a diagnostic."""
+
+    def __init__(self, editor: JsonEditor) -> None:
+        super().__init__(editor)
+        self.editor = editor
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.editor.gutter_width(), 0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self.editor.paint_gutter(event)
+
+
+class JsonEditor(QPlainTextEdit):
+    """A plain-text JSON editor. Diagnostics come in through ``set_marks``; dropped local files go
+    out through ``sig_files_dropped`` (the window decides what to do with them)."""
+
+    sig_files_dropped = Signal(list)
+    """Local files (``list[Path]``) were dropped on the editor; their contents are not read yet."""
+
+    sig_display_note_changed = Signal(str)
+    """How the text is shown changed: wrapped for a long line, or without colours ("" when it is
+    shown as usual)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("requestEditor")
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSize(max(font.pointSize(), 10))
+        self.setFont(font)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setTabChangesFocus(False)
+        self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 2)
+        self.setAcceptDrops(True)
+        self.setPlaceholderText('{\n  "input": {}\n}')
+        # Connected before the highlighter's own slot, so a text grown too big is uncoloured
+        # before the highlighter starts on it (see ``_on_document_contents_changed``).
+        self.document().contentsChange.connect(self._on_document_contents_changed)
+        self._longest_line = 0  # characters in the longest line when last checked
+        self._fitting = False  # set while a whole text goes in, already measured
+        self.display_note = ""
+        self._rescan_timer = QTimer(self)
+        self._rescan_timer.setSingleShot(True)
+        self._rescan_timer.setInterval(_RESCAN_DELAY_MS)
+        self._rescan_timer.timeout.connect(self._on_rescan_timer_timeout)
+        self.highlighter = JsonHighlighter(self.document())
+        self.marks: list[EditorMark] = []
+        self._mark_lines: dict[int, str] = {}
+        self._gutter = _Gutter(self)
+        self.blockCountChanged.connect(self._on_document_block_count_changed)
+        self.updateRequest.connect(self._on_viewport_update_requested)
+        self.cursorPositionChanged.connect(self._refresh_extra_selections)
+        self._on_document_block_count_changed(0)
+        self._refresh_extra_selections()
+
+    def refresh_colors(self) -> None:
+        """Recolour syntax, marks and gutter after a colour-scheme change (``gui.ui.theme``)."""
+        self.highlighter.refresh_colors()
+        self._refresh_extra_selections()
+        self._gutter.update()
+
+    # -- text ------------------------------------------------------------------------------
+
+    def replace_all_text(self, text: str) -> None:
+        """Replace the whole text as ONE undoable edit (Ctrl+Z brings the old text back)."""
+        with self._fitted_to(text):
+            cursor = QTextCursor(self.document())
+            cursor.beginEditBlock()
+            cursor.select(QTextCursor.SelectionType.Document)
+            cursor.insertText(text)
+            cursor.endEditBlock()
+        self.moveCursor(QTextCursor.MoveOperation.Start)
+
+    def replace_range(self, text: str, start: int, end: int, replacement: str) -> None:
+        """Replace ``text[start:end]`` (code-point offsets into ``text``, the editor's text now)
+        as one undoable edit; the rest of the document is left alone."""
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(_utf16_offset(text, start))
+        cursor.setPosition(_utf16_offset(text, end), QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(replacement)
+        cursor.endEditBlock()
+
+    def set_fresh_text(self, text: str) -> None:
+        """Start a new document with ``text`` (not undoable, not modified)."""
+        with self._fitted_to(text):
+            self.setPlainText(text)
+        self.document().setModified(False)
+
+    # -- how the text is shown: wrapped for a long line, coloured unless big -----------------
+
+    @property
+    def highlighting(self) -> bool:
+        return self.highlighter.document() is not None
+
+    @property
+    def wrapped(self) -> bool:
+        """Lines are wrapped at the editor's width (the text has a line over LONG_LINE_CHARS)."""
+        return self.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
+
+    @contextmanager
+    def _fitted_to(self, text: str) -> Iterator[None]:
+        """Put ``text`` in (the body of the ``with``) shown as it must be, laid out once: wrapping
+        goes on and colours off before it goes in (wrapping after would lay out an 11 MB line a
+        second time, and colouring it would take seconds), the reverse after it is in."""
+        longest = longest_line(text)
+        self._rescan_timer.stop()
+        self._fitting = True
+        try:
+            self._fit(longest, len(text), growing=True)
+            yield
+        finally:
+            self._fitting = False
+        self._fit(longest, len(text), growing=False)
+
+    def _fit(self, longest: int, length: int, *, growing: bool) -> None:
+        """Wrap and colour for a text of ``length`` characters whose longest line has ``longest``;
+        ``growing``: only the changes a bigger text needs (before it goes in), else all."""
+        self._longest_line = longest
+        wrap = longest > LONG_LINE_CHARS
+        colour = length <= MAX_HIGHLIGHTED_CHARS
+        fitting, self._fitting = self._fitting, True  # (un)colouring edits the document too
+        try:
+            if wrap != self.wrapped and (wrap or not growing):
+                # Anywhere: at word boundaries, a line of megabytes without a space or a slash
+                # (hex, "AAAA...") takes minutes to break (each row searches the rest of it).
+                self.setWordWrapMode(
+                    QTextOption.WrapMode.WrapAnywhere
+                    if wrap
+                    else QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
+                )
+                mode = QPlainTextEdit.LineWrapMode
+                self.setLineWrapMode(mode.WidgetWidth if wrap else mode.NoWrap)
+                # A wrapped long line is taller than the view: a scroll bar that appeared only
+                # after the layout would narrow it and lay the whole line out again (measured:
+                # 11 MB, 5.0 s to shown instead of 3.2 s).
+                policy = Qt.ScrollBarPolicy
+                self.setVerticalScrollBarPolicy(
+                    policy.ScrollBarAlwaysOn if wrap else policy.ScrollBarAsNeeded
+                )
+            if colour != self.highlighting and (not colour or not growing):
+                self.highlighter.setDocument(self.document() if colour else None)
+        finally:
+            self._fitting = fitting
+        self._update_display_note()
+
+    def _on_document_contents_changed(self, position: int, removed: int, added: int) -> None:
+        if self._fitting:
+            return  # a whole text, measured before it went in
+        length = self.document().characterCount() - 1
+        if length > MAX_HIGHLIGHTED_CHARS and self.highlighting:
+            # Grown big by an undo: off before the highlighter's slot (next in line) colours it.
+            self._fit(self._longest_line, length, growing=True)
+        if max(removed, added) > _RESCAN_EDIT_CHARS:
+            self._rescan_timer.stop()
+            self._fit(longest_line(self.toPlainText()), length, growing=False)
+        elif length <= MAX_HIGHLIGHTED_LINE:
+            self._fit(length, length, growing=False)  # no line can be long: nothing to measure
+        else:
+            # A small edit changes only the lines it touches: one made longer counts at once; a
+            # long one made shorter once typing pauses, when the whole text is measured again.
+            document = self.document()
+            block = document.findBlock(position)
+            last = document.findBlock(position + added).blockNumber()
+            longest = self._longest_line
+            while block.isValid() and block.blockNumber() <= last:
+                longest = max(longest, block.length() - 1)
+                block = block.next()
+            if longest != self._longest_line:
+                self._fit(longest, length, growing=False)
+            if self._longest_line > MAX_HIGHLIGHTED_LINE:
+                self._rescan_timer.start()
+
+    def _on_rescan_timer_timeout(self) -> None:
+        text = self.toPlainText()
+        self._fit(longest_line(text), len(text), growing=False)
+
+    def _update_display_note(self) -> None:
+        parts = []
+        if self.wrapped:
+            parts.append(
+                f"Wrapped at the editor's width: a line is over {LONG_LINE_CHARS:,} characters."
+            )
+        if not self.highlighting:
+            megabytes = MAX_HIGHLIGHTED_CHARS // (1024 * 1024)
+            parts.append(f"Without colours: the text is over {megabytes} MB.")
+        elif self._longest_line > MAX_HIGHLIGHTED_LINE:
+            parts.append(f"Lines over {MAX_HIGHLIGHTED_LINE:,} characters are not coloured.")
+        note = " ".join(parts)
+        if note != self.display_note:
+            self.display_note = note
+            self.sig_display_note_changed.emit(note)
+
+    def move_cursor_to(self, position: int, length: int = 0) -> None:
+        """Put the cursor at a document position (selecting ``length`` characters) and show it."""
+        cursor = self.textCursor()
+        end_of_text = max(self.document().characterCount() - 1, 0)
+        cursor.setPosition(min(max(position, 0), end_of_text))
+        if length:
+            cursor.setPosition(min(position + length, end_of_text), QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+        self.centerCursor()
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # -- diagnostics -----------------------------------------------------------------------
+
+    def set_marks(self, marks: Sequence[EditorMark]) -> None:
+        """Underline these diagnostics (wave, red or amber) and mark their lines in the gutter."""
+        self.marks = list(marks[:MAX_MARKS])
+        self._mark_lines = {}
+        for mark in self.marks:
+            # An error outranks a warning on the same line.
+            if self._mark_lines.get(mark.line) != "error":
+                self._mark_lines[mark.line] = mark.severity
+        self._refresh_extra_selections()
+        self._gutter.update()
+
+    def _refresh_extra_selections(self) -> None:
+        selections: list[QTextEdit.ExtraSelection] = []
+        if not self.document().isEmpty():  # else it would paint over the placeholder text
+            current = QTextEdit.ExtraSelection()
+            current.format.setBackground(self.palette().alternateBase())
+            current.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            current.cursor = self.textCursor()
+            current.cursor.clearSelection()
+            selections.append(current)
+        end_of_text = max(self.document().characterCount() - 1, 0)
+        for mark in self.marks:
+            selection = QTextEdit.ExtraSelection()
+            color = mark_color(mark.severity)
+            selection.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+            selection.format.setUnderlineColor(color)
+            selection.format.setToolTip(mark.message)
+            cursor = QTextCursor(self.document())
+            start = min(mark.start, end_of_text)
+            end = min(max(mark.end, start + 1), end_of_text)
+            if start == end and start > 0:
+                start -= 1  # an error at the very end: underline the last character
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            selection.cursor = cursor
+            selections.append(selection)
+        self.setExtraSelections(selections)
+
+    def underlined_ranges(self) -> list[tuple[int, int, QColor]]:
+        """(start, end, colour) of each diagnostic underline shown now (tests and tooling)."""
+        ranges = []
+        for selection in self.extraSelections():
+            if selection.format.underlineStyle() == QTextCharFormat.UnderlineStyle.WaveUnderline:
+                cursor = selection.cursor
+                ranges.append(
+                    (
+                        cursor.selectionStart(),
+                        cursor.selectionEnd(),
+                        selection.format.underlineColor(),
+                    )
+                )
+        return ranges
+
+    def marked_lines(self) -> dict[int, str]:
+        """Line number (1-based) -> "error" or "warning" for the gutter marks shown now."""
+        return dict(self._mark_lines)
+
+    def event(self, event):  # type: ignore[no-untyped-def]
+        # Hovering an underlined diagnostic shows its message.
+        if event.type() == event.Type.ToolTip:
+            cursor = self.cursorForPosition(event.pos())
+            position = cursor.position()
+            messages = [m.message for m in self.marks if m.start <= position <= max(m.end, m.start)]
+            if messages:
+                from PySide6.QtWidgets import QToolTip
+
+                QToolTip.showText(event.globalPos(), "\n".join(messages[:5]), self)
+                return True
+        return super().event(event)
+
+    # -- gutter ----------------------------------------------------------------------------
+
+    def gutter_width(self) -> int:
+        digits = len(str(max(1, self.blockCount())))
+        return 20 + self.fontMetrics().horizontalAdvance("9") * max(digits, 3)
+
+    def _on_document_block_count_changed(self, _count: int) -> None:
+        self.setViewportMargins(self.gutter_width(), 0, 0, 0)
+
+    def _on_viewport_update_requested(self, rect: QRect, dy: int) -> None:
+        if dy:
+            self._gutter.scroll(0, dy)
+        else:
+            self._gutter.update(0, rect.y(), self._gutter.width(), rect.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        area = self.contentsRect()
+        self._gutter.setGeometry(QRect(area.left(), area.top(), self.gutter_width(), area.height()))
+
+    def paint_gutter(self, event: QPaintEvent) -> None:
+        painter = QPainter(self._gutter)
+        palette = self.palette()
+        painter.fillRect(event.rect(), palette.window())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        block = self.firstVisibleBlock()
+        number = block.blockNumber()
+        top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
+        bottom = top + round(self.blockBoundingRect(block).height())
+        line_height = self.fontMetrics().height()
+        width = self._gutter.width()
+        current = self.textCursor().blockNumber()
+        text_color = palette.placeholderText().color()
+        while block.isValid() and top <= event.rect().bottom():
+            if block.isVisible() and bottom >= event.rect().top():
+                severity = self._mark_lines.get(number + 1)
+                if severity is not None:
+                    painter.setPen(Qt.PenStyle.NoPen)
+                    painter.setBrush(mark_color(severity))
+                    diameter = max(6, line_height // 2)
+                    painter.drawEllipse(4, top + (line_height - diameter) // 2, diameter, diameter)
+                painter.setPen(palette.text().color() if number == current else text_color)
+                painter.drawText(
+                    0, top, width - 6, line_height, Qt.AlignmentFlag.AlignRight, str(number + 1)
+                )
+            block = block.next()
+            top = bottom
+            bottom = top + round(self.blockBoundingRect(block).height())
+            number += 1
+        painter.end()
+
+    # -- typing ----------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter keeps the line's indentation (one level more after ``{`` or ``[``); Tab inserts
+        two spaces. Each is one undo step, like any typed text."""
+        plain = event.modifiers() in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        )
+        if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            cursor = self.textCursor()
+            line = cursor.block().text()[: cursor.positionInBlock()]
+            indent = line[: len(line) - len(line.lstrip(" "))]
+            if line.rstrip().endswith(("{", "[")):
+                indent += INDENT
+            cursor.insertText("\n" + indent)
+            self.ensureCursorVisible()
+            return
+        if plain and event.key() == Qt.Key.Key_Tab:
+            self.textCursor().insertText(INDENT)
+            return
+        super().keyPressEvent(event)
+
+    # -- drops -----------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.handle_drop(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dropEvent(event)  # plain text: Qt inserts it at the drop point, undoably
+
+    def handle_drop(self, mime: QMimeData) -> bool:
+        """Emit ``sig_files_dropped`` when ``mime`` names local files; False for anything else."""
+        paths = local_paths(mime)
+        if not paths:
+            return False
+        self.sig_files_dropped.emit(paths)
+        return True
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        # Pasting files copied in a file manager opens them, like dropping them.
+        if self.handle_drop(source):
+            return
+        pasted = source.text() if source.hasText() else ""
+        if len(pasted) > _RESCAN_EDIT_CHARS:
+            # A big paste (a base64 image) is wrapped and uncoloured before it is laid out.
+            length = self.document().characterCount() + len(pasted)
+            self._fit(max(self._longest_line, longest_line(pasted)), length, growing=True)
+        super().insertFromMimeData(source)

@@ -1,0 +1,142 @@
+"""The window's right side: the jobs (table, details, health) and the webhook deliveries, as tabs.
+
+It owns the engine bridge and the embedded webhook listener; ``shutdown`` stops both before the
+window closes the engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from gui.core.foreground import FOREGROUND
+from gui.core.profiles.secrets import SecretStore
+from gui.core.targets import Target
+from gui.core.webhooks.address import ListenerSettings
+from gui.ui.bridge import EngineBridge
+from gui.ui.jobs.panel import JobsPanel
+from gui.ui.request.validation_worker import BackgroundTasks
+from gui.ui.window.embedded_listener import EmbeddedListener
+
+if TYPE_CHECKING:
+    from gui.ui.webhooks.log import WebhookLog
+
+__all__ = ["JobsArea"]
+
+INI = QSettings.Format.IniFormat
+
+
+class JobsArea(QTabWidget):
+    """Jobs and Webhooks tabs over ``engine`` (None: a placeholder saying why nothing is there)."""
+
+    sig_resubmit_requested = Signal(dict, str)
+    """Put this body and operation into the editor (from the job table's Resubmit)."""
+
+    sig_status_message_requested = Signal(str, int)
+    """Show this message in the status bar for this many milliseconds (0: until replaced)."""
+
+    sig_listener_url_changed = Signal(str)
+    """The embedded webhook listener serves at this URL ('' when it stopped or failed)."""
+
+    def __init__(
+        self,
+        engine: Any,
+        data_dir: Path,
+        secrets: SecretStore | None,
+        tasks: BackgroundTasks,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("jobsArea")
+        self.setDocumentMode(True)
+        self.bridge: EngineBridge | None = None
+        self.jobs_panel: JobsPanel | None = None
+        self.listener: EmbeddedListener | None = None
+        self._webhook_log: WebhookLog | None = None
+        self._webhooks_page: QWidget | None = None
+        if engine is None:
+            label = QLabel("The job table appears here once the job engine is available.", self)
+            label.setObjectName("jobsPlaceholder")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
+            self.addTab(label, "Jobs")
+            return
+        self.bridge = EngineBridge(engine, self)
+        self.jobs_panel = JobsPanel(self.bridge, self)
+        self.jobs_panel.sig_resubmit_requested.connect(self.sig_resubmit_requested)
+        self.jobs_panel.sig_status_message_requested.connect(self.sig_status_message_requested)
+        self.addTab(self.jobs_panel, "Jobs")
+        if secrets is not None:
+            saved = ListenerSettings.load(QSettings(str(data_dir / "window.ini"), INI))
+            self.listener = EmbeddedListener(
+                engine,
+                data_dir,
+                secrets,
+                tasks,
+                port=saved.port,
+                host=saved.host,
+                public_url=saved.public_url,
+                parent=self,
+            )
+            self.listener.sig_started.connect(self._on_listener_started)
+            self.listener.sig_failed.connect(self._on_listener_failed)
+            # The log is built when its tab is first shown: deliveries wait in their store.
+            self._webhooks_page = QWidget(self)
+            self._webhooks_page.setObjectName("webhookLog")  # DESIGN.md's name, from the start
+            QVBoxLayout(self._webhooks_page).setContentsMargins(0, 0, 0, 0)
+            self.addTab(self._webhooks_page, "Webhooks")
+            self.currentChanged.connect(self._on_current_changed)
+            self.listener.start()
+
+    @property
+    def webhook_log(self) -> WebhookLog | None:
+        """The Webhooks tab's log of deliveries (None without a listener); built when first shown
+        or asked for."""
+        page = self._webhooks_page
+        if self._webhook_log is None and self.listener is not None and page is not None:
+            with FOREGROUND.held():  # the background threads wait: see DetailsPane.details
+                from gui.ui.webhooks.log import WebhookLog  # with the tab, not on the start
+
+                log = WebhookLog(self.listener.store, page)
+                layout = page.layout()
+                assert layout is not None
+                layout.addWidget(log)
+                log.show()  # at once: a layout shows a late child only on the next turn
+            self.listener.subscribe(log.post_delivery)
+            self._webhook_log = log
+        return self._webhook_log
+
+    def show_webhooks(self) -> None:
+        """Bring the Webhooks tab to the front."""
+        if self._webhooks_page is not None:
+            self.setCurrentWidget(self._webhooks_page)
+
+    def _on_current_changed(self, index: int) -> None:
+        if index >= 0 and self.widget(index) is self._webhooks_page:
+            _ = self.webhook_log
+
+    def set_target(self, target: Target | None) -> None:
+        """The selected target: the health strip follows it."""
+        if self.jobs_panel is not None:
+            self.jobs_panel.set_target(target)
+
+    def _on_listener_started(self, _url: str) -> None:
+        # Behind the tunnel when one is set: that is the URL RunPod can call.
+        if self.listener is not None:
+            self.sig_listener_url_changed.emit(self.listener.webhook_url())
+
+    def _on_listener_failed(self, message: str) -> None:
+        self.sig_status_message_requested.emit(message, 0)
+        self.sig_listener_url_changed.emit("")
+
+    def shutdown(self) -> None:
+        """Stop the listener and the bridge (before the engine is closed)."""
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
+        if self.bridge is not None:
+            self.bridge.close()
+            self.bridge = None

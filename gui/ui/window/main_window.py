@@ -1,0 +1,475 @@
+"""The main window: templates | request | jobs, menus, file handling, settings, and submitting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6 import QtWidgets
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QMainWindow,
+    QSplitter,
+    QWidget,
+)
+
+from gui.core.errors import ConsoleError
+from gui.core.files import write_text_atomic
+from gui.core.profiles.profiles import Profile, ProfileStore
+from gui.core.profiles.secrets import SecretStore, reveal_listener_token_in_body
+from gui.core.records import JobRecord, JobState
+from gui.core.redact import redact_registered, redact_text
+from gui.core.storage.templates import Template, TemplateStore, find_secrets
+from gui.core.targets import SANDBOX_PROFILE, Target
+from gui.ui.jobs.model import job_span_ms
+from gui.ui.jobs.style import format_duration_ms
+from gui.ui.profiles.target_selection import TargetSelection
+from gui.ui.request.drafts import mentions_secret
+from gui.ui.request.editor import local_paths
+from gui.ui.request.panel import RequestPanel
+from gui.ui.request.secret_move import SecretMover
+from gui.ui.request.templates_panel import TemplatesPanel
+from gui.ui.request.validation_worker import BackgroundTasks
+from gui.ui.window.jobs_area import JobsArea
+from gui.ui.window.menus import add_menu_action, install_desktop
+from gui.ui.window.window_state import restore_window_state, save_window_state
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
+    from gui.ui.profiles.local_worker import LocalWorkerPanel
+    from gui.ui.request.batch_dialog import BatchDialog
+
+__all__ = ["APP_TITLE", "MainWindow"]
+
+APP_TITLE = "RunPod Job Console"
+_DEFAULT_TEXT = '{\n  "input": {\n    "prompt": "Hello"\n  }\n}\n'
+
+
+class MainWindow(QMainWindow):
+    """The console's window. ``engine`` is started and owned: closing the window closes it.
+
+    Without an engine (None) the window still edits and validates; Submit says why it can't run.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        engine: Any = None,
+        parent: QWidget | None = None,
+        *,
+        profiles: ProfileStore | None = None,
+        secrets: SecretStore | None = None,
+        profile: str | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.data_dir = Path(data_dir)
+        self.engine = engine
+        self.profiles = profiles
+        self.secrets = secrets
+        self.settings = QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
+        self.tasks = BackgroundTasks(self)
+        self.file_path: Path | None = None
+        self.current_template: str | None = None
+        self.batch_dialog: BatchDialog | None = None
+        self._selection_at_submit: frozenset[str] = frozenset()  # see _on_engine_submitted
+        # The submitted job whose state the status bar tells: (local id, state, message shown).
+        self._followed_job: tuple[str, JobState, str] | None = None
+        self.store = TemplateStore(self.data_dir)
+        self.store.install_examples()
+
+        self.request = RequestPanel(self.tasks, self)
+        self.templates = TemplatesPanel(self.store, self)
+        self.jobs_area = JobsArea(engine, self.data_dir, secrets, self.tasks, self)
+        self.jobs_panel = self.jobs_area.jobs_panel
+        self.targets = TargetSelection(
+            self.request.profile_selector, profiles, engine, self.tasks, self
+        )
+        self.secret_mover = SecretMover(self.request, profiles, self)
+        # Built when a profile first needs a worker started here (see local_worker).
+        self._local_worker: LocalWorkerPanel | None = None
+        self.local_worker_dock: QtWidgets.QDockWidget | None = None
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        for widget in (self.templates, self.request, self.jobs_area):
+            self.splitter.addWidget(widget)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(2, 3)
+        self.setCentralWidget(self.splitter)
+        self.setAcceptDrops(True)
+        self.splitter.setContentsMargins(6, 6, 6, 0)
+        self._build_menus()
+        self.statusBar().showMessage("Ready", 3000)
+        self._connect()
+        self.request.set_submit_blocker(
+            None if engine is not None else "The job engine is not available in this build."
+        )
+        restore_window_state(self, _DEFAULT_TEXT)
+        self.desktop = install_desktop(self)  # View, Webhooks, Help; listener status; hints
+        self.reload_s3_sets()
+        self._update_title()
+        chosen = profile or str(self.settings.value("request/profile", SANDBOX_PROFILE))
+        # Resolving the target starts the sandbox now: the health strip and the first Submit
+        # don't wait for it.
+        QTimer.singleShot(0, lambda: self.targets.reload(select=chosen))
+
+    # -- building --------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        standard = QKeySequence.StandardKey
+        file_menu = bar.addMenu("&File")
+        add_menu_action(self, file_menu, "&New request", self.new_request, standard.New)
+        add_menu_action(self, file_menu, "&Open…", self.open_with_dialog, standard.Open)
+        add_menu_action(self, file_menu, "&Save", self.save, standard.Save)
+        add_menu_action(self, file_menu, "Save &As…", self.save_as, QKeySequence("Ctrl+Shift+S"))
+        file_menu.addSeparator()
+        add_menu_action(self, file_menu, "Save as &Template…", self.save_template_with_dialog)
+        add_menu_action(self, file_menu, "&Import Templates…", self.templates.import_with_dialog)
+        add_menu_action(self, file_menu, "&Export Template…", self.templates.export_with_dialog)
+        file_menu.addSeparator()
+        add_menu_action(self, file_menu, "&Quit", self.close, standard.Quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        editor = self.request.editor
+        self.undo_action = add_menu_action(self, edit_menu, "&Undo", editor.undo, standard.Undo)
+        self.redo_action = add_menu_action(self, edit_menu, "&Redo", editor.redo, standard.Redo)
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        editor.undoAvailable.connect(self.undo_action.setEnabled)
+        editor.redoAvailable.connect(self.redo_action.setEnabled)
+        edit_menu.addSeparator()
+        self.format_action = add_menu_action(
+            self, edit_menu, "&Format JSON", self.request.format_text, QKeySequence("Ctrl+Shift+F")
+        )
+
+        request_menu = bar.addMenu("&Request")
+        self.submit_action = add_menu_action(
+            self, request_menu, "&Submit", self.request.request_submit, QKeySequence("Ctrl+Return")
+        )
+        request_menu.addSeparator()
+        self.profiles_action = add_menu_action(self, request_menu, "&Profiles…", self.open_profiles)
+        self.profiles_action.setEnabled(self.profiles is not None and self.secrets is not None)
+        # Ctrl+Enter on the keypad too.
+        self.submit_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.submit_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+    def _connect(self) -> None:
+        request = self.request
+        request.sig_submit_requested.connect(self._on_request_submit_requested)
+        request.sig_batch_requested.connect(self._on_request_batch_requested)
+        request.sig_file_loaded.connect(self._on_request_file_loaded)
+        request.sig_status_message_requested.connect(self._on_status_message_requested)
+        request.editor.document().modificationChanged.connect(self.setWindowModified)
+        self.templates.sig_template_open_requested.connect(self._on_templates_open_requested)
+        self.templates.sig_save_requested.connect(self.save_template_with_dialog)
+        self.templates.sig_status_message_requested.connect(self._on_status_message_requested)
+        self.jobs_area.sig_resubmit_requested.connect(self._on_jobs_resubmit_requested)
+        self.jobs_area.sig_status_message_requested.connect(self._on_status_message_requested)
+        self.jobs_area.sig_listener_url_changed.connect(self.request.options.set_listener_url)
+        self.targets.sig_target_changed.connect(self._on_targets_target_changed)
+        self.targets.sig_profile_changed.connect(self._on_targets_profile_changed)
+        self.targets.sig_problem_reported.connect(self.request.show_problem)
+        if self.jobs_area.bridge is not None:
+            self.jobs_area.bridge.sig_jobs_changed.connect(self._on_bridge_jobs_changed)
+
+    @property
+    def local_worker(self) -> LocalWorkerPanel:
+        """The panel that starts a local worker (``handler.py --rp_serve_api``), in a dock under
+        the window; built when first needed."""
+        if self._local_worker is None:
+            from gui.ui.profiles.local_worker import (
+                LocalWorkerPanel,  # not at start: it is rarely used
+            )
+
+            panel = LocalWorkerPanel(self)
+            panel.sig_worker_ready.connect(self.targets.worker_ready)
+            panel.sig_worker_stopped.connect(self.targets.worker_stopped)
+            dock = QtWidgets.QDockWidget("Local worker", self)
+            dock.setObjectName("localWorkerDock")
+            dock.setWidget(panel)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            dock.hide()
+            self._local_worker, self.local_worker_dock = panel, dock
+        return self._local_worker
+
+    def _on_status_message_requested(self, message: str, timeout_ms: int) -> None:
+        self.statusBar().showMessage(message, timeout_ms)
+
+    def _update_title(self) -> None:
+        name = self.file_path.name if self.file_path is not None else "Untitled request"
+        self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
+
+    # -- files -----------------------------------------------------------------------------
+
+    def new_request(self) -> None:
+        self.file_path = None
+        self.current_template = None
+        self.request.set_text(_DEFAULT_TEXT)
+        self.request.editor.document().setModified(False)
+        self._update_title()
+
+    def open_with_dialog(self) -> None:
+        start = str(self.file_path.parent if self.file_path else Path.home())
+        chosen, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open request", start, "JSON requests (*.json);;All files (*)"
+        )
+        if chosen:
+            self.open_path(Path(chosen))
+
+    def open_path(self, path: Path) -> None:
+        """Open a request file as the document (read off the Qt thread; undoable)."""
+        self.request.load_file(path, as_document=True)
+
+    def _on_request_file_loaded(self, path: Path) -> None:
+        self.file_path = path
+        self.current_template = None
+        self._update_title()
+
+    def save(self) -> bool:
+        if self.file_path is None:
+            return self.save_as()
+        return self.save_to(self.file_path)
+
+    def save_as(self) -> bool:
+        start = str(self.file_path or Path.home() / "request.json")
+        chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save request", start, "JSON (*.json)"
+        )
+        return self.save_to(Path(chosen)) if chosen else False
+
+    def save_to(self, path: Path) -> bool:
+        """Write the editor's text to ``path`` (atomically); it becomes the document's file.
+
+        A request holding a secret is not written: its S3 secret can move into the keyring first.
+        """
+        body = self.request.current_body()
+        body = None if body is None else redact_registered(body)
+        if body is None and mentions_secret(self.request.text()):
+            self.request.show_problem(
+                "The file was not saved: the text may hold a secret and isn't valid JSON yet, so "
+                "it can't be checked. Fix the JSON, then save again."
+            )
+            return False
+        if (
+            body is not None
+            and find_secrets(body)
+            and self.secret_mover.without_secrets(body, "saved") is None
+        ):
+            return False
+        try:
+            # The listener's token (in a webhook URL) is written as its keyring reference.
+            write_text_atomic(path, redact_text(self.request.text()))
+        except OSError as exc:
+            self.request.show_problem(f"Could not save {path}: {exc.strerror or exc}")
+            return False
+        self.file_path = path
+        self.request.editor.document().setModified(False)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    # -- templates -------------------------------------------------------------------------
+
+    def _on_templates_open_requested(self, template: Template) -> None:
+        # The template keeps the listener's token as its reference: the editor shows the real URL.
+        body = reveal_listener_token_in_body(template.body, self.secrets)
+        self.request.load_body(body, template.operation)
+        self.current_template = template.name
+        self.settings.setValue("templates/last", template.name)
+        self.statusBar().showMessage(f"Opened template {template.name!r}.", 5000)
+
+    def save_template_with_dialog(self) -> None:
+        body = self._checked_body("save it as a template")
+        if body is None:
+            return
+        from gui.ui.request.template_dialog import TemplateDetailsDialog  # on first use
+
+        # It starts empty: filled with the last template's name, saving as it stood replaced it.
+        dialog = TemplateDetailsDialog(
+            self, operation=self.request.operation(), existing=self.store.names()
+        )
+        if dialog.exec() == TemplateDetailsDialog.DialogCode.Accepted:
+            name, description = dialog.values()
+            self.save_as_template(name, body, description)
+
+    def save_as_template(
+        self, name: str, body: dict[str, Any] | None = None, description: str = ""
+    ) -> Template | None:
+        """Save the request (or ``body``) as a template; a body holding a secret is refused."""
+        body = body if body is not None else self._checked_body("save it as a template")
+        if body is None:
+            return None
+        body = redact_registered(body)  # the listener's token is kept as its reference
+        if find_secrets(body):
+            body = self.secret_mover.without_secrets(body, "saved as a template")
+            if body is None:
+                return None
+        template = self.templates.save_template(name, body, self.request.operation(), description)
+        if template is not None:
+            self.current_template = template.name
+            self.settings.setValue("templates/last", template.name)
+        return template
+
+    def _checked_body(self, purpose: str) -> dict[str, Any] | None:
+        checked = self.request.validation.current is not None
+        body = self.request.current_body() if checked else None
+        if body is None:
+            self.request.show_problem(f"The request is not a JSON object yet: fix it to {purpose}.")
+        return body
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def _on_jobs_resubmit_requested(self, body: dict[str, Any], operation: str) -> None:
+        self.request.load_body(body, operation)
+        self.statusBar().showMessage("The job's request is in the editor; Submit sends it.", 5000)
+
+    def _on_targets_target_changed(self, target: Target | None) -> None:
+        self.jobs_area.set_target(target)
+        self.request.options.set_cloud_target(target is not None and target.kind == "cloud")
+        self.request.set_target_reaches_local(target is not None and target.kind != "cloud")
+
+    def _on_targets_profile_changed(self, profile: Profile | None) -> None:
+        needs_worker = profile is not None and profile.needs_launch
+        if self._local_worker is None and not needs_worker:
+            return
+        self.local_worker.set_profile(profile)
+        assert self.local_worker_dock is not None
+        self.local_worker_dock.setVisible(needs_worker)
+
+    def reload_s3_sets(self) -> None:
+        """Offer the saved S3 credential sets in the form."""
+        if self.profiles is None:
+            return
+        try:
+            self.request.options.set_s3_sets(self.profiles.s3_sets())
+        except (ConsoleError, OSError, ValueError) as exc:
+            self.request.show_problem(f"The S3 credential sets could not be read: {exc}")
+
+    def open_profiles(self) -> None:
+        """The profiles dialog; the selector follows its changes."""
+        if self.profiles is None or self.secrets is None:
+            return
+        # Imported when first opened: with it come httpx and the connection check.
+        from gui.ui.profiles.dialog import ProfilesDialog
+
+        dialog = ProfilesDialog(self.profiles, self.secrets, self)
+        dialog.sig_profiles_changed.connect(self.targets.reload)
+        dialog.sig_s3_sets_changed.connect(self.reload_s3_sets)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _on_request_submit_requested(self, body: dict[str, Any], operation: str) -> None:
+        if self.engine is None:
+            return
+        template = self.current_template
+        panel = self.jobs_panel
+        self._selection_at_submit = panel.selection_mark() if panel is not None else frozenset()
+        self.statusBar().showMessage(f"Submitting to /{operation}…", 0)
+        self.targets.with_target(
+            lambda target: self.tasks.when_done(
+                self.engine.submit(target, body, operation, template=template),
+                self._on_engine_submitted,
+            )
+        )
+
+    def _on_engine_submitted(self, record: Any, error: Exception | None) -> None:
+        if error is not None:
+            self.request.show_problem(f"The request was not submitted: {error}")
+        elif isinstance(record, JobRecord) and record.state == JobState.NOT_SENT:
+            # The note says what happened in a whole sentence ("Not sent: ..."): no prefix again.
+            self.request.show_problem(record.note or "The request was not sent: no answer came.")
+        elif isinstance(record, JobRecord):
+            # Its output shows below the table: selected, unless another job was chosen since.
+            panel = self.jobs_panel
+            if panel is not None:
+                panel.reveal_new_job(record.local_id, self._selection_at_submit)
+                # Its later states may have come first (the bridge and this answer race).
+                latest = panel.latest_record(record.local_id)
+                if latest is not None and len(latest.history) > len(record.history):
+                    record = latest
+            self._show_job_state(record, submitted=True)
+
+    def _show_job_state(self, record: JobRecord, *, submitted: bool = False) -> None:
+        """The submitted job's state in the status bar, kept up to date until it ends."""
+        name = record.job_id or record.local_id
+        if record.terminal:
+            took = job_span_ms(record)
+            message = f"Job {name} {record.state.value}" + (
+                f" in {format_duration_ms(took)}" if took is not None else ""
+            )
+            self._followed_job = None
+            self.statusBar().showMessage(message, 10_000)
+            return
+        message = f"Job {name} {'submitted: ' if submitted else ''}{record.state.value}"
+        self._followed_job = (record.local_id, record.state, message)
+        self.statusBar().showMessage(message, 0)
+
+    def _on_bridge_jobs_changed(self, records: list[JobRecord]) -> None:
+        followed = self._followed_job
+        if followed is None:
+            return
+        local_id, state, shown = followed
+        record = next((r for r in reversed(records) if r.local_id == local_id), None)
+        if record is None or record.state == state:
+            return
+        if self.statusBar().currentMessage() not in (shown, ""):
+            # Another message has the bar (a problem, a file saved): it stays.
+            if record.terminal:
+                self._followed_job = None
+            return
+        self._show_job_state(record)
+
+    def _on_request_batch_requested(self, paths: list[Path]) -> None:
+        operation = self.request.operation()
+        if self.engine is None:
+            self._open_batch(paths, operation, None)
+            return
+
+        def submitter(target: Target) -> None:
+            engine = self.engine
+            self._open_batch(paths, operation, lambda body: engine.submit(target, body, operation))
+
+        self.targets.with_target(submitter)
+
+    def _open_batch(self, paths: list[Path], operation: Any, submit: Any) -> None:
+        previous = self.batch_dialog
+        if previous is not None and not previous.isVisible() and not previous.busy:
+            previous.deleteLater()  # one finished batch at a time is kept
+        from gui.ui.request.batch_dialog import BatchDialog  # first batch only: it brings pydantic
+
+        self.batch_dialog = BatchDialog(paths, operation, self.tasks, submit, self)
+        self.batch_dialog.open()
+
+    # -- settings and closing --------------------------------------------------------------
+
+    # Files dropped anywhere on the window (not only on the editor) open the same way.
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.request.open_dropped(paths)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        from gui.ui.window import quit_guard  # loaded when needed, not on the start
+
+        if not quit_guard.may_quit(self, self.engine):
+            event.ignore()
+            return
+        save_window_state(self)
+        self.request.validation.close()
+        self.tasks.close()
+        if self._local_worker is not None:
+            self._local_worker.shutdown()
+        self.targets.engine = None  # nothing may ask the closed engine for a target
+        self.jobs_area.shutdown()
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+        super().closeEvent(event)
