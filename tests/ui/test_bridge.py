@@ -13,7 +13,7 @@ from gui.core.engine.engine import Engine
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
 from gui.ui.bridge import EngineBridge, run_in_background, when_done
-from tests.ui import engine_fixtures
+from tests.support import engine_fixtures
 
 engine = engine_fixtures.engine
 sandbox = engine_fixtures.sandbox
