@@ -15,23 +15,34 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 import gui.ui  # noqa: F401  (first: it tames PySide6's import hook for what follows)
 from gui import __version__
-from gui.core.engine.engine import Engine
-from gui.core.foreground import FOREGROUND
+from gui.core.engine.engine import Engine, SandboxLike
 from gui.core.paths import resolve_data_dir
 from gui.core.profiles.profiles import ProfileStore, make_key_provider
 from gui.core.profiles.s3refs import make_body_resolver
 from gui.core.profiles.secrets import SecretStore
+from gui.ui.runtime import FOREGROUND
 from gui.ui.window.main_window import MainWindow
 
 __all__ = ["create_window", "run_app"]
 
 
+def _builtin_sandbox() -> SandboxLike:
+    """The built-in sandbox, made on the engine's thread when first used: aiohttp and the sandbox
+    are imported there, not on the window's thread."""
+    from gui.sandbox import SandboxServer
+
+    return SandboxServer()
+
+
 def _start_engine(data_dir: Path, profiles: ProfileStore, secrets: SecretStore) -> Engine:
-    """The job engine: API keys and S3 secrets come from the keyring as each request leaves."""
+    """The job engine: API keys and S3 secrets come from the keyring as each request leaves; its
+    threads give way to the window's work (the foreground gate)."""
     engine = Engine(
         data_dir,
         key_provider=make_key_provider(profiles, secrets),
         body_resolver=make_body_resolver(secrets),
+        sandbox=_builtin_sandbox,
+        pause_point=FOREGROUND.pass_through,
     )
     # Not waiting: the window shows while the engine imports its HTTP stack and loads the history.
     engine.start(wait=False)

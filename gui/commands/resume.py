@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _start_engine(args: argparse.Namespace) -> Engine:
+    from gui.commands.run import builtin_sandbox
     from gui.core.engine.engine import Engine
     from gui.core.paths import resolve_data_dir
     from gui.core.profiles.profiles import ProfileStore, make_key_provider
@@ -83,6 +84,7 @@ def _start_engine(args: argparse.Namespace) -> Engine:
         key_provider=make_key_provider(ProfileStore(data_dir, secrets), secrets),
         body_resolver=make_body_resolver(secrets),
         resume_profiles=None if args.profile is None else {args.profile},
+        sandbox=builtin_sandbox,
         kind="resume",
     )
     engine.start()

@@ -32,7 +32,7 @@ from gui.commands.arguments import seconds
 if TYPE_CHECKING:
     import concurrent.futures
 
-    from gui.core.engine.engine import Engine
+    from gui.core.engine.engine import Engine, SandboxLike
     from gui.core.records import JobRecord
     from gui.core.targets import Target
 
@@ -199,6 +199,13 @@ def _read_bodies(path: Path, operation: str) -> list[tuple[int, dict[str, Any]]]
 # -- the target --------------------------------------------------------------------------------
 
 
+def builtin_sandbox() -> SandboxLike:
+    """The engine's built-in sandbox (``gui.sandbox``), made when first used."""
+    from gui.sandbox import SandboxServer
+
+    return SandboxServer()
+
+
 def _engine_and_target(
     args: argparse.Namespace, cleanups: ExitStack
 ) -> tuple[Engine, Target | None]:
@@ -219,10 +226,11 @@ def _engine_and_target(
         if not os.environ.get("RUNPOD_API_KEY") and not args.base_url:
             print("job-console run: RUNPOD_API_KEY is not set; RunPod will refuse the request.",
                   file=sys.stderr)  # fmt: skip
-        return Engine(data_dir, key_provider=env_key_provider, kind="run"), target
+        return Engine(data_dir, key_provider=env_key_provider, sandbox=builtin_sandbox,
+                      kind="run"), target  # fmt: skip
     if args.profile:
         return _profile_engine(data_dir, args.profile, cleanups)
-    return Engine(data_dir, kind="run"), None
+    return Engine(data_dir, sandbox=builtin_sandbox, kind="run"), None
 
 
 def _profile_engine(data_dir: Path, name: str, cleanups: ExitStack) -> tuple[Engine, Target | None]:
@@ -245,7 +253,7 @@ def _profile_engine(data_dir: Path, name: str, cleanups: ExitStack) -> tuple[Eng
     except ConsoleError as exc:
         raise UsageError(str(exc)) from None
     engine = Engine(data_dir, key_provider=key_provider, body_resolver=make_body_resolver(secrets),
-                    kind="run")  # fmt: skip
+                    sandbox=builtin_sandbox, kind="run")  # fmt: skip
     if target.kind == "sandbox":
         return engine, None
     if target.kind == "local" and not _answers(target):

@@ -10,7 +10,6 @@ from types import TracebackType
 
 from aiohttp import web
 
-from gui.core.foreground import new_gated_loop
 from gui.sandbox.app import SandboxRoutes
 from gui.sandbox.config import SandboxConfig
 
@@ -174,8 +173,9 @@ class SandboxThread:
         self.stop()
 
     def _main(self) -> None:
-        # In the window's process the built-in sandbox gives way to the window's work.
-        with asyncio.Runner(loop_factory=new_gated_loop) as runner:
+        # Tests and the command line only: the window's built-in sandbox runs on the engine's loop,
+        # which gives way to the window's work (the engine's ``pause_point``).
+        with asyncio.Runner() as runner:
             runner.run(self._serve())
 
     async def _serve(self) -> None:

@@ -24,9 +24,9 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 
 from gui.core.errors import ConsoleError
 from gui.core.events import JobAdded, JobChanged, JobsRemoved
-from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord
 from gui.core.targets import Target
+from gui.ui.runtime import FOREGROUND
 
 __all__ = [
     "FLUSH_INTERVAL_MS",

@@ -24,7 +24,7 @@ from gui.core.engine.engine import Engine
 from gui.core.events import EngineEvent, JobAdded, JobChanged
 from gui.core.records import JobState
 from gui.core.storage.store import DB_FILENAME
-from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
+from gui.sandbox import FaultConfig, SandboxConfig, SandboxServer, SandboxThread
 
 
 def console(data_dir: Path, *args: str) -> list[str]:
@@ -97,7 +97,7 @@ def test_a_window_opened_during_a_cli_batch_shows_its_jobs_live_and_takes_none(
         )
         try:
             wait_for(lambda: count(data_dir, "state = 'SUBMITTING'") > 0, "the batch is sending")
-            window = Engine(data_dir)
+            window = Engine(data_dir, sandbox=SandboxServer)
             window.subscribe(on_event)
             window.start()
             try:
@@ -176,7 +176,7 @@ def test_a_killed_batch_is_taken_over_by_the_window_that_runs_beside_it(
         )
         try:
             wait_for(lambda: count(data_dir, "job_id IS NOT NULL") == jobs, "all sent")
-            window = Engine(data_dir)
+            window = Engine(data_dir, sandbox=SandboxServer)
             window.start()
             try:
                 assert window.resumed == ()  # the batch is alive: its jobs are its own

@@ -24,7 +24,7 @@ from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
 from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
-from gui.sandbox import SandboxConfig, SandboxThread
+from gui.sandbox import SandboxConfig, SandboxServer, SandboxThread
 
 JOBS = 500
 
@@ -36,7 +36,7 @@ CHILD = textwrap.dedent(
     from gui.core.targets import Target
 
     data_dir, base_url, jobs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    engine = Engine(data_dir)
+    engine = Engine(data_dir, sandbox=SandboxServer)
     engine.start()
     target = Target(name="crash", kind="cloud", base_url=base_url, endpoint_id="ep")
     futures = [engine.submit(target, {"input": {"n": n}}) for n in range(jobs)]
@@ -76,7 +76,11 @@ def test_sigkill_mid_flight_then_restart_finishes_every_job(data_dir: Path) -> N
         assert open_at_kill > JOBS // 2, "the jobs should still be in flight at the kill"
 
         target = Target(name="crash", kind="cloud", base_url=server.base_url, endpoint_id="ep")
-        engine = Engine(data_dir, poll_policy=PollPolicy(first_s=0.1, min_s=0.1, max_s=1.0))
+        engine = Engine(
+            data_dir,
+            sandbox=SandboxServer,
+            poll_policy=PollPolicy(first_s=0.1, min_s=0.1, max_s=1.0),
+        )
         engine.start()
         try:
             deadline = time.monotonic() + 60
@@ -107,7 +111,7 @@ CHILD_MID_SUBMIT = textwrap.dedent(
     from gui.core.targets import Target
 
     data_dir, base_url, jobs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    engine = Engine(data_dir)
+    engine = Engine(data_dir, sandbox=SandboxServer)
     engine.start()
     target = Target(name="crash", kind="cloud", base_url=base_url, endpoint_id="ep")
     futures = [engine.submit(target, {"input": {"n": n}}) for n in range(jobs)]
@@ -142,7 +146,11 @@ def test_sigkill_while_sending_leaves_no_job_open_and_none_unaccounted(data_dir:
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=10)
 
-        engine = Engine(data_dir, poll_policy=PollPolicy(first_s=0.1, min_s=0.1, max_s=1.0))
+        engine = Engine(
+            data_dir,
+            sandbox=SandboxServer,
+            poll_policy=PollPolicy(first_s=0.1, min_s=0.1, max_s=1.0),
+        )
         engine.start()
         try:
             deadline = time.monotonic() + 60

@@ -20,7 +20,7 @@ from gui.core.engine.engine import Engine
 from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
 from gui.core.targets import Target
-from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
+from gui.sandbox import FaultConfig, SandboxConfig, SandboxServer, SandboxThread
 
 JOBS = 1000
 FAIL_EVERY = 10  # every tenth job's handler raises: its true state is FAILED
@@ -34,6 +34,7 @@ def test_a_thousand_jobs_reach_their_true_state_through_faults(data_dir: Path) -
         target = Target(name="faulty", kind="cloud", base_url=server.base_url, endpoint_id="ep")
         engine = Engine(
             data_dir,
+            sandbox=SandboxServer,
             poll_policy=PollPolicy(first_s=0.2, min_s=0.2, max_s=1.0),
             retry_policy=RetryPolicy(attempts=12, base_delay_s=0.05, max_delay_s=0.5, total_s=30),
         )

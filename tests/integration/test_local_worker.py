@@ -22,6 +22,7 @@ from pytestqt.qtbot import QtBot
 from gui.core.engine.engine import Engine
 from gui.core.profiles.profiles import Profile, ProfileStore
 from gui.core.records import JobRecord, JobState
+from gui.sandbox import SandboxServer
 from gui.ui.profiles.local_worker import LocalWorker, LocalWorkerPanel
 from gui.ui.profiles.profile_targets import ProfileTargets
 
@@ -86,7 +87,7 @@ def test_a_job_from_the_window_path_keeps_the_handler_result(
         profiles.start_worker(worker_profile.name)
     target = profiles.target_for(worker_profile.name)
     assert target is not None and target.kind == "local"
-    engine = Engine(data_dir, **profiles.engine_options())
+    engine = Engine(data_dir, sandbox=SandboxServer, **profiles.engine_options())
     engine.start()
     try:
         submitted: JobRecord = engine.submit(target, BODY).result(timeout=30)
@@ -110,7 +111,7 @@ def test_a_job_from_the_window_path_keeps_the_handler_result(
     finally:
         engine.close()
         profiles.shutdown()
-    reopened = Engine(data_dir)
+    reopened = Engine(data_dir, sandbox=SandboxServer)
     reopened.start()
     try:
         (record,) = reopened.jobs()

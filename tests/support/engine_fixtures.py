@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from gui.core.engine.engine import Engine
 from gui.core.engine.tracker import PollPolicy
 from gui.core.targets import Target
-from gui.sandbox import SandboxConfig
+from gui.sandbox import SandboxConfig, SandboxServer
 
 FAST_POLLS = PollPolicy(first_s=0.03, min_s=0.03, max_s=0.1)
 
@@ -25,7 +26,7 @@ def running_engine(data_dir: Path, **options: Any) -> Iterator[Engine]:
         data_dir,
         rate_limits=None,
         poll_policy=FAST_POLLS,
-        sandbox_config=SandboxConfig(workers=2, default_duration_s=0.05),
+        sandbox=partial(SandboxServer, SandboxConfig(workers=2, default_duration_s=0.05)),
         **options,
     )
     started.start()

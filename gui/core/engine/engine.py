@@ -4,7 +4,7 @@ The window and the command line call its thread-safe methods, each returning a
 ``concurrent.futures.Future``, and hear back through ``subscribe``. The loop owns the HTTP clients,
 the job tracker, the job history (SQLite, through its writer thread) and the built-in sandbox.
 
-    engine = Engine(data_dir)
+    engine = Engine(data_dir, sandbox=SandboxServer)   # gui.sandbox's, or any SandboxFactory
     engine.start()
     target = engine.sandbox_target().result()
     record = engine.submit(target, {"input": {"prompt": "hi"}}).result()
@@ -20,7 +20,7 @@ import os
 import threading
 from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from gui.core.engine.loop_thread import LoopThread
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from gui.core.engine.tracker import PollPolicy
     from gui.core.storage.store import JobStore
     from gui.core.webhooks.deliveries import Delivery
-    from gui.sandbox import SandboxConfig, SandboxServer
 
 __all__ = [
     "Engine",
@@ -48,6 +47,8 @@ __all__ = [
     "JobAdded",
     "JobChanged",
     "JobsRemoved",
+    "SandboxFactory",
+    "SandboxLike",
     "env_key_provider",
     "with_sandbox_webhook",
 ]
@@ -57,6 +58,22 @@ T = TypeVar("T")
 
 API_KEY_ENV = "RUNPOD_API_KEY"
 WATCH_INTERVAL_S = 0.5  # how often the store is asked whether another console wrote
+
+
+class SandboxLike(Protocol):
+    """What the engine needs of its built-in sandbox (``gui.sandbox.SandboxServer`` is one)."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    async def start(self, host: str, port: int) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+SandboxFactory = Callable[[], SandboxLike]
+"""Makes the built-in sandbox, on the engine's thread, when it is first used. The engine does not
+import ``gui.sandbox``: whoever builds the engine hands this in (``gui.app``, ``gui.commands``)."""
 
 
 def env_key_provider(target: Target) -> str | None:
@@ -83,6 +100,11 @@ class Engine:
     and ``resume_profiles``: follow at start only the unfinished jobs of these profiles (``None``:
     all of them; ``gui.core.engine.jobs.jobs_to_resume`` decides).
 
+    ``sandbox`` makes the built-in sandbox (``SandboxFactory``; ``None``: this engine has none, and
+    ``sandbox_target`` says so). ``pause_point`` is called by the engine's threads (its loop at
+    every turn, the history's writer before each transaction) and may wait: a window hands in its
+    foreground gate (``gui.ui.runtime``) so that its own work goes first. By default it returns.
+
     ``kind`` says what this console is, for the other consoles on the data folder
     (``gui.core.engine.leases``): a ``"window"`` takes over, at start and at every heartbeat, the
     unfinished jobs no live console follows, and shows the jobs other consoles add and change; a
@@ -95,7 +117,8 @@ class Engine:
         data_dir: Path,
         *,
         key_provider: KeyProvider | None = None,
-        sandbox_config: SandboxConfig | None = None,
+        sandbox: SandboxFactory | None = None,
+        pause_point: Callable[[], None] | None = None,
         rate_limits: Mapping[str, tuple[int, int | None]] | None = RATE_LIMITS,
         poll_policy: PollPolicy | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -113,7 +136,8 @@ class Engine:
         """Unfinished jobs no live console followed once this one started (and did not take)."""
         self._resume_profiles = None if resume_profiles is None else frozenset(resume_profiles)
         self._key_provider = key_provider or env_key_provider
-        self._sandbox_config = sandbox_config
+        self._make_sandbox = sandbox
+        self._pause_point = pause_point
         self._options: dict[str, Any] = {
             "rate_limits": rate_limits,
             "poll_policy": poll_policy,
@@ -123,10 +147,10 @@ class Engine:
         }
         self._subscribers: list[Callable[[EngineEvent], None]] = []
         self._subscribers_lock = threading.Lock()
-        self._runner = LoopThread("engine-loop")
+        self._runner = LoopThread("engine-loop", pause_point)
         self._store: JobStore | None = None
         self._service: JobService | None = None
-        self._sandbox: SandboxServer | None = None
+        self._sandbox: SandboxLike | None = None
         self._sandbox_lock: asyncio.Lock | None = None
         self._started: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._sandbox_webhook: str | None = None
@@ -177,7 +201,7 @@ class Engine:
         loop = asyncio.get_running_loop()
         path = self.data_dir / DB_FILENAME
         self._lease = await loop.run_in_executor(None, self._open_lease, path)
-        self._store = JobStore(path, owner=self._lease.owner)
+        self._store = JobStore(path, owner=self._lease.owner, pause_point=self._pause_point)
         loading = loop.run_in_executor(None, self._store.load)
         # Imported here, on the loop thread, while the history loads (SQLite reads let go of the
         # GIL): the HTTP client stack (httpx, aiohttp) takes a few hundred milliseconds to import,
@@ -588,9 +612,12 @@ class Engine:
             self._sandbox_lock = asyncio.Lock()
         async with self._sandbox_lock:
             if self._sandbox is None:
-                from gui.sandbox import SandboxServer
-
-                server = SandboxServer(self._sandbox_config)
+                if self._make_sandbox is None:
+                    raise RuntimeError(
+                        "This engine has no built-in sandbox: build it with Engine(..., "
+                        "sandbox=...) to send jobs to the sandbox."
+                    )
+                server = self._make_sandbox()
                 await server.start("127.0.0.1", 0)
                 self._sandbox = server
             target = self._sandbox_target(self._sandbox)
@@ -599,7 +626,7 @@ class Engine:
             return target
 
     @staticmethod
-    def _sandbox_target(server: SandboxServer) -> Target:
+    def _sandbox_target(server: SandboxLike) -> Target:
         return Target(
             name=SANDBOX_PROFILE,
             kind="sandbox",

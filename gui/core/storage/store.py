@@ -22,7 +22,7 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,6 @@ from typing import Any
 
 from gui.core.errors import ConsoleError
 from gui.core.files import SQLITE_COMPANIONS, keep_private
-from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
 
@@ -268,10 +267,16 @@ class JobStore:
 
     ``save`` and ``delete`` may be called from one thread at a time (the engine loop); they never
     block on the disk. ``flush`` returns a future set once everything queued before it is committed.
+
+    ``pause_point`` is called by the writer thread before each transaction: a window hands in its
+    foreground gate (``gui.ui.runtime``), so writes wait while it applies or paints.
     """
 
-    def __init__(self, path: Path, owner: str | None = None) -> None:
+    def __init__(
+        self, path: Path, owner: str | None = None, pause_point: Callable[[], None] | None = None
+    ) -> None:
         self.path = path
+        self._pause_point = pause_point or _no_pause
         self.owner = owner  # stamped on every row this store writes (``gui.core.engine.leases``)
         self.loaded_change = 0
         self._reading = threading.Lock()
@@ -373,7 +378,7 @@ class JobStore:
     def _write_loop(self) -> None:
         while True:
             first = self._queue.get()
-            FOREGROUND.pass_through()  # not while the window is applying or painting
+            self._pause_point()  # not while the window is applying or painting
             items = [first]
             while True:  # take everything queued meanwhile into the same transaction
                 try:
@@ -468,6 +473,10 @@ class JobStore:
         if self.owner is not None:
             barred |= owned_elsewhere(self._conn, local_ids, self.owner)
         return barred
+
+
+def _no_pause() -> None:
+    """The default pause point: nothing to give way to (no window in this process)."""
 
 
 def _matching(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from gui.core.foreground import FOREGROUND
+from gui.ui.runtime import FOREGROUND
 
 if TYPE_CHECKING:
     from gui.core.records import JobRecord

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord
 from gui.core.redact import redact_body
 from gui.core.targets import Target
@@ -41,6 +40,7 @@ from gui.ui.jobs.filters import StatusFilterBar
 from gui.ui.jobs.health import HealthStrip
 from gui.ui.jobs.model import RECORD_ROLE, JobColumn, JobFilterProxy, JobTableModel
 from gui.ui.jobs.notify import JobFinishedNotifier, notifications_enabled, set_notifications_enabled
+from gui.ui.runtime import FOREGROUND
 
 if TYPE_CHECKING:
     from gui.ui.jobs.details import JobDetails

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.core.foreground import FOREGROUND
+from gui.ui.runtime import FOREGROUND
 
 if TYPE_CHECKING:
     from gui.core.profiles.s3refs import S3CredentialSet

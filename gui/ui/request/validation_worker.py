@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
-from gui.core.foreground import FOREGROUND
 from gui.core.limits import Operation
 from gui.ui.request.editor import EditorMark
+from gui.ui.runtime import FOREGROUND
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor

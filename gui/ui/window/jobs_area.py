@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from gui.core.foreground import FOREGROUND
 from gui.core.profiles.secrets import SecretStore
 from gui.core.targets import Target
 from gui.core.webhooks.address import ListenerSettings
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs.panel import JobsPanel
 from gui.ui.request.validation_worker import BackgroundTasks
+from gui.ui.runtime import FOREGROUND
 from gui.ui.window.embedded_listener import EmbeddedListener
 
 if TYPE_CHECKING:

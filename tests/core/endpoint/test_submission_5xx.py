@@ -12,14 +12,20 @@ from gui.core.engine.engine import Engine
 from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
 from gui.core.targets import Target
-from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
+from gui.sandbox import FaultConfig, SandboxConfig, SandboxServer, SandboxThread
 
 PATIENT = RetryPolicy(attempts=40, base_delay_s=0.01, max_delay_s=0.05, total_s=60)
 FAST_POLLS = PollPolicy(first_s=0.05, min_s=0.05, max_s=0.2)
 
 
 def _engine(data_dir: Path) -> Engine:
-    engine = Engine(data_dir, poll_policy=FAST_POLLS, retry_policy=PATIENT, rate_limits=None)
+    engine = Engine(
+        data_dir,
+        sandbox=SandboxServer,
+        poll_policy=FAST_POLLS,
+        retry_policy=PATIENT,
+        rate_limits=None,
+    )
     engine.start()
     return engine
 

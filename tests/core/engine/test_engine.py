@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from gui.core.events import EngineEvent
 from gui.core.records import JobRecord, JobState
 from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
-from gui.sandbox import SandboxConfig, SandboxThread
+from gui.sandbox import SandboxConfig, SandboxServer, SandboxThread
 
 FAST_POLLS = PollPolicy(first_s=0.05, min_s=0.05, max_s=0.2)
 
@@ -43,7 +44,9 @@ def finished(engine: Engine, local_id: str, timeout: float = 10.0) -> JobRecord:
 def engine(data_dir: Path) -> Iterator[Engine]:
     engine = Engine(
         data_dir,
-        sandbox_config=SandboxConfig(workers=2, default_duration_s=0.1, retention_run_s=60),
+        sandbox=partial(
+            SandboxServer, SandboxConfig(workers=2, default_duration_s=0.1, retention_run_s=60)
+        ),
         poll_policy=FAST_POLLS,
     )
     engine.start()
@@ -185,7 +188,12 @@ def test_failed_requests_leave_the_job_not_sent_with_a_note(engine: Engine) -> N
 
 def test_the_key_comes_from_the_provider_at_the_last_moment(data_dir: Path) -> None:
     keys = {"value": "wrong"}
-    engine = Engine(data_dir, key_provider=lambda target: keys["value"], poll_policy=FAST_POLLS)
+    engine = Engine(
+        data_dir,
+        sandbox=SandboxServer,
+        key_provider=lambda target: keys["value"],
+        poll_policy=FAST_POLLS,
+    )
     engine.start()
     try:
         with SandboxThread(SandboxConfig(api_key="right", default_duration_s=0.05)) as server:
@@ -203,7 +211,7 @@ def test_the_key_comes_from_the_provider_at_the_last_moment(data_dir: Path) -> N
 def test_restart_resumes_open_jobs_and_sandbox_jobs_end_with_the_quit(data_dir: Path) -> None:
     with SandboxThread(SandboxConfig(workers=4, default_duration_s=0.1)) as server:
         target = Target(name="ext", kind="cloud", base_url=server.base_url, endpoint_id="e")
-        first = Engine(data_dir, poll_policy=FAST_POLLS)
+        first = Engine(data_dir, sandbox=SandboxServer, poll_policy=FAST_POLLS)
         first.start()
         builtin = first.sandbox_target().result(10)
         slow = {"input": {"sandbox": {"duration": 1.0}}}
@@ -212,7 +220,7 @@ def test_restart_resumes_open_jobs_and_sandbox_jobs_end_with_the_quit(data_dir: 
         assert [r.local_id for r in first.open_sandbox_jobs()] == [quit_on.local_id]
         first.close()
 
-        second = Engine(data_dir, poll_policy=FAST_POLLS)
+        second = Engine(data_dir, sandbox=SandboxServer, poll_policy=FAST_POLLS)
         second.start()
         try:
             for local_id in external:
@@ -234,7 +242,7 @@ def test_sandbox_jobs_left_open_by_a_crash_expire_on_the_next_start(data_dir: Pa
     store = JobStore(data_dir / DB_FILENAME)
     store.save(crashed, Target("Sandbox", "sandbox", "http://127.0.0.1:9/v2", "sandbox"))
     store.close()
-    engine = Engine(data_dir, poll_policy=FAST_POLLS)
+    engine = Engine(data_dir, sandbox=SandboxServer, poll_policy=FAST_POLLS)
     engine.start()
     try:
         expired = finished(engine, crashed.local_id)
@@ -243,9 +251,19 @@ def test_sandbox_jobs_left_open_by_a_crash_expire_on_the_next_start(data_dir: Pa
         engine.close()
 
 
+def test_an_engine_built_without_a_sandbox_says_so_when_asked_for_one(data_dir: Path) -> None:
+    engine = Engine(data_dir, poll_policy=FAST_POLLS)  # no SandboxFactory: gui.core imports none
+    engine.start()
+    try:
+        with pytest.raises(RuntimeError, match="no built-in sandbox"):
+            engine.sandbox_target().result(10)
+    finally:
+        engine.close()
+
+
 def test_close_leaves_no_threads(data_dir: Path) -> None:
     before = set(threading.enumerate())
-    engine = Engine(data_dir, poll_policy=FAST_POLLS)
+    engine = Engine(data_dir, sandbox=SandboxServer, poll_policy=FAST_POLLS)
     engine.start()
     target = engine.sandbox_target().result(10)
     engine.submit(target, {"input": {"sandbox": {"duration": 5}}}).result(10)
@@ -255,7 +273,7 @@ def test_close_leaves_no_threads(data_dir: Path) -> None:
 
 
 def test_a_webhook_that_never_comes_is_flagged_missing(data_dir: Path) -> None:
-    engine = Engine(data_dir, poll_policy=FAST_POLLS, webhook_grace_s=0.3)
+    engine = Engine(data_dir, sandbox=SandboxServer, poll_policy=FAST_POLLS, webhook_grace_s=0.3)
     engine.start()
     try:
         target = engine.sandbox_target().result(10)
@@ -347,7 +365,7 @@ def test_the_limiter_keeps_a_batch_free_of_429s(data_dir: Path) -> None:
                            rate_limit_overrides=limits)  # fmt: skip
     with SandboxThread(config) as server:
         target = Target(name="limited", kind="cloud", base_url=server.base_url, endpoint_id="e")
-        engine = Engine(data_dir, rate_limits=limits, poll_policy=FAST_POLLS)
+        engine = Engine(data_dir, sandbox=SandboxServer, rate_limits=limits, poll_policy=FAST_POLLS)
         engine.start()
         try:
             sent = [engine.submit(target, {"input": {"n": n}}) for n in range(30)]
@@ -367,7 +385,9 @@ def test_a_failing_key_provider_leaves_the_job_not_sent(data_dir: Path) -> None:
     def no_keyring(target: Target) -> str | None:
         raise SecretUnavailable("The keyring is locked. Unlock it and try again.")
 
-    engine = Engine(data_dir, key_provider=no_keyring, poll_policy=FAST_POLLS)
+    engine = Engine(
+        data_dir, sandbox=SandboxServer, key_provider=no_keyring, poll_policy=FAST_POLLS
+    )
     engine.start()
     try:
         target = engine.sandbox_target().result(10)

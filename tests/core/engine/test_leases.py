@@ -17,6 +17,7 @@ from gui.core.engine.leases import ConsoleLease
 from gui.core.records import JobRecord, JobState
 from gui.core.storage.store import DB_FILENAME, MIGRATIONS, SCHEMA_VERSION, JobStore
 from gui.core.targets import Target
+from gui.sandbox import SandboxServer
 
 TARGET = Target(name="cloud", kind="cloud", base_url="http://127.0.0.1:9/v2", endpoint_id="ep")
 
@@ -125,7 +126,7 @@ def test_a_starting_engine_leaves_a_live_consoles_submitting_job_alone_and_takes
     store.save(submitting("a"), TARGET)
     store.flush().result(timeout=10)
     store.close()
-    engine = Engine(data_dir)
+    engine = Engine(data_dir, sandbox=SandboxServer)
     engine.start()
     try:
         assert engine.resumed == ()

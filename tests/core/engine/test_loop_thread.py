@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
-from gui.core import foreground
+from gui.core.engine import loop_thread
 from gui.core.engine.loop_thread import LoopThread
-from gui.core.foreground import FOREGROUND
 
 
 async def _where() -> str:
@@ -18,15 +18,15 @@ async def _where() -> str:
 
 
 def test_calls_made_before_the_loop_exists_run_on_it_once_it_does() -> None:
-    runner = LoopThread("test-loop")
-    FOREGROUND.acquire()  # as while the window starts: the thread waits before making its loop
+    go = threading.Event()  # as while the window starts: the thread waits before making its loop
+    runner = LoopThread("test-loop", pause_point=lambda: go.wait(10) and None)
     try:
         runner.start()
         early = runner.call(_where())
         time.sleep(0.05)
         assert not early.done()
     finally:
-        FOREGROUND.release()
+        go.set()
     try:
         assert early.result(timeout=10) == "test-loop"
         assert runner.call(_where()).result(timeout=10) == "test-loop"
@@ -39,17 +39,17 @@ def test_calls_made_before_the_loop_exists_run_on_it_once_it_does() -> None:
 
 
 def test_a_loop_that_cannot_be_made_fails_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken() -> asyncio.AbstractEventLoop:
+    def broken(pause: Callable[[], None]) -> asyncio.AbstractEventLoop:
         raise OSError("no selector")
 
-    monkeypatch.setattr(foreground, "new_gated_loop", broken)
-    runner = LoopThread("test-loop")
-    FOREGROUND.acquire()
+    monkeypatch.setattr(loop_thread, "new_pausing_loop", broken)
+    go = threading.Event()
+    runner = LoopThread("test-loop", pause_point=lambda: go.wait(10) and None)
     try:
         runner.start()
         before = runner.call(_where())
     finally:
-        FOREGROUND.release()
+        go.set()
     with pytest.raises(OSError, match="no selector"):
         before.result(timeout=10)
     with pytest.raises(OSError, match="no selector"):

@@ -14,7 +14,7 @@ from gui.core.engine.tracker import PollPolicy
 from gui.core.errors import ConsoleError
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
-from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
+from gui.sandbox import FaultConfig, SandboxConfig, SandboxServer, SandboxThread
 
 FAST_POLLS = PollPolicy(first_s=0.05, min_s=0.05, max_s=0.2)
 
@@ -36,7 +36,7 @@ def test_an_engine_takes_over_only_the_unfinished_jobs_of_the_profiles_it_is_giv
     with SandboxThread(SandboxConfig(workers=4, default_duration_s=0.05)) as server:
         first, second = (Target(name=name, kind="cloud", base_url=server.base_url,
                                 endpoint_id="ep") for name in ("first", "second"))  # fmt: skip
-        engine = Engine(data_dir, poll_policy=FAST_POLLS)
+        engine = Engine(data_dir, sandbox=SandboxServer, poll_policy=FAST_POLLS)
         engine.start()
         try:
             slow = {"input": {"sandbox": {"duration": 1.5}}}
@@ -45,7 +45,9 @@ def test_an_engine_takes_over_only_the_unfinished_jobs_of_the_profiles_it_is_giv
         finally:
             engine.close()  # the jobs go on in the sandbox, unfinished in the history
 
-        later = Engine(data_dir, poll_policy=FAST_POLLS, resume_profiles={"first"})
+        later = Engine(
+            data_dir, sandbox=SandboxServer, poll_policy=FAST_POLLS, resume_profiles={"first"}
+        )
         later.start()
         try:
             assert set(later.resumed) == set(ours)
@@ -62,7 +64,12 @@ def test_a_not_sent_job_is_sent_again_as_itself(data_dir: Path) -> None:
     keys = {"key": "wrong"}
     with SandboxThread(SandboxConfig(api_key="sesame", default_duration_s=0.05)) as server:
         target = Target(name="cloud", kind="cloud", base_url=server.base_url, endpoint_id="ep")
-        engine = Engine(data_dir, poll_policy=FAST_POLLS, key_provider=lambda t: keys["key"])
+        engine = Engine(
+            data_dir,
+            sandbox=SandboxServer,
+            poll_policy=FAST_POLLS,
+            key_provider=lambda t: keys["key"],
+        )
         engine.start()
         try:
             refused = engine.submit(target, {"input": {"n": 7}}).result(timeout=30)
@@ -89,7 +96,7 @@ def test_a_request_that_held_a_secret_is_not_sent_again_from_the_history(data_di
     s3 = {"accessId": "a", "accessSecret": "TOPSECRET", "bucketName": "b",
           "endpointUrl": "https://s3.test"}  # fmt: skip
     body = {"input": {}, "s3Config": s3}
-    engine = Engine(data_dir, poll_policy=FAST_POLLS)
+    engine = Engine(data_dir, sandbox=SandboxServer, poll_policy=FAST_POLLS)
     engine.start()
     try:
         record = engine.submit(target, body).result(timeout=60)
@@ -105,7 +112,9 @@ def test_stop_sending_says_which_requests_had_left(data_dir: Path) -> None:
     faults = FaultConfig(latency_ms=(3000, 3000))
     with SandboxThread(SandboxConfig(default_duration_s=0.05, faults=faults)) as server:
         target = Target(name="slow", kind="cloud", base_url=server.base_url, endpoint_id="ep")
-        engine = Engine(data_dir, rate_limits={"run": (1000, 1)}, poll_policy=FAST_POLLS)
+        engine = Engine(
+            data_dir, sandbox=SandboxServer, rate_limits={"run": (1000, 1)}, poll_policy=FAST_POLLS
+        )
         engine.start()
         try:
             futures = [engine.submit(target, {"input": {"n": n}}) for n in range(4)]

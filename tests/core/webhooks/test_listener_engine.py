@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ def test_a_sandbox_job_is_completed_by_its_webhook_and_no_longer_polled(data_dir
         data_dir,
         rate_limits=None,
         poll_policy=tracker_module.PollPolicy(first_s=HOUR, min_s=HOUR, max_s=HOUR),
-        sandbox_config=sandbox.SandboxConfig(workers=1, default_duration_s=0.05),
+        sandbox=partial(
+            sandbox.SandboxServer, sandbox.SandboxConfig(workers=1, default_duration_s=0.05)
+        ),
     )
     engine.start()
     store = DeliveryStore(data_dir / "jobs.sqlite3")
@@ -71,7 +74,9 @@ def test_a_streaming_job_ended_by_its_webhook_keeps_every_chunk(data_dir: Path) 
         data_dir,
         rate_limits=None,
         poll_policy=tracker_module.PollPolicy(first_s=HOUR, min_s=HOUR, max_s=HOUR),
-        sandbox_config=sandbox.SandboxConfig(workers=1, default_duration_s=0.05),
+        sandbox=partial(
+            sandbox.SandboxServer, sandbox.SandboxConfig(workers=1, default_duration_s=0.05)
+        ),
     )
     engine.start()
     store = DeliveryStore(data_dir / "jobs.sqlite3")

@@ -8,6 +8,7 @@ hour apart, so only the delivery can end the job.
 from __future__ import annotations
 
 import threading
+from functools import partial
 from pathlib import Path
 
 from gui.core.engine.engine import Engine, with_sandbox_webhook
@@ -16,7 +17,7 @@ from gui.core.records import JobState
 from gui.core.targets import Target
 from gui.core.webhooks.deliveries import DeliveryStore
 from gui.core.webhooks.listener import WebhookListener
-from gui.sandbox import SandboxConfig
+from gui.sandbox import SandboxConfig, SandboxServer
 from tests.core.webhooks.test_listener import TOKEN
 
 HOUR = 3600.0
@@ -28,7 +29,7 @@ def test_a_sandbox_request_without_a_webhook_is_completed_by_the_listener(data_d
         data_dir,
         rate_limits=None,
         poll_policy=PollPolicy(first_s=HOUR, min_s=HOUR, max_s=HOUR),
-        sandbox_config=SandboxConfig(workers=1, default_duration_s=0.05),
+        sandbox=partial(SandboxServer, SandboxConfig(workers=1, default_duration_s=0.05)),
     )
     engine.start()
     store = DeliveryStore(data_dir / "jobs.sqlite3")

@@ -17,7 +17,7 @@ from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
 from gui.core.webhooks.deliveries import DeliveryStore
 from gui.core.webhooks.listener import WebhookListener
-from gui.sandbox import SandboxConfig, SandboxThread
+from gui.sandbox import SandboxConfig, SandboxServer, SandboxThread
 from tests.core.webhooks.test_listener import TOKEN
 
 HOUR = 3600.0
@@ -34,8 +34,8 @@ def test_a_second_console_uses_the_first_ones_listener_and_merges_its_own_jobs_d
     data_dir: Path,
 ) -> None:
     polls = PollPolicy(first_s=HOUR, min_s=HOUR, max_s=HOUR)
-    first = Engine(data_dir, rate_limits=None, poll_policy=polls)
-    second = Engine(data_dir, rate_limits=None, poll_policy=polls)
+    first = Engine(data_dir, sandbox=SandboxServer, rate_limits=None, poll_policy=polls)
+    second = Engine(data_dir, sandbox=SandboxServer, rate_limits=None, poll_policy=polls)
     first.start()
     second.start()
     store = DeliveryStore(data_dir / DB_FILENAME)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from functools import partial
 from pathlib import Path
 
 from gui.core.engine.engine import Engine
@@ -24,7 +25,7 @@ from gui.core.storage.export import record_to_dict
 from gui.core.storage.snippets import curl_snippet, python_snippet
 from gui.core.webhooks.deliveries import DeliveryStore
 from gui.core.webhooks.listener import WebhookListener, listener_token
-from gui.sandbox import SandboxConfig
+from gui.sandbox import SandboxConfig, SandboxServer
 
 
 def test_listener_token_in_a_webhook_url_never_reaches_a_file(data_dir: Path) -> None:
@@ -32,7 +33,7 @@ def test_listener_token_in_a_webhook_url_never_reaches_a_file(data_dir: Path) ->
     token = listener_token(keyring_store)  # made and kept in the (test) keyring
     engine = Engine(
         data_dir,
-        sandbox_config=SandboxConfig(workers=1, default_duration_s=0.05),
+        sandbox=partial(SandboxServer, SandboxConfig(workers=1, default_duration_s=0.05)),
         body_resolver=make_body_resolver(keyring_store),
     )
     engine.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.core.engine.engine import Engine
 from gui.core.targets import Target
-from gui.sandbox import SandboxConfig
+from gui.sandbox import SandboxConfig, SandboxServer
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs.health import HealthStrip
 
@@ -19,7 +20,9 @@ from gui.ui.jobs.health import HealthStrip
 @pytest.fixture
 def engine(data_dir: Path) -> Iterator[Engine]:
     # A sandbox that wants an API key the console does not send: /health answers 401.
-    started = Engine(data_dir, rate_limits=None, sandbox_config=SandboxConfig(api_key="k" * 20))
+    started = Engine(
+        data_dir, rate_limits=None, sandbox=partial(SandboxServer, SandboxConfig(api_key="k" * 20))
+    )
     started.start()
     try:
         yield started

@@ -10,7 +10,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,11 @@ from pytestqt.qtbot import QtBot
 
 from gui.app import _FirstPaint, create_window
 from gui.core.engine.engine import Engine
-from gui.core.foreground import FOREGROUND
 from gui.core.records import JobRecord, JobState
 from gui.core.storage.store import JobStore
 from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
+from gui.sandbox import SandboxServer
+from gui.ui.runtime import FOREGROUND
 
 HISTORY = 300
 
@@ -69,7 +70,7 @@ def test_work_asked_for_while_the_history_loads_waits_for_it(
     data_dir: Path, held_load: threading.Event
 ) -> None:
     _fill_history(data_dir, HISTORY)
-    engine = Engine(data_dir, rate_limits=None)
+    engine = Engine(data_dir, sandbox=SandboxServer, rate_limits=None)
     try:
         started = engine.start(wait=False)
         assert started is engine.started
@@ -97,7 +98,7 @@ def test_a_failed_start_fails_the_started_future_and_early_work(
         raise OSError("disk gone")
 
     monkeypatch.setattr(JobStore, "load", broken)
-    engine = Engine(data_dir, rate_limits=None)
+    engine = Engine(data_dir, sandbox=SandboxServer, rate_limits=None)
     try:
         started = engine.start(wait=False)
         with pytest.raises(OSError, match="disk gone"):
@@ -134,7 +135,9 @@ def test_work_asked_for_before_the_loop_exists_runs_once_it_does(data_dir: Path)
     async def never() -> None:
         await asyncio.sleep(3600)
 
-    engine = Engine(data_dir, rate_limits=None)
+    engine = Engine(
+        data_dir, sandbox=SandboxServer, rate_limits=None, pause_point=FOREGROUND.pass_through
+    )
     FOREGROUND.acquire()
     try:
         engine.start(wait=False)
@@ -197,13 +200,13 @@ def test_the_window_start_gate_opens_if_the_window_is_gone_before_it_paints(
 def test_a_loop_that_cannot_be_made_fails_early_work_and_close_returns(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gui.core import foreground
+    from gui.core.engine import loop_thread
 
-    def broken() -> asyncio.AbstractEventLoop:
+    def broken(pause: Callable[[], None]) -> asyncio.AbstractEventLoop:
         raise OSError("no selector")
 
-    monkeypatch.setattr(foreground, "new_gated_loop", broken)
-    engine = Engine(data_dir, rate_limits=None)
+    monkeypatch.setattr(loop_thread, "new_pausing_loop", broken)
+    engine = Engine(data_dir, sandbox=SandboxServer, rate_limits=None)
     started = engine.start(wait=False)
     with pytest.raises(OSError, match="no selector"):
         started.result(timeout=30)

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from gui.core import foreground
-from gui.core.foreground import ForegroundGate, GatedSelector
+from gui.core.engine.loop_thread import PausingSelector
+from gui.ui import runtime
+from gui.ui.runtime import ForegroundGate
 
 
 def test_background_work_waits_while_the_gate_is_held() -> None:
@@ -38,7 +39,7 @@ def test_no_wait_when_free_or_for_the_holder_itself() -> None:
 
 
 def test_a_gate_held_too_long_only_slows_the_background(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(foreground, "MAX_WAIT_S", 0.05)
+    monkeypatch.setattr(runtime, "MAX_WAIT_S", 0.05)
     gate = ForegroundGate()
     took: list[float] = []
 
@@ -55,13 +56,13 @@ def test_a_gate_held_too_long_only_slows_the_background(monkeypatch: pytest.Monk
     assert 0.04 <= took[0] < 5
 
 
-def test_an_event_loop_on_the_gated_selector_pauses_while_the_window_works() -> None:
-    loop = asyncio.SelectorEventLoop(GatedSelector())
+def test_an_event_loop_paused_by_the_gate_waits_while_the_window_works() -> None:
+    loop = asyncio.SelectorEventLoop(PausingSelector(runtime.FOREGROUND.pass_through))
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
         ran = threading.Event()
-        with foreground.FOREGROUND.held():
+        with runtime.FOREGROUND.held():
             loop.call_soon_threadsafe(ran.set)
             assert not ran.wait(0.1)
         assert ran.wait(5)

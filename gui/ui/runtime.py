@@ -9,7 +9,8 @@ switch interval for it: a table update with a thousand call-backs stalled the wi
 So the window holds ``FOREGROUND`` (``with FOREGROUND.held():``) over its bounded bursts of work
 (building and first painting the window at start-up, applying job changes, painting the job
 table), and background threads call
-``FOREGROUND.pass_through()`` between their steps: while the window works they wait (without the
+``FOREGROUND.pass_through()`` between their steps (the engine's loop and history writer get it as
+their ``pause_point``; ``gui.core`` knows no window): while the window works they wait (without the
 GIL) instead of competing for it. They never wait longer than ``MAX_WAIT_S`` at one step, so a
 window that holds the gate too long slows them down but never stops them; and a thread that holds
 the gate is never made to wait for itself.
@@ -17,16 +18,11 @@ the gate is never made to wait for itself.
 
 from __future__ import annotations
 
-import selectors
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import asyncio
-
-__all__ = ["FOREGROUND", "MAX_WAIT_S", "ForegroundGate", "GatedSelector", "new_gated_loop"]
+__all__ = ["FOREGROUND", "MAX_WAIT_S", "ForegroundGate"]
 
 MAX_WAIT_S = 0.25
 
@@ -71,23 +67,3 @@ class ForegroundGate:
 
 
 FOREGROUND = ForegroundGate()
-
-
-class GatedSelector(selectors.DefaultSelector):
-    """An event loop's selector that passes through ``FOREGROUND`` once per loop iteration.
-
-    ``asyncio.SelectorEventLoop(GatedSelector())``: each turn of the loop (after waiting for I/O,
-    before running what became ready) waits while the window holds the gate.
-    """
-
-    def select(self, timeout: float | None = None) -> list[tuple[Any, int]]:
-        events: list[tuple[Any, int]] = super().select(timeout)
-        FOREGROUND.pass_through()
-        return events
-
-
-def new_gated_loop() -> asyncio.AbstractEventLoop:
-    """A new event loop on a ``GatedSelector``: its thread gives way to the window's work."""
-    import asyncio  # here: the window imports this module for FOREGROUND, and not asyncio
-
-    return asyncio.SelectorEventLoop(GatedSelector())
