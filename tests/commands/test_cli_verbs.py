@@ -41,6 +41,22 @@ def test_the_window_start_builds_the_parser_without_any_verb_module() -> None:
     assert done.stdout.split() == []
 
 
+def test_cli_help_imports_no_qt() -> None:
+    # At run time, not in the import graph (lint-imports sees gui.cli's lazy import of gui.app):
+    # building the whole parser loads no PySide6, so every verb starts without Qt.
+    script = (
+        "import sys\n"
+        "from gui.cli import build_parser\n"
+        "build_parser()\n"
+        "print(any(m.startswith('PySide6') for m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
 def test_no_argument_means_what_the_parser_makes_of_none() -> None:
     # The launcher's start skips the parser: its stand-in must read the same.
     assert vars(window_defaults()) == vars(build_parser().parse_args([]))
