@@ -36,7 +36,7 @@ CHILD = textwrap.dedent(
     from gui.core.targets import Target
 
     data_dir, base_url, jobs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    engine = Engine(data_dir, sandbox=SandboxServer)
+    engine = Engine(data_dir)
     engine.start()
     target = Target(name="crash", kind="cloud", base_url=base_url, endpoint_id="ep")
     futures = [engine.submit(target, {"input": {"n": n}}) for n in range(jobs)]
@@ -111,7 +111,7 @@ CHILD_MID_SUBMIT = textwrap.dedent(
     from gui.core.targets import Target
 
     data_dir, base_url, jobs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    engine = Engine(data_dir, sandbox=SandboxServer)
+    engine = Engine(data_dir)
     engine.start()
     target = Target(name="crash", kind="cloud", base_url=base_url, endpoint_id="ep")
     futures = [engine.submit(target, {"input": {"n": n}}) for n in range(jobs)]
