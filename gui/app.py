@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 from collections.abc import Callable
@@ -13,13 +12,13 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-import gui.ui  # noqa: F401  (first: it tames PySide6's import hook for what follows)
 from gui import __version__
 from gui.core.engine.engine import Engine, SandboxLike
 from gui.core.paths import resolve_data_dir
 from gui.core.profiles.profiles import ProfileStore, make_key_provider
 from gui.core.profiles.s3refs import make_body_resolver
 from gui.core.profiles.secrets import SecretStore
+from gui.ui import runtime
 from gui.ui.runtime import FOREGROUND
 from gui.ui.window.main_window import MainWindow
 
@@ -99,33 +98,28 @@ class _FirstPaint(QObject):
             then()
 
 
-def _on_window_painted() -> None:
-    """The window is up: the background threads may go on, and the collector (off while the
-    window started, see ``gui.cli.main``) too, without rescanning what start-up made to last."""
-    FOREGROUND.release()
-    gc.freeze()
-    gc.enable()
-
-
 def run_app(args: argparse.Namespace) -> int:
+    """The window on a QApplication, until it quits. ``runtime.install()`` comes first (here if
+    ``gui.cli.main`` did not already call it, before it imported this module's window modules)."""
+    runtime.install()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("RunPod Job Console")
     app.setOrganizationName("runpod-job-console")
     app.setApplicationVersion(__version__)
-    # Until the window has painted, the Qt thread holds the foreground gate: the engine's loop
-    # (history, HTTP stack, built-in sandbox) and the background pools (the first validation
-    # imports pydantic) wait at it instead of taking the GIL from the window's start.
-    FOREGROUND.acquire()
+    # Until the window has painted, the Qt thread holds the foreground gate (runtime.install):
+    # the engine's loop (history, HTTP stack, built-in sandbox) and the background pools (the
+    # first validation imports pydantic) wait at it instead of taking the GIL from the window's
+    # start; runtime.start_finished lets them go and turns the collector on.
     try:
         window = create_window(
             getattr(args, "data_dir", None), profile=getattr(args, "profile", None)
         )
         # Made before show: a platform may paint within it.
-        _FirstPaint(app, window, _on_window_painted)
+        _FirstPaint(app, window, runtime.start_finished)
         window.show()
     except BaseException:
-        FOREGROUND.release()
+        runtime.start_finished()
         raise
     if getattr(args, "smoke", False):
         from gui.smoke import install_smoke

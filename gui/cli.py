@@ -8,7 +8,6 @@ window imports none of them (``named_verb``).
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import sys
 from collections.abc import Collection, Sequence
@@ -103,10 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem is not None:
             print(problem, file=sys.stderr)
             return WINDOW_CANNOT_START
-        # No collector passes while the window starts (~15 ms of them over the imports and the
-        # widgets, all long-lived): run_app freezes what start-up made and turns it on again
-        # once the window has painted.
-        gc.disable()
+        # Before the window's modules are imported: PySide6's set-up must precede them, and the
+        # collector stays off over them (gui.ui.runtime says why).
+        from gui.ui import runtime
+
+        runtime.install()
         from gui.app import run_app
 
         return run_app(args)

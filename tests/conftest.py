@@ -16,6 +16,13 @@ import keyring
 import keyring.backend
 from keyring.errors import PasswordDeleteError
 
+from gui.ui import runtime
+
+# What the window's process has from gui.ui.runtime.install() (not its start-up phase: the collector
+# and the foreground gate are left alone): PySide6's quiet import scan and the 1 ms switch interval.
+runtime.set_up_pyside()
+runtime.tune_switch_interval()
+
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring that lives in this process only: tests never touch the user's real keyring."""

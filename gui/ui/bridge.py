@@ -11,8 +11,6 @@ person-readable message on ``sig_action_failed``.
 
 from __future__ import annotations
 
-import gc
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +24,7 @@ from gui.core.errors import ConsoleError
 from gui.core.events import JobAdded, JobChanged, JobsRemoved
 from gui.core.records import JobRecord
 from gui.core.targets import Target
+from gui.ui import runtime
 from gui.ui.runtime import FOREGROUND
 
 __all__ = [
@@ -39,70 +38,11 @@ __all__ = [
 
 FLUSH_INTERVAL_MS = 50
 MAINTENANCE_INTERVAL_MS = 10_000
-# The Qt thread takes the GIL for every Python call a view makes (each data(), each slot) and, while
-# the engine thread is busy, waits up to one switch interval for it each time. 5 ms (CPython's
-# default) made that wait the largest part of the window's latency under load; 1 ms keeps it small
-# for a few percent more thread switches.
-SWITCH_INTERVAL_S = 0.001
 T = TypeVar("T")
 
 
 # Parsing, formatting and file writes the window asks for (never network: that is the engine's).
 _BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ui-background")
-
-
-class _CollectorPolicy:
-    """Keeps the cyclic garbage collector from stopping the window while jobs stream in.
-
-    A full (generation 2) collection stops every thread, the Qt thread too, for as long as it takes
-    to scan every tracked object younger than the last ``gc.freeze``: with jobs arriving that was
-    30-90 ms each (bench_ui), 600 ms before anything was frozen. So whatever survived to a flush
-    (job records, their requests and outputs: they live as long as the window) is frozen at once
-    (``gc.freeze`` splices lists: O(1)), and the collector's passes see only what is younger than
-    one flush: no full pass happens during a burst at all.
-
-    The cost: a reference cycle that was frozen alive and later became garbage is not collected by
-    the automatic passes. ``maintain`` (called now and then) collects those while the window is
-    idle: once no flush has happened for ``IDLE_S`` and ``EVERY_S`` has passed since the last such
-    pass, everything is unfrozen, collected and frozen again (bench_ui prints what it costs).
-    """
-
-    IDLE_S = 30.0
-    EVERY_S = 600.0
-
-    def __init__(self) -> None:
-        self._last_flush = self._last_full_pass = time.monotonic()
-
-    def after_flush(self) -> None:
-        self._last_flush = time.monotonic()
-        gc.freeze()
-
-    def after_load(self) -> None:
-        gc.freeze()  # the history just loaded lives as long as the window
-
-    def maintain(self) -> bool:
-        """Run the idle full collection if it is due; True if it ran."""
-        now = time.monotonic()
-        if now - self._last_flush < self.IDLE_S or now - self._last_full_pass < self.EVERY_S:
-            return False
-        self.full_pass()
-        return True
-
-    def full_pass(self) -> None:
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
-        self._last_full_pass = time.monotonic()
-
-
-_collector_policy: _CollectorPolicy | None = None
-
-
-def _collector() -> _CollectorPolicy:
-    global _collector_policy
-    if _collector_policy is None:
-        _collector_policy = _CollectorPolicy()
-    return _collector_policy
 
 
 class _QtThreadCalls(QObject):
@@ -213,9 +153,8 @@ def describe_error(error: BaseException, action: str) -> str:
 class EngineBridge(QObject):
     """Lives on the Qt thread; turns engine events and futures into Qt signals there.
 
-    Creating one tunes the process for a responsive window: it shortens the interpreter's switch
-    interval (``SWITCH_INTERVAL_S``) and freezes survivors of full garbage collections
-    (``_CollectorPolicy``).
+    It freezes what lives to each flush, and runs the collector's idle full pass now and then
+    (``gui.ui.runtime.CollectorPolicy``).
     """
 
     sig_jobs_changed: Signal = Signal(list)
@@ -241,9 +180,7 @@ class EngineBridge(QObject):
 
     def __init__(self, engine: EngineLike, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
-            sys.setswitchinterval(SWITCH_INTERVAL_S)
-        self._collector = _collector()
+        self._collector = runtime.collector()
         self._engine = engine
         self._lock = threading.Lock()
         self._pending: dict[str, JobRecord] = {}

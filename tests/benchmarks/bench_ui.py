@@ -37,6 +37,7 @@ from gui.core.engine.engine import Engine
 from gui.core.limits import RATE_LIMITS
 from gui.core.records import JobState
 from gui.core.targets import Target
+from gui.ui import runtime
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs.model import JobColumn
 from gui.ui.jobs.panel import JobsPanel
@@ -163,6 +164,10 @@ def build_panel(engine: Engine, target: Target) -> tuple[EngineBridge, JobsPanel
 
 
 def main() -> int:
+    # What the window's process has (gui.cli.main calls runtime.install): the switch interval and
+    # PySide6's quiet import scan; not the start-up phase (no first paint ends it here).
+    runtime.set_up_pyside()
+    runtime.tune_switch_interval()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=50)

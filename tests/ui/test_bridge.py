@@ -212,11 +212,11 @@ def test_what_lives_to_a_flush_is_frozen(qtbot: QtBot, engine: Engine, sandbox: 
 
 IDLE_PASS = """
 import gc, weakref
-from gui.ui.bridge import _CollectorPolicy
+from gui.ui.runtime import CollectorPolicy
 class Cycle:
     def __init__(self):
         self.me = self
-policy = _CollectorPolicy()
+policy = CollectorPolicy()
 cycle = Cycle()
 alive = weakref.ref(cycle)
 policy.after_flush()

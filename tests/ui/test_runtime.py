@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 
@@ -89,3 +91,26 @@ def test_acquire_and_release_hold_the_gate_like_held() -> None:
     gate.release()
     assert passed.wait(5)
     worker.join()
+
+
+INSTALL = """
+import gc, sys, threading
+from gui.ui import runtime
+assert "PySide6" not in sys.modules, "importing gui.ui.runtime imported Qt"
+assert runtime.install() and not runtime.install(), "install is not once"
+assert sys.getswitchinterval() == runtime.SWITCH_INTERVAL_S
+assert not gc.isenabled(), "the collector runs while the window starts"
+assert runtime.FOREGROUND._holder == threading.get_ident(), "the gate is not held"
+assert sys.modules["shibokensupport.feature"]._mod_uses_pyside is runtime.uses_pyside
+runtime.start_finished()
+assert gc.isenabled() and gc.get_freeze_count() > 0 and runtime.FOREGROUND._holder is None
+print("ok")
+"""
+
+
+def test_install_tunes_the_process_once_and_start_finished_ends_the_start() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", INSTALL], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
