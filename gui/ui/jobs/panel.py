@@ -316,10 +316,11 @@ class JobsPanel(QWidget):
             return
         for record in plan.resend:
             self.bridge.request_resend(record.local_id)
-        for record in plan.resubmit if self._target is not None else ():
-            self.bridge.request_submit(
-                self._target, redact_body(record.request), record.operation, record.template
-            )
+        if (target := self._target) is not None:
+            for record in plan.resubmit:
+                self.bridge.request_submit(
+                    target, redact_body(record.request), record.operation, record.template
+                )
         self.sig_status_message_requested.emit(f"Sent {plan.total} job(s) again.", 4000)
 
     def copy_ids(self) -> None:
