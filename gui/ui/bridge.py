@@ -14,26 +14,23 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
-import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from gui.core.errors import ConsoleError
 from gui.core.events import JobAdded, JobChanged, JobsRemoved
 from gui.core.records import JobRecord
 from gui.core.targets import Target
 from gui.ui import runtime
-from gui.ui.runtime import FOREGROUND
+from gui.ui.tasks import when_done
 
 __all__ = [
     "FLUSH_INTERVAL_MS",
     "EngineBridge",
     "EngineLike",
     "describe_error",
-    "run_in_background",
-    "when_done",
 ]
 
 FLUSH_INTERVAL_MS = 50
@@ -41,84 +38,6 @@ MAINTENANCE_INTERVAL_MS = 10_000
 T = TypeVar("T")
 
 
-# Parsing, formatting and file writes the window asks for (never network: that is the engine's).
-_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ui-background")
-
-
-class _QtThreadCalls(QObject):
-    """Runs closures on the Qt thread: emitted from any thread, delivered through the event loop."""
-
-    _sig_call_requested: Signal = Signal(object)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._sig_call_requested.connect(
-            self._on_call_requested, Qt.ConnectionType.QueuedConnection
-        )
-
-    def post(self, call: Callable[[], None]) -> None:
-        self._sig_call_requested.emit(call)
-
-    def _on_call_requested(self, call: Callable[[], None]) -> None:
-        call()
-
-
-_qt_thread_calls: _QtThreadCalls | None = None
-
-
-def _calls() -> _QtThreadCalls:
-    global _qt_thread_calls
-    if _qt_thread_calls is None:
-        app = QCoreApplication.instance()
-        if app is None:
-            raise RuntimeError("when_done needs a QApplication")
-        _qt_thread_calls = _QtThreadCalls()
-        _qt_thread_calls.moveToThread(app.thread())
-    return _qt_thread_calls
-
-
-def run_in_background(function: Callable[..., T], *args: Any) -> Future[T]:
-    """Run CPU or disk work (formatting a big output, writing an export) off the Qt thread."""
-
-    def gated() -> T:
-        FOREGROUND.pass_through()  # the window's start and its bursts of work go first
-        return function(*args)
-
-    return _BACKGROUND.submit(gated)
-
-
-def when_done(
-    future: Future[T],
-    on_result: Callable[[T], None] | None = None,
-    on_error: Callable[[BaseException], None] | None = None,
-    context: QObject | None = None,
-) -> None:
-    """When ``future`` ends, pass its value or error to the callbacks, on the Qt thread.
-
-    Call it from the Qt thread. With ``context``, nothing is called once that object is deleted.
-    The callbacks and ``context`` are let go on the Qt thread too, whichever thread ends the future.
-    """
-    calls = _calls()
-    # The thread that ends the future (the engine's loop, a pool worker) may also drop the last
-    # reference to it. Whatever that frees must not be a QObject: a Python-owned one (a bridge or
-    # a dialog without a parent, or one a callback holds) would be deleted on that thread, its
-    # running QTimers left registered with the Qt thread, which crashes when they fire. So that
-    # thread only ever holds this box, and the Qt thread empties it.
-    box: list[Any] = [on_result, on_error, context]
-
-    def deliver(finished: Future[T]) -> None:  # on the Qt thread
-        result_callback, error_callback, owner = box
-        box.clear()
-        if finished.cancelled() or (owner is not None and not shiboken6.isValid(owner)):
-            return
-        error = finished.exception()
-        if error is not None:
-            if error_callback is not None:
-                error_callback(error)
-        elif result_callback is not None:
-            result_callback(finished.result())
-
-    future.add_done_callback(lambda finished: calls.post(lambda: deliver(finished)))
 
 
 class EngineLike(Protocol):

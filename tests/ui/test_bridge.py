@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import Future
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer
+from PySide6.QtCore import QCoreApplication, QThread, QTimer
 from pytestqt.qtbot import QtBot
 
 from gui.core.engine.engine import Engine
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
-from gui.ui.bridge import EngineBridge, run_in_background, when_done
+from gui.ui.bridge import EngineBridge
 from tests.support import engine_fixtures
 
 engine = engine_fixtures.engine
@@ -124,66 +122,6 @@ def test_a_closed_bridge_starts_no_timer_for_events_that_came_before(
     bridge.close()
     QCoreApplication.processEvents()  # delivers the queued request
     assert [timer for timer in bridge.findChildren(QTimer) if timer.isActive()] == []
-
-
-def test_when_done_calls_back_on_the_qt_thread(qtbot: QtBot) -> None:
-    seen: list[tuple[str, bool]] = []
-    main = threading.main_thread()
-    when_done(
-        run_in_background(lambda: 42),
-        lambda v: seen.append((f"ok {v}", threading.current_thread() is main)),
-    )
-    when_done(
-        run_in_background(lambda: 1 / 0),
-        None,
-        lambda e: seen.append((type(e).__name__, threading.current_thread() is main)),
-    )
-    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
-    assert sorted(seen) == [("ZeroDivisionError", True), ("ok 42", True)]
-
-
-class _Listener(QObject):
-    """A Python-owned QObject (no parent), as a bridge or a dialog of a test is."""
-
-    def __init__(self, results: list[int]) -> None:
-        super().__init__()
-        self.results = results
-
-    def on_result(self, value: int) -> None:
-        self.results.append(value)
-
-
-def _end_then_let_go(handoff: list[Future[int]], delivered: threading.Event) -> None:
-    future = handoff.pop()
-    future.set_result(7)
-    delivered.wait(30)
-    del future  # like the engine's loop: this thread drops the last reference to the future
-
-
-def test_when_done_lets_go_of_its_qt_objects_on_the_qt_thread(qtbot: QtBot) -> None:
-    """A Python-owned QObject deleted on another thread leaves its running timers registered with
-    the Qt thread, which crashes when they fire: the segfault of a bridge let go by the engine's
-    loop (``QObject::killTimer: Timers cannot be stopped from another thread``)."""
-    died_on: list[str] = []
-    results: list[int] = []
-    listener = _Listener(results)
-    listener.destroyed.connect(
-        lambda: died_on.append(threading.current_thread().name), Qt.ConnectionType.DirectConnection
-    )
-    future: Future[int] = Future()
-    when_done(future, listener.on_result, context=listener)
-    handoff = [future]
-    del future, listener  # the test (a window) is done with them: only when_done holds them now
-    delivered = threading.Event()
-    ender = threading.Thread(target=_end_then_let_go, args=(handoff, delivered), name="ender")
-    ender.start()
-    try:
-        qtbot.waitUntil(lambda: bool(results), timeout=10_000)
-    finally:
-        delivered.set()
-        ender.join()
-    assert results == [7]
-    assert died_on == ["MainThread"]
 
 
 class _Cycle:

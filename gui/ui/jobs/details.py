@@ -30,13 +30,13 @@ from PySide6.QtWidgets import (
 from gui.core.files import write_bytes_atomic, write_text_atomic
 from gui.core.records import JobRecord
 from gui.core.wording import counted
-from gui.ui.bridge import run_in_background, when_done
 from gui.ui.jobs.details_pane import NO_JOB_SUMMARY, NO_JOB_TITLE
 from gui.ui.jobs.details_parts import HistoryView, ImagesView, error_html
 from gui.ui.jobs.json_tree import JsonTreeWidget
 from gui.ui.jobs.model import RUN_CLOCK_MS, is_running, queue_time_ms, run_time_ms
 from gui.ui.jobs.output_scan import LINE_LIMIT_CHARS, FoundImage, RawText, find_images, format_raw
 from gui.ui.jobs.style import action_icon, format_duration_ms, state_color, state_icon
+from gui.ui.tasks import Latest, run_in_background
 
 __all__ = ["JobDetails", "PreparedOutput", "prepare_output", "raw_note"]
 
@@ -85,8 +85,8 @@ class JobDetails(QWidget):
         super().__init__(parent)
         self.setObjectName("jobDetailsView")  # inside DetailsPane, which is ``jobDetails``
         self._record: JobRecord | None = None
-        self._output_generation = 0
-        self._request_generation = 0
+        self._output_task = Latest()  # the output shown: an older job's arrives too late
+        self._request_task = Latest()
         self._full_raw: str | None = None
         # While the job shown runs, its header's run time moves on with the clock.
         self._run_clock = QTimer(self)
@@ -243,17 +243,16 @@ class JobDetails(QWidget):
 
     def _set_request(self, record: JobRecord) -> None:
         self.request_view.setPlainText("Formatting…")
-        self._request_generation += 1
-        generation = self._request_generation
-        when_done(
-            run_in_background(format_raw, record.request),
-            lambda raw: self._on_request_formatted(generation, raw),
+        request = record.request
+        run_in_background(
+            lambda: format_raw(request),
+            self._on_request_formatted,
             context=self,
+            latest=self._request_task,
         )
 
-    def _on_request_formatted(self, generation: int, raw: RawText) -> None:
-        if generation == self._request_generation:
-            self.request_view.setPlainText(raw.text)
+    def _on_request_formatted(self, raw: RawText) -> None:
+        self.request_view.setPlainText(raw.text)
 
     def _set_output(self, record: JobRecord | None, reload: bool) -> None:
         if record is not None and record.output is None and record.progress is not None:
@@ -262,7 +261,7 @@ class JobDetails(QWidget):
             self.output_status.setText("No output yet." if not record.terminal else "No output.")
         if not reload:
             return
-        self._output_generation += 1
+        self._output_task.drop()
         self._full_raw = None
         self.output_tree.set_document(None if record is None else record.output)
         self.raw_view.setPlainText("")
@@ -276,17 +275,16 @@ class JobDetails(QWidget):
                 self.output_status.setText("")
             return
         self.output_status.setText("Preparing the output…")
-        generation = self._output_generation
-        when_done(
-            run_in_background(prepare_output, record.output),
-            lambda prepared: self._on_output_prepared(generation, prepared),
-            lambda error: self._on_output_failed(generation, error),
+        output = record.output
+        run_in_background(
+            lambda: prepare_output(output),
+            self._on_output_prepared,
+            self._on_output_failed,
             context=self,
+            latest=self._output_task,  # another job (or a newer output) may be shown by then
         )
 
-    def _on_output_prepared(self, generation: int, prepared: PreparedOutput) -> None:
-        if generation != self._output_generation:
-            return  # another job (or a newer output) is shown now
+    def _on_output_prepared(self, prepared: PreparedOutput) -> None:
         raw = prepared.raw
         self.raw_view.setPlainText(raw.text)
         self.raw_note.setText(raw_note(raw))
@@ -295,9 +293,8 @@ class JobDetails(QWidget):
         count = len(prepared.images)
         self.output_status.setText(f"{counted(count, 'image')} in the output." if count else "")
 
-    def _on_output_failed(self, generation: int, error: BaseException) -> None:
-        if generation == self._output_generation:
-            self.output_status.setText(f"The output could not be shown: {error}")
+    def _on_output_failed(self, error: BaseException) -> None:
+        self.output_status.setText(f"The output could not be shown: {error}")
 
     def _set_error(self, record: JobRecord) -> None:
         has_error = record.error is not None or bool(record.note)
@@ -323,8 +320,8 @@ class JobDetails(QWidget):
         def write() -> None:
             write_text_atomic(path, json.dumps(record.output, indent=2, ensure_ascii=False) + "\n")
 
-        when_done(
-            run_in_background(write),
+        run_in_background(
+            write,
             lambda _: self.output_status.setText(f"Saved the output to {path}."),
             lambda error: self.output_status.setText(f"Could not save the output: {error}"),
             context=self,
@@ -340,8 +337,8 @@ class JobDetails(QWidget):
 
     def save_image(self, found: FoundImage, path: Path) -> None:
         """Write an image's original bytes (off the Qt thread)."""
-        when_done(
-            run_in_background(write_bytes_atomic, path, found.data),
+        run_in_background(
+            lambda: write_bytes_atomic(path, found.data),
             lambda _: self.output_status.setText(f"Saved the image to {path}."),
             lambda error: self.output_status.setText(f"Could not save the image: {error}"),
             context=self,

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.wording import counted
-from gui.ui.bridge import when_done
 from gui.ui.jobs.output_scan import path_text, search_paths
 from gui.ui.jobs.style import action_icon
+from gui.ui.tasks import Lane, Latest, run_in_background
 
 __all__ = ["FETCH_CHUNK", "JsonTreeModel", "JsonTreeWidget"]
 
@@ -36,7 +36,6 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 PathPart = str | int
 
 # One background thread for searches: a new search waits for the previous one, never piles up.
-_SEARCH_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="json-search")
 
 
 class _Node:
@@ -247,7 +246,7 @@ class JsonTreeWidget(QWidget):
         layout.addWidget(self.view, 1)
         self._matches: list[tuple[PathPart, ...]] = []
         self._match_position = -1
-        self._search_future: Future[list[tuple[PathPart, ...]]] | None = None
+        self._search = Latest()
         self._searched_for = ""
 
     def set_document(self, value: Any) -> None:
@@ -272,15 +271,14 @@ class JsonTreeWidget(QWidget):
     def start_search(self, text: str) -> Future[list[tuple[PathPart, ...]]]:
         """Search the document off the Qt thread; the first match is selected when it ends."""
         self._searched_for = text
-        future = _SEARCH_POOL.submit(search_paths, self.model.document(), text)
-        self._search_future = future
-
-        def finished(matches: list[tuple[PathPart, ...]]) -> None:
-            if future is self._search_future:  # a newer search replaced this one
-                self._on_search_finished(matches)
-
-        when_done(future, finished, context=self)
-        return future
+        document = self.model.document()
+        return run_in_background(
+            lambda: search_paths(document, text),
+            self._on_search_finished,
+            context=self,
+            lane=Lane.SERIAL,
+            latest=self._search,  # a newer search replaces this one
+        )
 
     def _on_search_finished(self, matches: list[tuple[PathPart, ...]]) -> None:
         self._matches = matches

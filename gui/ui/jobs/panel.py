@@ -32,7 +32,7 @@ from gui.core.records import JobRecord
 from gui.core.redact import redact_body
 from gui.core.targets import Target
 from gui.core.wording import counted
-from gui.ui.bridge import EngineBridge, run_in_background, when_done
+from gui.ui.bridge import EngineBridge
 from gui.ui.jobs import actions as acts
 from gui.ui.jobs.actions import JobActions
 from gui.ui.jobs.details_pane import DetailsPane
@@ -41,6 +41,7 @@ from gui.ui.jobs.health import HealthStrip
 from gui.ui.jobs.model import RECORD_ROLE, JobColumn, JobFilterProxy, JobTableModel
 from gui.ui.jobs.notify import JobFinishedNotifier, notifications_enabled, set_notifications_enabled
 from gui.ui.runtime import FOREGROUND
+from gui.ui.tasks import run_in_background
 
 if TYPE_CHECKING:
     from gui.ui.jobs.details import JobDetails
@@ -375,8 +376,8 @@ class JobsPanel(QWidget):
         from gui.core.storage.export import export_csv, export_json  # on first use, not at start
 
         writer = export_json if kind == "json" else export_csv
-        when_done(
-            run_in_background(writer, records, path),
+        run_in_background(
+            lambda: writer(records, path),
             lambda _: self.sig_status_message_requested.emit(
                 f"Exported {counted(len(records), 'job')} to {path}.", 5000
             ),

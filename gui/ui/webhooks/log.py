@@ -51,8 +51,9 @@ from PySide6.QtWidgets import (
 
 from gui.core.errors import ConsoleError
 from gui.core.webhooks.deliveries import Delivery
-from gui.ui.bridge import describe_error, run_in_background, when_done
+from gui.ui.bridge import describe_error
 from gui.ui.jobs.style import format_time
+from gui.ui.tasks import run_in_background, when_done
 
 __all__ = [
     "DELIVERY_ROLE",
@@ -349,8 +350,12 @@ class WebhookLog(QWidget):
     def reload(self) -> None:
         """Read the latest deliveries from the source again (off the Qt thread)."""
         source = self._source
-        future = run_in_background(lambda: list(source.list(MAX_ROWS, 0, with_payload=False)))
-        when_done(future, self.model.set_deliveries, self._on_background_failed, context=self)
+        run_in_background(
+            lambda: list(source.list(MAX_ROWS, 0, with_payload=False)),
+            self.model.set_deliveries,
+            self._on_background_failed,
+            context=self,
+        )
 
     def post_delivery(self, delivery: Delivery) -> None:
         """Add a stored delivery soon; safe from any thread (e.g. the listener's subscriber)."""
@@ -402,9 +407,8 @@ class WebhookLog(QWidget):
         )
         self.payload_view.setPlainText("Loading…")
         source, wanted = self._source, delivery.id
-        future = run_in_background(lambda: _pretty(source.get_raw(wanted)))
-        when_done(
-            future,
+        run_in_background(
+            lambda: _pretty(source.get_raw(wanted)),
             lambda shown: self._on_payload_read(wanted, shown),
             self._on_background_failed,
             context=self,
