@@ -1,16 +1,34 @@
-"""The bridge between the engine thread and the Qt thread.
+"""The one seam between the window and the engine: messages, not shared objects.
 
-The engine calls its subscribers on its own thread. ``EngineBridge`` only stores the latest snapshot
-per job under a lock there and asks the Qt thread for one flush; the flush runs at most once per
-``FLUSH_INTERVAL_MS`` and emits one batch, so ten thousand job changes cost the UI a few updates.
+The main window makes the one ``EngineBridge`` over its engine and hands it to the panels that
+need it; nothing else in the window calls the engine (the embedded webhook listener still does
+through ``EngineBridge.engine`` until the listener moves into the engine). Its interface is shaped
+so that the engine can move into a process of its own behind it without the window changing:
 
-Engine calls return ``concurrent.futures.Future``s; ``EngineBridge.deliver`` (and the ``request_*``
-helpers built on it) hand their results back on the Qt thread, and turn failures into one
-person-readable message on ``sig_action_failed``.
+Commands out, each answered by a ``concurrent.futures.Future``
+    ``submit`` (the one way a request is sent: the editor, a batch and Send again all come here),
+    ``cancel``, ``retry``, ``resend``, ``remove``, ``health``, ``purge_queue``, ``sandbox_target``.
+    Their arguments and answers are plain values (``Target``, JSON-like dicts, ``JobRecord``).
+    ``deliver`` hands an answer to callbacks on the Qt thread (through ``gui.ui.tasks``). Once the
+    bridge is closed nothing is sent (a command's future is cancelled) and nothing answered. The
+    ``request_*`` helpers send a command and answer on the
+    bridge's signals, a failure as one person-readable message on ``sig_action_failed``.
+
+Job records in, coalesced
+    The engine calls its subscribers on its own thread. The bridge only stores the latest
+    snapshot per job under a lock there and asks the Qt thread for one flush; the flush runs at
+    most once per ``FLUSH_INTERVAL_MS`` and emits one batch (``sig_jobs_changed``, a list of plain
+    ``JobRecord`` snapshots; ``sig_jobs_removed``, local ids), so ten thousand job changes cost the
+    window a few updates. ``snapshot`` gives every record once, for a model's first fill, and
+    ``when_started`` says when that is worth asking (the history has loaded).
+
+Two questions are answered at once, without a future: ``snapshot`` and ``open_sandbox_jobs`` (the
+jobs a quit would end), both reads of records the engine keeps in memory.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -38,13 +56,15 @@ MAINTENANCE_INTERVAL_MS = 10_000
 T = TypeVar("T")
 
 
-
-
 class EngineLike(Protocol):
-    """The part of ``gui.core.engine.engine.Engine`` the window uses."""
+    """The part of ``gui.core.engine.engine.Engine`` the window uses: the window that owns it
+    closes it; everything else goes through the bridge."""
 
+    @property
+    def started(self) -> Future[None]: ...
     def subscribe(self, callback: Callable[[object], None]) -> Callable[[], None]: ...
     def jobs(self) -> list[JobRecord]: ...
+    def open_sandbox_jobs(self) -> list[JobRecord]: ...
     def submit(
         self,
         target: Target,
@@ -59,6 +79,8 @@ class EngineLike(Protocol):
     def remove(self, local_ids: list[str]) -> Future[None]: ...
     def health(self, target: Target) -> Future[dict[str, Any]]: ...
     def purge_queue(self, target: Target) -> Future[dict[str, Any]]: ...
+    def sandbox_target(self) -> Future[Target]: ...
+    def close(self) -> None: ...
 
 
 def describe_error(error: BaseException, action: str) -> str:
@@ -121,6 +143,8 @@ class EngineBridge(QObject):
 
     @property
     def engine(self) -> EngineLike:
+        """The engine itself, for the embedded webhook listener only (it moves into the engine);
+        everything else goes through the bridge's commands."""
         return self._engine
 
     def close(self) -> None:
@@ -138,9 +162,9 @@ class EngineBridge(QObject):
         self, on_started: Callable[[], None], on_failed: Callable[[str], None]
     ) -> None:
         """``on_started()`` on the Qt thread once the engine has loaded its history (at once when
-        it has, or when it has no ``started`` future); ``on_failed(message)`` if it never will."""
-        started: Future[None] | None = getattr(self._engine, "started", None)
-        if started is None or (started.done() and started.exception() is None):
+        it has); ``on_failed(message)`` if it never will."""
+        started = self._engine.started
+        if started.done() and not started.cancelled() and started.exception() is None:
             on_started()
             return
         self.deliver(
@@ -164,6 +188,11 @@ class EngineBridge(QObject):
                     del self._pending[local_id]
         self._collector.after_load()
         return records
+
+    def open_sandbox_jobs(self) -> list[JobRecord]:
+        """The built-in sandbox's jobs not ended yet: a quit ends them (the sandbox runs in the
+        engine)."""
+        return self._engine.open_sandbox_jobs()
 
     def _on_engine_event(self, event: object) -> None:
         """Runs on the engine thread: store, and ask for a flush if none is on its way."""
@@ -208,43 +237,99 @@ class EngineBridge(QObject):
         on_result: Callable[[T], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
-        """When ``future`` ends, pass its value or error to the callbacks, on the Qt thread."""
-        when_done(future, on_result, on_error, context=self)
+        """When ``future`` ends, pass its value or error to the callbacks, on the Qt thread;
+        nothing once the bridge is closed. Without ``on_error`` a failure is reported as
+        ``gui.ui.tasks`` says (``sys.excepthook``)."""
+
+        def if_open(callback: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
+            if callback is None:
+                return None
+            return lambda value: None if self._closed else callback(value)
+
+        on_failed = if_open(on_error) if on_error is not None else self._report_unless_closed
+        when_done(future, if_open(on_result), on_failed, context=self)
+
+    def _report_unless_closed(self, error: BaseException) -> None:
+        if not self._closed:
+            sys.excepthook(type(error), error, error.__traceback__)
 
     def _failing(self, action: str) -> Callable[[BaseException], None]:
         return lambda error: self.sig_action_failed.emit(describe_error(error, action))
 
-    # -- actions ----------------------------------------------------------------------------------
+    # -- commands: each answered by a future ------------------------------------------------------
+    def submit(
+        self,
+        target: Target,
+        body: dict[str, Any],
+        operation: str = "run",
+        *,
+        template: str | None = None,
+    ) -> Future[JobRecord]:
+        """Send ``body`` to ``target``: the one way every request leaves the window. The job
+        arrives through ``sig_jobs_changed``; the answer is its record after ``/run`` (NOT_SENT,
+        with a note, when it could not be sent)."""
+        return self._send(lambda: self._engine.submit(target, body, operation, template=template))
+
+    def cancel(self, local_id: str) -> Future[JobRecord]:
+        return self._send(lambda: self._engine.cancel(local_id))
+
+    def retry(self, local_id: str) -> Future[JobRecord]:
+        return self._send(lambda: self._engine.retry(local_id))
+
+    def resend(self, local_id: str) -> Future[JobRecord]:
+        """Send a NOT_SENT job again as itself."""
+        return self._send(lambda: self._engine.resend(local_id))
+
+    def remove(self, local_ids: list[str]) -> Future[None]:
+        return self._send(lambda: self._engine.remove(local_ids))
+
+    def health(self, target: Target) -> Future[dict[str, Any]]:
+        return self._send(lambda: self._engine.health(target))
+
+    def purge_queue(self, target: Target) -> Future[dict[str, Any]]:
+        return self._send(lambda: self._engine.purge_queue(target))
+
+    def sandbox_target(self) -> Future[Target]:
+        """The built-in sandbox as a target; it starts on first use."""
+        return self._send(lambda: self._engine.sandbox_target())
+
+    def _send(self, command: Callable[[], Future[T]]) -> Future[T]:
+        if self._closed:  # the engine may be closed too: nothing is sent, nothing answers
+            unsent: Future[T] = Future()
+            unsent.cancel()
+            return unsent
+        return command()
+
+    # -- actions: a command whose answer comes on the bridge's signals ---------------------------
     def request_submit(
         self,
         target: Target,
         body: dict[str, Any],
         operation: str = "run",
         template: str | None = None,
-        on_result: Callable[[Any], None] | None = None,
     ) -> None:
-        """Submit a body to a target; the new job arrives through ``sig_jobs_changed``."""
-        future = self._engine.submit(target, body, operation=operation, template=template)
-        self.deliver(future, on_result, self._failing("submit the request"))
+        """``submit``; a failure is told on ``sig_action_failed``."""
+        future = self.submit(target, body, operation, template=template)
+        self.deliver(future, None, self._failing("submit the request"))
 
     def request_cancel(self, local_id: str) -> None:
-        self.deliver(self._engine.cancel(local_id), None, self._failing("cancel the job"))
+        self.deliver(self.cancel(local_id), None, self._failing("cancel the job"))
 
     def request_retry(self, local_id: str) -> None:
-        self.deliver(self._engine.retry(local_id), None, self._failing("retry the job"))
+        self.deliver(self.retry(local_id), None, self._failing("retry the job"))
 
     def request_resend(self, local_id: str) -> None:
         """Send a NOT_SENT job again as itself (the caller has warned the person)."""
-        self.deliver(self._engine.resend(local_id), None, self._failing("send the job again"))
+        self.deliver(self.resend(local_id), None, self._failing("send the job again"))
 
     def request_remove(self, local_ids: list[str]) -> None:
-        future = self._engine.remove(local_ids)
+        future = self.remove(local_ids)
         self.deliver(future, None, self._failing("remove the jobs from the history"))
 
     def request_health(self, target: Target) -> None:
         """Ask for ``/health``; answers on ``sig_health_changed`` or ``sig_health_failed``."""
         self.deliver(
-            self._engine.health(target),
+            self.health(target),
             lambda answer: self.sig_health_changed.emit(target.name, answer),
             lambda error: self.sig_health_failed.emit(target.name, error),
         )
@@ -252,7 +337,7 @@ class EngineBridge(QObject):
     def request_purge_queue(self, target: Target) -> None:
         """Ask for ``/purge-queue``; answers on ``sig_queue_purged`` or ``sig_action_failed``."""
         self.deliver(
-            self._engine.purge_queue(target),
+            self.purge_queue(target),
             lambda answer: self.sig_queue_purged.emit(target.name, answer),
             self._failing("purge the queue"),
         )

@@ -24,8 +24,8 @@ The rules every answer follows:
 Lanes (``Lane``) keep kinds of work apart: ``SHARED`` (four threads: formatting, reading and
 writing files, validating, the keyring) and ``SERIAL`` (one thread, in order: searches, so a
 search typed letter by letter never runs beside its predecessors). Work on every lane first passes
-through the foreground gate (``gui.ui.runtime.FOREGROUND``): while the window paints or applies a burst
-of job changes, background threads wait instead of competing with it for the GIL.
+through the foreground gate (``runtime.FOREGROUND``): while the window paints or applies a burst of
+job changes, background threads wait instead of competing with it for the GIL.
 
 Network calls are the engine's, not this module's: the window asks the engine through the bridge
 (``gui.ui.bridge``), whose answers come back through ``when_done``.

@@ -23,7 +23,6 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from gui.ui.request.panel import RequestPanel
-from gui.ui.request.validation_worker import BackgroundTasks
 
 KEYSTROKES = 12
 KEY_INTERVAL_MS = 300
@@ -86,8 +85,7 @@ def measure(panel: RequestPanel, text: str) -> dict[str, float]:
 
 def main() -> None:
     app = QApplication.instance() or QApplication([])
-    tasks = BackgroundTasks()
-    panel = RequestPanel(tasks)
+    panel = RequestPanel()
     panel.resize(900, 700)
     panel.show()
     baseline = measure(panel, body_text(0.001))
@@ -99,7 +97,7 @@ def main() -> None:
             f"  {figures['p99_ms'] / max(baseline['p99_ms'], 1):.1f}x"
             f" / {figures['max_ms'] / max(baseline['max_ms'], 1):.1f}x"
         )
-    tasks.close()
+    panel.validation.close()
     del app
 
 

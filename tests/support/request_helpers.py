@@ -1,4 +1,4 @@
-"""Shared steps for the request-side UI tests: a panel on its own thread pool, waiting for results.
+"""Shared steps for the request-side UI tests: a panel, waiting for its background results.
 
 Waits use Qt event loops (``qtbot.waitSignal``/``waitUntil``), never fixed sleeps: validation and
 file reads finish on worker threads.
@@ -14,27 +14,22 @@ from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
 from gui.ui.request.panel import RequestPanel
-from gui.ui.request.validation_worker import BackgroundTasks, ValidationOutcome
+from gui.ui.request.validation_worker import ValidationOutcome
 from gui.ui.window.main_window import MainWindow
 
 TIMEOUT_MS = 10_000
 
 
 def make_panel(qtbot: QtBot) -> Iterator[RequestPanel]:
-    """Body of each test module's ``panel`` fixture: a shown RequestPanel, its pool closed after."""
-    tasks = BackgroundTasks()
-    widget = RequestPanel(tasks)
-    # Owned by the panel, so deleted with it on the Qt thread: left to Python, the pool and its
-    # relay (a reference cycle through their connection) were deleted by whichever thread's
-    # garbage collection found them, a later test's validation worker among them.
-    tasks.setParent(widget)
+    """Body of each test module's ``panel`` fixture: a shown RequestPanel, its validation's child
+    process (if a big text started one) stopped after."""
+    widget = RequestPanel()
     widget.set_submit_blocker(None)
     qtbot.addWidget(widget)
     widget.resize(760, 640)
     widget.show()
     yield widget
     widget.validation.close()
-    tasks.close()
 
 
 def settle(qtbot: QtBot, panel: RequestPanel) -> ValidationOutcome:

@@ -189,3 +189,13 @@ def test_qt_objects_held_for_an_answer_are_let_go_on_the_qt_thread(qtbot: QtBot)
         ender.join()
     assert results == [7]
     assert died_on == ["MainThread"]
+
+
+def test_a_future_already_done_is_answered_later_not_inside_the_call(qtbot: QtBot) -> None:
+    receiver = QObject()
+    done: Future[str] = Future()
+    done.set_result("ready")
+    answers: list[str] = []
+    when_done(done, answers.append, context=receiver)
+    assert answers == []  # the caller can still connect its signals first
+    qtbot.waitUntil(lambda: answers == ["ready"], timeout=TIMEOUT_MS)

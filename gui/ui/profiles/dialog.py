@@ -7,9 +7,6 @@ in a plain sentence. When the keyring is not secure a banner says keys last for 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -36,11 +33,9 @@ from gui.ui import theme
 from gui.ui.profiles.form import ProfileForm
 from gui.ui.profiles.form import named as _named
 from gui.ui.profiles.s3_credentials import S3CredentialsPanel
-from gui.ui.request.validation_worker import BackgroundTasks
+from gui.ui.tasks import Latest, run_in_background
 
 __all__ = ["ProfilesDialog"]
-
-_T = TypeVar("_T")
 
 
 class ProfilesDialog(QDialog):
@@ -70,9 +65,8 @@ class ProfilesDialog(QDialog):
         self.secrets = secrets
         self.sandbox_url = sandbox_url
         self._editing: str | None = None  # name of the saved profile in the form; None = new
-        self._test_generation = 0
-        self._key_generation = 0
-        self._tasks = BackgroundTasks(self)
+        self._test_task = Latest()  # an older test, overtaken by a newer one, is not heard
+        self._key_task = Latest()  # nor the key source of a profile shown before
         self._build()
         self._reload(select=SANDBOX_PROFILE)
 
@@ -182,8 +176,7 @@ class ProfilesDialog(QDialog):
     def _show_key_source(self, profile: Profile) -> None:
         """Say where the profile's key comes from; the keyring is asked off the Qt thread (a
         D-Bus round trip, or an unlock prompt, must not freeze the dialog)."""
-        self._key_generation += 1
-        generation = self._key_generation
+        self._key_task.drop()
         if profile.kind != "cloud":
             return
 
@@ -193,15 +186,13 @@ class ProfilesDialog(QDialog):
             )
             return key is not None, source
 
-        def done(result: tuple[bool, str] | Exception) -> None:
-            if generation != self._key_generation:
-                return  # another profile is shown by now
-            if isinstance(result, Exception):
-                self.form.key_source.setText(str(result))
-            else:
-                self.form.show_key_source(*result)
+        def done(result: tuple[bool, str]) -> None:
+            self.form.show_key_source(*result)
 
-        self._in_background(work, done)
+        def failed(error: BaseException) -> None:
+            self.form.key_source.setText(str(error))
+
+        run_in_background(work, done, failed, context=self, latest=self._key_task)
 
     def _show_error(self, message: str) -> None:
         self.test_result.setText(message)
@@ -315,26 +306,17 @@ class ProfilesDialog(QDialog):
         target = profile.to_target(self.sandbox_url if profile.is_builtin else None)
         typed = self.form.typed_key()
         lookup = make_key_provider(self.store, self.secrets)
-        self._test_generation += 1
-        generation = self._test_generation
         self.test_button.setEnabled(False)
         self._show_note(f"Testing {target.endpoint_url} …")
 
         def work() -> ConnectionResult:
             return check_connection(target, typed or lookup(target))
 
-        def done(result: ConnectionResult | Exception) -> None:
-            if generation != self._test_generation:
-                return  # an older test, overtaken by a newer one
+        def done(result: ConnectionResult) -> None:
             self.test_button.setEnabled(True)
-            if isinstance(result, Exception):  # shown to the person; never a traceback
-                result = ConnectionResult(False, f"The test failed: {result}")
             self._show_note(result.message, ok=result.ok)
 
-        self._in_background(work, done)
+        def failed(error: BaseException) -> None:  # shown to the person; never a traceback
+            done(ConnectionResult(False, f"The test failed: {error}"))
 
-    def _in_background(
-        self, work: Callable[[], _T], done: Callable[[_T | Exception], None]
-    ) -> None:
-        """Run ``work()`` on a worker thread, then ``done(result or exception)`` on this one."""
-        self._tasks.run(work, lambda result, error: done(error if error is not None else result))
+        run_in_background(work, done, failed, context=self, latest=self._test_task)

@@ -5,14 +5,13 @@ launches is usable once it serves)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox
 
 from gui.core.profiles.profiles import Profile, ProfileError, ProfileStore
 from gui.core.targets import SANDBOX_PROFILE, Target
-from gui.ui.request.validation_worker import BackgroundTasks
+from gui.ui.bridge import EngineBridge
 
 __all__ = ["TargetSelection"]
 
@@ -34,15 +33,13 @@ class TargetSelection(QObject):
         self,
         selector: QComboBox,
         profiles: ProfileStore | None,
-        engine: Any,
-        tasks: BackgroundTasks,
+        bridge: EngineBridge | None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.selector = selector
         self.profiles = profiles
-        self.engine = engine
-        self.tasks = tasks
+        self.bridge = bridge
         self._sandbox: Target | None = None
         self._worker_urls: dict[str, str] = {}
         self.selector.currentIndexChanged.connect(self._on_selector_changed)
@@ -114,10 +111,11 @@ class TargetSelection(QObject):
         When it can't be used (no engine, a local worker not started), say why, unless ``quiet``.
         """
         profile = self.selected_profile()
-        if self.engine is None or profile is None:
+        bridge = self.bridge
+        if bridge is None or profile is None:
             return
         if profile.kind == "sandbox":
-            self._with_sandbox(profile, then, quiet)
+            self._with_sandbox(bridge, profile, then, quiet)
             return
         if profile.needs_launch:
             url = self._worker_urls.get(profile.name)
@@ -132,17 +130,19 @@ class TargetSelection(QObject):
             return
         then(profile.to_target())
 
-    def _with_sandbox(self, profile: Profile, then: Callable[[Target], None], quiet: bool) -> None:
+    def _with_sandbox(
+        self, bridge: EngineBridge, profile: Profile, then: Callable[[Target], None], quiet: bool
+    ) -> None:
         if self._sandbox is not None:
             then(Target(profile.name, "sandbox", self._sandbox.base_url, self._sandbox.endpoint_id))
             return
 
-        def started(target: Any, error: Exception | None) -> None:
-            if error is not None:
-                self.sig_problem_reported.emit(f"The built-in sandbox could not start: {error}")
-                return
+        def started(target: Target) -> None:
             self._sandbox = target
             if self.selected_name() == profile.name or not quiet:
                 then(target)
 
-        self.tasks.when_done(self.engine.sandbox_target(), started)
+        def failed(error: BaseException) -> None:
+            self.sig_problem_reported.emit(f"The built-in sandbox could not start: {error}")
+
+        bridge.deliver(bridge.sandbox_target(), started, failed)

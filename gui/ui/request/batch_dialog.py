@@ -28,7 +28,7 @@ from gui.core.records import JobRecord, JobState
 from gui.core.request.reading import is_jsonl, jsonl_lines
 from gui.core.request.validation import Diagnostic, read_request_file, validate_text
 from gui.core.wording import counted
-from gui.ui.request.validation_worker import BackgroundTasks
+from gui.ui.tasks import run_in_background, when_done
 
 __all__ = ["BatchDialog", "BatchEntry", "load_batch"]
 
@@ -96,7 +96,6 @@ class BatchDialog(QDialog):
         self,
         paths: Sequence[Path],
         operation: Operation,
-        tasks: BackgroundTasks,
         submit: SubmitFunction | None,
         parent: QWidget | None = None,
     ) -> None:
@@ -104,7 +103,6 @@ class BatchDialog(QDialog):
         self.setObjectName("batchDialog")
         self.setWindowTitle(f"Batch of {counted(len(paths), 'file')}")
         self.resize(640, 440)
-        self.tasks = tasks
         self.operation = operation
         self.submit_function = submit
         self.entries: list[BatchEntry] = []
@@ -147,7 +145,12 @@ class BatchDialog(QDialog):
         self.buttons.rejected.connect(self._on_buttons_rejected)
         layout.addWidget(self.buttons)
         frozen = list(paths)
-        tasks.run(lambda: load_batch(frozen, operation), self._on_tasks_batch_loaded)
+        run_in_background(
+            lambda: load_batch(frozen, operation),
+            self._on_batch_loaded,
+            self._on_batch_load_failed,
+            context=self,
+        )
 
     @property
     def busy(self) -> bool:
@@ -162,10 +165,10 @@ class BatchDialog(QDialog):
     def invalid_entries(self) -> list[BatchEntry]:
         return [entry for entry in self.entries if not entry.valid]
 
-    def _on_tasks_batch_loaded(self, entries: Any, error: Exception | None) -> None:
-        if error is not None:
-            self.summary.setText(f"The files could not be checked: {error}")
-            return
+    def _on_batch_load_failed(self, error: BaseException) -> None:
+        self.summary.setText(f"The files could not be checked: {error}")
+
+    def _on_batch_loaded(self, entries: list[BatchEntry]) -> None:
         self.entries = list(entries)
         valid, invalid = len(self.valid_entries), len(self.invalid_entries)
         self.summary.setText(
@@ -225,17 +228,21 @@ class BatchDialog(QDialog):
             try:
                 future = self.submit_function(entry.body)
             except ConsoleError as exc:
-                self._on_tasks_submitted(None, exc, entry.source)
+                self._on_submitted(None, exc, entry.source)
                 continue
-            self.tasks.when_done(future, self._answer_handler(entry.source))
+            self._follow(future, entry.source)
 
-    def _answer_handler(self, source: str) -> Callable[[Any, Exception | None], None]:
-        def handle(record: Any, error: Exception | None) -> None:
-            self._on_tasks_submitted(record, error, source)
+    def _follow(self, future: Future[JobRecord], source: str) -> None:
+        when_done(
+            future,
+            lambda record: self._on_submitted(record, None, source),
+            lambda error: self._on_submitted(None, error, source),
+            context=self,
+        )
 
-        return handle
-
-    def _on_tasks_submitted(self, record: Any, error: Exception | None, source: str) -> None:
+    def _on_submitted(
+        self, record: JobRecord | None, error: BaseException | None, source: str
+    ) -> None:
         self._in_flight -= 1
         if error is not None:
             self.failed += 1

@@ -35,7 +35,8 @@ from gui.ui import theme
 from gui.ui.request.diagnostics import DiagnosticsList
 from gui.ui.request.editor import EditorMark, JsonEditor
 from gui.ui.request.options_tab import OptionsTab
-from gui.ui.request.validation_worker import BackgroundTasks, ValidationOutcome, ValidationWorker
+from gui.ui.request.validation_worker import ValidationOutcome, ValidationWorker
+from gui.ui.tasks import run_in_background
 
 if TYPE_CHECKING:
     from gui.ui.request.options_form import RequestForm
@@ -136,10 +137,9 @@ class RequestPanel(QWidget):
     sig_status_message_requested = Signal(str, int)
     """Show this message in the status bar for this many milliseconds (0: until replaced)."""
 
-    def __init__(self, tasks: BackgroundTasks, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks = tasks
-        self.validation = ValidationWorker(tasks, self)
+        self.validation = ValidationWorker(self)
         self.validation.sig_validation_finished.connect(self._on_validation_finished)
         self._submit_blocker: str | None = "Starting…"
         self._target_reaches_local = False  # until a target is chosen, warn as for the cloud
@@ -293,8 +293,8 @@ class RequestPanel(QWidget):
                 action()
             self._update_submit_button()
 
-        def read_done(result: Any, error: Exception | None) -> None:
-            state["result"] = None if error is not None else result
+        def read_done(result: Any) -> None:
+            state["result"] = result
             finish()
 
         def shown() -> None:
@@ -302,7 +302,7 @@ class RequestPanel(QWidget):
             finish()
 
         _WhenShown(self.window(), shown)
-        self.tasks.run(read, read_done)
+        run_in_background(read, read_done, lambda _error: read_done(None), context=self)
 
     def set_submit_blocker(self, reason: str | None) -> None:
         """Something other than the text stops Submit (no engine yet, ...); None lifts it."""
@@ -444,23 +444,24 @@ class RequestPanel(QWidget):
         text = self.text()
         revision = self.editor.document().revision()
 
-        def apply(body: Any, error: Exception | None) -> None:
-            if error is not None:
-                self.sig_status_message_requested.emit(
-                    "Format needs valid JSON: fix the first error in the Problems list.", 6000
-                )
-            elif self.editor.document().revision() == revision:
+        def apply(body: Any) -> None:
+            if self.editor.document().revision() == revision:
                 self.set_text(pretty(body))
+
+        def refuse(_error: BaseException) -> None:
+            self.sig_status_message_requested.emit(
+                "Format needs valid JSON: fix the first error in the Problems list.", 6000
+            )
 
         if len(text) <= _SYNC_PARSE_LIMIT:
             try:
                 body = json.loads(text)
             except ValueError as exc:
-                apply(None, exc)
+                refuse(exc)
             else:
-                apply(body, None)
+                apply(body)
         else:
-            self.tasks.run(lambda: json.loads(text), apply)
+            run_in_background(lambda: json.loads(text), apply, refuse, context=self)
 
     def current_body(self) -> dict[str, Any] | None:
         """The text's whole body now: from the last validation when still current, else parsed
@@ -528,12 +529,15 @@ class RequestPanel(QWidget):
         """
         self.sig_status_message_requested.emit(f"Reading {path.name}…", 0)
 
-        def loaded(text: Any, error: Exception | None) -> None:
-            if self._restoring is not None:  # the saved text first, this on top of it
-                self._after_restore.append(lambda: loaded(text, error))
+        def failed(error: BaseException) -> None:
+            if self._restoring is not None:  # the saved text first, then this
+                self._after_restore.append(lambda: failed(error))
                 return
-            if error is not None:
-                self.show_problem(f"{path.name} was not loaded: {error}")
+            self.show_problem(f"{path.name} was not loaded: {error}")
+
+        def loaded(text: str) -> None:
+            if self._restoring is not None:  # the saved text first, this on top of it
+                self._after_restore.append(lambda: loaded(text))
                 return
             self.set_text(text)
             if as_document:
@@ -547,4 +551,4 @@ class RequestPanel(QWidget):
             read_request_file,  # with the first file: not at start
         )
 
-        self.tasks.run(lambda: read_request_file(path), loaded)
+        run_in_background(lambda: read_request_file(path), loaded, failed, context=self)

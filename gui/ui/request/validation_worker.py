@@ -1,8 +1,7 @@
-"""Work the Qt thread must not do itself: validating, reading files, parsing big documents.
+"""Validation of the editor's text, off the Qt thread.
 
-``BackgroundTasks`` runs a function on a worker thread and hands its result (or its exception) to a
-callback on the Qt thread. ``ValidationWorker`` debounces the editor's text changes and
-validates the latest text there; results for text that has changed since are dropped (a generation
+``ValidationWorker`` debounces the editor's text changes and validates the latest text on a
+``gui.ui.tasks`` thread; results for text that has changed since are dropped (a generation
 counter), so a 20 MB body never freezes typing and never paints stale diagnostics.
 """
 
@@ -10,15 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from gui.core.limits import Operation
 from gui.ui.request.editor import EditorMark
-from gui.ui.runtime import FOREGROUND
+from gui.ui.tasks import run_in_background
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEBOUNCE_MS",
-    "BackgroundTasks",
     "ValidationOutcome",
     "ValidationWorker",
     "editor_marks",
@@ -35,92 +32,6 @@ __all__ = [
 
 DEBOUNCE_MS = 250
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-class _Relay(QObject):
-    """Lives on the Qt thread; its signal, emitted from a worker, is delivered there (queued)."""
-
-    sig_finished = Signal(object, object, object)
-    """A task ended: (callback, result, exception)."""
-
-
-class _Task(QRunnable):
-    def __init__(self, relay: _Relay, function: Callable[[], Any], callback: Callable[..., None]):
-        super().__init__()
-        self.relay = relay
-        self.function = function
-        self.callback = callback
-
-    def run(self) -> None:
-        FOREGROUND.pass_through()  # the window's start and its bursts of work go first
-        try:
-            result = self.function()
-        except Exception as exc:  # handed to the Qt thread; the callback decides what to show
-            self.relay.sig_finished.emit(self.callback, None, exc)
-        else:
-            self.relay.sig_finished.emit(self.callback, result, None)
-
-
-class BackgroundTasks(QObject):
-    """A small thread pool whose results come back on the Qt thread.
-
-    ``run(function, callback)`` calls ``function()`` on a worker, then ``callback(result, error)``
-    on the Qt thread, with exactly one of the two not None (``error`` is the exception raised).
-    """
-
-    def __init__(self, parent: QObject | None = None, *, threads: int = 2) -> None:
-        super().__init__(parent)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(threads)
-        self._relay = _Relay(self)
-        # Queued even when emitted on the Qt thread (a future already done when ``when_done`` is
-        # called): a callback never runs inside the call that asked for it.
-        self._relay.sig_finished.connect(
-            self._on_relay_finished, Qt.ConnectionType.QueuedConnection
-        )
-        self.pending = 0
-        self._closed = False
-
-    def run(
-        self, function: Callable[[], Any], callback: Callable[[Any, Exception | None], None]
-    ) -> None:
-        if self._closed:
-            return
-        self.pending += 1
-        self.pool.start(_Task(self._relay, function, callback))
-
-    def when_done(
-        self, future: Future[Any], callback: Callable[[Any, Exception | None], None]
-    ) -> None:
-        """Call ``callback(result, error)`` on the Qt thread once ``future`` (from the engine's
-        thread or any other) is done. Never blocks."""
-        if self._closed:
-            return
-        self.pending += 1
-        relay = self._relay
-
-        def deliver(done: Future[Any]) -> None:
-            try:
-                result, error = done.result(), None
-            except Exception as exc:
-                result, error = None, exc
-            try:
-                relay.sig_finished.emit(callback, result, error)
-            except RuntimeError:
-                pass  # the window (and its relay) is gone; nobody is left to tell
-
-        future.add_done_callback(deliver)
-
-    def _on_relay_finished(self, callback: Any, result: Any, error: Any) -> None:
-        self.pending -= 1
-        if not self._closed:
-            callback(result, error)
-
-    def close(self, timeout_ms: int = 5000) -> None:
-        """Drop queued tasks, wait for running ones; callbacks are not called any more."""
-        self._closed = True
-        self.pool.clear()
-        self.pool.waitForDone(timeout_ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +104,8 @@ class ValidationWorker(QObject):
     sig_validation_finished = Signal(object)
     """The latest text's validation is ready (a ``ValidationOutcome``); stale ones never arrive."""
 
-    def __init__(self, tasks: BackgroundTasks, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.tasks = tasks
         self.generation = 0
         self.latest: ValidationOutcome | None = None
         self._text_source: Callable[[], str] | None = None
@@ -261,19 +171,25 @@ class ValidationWorker(QObject):
         text = self._text_source()
         pool = self._process_pool() if len(text) > PROCESS_THRESHOLD_CHARS else None
         self._running = True
-        self.tasks.run(
+        run_in_background(
             lambda: _validate(generation, text, operation, pool),
-            self._on_tasks_validation_finished,
+            self._on_validation_finished,
+            self._on_validation_failed,
+            context=self,
         )
 
-    def _on_tasks_validation_finished(self, outcome: Any, error: Exception | None) -> None:
+    def _ran(self) -> None:
         self._running = False
         if self._rerun:
             self._rerun = False
             self._on_timer_timeout()
-        if error is not None:
-            raise error  # a validator bug: let it show rather than silently keep old results
-        assert isinstance(outcome, ValidationOutcome)
+
+    def _on_validation_failed(self, error: BaseException) -> None:
+        self._ran()
+        raise error  # a validator bug: let it show rather than silently keep old results
+
+    def _on_validation_finished(self, outcome: ValidationOutcome) -> None:
+        self._ran()
         if outcome.generation != self.generation:
             return  # the text changed while this ran
         self.latest = outcome

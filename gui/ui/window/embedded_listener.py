@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 
 from gui.core.profiles.secrets import SecretStore
 from gui.core.webhooks.address import DEFAULT_PORT
-from gui.ui.request.validation_worker import BackgroundTasks
+from gui.ui.tasks import when_done
 
 if TYPE_CHECKING:
     from gui.core.webhooks.deliveries import DeliveryStore
@@ -43,7 +43,6 @@ class EmbeddedListener(QObject):
         engine: Any,
         data_dir: Path,
         secrets: SecretStore,
-        tasks: BackgroundTasks,
         *,
         port: int | None = None,
         host: str = "127.0.0.1",
@@ -52,7 +51,6 @@ class EmbeddedListener(QObject):
     ) -> None:
         super().__init__(parent)
         self.engine = engine
-        self.tasks = tasks
         self.url: str | None = None
         self._store_path = Path(data_dir) / HISTORY_FILE
         self._store: DeliveryStore | None = None
@@ -138,15 +136,20 @@ class EmbeddedListener(QObject):
             return listener
 
         self._starting = self.engine.submit_coroutine(serve())
-        self.tasks.when_done(self._starting, self._on_tasks_started)
+        when_done(self._starting, self._on_started, self._on_start_failed, context=self)
 
-    def _on_tasks_started(self, listener: Any, error: Exception | None) -> None:
+    def _on_start_failed(self, error: BaseException) -> None:
+        if self._closed:
+            return  # stopped meanwhile: nothing is left to tell
         self._starting = None
-        if error is not None:
-            self.engine.send_sandbox_webhooks_to(None)
-            self.suggested_port = getattr(error, "suggested_port", None)
-            self.sig_failed.emit(f"The webhook listener did not start: {error}")
-            return
+        self.engine.send_sandbox_webhooks_to(None)
+        self.suggested_port = getattr(error, "suggested_port", None)
+        self.sig_failed.emit(f"The webhook listener did not start: {error}")
+
+    def _on_started(self, listener: WebhookListener) -> None:
+        if self._closed:
+            return  # stopped meanwhile (``stop`` waited for this start and stopped it)
+        self._starting = None
         self.suggested_port = None
         self.listener = listener
         for callback in self._subscribers:
@@ -211,7 +214,7 @@ class EmbeddedListener(QObject):
             self.start()
             return
         stopping: Future[None] = self.engine.submit_coroutine(old.stop())
-        self.tasks.when_done(stopping, lambda _result, _error: self.start())
+        when_done(stopping, lambda _: self.start(), lambda _error: self.start(), context=self)
 
     def regenerate_token(self) -> None:
         """A new token in the keyring; the running listener takes it at once (the old URL then
@@ -226,13 +229,12 @@ class EmbeddedListener(QObject):
                 listener.replace_token(token)
 
         future: Future[None] = self.engine.submit_coroutine(renew())
-        self.tasks.when_done(future, self._on_tasks_token_renewed)
-
-    def _on_tasks_token_renewed(self, _result: object, error: Exception | None) -> None:
-        if error is not None:
-            self.sig_problem_reported.emit(f"No new token was made: {error}")
-            return
-        self._announce()
+        when_done(
+            future,
+            lambda _: self._announce(),
+            lambda error: self.sig_problem_reported.emit(f"No new token was made: {error}"),
+            context=self,
+        )
 
     def subscribe(self, callback: Any) -> None:
         """``callback(delivery)`` for each stored delivery (runs on the engine thread)."""

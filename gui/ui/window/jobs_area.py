@@ -1,13 +1,13 @@
 """The window's right side: the jobs (table, details, health) and the webhook deliveries, as tabs.
 
-It owns the engine bridge and the embedded webhook listener; ``shutdown`` stops both before the
-window closes the engine.
+It works through the window's engine bridge and owns the embedded webhook listener; ``shutdown``
+stops the listener before the window closes the bridge and the engine.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
@@ -17,7 +17,6 @@ from gui.core.targets import Target
 from gui.core.webhooks.address import ListenerSettings
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs.panel import JobsPanel
-from gui.ui.request.validation_worker import BackgroundTasks
 from gui.ui.runtime import FOREGROUND
 from gui.ui.window.embedded_listener import EmbeddedListener
 
@@ -30,7 +29,7 @@ INI = QSettings.Format.IniFormat
 
 
 class JobsArea(QTabWidget):
-    """Jobs and Webhooks tabs over ``engine`` (None: a placeholder saying why nothing is there)."""
+    """Jobs and Webhooks tabs over ``bridge`` (None: a placeholder saying why nothing is there)."""
 
     sig_resubmit_requested = Signal(dict, str)
     """Put this body and operation into the editor (from the job table's Resubmit)."""
@@ -43,39 +42,35 @@ class JobsArea(QTabWidget):
 
     def __init__(
         self,
-        engine: Any,
+        bridge: EngineBridge | None,
         data_dir: Path,
         secrets: SecretStore | None,
-        tasks: BackgroundTasks,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("jobsArea")
         self.setDocumentMode(True)
-        self.bridge: EngineBridge | None = None
         self.jobs_panel: JobsPanel | None = None
         self.listener: EmbeddedListener | None = None
         self._webhook_log: WebhookLog | None = None
         self._webhooks_page: QWidget | None = None
-        if engine is None:
+        if bridge is None:
             label = QLabel("The job table appears here once the job engine is available.", self)
             label.setObjectName("jobsPlaceholder")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
             self.addTab(label, "Jobs")
             return
-        self.bridge = EngineBridge(engine, self)
-        self.jobs_panel = JobsPanel(self.bridge, self)
+        self.jobs_panel = JobsPanel(bridge, self)
         self.jobs_panel.sig_resubmit_requested.connect(self.sig_resubmit_requested)
         self.jobs_panel.sig_status_message_requested.connect(self.sig_status_message_requested)
         self.addTab(self.jobs_panel, "Jobs")
         if secrets is not None:
             saved = ListenerSettings.load(QSettings(str(data_dir / "window.ini"), INI))
             self.listener = EmbeddedListener(
-                engine,
+                bridge.engine,
                 data_dir,
                 secrets,
-                tasks,
                 port=saved.port,
                 host=saved.host,
                 public_url=saved.public_url,
@@ -133,10 +128,7 @@ class JobsArea(QTabWidget):
         self.sig_listener_url_changed.emit("")
 
     def shutdown(self) -> None:
-        """Stop the listener and the bridge (before the engine is closed)."""
+        """Stop the listener (before the engine is closed)."""
         if self.listener is not None:
             self.listener.stop()
             self.listener = None
-        if self.bridge is not None:
-            self.bridge.close()
-            self.bridge = None

@@ -22,6 +22,7 @@ from gui.core.records import JobRecord, JobState
 from gui.core.redact import redact_registered, redact_text
 from gui.core.storage.templates import Template, TemplateStore, find_secrets
 from gui.core.targets import SANDBOX_PROFILE, Target
+from gui.ui.bridge import EngineBridge, EngineLike
 from gui.ui.jobs.model import job_span_ms
 from gui.ui.jobs.style import format_duration_ms
 from gui.ui.profiles.target_selection import TargetSelection
@@ -30,7 +31,6 @@ from gui.ui.request.editor import local_paths
 from gui.ui.request.panel import RequestPanel
 from gui.ui.request.secret_move import SecretMover
 from gui.ui.request.templates_panel import TemplatesPanel
-from gui.ui.request.validation_worker import BackgroundTasks
 from gui.ui.window.jobs_area import JobsArea
 from gui.ui.window.menus import add_menu_action, install_desktop
 from gui.ui.window.window_state import restore_window_state, save_window_state
@@ -50,13 +50,15 @@ _DEFAULT_TEXT = '{\n  "input": {\n    "prompt": "Hello"\n  }\n}\n'
 class MainWindow(QMainWindow):
     """The console's window. ``engine`` is started and owned: closing the window closes it.
 
-    Without an engine (None) the window still edits and validates; Submit says why it can't run.
+    The window talks to it through its one ``bridge`` (``gui.ui.bridge``), which it hands to the
+    panels that need it. Without an engine (None) the window still edits and validates; Submit
+    says why it can't run.
     """
 
     def __init__(
         self,
         data_dir: Path,
-        engine: Any = None,
+        engine: EngineLike | None = None,
         parent: QWidget | None = None,
         *,
         profiles: ProfileStore | None = None,
@@ -66,10 +68,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.data_dir = Path(data_dir)
         self.engine = engine
+        self.bridge = EngineBridge(engine, self) if engine is not None else None
         self.profiles = profiles
         self.secrets = secrets
         self.settings = QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
-        self.tasks = BackgroundTasks(self)
         self.file_path: Path | None = None
         self.current_template: str | None = None
         self.batch_dialog: BatchDialog | None = None
@@ -79,13 +81,11 @@ class MainWindow(QMainWindow):
         self.store = TemplateStore(self.data_dir)
         self.store.install_examples()
 
-        self.request = RequestPanel(self.tasks, self)
+        self.request = RequestPanel(self)
         self.templates = TemplatesPanel(self.store, self)
-        self.jobs_area = JobsArea(engine, self.data_dir, secrets, self.tasks, self)
+        self.jobs_area = JobsArea(self.bridge, self.data_dir, secrets, self)
         self.jobs_panel = self.jobs_area.jobs_panel
-        self.targets = TargetSelection(
-            self.request.profile_selector, profiles, engine, self.tasks, self
-        )
+        self.targets = TargetSelection(self.request.profile_selector, profiles, self.bridge, self)
         self.secret_mover = SecretMover(self.request, profiles, self)
         # Built when a profile first needs a worker started here (see local_worker).
         self._local_worker: LocalWorkerPanel | None = None
@@ -172,8 +172,8 @@ class MainWindow(QMainWindow):
         self.targets.sig_target_changed.connect(self._on_targets_target_changed)
         self.targets.sig_profile_changed.connect(self._on_targets_profile_changed)
         self.targets.sig_problem_reported.connect(self.request.show_problem)
-        if self.jobs_area.bridge is not None:
-            self.jobs_area.bridge.sig_jobs_changed.connect(self._on_bridge_jobs_changed)
+        if self.bridge is not None:
+            self.bridge.sig_jobs_changed.connect(self._on_bridge_jobs_changed)
 
     @property
     def local_worker(self) -> LocalWorkerPanel:
@@ -362,26 +362,29 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _on_request_submit_requested(self, body: dict[str, Any], operation: str) -> None:
-        if self.engine is None:
+        bridge = self.bridge
+        if bridge is None:
             return
         template = self.current_template
         panel = self.jobs_panel
         self._selection_at_submit = panel.selection_mark() if panel is not None else frozenset()
         self.statusBar().showMessage(f"Submitting to /{operation}…", 0)
         self.targets.with_target(
-            lambda target: self.tasks.when_done(
-                self.engine.submit(target, body, operation, template=template),
+            lambda target: bridge.deliver(
+                bridge.submit(target, body, operation, template=template),
                 self._on_engine_submitted,
+                self._on_engine_submit_failed,
             )
         )
 
-    def _on_engine_submitted(self, record: Any, error: Exception | None) -> None:
-        if error is not None:
-            self.request.show_problem(f"The request was not submitted: {error}")
-        elif isinstance(record, JobRecord) and record.state == JobState.NOT_SENT:
+    def _on_engine_submit_failed(self, error: BaseException) -> None:
+        self.request.show_problem(f"The request was not submitted: {error}")
+
+    def _on_engine_submitted(self, record: JobRecord) -> None:
+        if record.state == JobState.NOT_SENT:
             # The note says what happened in a whole sentence ("Not sent: ..."): no prefix again.
             self.request.show_problem(record.note or "The request was not sent: no answer came.")
-        elif isinstance(record, JobRecord):
+        else:
             # Its output shows below the table: selected, unless another job was chosen since.
             panel = self.jobs_panel
             if panel is not None:
@@ -424,13 +427,13 @@ class MainWindow(QMainWindow):
 
     def _on_request_batch_requested(self, paths: list[Path]) -> None:
         operation = self.request.operation()
-        if self.engine is None:
+        bridge = self.bridge
+        if bridge is None:
             self._open_batch(paths, operation, None)
             return
 
         def submitter(target: Target) -> None:
-            engine = self.engine
-            self._open_batch(paths, operation, lambda body: engine.submit(target, body, operation))
+            self._open_batch(paths, operation, lambda body: bridge.submit(target, body, operation))
 
         self.targets.with_target(submitter)
 
@@ -440,7 +443,7 @@ class MainWindow(QMainWindow):
             previous.deleteLater()  # one finished batch at a time is kept
         from gui.ui.request.batch_dialog import BatchDialog  # first batch only: it brings pydantic
 
-        self.batch_dialog = BatchDialog(paths, operation, self.tasks, submit, self)
+        self.batch_dialog = BatchDialog(paths, operation, submit, self)
         self.batch_dialog.open()
 
     # -- settings and closing --------------------------------------------------------------
@@ -459,16 +462,18 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         from gui.ui.window import quit_guard  # loaded when needed, not on the start
 
-        if not quit_guard.may_quit(self, self.engine):
+        if not quit_guard.may_quit(self, self.bridge):
             event.ignore()
             return
         save_window_state(self)
         self.request.validation.close()
-        self.tasks.close()
         if self._local_worker is not None:
             self._local_worker.shutdown()
-        self.targets.engine = None  # nothing may ask the closed engine for a target
+        self.targets.bridge = None  # nothing may ask the closed engine for a target
         self.jobs_area.shutdown()
+        if self.bridge is not None:
+            self.bridge.close()  # no answer of the engine is delivered any more
+            self.bridge = None
         if self.engine is not None:
             self.engine.close()
             self.engine = None

@@ -154,7 +154,7 @@ def write_batch(tmp_path: Path) -> list[Path]:
 
 
 def test_batch_dialog_counts_and_lists_invalid(qtbot: QtBot, panel: RequestPanel, tmp_path) -> None:
-    dialog = BatchDialog(write_batch(tmp_path), "run", panel.tasks, None)
+    dialog = BatchDialog(write_batch(tmp_path), "run", None)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.loaded, timeout=TIMEOUT_MS)
     assert [e.source for e in dialog.valid_entries] == [
@@ -181,7 +181,7 @@ def test_batch_lines_holding_unicode_line_separators_are_valid(
 ) -> None:
     lines = tmp_path / "jobs.jsonl"
     lines.write_text('{"input": {"t": "a\u2028b"}}\r\n{"input": {"t": "c\u2029d\x85e"}}\n', "utf-8")
-    dialog = BatchDialog([lines], "run", panel.tasks, None)
+    dialog = BatchDialog([lines], "run", None)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.loaded, timeout=TIMEOUT_MS)
     assert [(e.source, e.body) for e in dialog.valid_entries] == [
@@ -217,7 +217,7 @@ def test_batch_submits_valid_bodies_with_progress(
         Thread(target=future.set_result, args=(record,)).start()
         return future
 
-    dialog = BatchDialog(write_batch(tmp_path), "run", panel.tasks, submit)
+    dialog = BatchDialog(write_batch(tmp_path), "run", submit)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.loaded, timeout=TIMEOUT_MS)
     assert dialog.submit_button.isEnabled()

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.core.request import validation as request_module
 from gui.core.request.validation import validate_text
-from gui.ui import theme
+from gui.ui import tasks, theme
 from gui.ui.request import validation_worker
 from gui.ui.request.editor import ERROR_COLOR, LONG_LINE_CHARS
 from gui.ui.request.panel import RequestPanel
@@ -152,13 +152,13 @@ def test_validation_runs_off_the_qt_thread(
 
 
 def test_stale_results_never_arrive(qtbot: QtBot, panel: RequestPanel) -> None:
-    worker = ValidationWorker(panel.tasks)
+    worker = ValidationWorker(panel)
     seen = []
     worker.sig_validation_finished.connect(seen.append)
     worker.validate_now(lambda: '{"input": {"first": 1}}', "run")
     worker.validate_now(lambda: '{"input": {"second": 2}}', "run")
     qtbot.waitUntil(lambda: worker.current is not None, timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: not panel.tasks.pending, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: tasks.pending() == 0, timeout=TIMEOUT_MS)
     assert [outcome.result.body for outcome in seen] == [{"input": {"second": 2}}]
 
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
+from gui.ui import tasks
 from gui.ui.request.drafts import DRAFT_FILE, LATE_DRAFT_BYTES, read_draft, write_draft
 from gui.ui.window.main_window import MainWindow
 from tests.support.request_helpers import TIMEOUT_MS, settle
@@ -28,7 +29,7 @@ def big_draft(data_dir: Path) -> str:
 
 
 def background_work_done(window: MainWindow) -> bool:
-    return window.tasks.pending == 0
+    return tasks.pending() == 0
 
 
 def test_a_big_draft_is_shown_after_the_window_byte_for_byte(qtbot: QtBot, data_dir: Path) -> None:
