@@ -124,6 +124,20 @@ def test_a_closed_bridge_starts_no_timer_for_events_that_came_before(
     assert [timer for timer in bridge.findChildren(QTimer) if timer.isActive()] == []
 
 
+def test_a_submit_answers_its_record_and_a_closed_bridge_sends_nothing(
+    qtbot: QtBot, engine: Engine, sandbox: Target
+) -> None:
+    bridge = EngineBridge(engine)
+    answers: list[JobRecord] = []
+    bridge.deliver(bridge.submit(sandbox, {"input": {"x": 1}}), answers.append)
+    qtbot.waitUntil(lambda: bool(answers), timeout=20_000)
+    assert [record.request for record in answers] == [{"input": {"x": 1}}]
+    bridge.close()
+    unsent = bridge.submit(sandbox, {"input": {"x": 2}})
+    assert unsent.cancelled()
+    assert [record.request for record in engine.jobs()] == [{"input": {"x": 1}}]
+
+
 class _Cycle:
     def __init__(self) -> None:
         self.me = self
