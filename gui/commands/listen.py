@@ -92,8 +92,9 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
     import sqlite3
     import sys
 
+    from gui.core.errors import ListenerError
     from gui.core.webhooks.deliveries import DeliveryStore
-    from gui.core.webhooks.listener import ListenerError, WebhookListener
+    from gui.core.webhooks.listener import WebhookListener
 
     # The listener's own warnings (e.g. bound beyond loopback) and errors go to stderr.
     logging.basicConfig(level=logging.WARNING, format="job-console listen: %(message)s")

@@ -453,8 +453,13 @@ def exit_code(records: list[JobRecord], errors: Mapping[str, Exception], *, wait
     """0 every job COMPLETED; 2 every job refused by the console before sending (an invalid
     body, a missing secret); 3 nothing reached the endpoint (key refused, unreachable); else 1
     when some job did not complete (or is still running, when ``waited``)."""
-    from gui.core.endpoint.client import SubmissionUncertain
-    from gui.core.errors import AuthRefused, RequestInvalid, SecretUnavailable, TransportError
+    from gui.core.errors import (
+        AuthRefused,
+        RequestInvalid,
+        SecretUnavailable,
+        SubmissionUncertain,
+        TransportError,
+    )
     from gui.core.records import JobState
 
     def unreached(record: JobRecord) -> bool:

@@ -52,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from gui.core.errors import RequestFileError
     from gui.core.request.reading import is_jsonl
-    from gui.core.request.validation import RequestFileError, validate_text
+    from gui.core.request.validation import validate_text
 
     operation: Operation = "runsync" if args.sync else "run"
     for stream in (sys.stdout, sys.stderr):
@@ -95,8 +96,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _read(name: str) -> str:
+    from gui.core.errors import RequestFileError
     from gui.core.request.reading import DEFAULT_MAX_FILE_BYTES, decode_request_bytes
-    from gui.core.request.validation import RequestFileError, read_request_file
+    from gui.core.request.validation import read_request_file
 
     if name != STDIN_NAME:
         return read_request_file(name)

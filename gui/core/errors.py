@@ -1,15 +1,34 @@
-"""The console's errors. Every message says what happened and what to do next.
+"""The console's errors, all of them. Every message says what happened and what to do next.
 
-* ConsoleError
-  x RequestInvalid          the body breaks RunPod's rules; nothing was sent
+What each error means, and what the person should do:
+
+* ConsoleError              base of every error the console reports to a person
+  x RequestInvalid          the body breaks RunPod's rules; nothing was sent. Fix the body.
+  x RequestFileError        a request file is missing, unreadable, not a plain file, too big or
+                            not text. Pick another file, or save it as UTF-8 text.
+  x OperationUnsupported    the target has no such operation (a local worker has no health,
+                            cancel, retry or purge). Use a cloud or sandbox profile for it.
   x RemoteError             RunPod (or the sandbox) answered, but not with success
-    + AuthRefused           401/403: the API key was refused
-    + JobNotFound           404 for a job: unknown, or expired after RunPod's retention
-    + RateLimited           429, after our retries ran out
-    + RequestRefused        another 4xx: RunPod refused the request (body attached when JSON)
-    + ServerError           5xx, after our retries ran out
-  x TransportError          no answer: connection refused, reset, timed out
-  x SecretUnavailable       the keyring holds no secret for a reference, or has no backend
+    + AuthRefused           401/403: the API key was refused. Set a new key in Profiles.
+    + JobNotFound           404 for a job: unknown, or expired after RunPod's retention.
+    + RateLimited           429, after our retries ran out. Wait, then send again.
+    + RequestRefused        another 4xx: RunPod refused the request (body attached when JSON).
+                            Read its reason, fix the request.
+    + ServerError           5xx, after our retries ran out. Try again later.
+  x TransportError          no answer: connection refused, reset, timed out. Check the network
+                            or that the worker runs.
+    + SubmissionUncertain   a job request left but no job id came back: the job may be queued.
+                            Look for it before sending again.
+  x SecretUnavailable       the keyring holds no secret for a reference, or has no backend.
+                            Set the secret again, or install a keyring backend.
+  x ProfileError            a profile is invalid, or profiles.json can't be read. Fix the field
+                            the message names, or the file.
+    + ProfileNotFound       no profile has that name. Pick one that exists.
+  x TemplateError           a template could not be read, written, found or named.
+    + TemplateSecretError   the body holds a secret, which a template never keeps. Move the
+                            secret to the keyring (a ``keyring:`` reference) first.
+  x ListenerError           the webhook listener could not start.
+    + ListenerPortTaken     its port is in use. Choose another port (one free now is suggested).
 """
 
 from __future__ import annotations
@@ -20,12 +39,21 @@ __all__ = [
     "AuthRefused",
     "ConsoleError",
     "JobNotFound",
+    "ListenerError",
+    "ListenerPortTaken",
+    "OperationUnsupported",
+    "ProfileError",
+    "ProfileNotFound",
     "RateLimited",
     "RemoteError",
+    "RequestFileError",
     "RequestInvalid",
     "RequestRefused",
     "SecretUnavailable",
     "ServerError",
+    "SubmissionUncertain",
+    "TemplateError",
+    "TemplateSecretError",
     "TransportError",
 ]
 
@@ -36,6 +64,15 @@ class ConsoleError(Exception):
 
 class RequestInvalid(ConsoleError):
     """The request body breaks RunPod's rules; it was not sent."""
+
+
+class RequestFileError(ConsoleError):
+    """A request file can't be used: missing, unreadable, a folder, a pipe or a device, too big,
+    or not text."""
+
+
+class OperationUnsupported(ConsoleError):
+    """The target has no such operation (a local worker has no health, cancel, retry or purge)."""
 
 
 class RemoteError(ConsoleError):
@@ -77,5 +114,47 @@ class TransportError(ConsoleError):
     """No HTTP answer at all: refused, reset, timed out, or a name that does not resolve."""
 
 
+class SubmissionUncertain(TransportError):
+    """A job request was sent but no job id came back: the connection broke after it left, or a
+    5xx that can follow the job's acceptance answered it. The job may or may not be queued."""
+
+
 class SecretUnavailable(ConsoleError):
     """A secret the request needs is not in the keyring, or no secure keyring is available."""
+
+
+class ProfileError(ConsoleError):
+    """A profile is invalid, or ``profiles.json`` cannot be read."""
+
+
+class ProfileNotFound(ProfileError):
+    """No profile has that name."""
+
+
+class TemplateError(ConsoleError):
+    """A template could not be read, written, found or named; the message says why."""
+
+
+class TemplateSecretError(TemplateError):
+    """The body holds a secret, which a template must never hold. ``paths`` says where."""
+
+    def __init__(self, message: str, paths: list[tuple[str | int, ...]]) -> None:
+        super().__init__(message)
+        self.paths = paths
+
+
+class ListenerError(ConsoleError):
+    """The webhook listener could not start."""
+
+
+class ListenerPortTaken(ListenerError):
+    """The port is already in use; ``suggested_port`` was free a moment ago."""
+
+    def __init__(self, host: str, port: int, suggested_port: int) -> None:
+        super().__init__(
+            f"Port {port} on {host} is already in use (another listener or program holds it). "
+            f"Choose another port, for example {suggested_port}, which is free now."
+        )
+        self.host = host
+        self.port = port
+        self.suggested_port = suggested_port

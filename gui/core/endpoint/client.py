@@ -41,9 +41,11 @@ from gui.core.endpoint.transport import AiohttpTransport
 from gui.core.errors import (
     ConsoleError,
     JobNotFound,
+    OperationUnsupported,
     RateLimited,
     RequestRefused,
     ServerError,
+    SubmissionUncertain,
     TransportError,
 )
 from gui.core.limits import RATE_LIMITS, RUNSYNC_WAIT_DEFAULT_MS
@@ -52,9 +54,7 @@ from gui.core.targets import Target
 __all__ = [
     "EndpointClient",
     "JobStatus",
-    "OperationUnsupported",
     "RetryPolicy",
-    "SubmissionUncertain",
 ]
 
 KeyProvider = Callable[[], str | None]
@@ -66,15 +66,6 @@ _SUBMIT_OPERATIONS = frozenset({"run", "runsync"})
 # 5xx answers that prove no job was queued (see the module docstring): safe to send again.
 _NOT_TAKEN_5XX = frozenset({503, 521, 522, 523, 525, 526})
 _LOCAL_NOT_FOUND = "Job ID not found"
-
-
-class SubmissionUncertain(TransportError):
-    """A job request was sent but no job id came back: the connection broke after it left, or a
-    5xx that can follow the job's acceptance answered it. The job may or may not be queued."""
-
-
-class OperationUnsupported(ConsoleError):
-    """The target has no such operation (a local worker has no health, cancel, retry or purge)."""
 
 
 @dataclass(frozen=True, slots=True)

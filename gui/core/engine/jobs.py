@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, 
 from typing import TYPE_CHECKING, Any
 
 from gui.core.endpoint.answers import JobStatus
-from gui.core.endpoint.client import EndpointClient, RetryPolicy, SubmissionUncertain
+from gui.core.endpoint.client import EndpointClient, RetryPolicy
 from gui.core.engine.commit_gate import CommitGate
 from gui.core.engine.merge import (
     append_stream,
@@ -47,7 +47,7 @@ from gui.core.engine.merge import (
 )
 from gui.core.engine.tracker import JobTracker, PollPolicy
 from gui.core.engine.webhook_watch import WebhookWatch
-from gui.core.errors import ConsoleError, JobNotFound, RequestInvalid
+from gui.core.errors import ConsoleError, JobNotFound, RequestInvalid, SubmissionUncertain
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
 from gui.core.limits import MAX_BODY_BYTES, OPERATIONS, RATE_LIMITS, WEBHOOK_GRACE_S
 from gui.core.records import JobRecord, JobState

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gui.core.errors import ConsoleError
+from gui.core.errors import ProfileError, ProfileNotFound
 from gui.core.files import write_json_atomic
 from gui.core.limits import DEFAULT_BASE_URL
 from gui.core.profiles.s3refs import S3CredentialSet, s3_reference
@@ -39,8 +39,6 @@ __all__ = [
     "RUNPOD_PROBE_MISSING",
     "SANDBOX",
     "Profile",
-    "ProfileError",
-    "ProfileNotFound",
     "ProfileStore",
     "check_profile",
     "find_worker_python",
@@ -57,14 +55,6 @@ _ENDPOINT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 _KINDS: tuple[TargetKind, ...] = ("cloud", "local", "sandbox")
 # "account" would collide with the shared key's keyring name ("api-key:account").
 _RESERVED_NAMES = {SANDBOX_PROFILE.casefold(), "account"}
-
-
-class ProfileError(ConsoleError):
-    """A profile is invalid, or ``profiles.json`` cannot be read."""
-
-
-class ProfileNotFound(ProfileError):
-    """No profile has that name."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ does not import pydantic; the rules (``rules``) load on the first validation tha
 - ``child``: validation of big texts in a child process.
 """
 
-from gui.core.request.reading import RequestFileError, read_request_file
+from gui.core.request.reading import read_request_file
 from gui.core.request.validation import (
     Diagnostic,
     ValidationResult,
@@ -24,7 +24,6 @@ from gui.core.request.validation import (
 
 __all__ = [
     "Diagnostic",
-    "RequestFileError",
     "ValidationResult",
     "read_request_file",
     "serialize_body",

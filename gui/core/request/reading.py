@@ -14,13 +14,12 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from gui.core.errors import ConsoleError
+from gui.core.errors import RequestFileError
 from gui.core.limits import MAX_BODY_BYTES
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
     "JsonLine",
-    "RequestFileError",
     "decode_request_bytes",
     "is_jsonl",
     "jsonl_lines",
@@ -38,11 +37,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-
-
-class RequestFileError(ConsoleError):
-    """A request file can't be used: missing, unreadable, a folder, a pipe or a device, too big,
-    or not text."""
 
 
 def read_request_file(path: Path | str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:

@@ -25,7 +25,7 @@ from gui.core.errors import RequestInvalid
 from gui.core.limits import MAX_BODY_BYTES, Operation
 from gui.core.request.jsonparse import ParsedDocument, parse_document
 from gui.core.request.jsonscan import JsonPath, Member, count_char, root_offset
-from gui.core.request.reading import RequestFileError, read_request_file
+from gui.core.request.reading import read_request_file
 from gui.core.request.size import compact_json, compact_size, find_unsendable_values
 from gui.core.request.syntax import REPORTED_DEPTH, deepest_nesting, describe_syntax_error
 
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Diagnostic",
-    "RequestFileError",
     "ValidationResult",
     "read_request_file",
     "serialize_body",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gui.core.errors import ConsoleError
+from gui.core.errors import TemplateError, TemplateSecretError
 from gui.core.files import write_json_atomic
 from gui.core.limits import OPERATIONS, Operation
 from gui.core.redact import REDACTED, SECRET_KEYS, holds_registered, redact_registered
@@ -26,8 +26,6 @@ from gui.core.resources import resource_path
 __all__ = [
     "KEYRING_REFERENCE_PREFIX",
     "Template",
-    "TemplateError",
-    "TemplateSecretError",
     "TemplateStore",
     "find_secrets",
 ]
@@ -38,18 +36,6 @@ TEMPLATES_FOLDER = "templates"
 _EXAMPLES_MARKER = ".examples-installed"
 # Templates are small; anything bigger is not a template file someone meant to keep here.
 _MAX_TEMPLATE_BYTES = 25 * 1024 * 1024
-
-
-class TemplateError(ConsoleError):
-    """A template could not be read, written, found or named; the message says why."""
-
-
-class TemplateSecretError(TemplateError):
-    """The body holds a secret, which a template must never hold. ``paths`` says where."""
-
-    def __init__(self, message: str, paths: list[tuple[str | int, ...]]) -> None:
-        super().__init__(message)
-        self.paths = paths
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,8 @@ stored or handed on (``gui.core.webhooks.intake``).
 Run it on the engine loop (``Engine.submit_coroutine(listener.start())``) with
 ``on_delivery=tracker_callback(engine.apply_external_update)``, and stop it before the engine.
 
-* ListenerError           the listener could not start
-  x ListenerPortTaken     the port is in use; ``suggested_port`` is a free one
+Starting raises ``ListenerError``, or ``ListenerPortTaken`` with a free port to suggest (both in
+``gui.core.errors``).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from gui.core.errors import ConsoleError
+from gui.core.errors import ListenerError, ListenerPortTaken
 from gui.core.profiles.secrets import LISTENER_TOKEN_NAME, LISTENER_TOKEN_REFERENCE, SecretStore
 from gui.core.redact import redact_text, register_secret
 from gui.core.webhooks.address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
@@ -63,8 +63,6 @@ __all__ = [
     "DEFAULT_PORT",
     "MAX_DELIVERY_BYTES",
     "DeliverySubscriber",
-    "ListenerError",
-    "ListenerPortTaken",
     "OnDelivery",
     "WebhookListener",
     "find_free_port",
@@ -130,23 +128,6 @@ def listener_token(secrets: SecretStore | None = None, *, regenerate: bool = Fal
         token = token_urlsafe(32)  # 256 bits
         store.set(LISTENER_TOKEN_NAME, token)
     return token
-
-
-class ListenerError(ConsoleError):
-    """The webhook listener could not start."""
-
-
-class ListenerPortTaken(ListenerError):
-    """The port is already in use; ``suggested_port`` was free a moment ago."""
-
-    def __init__(self, host: str, port: int, suggested_port: int) -> None:
-        super().__init__(
-            f"Port {port} on {host} is already in use (another listener or program holds it). "
-            f"Choose another port, for example {suggested_port}, which is free now."
-        )
-        self.host = host
-        self.port = port
-        self.suggested_port = suggested_port
 
 
 class _Rejected(Exception):

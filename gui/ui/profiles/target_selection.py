@@ -9,7 +9,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox
 
-from gui.core.profiles.profiles import Profile, ProfileError, ProfileStore
+from gui.core.errors import ProfileError
+from gui.core.profiles.profiles import Profile, ProfileStore
 from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.ui.bridge import EngineBridge
 

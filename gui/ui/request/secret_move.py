@@ -14,8 +14,8 @@ from typing import Any
 from PySide6 import QtWidgets
 from PySide6.QtWidgets import QWidget
 
-from gui.core.errors import ConsoleError
-from gui.core.profiles.profiles import ProfileError, ProfileStore
+from gui.core.errors import ConsoleError, ProfileError
+from gui.core.profiles.profiles import ProfileStore
 from gui.core.profiles.s3refs import S3CredentialSet, s3_reference, valid_set_name
 from gui.core.storage.templates import find_secrets
 from gui.ui.request.panel import RequestPanel

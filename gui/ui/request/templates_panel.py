@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.storage.templates import Template, TemplateError, TemplateStore
+from gui.core.errors import TemplateError
+from gui.core.storage.templates import Template, TemplateStore
 from gui.core.wording import counted
 from gui.ui.request.editor import local_paths
 

@@ -102,11 +102,8 @@ class EmbeddedListener(QObject):
             stored_before = store.count()  # earlier runs' deliveries, which the Webhooks tab lists
             import asyncio
 
-            from gui.core.webhooks.listener import (
-                ListenerPortTaken,
-                WebhookListener,
-                listener_token,
-            )
+            from gui.core.errors import ListenerPortTaken
+            from gui.core.webhooks.listener import WebhookListener, listener_token
 
             token = listener_token(secrets)
 

@@ -11,11 +11,17 @@ import pytest
 
 from gui.core.endpoint.client import (
     EndpointClient,
-    OperationUnsupported,
     RetryPolicy,
-    SubmissionUncertain,
 )
-from gui.core.errors import AuthRefused, JobNotFound, RequestRefused, ServerError, TransportError
+from gui.core.errors import (
+    AuthRefused,
+    JobNotFound,
+    OperationUnsupported,
+    RequestRefused,
+    ServerError,
+    SubmissionUncertain,
+    TransportError,
+)
 from gui.core.records import JobState
 from gui.core.targets import Target
 

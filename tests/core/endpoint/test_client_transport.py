@@ -12,9 +12,9 @@ import httpx
 import pytest
 from aiohttp import web
 
-from gui.core.endpoint.client import EndpointClient, RetryPolicy, SubmissionUncertain
+from gui.core.endpoint.client import EndpointClient, RetryPolicy
 from gui.core.endpoint.transport import AiohttpTransport
-from gui.core.errors import TransportError
+from gui.core.errors import SubmissionUncertain, TransportError
 from gui.core.targets import Target
 
 FAST = RetryPolicy(attempts=3, unreachable_attempts=3, base_delay_s=0.01, total_s=5)

@@ -10,12 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gui.core.errors import SecretUnavailable
+from gui.core.errors import ProfileError, ProfileNotFound, SecretUnavailable
 from gui.core.limits import DEFAULT_BASE_URL
 from gui.core.profiles.profiles import (
     Profile,
-    ProfileError,
-    ProfileNotFound,
     ProfileStore,
     find_worker_python,
     make_key_provider,

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from gui.core.errors import RequestFileError
 from gui.core.request import reading as request_files
 from gui.core.request.reading import JsonLine, jsonl_lines
-from gui.core.request.validation import RequestFileError, read_request_file
+from gui.core.request.validation import read_request_file
 
 BODY = '{"input": {"prompt": "café ☕"}}'
 

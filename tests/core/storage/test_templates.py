@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from gui.core.errors import TemplateError, TemplateSecretError
 from gui.core.profiles.secrets import LISTENER_TOKEN_REFERENCE
 from gui.core.redact import register_secret
 from gui.core.storage.templates import (
     Template,
-    TemplateError,
-    TemplateSecretError,
     TemplateStore,
     find_secrets,
 )

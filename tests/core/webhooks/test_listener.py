@@ -19,9 +19,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from gui.core.errors import ListenerPortTaken
 from gui.core.redact import REDACTED
 from gui.core.webhooks.deliveries import Delivery, DeliveryStore
-from gui.core.webhooks.listener import ListenerPortTaken, WebhookListener, find_free_port
+from gui.core.webhooks.listener import WebhookListener, find_free_port
 
 TOKEN = "tok-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
 COMPLETED = {
