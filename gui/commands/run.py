@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import concurrent.futures
 
     from gui.core.engine.engine import Engine, SandboxLike
+    from gui.core.limits import Operation
     from gui.core.records import JobRecord
     from gui.core.targets import Target
 
@@ -167,7 +168,7 @@ def _read_text(path: Path) -> str:
         raise UsageError(str(exc)) from None
 
 
-def _read_bodies(path: Path, operation: str) -> list[tuple[int, dict[str, Any]]]:
+def _read_bodies(path: Path, operation: Operation) -> list[tuple[int, dict[str, Any]]]:
     """Every body in the file with its first line, validated; prints diagnostics and raises when
     one has errors."""
     from gui.core.request.reading import is_jsonl, jsonl_lines
@@ -183,7 +184,7 @@ def _read_bodies(path: Path, operation: str) -> list[tuple[int, dict[str, Any]]]
     bodies: list[tuple[int, dict[str, Any]]] = []
     failed = False
     for first_line, piece in pieces:
-        result = validate_text(piece, operation)  # type: ignore[arg-type]
+        result = validate_text(piece, operation)
         for d in result.diagnostics:
             print(f"{path}:{first_line + d.line - 1}:{d.column}: {d.severity}: {d.message}",
                   file=sys.stderr)  # fmt: skip
@@ -234,7 +235,6 @@ def _engine_and_target(
 
 
 def _profile_engine(data_dir: Path, name: str, cleanups: ExitStack) -> tuple[Engine, Target | None]:
-    from gui.core.engine.engine import Engine
 
     try:
         from gui.core.profiles.profiles import ProfileStore, resolve_profile, worker_command
@@ -358,7 +358,7 @@ def _send_and_report(args: argparse.Namespace, bodies: list[tuple[int, dict[str,
         if args.no_wait:
             print("job-console run: --no-wait with the run's own sandbox: the sandbox stops "
                   "when this command ends, and the job with it.", file=sys.stderr)  # fmt: skip
-    operation = "runsync" if args.sync else "run"
+    operation: Operation = "runsync" if args.sync else "run"
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     progress = Progress(len(bodies))
     engine.subscribe(lambda event: progress.touch())
@@ -376,15 +376,16 @@ def _send_and_report(args: argparse.Namespace, bodies: list[tuple[int, dict[str,
     return exit_code(records, errors, waited=not args.no_wait)
 
 
-def _submit_all(engine: Engine, target: Target, bodies: list[dict[str, Any]], operation: str,
+def _submit_all(engine: Engine, target: Target, bodies: list[dict[str, Any]], operation: Operation,
                 deadline: float | None, batch: _Batch, signals: StopSignals) -> None:  # fmt: skip
     """Send every body (the engine's limiter paces a batch); ``batch`` learns the local ids."""
     import concurrent.futures
 
-    def note_added(event: object) -> None:
-        record = getattr(event, "record", None)
-        if record is not None and type(event).__name__ == "JobAdded":
-            batch.ids.add(record.local_id)
+    from gui.core.events import EngineEvent, JobAdded
+
+    def note_added(event: EngineEvent) -> None:
+        if isinstance(event, JobAdded):
+            batch.ids.add(event.record.local_id)
 
     unsubscribe = engine.subscribe(note_added)
     wait_ms = None

@@ -6,11 +6,17 @@ code base may spell them out.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, TypeGuard
 
 Operation = Literal["run", "runsync"]
 
 OPERATIONS: Final[tuple[Operation, ...]] = ("run", "runsync")
+
+
+def is_operation(value: object) -> TypeGuard[Operation]:
+    """True when ``value`` names an operation that sends a job ("run" or "runsync")."""
+    return value in OPERATIONS
+
 
 # Payload limits, counted on the compact serialization that is sent.
 MAX_BODY_BYTES: Final[dict[Operation, int]] = {"run": 10 * 1024 * 1024, "runsync": 20 * 1024 * 1024}

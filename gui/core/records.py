@@ -10,7 +10,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["TERMINAL_STATES", "JobError", "JobRecord", "JobState", "parse_state"]
+from gui.core.limits import Operation
+
+__all__ = [
+    "TERMINAL_STATES",
+    "JobError",
+    "JobRecord",
+    "JobState",
+    "NoteKind",
+    "parse_state",
+    "status_unreachable_note",
+]
 
 
 class JobState(StrEnum):
@@ -104,6 +114,21 @@ class JobError:
         )
 
 
+class NoteKind(StrEnum):
+    """What a record's ``note`` is about, for code that acts on it (the text is for people)."""
+
+    STATUS_UNREACHABLE = "status unreachable"  # the last /status failed; the next answer clears it
+    EXPLANATION = "explanation"  # why it was not sent, or why it ended: it stays
+
+
+_STATUS_UNREACHABLE = "Could not get this job's status: "
+
+
+def status_unreachable_note(reason: str) -> str:
+    """The note of a job whose last status request failed with ``reason``."""
+    return f"{_STATUS_UNREACHABLE}{reason} The console keeps trying."
+
+
 @dataclass(slots=True)
 class JobRecord:
     """Everything the console knows about one job. ``local_id`` is ours; ``job_id`` is RunPod's.
@@ -114,7 +139,7 @@ class JobRecord:
     local_id: str
     profile: str
     endpoint_id: str
-    operation: str  # "run" or "runsync"
+    operation: Operation
     request: dict[str, Any]
     submitted_at: float  # unix time, seconds
     state: JobState = JobState.SUBMITTING
@@ -137,6 +162,16 @@ class JobRecord:
     @property
     def terminal(self) -> bool:
         return self.state.terminal
+
+    @property
+    def note_kind(self) -> NoteKind | None:
+        """The kind of ``note``, ``None`` without one. Told from the note's text, which is what
+        the history keeps, so a note read back after a restart has its kind too."""
+        if self.note is None:
+            return None
+        if self.note.startswith(_STATUS_UNREACHABLE):
+            return NoteKind.STATUS_UNREACHABLE
+        return NoteKind.EXPLANATION
 
     @property
     def parsed_error(self) -> JobError | None:

@@ -49,8 +49,8 @@ from gui.core.engine.tracker import JobTracker, PollPolicy
 from gui.core.engine.webhook_watch import WebhookWatch
 from gui.core.errors import ConsoleError, JobNotFound, RequestInvalid, SubmissionUncertain
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
-from gui.core.limits import MAX_BODY_BYTES, OPERATIONS, RATE_LIMITS, WEBHOOK_GRACE_S
-from gui.core.records import JobRecord, JobState
+from gui.core.limits import MAX_BODY_BYTES, RATE_LIMITS, WEBHOOK_GRACE_S, Operation, is_operation
+from gui.core.records import JobRecord, JobState, NoteKind, status_unreachable_note
 from gui.core.redact import holds_redacted, redact_body
 from gui.core.request.validation import serialize_body
 from gui.core.storage.store import JobStore, StoredJob
@@ -353,7 +353,7 @@ class JobService:
         stream: bool | None = None,
     ) -> JobRecord:
         """Record the job (SUBMITTING), send it, and follow it unless the answer was final."""
-        if operation not in OPERATIONS:
+        if not is_operation(operation):
             raise RequestInvalid(f"Unknown operation {operation!r}: use 'run' or 'runsync'.")
         target = await self.resolve(target)
         now = time.time()
@@ -450,7 +450,7 @@ class JobService:
         self,
         target: Target,
         body: dict[str, Any],
-        operation: str,
+        operation: Operation,
         wait_ms: int | None,
         on_send: Callable[[], None] | None = None,
     ) -> JobStatus:
@@ -459,7 +459,7 @@ class JobService:
             wire = serialize_body(resolved)
         except (TypeError, ValueError) as exc:
             raise RequestInvalid(f"The body cannot be written as JSON ({exc}).") from exc
-        limit = MAX_BODY_BYTES[operation]  # type: ignore[index]
+        limit = MAX_BODY_BYTES[operation]
         if len(wire) > limit:
             raise RequestInvalid(
                 f"The body is {len(wire) / 1e6:.1f} MB; RunPod accepts at most "
@@ -514,12 +514,12 @@ class JobService:
                 # Drain before folding in a terminal state: chunks after it would be ignored.
                 changed = await self._read_stream(record, client, record.job_id)
             changed |= merge_status(record, answer, time.time())
-            if record.note and record.note.startswith("Could not get"):
+            if record.note_kind is NoteKind.STATUS_UNREACHABLE:
                 record.note, changed = None, True
         except JobNotFound:
             changed = self._mark_gone(record)
         except ConsoleError as exc:
-            note = f"Could not get this job's status: {exc} The console keeps trying."
+            note = status_unreachable_note(str(exc))
             changed, record.note = record.note != note, note
         if changed and local_id in self._records:
             if record.terminal and not record.webhook_deliveries:

@@ -81,9 +81,10 @@ def s3_secret_name(credential_set: str) -> str:
 
 def is_secure_backend(backend: keyring.backend.KeyringBackend) -> bool:
     """True when ``backend`` keeps secrets in an OS keyring rather than nowhere or a plain file."""
-    chained = getattr(backend, "backends", None)
-    if type(backend).__name__ == "ChainerBackend" and isinstance(chained, list | tuple):
-        return any(is_secure_backend(inner) for inner in chained)
+    from keyring.backends.chainer import ChainerBackend
+
+    if isinstance(backend, ChainerBackend):
+        return any(is_secure_backend(inner) for inner in backend.backends)
     module = type(backend).__module__
     if module.startswith(_INSECURE_MODULES):
         return False

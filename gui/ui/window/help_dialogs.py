@@ -37,17 +37,23 @@ __all__ = ["AboutDialog", "ShortcutsDialog", "shortcut_rows"]
 APP_NAME = "RunPod Job Console"
 
 
-# Panels whose actions work while the focus is inside them, by the names people see.
-_PANEL_NAMES = {"JobsPanel": "Job table", "TemplatesPanel": "Templates", "WebhookLog": "Webhooks"}
+def _panel_names() -> tuple[tuple[type[QWidget], str], ...]:
+    """Panels whose actions work while the focus is inside them, by the names people see."""
+    from gui.ui.jobs.panel import JobsPanel
+    from gui.ui.request.templates_panel import TemplatesPanel
+    from gui.ui.webhooks.log import WebhookLog
+
+    return ((JobsPanel, "Job table"), (TemplatesPanel, "Templates"), (WebhookLog, "Webhooks"))
 
 
 def _where(action: QAction) -> str:
     """Where the action's shortcut works: the panel it belongs to when it works only inside it
     (a toolbar's Copy menu holding it changes nothing), else its menu's title, else the panel."""
+    panels = _panel_names()
     panel = None
     parent = action.parent()
     while isinstance(parent, QWidget) and panel is None:
-        panel = _PANEL_NAMES.get(type(parent).__name__)
+        panel = next((name for kind, name in panels if isinstance(parent, kind)), None)
         parent = parent.parentWidget()
     if (
         panel is not None

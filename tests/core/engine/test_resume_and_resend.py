@@ -12,7 +12,8 @@ import pytest
 from gui.core.engine.engine import Engine
 from gui.core.engine.tracker import PollPolicy
 from gui.core.errors import ConsoleError
-from gui.core.records import JobRecord, JobState
+from gui.core.records import JobRecord, JobState, NoteKind
+from gui.core.storage.store import DB_FILENAME, JobStore
 from gui.core.targets import Target
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxServer, SandboxThread
 
@@ -89,6 +90,41 @@ def test_a_not_sent_job_is_sent_again_as_itself(data_dir: Path) -> None:
     assert states[:3] == ["SUBMITTING", "NOT_SENT", "SUBMITTING"] and states[-1] == "COMPLETED"
     assert queued == 1
     assert len(engine.jobs()) == 1  # the same row, not a new job
+
+
+def test_a_status_failure_note_is_cleared_by_the_next_answer_even_after_a_restart(
+    data_dir: Path,
+) -> None:
+    keys = {"key": "sesame"}
+    with SandboxThread(SandboxConfig(api_key="sesame", default_duration_s=0.05)) as server:
+        target = Target(name="cloud", kind="cloud", base_url=server.base_url, endpoint_id="ep")
+        engine = Engine(data_dir, poll_policy=FAST_POLLS, key_provider=lambda t: keys["key"])
+        engine.start()
+        try:
+            sent = engine.submit(target, {"input": {"sandbox": {"duration": 2.0}}})
+            local_id = sent.result(timeout=30).local_id
+            keys["key"] = "wrong"  # the status requests are refused (401) from now on
+            wait_until(lambda: by_id(engine)[local_id].note is not None)
+            failing = by_id(engine)[local_id]
+        finally:
+            engine.close()
+        history = JobStore(data_dir / DB_FILENAME)
+        try:
+            kept = next(j.record for j in history.load() if j.record.local_id == local_id)
+        finally:
+            history.close()
+        keys["key"] = "sesame"
+        later = Engine(data_dir, poll_policy=FAST_POLLS, key_provider=lambda t: keys["key"])
+        later.start()
+        try:
+            wait_until(lambda: by_id(later)[local_id].terminal)
+            done = by_id(later)[local_id]
+        finally:
+            later.close()
+    assert failing.note_kind is NoteKind.STATUS_UNREACHABLE and not failing.terminal
+    assert "401" in (failing.note or "") and "keeps trying" in (failing.note or "")
+    assert kept.note == failing.note and kept.note_kind is NoteKind.STATUS_UNREACHABLE
+    assert done.state == JobState.COMPLETED and done.note is None and done.note_kind is None
 
 
 def test_a_request_that_held_a_secret_is_not_sent_again_from_the_history(data_dir: Path) -> None:
