@@ -1,8 +1,8 @@
 """A real worker (``workers/handler.py``, the official ``runpod`` package) behind a local profile.
 
 The console's launcher starts ``python handler.py --rp_serve_api ...``; a job then runs through the
-window's code path (``ProfileTargets`` and the engine) and through ``job-console run --profile``;
-each result must be the handler's, never the server's later
+window's code path (the local worker panel, the profile's target and the engine) and through
+``job-console run --profile``; each result must be the handler's, never the server's later
 ``{"status": "FAILED", "error": "Job ID not found"}``.
 """
 
@@ -20,11 +20,12 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from gui.core.engine.engine import Engine
-from gui.core.profiles.profiles import Profile, ProfileStore
+from gui.core.profiles.profiles import Profile, ProfileStore, make_key_provider
+from gui.core.profiles.s3refs import make_body_resolver
+from gui.core.profiles.secrets import SecretStore
 from gui.core.records import JobRecord, JobState
 from gui.sandbox import SandboxServer
 from gui.ui.profiles.local_worker import LocalWorker, LocalWorkerPanel
-from gui.ui.profiles.profile_targets import ProfileTargets
 
 pytestmark = pytest.mark.integration
 
@@ -77,17 +78,24 @@ def _late_answer(base_url: str, job_id: str) -> dict[str, object]:
 def test_a_job_from_the_window_path_keeps_the_handler_result(
     qtbot: QtBot, worker_profile: Profile, data_dir: Path
 ) -> None:
-    """The window's path: ProfileTargets starts the worker, resolves the target, and gives the
-    engine its options; the engine submits and follows the job."""
-    profiles = ProfileTargets(data_dir)
-    profiles.worker_panel.set_profile(worker_profile)
-    assert profiles.worker_panel.worker is not None
-    profiles.worker_panel.worker._ready_timeout_ms = READY_TIMEOUT_MS
-    with qtbot.waitSignal(profiles.sig_worker_ready, timeout=READY_TIMEOUT_MS + 5_000):
-        profiles.start_worker(worker_profile.name)
-    target = profiles.target_for(worker_profile.name)
-    assert target is not None and target.kind == "local"
-    engine = Engine(data_dir, sandbox=SandboxServer, **profiles.engine_options())
+    """The window's path: the local worker panel starts the worker, the profile becomes a target
+    at the URL it serves, the engine has the window's options; it submits and follows the job."""
+    panel = LocalWorkerPanel()
+    panel.set_profile(worker_profile)
+    assert panel.worker is not None
+    panel.worker._ready_timeout_ms = READY_TIMEOUT_MS
+    with qtbot.waitSignal(panel.sig_worker_ready, timeout=READY_TIMEOUT_MS + 5_000) as ready:
+        panel.start()
+    assert ready.args is not None and ready.args[0] == worker_profile.name
+    target = worker_profile.to_target(ready.args[1])
+    assert target.kind == "local"
+    secrets = SecretStore()
+    engine = Engine(
+        data_dir,
+        key_provider=make_key_provider(ProfileStore(data_dir, secrets), secrets),
+        body_resolver=make_body_resolver(secrets),
+        sandbox=SandboxServer,
+    )
     engine.start()
     try:
         submitted: JobRecord = engine.submit(target, BODY).result(timeout=30)
@@ -110,8 +118,8 @@ def test_a_job_from_the_window_path_keeps_the_handler_result(
         engine.flush().result(timeout=30)
     finally:
         engine.close()
-        profiles.shutdown()
-    reopened = Engine(data_dir, sandbox=SandboxServer)
+        panel.shutdown()
+    reopened = Engine(data_dir)
     reopened.start()
     try:
         (record,) = reopened.jobs()

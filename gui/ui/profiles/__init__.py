@@ -5,7 +5,6 @@ sends to, and local workers.
 - ``form``: The editor of one profile inside the Profiles dialog: its fields, shown per kind.
 - ``local_worker``: Local workers: a worker author's ``handler.py`` served by the console, with its
   output shown.
-- ``profile_targets``: What the main window needs from profiles, in one object it owns.
 - ``s3_credentials``: The "S3 credentials" tab of the Profiles dialog: named S3 credential sets.
 - ``target_selection``: Which target Submit sends to: the ``profileSelector`` filled from the
   profiles, resolved to a ``Target`` off the Qt thread (the built-in sandbox starts on first use; a

@@ -75,6 +75,31 @@ def test_local_worker_profile_says_to_start_it(qtbot: QtBot, data_dir: Path) -> 
     window.close()
 
 
+def test_a_local_worker_is_a_target_only_while_it_serves(qtbot: QtBot, data_dir: Path) -> None:
+    ProfileStore(data_dir).add(Profile("Worker", "local", handler="/tmp/handler.py", port=8123))
+    window = open_window(qtbot, data_dir, profile="Worker")
+    qtbot.waitUntil(lambda: window.targets.selected_name() == "Worker", timeout=TIMEOUT_MS)
+    window.targets.worker_ready("Worker", "http://127.0.0.1:8123")
+    assert resolved_target(qtbot, window) == Target("Worker", "local", "http://127.0.0.1:8123")
+    window.targets.worker_stopped("Worker")
+    found: list[Target] = []
+    window.targets.with_target(found.append, quiet=True)
+    assert found == []
+    window.close()
+
+
+def test_unreadable_profiles_leave_the_sandbox_and_say_why(qtbot: QtBot, data_dir: Path) -> None:
+    ProfileStore(data_dir).add(Profile("Production", "cloud", endpoint_id="abc123"))
+    window = open_window(qtbot, data_dir)
+    qtbot.waitUntil(lambda: len(selector_names(window)) == 2, timeout=TIMEOUT_MS)
+    (data_dir / "profiles.json").write_text("[broken", encoding="utf-8")
+    window.targets.reload()
+    assert selector_names(window) == ["Sandbox"]
+    qtbot.waitUntil(window.request.banner.isVisible, timeout=TIMEOUT_MS)
+    assert "The profiles could not be read" in window.request.banner.label.text()
+    window.close()
+
+
 def test_submit_goes_to_the_selected_profile(qtbot: QtBot, data_dir: Path) -> None:
     window = open_window(qtbot, data_dir)
     sandbox = resolved_target(qtbot, window)
