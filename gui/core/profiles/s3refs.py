@@ -23,9 +23,6 @@ from gui.core.redact import SECRET_KEYS, is_keyring_reference
 __all__ = [
     "S3_REFERENCE_PREFIX",
     "S3CredentialSet",
-    "credential_set_from_body",
-    "extract_secrets_to_keyring",
-    "find_plain_secrets",
     "make_body_resolver",
     "referenced_sets",
     "resolve_secret_references",
@@ -163,58 +160,3 @@ def _missing_message(name: str, store: SecretStore) -> str:
         f"The request refers to the S3 credential set '{name}', but {where} holds no secret for "
         "it. Open Profiles > S3 credentials (or run 'job-console profile s3 add') to set it."
     )
-
-
-def find_plain_secrets(body: Any) -> list[str]:
-    """Dotted paths of secret values in ``body`` that are real secrets rather than references.
-
-    ``["s3Config.accessSecret"]`` for a body holding a pasted secret: what the "move it into the
-    keyring" offer looks for when a template or request file is saved.
-    """
-    paths: list[str] = []
-
-    def visit(value: Any, path: str) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                here = f"{path}.{key}" if path else str(key)
-                is_secret_key = key in SECRET_KEYS and isinstance(item, str) and item
-                if is_secret_key and not is_keyring_reference(item):
-                    paths.append(here)
-                else:
-                    visit(item, here)
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                visit(item, f"{path}[{index}]")
-
-    visit(body, "")
-    return paths
-
-
-def credential_set_from_body(body: dict[str, Any], set_name: str) -> S3CredentialSet | None:
-    """The public half of ``body["s3Config"]`` as a credential set named ``set_name``, if any."""
-    config = body.get("s3Config")
-    if not isinstance(config, dict):
-        return None
-    s3_reference(set_name)  # validates the name
-    return S3CredentialSet.from_json(set_name, config)
-
-
-def extract_secrets_to_keyring(
-    body: dict[str, Any], set_name: str, store: SecretStore
-) -> dict[str, Any]:
-    """Move ``s3Config.accessSecret`` into the keyring as set ``set_name``; return the new body.
-
-    The returned copy carries ``keyring:s3/<set_name>`` instead; ``body`` is left unchanged. A body
-    without a plain secret comes back as an unchanged copy. Save the set's public half with
-    ``ProfileStore.save_s3_set(credential_set_from_body(body, set_name))``.
-    """
-    reference = s3_reference(set_name)
-    moved = copy.deepcopy(body)
-    config = moved.get("s3Config")
-    if not isinstance(config, dict):
-        return moved
-    secret = config.get("accessSecret")
-    if isinstance(secret, str) and secret and not is_keyring_reference(secret):
-        store.set(s3_secret_name(set_name), secret)
-        config["accessSecret"] = reference
-    return moved

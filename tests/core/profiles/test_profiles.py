@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from gui.core.errors import ProfileError, ProfileNotFound, SecretUnavailable
 from gui.core.limits import DEFAULT_BASE_URL
@@ -24,15 +22,11 @@ from gui.core.profiles.profiles import (
 )
 from gui.core.profiles.s3refs import (
     S3CredentialSet,
-    credential_set_from_body,
-    extract_secrets_to_keyring,
-    find_plain_secrets,
     make_body_resolver,
     referenced_sets,
     resolve_secret_references,
 )
 from gui.core.profiles.secrets import ACCOUNT_KEY_NAME, SERVICE, SecretStore, api_key_name
-from gui.core.redact import is_keyring_reference
 from gui.core.targets import SANDBOX_PROFILE, Target
 from tests.conftest import MemoryKeyring
 
@@ -297,43 +291,3 @@ def test_a_missing_secret_is_named_clearly(secrets: SecretStore) -> None:
     body = {"input": {}, "s3Config": {**TEAM.to_s3_config()}}
     with pytest.raises(SecretUnavailable, match="credential set 'team'"):
         resolve_secret_references(body, secrets)
-
-
-def test_plain_secrets_move_into_the_keyring(store: ProfileStore, secrets: SecretStore) -> None:
-    body = {
-        "input": {},
-        "s3Config": {
-            "accessId": "AKIA2",
-            "accessSecret": "pasted-secret",
-            "bucketName": "b2",
-            "endpointUrl": "https://s3.other",
-        },
-    }
-    assert find_plain_secrets(body) == ["s3Config.accessSecret"]
-    moved = extract_secrets_to_keyring(body, "pasted", secrets)
-    assert moved["s3Config"]["accessSecret"] == "keyring:s3/pasted"
-    assert body["s3Config"]["accessSecret"] == "pasted-secret"
-    assert find_plain_secrets(moved) == []
-    assert secrets.get("s3:pasted") == "pasted-secret"
-    credential_set = credential_set_from_body(body, "pasted")
-    assert credential_set is not None
-    store.save_s3_set(credential_set)
-    assert resolve_secret_references(moved, secrets) == body
-    assert extract_secrets_to_keyring({"input": {}}, "pasted", secrets) == {"input": {}}
-
-
-@given(
-    secret=st.text(min_size=1, max_size=40).filter(lambda text: not is_keyring_reference(text)),
-    set_name=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,20}", fullmatch=True),
-    job_input=st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=3),
-)
-def test_moving_a_secret_out_and_back_restores_the_body(
-    secret: str, set_name: str, job_input: dict[str, object]
-) -> None:
-    store = SecretStore(MemoryKeyring())
-    body = {"input": job_input, "s3Config": {**TEAM.to_json(), "accessSecret": secret}}
-    moved = extract_secrets_to_keyring(body, set_name, store)
-    assert find_plain_secrets(moved) == []
-    assert moved["s3Config"]["accessSecret"] == f"keyring:s3/{set_name}"
-    assert moved["input"] == job_input
-    assert resolve_secret_references(moved, store) == body
