@@ -109,7 +109,8 @@ class TargetSelection(QObject):
     def with_target(self, then: Callable[[Target], None], *, quiet: bool = False) -> None:
         """Call ``then(target)`` on the Qt thread once the selected profile's target is known.
 
-        When it can't be used (no engine, a local worker not started), say why, unless ``quiet``.
+        When it can't be used (the window closed, a local worker not started), say why, unless
+        ``quiet``.
         """
         profile = self.selected_profile()
         bridge = self.bridge

@@ -305,7 +305,7 @@ class RequestPanel(QWidget):
         run_in_background(read, read_done, lambda _error: read_done(None), context=self)
 
     def set_submit_blocker(self, reason: str | None) -> None:
-        """Something other than the text stops Submit (no engine yet, ...); None lifts it."""
+        """Something other than the text stops Submit (the window still starting); None lifts it."""
         self._submit_blocker = reason
         self._update_submit_button()
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from gui.core.profiles.secrets import SecretStore
 from gui.core.targets import Target
@@ -29,7 +29,7 @@ INI = QSettings.Format.IniFormat
 
 
 class JobsArea(QTabWidget):
-    """Jobs and Webhooks tabs over ``bridge`` (None: a placeholder saying why nothing is there)."""
+    """Jobs and Webhooks tabs over ``bridge``, the window's one way to its engine."""
 
     sig_resubmit_requested = Signal(dict, str)
     """Put this body and operation into the editor (from the job table's Resubmit)."""
@@ -42,7 +42,7 @@ class JobsArea(QTabWidget):
 
     def __init__(
         self,
-        bridge: EngineBridge | None,
+        bridge: EngineBridge,
         data_dir: Path,
         secrets: SecretStore | None,
         parent: QWidget | None = None,
@@ -50,17 +50,9 @@ class JobsArea(QTabWidget):
         super().__init__(parent)
         self.setObjectName("jobsArea")
         self.setDocumentMode(True)
-        self.jobs_panel: JobsPanel | None = None
         self.listener: EmbeddedListener | None = None
         self._webhook_log: WebhookLog | None = None
         self._webhooks_page: QWidget | None = None
-        if bridge is None:
-            label = QLabel("The job table appears here once the job engine is available.", self)
-            label.setObjectName("jobsPlaceholder")
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setWordWrap(True)
-            self.addTab(label, "Jobs")
-            return
         self.jobs_panel = JobsPanel(bridge, self)
         self.jobs_panel.sig_resubmit_requested.connect(self.sig_resubmit_requested)
         self.jobs_panel.sig_status_message_requested.connect(self.sig_status_message_requested)
@@ -115,8 +107,7 @@ class JobsArea(QTabWidget):
 
     def set_target(self, target: Target | None) -> None:
         """The selected target: the health strip follows it."""
-        if self.jobs_panel is not None:
-            self.jobs_panel.set_target(target)
+        self.jobs_panel.set_target(target)
 
     def _on_listener_started(self, _url: str) -> None:
         # Behind the tunnel when one is set: that is the URL RunPod can call.

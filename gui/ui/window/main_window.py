@@ -51,14 +51,13 @@ class MainWindow(QMainWindow):
     """The console's window. ``engine`` is started and owned: closing the window closes it.
 
     The window talks to it through its one ``bridge`` (``gui.ui.bridge``), which it hands to the
-    panels that need it. Without an engine (None) the window still edits and validates; Submit
-    says why it can't run.
+    panels that need it.
     """
 
     def __init__(
         self,
         data_dir: Path,
-        engine: EngineLike | None = None,
+        engine: EngineLike,
         parent: QWidget | None = None,
         *,
         profiles: ProfileStore | None = None,
@@ -67,8 +66,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.data_dir = Path(data_dir)
-        self.engine = engine
-        self.bridge = EngineBridge(engine, self) if engine is not None else None
+        self.engine: EngineLike | None = engine  # None once closed
+        self.bridge: EngineBridge | None = EngineBridge(engine, self)  # None once closed
         self.profiles = profiles
         self.secrets = secrets
         self.settings = QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
@@ -103,9 +102,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.statusBar().showMessage("Ready", 3000)
         self._connect()
-        self.request.set_submit_blocker(
-            None if engine is not None else "The job engine is not available in this build."
-        )
+        self.request.set_submit_blocker(None)
         restore_window_state(self, _DEFAULT_TEXT)
         self.desktop = install_desktop(self)  # View, Webhooks, Help; listener status; hints
         self.reload_s3_sets()
@@ -366,8 +363,7 @@ class MainWindow(QMainWindow):
         if bridge is None:
             return
         template = self.current_template
-        panel = self.jobs_panel
-        self._selection_at_submit = panel.selection_mark() if panel is not None else frozenset()
+        self._selection_at_submit = self.jobs_panel.selection_mark()
         self.statusBar().showMessage(f"Submitting to /{operation}…", 0)
         self.targets.with_target(
             lambda target: bridge.deliver(
@@ -387,12 +383,11 @@ class MainWindow(QMainWindow):
         else:
             # Its output shows below the table: selected, unless another job was chosen since.
             panel = self.jobs_panel
-            if panel is not None:
-                panel.reveal_new_job(record.local_id, self._selection_at_submit)
-                # Its later states may have come first (the bridge and this answer race).
-                latest = panel.latest_record(record.local_id)
-                if latest is not None and len(latest.history) > len(record.history):
-                    record = latest
+            panel.reveal_new_job(record.local_id, self._selection_at_submit)
+            # Its later states may have come first (the bridge and this answer race).
+            latest = panel.latest_record(record.local_id)
+            if latest is not None and len(latest.history) > len(record.history):
+                record = latest
             self._show_job_state(record, submitted=True)
 
     def _show_job_state(self, record: JobRecord, *, submitted: bool = False) -> None:
@@ -428,8 +423,7 @@ class MainWindow(QMainWindow):
     def _on_request_batch_requested(self, paths: list[Path]) -> None:
         operation = self.request.operation()
         bridge = self.bridge
-        if bridge is None:
-            self._open_batch(paths, operation, None)
+        if bridge is None:  # closed
             return
 
         def submitter(target: Target) -> None:

@@ -111,28 +111,25 @@ class Desktop(QObject):
         window = self.window
         window.request.editor.refresh_colors()
         retheme_icons(window)
-        if window.jobs_panel is not None:
-            window.jobs_panel.table.viewport().update()
+        window.jobs_panel.table.viewport().update()
 
     # -- moving around ---------------------------------------------------------------------
 
     def focus_filter(self) -> None:
         panel = self.window.jobs_panel
-        if panel is not None:
-            self.window.jobs_area.setCurrentWidget(panel)
-            panel.filters.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
-            panel.filters.text.selectAll()
+        self.window.jobs_area.setCurrentWidget(panel)
+        panel.filters.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        panel.filters.text.selectAll()
 
     def focus_table(self) -> None:
         panel = self.window.jobs_panel
-        if panel is not None:
-            self.window.jobs_area.setCurrentWidget(panel)
-            panel.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.window.jobs_area.setCurrentWidget(panel)
+        panel.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def step_job(self, step: int) -> None:
         """Select the next (1) or previous (-1) job in the table's order."""
         panel = self.window.jobs_panel
-        if panel is None or panel.proxy.rowCount() == 0:
+        if panel.proxy.rowCount() == 0:
             return
         current = panel.table.currentIndex()
         row = current.row() + step if current.isValid() else 0
@@ -228,17 +225,15 @@ def install_desktop(window: MainWindow) -> Desktop:
     )
     add_menu_action(window, help_menu, "&About RunPod Job Console", desktop.open_about)
 
-    if window.engine is not None:
-        status = ListenerStatus(window.jobs_area.listener, window)
-        status.sig_settings_requested.connect(desktop.open_listener_settings)
-        window.statusBar().addPermanentWidget(status)
-        desktop.listener_status = status
-    if window.jobs_panel is not None:
-        panel = window.jobs_panel
-        hint = EmptyTableHint(panel.table, panel.model)
-        hint.set_loading(True)
-        panel.bridge.when_started(
-            lambda: hint.set_loading(False), lambda _message: hint.set_loading(False)
-        )
-        desktop.first_run_hint = hint
+    status = ListenerStatus(window.jobs_area.listener, window)
+    status.sig_settings_requested.connect(desktop.open_listener_settings)
+    window.statusBar().addPermanentWidget(status)
+    desktop.listener_status = status
+    panel = window.jobs_panel
+    hint = EmptyTableHint(panel.table, panel.model)
+    hint.set_loading(True)
+    panel.bridge.when_started(
+        lambda: hint.set_loading(False), lambda _message: hint.set_loading(False)
+    )
+    desktop.first_run_hint = hint
     return desktop

@@ -34,9 +34,8 @@ def _splitters(window: MainWindow) -> dict[str, QSplitter]:
     return {"splitter/main": window.splitter, "splitter/request": window.request.splitter}
 
 
-def _job_header(window: MainWindow) -> QHeaderView | None:
-    panel = window.jobs_panel
-    return None if panel is None else panel.table.horizontalHeader()
+def _job_header(window: MainWindow) -> QHeaderView:
+    return window.jobs_panel.table.horizontalHeader()
 
 
 def restore_window_state(window: MainWindow, default_text: str) -> None:
@@ -59,10 +58,9 @@ def restore_window_state(window: MainWindow, default_text: str) -> None:
             splitter.restoreState(state)
         elif splitter is window.splitter:
             _DefaultSplit(window)
-    header = _job_header(window)
     header_state = settings.value("jobs/header")
-    if header is not None and header_state is not None:
-        header.restoreState(header_state)  # column widths, order and the sorted column
+    if header_state is not None:
+        _job_header(window).restoreState(header_state)  # column widths, order and the sorted column
     window.request.set_operation(str(settings.value("request/operation", "run")))
     _restore_text(window, default_text)
 
@@ -158,9 +156,7 @@ def save_window_state(window: MainWindow) -> None:
     settings.setValue("window/geometry", window.saveGeometry())
     for key, splitter in _splitters(window).items():
         settings.setValue(key, splitter.saveState())
-    header = _job_header(window)
-    if header is not None:
-        settings.setValue("jobs/header", header.saveState())
+    settings.setValue("jobs/header", _job_header(window).saveState())
     settings.setValue("request/operation", window.request.operation())
     settings.setValue("request/profile", window.targets.selected_name())
     settings.setValue("request/file", str(window.file_path) if window.file_path else "")
