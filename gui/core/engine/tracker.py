@@ -83,11 +83,6 @@ class JobTracker:
         self._jobs[local_id] = entry
         self._schedule(local_id, entry, now + (self.policy.first_s if delay is None else delay))
 
-    def set_streaming(self, local_id: str, streaming: bool) -> None:
-        entry = self._jobs.get(local_id)
-        if entry is not None:
-            entry.streaming = streaming
-
     def untrack(self, local_id: str) -> None:
         """Stop polling a job (its heap entry is skipped when it comes up)."""
         self._jobs.pop(local_id, None)
