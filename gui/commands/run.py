@@ -235,17 +235,11 @@ def _engine_and_target(
 
 
 def _profile_engine(data_dir: Path, name: str, cleanups: ExitStack) -> tuple[Engine, Target | None]:
-
-    try:
-        from gui.core.profiles.profiles import ProfileStore, resolve_profile, worker_command
-        from gui.core.profiles.s3refs import make_body_resolver
-        from gui.core.profiles.secrets import SecretStore
-    except ImportError:
-        raise UsageError(
-            "profiles are not available in this version of the console; use --endpoint ID "
-            "with RUNPOD_API_KEY instead."
-        ) from None
+    from gui.core.engine.engine import Engine
     from gui.core.errors import ConsoleError
+    from gui.core.profiles.profiles import ProfileStore, resolve_profile, worker_command
+    from gui.core.profiles.s3refs import make_body_resolver
+    from gui.core.profiles.secrets import SecretStore
 
     secrets = SecretStore()
     try:

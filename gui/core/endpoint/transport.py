@@ -116,10 +116,8 @@ def _env_proxy(scheme: str, host: str) -> str | None:
 def _tls_context() -> ssl.SSLContext:
     """Verify servers against certifi's CA bundle, as httpx does: a bundled app or a Python
     without system certificates still reaches api.runpod.ai."""
-    try:
-        import certifi
-    except ImportError:
-        return ssl.create_default_context()
+    import certifi  # httpx's own dependency
+
     return ssl.create_default_context(cafile=certifi.where())
 
 

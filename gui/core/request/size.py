@@ -17,18 +17,15 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
 
 from gui.core.request.jsonparse import ParsedDocument
 from gui.core.request.jsonscan import JsonPath, count_char
 
-try:
-    from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - CPython has it
-    _c_make_encoder = None
-
 __all__ = ["BodySize", "compact_json", "compact_size", "find_unsendable_values"]
 
+# _c_make_encoder is None where json has no C accelerator (json.encoder sets it so).
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring
 _SPECIAL_BYTES = bytes(range(32)) + b'"\\'  # in UTF-8 these bytes only ever stand for themselves
 _LONG_STRING = 4096  # chars; below this, escaping in C is cheaper than checking first

@@ -40,6 +40,7 @@ import hmac
 import logging
 import socket
 import sqlite3
+import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
@@ -171,10 +172,10 @@ def _outcome(stored: Delivery | ValueError) -> tuple[Delivery, bool] | _Rejected
 
 def _connection_limit() -> int:
     """``MAX_CONNECTIONS``, or a quarter of the process's file-descriptor limit when smaller."""
-    try:
-        import resource
-    except ImportError:  # no such limit here (Windows)
+    if sys.platform == "win32":  # no such limit here
         return MAX_CONNECTIONS
+    import resource
+
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return MAX_CONNECTIONS
