@@ -90,11 +90,6 @@ class OperationLimiter:
             finally:
                 self._release_window_slot()
 
-    @property
-    def granted_in_window(self) -> int:
-        """Requests counted against the current window (for tests and diagnostics)."""
-        return self._used(self._clock())
-
 
 class EndpointLimiter:
     """One ``OperationLimiter`` per operation of an endpoint, made on first use.

@@ -24,7 +24,6 @@ __all__ = [
     "S3_REFERENCE_PREFIX",
     "S3CredentialSet",
     "make_body_resolver",
-    "referenced_sets",
     "resolve_secret_references",
     "s3_reference",
     "valid_set_name",
@@ -96,25 +95,6 @@ def _reference_name(value: object) -> str | None:
     if is_keyring_reference(value) and str(value).startswith(S3_REFERENCE_PREFIX):
         return str(value)[len(S3_REFERENCE_PREFIX) :]
     return None
-
-
-def referenced_sets(body: Any) -> list[str]:
-    """The credential-set names a body refers to, in order of appearance, without repeats."""
-    found: list[str] = []
-
-    def visit(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                name = _reference_name(item) if key in SECRET_KEYS else None
-                if name is not None and name not in found:
-                    found.append(name)
-                visit(item)
-        elif isinstance(value, list):
-            for item in value:
-                visit(item)
-
-    visit(body)
-    return found
 
 
 def resolve_secret_references(body: dict[str, Any], store: SecretStore) -> dict[str, Any]:

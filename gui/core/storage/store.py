@@ -291,7 +291,6 @@ class JobStore:
         self._stream_written: dict[str, int] = {}
         self._closed = False
         self.commits = 0  # transactions committed (for tests and the benchmark)
-        self.last_error: sqlite3.Error | None = None
         self._writer = threading.Thread(
             target=self._write_loop, name="job-store-writer", daemon=True
         )
@@ -391,7 +390,6 @@ class JobStore:
                 self._commit(batch)
             except sqlite3.Error as exc:
                 # Keep the writer alive (later batches may succeed); flushers hear of the failure.
-                self.last_error = exc
                 for future in batch.done:
                     future.set_exception(exc)
             else:

@@ -105,10 +105,6 @@ class Delivery:
     digest: str = ""
     path: str = TOKEN_PLACEHOLDER_PATH
 
-    @property
-    def is_repeat(self) -> bool:
-        return self.repeat_of is not None
-
     def to_json_dict(self) -> dict[str, Any]:
         """A plain dict for one JSON line (``job-console listen``) or an export."""
         return {

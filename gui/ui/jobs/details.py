@@ -87,7 +87,6 @@ class JobDetails(QWidget):
         self._record: JobRecord | None = None
         self._output_task = Latest()  # the output shown: an older job's arrives too late
         self._request_task = Latest()
-        self._full_raw: str | None = None
         # While the job shown runs, its header's run time moves on with the clock.
         self._run_clock = QTimer(self)
         self._run_clock.setInterval(RUN_CLOCK_MS)
@@ -262,7 +261,6 @@ class JobDetails(QWidget):
         if not reload:
             return
         self._output_task.drop()
-        self._full_raw = None
         self.output_tree.set_document(None if record is None else record.output)
         self.raw_view.setPlainText("")
         self.raw_note.setText("")

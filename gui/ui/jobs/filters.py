@@ -100,10 +100,6 @@ class StatusFilterBar(QWidget):
             button.setVisible(state in ALWAYS_SHOWN or count > 0 or button.isChecked())
         self._fit_names()
 
-    def names_shown(self) -> bool:
-        """Whether the toggles show their state's name beside the count (else the count alone)."""
-        return self._named
-
     def _text(self, state: JobState) -> str:
         count = self._counts.get(state, 0)
         return f"{_LABELS[state]} {count}" if self._named else str(count)

@@ -184,9 +184,6 @@ class JsonTreeModel(QAbstractItemModel):
         """The steps from the document's root to ``index``."""
         return self._node(index).path() if index.isValid() else ()
 
-    def value_of(self, index: AnyIndex) -> Any:
-        return self._node(index).value if index.isValid() else None
-
     def index_for_path(self, path: tuple[PathPart, ...]) -> QModelIndex:
         """The index at ``path``, fetching the branches on the way; invalid if there is none."""
         index = self.index(0, 0)

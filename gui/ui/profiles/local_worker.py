@@ -41,11 +41,8 @@ from gui.core.profiles.profiles import (
 if TYPE_CHECKING:
     from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
 
-__all__ = ["UNSUPPORTED_ACTION_REASON", "LocalWorker", "LocalWorkerPanel"]
+__all__ = ["LocalWorker", "LocalWorkerPanel"]
 
-UNSUPPORTED_ACTION_REASON = (
-    "A worker's local test server (--rp_serve_api) has no health, cancel or retry route."
-)
 _LOG_LINES = 5000
 _TAIL_CHARS = 4000  # of the worker's output, read for a ModuleNotFoundError when it dies
 _MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")

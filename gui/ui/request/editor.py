@@ -31,7 +31,6 @@ from gui.ui.request.highlighter import MAX_HIGHLIGHTED_LINE, JsonHighlighter
 __all__ = [
     "ERROR_COLOR",
     "LONG_LINE_CHARS",
-    "WARNING_COLOR",
     "EditorMark",
     "JsonEditor",
     "local_paths",
@@ -39,8 +38,7 @@ __all__ = [
 ]
 
 ERROR_COLOR = QColor("#d32f2f")
-WARNING_COLOR = QColor("#e69500")
-"""The light scheme's marks; painting asks ``mark_color`` (it follows ``gui.ui.theme``)."""
+"""The light scheme's error mark; painting asks ``mark_color`` (it follows ``gui.ui.theme``)."""
 
 
 def mark_color(severity: str) -> QColor:
