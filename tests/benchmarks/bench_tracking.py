@@ -13,6 +13,13 @@ Prints jobs per second for each and the ratio, status requests per job, and peak
 The sandbox enforces no rate limits here, as the SDK respects none: the engine's limiter is off for
 the main comparison. ``--with-limits`` adds a run of ours that keeps RunPod's published limits
 (its /run limit alone bounds 10,000 jobs at 100 s).
+
+``--transports [NAME ...] [--repeat R]`` runs ours instead with each HTTP transport under the
+engine's client, R rounds in turn on the same sandbox: our aiohttp transport
+(``gui.core.endpoint.transport``, always run: the baseline), the ``httpx-aiohttp`` package's (``pip
+install httpx-aiohttp``; not a dependency) and plain httpx's own (httpcore); all three when none is
+named. Prints each one's median time, jobs per second and client CPU per job (the whole client
+process's), and the ratio of each to ours, measured in the same run.
 """
 
 from __future__ import annotations
@@ -22,15 +29,18 @@ import asyncio
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ENDPOINT = "bench"
+TRANSPORTS = ("ours", "httpx-aiohttp", "httpx")
 
 
 def peak_rss_mb() -> float:
@@ -49,7 +59,47 @@ def job_input(n: int, duration: float) -> dict[str, Any]:
 # -- the clients (each runs in its own process) -------------------------------------------------
 
 
-def run_ours(base_url: str, jobs: int, duration: float, limits: bool) -> dict[str, Any]:
+def use_transport(name: str) -> None:
+    """Make every ``EndpointClient`` this process builds use transport ``name`` (TRANSPORTS)."""
+    import httpx
+
+    from gui.core.endpoint import client
+
+    def limits(max_connections: int) -> httpx.Limits:
+        # As ours: every connection kept alive for 15 s.
+        return httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=15.0,
+        )
+
+    factory: Callable[[int], httpx.AsyncBaseTransport]
+    if name == "httpx-aiohttp":
+        try:
+            import httpx_aiohttp
+        except ImportError:
+            raise SystemExit("httpx-aiohttp is not installed: pip install httpx-aiohttp") from None
+
+        def build(max_connections: int = 100) -> httpx.AsyncBaseTransport:
+            return httpx_aiohttp.AiohttpTransport(limits=limits(max_connections))
+
+        factory = build
+    elif name == "httpx":
+
+        def build_httpx(max_connections: int = 100) -> httpx.AsyncBaseTransport:
+            return httpx.AsyncHTTPTransport(limits=limits(max_connections))
+
+        factory = build_httpx
+    else:
+        return
+    # The client builds its default transport by this name.
+    setattr(client, "AiohttpTransport", factory)  # noqa: B010
+
+
+def run_ours(
+    base_url: str, jobs: int, duration: float, limits: bool, transport: str = "ours"
+) -> dict[str, Any]:
+    use_transport(transport)
     from gui.core.engine.engine import Engine
     from gui.core.events import EngineEvent, JobChanged
     from gui.core.limits import RATE_LIMITS
@@ -83,8 +133,10 @@ def run_ours(base_url: str, jobs: int, duration: float, limits: bool) -> dict[st
         counts = dict(engine.service.clients[target].request_counts)
         polls = engine.service.tracker.polls
         engine.close()
+    client = "ours (limits on)" if limits else "ours"
     return {
-        "client": "ours (limits on)" if limits else "ours",
+        "client": client if transport == "ours" else f"{client}, {transport}",
+        "transport": transport,
         "seconds": elapsed,
         "submit_seconds": submitted,
         "requests": counts,
@@ -157,9 +209,12 @@ def start_sandbox(workers: int) -> tuple[subprocess.Popen[str], str]:
     return process, first[len(prefix) :]
 
 
-def run_client(which: str, base_url: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_client(
+    which: str, base_url: str, args: argparse.Namespace, transport: str = "ours"
+) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", which, "--base-url", base_url,
-               "--jobs", str(args.jobs), "--duration", str(args.duration)]  # fmt: skip
+               "--jobs", str(args.jobs), "--duration", str(args.duration),
+               "--transport", transport]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{which} failed:\n{out.stderr}")
@@ -180,13 +235,47 @@ def report(result: dict[str, Any], jobs: int) -> None:
     )
 
 
+def compare_transports(base_url: str, args: argparse.Namespace, names: list[str]) -> None:
+    """Ours with each transport, ``args.repeat`` rounds (each round runs every transport in turn,
+    so a busy spell on the machine hits them alike); medians, and ratios to our transport."""
+    names = ["ours", *(name for name in dict.fromkeys(names) if name != "ours")]
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for round_ in range(args.repeat):
+        for name in names:
+            result = run_client("ours", base_url, args, name)
+            results[name].append(result)
+            print(f"round {round_ + 1}: ", end="")
+            report(result, args.jobs)
+    base_seconds = statistics.median(r["seconds"] for r in results["ours"])
+    base_cpu = statistics.median(r["cpu_seconds"] for r in results["ours"])
+    print(f"medians of {args.repeat} rounds, ratios to our transport (above 1: slower than ours):")
+    for name, runs in results.items():
+        seconds = statistics.median(r["seconds"] for r in runs)
+        cpu = statistics.median(r["cpu_seconds"] for r in runs)
+        spread = max(r["seconds"] for r in runs) - min(r["seconds"] for r in runs)
+        print(
+            f"{name:>14}: {seconds:7.2f} s (spread {spread:5.2f} s)  "
+            f"{args.jobs / seconds:7.0f} jobs/s  client CPU/job {cpu / args.jobs * 1000:5.2f} ms  "
+            f"time {seconds / base_seconds:5.2f}x  CPU {cpu / base_cpu:5.2f}x  "
+            f"not completed {sum(r['not_completed'] for r in runs)}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=500, help="sandbox workers")
     parser.add_argument("--duration", type=float, default=0.5, help="seconds each job runs")
     parser.add_argument("--with-limits", action="store_true", help="also run ours with limits")
+    parser.add_argument(
+        "--transports",
+        nargs="*",
+        choices=TRANSPORTS,
+        help="ours with each of these HTTP transports (all when none named), not the SDK",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of --transports")
     parser.add_argument("--child", choices=("ours", "ours-limits", "sdk"), help=argparse.SUPPRESS)
+    parser.add_argument("--transport", choices=TRANSPORTS, default="ours", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -194,7 +283,9 @@ def main() -> None:
         if args.child == "sdk":
             result = run_sdk(args.base_url, args.jobs, args.duration)
         else:
-            result = run_ours(args.base_url, args.jobs, args.duration, args.child == "ours-limits")
+            result = run_ours(
+                args.base_url, args.jobs, args.duration, args.child == "ours-limits", args.transport
+            )
         print(json.dumps(result))
         return
 
@@ -202,6 +293,9 @@ def main() -> None:
     try:
         print(f"{args.jobs} jobs of {args.duration} s on a sandbox with {args.workers} workers "
               f"({os.cpu_count()} CPUs), sandbox at {base_url}")  # fmt: skip
+        if args.transports is not None:
+            compare_transports(base_url, args, args.transports or list(TRANSPORTS))
+            return
         sdk = run_client("sdk", base_url, args)
         report(sdk, args.jobs)
         ours = run_client("ours", base_url, args)
