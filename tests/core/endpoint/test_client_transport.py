@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 import socket
+import struct
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -54,13 +55,20 @@ def test_answers_keep_status_headers_and_gzip_bodies() -> None:
     asyncio.run(main())
 
 
-def test_a_dropped_run_is_uncertain_and_sent_once_but_status_is_retried() -> None:
+@pytest.mark.parametrize("how", ["closed", "reset"])
+def test_a_dropped_run_is_uncertain_and_sent_once_but_status_is_retried(how: str) -> None:
+    """The connection breaks after the body left: closed, or reset (RST). A transport that calls
+    either "not sent" (httpx-aiohttp 0.2.0 raises ConnectTimeout for both) would send the job again,
+    and it would run twice."""
     hits: list[str] = []
 
     async def handler(request: web.Request) -> web.StreamResponse:
         hits.append(request.path)
         await request.read()
         assert request.transport is not None
+        if how == "reset":
+            sock = request.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         request.transport.close()  # drop the connection without an answer
         return web.Response()
 
@@ -103,6 +111,48 @@ def test_refused_connections_and_read_timeouts_map_to_httpx_errors() -> None:
                     await http.get(f"http://127.0.0.1:{port_of(runner)}/")
             finally:
                 await runner.cleanup()
+
+    asyncio.run(main())
+
+
+def test_a_request_cancelled_halfway_through_its_answer_gives_its_connection_back() -> None:
+    """The engine cancels requests in flight (closing, removing a job): with one connection, the
+    next request must still get it."""
+    started, finish = asyncio.Event(), asyncio.Event()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if request.path == "/fast":
+            return web.Response(text="{}")
+        answer = web.StreamResponse(headers={"content-length": "20"})
+        await answer.prepare(request)
+        await answer.write(b"x" * 10)
+        started.set()
+        await finish.wait()  # the client goes away first
+        return answer
+
+    async def main() -> None:
+        runner = await serve(handler)
+        base = f"http://127.0.0.1:{port_of(runner)}"
+        transport = AiohttpTransport(max_connections=1)
+        timeout = {"timeout": httpx.Timeout(5.0, pool=1.0).as_dict()}
+
+        async def fetch(path: str) -> httpx.Response:
+            request = httpx.Request("GET", base + path, extensions=timeout)
+            response = await transport.handle_async_request(request)
+            await response.aread()
+            return response
+
+        try:
+            slow = asyncio.create_task(fetch("/slow"))
+            await started.wait()
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+            assert (await fetch("/fast")).json() == {}
+        finally:
+            finish.set()
+            await transport.aclose()
+            await runner.cleanup()
 
     asyncio.run(main())
 
