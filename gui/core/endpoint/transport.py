@@ -9,6 +9,27 @@ aiohttp is already a dependency (the servers).
 
 Exceptions are mapped to httpx's, keeping the one distinction the client's retry rules need:
 ``httpx.ConnectError``/``ConnectTimeout`` mean the request never left.
+
+Why not the ``httpx-aiohttp`` package (0.2.0, measured against ours for issue 15):
+it is as fast, but it breaks that distinction. ``bench_tracking.py --transports`` (our engine
+following jobs on the sandbox, 500 workers, 0.5 s jobs; 2 cores shared with other work, so wall
+times spread by up to half their median; client CPU per job is the steadier figure):
+
+- 2,000 jobs, medians of 3 rounds: ours 2.73 s (1.28 ms CPU/job); httpx-aiohttp 2.86 s, 1.05x
+  (1.31 ms, 1.02x); httpx's own transport (httpcore) 34.1 s, 12.5x (13.4 ms, 10.4x).
+- 10,000 jobs, medians of 5 rounds: ours 18.0 s, spread 6.7 s (1.12 ms CPU/job); httpx-aiohttp
+  17.2 s, 0.96x, spread 14.0 s (1.19 ms, 1.06x). An earlier run of 3 rounds: 1.24x time, 0.94x
+  CPU: the two differ by less than the machine's noise.
+
+What decides it is the error mapping: it maps every ``aiohttp.ClientConnectionError`` to
+``httpx.ConnectTimeout``, which includes a server that closed or reset the connection *after* the
+body was sent (``ServerDisconnectedError``, ``ClientOSError``). The client reads ConnectTimeout as
+"never left" and sends a /run again: a job queued by a server that then dropped the connection
+runs (and bills) up to four times (``test_a_dropped_run_is_uncertain_and_sent_once...`` fails
+with it, closed or reset). It also reports a refused connection as a ConnectTimeout; raises a bare
+``RuntimeError`` for a request after ``aclose`` (ours opens a new session); sends aiohttp's
+User-Agent; and, used as a transport under our client rather than through its ``AsyncClient``,
+ignores HTTP(S)_PROXY. Wrapping it to re-map its errors would need as much code as this module.
 """
 
 from __future__ import annotations
