@@ -16,13 +16,15 @@ The token lives in the OS keyring (``listener-token``), so the URL stays the sam
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gui.commands.arguments import port_number
-from gui.core.webhooks.address import DEFAULT_HOST, DEFAULT_PORT
+from gui.core.webhooks.address import DEFAULT_HOST, DEFAULT_PORT, ListenerSettings
 from gui.core.wording import counted
 
 if TYPE_CHECKING:
+    from gui.core.profiles.secrets import SecretStore
     from gui.core.webhooks.deliveries import Delivery
 
 # The top level imports only the standard library: building the CLI parser must stay cheap.
@@ -50,14 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def listener_token(*, regenerate: bool = False) -> tuple[str, str]:
+def listener_token(
+    *, regenerate: bool = False, secrets: SecretStore | None = None
+) -> tuple[str, str]:
     """The listener's token from the keyring, created on first use; and a warning to show ("" when
     the keyring is secure; otherwise the token lasts for this run only)."""
     from gui.core.profiles.secrets import SecretStore
     from gui.core.webhooks import listener
 
-    secrets = SecretStore()
-    return listener.listener_token(secrets, regenerate=regenerate), secrets.warning
+    store = secrets if secrets is not None else SecretStore()
+    return listener.listener_token(store, regenerate=regenerate), store.warning
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,9 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
     from gui.core.errors import ConsoleError
     from gui.core.paths import resolve_data_dir
+    from gui.core.profiles.secrets import SecretStore
 
+    secrets = SecretStore()  # one for the run: without a secure keyring it holds the token
     try:
-        token, warning = listener_token(regenerate=args.new_token)
+        _token, warning = listener_token(regenerate=args.new_token, secrets=secrets)
     except ConsoleError as exc:
         print(f"job-console listen: {exc}", file=sys.stderr)
         return 2
@@ -77,14 +83,17 @@ def run(args: argparse.Namespace) -> int:
             f"job-console listen: {warning} The URL below is valid for this run only.",
             file=sys.stderr,
         )
-    database = resolve_data_dir(getattr(args, "data_dir", None)) / DATABASE_FILENAME
+    settings = ListenerSettings(args.host, args.port)
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     try:
-        return asyncio.run(_serve(database, token, args.host, args.port))
+        return asyncio.run(_serve(data_dir, secrets, settings))
     except KeyboardInterrupt:
         return 0
 
 
-async def _serve(database: Any, token: str, host: str, port: int) -> int:
+async def _serve(data_dir: Path, secrets: SecretStore, settings: ListenerSettings) -> int:
+    """Serve with the window's own starter (``ConsoleListener``), refusing a port another console
+    of the folder serves instead of sharing it, and never moving to another port."""
     import asyncio
     import contextlib
     import logging
@@ -92,48 +101,53 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
     import sqlite3
     import sys
 
-    from gui.core.errors import ListenerError
-    from gui.core.webhooks.deliveries import DeliveryStore
-    from gui.core.webhooks.listener import WebhookListener
+    from gui.core.engine.leases import HEARTBEAT_S, ConsoleLease
+    from gui.core.errors import ConsoleError
+    from gui.core.webhooks.console_listener import ConsoleListener, ListenerServedElsewhere
 
     # The listener's own warnings (e.g. bound beyond loopback) and errors go to stderr.
     logging.basicConfig(level=logging.WARNING, format="job-console listen: %(message)s")
+    database = data_dir / DATABASE_FILENAME
+    lease: ConsoleLease | None = None
+
+    async def look_up(port: int) -> str | None:
+        assert lease is not None
+        other = await asyncio.to_thread(lease.listener_on, port)
+        return None if other is None else other.describe()
+
+    async def record(port: int | None) -> None:
+        assert lease is not None
+        await asyncio.to_thread(lease.serve_listener, port)
+
+    console = ConsoleListener(data_dir, secrets, look_up=look_up, record=record)
     try:
-        store = DeliveryStore(database)
+        _ = console.store
     except (RuntimeError, sqlite3.Error) as exc:  # a newer schema, or not a database at all
         print(f"job-console listen: cannot open the history {database}: {exc}", file=sys.stderr)
         return 2
-    from gui.core.engine.leases import HEARTBEAT_S, ConsoleLease
-
     lease = await asyncio.to_thread(ConsoleLease, database, "listen")
     await asyncio.to_thread(lease.register)
-    other = await asyncio.to_thread(lease.listener_on, port) if port else None
-    if other is not None:
-        print(f"job-console listen: {other.describe()} already serves the webhook listener of "
-              f"this data folder on port {port}: its URL (the same token) stores every delivery "
-              "here. Stop it first, or give --port another port.", file=sys.stderr)  # fmt: skip
-        await asyncio.to_thread(lease.release)
-        store.close()
-        return 1
-    listener = WebhookListener(store, token, host=host, port=port)
     printer = _LinePrinter()
-    listener.subscribe(printer.print_delivery)
+    console.subscribe(printer.print_delivery)
     try:
-        await listener.start()
-    except ListenerError as exc:
-        print(f"job-console listen: {exc}", file=sys.stderr)
+        info = await console.start(settings, share=False)
+    except ConsoleError as exc:
+        again = " Stop it first, or give --port another port." if isinstance(
+            exc, ListenerServedElsewhere) else ""  # fmt: skip
+        print(f"job-console listen: {exc}{again}", file=sys.stderr)
+        await console.close()
         await asyncio.to_thread(lease.release)
-        store.close()
+        printer.close()
         return 1
-    await asyncio.to_thread(lease.serve_listener, listener.port)
 
     async def keep_lease() -> None:
+        assert lease is not None
         while True:
             await asyncio.sleep(HEARTBEAT_S)
             await asyncio.to_thread(lease.beat)
 
     beating = asyncio.create_task(keep_lease())
-    print(listener.url, flush=True)
+    print(info.url, flush=True)
     print(f"Storing deliveries in {database}. Ctrl+C stops.", file=sys.stderr, flush=True)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -144,11 +158,10 @@ async def _serve(database: Any, token: str, host: str, port: int) -> int:
         await stopping.wait()
     finally:
         beating.cancel()
-        await listener.stop()
+        await console.close()
         await asyncio.to_thread(lease.release)
-        store.close()
         printer.close()
-    received = counted(listener.received, "delivery", "deliveries")
+    received = counted(printer.printed, "delivery", "deliveries")
     print(f"Stopped after {received}.", file=sys.stderr, flush=True)
     return 0
 
@@ -162,12 +175,15 @@ class _LinePrinter:
         import threading
 
         self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self.printed = 0
+        """Deliveries handed to this printer (on the listener's loop)."""
         self._thread = threading.Thread(target=self._write, name="listen-stdout", daemon=True)
         self._thread.start()
 
     def print_delivery(self, delivery: Delivery) -> None:
         import json
 
+        self.printed += 1
         # ensure_ascii: a payload may hold lone surrogates, which stdout could not encode.
         self._lines.put(json.dumps(delivery.to_json_dict(), ensure_ascii=True))
 

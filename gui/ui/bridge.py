@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
@@ -43,6 +43,11 @@ from gui.core.records import JobRecord
 from gui.core.targets import Target
 from gui.ui import runtime
 from gui.ui.tasks import when_done
+
+if TYPE_CHECKING:
+    from gui.core.profiles.secrets import SecretStore
+    from gui.core.webhooks.address import ListenerSettings
+    from gui.core.webhooks.console_listener import ConsoleListener, ListenerInfo
 
 __all__ = [
     "FLUSH_INTERVAL_MS",
@@ -81,6 +86,13 @@ class EngineLike(Protocol):
     def purge_queue(self, target: Target) -> Future[dict[str, Any]]: ...
     def sandbox_target(self) -> Future[Target]: ...
     def close(self) -> None: ...
+    @property
+    def listener(self) -> ConsoleListener | None: ...
+    def start_listener(
+        self, settings: ListenerSettings, secrets: SecretStore, *, fallback: bool = ...
+    ) -> Future[ListenerInfo]: ...
+    def reconfigure_listener(self, settings: ListenerSettings) -> Future[ListenerInfo]: ...
+    def renew_listener_token(self) -> Future[ListenerInfo | None]: ...
 
 
 def describe_error(error: BaseException, action: str) -> str:

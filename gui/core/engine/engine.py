@@ -38,7 +38,10 @@ if TYPE_CHECKING:
     from gui.core.engine.leases import ConsoleLease
     from gui.core.engine.shared_view import SharedView
     from gui.core.engine.tracker import PollPolicy
+    from gui.core.profiles.secrets import SecretStore
     from gui.core.storage.store import JobStore
+    from gui.core.webhooks.address import ListenerSettings
+    from gui.core.webhooks.console_listener import ConsoleListener, ListenerInfo
     from gui.core.webhooks.deliveries import Delivery
 
 __all__ = [
@@ -154,6 +157,7 @@ class Engine:
         self._sandbox_lock: asyncio.Lock | None = None
         self._started: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._sandbox_webhook: str | None = None
+        self._listener: ConsoleListener | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -341,33 +345,111 @@ class Engine:
     def serve_listener(self, port: int | None) -> None:
         """Record (for the other consoles) that this one serves the webhook listener on ``port``
         (None: it stopped). Safe from any thread."""
+        self._call(self._record_listener(port))
 
-        async def record() -> None:
-            import asyncio
+    async def _record_listener(self, port: int | None) -> None:
+        import asyncio
 
-            await asyncio.wrap_future(self._started)
-            if self._lease is not None:
-                await asyncio.get_running_loop().run_in_executor(
-                    None, self._lease.serve_listener, port
-                )
-
-        self._call(record())
+        await asyncio.wrap_future(self._started)
+        if self._lease is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._lease.serve_listener, port)
 
     def listener_elsewhere(self, port: int) -> concurrent.futures.Future[str | None]:
         """Another live console that serves the webhook listener on ``port``: its description
         ("a window (pid 42)"), or None when none does."""
+        return self._call(self._listener_elsewhere(port))
 
-        async def look() -> str | None:
-            import asyncio
+    async def _listener_elsewhere(self, port: int) -> str | None:
+        import asyncio
 
-            await asyncio.wrap_future(self._started)
-            lease = self._lease
-            if lease is None:
-                return None
-            other = await asyncio.get_running_loop().run_in_executor(None, lease.listener_on, port)
-            return None if other is None else other.describe()
+        await asyncio.wrap_future(self._started)
+        lease = self._lease
+        if lease is None:
+            return None
+        other = await asyncio.get_running_loop().run_in_executor(None, lease.listener_on, port)
+        return None if other is None else other.describe()
 
-        return self._call(look())
+    # -- the webhook listener ------------------------------------------------------------------
+
+    @property
+    def listener(self) -> ConsoleListener | None:
+        """The console's webhook listener, once ``start_listener`` was asked (its ``info``,
+        ``store``, ``received`` and ``subscribe`` are safe from any thread)."""
+        return self._listener
+
+    def start_listener(
+        self, settings: ListenerSettings, secrets: SecretStore, *, fallback: bool = True
+    ) -> concurrent.futures.Future[ListenerInfo]:
+        """Serve the webhook listener as ``settings`` say, its token kept in ``secrets`` (the
+        keyring, and nowhere else). A port taken by another console of the data folder is used
+        through that console's URL; one taken otherwise moves to a free port with ``fallback``
+        (the automatic first start), else fails with ``ListenerPortTaken`` (``suggested_port``).
+
+        While it serves, the built-in sandbox reports to it when a request names no webhook, and
+        jobs sent with its URLs are flagged when their delivery never comes."""
+        if self._listener is None:
+            from gui.core.webhooks.console_listener import ConsoleListener  # standard library only
+
+            self._listener = ConsoleListener(
+                self.data_dir,
+                secrets,
+                on_stored=self.merge_delivery,
+                look_up=self._listener_elsewhere,
+                record=self._record_listener,
+            )
+        listener = self._listener
+        return self._call(self._listening(listener.start(settings, fallback=fallback)))
+
+    def reconfigure_listener(
+        self, settings: ListenerSettings
+    ) -> concurrent.futures.Future[ListenerInfo]:
+        """Serve as ``settings`` say from now on: a new public URL alone keeps the listener, a new
+        host or port restarts it there (never moved to another port: the person chose it)."""
+        listener = self._require_listener()
+        return self._call(self._listening(listener.reconfigure(settings)))
+
+    def renew_listener_token(self) -> concurrent.futures.Future[ListenerInfo | None]:
+        """A new token in the keyring; the serving listener takes it at once (the old URL then
+        gets 404). The future holds the new state (None when nothing serves)."""
+        listener = self._require_listener()
+
+        async def renew() -> ListenerInfo | None:
+            info = await listener.renew_token()
+            self._announce_listener(info)
+            return info
+
+        return self._call(renew())
+
+    def stop_listener(self) -> concurrent.futures.Future[None]:
+        """Stop serving the webhook listener (``close`` does it too)."""
+        listener = self._listener
+
+        async def stop() -> None:
+            self._announce_listener(None)
+            if listener is not None:
+                await listener.stop()
+
+        return self._call(stop())
+
+    async def _listening(self, starting: Coroutine[Any, Any, ListenerInfo]) -> ListenerInfo:
+        self._announce_listener(None)
+        info = await starting
+        self._announce_listener(info)
+        return info
+
+    def _announce_listener(self, info: ListenerInfo | None) -> None:
+        if info is None:
+            self.send_sandbox_webhooks_to(None)
+            return
+        # Jobs sent with these webhooks and ended by polling get flagged when no delivery came.
+        self.expect_webhooks_at([url for url in (info.url, info.webhook_url) if url])
+        # The built-in sandbox reports here when a request names no webhook, however it is sent.
+        self.send_sandbox_webhooks_to(info.url)
+
+    def _require_listener(self) -> ConsoleListener:
+        if self._listener is None:
+            raise RuntimeError("The webhook listener was never started (start_listener).")
+        return self._listener
 
     def close(self) -> None:
         """Finish writing the history, cancel the loop's work, join the thread. Idempotent."""
@@ -390,6 +472,9 @@ class Engine:
 
         for task in self._background:
             task.cancel()
+        if self._listener is not None:
+            self._sandbox_webhook = None
+            await self._listener.close()  # before the lease goes: it says it stopped serving
         if self._service is not None:
             await self._service.aclose()
         if self._sandbox is not None:

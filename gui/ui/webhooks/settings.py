@@ -1,13 +1,13 @@
-"""Webhooks > Listener settings: the embedded listener's port, bind host and public URL (saved in
+"""Webhooks > Listener settings: the engine's listener's port, bind host and public URL (saved in
 QSettings; none of them is a secret), regenerating its token, and copying its webhook URL.
 
-Applying restarts the listener on the engine loop (``EmbeddedListener.reconfigure``); the dialog
+Applying asks the engine to restart the listener (``ListenerState.reconfigure``); the dialog
 shows the outcome, and when the port is taken it says so and offers a free one.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
@@ -34,13 +34,18 @@ from gui.core.webhooks.address import (
 )
 from gui.ui import theme
 
+if TYPE_CHECKING:
+    from gui.ui.webhooks.listener_state import ListenerState
+
 __all__ = ["ListenerSettingsDialog"]
 
 
 class ListenerSettingsDialog(QDialog):
-    """Edits ``ListenerSettings``; ``listener`` is the window's ``EmbeddedListener``."""
+    """Edits ``ListenerSettings``; ``listener`` is the window's ``ListenerState``."""
 
-    def __init__(self, listener: Any, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, listener: ListenerState, settings: QSettings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("listenerSettings")
         self.setWindowTitle("Listener settings")
@@ -52,7 +57,7 @@ class ListenerSettingsDialog(QDialog):
         self.port.setRange(1, 65535)
         # The port served on, as the status bar says (a saved port taken at start moved): a
         # public URL set here must not send the listener back to the taken one.
-        self.port.setValue(listener.port if listener.listener is not None else current.port)
+        self.port.setValue(listener.port if listener.info is not None else current.port)
         self.host = QComboBox(self)
         self.host.setObjectName("listenerHost")
         self.host.setEditable(True)

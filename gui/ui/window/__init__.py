@@ -1,9 +1,6 @@
 """The main window and what belongs to the whole window: menus, what it remembers between runs,
 the help dialogs, the question before quitting, and the jobs/webhooks tab area.
 
-- ``embedded_listener``: The window's webhook listener: runs on the engine's loop, feeds deliveries
-  to the tracker (the same door as poll results) and to the ``webhookLog`` panel, and offers its URL
-  to the editor.
 - ``help_dialogs``: Help > About and Help > Keyboard shortcuts.
 - ``jobs_area``: The window's right side: the jobs (table, details, health) and the webhook
   deliveries, as tabs.

@@ -1,7 +1,8 @@
 """The window's right side: the jobs (table, details, health) and the webhook deliveries, as tabs.
 
-It works through the window's engine bridge and owns the embedded webhook listener; ``shutdown``
-stops the listener before the window closes the bridge and the engine.
+It works through the window's engine bridge and asks the engine to serve the webhook listener
+(``ListenerState`` shows what the engine says of it); ``shutdown`` lets that go before the window
+closes the bridge and the engine (closing the engine stops the listener).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from gui.core.webhooks.address import ListenerSettings
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs.panel import JobsPanel
 from gui.ui.runtime import FOREGROUND
-from gui.ui.window.embedded_listener import EmbeddedListener
+from gui.ui.webhooks.listener_state import ListenerState
 
 if TYPE_CHECKING:
     from gui.ui.webhooks.log import WebhookLog
@@ -38,7 +39,7 @@ class JobsArea(QTabWidget):
     """Show this message in the status bar for this many milliseconds (0: until replaced)."""
 
     sig_listener_url_changed = Signal(str)
-    """The embedded webhook listener serves at this URL ('' when it stopped or failed)."""
+    """The engine's webhook listener serves at this URL ('' when it stopped or failed)."""
 
     def __init__(
         self,
@@ -50,7 +51,7 @@ class JobsArea(QTabWidget):
         super().__init__(parent)
         self.setObjectName("jobsArea")
         self.setDocumentMode(True)
-        self.listener: EmbeddedListener | None = None
+        self.listener: ListenerState | None = None
         self._webhook_log: WebhookLog | None = None
         self._webhooks_page: QWidget | None = None
         self.jobs_panel = JobsPanel(bridge, self)
@@ -59,15 +60,7 @@ class JobsArea(QTabWidget):
         self.addTab(self.jobs_panel, "Jobs")
         if secrets is not None:
             saved = ListenerSettings.load(QSettings(str(data_dir / "window.ini"), INI))
-            self.listener = EmbeddedListener(
-                bridge.engine,
-                data_dir,
-                secrets,
-                port=saved.port,
-                host=saved.host,
-                public_url=saved.public_url,
-                parent=self,
-            )
+            self.listener = ListenerState(bridge, secrets, saved, self)
             self.listener.sig_started.connect(self._on_listener_started)
             self.listener.sig_failed.connect(self._on_listener_failed)
             # The log is built when its tab is first shown: deliveries wait in their store.
@@ -119,7 +112,6 @@ class JobsArea(QTabWidget):
         self.sig_listener_url_changed.emit("")
 
     def shutdown(self) -> None:
-        """Stop the listener (before the engine is closed)."""
-        if self.listener is not None:
-            self.listener.stop()
-            self.listener = None
+        """Let the listener's state go (before the window closes the bridge and the engine, whose
+        closing stops the listener)."""
+        self.listener = None

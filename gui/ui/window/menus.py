@@ -15,6 +15,7 @@ from gui.ui.jobs.first_run import EmptyTableHint
 from gui.ui.jobs.style import app_icon, retheme_icons
 
 if TYPE_CHECKING:
+    from gui.ui.webhooks.listener_state import ListenerState
     from gui.ui.window.help_dialogs import AboutDialog, ShortcutsDialog
     from gui.ui.window.main_window import MainWindow
 
@@ -33,7 +34,7 @@ class ListenerStatus(QLabel):
 
     _sig_delivery_seen = Signal()  # emitted on the engine thread, received on the Qt thread
 
-    def __init__(self, listener: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, listener: ListenerState | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("listenerStatus")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -54,7 +55,7 @@ class ListenerStatus(QLabel):
         self.refresh()
 
     def _on_listener_failed(self, message: str) -> None:
-        taken = getattr(self.listener, "suggested_port", None)
+        taken = self.listener is not None and self.listener.suggested_port
         self._failure = "port taken" if taken else "not started"
         self.setToolTip(f"{message}\n{_STATUS_TIP}")
         self.refresh()
@@ -66,11 +67,10 @@ class ListenerStatus(QLabel):
         if self._failure:
             self.setText(f"Webhooks: off - {self._failure}")
             return
-        running = getattr(listener, "listener", None)
-        if running is None:
+        if listener.info is None:
             self.setText("Webhooks: starting…")
             return
-        public = "public URL set" if getattr(listener, "public_base", "") else "public URL none"
+        public = "public URL set" if listener.public_base else "public URL none"
         moved = listener.port != listener.requested_port
         taken = f" ({listener.requested_port} was taken)" if moved else ""
         self.setText(

@@ -45,7 +45,7 @@ def window(qtbot: QtBot, data_dir: Path) -> Iterator[MainWindow]:
     made.show()
     listener = made.jobs_area.listener
     assert listener is not None
-    qtbot.waitUntil(lambda: listener.listener is not None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: listener.info is not None, timeout=TIMEOUT_MS)
     yield made
     made.close()
 
@@ -65,7 +65,7 @@ def test_a_new_port_serves_deliveries_and_is_saved(qtbot: QtBot, window: MainWin
     dialog.port.setValue(new_port)
     dialog.apply()
     qtbot.waitUntil(
-        lambda: listener.port == new_port and listener.listener is not None, timeout=TIMEOUT_MS
+        lambda: listener.port == new_port and listener.info is not None, timeout=TIMEOUT_MS
     )
     url = listener.webhook_url()
     assert url.startswith(f"http://127.0.0.1:{new_port}/webhook/")
@@ -111,7 +111,7 @@ def test_a_taken_port_is_reported_with_a_free_one(qtbot: QtBot, window: MainWind
         status = window.desktop.listener_status
         assert status is not None and status.text() == "Webhooks: off - port taken"
         dialog.use_free_port.click()
-        qtbot.waitUntil(lambda: listener.listener is not None, timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: listener.info is not None, timeout=TIMEOUT_MS)
     assert listener.port != taken
     assert post(listener.webhook_url()) == 200
 
@@ -175,7 +175,7 @@ def window_on_a_taken_port(qtbot: QtBot, data_dir: Path) -> Iterator[tuple[MainW
         qtbot.addWidget(window)
         listener = window.jobs_area.listener
         assert listener is not None
-        qtbot.waitUntil(lambda: listener.listener is not None, timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: listener.info is not None, timeout=TIMEOUT_MS)
         yield window, taken
         window.close()
 

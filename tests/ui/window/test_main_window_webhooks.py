@@ -139,7 +139,7 @@ def test_the_status_bar_counts_the_deliveries_of_earlier_runs(qtbot: QtBot, data
     first = open_window(qtbot, data_dir)
     listener = first.jobs_area.listener
     assert listener is not None
-    qtbot.waitUntil(lambda: listener.listener is not None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: listener.info is not None, timeout=TIMEOUT_MS)
     for job_id in ("earlier-1", "earlier-2"):
         _post_delivery(listener.url or "", job_id)
     status = first.desktop.listener_status
@@ -150,7 +150,7 @@ def test_the_status_bar_counts_the_deliveries_of_earlier_runs(qtbot: QtBot, data
     second = open_window(qtbot, data_dir)  # the next start, on the same data folder
     again = second.jobs_area.listener
     assert again is not None
-    qtbot.waitUntil(lambda: again.listener is not None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: again.info is not None, timeout=TIMEOUT_MS)
     status = second.desktop.listener_status
     assert status is not None
     assert status.text().endswith(" · 2 received")  # as many as the Webhooks tab lists

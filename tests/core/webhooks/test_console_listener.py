@@ -1,0 +1,185 @@
+"""The engine owns the console's webhook listener (``Engine.start_listener``), and
+``job-console listen`` serves with the same ``ConsoleListener``. Real engines, the built-in sandbox
+and the listener over loopback, one SQLite file, the in-memory keyring."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gui.core.engine.engine import Engine
+from gui.core.engine.leases import ConsoleLease
+from gui.core.engine.tracker import PollPolicy
+from gui.core.profiles.secrets import SecretStore
+from gui.core.records import JobState
+from gui.core.storage.store import DB_FILENAME
+from gui.core.webhooks.address import ListenerSettings
+from gui.core.webhooks.console_listener import ConsoleListener, ListenerServedElsewhere
+from gui.core.webhooks.listener import ListenerPortTaken, find_free_port
+from gui.sandbox import SandboxConfig
+from tests.conftest import MemoryKeyring
+
+HOUR = 3600.0
+SLOW_POLLS = PollPolicy(first_s=HOUR, min_s=HOUR, max_s=HOUR)  # only a delivery ends a job
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+def make_engine(data_dir: Path) -> Engine:
+    return Engine(
+        data_dir,
+        rate_limits=None,
+        poll_policy=SLOW_POLLS,
+        sandbox_config=SandboxConfig(workers=1, default_duration_s=0.05),
+    )
+
+
+@pytest.fixture
+def engine(data_dir: Path) -> Iterator[Engine]:
+    made = make_engine(data_dir)
+    made.start()
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A loopback port held by a socket that is no console's."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", find_free_port("127.0.0.1", 20000)))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+def test_the_engine_serves_the_listener_and_a_sandbox_job_ends_by_its_delivery(
+    engine: Engine, data_dir: Path, memory_keyring: MemoryKeyring
+) -> None:
+    info = engine.start_listener(ListenerSettings(port=0), SecretStore()).result(timeout=30)
+    token = memory_keyring.entries[("runpod-job-console", "listener-token")]
+    assert info.url.endswith(f"/webhook/{token}") and info.webhook_url == info.url
+    assert token not in repr(info)
+    target = engine.sandbox_target().result(timeout=30)
+    # No webhook named: the built-in sandbox reports to the engine's listener.
+    sent = engine.submit(target, {"input": {"n": 1}}).result(timeout=30)
+
+    def ended() -> bool:
+        (job,) = [j for j in engine.jobs() if j.local_id == sent.local_id]
+        return job.state == JobState.COMPLETED and job.webhook_deliveries == 1
+
+    listener = engine.listener
+    assert listener is not None
+    wait_until(ended)
+    assert listener.received == 1
+    assert [d.matched_local_id for d in listener.store.list()] == [sent.local_id]
+    engine.flush().result(timeout=30)
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), f"the token was written to {path}"
+
+
+def test_closing_the_engine_stops_its_listener_and_frees_the_port(data_dir: Path) -> None:
+    engine = make_engine(data_dir)
+    engine.start()
+    info = engine.start_listener(ListenerSettings(port=0), SecretStore()).result(timeout=30)
+    lease = ConsoleLease(data_dir / DB_FILENAME, "listen")
+    lease.register()
+    try:
+        assert lease.listener_on(info.port) is not None
+        engine.close()
+        assert lease.listener_on(info.port) is None
+        with pytest.raises(httpx.ConnectError):
+            httpx.post(info.url, json={"id": "late", "status": "COMPLETED"}, timeout=5)
+    finally:
+        lease.release()
+
+
+def test_a_taken_port_moves_at_the_first_start_and_is_kept_when_chosen(
+    engine: Engine, taken_port: int
+) -> None:
+    first = engine.start_listener(ListenerSettings(port=taken_port), SecretStore())
+    info = first.result(timeout=30)
+    assert info.moved and info.requested_port == taken_port and info.port != taken_port
+    assert (
+        httpx.post(info.url, json={"id": "j", "status": "COMPLETED"}, timeout=10).status_code == 200
+    )
+    chosen = engine.reconfigure_listener(ListenerSettings(port=taken_port))
+    with pytest.raises(ListenerPortTaken) as refused:
+        chosen.result(timeout=30)
+    assert refused.value.suggested_port != taken_port
+
+
+def test_a_public_url_alone_keeps_the_listener_and_a_new_token_changes_the_url(
+    engine: Engine,
+) -> None:
+    info = engine.start_listener(ListenerSettings(port=0), SecretStore()).result(timeout=30)
+    behind = ListenerSettings(port=info.port, public_url="https://abc.example")
+    tunnelled = engine.reconfigure_listener(behind).result(timeout=30)
+    assert tunnelled.url == info.url and tunnelled.port == info.port
+    assert tunnelled.webhook_url == "https://abc.example" + info.url.split(str(info.port), 1)[1]
+    renewed = engine.renew_listener_token().result(timeout=30)
+    assert renewed is not None and renewed.url != info.url and renewed.port == info.port
+    assert httpx.post(info.url, json={"id": "j"}, timeout=10).status_code == 404
+    assert httpx.post(renewed.url, json={"id": "j"}, timeout=10).status_code == 200
+
+
+def test_a_second_engine_on_the_folder_uses_the_first_ones_listener(data_dir: Path) -> None:
+    port = find_free_port("127.0.0.1", 21000)
+    first, second = make_engine(data_dir), make_engine(data_dir)
+    first.start()
+    second.start()
+    try:
+        served = first.start_listener(ListenerSettings(port=port), SecretStore()).result(30)
+        shared = second.start_listener(ListenerSettings(port=port), SecretStore()).result(30)
+        assert shared.served_by is not None and "window" in shared.served_by
+        assert (shared.url, shared.port) == (served.url, port)
+        second.stop_listener().result(timeout=30)  # not its listener to stop
+        assert httpx.post(served.url, json={"id": "j"}, timeout=10).status_code == 200
+    finally:
+        second.close()
+        first.close()
+
+
+def test_listen_refuses_a_port_another_console_serves_before_binding_it(data_dir: Path) -> None:
+    """``job-console listen``'s way of using the starter (``share=False``)."""
+    port = find_free_port("127.0.0.1", 22000)
+    window = ConsoleLease(data_dir / DB_FILENAME, "window")
+    window.register()
+    window.serve_listener(port)  # says so, but binds nothing
+
+    async def look_up(asked: int) -> str | None:
+        listen_lease = ConsoleLease(data_dir / DB_FILENAME, "listen")
+        listen_lease.register()
+        try:
+            other = listen_lease.listener_on(asked)
+        finally:
+            listen_lease.release()
+        return None if other is None else other.describe()
+
+    async def serve() -> None:
+        console = ConsoleListener(data_dir, SecretStore(), look_up=look_up)
+        try:
+            with pytest.raises(ListenerServedElsewhere, match="already serves"):
+                await console.start(ListenerSettings(port=port), share=False)
+            assert console.info is None
+        finally:
+            await console.close()
+
+    try:
+        asyncio.run(serve())
+    finally:
+        window.release()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
