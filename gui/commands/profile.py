@@ -200,7 +200,11 @@ def _remove(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore)
 
 
 def _test(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
-    from gui.core.endpoint.connection_check import check_connection
+    import asyncio
+
+    import httpx
+
+    from gui.core.endpoint.connection_check import ConnectionResult, check_connection
     from gui.core.profiles.profiles import make_key_provider
 
     profile = store.get(args.name)
@@ -211,7 +215,12 @@ def _test(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -
         print(f"Testing the worker expected at port {profile.serve_port} (started by the window).")
     target = profile.to_target()
     key = make_key_provider(store, secrets)(target)
-    result = check_connection(target, key)
+
+    async def ask() -> ConnectionResult:
+        async with httpx.AsyncClient() as client:
+            return await check_connection(client, target, key)
+
+    result = asyncio.run(ask())
     print(f"{profile.name}: {result.message}")
     return EXIT_OK if result.ok else EXIT_UNREACHABLE
 

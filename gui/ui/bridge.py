@@ -45,6 +45,7 @@ from gui.ui import runtime
 from gui.ui.tasks import when_done
 
 if TYPE_CHECKING:
+    from gui.core.endpoint.connection_check import ConnectionResult
     from gui.core.profiles.secrets import SecretStore
     from gui.core.webhooks.address import ListenerSettings
     from gui.core.webhooks.console_listener import ConsoleListener, ListenerInfo
@@ -93,6 +94,10 @@ class EngineLike(Protocol):
     ) -> Future[ListenerInfo]: ...
     def reconfigure_listener(self, settings: ListenerSettings) -> Future[ListenerInfo]: ...
     def renew_listener_token(self) -> Future[ListenerInfo | None]: ...
+    def replay_delivery(self, url: str, raw: str) -> Future[str]: ...
+    def check_connection(
+        self, target: Target, key: Callable[[], str | None]
+    ) -> Future[ConnectionResult]: ...
 
 
 def describe_error(error: BaseException, action: str) -> str:
@@ -304,6 +309,16 @@ class EngineBridge(QObject):
     def sandbox_target(self) -> Future[Target]:
         """The built-in sandbox as a target; it starts on first use."""
         return self._send(lambda: self._engine.sandbox_target())
+
+    def check_connection(
+        self, target: Target, api_key: Callable[[], str | None]
+    ) -> Future[ConnectionResult]:
+        """Test connection for a profile's target, asked by the engine with its own client."""
+        return self._send(lambda: self._engine.check_connection(target, api_key))
+
+    def replay_delivery(self, url: str, raw: str) -> Future[str]:
+        """POST a stored delivery again to ``url``, from the engine; answers what came back."""
+        return self._send(lambda: self._engine.replay_delivery(url, raw))
 
     def _send(self, command: Callable[[], Future[T]]) -> Future[T]:
         if self._closed:  # the engine may be closed too: nothing is sent, nothing answers

@@ -2,7 +2,9 @@
 
 Cloud and sandbox targets get ``GET {endpoint}/health`` with the key; a local worker's test server
 has no health route, so it gets ``GET /openapi.json`` (its FastAPI schema), which runs nothing.
-Blocking (httpx's sync client): the window calls it off the Qt thread, the CLI directly.
+A coroutine over a given ``httpx.AsyncClient``: the window asks the engine
+(``Engine.check_connection``, on its loop with its client, which also knows where the built-in
+sandbox runs); the command line runs it with a client of its own.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ class ConnectionResult:
     status_code: int | None = None
 
 
-def check_connection(
-    target: Target, api_key: str | None, *, timeout: float = 10.0
+async def check_connection(
+    client: httpx.AsyncClient, target: Target, api_key: str | None, *, timeout: float = 10.0
 ) -> ConnectionResult:
     """Ask ``target`` one harmless question and say plainly what worked or what failed."""
     if not target.base_url:
@@ -40,8 +42,7 @@ def check_connection(
         url = f"{target.endpoint_url}/health"
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            response = client.get(url, headers=headers)
+        response = await client.get(url, headers=headers, timeout=timeout, follow_redirects=False)
     except httpx.TimeoutException:
         return ConnectionResult(False, f"Unreachable: {url} did not answer within {timeout:g} s.")
     except httpx.HTTPError as exc:

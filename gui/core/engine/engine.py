@@ -33,7 +33,10 @@ from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
 if TYPE_CHECKING:
     import asyncio
 
+    import httpx
+
     from gui.core.endpoint.client import RetryPolicy
+    from gui.core.endpoint.connection_check import ConnectionResult
     from gui.core.engine.jobs import BodyResolver, JobService, KeyProvider
     from gui.core.engine.leases import ConsoleLease
     from gui.core.engine.shared_view import SharedView
@@ -158,6 +161,7 @@ class Engine:
         self._started: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._sandbox_webhook: str | None = None
         self._listener: ConsoleListener | None = None
+        self._http: httpx.AsyncClient | None = None  # one-off requests: replays, checks
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -480,6 +484,9 @@ class Engine:
         if self._sandbox is not None:
             await self._sandbox.stop()
             self._sandbox = None
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
         loop = asyncio.get_running_loop()
         tasks = [t for t in asyncio.all_tasks(loop) if t is not asyncio.current_task()]
         for task in tasks:
@@ -602,6 +609,37 @@ class Engine:
 
         return self._call(purge())
 
+    def check_connection(
+        self, target: Target, key: Callable[[], str | None]
+    ) -> concurrent.futures.Future[ConnectionResult]:
+        """Ask ``target`` one harmless question (``gui.core.endpoint.connection_check``) with the
+        key ``key()`` gives (called off the loop: it may read the keyring). A built-in sandbox
+        target is sent to the running sandbox (started if need be)."""
+
+        async def check() -> ConnectionResult:
+            import asyncio
+
+            from gui.core.endpoint.connection_check import check_connection
+
+            resolved = target
+            if target.kind == "sandbox":
+                resolved = await (await self._ready_service()).resolve(target)
+            api_key = await asyncio.get_running_loop().run_in_executor(None, key)
+            return await check_connection(self._http_client(), resolved, api_key)
+
+        return self._call(check())
+
+    def replay_delivery(self, url: str, raw: str) -> concurrent.futures.Future[str]:
+        """POST a stored delivery's payload to ``url`` (to test a receiver); the future holds a
+        line saying what came back, or a ``ConsoleError`` when nothing answered."""
+
+        async def replay() -> str:
+            from gui.core.webhooks.replay import replay_delivery
+
+            return await replay_delivery(self._http_client(), url, raw)
+
+        return self._call(replay())
+
     def flush(self) -> concurrent.futures.Future[None]:
         """Set once every change made so far is committed to the history file."""
         if self._store is None:
@@ -675,6 +713,14 @@ class Engine:
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         return self._runner.call(coro)
+
+    def _http_client(self) -> httpx.AsyncClient:
+        """The loop's client for one-off requests (not a job's endpoint): made at first use."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient()
+        return self._http
 
     def _require_service(self) -> JobService:
         if self._service is None:

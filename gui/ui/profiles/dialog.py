@@ -1,8 +1,9 @@
 """The Profiles dialog: add, edit, remove and duplicate profiles; keys go to the keyring.
 
 The key field is masked and never shows a stored key (it is never read into the widget): typing
-replaces the key, leaving it empty keeps it. "Test connection" runs on a worker thread and answers
-in a plain sentence. When the keyring is not secure a banner says keys last for this session only.
+replaces the key, leaving it empty keeps it. "Test connection" is asked of the engine (its loop and
+HTTP client; it knows where the built-in sandbox runs) and answers in a plain sentence. When the
+keyring is not secure a banner says keys last for this session only.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.endpoint.connection_check import ConnectionResult, check_connection
+from gui.core.endpoint.connection_check import ConnectionResult
 from gui.core.errors import ConsoleError
 from gui.core.profiles.profiles import Profile, ProfileStore, make_key_provider
 from gui.core.profiles.secrets import ACCOUNT_KEY_NAME, SecretStore, api_key_for, api_key_name
@@ -33,7 +34,10 @@ from gui.ui import theme
 from gui.ui.profiles.form import ProfileForm
 from gui.ui.profiles.form import named as _named
 from gui.ui.profiles.s3_credentials import S3CredentialsPanel
-from gui.ui.tasks import Latest, run_in_background
+from gui.ui.tasks import Latest, run_in_background, when_done
+
+if TYPE_CHECKING:
+    from gui.ui.bridge import EngineBridge
 
 __all__ = ["ProfilesDialog"]
 
@@ -41,7 +45,8 @@ __all__ = ["ProfilesDialog"]
 class ProfilesDialog(QDialog):
     """Edits the profiles in ``store``; secrets go through ``secrets``.
 
-    ``sandbox_url`` is the running built-in sandbox's base URL (for testing it), when known.
+    ``bridge`` reaches the engine, which tests connections (None: Test connection says it
+    needs the engine).
     """
 
     sig_profiles_changed = Signal()
@@ -56,14 +61,14 @@ class ProfilesDialog(QDialog):
         secrets: SecretStore,
         parent: QWidget | None = None,
         *,
-        sandbox_url: str = "",
+        bridge: EngineBridge | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("profilesDialog")
         self.setWindowTitle("Profiles")
         self.store = store
         self.secrets = secrets
-        self.sandbox_url = sandbox_url
+        self._bridge = bridge
         self._editing: str | None = None  # name of the saved profile in the form; None = new
         self._test_task = Latest()  # an older test, overtaken by a newer one, is not heard
         self._key_task = Latest()  # nor the key source of a profile shown before
@@ -295,22 +300,20 @@ class ProfilesDialog(QDialog):
         self.sig_profiles_changed.emit()
 
     def _on_test_clicked(self) -> None:
-        """Test what the form shows (saved or not), off the Qt thread."""
+        """Test what the form shows (saved or not): the engine asks, the window never waits."""
+        if self._bridge is None:
+            self._show_note("Testing needs the job engine, which is not running.", ok=False)
+            return
         if self._editing == SANDBOX_PROFILE:
             profile = self.store.get(SANDBOX_PROFILE)
-            if not self.sandbox_url:
-                self._show_note("The built-in sandbox is not running yet.", ok=False)
-                return
         else:
             profile = self.form.profile()
-        target = profile.to_target(self.sandbox_url if profile.is_builtin else None)
+        target = profile.to_target()  # the engine knows where the built-in sandbox runs
         typed = self.form.typed_key()
         lookup = make_key_provider(self.store, self.secrets)
         self.test_button.setEnabled(False)
-        self._show_note(f"Testing {target.endpoint_url} …")
-
-        def work() -> ConnectionResult:
-            return check_connection(target, typed or lookup(target))
+        shown = target.endpoint_url if target.base_url else "the built-in sandbox"
+        self._show_note(f"Testing {shown} …")
 
         def done(result: ConnectionResult) -> None:
             self.test_button.setEnabled(True)
@@ -319,4 +322,5 @@ class ProfilesDialog(QDialog):
         def failed(error: BaseException) -> None:  # shown to the person; never a traceback
             done(ConnectionResult(False, f"The test failed: {error}"))
 
-        run_in_background(work, done, failed, context=self, latest=self._test_task)
+        future = self._bridge.check_connection(target, lambda: typed or lookup(target))
+        when_done(future, done, failed, context=self, latest=self._test_task)

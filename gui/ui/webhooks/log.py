@@ -2,7 +2,8 @@
 
 For the selected delivery it shows the payload (pretty-printed from the stored text) and the
 headers; **Copy payload** puts the stored text on the clipboard; **Replay** sends it to a URL the
-user gives, to test their own receiver, from a background thread.
+user gives, to test their own receiver: the engine sends it (``Engine.replay_delivery``, on its
+loop with its HTTP client), never a thread of the window.
 
 ``DeliveryTableModel`` only adapts ``Delivery`` records. ``WebhookLog`` reads its first rows from a
 ``DeliverySource`` (a ``DeliveryStore``) off the Qt thread, and takes new ones through
@@ -16,9 +17,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from enum import IntEnum
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -49,7 +49,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.core.errors import ConsoleError
 from gui.core.webhooks.deliveries import Delivery
 from gui.ui.bridge import describe_error
 from gui.ui.jobs.style import format_time
@@ -61,9 +60,9 @@ __all__ = [
     "DeliveryColumn",
     "DeliverySource",
     "DeliveryTableModel",
+    "Replay",
     "WebhookLog",
     "format_size",
-    "replay_delivery",
 ]
 
 DELIVERY_ROLE = int(Qt.ItemDataRole.UserRole) + 1
@@ -74,9 +73,9 @@ SHOWN_PAYLOAD_CHARS = 2_000_000  # beyond this the view is cut (Copy still copie
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
-# Replays wait on the network (up to their timeout): their own thread, so they never hold up the
-# window's shared background workers (formatting, parsing).
-_REPLAYS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-replay")
+Replay = Callable[[str, str], Future[str]]
+"""``replay(url, raw)``: send a stored payload to ``url`` (``Engine.replay_delivery``); the future
+holds a line saying what came back."""
 
 
 class DeliverySource(Protocol):
@@ -225,30 +224,6 @@ def _pretty(raw: str | None) -> tuple[str, str]:
     return shown, raw
 
 
-def replay_delivery(url: str, raw: str, timeout_s: float = 10.0) -> str:
-    """POST a stored payload to ``url`` as a webhook sender would; a line saying what came back.
-
-    Blocking: call it off the Qt thread. Raises ``ConsoleError`` when no answer came.
-    """
-    import httpx
-
-    started = time.perf_counter()
-    try:
-        response = httpx.post(
-            url,
-            content=raw.encode("utf-8", "surrogatepass"),
-            headers={"Content-Type": "application/json"},
-            timeout=timeout_s,
-        )
-    except httpx.HTTPError as exc:
-        raise ConsoleError(
-            f"No answer from {url} ({type(exc).__name__}). Check that the receiver is running "
-            "and the URL is right."
-        ) from None
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    return f"Replayed to {url}: HTTP {response.status_code} in {elapsed_ms:.0f} ms"
-
-
 W = TypeVar("W", bound=QWidget)
 
 
@@ -265,7 +240,8 @@ def _replay_url_problem(url: str) -> str | None:
 
 
 class WebhookLog(QWidget):
-    """The ``webhookLog`` panel over a delivery source."""
+    """The ``webhookLog`` panel over a delivery source; ``replay`` sends a payload again (None:
+    Replay stays off)."""
 
     sig_replay_finished: Signal = Signal(str)
     """A replay ended; the text says how (status and time, or what went wrong)."""
@@ -273,10 +249,17 @@ class WebhookLog(QWidget):
     _sig_flush_requested: Signal = Signal()
     """Emitted from any thread by ``post_delivery``; delivered on the Qt thread."""
 
-    def __init__(self, source: DeliverySource, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        source: DeliverySource,
+        parent: QWidget | None = None,
+        *,
+        replay: Replay | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("webhookLogView")  # in the Webhooks tab, whose page is ``webhookLog``
         self._source = source
+        self._replay = replay
         self._pending: list[Delivery] = []
         self._pending_lock = threading.Lock()
         self._flush_scheduled = False
@@ -423,7 +406,7 @@ class WebhookLog(QWidget):
 
     def _set_selection_actions(self, enabled: bool) -> None:
         self.copy_button.setEnabled(enabled)
-        self.replay_button.setEnabled(enabled)
+        self.replay_button.setEnabled(enabled and self._replay is not None)
 
     def _on_copy_clicked(self) -> None:
         if self._raw:
@@ -436,20 +419,20 @@ class WebhookLog(QWidget):
         if problem is not None:
             self.status_label.setText(problem)
             return
-        if not self._raw:
+        if not self._raw or self._replay is None:
             return
         self.replay_button.setEnabled(False)
         self.status_label.setText(f"Replaying to {url}…")
-        future = _REPLAYS.submit(replay_delivery, url, self._raw)
+        future = self._replay(url, self._raw)
         when_done(future, self._on_replay_done, self._on_replay_failed, context=self)
 
     def _on_replay_done(self, message: str) -> None:
-        self.replay_button.setEnabled(bool(self._raw))
+        self._set_selection_actions(bool(self._raw))
         self.status_label.setText(message)
         self.sig_replay_finished.emit(message)
 
     def _on_replay_failed(self, error: BaseException) -> None:
-        self.replay_button.setEnabled(bool(self._raw))
+        self._set_selection_actions(bool(self._raw))
         message = describe_error(error, "replay the delivery")
         self.status_label.setText(message)
         self.sig_replay_finished.emit(message)

@@ -80,7 +80,8 @@ class JobsArea(QTabWidget):
             with FOREGROUND.held():  # the background threads wait: see DetailsPane.details
                 from gui.ui.webhooks.log import WebhookLog  # with the tab, not on the start
 
-                log = WebhookLog(self.listener.store, page)
+                replay = self.bridge.engine.replay_delivery if self.bridge is not None else None
+                log = WebhookLog(self.listener.store, page, replay=replay)
                 layout = page.layout()
                 assert layout is not None
                 layout.addWidget(log)

@@ -1,6 +1,7 @@
 """The engine owns the console's webhook listener (``Engine.start_listener``), and
-``job-console listen`` serves with the same ``ConsoleListener``. Real engines, the built-in sandbox
-and the listener over loopback, one SQLite file, the in-memory keyring."""
+``job-console listen`` serves with the same ``ConsoleListener``; the engine also replays deliveries
+and tests connections (the window's pools never reach the network). Real engines, the built-in
+sandbox and the listener over loopback, one SQLite file, the in-memory keyring."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ import pytest
 from gui.core.engine.engine import Engine
 from gui.core.engine.leases import ConsoleLease
 from gui.core.engine.tracker import PollPolicy
+from gui.core.errors import ConsoleError
+from gui.core.profiles.profiles import Profile
 from gui.core.profiles.secrets import SecretStore
 from gui.core.records import JobState
 from gui.core.storage.store import DB_FILENAME
+from gui.core.targets import SANDBOX_PROFILE
 from gui.core.webhooks.address import ListenerSettings
 from gui.core.webhooks.console_listener import ConsoleListener, ListenerServedElsewhere
 from gui.core.webhooks.listener import ListenerPortTaken, find_free_port
@@ -183,3 +187,35 @@ def test_listen_refuses_a_port_another_console_serves_before_binding_it(data_dir
         window.release()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_a_replay_goes_through_the_engine_to_its_own_listener(engine: Engine) -> None:
+    """The webhook log's Replay: the engine posts a stored payload with its client; here to its
+    own listener, which stores it as a repeat of the first delivery."""
+    info = engine.start_listener(ListenerSettings(port=0), SecretStore()).result(timeout=30)
+    first = {"id": "replayed-1", "status": "COMPLETED", "output": {"é": 1}}
+    assert httpx.post(info.url, json=first, timeout=10).status_code == 200
+    listener = engine.listener
+    assert listener is not None
+    wait_until(lambda: listener.received == 1)
+    (stored,) = listener.store.list()
+    raw = listener.store.get_raw(stored.id)
+    assert raw is not None
+    line = engine.replay_delivery(info.url, raw).result(timeout=30)
+    assert line.startswith(f"Replayed to {info.url}: HTTP 200 in ")
+    wait_until(lambda: listener.received == 2)
+    assert [d.repeat_of for d in listener.store.list()] == [stored.id, None]
+
+
+def test_a_replay_to_nothing_says_no_answer_came(engine: Engine) -> None:
+    port = find_free_port("127.0.0.1", 23000)  # nothing listens there
+    with pytest.raises(ConsoleError, match=r"No answer from .* Check that the receiver is running"):
+        engine.replay_delivery(f"http://127.0.0.1:{port}/hook", "{}").result(timeout=30)
+
+
+def test_the_engine_checks_the_built_in_sandbox_where_it_runs(engine: Engine) -> None:
+    target = Profile(SANDBOX_PROFILE, "sandbox").to_target()  # no URL: the engine knows it
+    assert target.base_url == ""
+    result = engine.check_connection(target, lambda: None).result(timeout=30)
+    assert result.ok, result.message
+    assert result.message.startswith("Connected: workers ")

@@ -12,12 +12,17 @@ from keyring.backends import fail
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from gui.core.engine.engine import Engine
 from gui.core.profiles.profiles import Profile, ProfileStore
 from gui.core.profiles.secrets import SERVICE, SecretStore
 from gui.core.targets import SANDBOX_PROFILE
+from gui.ui.bridge import EngineBridge
 from gui.ui.profiles.dialog import ProfilesDialog
 from tests.commands.test_profile_cli import GOOD_KEY, FakeEndpoint
 from tests.conftest import MemoryKeyring
+from tests.support import engine_fixtures
+
+engine = engine_fixtures.engine
 
 
 @pytest.fixture
@@ -32,11 +37,23 @@ def endpoint_url() -> Iterator[str]:
         server.server_close()
 
 
-def _dialog(qtbot: QtBot, data_dir: Path, secrets: SecretStore | None = None) -> ProfilesDialog:
+def _dialog(
+    qtbot: QtBot,
+    data_dir: Path,
+    secrets: SecretStore | None = None,
+    bridge: EngineBridge | None = None,
+) -> ProfilesDialog:
     secrets = secrets or SecretStore()
-    dialog = ProfilesDialog(ProfileStore(data_dir, secrets), secrets)
+    dialog = ProfilesDialog(ProfileStore(data_dir, secrets), secrets, bridge=bridge)
     qtbot.addWidget(dialog)
     return dialog
+
+
+@pytest.fixture
+def bridge(qtbot: QtBot, engine: Engine) -> Iterator[EngineBridge]:
+    made = EngineBridge(engine)
+    yield made
+    made.close()
 
 
 def _select(dialog: ProfilesDialog, name: str) -> None:
@@ -147,10 +164,10 @@ def test_environment_key_in_use_is_said(
     )
 
 
-def test_test_connection_runs_off_the_qt_thread_and_answers_plainly(
-    qtbot: QtBot, data_dir: Path, endpoint_url: str
+def test_test_connection_goes_through_the_engine_and_answers_plainly(
+    qtbot: QtBot, data_dir: Path, endpoint_url: str, bridge: EngineBridge
 ) -> None:
-    dialog = _dialog(qtbot, data_dir)
+    dialog = _dialog(qtbot, data_dir, bridge=bridge)
     _fill_cloud(dialog, "prod", "e1", endpoint_url, "wrong-key")
     dialog.test_button.click()  # the typed key is tested before it is saved
     assert not dialog.test_button.isEnabled()
@@ -164,6 +181,24 @@ def test_test_connection_runs_off_the_qt_thread_and_answers_plainly(
     dialog.test_button.click()
     qtbot.waitUntil(lambda: "Unknown endpoint" in dialog.test_result.text(), timeout=10_000)
     assert GOOD_KEY not in dialog.test_result.text()
+
+
+def test_the_built_in_sandbox_is_tested_where_the_engine_runs_it(
+    qtbot: QtBot, data_dir: Path, bridge: EngineBridge
+) -> None:
+    dialog = _dialog(qtbot, data_dir, bridge=bridge)
+    _select(dialog, SANDBOX_PROFILE)
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30_000)
+    assert dialog.test_result.text().startswith("Connected: workers ")
+
+
+def test_without_the_engine_test_connection_says_it_needs_it(qtbot: QtBot, data_dir: Path) -> None:
+    dialog = _dialog(qtbot, data_dir)
+    _select(dialog, SANDBOX_PROFILE)
+    dialog.test_button.click()
+    assert "needs the job engine" in dialog.test_result.text()
+    assert dialog.test_button.isEnabled()
 
 
 def test_s3_credential_sets_keep_their_secret_in_the_keyring(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QGuiApplication
 
+from gui.core.engine.engine import Engine
 from gui.core.webhooks.deliveries import Delivery, DeliveryStore
 from gui.ui.webhooks.log import (
     DELIVERY_ROLE,
@@ -21,6 +22,9 @@ from gui.ui.webhooks.log import (
     WebhookLog,
     format_size,
 )
+from tests.support import engine_fixtures
+
+engine = engine_fixtures.engine
 
 COMPLETED = {"id": "job-1", "status": "COMPLETED", "output": {"text": "é done"}, "delayTime": 5}
 
@@ -44,8 +48,8 @@ def add(store: DeliveryStore, payload: dict[str, Any]) -> Delivery:
     )
 
 
-def make_log(qtbot: Any, store: DeliveryStore) -> WebhookLog:
-    log = WebhookLog(store)
+def make_log(qtbot: Any, store: DeliveryStore, engine: Engine | None = None) -> WebhookLog:
+    log = WebhookLog(store, replay=engine.replay_delivery if engine is not None else None)
     qtbot.addWidget(log)
     return log
 
@@ -182,11 +186,11 @@ def receiver() -> Iterator[Receiver]:
     running.close()
 
 
-def test_replay_sends_the_stored_payload_off_the_qt_thread(
-    qtbot: Any, store: DeliveryStore, receiver: Receiver
+def test_replay_sends_the_stored_payload_through_the_engine(
+    qtbot: Any, store: DeliveryStore, receiver: Receiver, engine: Engine
 ) -> None:
     delivery = add(store, COMPLETED)
-    log = make_log(qtbot, store)
+    log = make_log(qtbot, store, engine)
     qtbot.waitUntil(lambda: log.model.rowCount() == 1)
     select_row(qtbot, log, 0)
     log.replay_url.setText(receiver.url)
@@ -206,10 +210,10 @@ def test_replay_sends_the_stored_payload_off_the_qt_thread(
 
 @pytest.mark.parametrize("url", ["", "ftp://example.test/x", "not a url", "http://"])
 def test_replay_refuses_what_is_not_an_http_url(
-    qtbot: Any, store: DeliveryStore, receiver: Receiver, url: str
+    qtbot: Any, store: DeliveryStore, receiver: Receiver, url: str, engine: Engine
 ) -> None:
     add(store, COMPLETED)
-    log = make_log(qtbot, store)
+    log = make_log(qtbot, store, engine)
     qtbot.waitUntil(lambda: log.model.rowCount() == 1)
     select_row(qtbot, log, 0)
     log.replay_url.setText(url)
@@ -218,9 +222,11 @@ def test_replay_refuses_what_is_not_an_http_url(
     assert receiver.bodies == []
 
 
-def test_replay_to_nothing_says_no_answer_came(qtbot: Any, store: DeliveryStore) -> None:
+def test_replay_to_nothing_says_no_answer_came(
+    qtbot: Any, store: DeliveryStore, engine: Engine
+) -> None:
     add(store, COMPLETED)
-    log = make_log(qtbot, store)
+    log = make_log(qtbot, store, engine)
     qtbot.waitUntil(lambda: log.model.rowCount() == 1)
     select_row(qtbot, log, 0)
     closed = Receiver()
@@ -231,6 +237,15 @@ def test_replay_to_nothing_says_no_answer_came(qtbot: Any, store: DeliveryStore)
         log.replay_button.click()
     assert finished.args[0].startswith("Could not replay the delivery: No answer from")
     assert "Check that the receiver is running" in log.status_label.text()
+
+
+def test_without_a_replay_the_replay_button_stays_off(qtbot: Any, store: DeliveryStore) -> None:
+    add(store, COMPLETED)
+    log = make_log(qtbot, store)
+    qtbot.waitUntil(lambda: log.model.rowCount() == 1)
+    select_row(qtbot, log, 0)
+    qtbot.waitUntil(log.copy_button.isEnabled)
+    assert not log.replay_button.isEnabled()
 
 
 def test_follow_shows_a_listeners_deliveries_until_the_panel_is_gone(
