@@ -320,6 +320,18 @@ class EngineBridge(QObject):
         """POST a stored delivery again to ``url``, from the engine; answers what came back."""
         return self._send(lambda: self._engine.replay_delivery(url, raw))
 
+    def start_listener(
+        self, settings: ListenerSettings, secrets: SecretStore
+    ) -> Future[ListenerInfo]:
+        """Ask the engine to serve the webhook listener (moving to a free port if need be)."""
+        return self._send(lambda: self._engine.start_listener(settings, secrets))
+
+    def reconfigure_listener(self, settings: ListenerSettings) -> Future[ListenerInfo]:
+        return self._send(lambda: self._engine.reconfigure_listener(settings))
+
+    def renew_listener_token(self) -> Future[ListenerInfo | None]:
+        return self._send(lambda: self._engine.renew_listener_token())
+
     def _send(self, command: Callable[[], Future[T]]) -> Future[T]:
         if self._closed:  # the engine may be closed too: nothing is sent, nothing answers
             unsent: Future[T] = Future()

@@ -312,8 +312,7 @@ class JobService:
         return snap
 
     def client_for(self, target: Target) -> EndpointClient:
-        if target.kind == "sandbox" and self.sandbox is not None:
-            target = self.sandbox  # the built-in sandbox moves to a new port on every start
+        target = self._where(target)
         client = self.clients.get(target)
         if client is None:
             client = EndpointClient(
@@ -328,11 +327,17 @@ class JobService:
     async def resolve(self, target: Target) -> Target:
         """The target as it is now: a sandbox target gets the running sandbox's address (the
         sandbox is started if it is not running yet)."""
-        if target.kind != "sandbox":
-            return target
-        if self.sandbox is None and self.start_sandbox is not None:
+        if target.kind == "sandbox" and self.sandbox is None and self.start_sandbox is not None:
             await self.start_sandbox()
-        return self.sandbox or target
+        return self._where(target)
+
+    def _where(self, target: Target) -> Target:
+        """The one place a sandbox target becomes the running sandbox's address: the built-in
+        sandbox moves to a new port on every start, and the window and stored jobs name it
+        without one."""
+        if target.kind == "sandbox" and self.sandbox is not None:
+            return self.sandbox
+        return target
 
     def _record(self, local_id: str) -> JobRecord:
         record = self._records.get(local_id)

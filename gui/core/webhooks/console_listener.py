@@ -188,7 +188,8 @@ class ConsoleListener:
         self, settings: ListenerSettings, *, fallback: bool, share: bool
     ) -> ListenerInfo:
         await self._stop()
-        from gui.core.webhooks.listener import ListenerPortTaken, WebhookListener, listener_token
+        from gui.core.errors import ListenerPortTaken
+        from gui.core.webhooks.listener import WebhookListener, listener_token
 
         # The store opens its SQLite file and reading the token can be a keyring (D-Bus) round
         # trip: here, on the loop, not on the window's thread.

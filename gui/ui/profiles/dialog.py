@@ -8,6 +8,8 @@ keyring is not secure a banner says keys last for this session only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,

@@ -1,6 +1,6 @@
-"""Which target Submit sends to: the ``profileSelector`` filled from the profiles, resolved to a
-``Target`` off the Qt thread (the built-in sandbox starts on first use; a local worker the console
-launches is usable once it serves)."""
+"""Which target Submit sends to: the ``profileSelector`` filled from the profiles, turned into a
+``Target`` (the built-in sandbox's names no address: the engine knows where it runs, and starts it
+when it is first selected; a local worker the console launches is usable once it serves)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class TargetSelection(QObject):
         self.selector = selector
         self.profiles = profiles
         self.bridge = bridge
-        self._sandbox: Target | None = None
+        self._sandbox_asked = False
         self._worker_urls: dict[str, str] = {}
         self.selector.currentIndexChanged.connect(self._on_selector_changed)
 
@@ -117,7 +117,7 @@ class TargetSelection(QObject):
         if bridge is None or profile is None:
             return
         if profile.kind == "sandbox":
-            self._with_sandbox(bridge, profile, then, quiet)
+            self._with_sandbox(bridge, profile, then)
             return
         if profile.needs_launch:
             url = self._worker_urls.get(profile.name)
@@ -133,18 +133,15 @@ class TargetSelection(QObject):
         then(profile.to_target())
 
     def _with_sandbox(
-        self, bridge: EngineBridge, profile: Profile, then: Callable[[Target], None], quiet: bool
+        self, bridge: EngineBridge, profile: Profile, then: Callable[[Target], None]
     ) -> None:
-        if self._sandbox is not None:
-            then(Target(profile.name, "sandbox", self._sandbox.base_url, self._sandbox.endpoint_id))
+        then(profile.to_target())  # no address: the engine sends it where the sandbox runs
+        if self._sandbox_asked:
             return
-
-        def started(target: Target) -> None:
-            self._sandbox = target
-            if self.selected_name() == profile.name or not quiet:
-                then(target)
+        self._sandbox_asked = True  # started now, so the health strip and Submit don't wait
 
         def failed(error: BaseException) -> None:
+            self._sandbox_asked = False  # asked again next time
             self.sig_problem_reported.emit(f"The built-in sandbox could not start: {error}")
 
-        bridge.deliver(bridge.sandbox_target(), started, failed)
+        bridge.deliver(bridge.sandbox_target(), None, failed)

@@ -107,8 +107,9 @@ class ListenerState(QObject):
     def start(self) -> None:
         """Ask the engine to serve (moving to a free port if the saved one is taken);
         ``sig_started`` or ``sig_failed`` tells the result."""
-        engine = self._bridge.engine
-        self._hear(engine.start_listener(self._settings, self._secrets), self._on_engine_serving)
+        self._hear(
+            self._bridge.start_listener(self._settings, self._secrets), self._on_engine_serving
+        )
 
     def reconfigure(self, host: str, port: int, public_url: str) -> None:
         """Serve on ``host:port`` behind ``public_url`` from now on; a new host or port restarts
@@ -116,14 +117,12 @@ class ListenerState(QObject):
         if (host, port) != (self.host, self.port):
             self.info = None  # restarting: "starting…" until the engine answers
         self._settings = ListenerSettings(host, port, public_url)
-        self._hear(
-            self._bridge.engine.reconfigure_listener(self._settings), self._on_engine_serving
-        )
+        self._hear(self._bridge.reconfigure_listener(self._settings), self._on_engine_serving)
 
     def regenerate_token(self) -> None:
         """A new token in the keyring; ``sig_started`` tells the new URL."""
         self._hear(
-            self._bridge.engine.renew_listener_token(),
+            self._bridge.renew_listener_token(),
             self._on_engine_token_renewed,
             lambda error: self.sig_problem_reported.emit(f"No new token was made: {error}"),
         )
@@ -149,11 +148,14 @@ class ListenerState(QObject):
             self._on_engine_serving(info)
 
     def _on_engine_failed(self, error: BaseException) -> None:
-        from gui.core.webhooks.listener import ListenerPortTaken  # loaded already by the engine
+        from gui.core.errors import ListenerPortTaken  # loaded already by the engine
 
         self.info = None
         self.suggested_port = error.suggested_port if isinstance(error, ListenerPortTaken) else None
         self.sig_failed.emit(f"The webhook listener did not start: {error}")
 
     def _listener(self) -> ConsoleListener | None:
+        # The one shared object left between the window and the engine: the delivery store is
+        # read here, and deliveries are heard by callback. When the engine leaves the process
+        # (the engine-process issue) both become messages and reads of the store file.
         return self._bridge.engine.listener

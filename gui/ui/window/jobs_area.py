@@ -51,6 +51,7 @@ class JobsArea(QTabWidget):
         super().__init__(parent)
         self.setObjectName("jobsArea")
         self.setDocumentMode(True)
+        self._bridge = bridge
         self.listener: ListenerState | None = None
         self._webhook_log: WebhookLog | None = None
         self._webhooks_page: QWidget | None = None
@@ -80,7 +81,7 @@ class JobsArea(QTabWidget):
             with FOREGROUND.held():  # the background threads wait: see DetailsPane.details
                 from gui.ui.webhooks.log import WebhookLog  # with the tab, not on the start
 
-                replay = self.bridge.engine.replay_delivery if self.bridge is not None else None
+                replay = self._bridge.replay_delivery
                 log = WebhookLog(self.listener.store, page, replay=replay)
                 layout = page.layout()
                 assert layout is not None

@@ -352,7 +352,7 @@ class MainWindow(QMainWindow):
         # Imported when first opened: with it come httpx and the connection check.
         from gui.ui.profiles.dialog import ProfilesDialog
 
-        dialog = ProfilesDialog(self.profiles, self.secrets, self, bridge=self.jobs_area.bridge)
+        dialog = ProfilesDialog(self.profiles, self.secrets, self, bridge=self.bridge)
         dialog.sig_profiles_changed.connect(self.targets.reload)
         dialog.sig_s3_sets_changed.connect(self.reload_s3_sets)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -102,7 +102,7 @@ def test_unreadable_profiles_leave_the_sandbox_and_say_why(qtbot: QtBot, data_di
 
 def test_submit_goes_to_the_selected_profile(qtbot: QtBot, data_dir: Path) -> None:
     window = open_window(qtbot, data_dir)
-    sandbox = resolved_target(qtbot, window)
+    sandbox = window.engine.sandbox_target().result(timeout=30)  # the engine knows its address
     # A cloud-shaped profile whose base URL is the running sandbox: real HTTP, another target.
     ProfileStore(data_dir).add(
         Profile("Staging", "cloud", endpoint_id="staging", base_url=sandbox.base_url)
@@ -141,4 +141,20 @@ def test_a_job_not_sent_is_said_once_and_forgotten_on_another_target(
     selector = window.findChild(QComboBox, "profileSelector")
     selector.setCurrentIndex(selector.findData("Sandbox"))  # as a pick in the list does
     assert not banner.isVisible()
+    window.close()
+
+
+def test_the_sandbox_address_is_the_engines_alone(qtbot: QtBot, data_dir: Path) -> None:
+    """The window's Sandbox target names no address; the engine, the one place that knows where
+    the built-in sandbox runs, sends its jobs there."""
+    window = open_window(qtbot, data_dir)
+    target = resolved_target(qtbot, window)
+    assert (target.name, target.kind, target.base_url) == ("Sandbox", "sandbox", "")
+    set_and_settle(qtbot, window.request, BODY)
+    window.request.request_submit()
+    qtbot.waitUntil(lambda: len(window.engine.jobs()) == 1, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: window.engine.jobs()[0].state == JobState.COMPLETED, timeout=TIMEOUT_MS * 2
+    )
+    assert window.engine.jobs()[0].profile == "Sandbox"
     window.close()
