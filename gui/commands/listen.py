@@ -102,8 +102,8 @@ async def _serve(data_dir: Path, secrets: SecretStore, settings: ListenerSetting
     import sys
 
     from gui.core.engine.leases import HEARTBEAT_S, ConsoleLease
-    from gui.core.errors import ConsoleError
-    from gui.core.webhooks.console_listener import ConsoleListener, ListenerServedElsewhere
+    from gui.core.errors import ConsoleError, ListenerServedElsewhere
+    from gui.core.webhooks.console_listener import ConsoleListener
 
     # The listener's own warnings (e.g. bound beyond loopback) and errors go to stderr.
     logging.basicConfig(level=logging.WARNING, format="job-console listen: %(message)s")

@@ -29,6 +29,8 @@ What each error means, and what the person should do:
                             secret to the keyring (a ``keyring:`` reference) first.
   x ListenerError           the webhook listener could not start.
     + ListenerPortTaken     its port is in use. Choose another port (one free now is suggested).
+    + ListenerServedElsewhere  another console of this data folder serves it on that port: its
+                            URL stores every delivery here. Use it, or choose another port.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ __all__ = [
     "JobNotFound",
     "ListenerError",
     "ListenerPortTaken",
+    "ListenerServedElsewhere",
     "OperationUnsupported",
     "ProfileError",
     "ProfileNotFound",
@@ -158,3 +161,15 @@ class ListenerPortTaken(ListenerError):
         self.host = host
         self.port = port
         self.suggested_port = suggested_port
+
+
+class ListenerServedElsewhere(ListenerError):
+    """Another console of this data folder serves the webhook listener on the port asked for."""
+
+    def __init__(self, port: int, served_by: str) -> None:
+        super().__init__(
+            f"{served_by} already serves the webhook listener of this data folder on port "
+            f"{port}: its URL (the same token) stores every delivery here."
+        )
+        self.port = port
+        self.served_by = served_by

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gui.core.errors import ConsoleError
+from gui.core.errors import ListenerServedElsewhere
 from gui.core.webhooks.address import ListenerSettings
 
 if TYPE_CHECKING:
@@ -49,18 +49,6 @@ LookUpListener = Callable[[int], Awaitable[str | None]]
 
 RecordListener = Callable[[int | None], Awaitable[None]]
 """Tell the other consoles that this one serves this port (None: it stopped)."""
-
-
-class ListenerServedElsewhere(ConsoleError):
-    """Another console of this data folder serves the webhook listener on the port asked for."""
-
-    def __init__(self, port: int, served_by: str) -> None:
-        super().__init__(
-            f"{served_by} already serves the webhook listener of this data folder on port "
-            f"{port}: its URL (the same token) stores every delivery here."
-        )
-        self.port = port
-        self.served_by = served_by
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -17,16 +18,16 @@ import pytest
 from gui.core.engine.engine import Engine
 from gui.core.engine.leases import ConsoleLease
 from gui.core.engine.tracker import PollPolicy
-from gui.core.errors import ConsoleError
+from gui.core.errors import ConsoleError, ListenerPortTaken, ListenerServedElsewhere
 from gui.core.profiles.profiles import Profile
 from gui.core.profiles.secrets import SecretStore
 from gui.core.records import JobState
 from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import SANDBOX_PROFILE
 from gui.core.webhooks.address import ListenerSettings
-from gui.core.webhooks.console_listener import ConsoleListener, ListenerServedElsewhere
-from gui.core.webhooks.listener import ListenerPortTaken, find_free_port
-from gui.sandbox import SandboxConfig
+from gui.core.webhooks.console_listener import ConsoleListener
+from gui.core.webhooks.listener import find_free_port
+from gui.sandbox import SandboxConfig, SandboxServer
 from tests.conftest import MemoryKeyring
 
 HOUR = 3600.0
@@ -45,7 +46,7 @@ def make_engine(data_dir: Path) -> Engine:
         data_dir,
         rate_limits=None,
         poll_policy=SLOW_POLLS,
-        sandbox_config=SandboxConfig(workers=1, default_duration_s=0.05),
+        sandbox=partial(SandboxServer, SandboxConfig(workers=1, default_duration_s=0.05)),
     )
 
 
