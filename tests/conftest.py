@@ -13,36 +13,14 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import keyring
-import keyring.backend
-from keyring.errors import PasswordDeleteError
 
 from gui.ui import runtime
+from tests.support.memory_keyring import MemoryKeyring
 
 # What the window's process has from gui.ui.runtime.install() (not its start-up phase: the collector
 # and the foreground gate are left alone): PySide6's quiet import scan and the 1 ms switch interval.
 runtime.set_up_pyside()
 runtime.tune_switch_interval()
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that lives in this process only: tests never touch the user's real keyring."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.entries:
-            raise PasswordDeleteError(f"no secret for {service}/{username}")
-        del self.entries[(service, username)]
 
 
 @pytest.fixture(autouse=True)

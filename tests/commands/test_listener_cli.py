@@ -26,7 +26,7 @@ import pytest
 from gui.cli import main
 from gui.commands.listen import listener_token
 from gui.core.webhooks.deliveries import DeliveryStore
-from tests.conftest import MemoryKeyring
+from tests.support.memory_keyring import MemoryKeyring
 
 URL_LINE = re.compile(r"^http://127\.0\.0\.1:(\d+)/webhook/([A-Za-z0-9_-]{43})$")
 

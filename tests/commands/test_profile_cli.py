@@ -6,9 +6,7 @@ import io
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import keyring
@@ -17,45 +15,14 @@ from keyring.backends import fail
 
 from gui.cli import main
 from gui.core.profiles.secrets import SERVICE
-from tests.conftest import MemoryKeyring
-
-GOOD_KEY = "key-that-works"
-
-
-class FakeEndpoint(BaseHTTPRequestHandler):
-    """/v2/e1/health for the good key; 401 for another key; 404 for other endpoints."""
-
-    def do_GET(self) -> None:
-        if self.path != "/v2/e1/health":
-            self._answer(404, {"error": "not found"})
-        elif self.headers.get("Authorization") != f"Bearer {GOOD_KEY}":
-            self._answer(401, {"error": "Unauthorized"})
-        else:
-            health = {"jobs": {"inQueue": 2, "inProgress": 1}, "workers": {"idle": 3}}
-            self._answer(200, health)
-
-    def _answer(self, code: int, body: object) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from tests.support.fake_endpoint import GOOD_KEY, fake_endpoint_url
+from tests.support.memory_keyring import MemoryKeyring
 
 
 @pytest.fixture
 def endpoint_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEndpoint)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/v2"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with fake_endpoint_url() as url:
+        yield url
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:

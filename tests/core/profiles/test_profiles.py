@@ -27,7 +27,7 @@ from gui.core.profiles.s3refs import (
 )
 from gui.core.profiles.secrets import ACCOUNT_KEY_NAME, SERVICE, SecretStore, api_key_name
 from gui.core.targets import SANDBOX_PROFILE, Target
-from tests.conftest import MemoryKeyring
+from tests.support.memory_keyring import MemoryKeyring
 
 PROD = Profile("prod", "cloud", endpoint_id="abc123")
 

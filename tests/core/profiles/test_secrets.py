@@ -23,7 +23,7 @@ from gui.core.profiles.secrets import (
     is_secure_backend,
 )
 from gui.core.targets import Target
-from tests.conftest import MemoryKeyring
+from tests.support.memory_keyring import MemoryKeyring
 
 
 class PlaintextKeyring(MemoryKeyring):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,23 +16,17 @@ from gui.core.profiles.secrets import SERVICE, SecretStore
 from gui.core.targets import SANDBOX_PROFILE
 from gui.ui.bridge import EngineBridge
 from gui.ui.profiles.dialog import ProfilesDialog
-from tests.commands.test_profile_cli import GOOD_KEY, FakeEndpoint
-from tests.conftest import MemoryKeyring
 from tests.support import engine_fixtures
+from tests.support.fake_endpoint import GOOD_KEY, fake_endpoint_url
+from tests.support.memory_keyring import MemoryKeyring
 
 engine = engine_fixtures.engine
 
 
 @pytest.fixture
 def endpoint_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEndpoint)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/v2"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with fake_endpoint_url() as url:
+        yield url
 
 
 def _dialog(
