@@ -1,18 +1,16 @@
 """WebhookListener over real loopback HTTP: deliveries stored, answered, applied once, shown.
 
 Hostile requests (wrong token, wrong method, bad bodies, oversized or stalled bodies) live in
-``test_listener_hostile.py``; fuzzing in ``test_listener_fuzz.py``. The helpers here are shared.
+``test_listener_hostile.py``; fuzzing in ``test_listener_fuzz.py``. The helpers are in
+``tests/support/listener_helpers.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,88 +21,7 @@ from gui.core.errors import ListenerPortTaken
 from gui.core.redact import REDACTED
 from gui.core.webhooks.deliveries import Delivery, DeliveryStore
 from gui.core.webhooks.listener import WebhookListener, find_free_port
-
-TOKEN = "tok-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
-COMPLETED = {
-    "id": "e4616554-495e-4e66-838b-c55f2ea7ecbc-e1",
-    "status": "COMPLETED",
-    "delayTime": 4736,
-    "executionTime": 157,
-    "input": {"prompt": "hi"},
-    "output": {"results": [{"success": True}]},
-    "webhook": "https://example.test/hook",
-}
-
-
-@dataclass
-class Served:
-    """A running listener, its store, and what its callback and subscriber saw."""
-
-    listener: WebhookListener
-    store: DeliveryStore
-    known_jobs: dict[str, str]
-    applied: list[dict[str, Any]] = field(default_factory=list)
-    seen: list[Delivery] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return self.listener.url
-
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.listener.port}"
-
-    async def wait_seen(self, count: int, timeout: float = 5.0) -> None:
-        await wait_until(lambda: len(self.seen) >= count, timeout)
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
-
-
-@contextlib.asynccontextmanager
-async def serving(
-    tmp_path: Path, known_jobs: dict[str, str] | None = None, **options: Any
-) -> AsyncIterator[Served]:
-    """A listener on a free loopback port whose callback maps job ids through ``known_jobs``."""
-    store = DeliveryStore(tmp_path / "jobs.sqlite3")
-    served = Served(listener=None, store=store, known_jobs=dict(known_jobs or {}))  # type: ignore[arg-type]
-
-    async def on_delivery(payload: dict[str, Any]) -> str | None:
-        served.applied.append(payload)
-        job_id = payload.get("id")
-        return (
-            served.known_jobs.get(job_id) if isinstance(job_id, str) else served.known_jobs.get("")
-        )
-
-    options.setdefault("port", 0)
-    listener = WebhookListener(store, TOKEN, on_delivery=on_delivery, **options)
-    served.listener = listener
-    listener.subscribe(served.seen.append)
-    await listener.start()
-    try:
-        yield served
-    finally:
-        await listener.stop()
-        store.close()
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
-async def post(
-    url: str, body: Any = None, *, data: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as session:
-        kwargs: dict[str, Any] = {"data": data} if data is not None else {"json": body}
-        async with session.post(url, headers=headers, **kwargs) as response:
-            text = await response.text()
-            is_json = response.content_type == "application/json"
-            return response.status, (await response.json()) if is_json else text
+from tests.support.listener_helpers import COMPLETED, TOKEN, post, run, serving
 
 
 def test_a_delivery_is_stored_before_the_200_then_applied_and_shown(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from gui.core.records import JobState
 from gui.core.storage.store import DB_FILENAME, JobStore
 from gui.core.webhooks.deliveries import Delivery, DeliveryStore
 from gui.core.webhooks.listener import WebhookListener
-from tests.core.webhooks.test_listener import TOKEN
+from tests.support.listener_helpers import TOKEN
 
 engine_module = pytest.importorskip("gui.core.engine.engine")
 tracker_module = pytest.importorskip("gui.core.engine.tracker")

@@ -7,11 +7,8 @@ examples are sent over a real keep-alive HTTP connection.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,49 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from gui.core.webhooks.deliveries import Delivery, DeliveryStore
-from gui.core.webhooks.listener import WebhookListener
-from tests.core.webhooks.test_listener import TOKEN
-
-
-class ThreadedListener:
-    """A WebhookListener on its own loop thread, recording what the tracker and subscribers got."""
-
-    def __init__(self, path: Path) -> None:
-        self.store = DeliveryStore(path)
-        self.applied: list[dict[str, Any]] = []
-        self.seen: dict[int, Delivery] = {}
-        self._seen_changed = threading.Condition()
-        self.loop = asyncio.new_event_loop()
-        self.listener = WebhookListener(self.store, TOKEN, port=0, on_delivery=self._apply)
-        self.listener.subscribe(self._on_delivery)
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    async def _apply(self, payload: dict[str, Any]) -> str | None:
-        self.applied.append(payload)
-        return "local-" + payload["id"] if isinstance(payload.get("id"), str) else None
-
-    def _on_delivery(self, delivery: Delivery) -> None:
-        with self._seen_changed:
-            self.seen[delivery.id] = delivery
-            self._seen_changed.notify_all()
-
-    def wait_seen(self, delivery_id: int, timeout: float = 5.0) -> Delivery:
-        with self._seen_changed:
-            assert self._seen_changed.wait_for(lambda: delivery_id in self.seen, timeout)
-            return self.seen[delivery_id]
-
-    def __enter__(self) -> ThreadedListener:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.listener.start(), self.loop).result(10)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.listener.stop(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-        self.loop.close()
-        self.store.close()
+from tests.support.listener_helpers import ThreadedListener
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,15 @@ import pytest
 
 from gui.core.webhooks.deliveries import DeliveryStore
 from gui.core.webhooks.listener import WebhookListener
-from tests.core.webhooks.test_listener import COMPLETED, TOKEN, Served, run, serving
+from tests.support.listener_helpers import (
+    COMPLETED,
+    TOKEN,
+    Served,
+    head,
+    read_until_closed,
+    run,
+    serving,
+)
 
 
 def assert_unchanged(served: Served) -> None:
@@ -112,24 +120,6 @@ def test_a_body_that_is_not_a_json_object_is_400(tmp_path: Path, body: bytes) ->
 
 
 # -- raw sockets ----------------------------------------------------------------------------
-
-
-async def read_until_closed(reader: asyncio.StreamReader, timeout: float = 5.0) -> bytes:
-    """Everything the listener sends until it closes the connection (fails if it never does)."""
-    received = b""
-    async with asyncio.timeout(timeout):
-        while True:
-            try:
-                chunk = await reader.read(65536)
-            except ConnectionResetError:
-                return received
-            if not chunk:
-                return received
-            received += chunk
-
-
-def head(extra: str) -> bytes:
-    return f"POST /webhook/{TOKEN} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode()
 
 
 def test_a_declared_length_over_the_limit_is_413_and_closed_before_any_body(

@@ -15,8 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.webhooks.test_listener import COMPLETED, TOKEN, post, run, serving, wait_until
-from tests.core.webhooks.test_listener_hostile import head, read_until_closed
+from tests.support.listener_helpers import (
+    COMPLETED,
+    TOKEN,
+    head,
+    post,
+    read_until_closed,
+    run,
+    serving,
+)
+from tests.support.waiting import wait_until_async
 
 LISTENER_LOGGER = "gui.core.webhooks.listener"
 
@@ -36,7 +44,7 @@ def test_connections_over_the_limit_are_closed_at_once_in_a_few_log_lines(
             opened = [await asyncio.open_connection("127.0.0.1", port) for _ in range(30)]
             reads = [asyncio.create_task(reader.read()) for reader, _ in opened]
             # 22 are closed unread; 8 are held (idle, until the 60 s keep-alive).
-            await wait_until(lambda: sum(task.done() for task in reads) == 22, timeout=20)
+            await wait_until_async(lambda: sum(task.done() for task in reads) == 22, timeout=20)
             assert all(task.result() == b"" for task in reads if task.done())
             assert served.listener.connections == 8
             held = [
@@ -45,7 +53,7 @@ def test_connections_over_the_limit_are_closed_at_once_in_a_few_log_lines(
             assert len(held) == 8
             for writer in held:
                 writer.close()
-            await wait_until(lambda: served.listener.connections == 0, timeout=20)
+            await wait_until_async(lambda: served.listener.connections == 0, timeout=20)
             status, answer = await post(served.url, COMPLETED)
             assert status == 200 and answer["delivery"]
             for task in reads:
@@ -68,7 +76,7 @@ def test_an_idle_connection_is_closed_after_the_read_timeout(tmp_path: Path) -> 
         async with serving(tmp_path, read_timeout_s=0.3) as served:
             reader, writer = await asyncio.open_connection("127.0.0.1", served.listener.port)
             assert await read_until_closed(reader, timeout=10.0) == b""  # nothing ever sent
-            await wait_until(lambda: served.listener.connections == 0)
+            await wait_until_async(lambda: served.listener.connections == 0)
             writer.close()
 
     run(scenario())
@@ -85,7 +93,7 @@ def test_bodies_received_at_once_are_bounded(tmp_path: Path) -> None:
             for _, writer in senders:  # two bodies of 900 bytes under way: 1,800 held
                 writer.write(head("Content-Length: 900\r\n") + body[:100])
                 await writer.drain()
-            await wait_until(lambda: served.listener.body_bytes_in_flight == 1800)
+            await wait_until_async(lambda: served.listener.body_bytes_in_flight == 1800)
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(head("Content-Length: 900\r\n"))  # a third would pass 2,000
             await writer.drain()

@@ -10,7 +10,8 @@ import pytest
 from aiohttp import web
 
 from gui.core.redact import REDACTED
-from tests.core.webhooks.test_listener import TOKEN, Served, run, serving, wait_until
+from tests.support.listener_helpers import TOKEN, Served, run, serving
+from tests.support.waiting import wait_until_async
 
 sandbox = pytest.importorskip("gui.sandbox")
 if not hasattr(sandbox, "SandboxServer"):
@@ -113,7 +114,7 @@ def test_a_receiver_failing_twice_gives_three_tries_stored_as_one_and_two_repeat
                 assert [p["id"] for p in served.applied] == [job_id]  # applied once
                 assert served.store.get(rows[0].id).matched_local_id == "local-7"  # type: ignore[union-attr]
                 # The sender is done after the third try (it got its 200): no fourth.
-                await wait_until(lambda: server.routes.webhooks.pending == 0, timeout=5)
+                await wait_until_async(lambda: server.routes.webhooks.pending == 0, timeout=5)
                 assert front.tries == 3
                 assert served.store.count() == 3
         finally:

@@ -18,7 +18,7 @@ from gui.core.targets import Target
 from gui.core.webhooks.deliveries import DeliveryStore
 from gui.core.webhooks.listener import WebhookListener
 from gui.sandbox import SandboxConfig, SandboxServer
-from tests.core.webhooks.test_listener import TOKEN
+from tests.support.listener_helpers import TOKEN
 
 HOUR = 3600.0
 CLOUD = Target(name="prod", kind="cloud", base_url="https://api.example.test/v2", endpoint_id="e")

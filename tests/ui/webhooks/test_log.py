@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from PySide6.QtGui import QGuiApplication
 
@@ -23,6 +24,7 @@ from gui.ui.webhooks.log import (
     format_size,
 )
 from tests.support import engine_fixtures
+from tests.support.listener_helpers import ThreadedListener
 
 engine = engine_fixtures.engine
 
@@ -267,10 +269,6 @@ def test_follow_shows_a_listeners_deliveries_until_the_panel_is_gone(
 
 
 def test_a_real_listeners_deliveries_appear_as_they_arrive(qtbot: Any, tmp_path: Path) -> None:
-    import httpx
-
-    from tests.core.webhooks.test_listener_fuzz import ThreadedListener
-
     with ThreadedListener(tmp_path / "live.sqlite3") as served:
         log = make_log(qtbot, served.store)
         log.follow(served.listener.subscribe)  # the subscriber runs on the listener's loop thread
