@@ -13,8 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,7 @@ from gui.core.events import EngineEvent, JobAdded, JobChanged
 from gui.core.records import JobState
 from gui.core.storage.store import DB_FILENAME
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxServer, SandboxThread
+from tests.support.waiting import wait_until
 
 
 def console(data_dir: Path, *args: str) -> list[str]:
@@ -52,13 +51,6 @@ def rows(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
 def count(data_dir: Path, where: str) -> int:
     found = rows(data_dir, f"SELECT count(*) FROM jobs WHERE {where}")
     return int(found[0][0]) if found else 0  # type: ignore[call-overload]
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.05)
 
 
 def false_steps(data_dir: Path) -> list[tuple[object, ...]]:
@@ -96,16 +88,21 @@ def test_a_window_opened_during_a_cli_batch_shows_its_jobs_live_and_takes_none(
             text=True,
         )
         try:
-            wait_for(lambda: count(data_dir, "state = 'SUBMITTING'") > 0, "the batch is sending")
+            wait_until(
+                lambda: count(data_dir, "state = 'SUBMITTING'") > 0,
+                "the batch is sending",
+                timeout=120,
+            )
             window = Engine(data_dir, sandbox=SandboxServer)
             window.subscribe(on_event)
             window.start()
             try:
                 out, err = run.communicate(timeout=180)
                 ended = {"COMPLETED"}
-                wait_for(
+                wait_until(
                     lambda: len(seen) == jobs and set(map(str, seen.values())) == ended,
                     "the window saw every job of the batch end",
+                    timeout=120,
                 )
                 taken = window.resumed
             finally:
@@ -146,7 +143,11 @@ def test_two_cli_batches_on_one_folder_each_follow_their_own_jobs(
     with sandbox() as server:
         runs = [start("a")]
         try:
-            wait_for(lambda: count(data_dir, "state = 'SUBMITTING'") > 0, "batch a is sending")
+            wait_until(
+                lambda: count(data_dir, "state = 'SUBMITTING'") > 0,
+                "batch a is sending",
+                timeout=120,
+            )
             runs.append(start("b"))
             results = [run.communicate(timeout=180) for run in runs]
         finally:
@@ -175,16 +176,19 @@ def test_a_killed_batch_is_taken_over_by_the_window_that_runs_beside_it(
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_for(lambda: count(data_dir, "job_id IS NOT NULL") == jobs, "all sent")
+            wait_until(
+                lambda: count(data_dir, "job_id IS NOT NULL") == jobs, "all sent", timeout=120
+            )
             window = Engine(data_dir, sandbox=SandboxServer)
             window.start()
             try:
                 assert window.resumed == ()  # the batch is alive: its jobs are its own
                 run.send_signal(signal.SIGKILL)
                 run.wait(timeout=10)
-                wait_for(
+                wait_until(
                     lambda: count(data_dir, "state = 'COMPLETED'") == jobs,
                     "the window followed the killed batch's jobs to their end",
+                    timeout=120,
                 )
                 states = {r.state for r in window.jobs()}
             finally:

@@ -25,6 +25,7 @@ from gui.core.records import JobState
 from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
 from gui.sandbox import SandboxConfig, SandboxServer, SandboxThread
+from tests.support.waiting import wait_until
 
 JOBS = 500
 
@@ -83,10 +84,11 @@ def test_sigkill_mid_flight_then_restart_finishes_every_job(data_dir: Path) -> N
         )
         engine.start()
         try:
-            deadline = time.monotonic() + 60
-            while not all(r.terminal for r in engine.jobs()):
-                assert time.monotonic() < deadline, "jobs left unfinished after the restart"
-                time.sleep(0.1)
+            wait_until(
+                lambda: all(r.terminal for r in engine.jobs()),
+                "every job ended after the restart",
+                timeout=60,
+            )
             records = engine.jobs()
             health = engine.health(target).result(timeout=10)
         finally:
@@ -153,10 +155,11 @@ def test_sigkill_while_sending_leaves_no_job_open_and_none_unaccounted(data_dir:
         )
         engine.start()
         try:
-            deadline = time.monotonic() + 60
-            while not all(r.terminal for r in engine.jobs()):
-                assert time.monotonic() < deadline, "jobs left unfinished after the restart"
-                time.sleep(0.1)
+            wait_until(
+                lambda: all(r.terminal for r in engine.jobs()),
+                "every job ended after the restart",
+                timeout=60,
+            )
             records = engine.jobs()
             time.sleep(1.0)  # let the sandbox finish jobs queued by requests whose answer was lost
             health = engine.health(target).result(timeout=10)

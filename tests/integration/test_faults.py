@@ -10,7 +10,6 @@ queued behind the console's back and none is missing.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
 from gui.core.targets import Target
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxServer, SandboxThread
+from tests.support.waiting import wait_until
 
 JOBS = 1000
 FAIL_EVERY = 10  # every tenth job's handler raises: its true state is FAILED
@@ -46,12 +46,12 @@ def test_a_thousand_jobs_reach_their_true_state_through_faults(data_dir: Path) -
             futures = [engine.submit(target, body) for body in bodies]
             sent = [f.result(timeout=60) for f in futures]
             ids = {r.local_id for r in sent}
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                records = [r for r in engine.jobs() if r.local_id in ids]
-                if all(r.terminal for r in records):
-                    break
-                time.sleep(0.1)
+            wait_until(
+                lambda: all(r.terminal for r in engine.jobs() if r.local_id in ids),
+                "every job ended",
+                timeout=60,
+            )
+            records = [r for r in engine.jobs() if r.local_id in ids]
             health = engine.health(target).result(timeout=30)
         finally:
             engine.close()

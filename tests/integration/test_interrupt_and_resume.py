@@ -24,6 +24,7 @@ import pytest
 
 from gui.core.storage.store import DB_FILENAME
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
+from tests.support.waiting import wait_until
 
 
 def console(data_dir: Path, *args: str) -> list[str]:
@@ -47,13 +48,6 @@ def count_rows(data_dir: Path, where: str) -> int:
         return 0
 
 
-def wait_for(condition: object, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.05)
-
-
 @pytest.mark.integration
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_mid_batch_stops_sending_and_records_every_job_truthfully(
@@ -71,7 +65,9 @@ def test_a_signal_mid_batch_stops_sending_and_records_every_job_truthfully(
             text=True,
         )
         try:
-            wait_for(lambda: count_rows(data_dir, "job_id IS NOT NULL") > 0, "a job was sent")
+            wait_until(
+                lambda: count_rows(data_dir, "job_id IS NOT NULL") > 0, "a job was sent", timeout=60
+            )
             child.send_signal(signum)
             out, err = child.communicate(timeout=90)
         finally:
@@ -125,7 +121,7 @@ def test_a_killed_batch_is_followed_to_its_end_by_resume(data_dir: Path, tmp_pat
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: answers(port), "the sandbox listens")
+        wait_until(lambda: answers(port), "the sandbox listens", timeout=60)
         base_url = f"http://127.0.0.1:{port}/v2"
         batch = write_batch(tmp_path, [{"input": {"n": n}} for n in range(jobs)])
         run = subprocess.Popen(
@@ -134,7 +130,9 @@ def test_a_killed_batch_is_followed_to_its_end_by_resume(data_dir: Path, tmp_pat
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_for(lambda: count_rows(data_dir, "job_id IS NOT NULL") == jobs, "all sent")
+            wait_until(
+                lambda: count_rows(data_dir, "job_id IS NOT NULL") == jobs, "all sent", timeout=60
+            )
         finally:
             run.send_signal(signal.SIGKILL)
             run.wait(timeout=10)

@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from gui.sandbox import SandboxConfig, SandboxThread
-
-StartSandbox = Callable[..., tuple[SandboxThread, httpx.Client]]
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s (last value: {value!r})")
-        time.sleep(interval)
-
-
-def wait_status(
-    client: httpx.Client, job_id: str, *states: str, timeout: float = 5.0
-) -> dict[str, Any]:
-    """Poll ``/status`` until the job is in one of ``states``; the last payload."""
-
-    def reached() -> dict[str, Any] | None:
-        payload: dict[str, Any] = client.get(f"/status/{job_id}").json()
-        return payload if payload.get("status") in states else None
-
-    result: dict[str, Any] = wait_for(reached, timeout)
-    return result
+from tests.support.sandbox_helpers import StartSandbox
 
 
 @pytest.fixture

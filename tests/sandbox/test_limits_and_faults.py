@@ -11,7 +11,8 @@ import pytest
 from gui.core.limits import RATE_LIMITS
 from gui.sandbox import FaultConfig
 from gui.sandbox.ratelimit import RateLimiter
-from tests.sandbox.conftest import StartSandbox
+from tests.support.sandbox_helpers import StartSandbox
+from tests.support.waiting import wait_until
 
 
 def test_purge_queue_limit_is_runpods_two_per_window(start_sandbox: StartSandbox) -> None:
@@ -40,11 +41,10 @@ def test_concurrent_limit_refuses_requests_in_flight(start_sandbox: StartSandbox
     body = {"input": {"sandbox": {"duration": 1.5}}}
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         slow = pool.submit(client.post, "/runsync", json=body)
-        deadline = time.monotonic() + 5
         # Wait until the first runsync is being served (its job is running), then try a second.
-        while client.get("/health").json()["jobs"]["inProgress"] == 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_until(
+            lambda: client.get("/health").json()["jobs"]["inProgress"] > 0, "the first job runs"
+        )
         second = client.post("/runsync", json={"input": {}})
         assert second.status_code == 429 and "Retry-After" in second.headers
         assert slow.result(10).status_code == 200

@@ -9,7 +9,8 @@ import time
 
 import httpx
 
-from tests.sandbox.conftest import StartSandbox, wait_for, wait_status
+from tests.support.sandbox_helpers import StartSandbox, wait_status
+from tests.support.waiting import wait_until
 
 
 def test_run_answers_in_queue_then_completes_with_cloud_fields(
@@ -158,7 +159,7 @@ def test_runsync_whose_job_is_purged_answers_404(start_sandbox: StartSandbox) ->
     wait_status(client, blocker, "IN_PROGRESS")
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         waiting = pool.submit(client.post, "/runsync?wait=20000", json={"input": {}})
-        wait_for(lambda: client.get("/health").json()["jobs"]["inQueue"] == 1)
+        wait_until(lambda: client.get("/health").json()["jobs"]["inQueue"] == 1)
         assert client.post("/purge-queue").json()["removed"] == 1
         answer = waiting.result(10)
     assert answer.status_code == 404 and "error" in answer.json()
@@ -175,7 +176,7 @@ def test_health_counts_jobs_and_workers(start_sandbox: StartSandbox) -> None:
         for _ in range(4)
     ]
     client.post("/run", json={"input": {"sandbox": {"fail": True}}})
-    busy = wait_for(lambda: (h := client.get("/health").json())["jobs"]["inProgress"] == 3 and h)
+    busy = wait_until(lambda: (h := client.get("/health").json())["jobs"]["inProgress"] == 3 and h)
     assert busy["jobs"]["inQueue"] == 2 and busy["workers"] == {
         "idle": 0,
         "initializing": 0,
@@ -186,7 +187,7 @@ def test_health_counts_jobs_and_workers(start_sandbox: StartSandbox) -> None:
     }
     for job_id in long_jobs:
         client.post(f"/cancel/{job_id}")
-    done = wait_for(lambda: (h := client.get("/health").json())["jobs"]["failed"] == 1 and h)
+    done = wait_until(lambda: (h := client.get("/health").json())["jobs"]["failed"] == 1 and h)
     assert done["jobs"]["inProgress"] == 0 and done["jobs"]["inQueue"] == 0
 
 
@@ -221,7 +222,7 @@ def test_ttl_removes_a_waiting_job(start_sandbox: StartSandbox) -> None:
     wait_status(client, blocker, "IN_PROGRESS")
     job_id = client.post("/run", json={"input": {}, "policy": {"ttl": 800}}).json()["id"]
     assert client.get(f"/status/{job_id}").json()["status"] == "IN_QUEUE"
-    wait_for(lambda: client.get(f"/status/{job_id}").status_code == 404)
+    wait_until(lambda: client.get(f"/status/{job_id}").status_code == 404)
     assert client.get("/health").json()["jobs"]["inQueue"] == 0
     client.post(f"/cancel/{blocker}")
 
@@ -231,8 +232,8 @@ def test_ttl_removes_a_running_job_and_frees_its_worker(start_sandbox: StartSand
     body = {"input": {"sandbox": {"duration": 30}}, "policy": {"ttl": 800}}
     job_id = client.post("/run", json=body).json()["id"]
     wait_status(client, job_id, "IN_PROGRESS")
-    wait_for(lambda: client.get(f"/status/{job_id}").status_code == 404)
-    assert wait_for(lambda: client.get("/health").json()["workers"]["idle"] == 1)
+    wait_until(lambda: client.get(f"/status/{job_id}").status_code == 404)
+    assert wait_until(lambda: client.get("/health").json()["workers"]["idle"] == 1)
 
 
 def test_results_expire_after_retention(start_sandbox: StartSandbox) -> None:
@@ -242,8 +243,8 @@ def test_results_expire_after_retention(start_sandbox: StartSandbox) -> None:
     wait_status(client, run_id, "COMPLETED")
     sync_id = client.post("/runsync", json={"input": {}}).json()["id"]
     assert client.get(f"/status/{sync_id}").status_code == 200
-    wait_for(lambda: client.get(f"/status/{sync_id}").status_code == 404)
-    wait_for(lambda: client.get(f"/status/{run_id}").status_code == 404)
+    wait_until(lambda: client.get(f"/status/{sync_id}").status_code == 404)
+    wait_until(lambda: client.get(f"/status/{run_id}").status_code == 404)
     answer = client.get(f"/status/{run_id}")
     assert "error" in answer.json()
 
@@ -252,7 +253,7 @@ def test_status_ttl_query_sets_how_long_the_result_stays(sandbox_client: httpx.C
     job_id = sandbox_client.post("/run", json={"input": {}}).json()["id"]
     wait_status(sandbox_client, job_id, "COMPLETED")
     assert sandbox_client.get(f"/status/{job_id}?ttl=100").status_code == 200
-    wait_for(lambda: sandbox_client.get(f"/status/{job_id}").status_code == 404)
+    wait_until(lambda: sandbox_client.get(f"/status/{job_id}").status_code == 404)
 
 
 def test_jobs_belong_to_their_endpoint(start_sandbox: StartSandbox) -> None:
@@ -275,7 +276,7 @@ def test_stream_drains_chunks_buffered_since_the_last_call(start_sandbox: StartS
         seen.extend(chunk["output"] for chunk in answer["stream"])
         return answer["status"] == "COMPLETED" and len(seen) == 3
 
-    wait_for(drained_all)
+    wait_until(drained_all)
     assert seen == ["a", "b", "c"]
     assert client.post(f"/stream/{job_id}").json()["stream"] == []
     assert client.get(f"/status/{job_id}").json()["output"] == ["a", "b", "c"]
@@ -291,7 +292,7 @@ def test_status_sync_waits_for_the_end(sandbox_client: httpx.Client) -> None:
 def test_thousands_of_jobs_need_no_task_each(start_sandbox: StartSandbox) -> None:
     sandbox, client = start_sandbox(workers=20, default_duration_s=2.0)
     ids = [client.post("/run", json={"input": {"i": i}}).json()["id"] for i in range(300)]
-    wait_for(lambda: client.get("/health").json()["jobs"]["inProgress"] == 20)
+    wait_until(lambda: client.get("/health").json()["jobs"]["inProgress"] == 20)
     tasks = asyncio.run_coroutine_threadsafe(_task_count(), sandbox.loop).result(5)
     assert tasks < 20 + 10  # the workers, the sweeper, the request being served
     assert client.post("/purge-queue").json()["removed"] == 280

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from gui.core.limits import MAX_BODY_BYTES
-from tests.sandbox.conftest import StartSandbox
+from tests.support.sandbox_helpers import StartSandbox
 
 
 @pytest.mark.parametrize(

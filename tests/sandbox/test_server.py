@@ -12,7 +12,7 @@ import pytest
 
 import gui.sandbox.endpoint
 from gui.sandbox import SandboxConfig, SandboxServer, SandboxThread
-from tests.sandbox.conftest import StartSandbox, wait_status
+from tests.support.sandbox_helpers import StartSandbox, wait_status
 
 
 def test_server_runs_inside_the_callers_loop_and_closes_its_socket() -> None:

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from gui.sandbox.simulate import HANDLER_FILE, failure_error, plan_work, png_bytes
-from tests.sandbox.conftest import StartSandbox, wait_for, wait_status
+from tests.support.sandbox_helpers import StartSandbox, wait_status
+from tests.support.waiting import wait_until
 
 
 def _decode_png(data: bytes) -> tuple[int, int, bytes]:
@@ -64,7 +65,7 @@ def test_progress_shows_while_running_then_the_result(start_sandbox: StartSandbo
             seen.add(status["output"])
         return bool(status["status"] == "COMPLETED")
 
-    wait_for(finished)
+    wait_until(finished)
     assert seen <= {"loading", "thinking"} and seen  # polled every 10 ms over 200 ms steps
     assert client.get(f"/status/{job_id}").json()["output"] == body["input"]
 

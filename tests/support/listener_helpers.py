@@ -52,7 +52,9 @@ class Served:
         return f"http://127.0.0.1:{self.listener.port}"
 
     async def wait_seen(self, count: int, timeout: float = 30.0) -> None:
-        await wait_until_async(lambda: len(self.seen) >= count, f"{count} deliveries seen", timeout)
+        await wait_until_async(
+            lambda: len(self.seen) >= count, f"{count} deliveries seen", timeout=timeout
+        )
 
 
 @contextlib.asynccontextmanager

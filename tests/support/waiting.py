@@ -31,7 +31,7 @@ def wait_until(condition: Callable[[], T], what: str = "the condition", timeout:
 
 
 async def wait_until_async(
-    condition: Callable[[], T], what: str = "the condition", timeout: float = 30.0
+    condition: Callable[[], T], what: str = "the condition", *, timeout: float = 30.0
 ) -> T:
     """``wait_until`` inside a coroutine: the loop runs (the listener serves) between polls."""
     deadline = time.monotonic() + timeout

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QCoreApplication, QThread, QTimer
 from pytestqt.qtbot import QtBot
 
@@ -12,6 +10,7 @@ from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
 from gui.ui.bridge import EngineBridge
 from tests.support import engine_fixtures
+from tests.support.waiting import wait_until
 
 engine = engine_fixtures.engine
 sandbox = engine_fixtures.sandbox
@@ -65,10 +64,10 @@ def test_pending_events_never_send_a_model_back_in_time(
     bridge.sig_jobs_changed.connect(batches.append)
     # No Qt event is processed while the job runs: its events wait in the bridge, unflushed.
     record = engine.submit(sandbox, {"input": {"x": 1}}).result(timeout=30)
-    deadline = time.monotonic() + 10
-    while not any(r.local_id == record.local_id and r.terminal for r in engine.jobs()):
-        assert time.monotonic() < deadline, "the sandbox job did not finish"
-        time.sleep(0.02)
+    wait_until(
+        lambda: any(r.local_id == record.local_id and r.terminal for r in engine.jobs()),
+        "the sandbox job finished",
+    )
     snapshot = {r.local_id: r for r in bridge.snapshot()}
     assert snapshot[record.local_id].state == JobState.COMPLETED
     # What was pending is as old as (or older than) the snapshot: a model filled from the snapshot

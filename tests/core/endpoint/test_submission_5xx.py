@@ -4,7 +4,6 @@ the job was queued is not, so the job never runs twice."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from gui.core.endpoint.client import RetryPolicy
@@ -13,6 +12,7 @@ from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
 from gui.core.targets import Target
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxServer, SandboxThread
+from tests.support.waiting import wait_until
 
 PATIENT = RetryPolicy(attempts=40, base_delay_s=0.01, max_delay_s=0.05, total_s=60)
 FAST_POLLS = PollPolicy(first_s=0.05, min_s=0.05, max_s=0.2)
@@ -38,10 +38,11 @@ def test_a_run_answered_503_is_sent_again_and_runs_once(data_dir: Path) -> None:
         try:
             futures = [engine.submit(target, {"input": {"n": n}}) for n in range(20)]
             ids = {f.result(timeout=60).local_id for f in futures}
-            deadline = time.monotonic() + 60
-            while not all(r.terminal for r in engine.jobs() if r.local_id in ids):
-                assert time.monotonic() < deadline, "jobs left unfinished"
-                time.sleep(0.05)
+            wait_until(
+                lambda: all(r.terminal for r in engine.jobs() if r.local_id in ids),
+                "every job ended",
+                timeout=60,
+            )
             records = [r for r in engine.jobs() if r.local_id in ids]
             answers = engine.service.client_for(target).answer_counts
         finally:

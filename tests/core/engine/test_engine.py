@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -19,16 +19,9 @@ from gui.core.records import JobRecord, JobState
 from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
 from gui.sandbox import SandboxConfig, SandboxServer, SandboxThread
+from tests.support.waiting import wait_until
 
 FAST_POLLS = PollPolicy(first_s=0.05, min_s=0.05, max_s=0.2)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
 
 
 def job(engine: Engine, local_id: str) -> JobRecord:
@@ -36,7 +29,7 @@ def job(engine: Engine, local_id: str) -> JobRecord:
 
 
 def finished(engine: Engine, local_id: str, timeout: float = 10.0) -> JobRecord:
-    wait_until(lambda: job(engine, local_id).terminal, timeout)
+    wait_until(lambda: job(engine, local_id).terminal, timeout=timeout)
     return job(engine, local_id)
 
 

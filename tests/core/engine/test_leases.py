@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,15 +17,9 @@ from gui.core.records import JobRecord, JobState
 from gui.core.storage.store import DB_FILENAME, MIGRATIONS, SCHEMA_VERSION, JobStore
 from gui.core.targets import Target
 from gui.sandbox import SandboxServer
+from tests.support.waiting import wait_until
 
 TARGET = Target(name="cloud", kind="cloud", base_url="http://127.0.0.1:9/v2", endpoint_id="ep")
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
 
 
 def submitting(local_id: str) -> JobRecord:

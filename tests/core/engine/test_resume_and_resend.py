@@ -4,7 +4,6 @@ stopping in the middle of a batch: against the sandbox over loopback, with a rea
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,9 @@ from gui.core.records import JobRecord, JobState, NoteKind
 from gui.core.storage.store import DB_FILENAME, JobStore
 from gui.core.targets import Target
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxServer, SandboxThread
+from tests.support.waiting import wait_until
 
 FAST_POLLS = PollPolicy(first_s=0.05, min_s=0.05, max_s=0.2)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
 
 
 def by_id(engine: Engine) -> dict[str, JobRecord]:

@@ -8,7 +8,6 @@ JobStore share ``jobs.sqlite3``, each with its own connection.
 from __future__ import annotations
 
 import threading
-import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from gui.core.storage.store import DB_FILENAME, JobStore
 from gui.core.webhooks.deliveries import Delivery, DeliveryStore
 from gui.core.webhooks.listener import WebhookListener
 from tests.support.listener_helpers import TOKEN
+from tests.support.waiting import wait_until
 
 engine_module = pytest.importorskip("gui.core.engine.engine")
 tracker_module = pytest.importorskip("gui.core.engine.tracker")
@@ -111,7 +111,7 @@ def test_a_streaming_job_ended_by_its_webhook_keeps_every_chunk(data_dir: Path) 
 def wait_for_terminal(engine: Any, local_id: str) -> None:
     """Until the job is terminal (its end comes with its last stream read, just after the
     delivery); fails after 15 s without asserting anything about the time it took."""
-    deadline = time.monotonic() + 15
-    while not next(j for j in engine.jobs() if j.local_id == local_id).terminal:
-        assert time.monotonic() < deadline, "the job never ended"
-        time.sleep(0.02)
+    wait_until(
+        lambda: next(j for j in engine.jobs() if j.local_id == local_id).terminal,
+        "the job ended",
+    )

@@ -6,8 +6,6 @@ so only the delivery can end the job."""
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from gui.core.engine.engine import Engine
@@ -19,15 +17,9 @@ from gui.core.webhooks.deliveries import DeliveryStore
 from gui.core.webhooks.listener import WebhookListener
 from gui.sandbox import SandboxConfig, SandboxServer, SandboxThread
 from tests.support.listener_helpers import TOKEN
+from tests.support.waiting import wait_until
 
 HOUR = 3600.0
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
 
 
 def test_a_second_console_uses_the_first_ones_listener_and_merges_its_own_jobs_deliveries(
