@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -216,8 +218,6 @@ def test_jsonl_drop_opens_batch_dialog(qtbot: QtBot, window: MainWindow, tmp_pat
 
 
 def test_submit_reaches_the_sandbox(qtbot: QtBot, window: MainWindow) -> None:
-    if window.engine is None:
-        pytest.skip("the job engine is not part of this build yet")
     set_and_settle(qtbot, window.request, GOOD)
     assert window.request.submit_button.isEnabled()
     window.submit_action.trigger()  # Ctrl+Return
@@ -233,15 +233,22 @@ def test_submit_reaches_the_sandbox(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def test_closing_stops_the_engine(qtbot: QtBot, data_dir: Path) -> None:
+    before = set(threading.enumerate())
     win = create_window(data_dir)
     qtbot.addWidget(win)
     engine = win.engine
-    if engine is None:
-        pytest.skip("the job engine is not part of this build yet")
+    engine.started.result(timeout=30)  # its loop runs and its history is open
+    engine_threads = [
+        t
+        for t in threading.enumerate()
+        if t not in before and t.name in ("engine-loop", "job-store-writer")
+    ]
+    assert sorted(t.name for t in engine_threads) == ["engine-loop", "job-store-writer"]
     win.close()
     assert win.engine is None
-    thread = getattr(engine, "_thread", None)
-    assert thread is None or not thread.is_alive()
+    assert [t.name for t in engine_threads if t.is_alive()] == []  # loop and history writer ended
+    with pytest.raises(RuntimeError, match="not running"):
+        engine.submit_coroutine(asyncio.sleep(0))  # a closed engine takes no more work
 
 
 def test_keyboard_shortcuts(qtbot: QtBot, window: MainWindow) -> None:
