@@ -18,10 +18,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+import runpod
 
 from gui.sandbox import SandboxConfig, SandboxThread
-
-runpod = pytest.importorskip("runpod")
 
 pytestmark = pytest.mark.integration
 

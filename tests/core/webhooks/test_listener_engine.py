@@ -12,30 +12,25 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from gui.core.engine.engine import Engine
+from gui.core.engine.tracker import PollPolicy
 from gui.core.records import JobState
 from gui.core.storage.store import DB_FILENAME, JobStore
 from gui.core.webhooks.deliveries import Delivery, DeliveryStore
 from gui.core.webhooks.listener import WebhookListener
+from gui.sandbox import SandboxConfig, SandboxServer
 from tests.support.listener_helpers import TOKEN
 from tests.support.waiting import wait_until
-
-engine_module = pytest.importorskip("gui.core.engine.engine")
-tracker_module = pytest.importorskip("gui.core.engine.tracker")
-sandbox = pytest.importorskip("gui.sandbox")
 
 HOUR = 3600.0
 
 
 def test_a_sandbox_job_is_completed_by_its_webhook_and_no_longer_polled(data_dir: Path) -> None:
-    engine = engine_module.Engine(
+    engine = Engine(
         data_dir,
         rate_limits=None,
-        poll_policy=tracker_module.PollPolicy(first_s=HOUR, min_s=HOUR, max_s=HOUR),
-        sandbox=partial(
-            sandbox.SandboxServer, sandbox.SandboxConfig(workers=1, default_duration_s=0.05)
-        ),
+        poll_policy=PollPolicy(first_s=HOUR, min_s=HOUR, max_s=HOUR),
+        sandbox=partial(SandboxServer, SandboxConfig(workers=1, default_duration_s=0.05)),
     )
     engine.start()
     store = DeliveryStore(data_dir / "jobs.sqlite3")
@@ -70,13 +65,11 @@ def test_a_streaming_job_ended_by_its_webhook_keeps_every_chunk(data_dir: Path) 
     """The end arrives by webhook before the last ``/stream`` read (polls are an hour apart, so
     no poll reads the stream or the end): the job is followed until its stream is drained, and
     the stored record holds all 8 chunks, as the CLI and a request with its own webhook get."""
-    engine = engine_module.Engine(
+    engine = Engine(
         data_dir,
         rate_limits=None,
-        poll_policy=tracker_module.PollPolicy(first_s=HOUR, min_s=HOUR, max_s=HOUR),
-        sandbox=partial(
-            sandbox.SandboxServer, sandbox.SandboxConfig(workers=1, default_duration_s=0.05)
-        ),
+        poll_policy=PollPolicy(first_s=HOUR, min_s=HOUR, max_s=HOUR),
+        sandbox=partial(SandboxServer, SandboxConfig(workers=1, default_duration_s=0.05)),
     )
     engine.start()
     store = DeliveryStore(data_dir / "jobs.sqlite3")

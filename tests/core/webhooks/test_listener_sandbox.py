@@ -6,16 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from aiohttp import web
 
 from gui.core.redact import REDACTED
+from gui.sandbox import SandboxConfig, SandboxServer
 from tests.support.listener_helpers import TOKEN, Served, run, serving
 from tests.support.waiting import wait_until_async
-
-sandbox = pytest.importorskip("gui.sandbox")
-if not hasattr(sandbox, "SandboxServer"):
-    pytest.skip("the sandbox server is not built yet", allow_module_level=True)
 
 
 async def submit(base_url: str, body: dict[str, Any]) -> str:
@@ -33,7 +29,7 @@ def test_a_sandbox_job_with_the_listeners_webhook_is_delivered_stored_and_applie
     tmp_path: Path,
 ) -> None:
     async def scenario() -> None:
-        server = sandbox.SandboxServer(sandbox.SandboxConfig(default_duration_s=0.05))
+        server = SandboxServer(SandboxConfig(default_duration_s=0.05))
         await server.start()
         try:
             async with serving(tmp_path) as served:
@@ -99,8 +95,8 @@ def test_a_receiver_failing_twice_gives_three_tries_stored_as_one_and_two_repeat
     tmp_path: Path,
 ) -> None:
     async def scenario() -> None:
-        config = sandbox.SandboxConfig(default_duration_s=0.05, webhook_retry_interval_s=0.05)
-        server = sandbox.SandboxServer(config)
+        config = SandboxConfig(default_duration_s=0.05, webhook_retry_interval_s=0.05)
+        server = SandboxServer(config)
         await server.start()
         try:
             served: Served
