@@ -13,6 +13,7 @@ from aiohttp import web
 
 from gui.core.limits import WEBHOOK_TRIES
 from gui.sandbox import SandboxConfig, SandboxServer
+from tests.support.waiting import wait_until_async
 
 
 class Receiver:
@@ -22,6 +23,7 @@ class Receiver:
         self.statuses = list(statuses)
         self.deliveries: list[dict[str, Any]] = []
         self.arrived = asyncio.Event()
+        self.sandbox: SandboxServer | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
         self.deliveries.append(await request.json())
@@ -36,6 +38,12 @@ class Receiver:
                 await self.arrived.wait()
 
         await asyncio.wait_for(reached(), timeout)
+
+    async def until_sender_idle(self) -> None:
+        """Until the sandbox has no delivery left to try (each got its 200 or its last try)."""
+        assert self.sandbox is not None
+        webhooks = self.sandbox.routes.webhooks
+        await wait_until_async(lambda: webhooks.pending == 0, "the sandbox's deliveries ended")
 
 
 @asynccontextmanager
@@ -52,6 +60,7 @@ async def serving(statuses: list[int], **fields: Any) -> AsyncIterator[tuple[str
     fields.setdefault("default_duration_s", 0.01)
     fields.setdefault("webhook_retry_interval_s", 0.05)
     server = SandboxServer(SandboxConfig(**fields))
+    receiver.sandbox = server
     await server.start()
     try:
         yield f"{server.base_url}/ep", receiver, f"http://127.0.0.1:{port}/hook"
@@ -72,7 +81,7 @@ def test_receiver_answering_500_twice_gets_exactly_three_deliveries() -> None:
             body = {"input": {"prompt": "hi"}, "webhook": hook, "extra": 1, "s3Config": {}}
             job = await _post(s, f"{base}/run", body)
             await receiver.until(3)
-            await asyncio.sleep(0.3)  # several retry spacings: a fourth try would have come by now
+            await receiver.until_sender_idle()  # no fourth try is left to come
             assert len(receiver.deliveries) == WEBHOOK_TRIES == 3
             for delivery in receiver.deliveries:
                 assert set(delivery) == {
@@ -93,7 +102,7 @@ def test_receiver_that_always_fails_gets_three_tries_and_the_queue_goes_on() -> 
             later = await _post(s, f"{base}/runsync", {"input": {"after": 1}})
             assert later["status"] == "COMPLETED"
             await receiver.until(3)
-            await asyncio.sleep(0.3)
+            await receiver.until_sender_idle()
             assert len(receiver.deliveries) == 3
 
     asyncio.run(scenario())
@@ -120,7 +129,7 @@ def test_failed_and_timed_out_jobs_are_delivered_cancelled_are_not() -> None:
             await _post(s, f"{base}/run", failing)
             await _post(s, f"{base}/run", timing_out)
             await receiver.until(2)
-            await asyncio.sleep(0.2)
+            await receiver.until_sender_idle()  # the cancelled job's delivery would be one of them
             by_status = {d["status"]: d for d in receiver.deliveries}
             assert set(by_status) == {"FAILED", "TIMED_OUT"}
             assert json.loads(by_status["FAILED"]["error"])["error_message"] == "no"
