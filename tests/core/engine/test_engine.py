@@ -119,7 +119,12 @@ def test_cancel_a_queued_and_a_running_job(engine: Engine, sandbox: Target) -> N
     wait_until(lambda: job(engine, running[0].local_id).state == JobState.IN_PROGRESS)
     assert engine.cancel(queued.local_id).result(timeout=10).state == JobState.CANCELLED
     assert engine.cancel(running[0].local_id).result(timeout=10).state == JobState.CANCELLED
-    time.sleep(0.3)  # late polls must not overwrite the cancellation
+    # Late polls must not overwrite the cancellation: wait for three more polls (of running[1],
+    # each started after the one before was answered), so a poll of running[0] that was on the
+    # wire at the cancel has had its answer merged by then.
+    tracker = engine.service.tracker
+    polls = tracker.polls
+    wait_until(lambda: tracker.polls >= polls + 3, "three more polls")
     assert job(engine, running[0].local_id).state == JobState.CANCELLED
     with pytest.raises(Exception, match="nothing to cancel"):
         engine.cancel(queued.local_id).result(timeout=10)

@@ -10,6 +10,7 @@ from gui.core.endpoint.answers import JobStatus
 from gui.core.engine.merge import mark_expired, merge_status
 from gui.core.engine.tracker import JobTracker, PollPolicy
 from gui.core.records import JobRecord, JobState
+from tests.support.waiting import wait_until_async
 
 
 def fresh() -> JobRecord:
@@ -79,8 +80,8 @@ def test_polls_slow_down_with_age_and_stop_when_told() -> None:
             if len(polls) >= 8 and not tracker.is_tracked("a"):
                 break
             await asyncio.sleep(0.01)
-        await asyncio.sleep(0.1)
         await tracker.stop()
+        assert tracker.polls == len(polls)  # none started beyond those that asked
         return polls, len(tracker)
 
     polls, left = asyncio.run(main())
@@ -171,9 +172,11 @@ def test_a_poll_started_after_its_job_was_untracked_does_not_ask() -> None:
         tracker = JobTracker(poll, PollPolicy(first_s=0.0))
         tracker.track("a")
         tracker.track("b")
+        tracker.track("c")  # due last: its poll task runs after b's
         tracker.start()
-        await asyncio.sleep(0.05)
+        await wait_until_async(lambda: "c" in asked, "c was asked about")
         await tracker.stop()
+        assert tracker.polls == 2
         return asked
 
-    assert asyncio.run(main()) == ["a"]
+    assert asyncio.run(main()) == ["a", "c"]
