@@ -3,7 +3,6 @@ stopping in the middle of a batch: against the sandbox over loopback, with a rea
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -46,7 +45,12 @@ def test_an_engine_takes_over_only_the_unfinished_jobs_of_the_profiles_it_is_giv
         try:
             assert set(later.resumed) == set(ours)
             wait_until(lambda: all(by_id(later)[i].terminal for i in ours))
-            time.sleep(0.5)  # the other profile's job has ended in the sandbox by now
+            sandbox_jobs = server.server.routes.endpoints["ep"]
+            wait_until(
+                lambda: sandbox_jobs.health()["jobs"]["completed"] == 3,
+                "the other profile's job ended in the sandbox too",
+            )
+            assert not later.service.tracker.is_tracked(theirs)
             jobs = by_id(later)
         finally:
             later.close()

@@ -27,6 +27,7 @@ from tests.support.listener_helpers import (
     run,
     serving,
 )
+from tests.support.waiting import wait_until_async
 
 
 def assert_unchanged(served: Served) -> None:
@@ -232,7 +233,8 @@ def test_a_sender_that_leaves_midway_stores_nothing(tmp_path: Path) -> None:
             writer.write_eof()  # half-close: the promised 500 bytes never come
             await read_until_closed(reader)
             writer.close()
-            await asyncio.sleep(0.05)  # let the server side finish with the dead request
+            # The server side has finished with the dead request once its connection is gone.
+            await wait_until_async(lambda: served.listener.connections == 0, "connection closed")
             assert_unchanged(served)
 
     run(scenario())
