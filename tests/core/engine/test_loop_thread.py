@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -19,11 +18,17 @@ async def _where() -> str:
 
 def test_calls_made_before_the_loop_exists_run_on_it_once_it_does() -> None:
     go = threading.Event()  # as while the window starts: the thread waits before making its loop
-    runner = LoopThread("test-loop", pause_point=lambda: go.wait(10) and None)
+    reached = threading.Event()
+
+    def pause() -> None:
+        reached.set()
+        go.wait(10)
+
+    runner = LoopThread("test-loop", pause_point=pause)
     try:
         runner.start()
         early = runner.call(_where())
-        time.sleep(0.05)
+        assert reached.wait(10), "the loop's thread reached its pause point"
         assert not early.done()
     finally:
         go.set()

@@ -24,6 +24,7 @@ from gui.core.storage.store import JobStore
 from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
 from gui.sandbox import SandboxServer
 from gui.ui.runtime import FOREGROUND
+from tests.support.waiting import wait_until
 
 HISTORY = 300
 
@@ -139,12 +140,13 @@ def test_work_asked_for_before_the_loop_exists_runs_once_it_does(data_dir: Path)
         data_dir, sandbox=SandboxServer, rate_limits=None, pause_point=FOREGROUND.pass_through
     )
     FOREGROUND.acquire()
+    waits = FOREGROUND.waits
     try:
         engine.start(wait=False)
         early = engine.submit_coroutine(answer())
         dropped = engine.submit_coroutine(never())
         assert dropped.cancel()  # a caller may give up on early work before the loop runs
-        time.sleep(0.05)
+        wait_until(lambda: FOREGROUND.waits > waits, "the engine's thread reached the gate")
         assert not early.done()  # the gate is held: no loop has run it yet
     finally:
         FOREGROUND.release()
