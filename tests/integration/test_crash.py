@@ -14,8 +14,8 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,8 +161,15 @@ def test_sigkill_while_sending_leaves_no_job_open_and_none_unaccounted(data_dir:
                 timeout=60,
             )
             records = engine.jobs()
-            time.sleep(1.0)  # let the sandbox finish jobs queued by requests whose answer was lost
-            health = engine.health(target).result(timeout=10)
+
+            def sandbox_idle() -> dict[str, Any] | None:
+                """The sandbox's health once it ran every job it queued (some queued by requests
+                whose answer was lost with the killed console)."""
+                health: dict[str, Any] = engine.health(target).result(timeout=10)
+                jobs = health["jobs"]
+                return health if jobs["inQueue"] == jobs["inProgress"] == 0 else None
+
+            health = wait_until(sandbox_idle, "the sandbox ran every job it queued", timeout=60)
         finally:
             engine.close()
 
