@@ -135,6 +135,7 @@ def test_timeout_leaves_the_job_running_and_exits_1(
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_a_local_worker_profile_is_started_for_the_run_and_its_result_kept(
     tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -159,6 +160,7 @@ def test_a_local_worker_profile_is_started_for_the_run_and_its_result_kept(
         assert probe.connect_ex(("127.0.0.1", port)) != 0
 
 
+@pytest.mark.slow
 def test_sync_with_a_timeout_still_reports_the_job_id(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -188,6 +190,7 @@ def test_a_batch_where_some_jobs_were_not_sent_but_others_ran_exits_1_and_counts
     assert "3 job(s): 2 reached the endpoint (2 COMPLETED), 1 not sent." in err
 
 
+@pytest.mark.slow
 def test_nothing_reached_exits_3_and_resume_sends_it_again_with_a_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -27,6 +27,8 @@ from gui.core.targets import Target
 from gui.sandbox import SandboxConfig, SandboxServer, SandboxThread
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.slow
+
 JOBS = 500
 
 CHILD = textwrap.dedent(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 APP_ID = "io.github.runpod_job_console"
 

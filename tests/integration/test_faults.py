@@ -22,6 +22,8 @@ from gui.core.targets import Target
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxServer, SandboxThread
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.slow
+
 JOBS = 1000
 FAIL_EVERY = 10  # every tenth job's handler raises: its true state is FAILED
 

@@ -26,6 +26,8 @@ from gui.core.storage.store import DB_FILENAME
 from gui.sandbox import FaultConfig, SandboxConfig, SandboxThread
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.slow
+
 
 def console(data_dir: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "gui", "--data-dir", str(data_dir), *args]

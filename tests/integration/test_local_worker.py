@@ -27,7 +27,7 @@ from gui.core.records import JobRecord, JobState
 from gui.sandbox import SandboxServer
 from gui.ui.profiles.local_worker import LocalWorker, LocalWorkerPanel
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 HANDLER = Path(__file__).parent / "workers" / "handler.py"
 EXPECTED = {"echo": "hello worker", "sum": 6, "worker": "local-test"}

@@ -36,6 +36,7 @@ def test_limits_count_per_endpoint(start_sandbox: StartSandbox) -> None:
         assert other.post("/run", json={"input": {}}).status_code == 200
 
 
+@pytest.mark.slow
 def test_concurrent_limit_refuses_requests_in_flight(start_sandbox: StartSandbox) -> None:
     _, client = start_sandbox(rate_limits=True, rate_limit_overrides={"runsync": (100, 1)})
     body = {"input": {"sandbox": {"duration": 1.5}}}

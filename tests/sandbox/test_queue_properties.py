@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,5 +84,6 @@ async def _play(operations: list[tuple[str, object]]) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(OPERATIONS)
+@pytest.mark.slow
 def test_health_counters_always_match_job_states(operations: list[tuple[str, object]]) -> None:
     asyncio.run(_play(operations))

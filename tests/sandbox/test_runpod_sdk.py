@@ -22,7 +22,7 @@ import runpod
 
 from gui.sandbox import SandboxConfig, SandboxThread
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 KEY = "sdk-test-key"
 

@@ -84,6 +84,7 @@ def test_runsync_answers_at_once_when_quick(engine: Engine, sandbox: Target) -> 
     assert not engine.service.tracker.is_tracked(done.local_id)
 
 
+@pytest.mark.slow
 def test_runsync_that_outlives_its_wait_goes_on_to_the_tracker(
     engine: Engine, sandbox: Target
 ) -> None:
@@ -357,6 +358,7 @@ def test_a_sandbox_profile_target_without_address_starts_the_sandbox(engine: Eng
     assert sent.state == JobState.COMPLETED and sent.output == {"x": 1}
 
 
+@pytest.mark.slow
 def test_the_limiter_keeps_a_batch_free_of_429s(data_dir: Path) -> None:
     limits = {"run": (25, 5), "status": (60, 10)}  # per 10 s, on both sides
     config = SandboxConfig(workers=20, default_duration_s=0.05, rate_limits=True,

@@ -23,6 +23,7 @@ def by_id(engine: Engine) -> dict[str, JobRecord]:
     return {r.local_id: r for r in engine.jobs()}
 
 
+@pytest.mark.slow
 def test_an_engine_takes_over_only_the_unfinished_jobs_of_the_profiles_it_is_given(
     data_dir: Path,
 ) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+import pytest
+
 from gui.core.request.validation import ValidationResult, validate_text
 
 
@@ -85,6 +87,7 @@ def test_a_few_unknown_keys_still_get_a_suggestion() -> None:
     assert any('did you mean "policy"' in m for m in messages), messages
 
 
+@pytest.mark.slow
 def test_many_nans_are_each_reported_where_they_stand() -> None:
     count = 16_000
     text = '{"input": {"values": [\n' + ",\n".join(["NaN"] * count) + "\n]}}"

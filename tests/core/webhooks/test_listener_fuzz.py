@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from tests.support.listener_helpers import ThreadedListener
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ThreadedListener, Any]]:

@@ -159,6 +159,7 @@ def test_refused_requests_are_a_line_each_then_summed_up(
 
 
 @pytest.mark.skipif(not hasattr(resource, "RLIMIT_NOFILE"), reason="no descriptor limit here")
+@pytest.mark.slow
 def test_a_flood_of_idle_connections_under_a_small_descriptor_limit_costs_a_few_lines(
     tmp_path: Path,
 ) -> None:

@@ -59,6 +59,7 @@ def test_a_refused_key_shows_its_http_status(
     assert "refused by the sandbox (401)" in strip.label.toolTip()
 
 
+@pytest.mark.slow
 def test_no_connection_says_so_with_what_the_connection_said(
     qtbot: QtBot, strip: HealthStrip
 ) -> None:

@@ -86,6 +86,7 @@ def test_the_python_named_in_the_profile_is_the_one_checked(
     assert f"{other} -m pip install runpod" in stopped.args[1]
 
 
+@pytest.mark.slow
 def test_a_module_missing_in_the_workers_output_is_named(qtbot: QtBot, worker_folder: Path) -> None:
     # This Python has runpod; the handler imports something it lacks.
     (worker_folder / "handler.py").write_text("import runpod\nimport torch_not_installed_here\n")

@@ -208,6 +208,7 @@ def test_thousands_of_diagnostics_are_capped(qtbot: QtBot, panel: RequestPanel) 
     assert len(panel.editor.underlined_ranges()) == 500
 
 
+@pytest.mark.slow
 def test_big_text_is_validated_in_a_child_process_and_still_submits_whole(
     qtbot: QtBot, panel: RequestPanel
 ) -> None:

@@ -7,6 +7,7 @@ import base64
 import json
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -71,6 +72,7 @@ def test_closing_before_a_big_draft_shows_keeps_it(qtbot: QtBot, data_dir: Path)
     assert (data_dir / DRAFT_FILE).read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_template_opened_while_a_big_draft_loads_goes_on_top_of_it(
     qtbot: QtBot, data_dir: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 
@@ -119,6 +120,7 @@ def test_submit_goes_to_the_selected_profile(qtbot: QtBot, data_dir: Path) -> No
     window.close()
 
 
+@pytest.mark.slow
 def test_a_job_not_sent_is_said_once_and_forgotten_on_another_target(
     qtbot: QtBot, data_dir: Path
 ) -> None:
