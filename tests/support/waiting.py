@@ -17,7 +17,9 @@ T = TypeVar("T")
 INTERVAL_S = 0.02
 
 
-def wait_until(condition: Callable[[], T], what: str = "the condition", timeout: float = 30.0) -> T:
+def wait_until(
+    condition: Callable[[], T | None], what: str = "the condition", *, timeout: float = 30.0
+) -> T:
     """Poll ``condition`` until it returns something truthy and return that; fail the test with
     ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -31,7 +33,7 @@ def wait_until(condition: Callable[[], T], what: str = "the condition", timeout:
 
 
 async def wait_until_async(
-    condition: Callable[[], T], what: str = "the condition", *, timeout: float = 30.0
+    condition: Callable[[], T | None], what: str = "the condition", *, timeout: float = 30.0
 ) -> T:
     """``wait_until`` inside a coroutine: the loop runs (the listener serves) between polls."""
     deadline = time.monotonic() + timeout
