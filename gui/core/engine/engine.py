@@ -64,6 +64,7 @@ T = TypeVar("T")
 
 API_KEY_ENV = "RUNPOD_API_KEY"
 WATCH_INTERVAL_S = 0.5  # how often the store is asked whether another console wrote
+LISTENER_START_WAIT_S = 5.0  # the longest a sandbox request waits for the listener to start
 
 
 class SandboxLike(Protocol):
@@ -160,6 +161,9 @@ class Engine:
         self._sandbox_lock: asyncio.Lock | None = None
         self._started: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._sandbox_webhook: str | None = None
+        # Listener starts in progress (tasks on the loop): a sandbox request that names no webhook
+        # waits for them, so a job sent while the window starts still reports to the listener.
+        self._listener_starts: set[asyncio.Future[Any]] = set()
         self._listener: ConsoleListener | None = None
         self._http: httpx.AsyncClient | None = None  # one-off requests: replays, checks
 
@@ -436,10 +440,18 @@ class Engine:
         return self._call(stop())
 
     async def _listening(self, starting: Coroutine[Any, Any, ListenerInfo]) -> ListenerInfo:
-        self._announce_listener(None)
-        info = await starting
-        self._announce_listener(info)
-        return info
+        import asyncio
+
+        this = asyncio.current_task()
+        assert this is not None
+        self._listener_starts.add(this)
+        try:
+            self._announce_listener(None)
+            info = await starting
+            self._announce_listener(info)
+            return info
+        finally:
+            self._listener_starts.discard(this)
 
     def _announce_listener(self, info: ListenerInfo | None) -> None:
         if info is None:
@@ -539,12 +551,17 @@ class Engine:
         A request to the built-in sandbox that names no ``webhook`` gets the one set by
         ``send_sandbox_webhooks_to``: every way of sending (the editor, a batch, Send again) comes
         through here, so all follow the same rule."""
-        body = with_sandbox_webhook(target, body, self._sandbox_webhook)
 
         async def submit() -> JobRecord:
+            import asyncio
+
             service = await self._ready_service()
+            starts = self._listener_starts
+            if target.kind == "sandbox" and "webhook" not in body and starts:
+                await asyncio.wait(set(starts), timeout=LISTENER_START_WAIT_S)
+            sent = with_sandbox_webhook(target, body, self._sandbox_webhook)
             return await service.submit(
-                target, body, operation, template=template, wait_ms=wait_ms, stream=stream
+                target, sent, operation, template=template, wait_ms=wait_ms, stream=stream
             )
 
         return self._call(submit())

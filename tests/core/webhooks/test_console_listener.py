@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -28,17 +27,11 @@ from gui.core.webhooks.address import ListenerSettings
 from gui.core.webhooks.console_listener import ConsoleListener
 from gui.core.webhooks.listener import find_free_port
 from gui.sandbox import SandboxConfig, SandboxServer
-from tests.conftest import MemoryKeyring
+from tests.support.memory_keyring import MemoryKeyring
+from tests.support.waiting import wait_until
 
 HOUR = 3600.0
 SLOW_POLLS = PollPolicy(first_s=HOUR, min_s=HOUR, max_s=HOUR)  # only a delivery ends a job
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
 
 
 def make_engine(data_dir: Path) -> Engine:
@@ -86,13 +79,34 @@ def test_the_engine_serves_the_listener_and_a_sandbox_job_ends_by_its_delivery(
 
     listener = engine.listener
     assert listener is not None
-    wait_until(ended)
+    wait_until(ended, "the job ended by its delivery")
     assert listener.received == 1
     assert [d.matched_local_id for d in listener.store.list()] == [sent.local_id]
     engine.flush().result(timeout=30)
     for path in data_dir.rglob("*"):
         if path.is_file():
             assert token.encode() not in path.read_bytes(), f"the token was written to {path}"
+
+
+def test_a_sandbox_job_sent_while_the_listener_starts_still_reports_to_it(
+    engine: Engine, memory_keyring: MemoryKeyring
+) -> None:
+    """The window asks for the listener and may send at once (its first job): the request waits
+    for the start instead of leaving without the listener's webhook."""
+    target = engine.sandbox_target().result(timeout=30)
+    starting = engine.start_listener(ListenerSettings(port=0), SecretStore())
+    sent = engine.submit(target, {"input": {"n": 1}}).result(timeout=30)  # asked right after
+    info = starting.result(timeout=30)
+    assert sent.request.get("webhook") is not None
+    token = memory_keyring.entries[("runpod-job-console", "listener-token")]
+    assert info.url.endswith(token)
+    assert token not in str(sent.request)  # the record keeps the keyring reference only
+
+    def ended() -> bool:
+        (job,) = [j for j in engine.jobs() if j.local_id == sent.local_id]
+        return job.state == JobState.COMPLETED and job.webhook_deliveries == 1
+
+    wait_until(ended, "the job ended by its delivery")
 
 
 def test_closing_the_engine_stops_its_listener_and_frees_the_port(data_dir: Path) -> None:
@@ -198,13 +212,13 @@ def test_a_replay_goes_through_the_engine_to_its_own_listener(engine: Engine) ->
     assert httpx.post(info.url, json=first, timeout=10).status_code == 200
     listener = engine.listener
     assert listener is not None
-    wait_until(lambda: listener.received == 1)
+    wait_until(lambda: listener.received == 1, "the first delivery")
     (stored,) = listener.store.list()
     raw = listener.store.get_raw(stored.id)
     assert raw is not None
     line = engine.replay_delivery(info.url, raw).result(timeout=30)
     assert line.startswith(f"Replayed to {info.url}: HTTP 200 in ")
-    wait_until(lambda: listener.received == 2)
+    wait_until(lambda: listener.received == 2, "the second delivery")
     assert [d.repeat_of for d in listener.store.list()] == [stored.id, None]
 
 
