@@ -11,4 +11,5 @@ where the listener binds, and the history of deliveries.
   token.
 - ``listener``: The webhook listener: receives RunPod's deliveries (RUNPOD_API.md §5) over HTTP on
   loopback.
+- ``replay``: A stored delivery POSTed again to a URL the person gives, from the engine's loop.
 """
