@@ -6,11 +6,18 @@ read from any thread.
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from gui.core.records import JobRecord
 
-__all__ = ["EngineEvent", "JobAdded", "JobChanged", "JobsRemoved"]
+__all__ = ["EngineEvent", "JobAdded", "JobChanged", "JobsRemoved", "Subscribers"]
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +42,37 @@ class JobsRemoved:
 
 
 EngineEvent = JobAdded | JobChanged | JobsRemoved
+
+
+class Subscribers(Generic[T]):
+    """Callbacks told of each ``T`` (an engine event, a stored delivery); safe from any thread.
+
+    ``tell`` calls them on the caller's thread, in the order they subscribed; one that raises is
+    logged and the others are still told.
+    """
+
+    def __init__(self, what: str) -> None:
+        self._what = what  # for the log: "an engine subscriber failed"
+        self._callbacks: list[Callable[[T], None]] = []
+        self._lock = threading.Lock()
+
+    def add(self, callback: Callable[[T], None]) -> Callable[[], None]:
+        """Subscribe ``callback``; returns the function that unsubscribes it."""
+        with self._lock:
+            self._callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+
+        return unsubscribe
+
+    def tell(self, value: T) -> None:
+        with self._lock:
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            try:
+                callback(value)
+            except Exception:  # one broken subscriber must not stop the others
+                log.exception("%s subscriber failed", self._what)

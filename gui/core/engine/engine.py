@@ -17,13 +17,12 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
-import threading
 from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from gui.core.engine.loop_thread import LoopThread
-from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
+from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved, Subscribers
 from gui.core.limits import RATE_LIMITS, WEBHOOK_GRACE_S
 from gui.core.records import JobRecord
 from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
@@ -152,8 +151,7 @@ class Engine:
             "body_resolver": body_resolver,
             "webhook_grace_s": webhook_grace_s,
         }
-        self._subscribers: list[Callable[[EngineEvent], None]] = []
-        self._subscribers_lock = threading.Lock()
+        self._subscribers: Subscribers[EngineEvent] = Subscribers("an engine")
         self._runner = LoopThread("engine-loop", pause_point)
         self._store: JobStore | None = None
         self._service: JobService | None = None
@@ -700,15 +698,7 @@ class Engine:
 
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
         """``callback(event)`` runs on the engine thread and must be quick. Returns unsubscribe."""
-        with self._subscribers_lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._subscribers_lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     async def apply_external_update(self, payload: dict[str, Any], source: str) -> JobRecord | None:
         """News of a job from outside (a webhook), merged like a poll result; runs on the loop.
@@ -745,13 +735,7 @@ class Engine:
         return self._service
 
     def _emit(self, event: EngineEvent) -> None:
-        with self._subscribers_lock:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            try:
-                callback(event)
-            except Exception:  # one broken subscriber must not stop the others
-                log.exception("an engine subscriber failed")
+        self._subscribers.tell(event)
 
     async def _start_sandbox(self) -> Target:
         if self._sandbox_lock is None:  # on the loop's thread: no other can race it here

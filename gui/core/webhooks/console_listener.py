@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gui.core.errors import ListenerServedElsewhere
+from gui.core.events import Subscribers
 from gui.core.webhooks.address import ListenerSettings
 
 if TYPE_CHECKING:
@@ -104,8 +105,7 @@ class ConsoleListener:
         self._secrets = secrets
         self._settings = ListenerSettings()
         self._stored_before = 0
-        self._subscribers: list[Callable[[Delivery], None]] = []
-        self._subscribers_lock = threading.Lock()
+        self._subscribers: Subscribers[Delivery] = Subscribers("a delivery")
         self._lock: asyncio.Lock | None = None
         self.info: ListenerInfo | None = None
         """The serving listener, as last started or changed (None while not serving)."""
@@ -135,24 +135,10 @@ class ConsoleListener:
     def subscribe(self, callback: Callable[[Delivery], None]) -> Callable[[], None]:
         """``callback(delivery)`` for each stored delivery, across restarts (it runs on the loop
         and must be quick). Returns unsubscribe."""
-        with self._subscribers_lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._subscribers_lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     def _tell_subscribers(self, delivery: Delivery) -> None:
-        with self._subscribers_lock:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            try:
-                callback(delivery)
-            except Exception:  # one broken subscriber must not stop the others
-                logger.exception("a delivery subscriber failed")
+        self._subscribers.tell(delivery)
 
     # -- on the loop -----------------------------------------------------------------------
 

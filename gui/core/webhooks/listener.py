@@ -33,7 +33,6 @@ Starting raises ``ListenerError``, or ``ListenerPortTaken`` with a free port to 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import errno
 import hmac
@@ -53,6 +52,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from gui.core.errors import ListenerError, ListenerPortTaken
+from gui.core.events import Subscribers
 from gui.core.profiles.secrets import LISTENER_TOKEN_NAME, LISTENER_TOKEN_REFERENCE, SecretStore
 from gui.core.redact import redact_text, register_secret
 from gui.core.webhooks.address import DEFAULT_HOST, DEFAULT_PORT, is_loopback
@@ -397,7 +397,7 @@ class WebhookListener:
         self._loop_handler: _AcceptFailures | None = None
         self.received = 0
         """Deliveries accepted (stored) since start, repeats included."""
-        self._subscribers: list[DeliverySubscriber] = []
+        self._subscribers: Subscribers[Delivery] = Subscribers("a delivery")
         self._tasks: set[asyncio.Task[None]] = set()
         self._queued: list[tuple[Arrival, asyncio.Future[tuple[Delivery, bool]]]] = []
         self._writing = False
@@ -456,13 +456,7 @@ class WebhookListener:
 
     def subscribe(self, callback: DeliverySubscriber) -> Callable[[], None]:
         """Call ``callback`` with each stored delivery; returns a function that unsubscribes."""
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -712,11 +706,7 @@ class WebhookListener:
             merges = self.on_delivery is not None or self.on_stored is not None
             if applicable and delivery.repeat_of is None and merges:
                 delivery = await self._apply(delivery)
-            for subscriber in list(self._subscribers):
-                try:
-                    subscriber(delivery)
-                except Exception:
-                    logger.exception("A delivery subscriber failed")
+            self._subscribers.tell(delivery)
 
     async def _apply(self, delivery: Delivery) -> Delivery:
         if self.on_stored is not None:
