@@ -41,6 +41,7 @@ from gui.ui import runtime
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs.model import JobColumn
 from gui.ui.jobs.panel import JobsPanel
+from gui.ui.runtime import FOREGROUND
 
 TICK_MS = 5
 
@@ -193,7 +194,11 @@ def main() -> int:
     target = Target(name="Bench sandbox", kind="cloud", base_url=base_url, endpoint_id="bench")
     print(f"sandbox (another process): {base_url}; history in {data_dir}")
     try:
-        engine = Engine(data_dir, rate_limits=RATE_LIMITS if args.rate_limits else None)
+        engine = Engine(
+            data_dir,
+            rate_limits=RATE_LIMITS if args.rate_limits else None,
+            pause_point=FOREGROUND.pass_through,  # as the window's engine (gui.app)
+        )
         engine.start()
         bridge, panel = build_panel(engine, target)
         probe = LatencyProbe()
@@ -265,7 +270,7 @@ def main() -> int:
 
         # -- reopen with 10,000 jobs in the history ---------------------------------------------
         opened = time.monotonic()
-        engine2 = Engine(data_dir, rate_limits=None)
+        engine2 = Engine(data_dir, rate_limits=None, pause_point=FOREGROUND.pass_through)
         engine2.start()
         engine_ready = time.monotonic()
         bridge2, panel2 = build_panel(engine2, target)
