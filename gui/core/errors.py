@@ -27,6 +27,9 @@ What each error means, and what the person should do:
   x TemplateError           a template could not be read, written, found or named.
     + TemplateSecretError   the body holds a secret, which a template never keeps. Move the
                             secret to the keyring (a ``keyring:`` reference) first.
+  x HistoryFileInvalid      a history file to import is not JSON, a record in it has a field
+                            missing or wrong, or it comes from a newer release; nothing was
+                            imported. Fix the line the message names, or update the console.
   x ListenerError           the webhook listener could not start.
     + ListenerPortTaken     its port is in use. Choose another port (one free now is suggested).
     + ListenerServedElsewhere  another console of this data folder serves it on that port: its
@@ -40,6 +43,7 @@ from typing import Any
 __all__ = [
     "AuthRefused",
     "ConsoleError",
+    "HistoryFileInvalid",
     "JobNotFound",
     "ListenerError",
     "ListenerPortTaken",
@@ -144,6 +148,10 @@ class TemplateSecretError(TemplateError):
     def __init__(self, message: str, paths: list[tuple[str | int, ...]]) -> None:
         super().__init__(message)
         self.paths = paths
+
+
+class HistoryFileInvalid(ConsoleError):
+    """A history file to import can't be taken as it is; nothing of it was imported."""
 
 
 class ListenerError(ConsoleError):

@@ -32,6 +32,7 @@ from pathlib import Path
 from gui.core.files import SQLITE_COMPANIONS, keep_private
 from gui.core.records import TERMINAL_STATES
 from gui.core.storage.store import (
+    IMPORTED_OWNER,
     StoredJob,
     bump_change_counter,
     migrate,
@@ -175,7 +176,8 @@ class ConsoleLease:
         )  # fmt: skip
 
     def orphans(self, profiles: Collection[str] | None = None) -> list[str]:
-        """Unfinished jobs (of ``profiles``) that no live console follows."""
+        """Unfinished jobs (of ``profiles``) that no live console follows; not the imported ones
+        (``IMPORTED_OWNER``), which are followed only when a person asks (``history follow``)."""
         with self._lock:
             live = self._live_owners()
             rows = self._conn.execute(
@@ -184,7 +186,9 @@ class ConsoleLease:
         return [
             local_id
             for local_id, owner, profile in rows
-            if (owner is None or owner not in live) and (profiles is None or profile in profiles)
+            if (owner is None or owner not in live)
+            and owner != IMPORTED_OWNER
+            and (profiles is None or profile in profiles)
         ]
 
     # -- claiming ------------------------------------------------------------------------------

@@ -13,7 +13,11 @@ from gui.core.files import write_text_atomic
 from gui.core.records import JobRecord
 from gui.core.redact import redact_body
 
-__all__ = ["CSV_COLUMNS", "export_csv", "export_json", "record_to_dict"]
+__all__ = ["CSV_COLUMNS", "EXPORT_FORMAT", "export_csv", "export_json", "record_to_dict"]
+
+EXPORT_FORMAT = 1
+"""The version of ``record_to_dict``'s shape, written in each job as ``format``. A change that an
+older console would read wrongly raises it; ``history import`` refuses a job of a higher one."""
 
 CSV_COLUMNS: tuple[str, ...] = (
     "local_id",
@@ -44,6 +48,7 @@ def _iso(timestamp: float | None) -> str | None:
 def record_to_dict(record: JobRecord) -> dict[str, Any]:
     """A JSON-ready view of one job; times as ISO 8601 UTC, the request redacted once more."""
     return {
+        "format": EXPORT_FORMAT,
         "local_id": record.local_id,
         "job_id": record.job_id,
         "profile": record.profile,

@@ -38,7 +38,11 @@ __all__ = ["COMPONENT", "DB_FILENAME", "SCHEMA_VERSION", "JobStore", "StoredJob"
 DB_FILENAME = "jobs.sqlite3"
 COMPONENT = "jobs"
 
-__all__ += ["bump_change_counter", "migrate", "read_jobs"]
+__all__ += ["IMPORTED_OWNER", "bump_change_counter", "migrate", "read_jobs"]
+
+IMPORTED_OWNER = "imported"
+"""The ``owner`` of an unfinished job brought in by ``history import``: no console takes it over
+on its own (``ConsoleLease.orphans`` leaves it out); ``history follow`` claims it when asked."""
 
 # version -> statements that bring the previous version up to it.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
