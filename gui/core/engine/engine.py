@@ -585,6 +585,15 @@ class Engine:
 
         return self._call(resend())
 
+    def follow(self, job_ref: str, target: Target | None) -> concurrent.futures.Future[JobRecord]:
+        """Follow a job this console did not send (``JobService.follow``): one of the history
+        (by local or RunPod id), or one sent elsewhere that ``target`` knows by ``job_ref``."""
+
+        async def follow() -> JobRecord:
+            return await (await self._ready_service()).follow(job_ref, target)
+
+        return self._call(follow())
+
     def stop_sending(self, reason: str) -> concurrent.futures.Future[int]:
         """Send nothing more: jobs still on their way become NOT_SENT with a note built from
         ``reason`` (e.g. "the console was interrupted (SIGTERM)") saying whether each request had

@@ -115,6 +115,13 @@ def wants_stream(body: Mapping[str, Any]) -> bool:
     return isinstance(sandbox, dict) and bool(sandbox.get("stream"))
 
 
+_SENT_ELSEWHERE_NOTE = (
+    "Sent outside the console and followed from the moment its id was given "
+    "(`job-console history follow`): its request is not known, and its submission time is when "
+    "the following began."
+)
+
+
 def _new_local_id() -> str:
     """A random 128-bit id. Not a secret: the random module is enough, and much cheaper than
     ``uuid4`` (a system call per id) when a batch of 10,000 jobs is recorded."""
@@ -378,6 +385,88 @@ class JobService:
             (self._streaming.add if stream else self._streaming.discard)(record.local_id)
         self._publish(record, added=True)
         return await self._send_recorded(record, target, body, wait_ms)
+
+    async def follow(self, job_ref: str, target: Target | None) -> JobRecord:
+        """Follow a job this console did not send, to its end.
+
+        ``job_ref`` names a job of the history (its local id, or its RunPod id on ``target``'s
+        endpoint): an imported one, or one a stopped console left; ``target``, when given, is
+        where it is now. Otherwise it is a job sent elsewhere (curl, the SDK) that ``target``
+        knows by that id: it is recorded once its first ``/status`` answered (a 404 raises
+        ``JobNotFound`` and records nothing). A job that has ended is returned as it is.
+        """
+        local_id = self._find(job_ref, target)
+        if local_id is not None:
+            return await self._follow_stored(local_id, target)
+        if target is None:
+            raise ConsoleError(
+                f"There is no job {job_ref} in the history. To follow a job sent elsewhere, "
+                "name the profile of its endpoint."
+            )
+        return await self._follow_sent_elsewhere(job_ref, target)
+
+    def _find(self, job_ref: str, target: Target | None) -> str | None:
+        if job_ref in self._records:
+            return job_ref
+        named = [
+            (record.submitted_at, local_id)
+            for local_id, record in self._records.items()
+            if record.job_id == job_ref
+            and (target is None or record.endpoint_id == target.endpoint_id)
+        ]
+        return max(named)[1] if named else None
+
+    async def _follow_stored(self, local_id: str, target: Target | None) -> JobRecord:
+        record = self._records[local_id]
+        if record.terminal:
+            return snapshot(record)
+        if record.job_id is None:
+            raise ConsoleError(
+                "This job has no RunPod id: its sending was cut off, so there is nothing to "
+                "follow. `job-console resume --resend-not-sent` sends it again."
+            )
+        where = None if target is None else await self.resolve(target)
+        if local_id not in self.owned and not await self._take_if_free(local_id):
+            raise ConsoleError(
+                "Another console follows this job now; it records the job's end in the history."
+            )
+        record = self._records[local_id]  # read back by the claim
+        if where is not None:
+            self._targets[local_id] = where
+            record.profile = where.name
+        if not self.tracker.is_tracked(local_id):
+            self.tracker.track(local_id, streaming=local_id in self._streaming)
+        return self._publish(record)
+
+    async def _follow_sent_elsewhere(self, job_id: str, target: Target) -> JobRecord:
+        target = await self.resolve(target)
+        try:
+            status = await self.client_for(target).status(job_id)
+        except JobNotFound as exc:
+            raise JobNotFound(
+                f"The endpoint {target.endpoint_url} does not know job {job_id} (404): check the "
+                "id and the profile. RunPod forgets a /run job 30 minutes after it ends.",
+                status_code=exc.status_code,
+            ) from None
+        now = time.time()
+        record = JobRecord(
+            local_id=_new_local_id(),
+            profile=target.name,
+            endpoint_id=target.endpoint_id,
+            operation="run",
+            request={},
+            submitted_at=now,
+            state=JobState.IN_QUEUE,
+            job_id=job_id,
+            history=[(now, str(JobState.IN_QUEUE))],
+            note=_SENT_ELSEWHERE_NOTE,
+        )
+        merge_status(record, status, now)
+        self._adopt(record, target)
+        self.owned.add(record.local_id)
+        if not record.terminal:
+            self.tracker.track(record.local_id, streaming=False)
+        return self._publish(record, added=True)
 
     async def resend(self, local_id: str) -> JobRecord:
         """Send a NOT_SENT job again as itself (same row, same target) and follow it.
