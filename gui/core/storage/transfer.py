@@ -452,7 +452,7 @@ class _Checker:
     def wrong(self, name: str, should: str) -> NoReturn:
         problem = f"is {_kind(self.item[name])}" if name in self.item else "is missing"
         raise HistoryFileInvalid(
-            f"{self.where}: field {self.prefix}{name!r} {problem}; it should be {should}. "
+            f"{self.where}: field '{self.prefix}{name}' {problem}; it should be {should}. "
             "Nothing was imported."
         )
 
