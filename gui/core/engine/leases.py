@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import sys
 import threading
 import time
@@ -29,8 +28,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gui.core.files import SQLITE_COMPANIONS, keep_private
 from gui.core.records import TERMINAL_STATES
+from gui.core.storage.sqlite_file import open_database
 from gui.core.storage.store import (
     IMPORTED_OWNER,
     StoredJob,
@@ -97,11 +96,12 @@ class ConsoleLease:
         self.kind = kind
         self.owner = uuid.uuid4().hex
         self._lock = threading.Lock()
-        keep_private(self.path, SQLITE_COMPANIONS)  # before SQLite makes it 0644
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=10000")
-        migrate(self._conn, self.path)
+        self._conn = open_database(self.path)
+        try:
+            migrate(self._conn, self.path)
+        except BaseException:
+            self._conn.close()
+            raise
         self._listener_port: int | None = None
         self._closed = False
 

@@ -9,12 +9,12 @@ the listener). Runs in the engine's executor; one connection, one lock.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gui.core.storage.sqlite_file import open_database
 from gui.core.storage.store import StoredJob, read_jobs
 from gui.core.webhooks.deliveries import Delivery, DeliveryStore
 
@@ -47,8 +47,7 @@ class SharedView:
         self.owner = owner
         self._lock = threading.Lock()
         self._deliveries = DeliveryStore(path)  # makes its table if no listener ever ran
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn = open_database(path)
         self._data_version = -1
         self._change = since_change
         self._delivery = 0  # every unmatched delivery is looked at once, old ones included

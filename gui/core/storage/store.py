@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from gui.core.errors import ConsoleError
-from gui.core.files import SQLITE_COMPANIONS, keep_private
 from gui.core.records import JobRecord, JobState
+from gui.core.storage.sqlite_file import open_database
 from gui.core.targets import Target
 
 __all__ = ["COMPONENT", "DB_FILENAME", "SCHEMA_VERSION", "JobStore", "StoredJob"]
@@ -284,12 +284,12 @@ class JobStore:
         self.owner = owner  # stamped on every row this store writes (``gui.core.engine.leases``)
         self.loaded_change = 0
         self._reading = threading.Lock()
-        keep_private(path, SQLITE_COMPANIONS)  # the history is no one else's to read
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: safe across app crashes
-        self._conn.execute("PRAGMA busy_timeout=10000")  # the listener writes to the same file
-        self._migrate()
+        self._conn = open_database(path)  # the listener and other consoles share the file
+        try:
+            self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
         self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._history_written: dict[str, int] = {}
         self._stream_written: dict[str, int] = {}

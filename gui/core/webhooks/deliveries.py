@@ -17,7 +17,6 @@ from __future__ import annotations
 import builtins
 import hashlib
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gui.core.files import SQLITE_COMPANIONS, keep_private
+from gui.core.storage.sqlite_file import open_database
 
 __all__ = [
     "SCHEMA_COMPONENT",
@@ -144,15 +143,10 @@ class DeliveryStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        keep_private(self.path, SQLITE_COMPANIONS)  # deliveries hold job outputs: owner only
         self._lock = threading.Lock()
-        # Autocommit mode: each write below opens its own short explicit transaction.
-        self._db = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=10.0
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # In WAL, NORMAL survives a crash of the app (not a power cut) and saves an fsync per row.
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        # Private (deliveries hold job outputs), WAL, autocommit: each write below opens its own
+        # short explicit transaction.
+        self._db = open_database(self.path)
         with self._lock:
             self._db.executescript(_SCHEMA)
             row = self._db.execute(
