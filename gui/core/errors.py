@@ -27,6 +27,10 @@ What each error means, and what the person should do:
   x TemplateError           a template could not be read, written, found or named.
     + TemplateSecretError   the body holds a secret, which a template never keeps. Move the
                             secret to the keyring (a ``keyring:`` reference) first.
+  x HistoryError            the job history can't be used: written by a newer console (update
+                            the console), or not yet migrated.
+    + SearchInvalid         a search of the history names an unknown field or value. Fix the
+                            part the message names.
   x HistoryFileInvalid      a history file to import is not JSON, a record in it has a field
                             missing or wrong, or it comes from a newer release; nothing was
                             imported. Fix the line the message names, or update the console.
@@ -44,6 +48,7 @@ __all__ = [
     "AuthRefused",
     "ConsoleError",
     "HistoryFileInvalid",
+    "HistoryError",
     "JobNotFound",
     "ListenerError",
     "ListenerPortTaken",
@@ -56,6 +61,7 @@ __all__ = [
     "RequestFileError",
     "RequestInvalid",
     "RequestRefused",
+    "SearchInvalid",
     "SecretUnavailable",
     "ServerError",
     "SubmissionUncertain",
@@ -148,6 +154,18 @@ class TemplateSecretError(TemplateError):
     def __init__(self, message: str, paths: list[tuple[str | int, ...]]) -> None:
         super().__init__(message)
         self.paths = paths
+
+
+class HistoryError(ConsoleError):
+    """The job history (``jobs.sqlite3``) can't be opened or read as it is."""
+
+
+class SearchInvalid(HistoryError):
+    """A search of the history has parts it can't use; ``problems`` says each, for a person."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
 
 
 class HistoryFileInvalid(ConsoleError):

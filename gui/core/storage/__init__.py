@@ -3,8 +3,13 @@ copyable snippets of a job's request.
 
 - ``export``: Export jobs from the history to JSON or CSV files that people can share: no secret in
   them.
+- ``history``: Search and page the job history (search syntax, counts, sorts, saved views) on a
+  read connection of its own.
+- ``job_index``: Schema 3 of the job tables: an index per sort and filter, the text search index
+  and the state counts, kept by triggers.
 - ``snippets``: Copy a job's request as a runnable curl command or Python script, with no secret in
   it.
+- ``sqlite_file``: The one way to open ``jobs.sqlite3`` (private, busy timeout, WAL, triggers).
 - ``store``: The job history: ``jobs.sqlite3`` in the data folder (WAL), written by one writer
   thread.
 - ``templates``: Named request templates: one readable ``.json`` file per template in

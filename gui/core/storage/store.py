@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gui.core.errors import ConsoleError
+from gui.core.errors import HistoryError
 from gui.core.records import JobRecord, JobState
+from gui.core.storage.job_index import SCHEMA_3
 from gui.core.storage.sqlite_file import open_database
 from gui.core.targets import Target
 
@@ -110,6 +111,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "INSERT INTO change_counter (one, value) VALUES (1, 0)",
     ),
+    3: SCHEMA_3,  # indexes for every sort and filter, text search, state counts, saved views
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -157,7 +159,7 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
     ).fetchone()
     current = int(row[0]) if row else 0
     if current > SCHEMA_VERSION:
-        raise ConsoleError(
+        raise HistoryError(
             f"{path} was written by a newer version of the console (job schema "
             f"{current}, this one knows {SCHEMA_VERSION}). Update the console."
         )
