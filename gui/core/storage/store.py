@@ -161,7 +161,8 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
     if current > SCHEMA_VERSION:
         raise HistoryError(
             f"{path} was written by a newer version of the console (job schema "
-            f"{current}, this one knows {SCHEMA_VERSION}). Update the console."
+            f"{current}, this one knows {SCHEMA_VERSION}). Nothing in it was changed: update the "
+            "console to open it."
         )
     for version in range(current + 1, SCHEMA_VERSION + 1):
         conn.execute("BEGIN IMMEDIATE")
