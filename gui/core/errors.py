@@ -47,8 +47,8 @@ from typing import Any
 __all__ = [
     "AuthRefused",
     "ConsoleError",
-    "HistoryFileInvalid",
     "HistoryError",
+    "HistoryFileInvalid",
     "JobNotFound",
     "ListenerError",
     "ListenerPortTaken",
