@@ -68,6 +68,10 @@ class Subscribers(Generic[T]):
 
         return unsubscribe
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._callbacks)
+
     def tell(self, value: T) -> None:
         with self._lock:
             callbacks = list(self._callbacks)

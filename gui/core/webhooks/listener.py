@@ -458,6 +458,11 @@ class WebhookListener:
         """Call ``callback`` with each stored delivery; returns a function that unsubscribes."""
         return self._subscribers.add(callback)
 
+    @property
+    def subscriber_count(self) -> int:
+        """How many callbacks are told of deliveries (a closed view must have let go of its own)."""
+        return len(self._subscribers)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
