@@ -1,5 +1,8 @@
 """``job-console history``: the job history of the data folder (the window's) from the command line.
 
+- ``list [SEARCH...]``: the jobs a search finds (the window's filter syntax, ``status:failed
+  worker:abc words``), newest first, one line each (``--json``: one JSON object per line);
+  ``--limit`` (50 by default, 0 for all), ``--sort``, ``--oldest-first``.
 - ``show JOB_ID``: one job, whole, as JSON (the window's export shape, no secret); by its local id
   or its RunPod id.
 - ``follow JOB_ID --profile NAME``: start tracking a job sent elsewhere (curl, the SDK): RunPod has
@@ -9,12 +12,13 @@
 - ``export FILE``: every job, as a JSON array or JSON lines (``-``: standard output).
 - ``import FILE``: the jobs of such a file, all or none (``gui.core.storage.transfer``).
 
-Exit codes: ``show``, ``export`` and ``import``: 0 done; 1 no such job (``show``), or the history
-can't be opened (written by a newer release); 2 a file that can't be read or written, or that is
-not a history export (nothing was imported). ``follow``: as ``run``'s: 0 the job COMPLETED; 1 it
-FAILED, was CANCELLED, TIMED_OUT or EXPIRED, RunPod does not know it, or ``--timeout`` passed; 2
-wrong usage (an unknown profile, a job that is not in the history and no ``--profile``); 3 the
-endpoint could not be reached or refused the key; 130 on SIGINT, 143 on SIGTERM.
+Exit codes: ``list``, ``show``, ``export`` and ``import``: 0 done; 1 no such job (``show``), or a
+history that can't be opened (written by a newer release); 2 a search ``list`` can't read, a file
+that can't be read or written, or that is not a history export (nothing was imported).
+``follow``: as ``run``'s: 0 the job COMPLETED; 1 it FAILED, was CANCELLED, TIMED_OUT or EXPIRED,
+RunPod does not know it, or ``--timeout`` passed; 2 wrong usage (an unknown profile, a job that is
+not in the history and no ``--profile``); 3 the endpoint could not be reached or refused the key;
+130 on SIGINT, 143 on SIGTERM.
 
 Top level: standard library only (the parser is built for every ``job-console`` call).
 """
@@ -35,14 +39,39 @@ if TYPE_CHECKING:
     import sqlite3
 
     from gui.core.engine.engine import Engine
+    from gui.core.records import JobRecord
     from gui.core.targets import Target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
+# gui.core.storage.history.SortKey's values, spelled here: the parser is built for every call.
+_SORTS = ("submitted", "job_id", "target", "status", "queue_time", "run_time", "worker",
+          "webhook", "template", "finished")  # fmt: skip
+_PAGE = 1000  # rows read at a time by list
 _LISTED = 10  # unfinished imported jobs named in import's report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="history_action", metavar="ACTION", required=True)
+
+    listing = actions.add_parser(
+        "list",
+        help="list the jobs a search finds, newest first",
+        description="List the jobs a search finds, newest first. The search is the window's: "
+        "words inside a job's input, output and error, and fields such as status:failed, "
+        "worker:ID, profile:NAME, endpoint:ID, template:NAME, id:PREFIX.",
+    )
+    listing.add_argument("search", nargs="*", metavar="SEARCH", help="words and field:value parts")
+    listing.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="at most N jobs (default 50; 0: all)"
+    )
+    listing.add_argument(
+        "--sort",
+        default="submitted",
+        choices=_SORTS,
+        help="the column to sort by (default: submitted)",
+    )
+    listing.add_argument("--oldest-first", action="store_true", help="ascending order")
+    listing.add_argument("--json", action="store_true", help="one JSON object per job and line")
 
     show = actions.add_parser("show", help="print one job, whole, as JSON (no secret)")
     show.add_argument("job", metavar="JOB_ID", help="its local id or its RunPod job id")
@@ -90,6 +119,15 @@ def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     if args.history_action == "follow":
         return _follow(args, data_dir)
+    if args.history_action == "list":
+        from gui.core.errors import SearchInvalid
+
+        try:
+            return _list(args, data_dir)
+        except SearchInvalid as exc:
+            return _fail(f"{exc} Nothing was listed.", EXIT_USAGE)
+        except ConsoleError as exc:  # a history of a newer release
+            return _fail(str(exc), EXIT_FAILED)
     try:
         conn = _open(data_dir)
     except ConsoleError as exc:  # written by a newer release: left as it is
@@ -113,6 +151,62 @@ def _open(data_dir: Path) -> sqlite3.Connection:
 def _fail(message: str, code: int) -> int:
     print(f"job-console history: {message}", file=sys.stderr)
     return code
+
+
+# -- list ----------------------------------------------------------------------------------------
+
+
+def _list(args: argparse.Namespace, data_dir: Path) -> int:
+    from gui.core.storage.history import HistoryReader, SortKey, parse_search
+    from gui.core.storage.store import DB_FILENAME
+
+    if args.limit < 0:
+        return _fail("--limit must be 0 (all) or more.", EXIT_USAGE)
+    query = parse_search(" ".join(args.search))
+    sort, descending = SortKey(args.sort), not args.oldest_first
+    wanted = args.limit or None
+    shown = 0
+    with HistoryReader(data_dir / DB_FILENAME) as reader:
+        total = reader.count(query)
+        while wanted is None or shown < wanted:
+            size = _PAGE if wanted is None else min(_PAGE, wanted - shown)
+            rows = reader.page(query, sort, descending, shown, size, total=total)
+            for record in rows:
+                print(json.dumps(_summary(record), ensure_ascii=False) if args.json
+                      else _line(record))  # fmt: skip
+            shown += len(rows)
+            if len(rows) < size:
+                break
+    if not args.json:
+        more = f" of {total}" if shown < total else ""
+        print(f"job-console history: {shown}{more} job(s).", file=sys.stderr)
+    return EXIT_OK
+
+
+def _summary(record: JobRecord) -> dict[str, object]:
+    """A listed job: what the job table shows (``show`` prints the whole record)."""
+    return {
+        "local_id": record.local_id,
+        "job_id": record.job_id,
+        "state": str(record.state),
+        "profile": record.profile,
+        "endpoint_id": record.endpoint_id,
+        "operation": record.operation,
+        "submitted_at": record.submitted_at,
+        "finished_at": record.finished_at,
+        "delay_time_ms": record.delay_time_ms,
+        "execution_time_ms": record.execution_time_ms,
+        "worker_id": record.worker_id,
+        "template": record.template,
+        "error": record.error,
+    }
+
+
+def _line(record: JobRecord) -> str:
+    submitted = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.submitted_at))
+    parts = [record.job_id or record.local_id, str(record.state), submitted, record.profile,
+             record.worker_id or "-", record.template or "-"]  # fmt: skip
+    return "  ".join(parts)
 
 
 # -- show ----------------------------------------------------------------------------------------

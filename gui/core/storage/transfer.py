@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from gui.core.errors import HistoryFileInvalid
-from gui.core.files import SQLITE_COMPANIONS, keep_private
 from gui.core.limits import DEFAULT_BASE_URL
 from gui.core.records import TERMINAL_STATES, JobRecord, JobState
 from gui.core.redact import redact_body
 from gui.core.storage.export import EXPORT_FORMAT, record_to_dict
+from gui.core.storage.sqlite_file import open_database
 from gui.core.storage.store import (
     DB_FILENAME,
     IMPORTED_OWNER,
@@ -72,11 +72,8 @@ def open_history(data_dir: Path) -> sqlite3.Connection:
     """A connection (autocommit) to the data folder's history, migrated to this release's
     schema; a history written by a newer release raises ``ConsoleError`` and is left as it is."""
     path = data_dir / DB_FILENAME
-    keep_private(path, SQLITE_COMPANIONS)
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = open_database(path, check_same_thread=True)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=10000")  # other consoles write to the same file
         migrate(conn, path)
     except BaseException:
         conn.close()
