@@ -39,7 +39,7 @@ __all__ = ["COMPONENT", "DB_FILENAME", "SCHEMA_VERSION", "JobStore", "StoredJob"
 DB_FILENAME = "jobs.sqlite3"
 COMPONENT = "jobs"
 
-__all__ += ["IMPORTED_OWNER", "bump_change_counter", "migrate", "read_jobs"]
+__all__ += ["IMPORTED_OWNER", "JOB_COLUMNS", "bump_change_counter", "migrate", "read_jobs"]
 
 IMPORTED_OWNER = "imported"
 """The ``owner`` of an unfinished job brought in by ``history import``: no console takes it over
@@ -115,13 +115,14 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
-_COLUMNS = (
+# The job columns every writer fills (the store, the import); schema 3 adds the row number.
+JOB_COLUMNS = (
     "local_id", "profile", "target_kind", "base_url", "endpoint_id", "operation", "job_id", "state",
     "request", "template", "submitted_at", "started_at", "finished_at", "delay_time_ms",
     "execution_time_ms", "worker_id", "progress", "output", "error", "webhook_deliveries",
     "webhook_missing", "note",
 )  # fmt: skip
-_WRITTEN = (*_COLUMNS, "owner", "change_seq")
+_WRITTEN = (*JOB_COLUMNS, "owner", "change_seq")
 _UPSERT = (
     f"INSERT INTO jobs ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' for _ in _WRITTEN)}) "
     f"ON CONFLICT(local_id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _WRITTEN[1:])
@@ -200,7 +201,7 @@ def read_jobs(
     """
     clause = f" WHERE {where}" if where else ""
     rows = conn.execute(
-        f"SELECT {', '.join(_COLUMNS)}, owner, change_seq FROM jobs{clause} "
+        f"SELECT {', '.join(JOB_COLUMNS)}, owner, change_seq FROM jobs{clause} "
         "ORDER BY submitted_at, rowid",
         tuple(params),
     ).fetchall()
@@ -227,7 +228,7 @@ def _row_to_job(
     history: dict[str, list[tuple[float, str]]],
     chunks: dict[str, list[Any]],
 ) -> StoredJob:
-    v = dict(zip((*_COLUMNS, "owner", "change_seq"), row, strict=True))
+    v = dict(zip((*JOB_COLUMNS, "owner", "change_seq"), row, strict=True))
     local_id = v["local_id"]
     record = JobRecord(
         local_id=local_id,

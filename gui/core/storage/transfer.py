@@ -36,6 +36,7 @@ from gui.core.storage.sqlite_file import open_database
 from gui.core.storage.store import (
     DB_FILENAME,
     IMPORTED_OWNER,
+    JOB_COLUMNS,
     StoredJob,
     bump_change_counter,
     migrate,
@@ -58,12 +59,6 @@ _STAGE_BATCH = 2000  # jobs checked before they are written to the temporary tab
 _READ_CHUNK = 1 << 16
 _COPY_CACHE_KIB = 128 * 1024  # SQLite's page cache while the jobs are copied in
 
-_JOB_COLUMNS = (
-    "local_id", "profile", "target_kind", "base_url", "endpoint_id", "operation", "job_id", "state",
-    "request", "template", "submitted_at", "started_at", "finished_at", "delay_time_ms",
-    "execution_time_ms", "worker_id", "progress", "output", "error", "webhook_deliveries",
-    "webhook_missing", "note",
-)  # fmt: skip
 _TERMINAL = tuple(sorted(str(state) for state in TERMINAL_STATES))
 _STATES = frozenset(str(state) for state in JobState)
 
@@ -180,7 +175,7 @@ def import_history(conn: sqlite3.Connection, source: Path) -> ImportReport:
 
 
 def _create_stage(conn: sqlite3.Connection) -> None:
-    columns = ", ".join(_JOB_COLUMNS)
+    columns = ", ".join(JOB_COLUMNS)
     conn.execute(f"CREATE TEMP TABLE import_jobs (seq INTEGER PRIMARY KEY, {columns})")
     conn.execute("CREATE TEMP TABLE import_history (seq INTEGER, position INTEGER, at, state)")
     conn.execute("CREATE TEMP TABLE import_stream (seq INTEGER, position INTEGER, chunk)")
@@ -192,8 +187,8 @@ def _stage(conn: sqlite3.Connection, items: Iterator[tuple[str, Any]], source: s
     history: list[tuple[Any, ...]] = []
     stream: list[tuple[Any, ...]] = []
     count = 0
-    marks = ", ".join("?" for _ in range(len(_JOB_COLUMNS) + 1))
-    columns = ", ".join(_JOB_COLUMNS)
+    marks = ", ".join("?" for _ in range(len(JOB_COLUMNS) + 1))
+    columns = ", ".join(JOB_COLUMNS)
 
     def write() -> None:
         conn.execute("BEGIN")
@@ -231,7 +226,7 @@ def _copy_in(conn: sqlite3.Connection, report: ImportReport) -> None:
         "AS e WHERE e.endpoint_id = import_jobs.endpoint_id AND e.job_id = import_jobs.job_id "
         "AND e.seq < import_jobs.seq)"
     )
-    columns = ", ".join(_JOB_COLUMNS)
+    columns = ", ".join(JOB_COLUMNS)
     open_states = f"state NOT IN ({', '.join('?' for _ in _TERMINAL)})"
     # The history's indexes take the new keys in random order: with SQLite's default 2 MB page
     # cache a million jobs took 142.5 s (7,018 jobs/s, peak 29 MB); with 128 MB, 68.7 s (14,547
