@@ -1,4 +1,8 @@
-"""The HTTP side of the sandbox: RunPod's routes under ``/v2/{endpoint_id}/``, checks, replies."""
+"""The HTTP side of the sandbox: RunPod's routes under ``/v2/{endpoint_id}/``, checks, replies.
+
+The management API's routes (``/v2/serverless``, ``/v2/catalog``, ``/v2/billing``) come first and
+answer in their own shapes (``gui.sandbox.management``).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from gui.sandbox.config import SandboxConfig
 from gui.sandbox.endpoint import SandboxEndpoint
 from gui.sandbox.faults import FaultInjector
 from gui.sandbox.jobs import IN_QUEUE, REMOVED, SandboxJob, new_job_id
+from gui.sandbox.management import Management
 from gui.sandbox.ratelimit import RateLimiter
 from gui.sandbox.webhooks import WebhookSender
 
@@ -51,10 +56,12 @@ class SandboxRoutes:
         self.endpoints: dict[str, SandboxEndpoint] = {}
         self._limiter = RateLimiter(config.rate_limit_overrides) if config.rate_limits else None
         self._faults = FaultInjector(config.faults) if config.faults.any_fault else None
+        self.management = Management(self, self._authorized)
         self._closed = False
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[self._gate])
+        self.management.add_routes(app)  # first: /v2/serverless/... before /v2/{endpoint_id}/...
         base = "/v2/{endpoint_id}"
         job = "{job_id}"
         table: list[tuple[str, str, str, Handler]] = [
@@ -86,6 +93,11 @@ class SandboxRoutes:
             self.endpoints[endpoint_id] = endpoint
         return endpoint
 
+    def start_configured(self) -> None:
+        """Create the configured endpoints (workers started), so the management API lists them."""
+        for spec in self.config.endpoints:
+            self.endpoint(spec.id)
+
     async def close(self) -> None:
         self._closed = True
         for endpoint in self.endpoints.values():
@@ -108,6 +120,8 @@ class SandboxRoutes:
 
     async def _admitted(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Auth, then rate limits, then the handler."""
+        if self.management.owns(request):
+            return await self.management.admit(request, handler)
         if self.config.api_key is not None and not self._authorized(request):
             return _error(
                 401, "Unauthorized: send the sandbox's API key as 'Authorization: Bearer KEY'."

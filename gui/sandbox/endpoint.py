@@ -1,15 +1,23 @@
-"""One endpoint id's jobs and simulated workers: every state change of a job happens here."""
+"""One endpoint id's jobs and simulated workers: every state change of a job happens here.
+
+Workers write log lines as the runpod SDK does (``gui.sandbox.workers``), and every job a worker ran
+is kept as a :class:`JobRun` (GPU, seconds) for the billing buckets of the management API.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 import string
 import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from gui.sandbox.config import SandboxConfig
+from gui.sandbox.config import EndpointSpec, SandboxConfig
 from gui.sandbox.jobs import (
     CANCELLED,
     COMPLETED,
@@ -22,12 +30,25 @@ from gui.sandbox.jobs import (
     JobQueue,
     SandboxJob,
 )
-from gui.sandbox.simulate import Finished, failure_error, perform, plan_work
+from gui.sandbox.simulate import RUNPOD_VERSION, Finished, failure_error, perform, plan_work
 from gui.sandbox.webhooks import WebhookSender
+from gui.sandbox.workers import SimWorker, WorkerStatus, sdk_line
 
-__all__ = ["SandboxEndpoint"]
+__all__ = ["JobRun", "SandboxEndpoint"]
 
 log = logging.getLogger(__name__)
+STARTING_LINE = f"--- Starting Serverless Worker |  Version {RUNPOD_VERSION} ---"
+MAX_RUNS_KEPT = 100_000  # job runs kept for billing, oldest dropped first
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One job's run on a worker, for billing: when it ended, how long it ran, on what."""
+
+    ended: datetime
+    seconds: float
+    gpu_type_id: str
+    gpu_count: int
 
 
 def _worker_id() -> str:
@@ -46,6 +67,10 @@ class SandboxEndpoint:
 
     def __init__(self, endpoint_id: str, config: SandboxConfig, webhooks: WebhookSender) -> None:
         self.endpoint_id = endpoint_id
+        self.spec: EndpointSpec = config.endpoint_spec(endpoint_id)
+        self.created_wall = datetime.now(UTC)
+        self.workers: list[SimWorker] = []
+        self.runs: deque[JobRun] = deque(maxlen=MAX_RUNS_KEPT)
         self._config = config
         self._webhooks = webhooks
         self._jobs: dict[str, SandboxJob] = {}
@@ -56,18 +81,48 @@ class SandboxEndpoint:
         self._totals = {"completed": 0, "failed": 0, "retried": 0}
 
     def start(self) -> None:
+        """Start the spec's workers: none with ``workers_max`` 0, so jobs stay IN_QUEUE."""
         loop = asyncio.get_running_loop()
-        for _ in range(max(1, self._config.workers)):
-            task = loop.create_task(
-                self._work(_worker_id()), name=f"sandbox-worker-{self.endpoint_id}"
+        spec = self.spec
+        for number in range(self._config.worker_count(spec)):
+            outdated = number < spec.outdated_workers
+            worker = SimWorker(
+                _worker_id(),
+                gpu_type_id=spec.gpu_type_id,
+                gpu_count=spec.gpu_count,
+                data_center_id=spec.data_center_id,
+                image=spec.previous_image if outdated else spec.image,
+                version=spec.version - 1 if outdated else spec.version,
+                log_lines=self._config.worker_log_lines,
             )
+            self.workers.append(worker)
+            if spec.scenario == "throttled":  # waits for capacity that never comes: no task
+                worker.status = "THROTTLED"
+                continue
+            if spec.scenario == "crash_loop":
+                worker.status = "UNHEALTHY"
+                work = self._crash_loop(worker)
+            else:  # ready at once, as the queue API's workers always were
+                worker.start_container()
+                worker.log.write("container", sdk_line(None, STARTING_LINE))
+                worker.status = "IDLE"
+                work = self._work(worker)
+            task = loop.create_task(work, name=f"sandbox-worker-{self.endpoint_id}")
             self._workers.append(task)
+
+    def worker(self, worker_id: str) -> SimWorker | None:
+        for worker in self.workers:
+            if worker.id == worker_id:
+                return worker
+        return None
 
     async def close(self) -> None:
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         self._workers.clear()
+        for worker in self.workers:
+            worker.log.close()
         for job in self._jobs.values():
             self._release_waiters(job)
 
@@ -121,7 +176,8 @@ class SandboxEndpoint:
                 job.waiters.remove(waiter)
 
     def health(self) -> dict[str, Any]:
-        idle = max(0, len(self._workers) - self._running)
+        counts = self.worker_counts()
+        idle = counts["IDLE"]
         return {
             "jobs": {
                 "completed": self._totals["completed"],
@@ -132,13 +188,25 @@ class SandboxEndpoint:
             },
             "workers": {
                 "idle": idle,
-                "initializing": 0,
+                "initializing": counts["INITIALIZING"],
                 "ready": idle,
                 "running": self._running,
-                "throttled": 0,
-                "unhealthy": 0,
+                "throttled": counts["THROTTLED"],
+                "unhealthy": counts["UNHEALTHY"],
             },
         }
+
+    def worker_counts(self) -> dict[WorkerStatus, int]:
+        counts: dict[WorkerStatus, int] = {
+            "RUNNING": 0,
+            "IDLE": 0,
+            "INITIALIZING": 0,
+            "THROTTLED": 0,
+            "UNHEALTHY": 0,
+        }
+        for worker in self.workers:
+            counts[worker.status] += 1
+        return counts
 
     def sweep(self) -> None:
         """Forget every job whose TTL or retention has ended (lookups check this anyway)."""
@@ -151,20 +219,28 @@ class SandboxEndpoint:
         return len(self._jobs)
 
     # ---------------------------------------------------------------- workers
-    async def _work(self, worker_id: str) -> None:
+    async def _work(self, worker: SimWorker) -> None:
         while True:
             job = await self._queue.get()
             if job.expired(time.monotonic()):
                 self._remove(job)
                 continue
-            await self._run(job, worker_id)
+            await self._run(job, worker)
             await asyncio.sleep(0)  # zero-length jobs must not starve the HTTP side
 
-    async def _run(self, job: SandboxJob, worker_id: str) -> None:
+    async def _crash_loop(self, worker: SimWorker) -> None:
+        """A worker whose container exits at start, again and again: UNHEALTHY, no job taken."""
+        while True:
+            worker.start_container()  # the host's "start container", with no container output
+            await asyncio.sleep(self._config.crash_restart_s)
+
+    async def _run(self, job: SandboxJob, worker: SimWorker) -> None:
         loop = asyncio.get_running_loop()
         now = time.monotonic()
+        worker_id = worker.id
         self._in_queue -= 1
         self._running += 1
+        worker.status = "RUNNING"
         job.status, job.started_at, job.worker_id = IN_PROGRESS, now, worker_id
         interrupt: asyncio.Future[str] = loop.create_future()
         job.interrupt = interrupt
@@ -174,14 +250,35 @@ class SandboxEndpoint:
             return await self._pause(job, interrupt, timeout_at, seconds)
 
         result: Finished | str
+        write = worker.log.write
+        write("container", sdk_line(job.id, "Started."))
         try:
             plan = plan_work(job.input, self._config.default_duration_s)
+            write("container", f"sandbox handler: working for {plan.duration_s:g} s")  # untagged
             result = await perform(plan, pause, job, job.input)
         except Exception as exc:  # a bug in the simulation must fail the job, not kill the worker
             log.exception("sandbox worker %s failed on job %s", worker_id, job.id)
             result = Finished(error=failure_error(type(exc), str(exc), worker_id))
         finally:
             self._running -= 1
+            worker.status = "IDLE"
+            self.runs.append(
+                JobRun(
+                    datetime.now(UTC),
+                    time.monotonic() - now,
+                    worker.gpu_type_id,
+                    worker.gpu_count,
+                )
+            )
+        if isinstance(result, Finished):
+            if result.error is not None:
+                write("container", sdk_line(job.id, "Captured Handler Exception", "ERROR"))
+                write("container", sdk_line(job.id, result.error, "ERROR"))
+            elif result.has_output:
+                output = result.output
+                text = output if isinstance(output, str) else json.dumps(output)
+                write("container", sdk_line(job.id, f"Handler output: {text}", "DEBUG"))
+            write("container", sdk_line(job.id, "Finished."))
         if job.status != IN_PROGRESS:
             return  # cancelled or removed meanwhile: whoever did it has settled the job
         if isinstance(result, Finished):

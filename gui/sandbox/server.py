@@ -56,6 +56,7 @@ class SandboxServer:
         self._runner = runner
         self._host = host
         self._port = _bound_port(runner, port)
+        self._routes.start_configured()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
 
     @property
