@@ -255,7 +255,9 @@ class SandboxEndpoint:
         try:
             plan = plan_work(job.input, self._config.default_duration_s)
             write("container", f"sandbox handler: working for {plan.duration_s:g} s")  # untagged
-            result = await perform(plan, pause, job, job.input)
+            result = await perform(
+                plan, pause, job, job.input, lambda text: write("container", sdk_line(job.id, text))
+            )
         except Exception as exc:  # a bug in the simulation must fail the job, not kill the worker
             log.exception("sandbox worker %s failed on job %s", worker_id, job.id)
             result = Finished(error=failure_error(type(exc), str(exc), worker_id))
@@ -281,6 +283,15 @@ class SandboxEndpoint:
             write("container", sdk_line(job.id, "Finished."))
         if job.status != IN_PROGRESS:
             return  # cancelled or removed meanwhile: whoever did it has settled the job
+        if result == "worker_lost":
+            write("system", "container exited with code 137")
+            worker.start_container()
+            self._interrupt(job, "worker_lost")
+            job.requeue_after_worker_loss()
+            self._totals["retried"] += 1
+            self._in_queue += 1
+            self._queue.put(job)
+            return
         if isinstance(result, Finished):
             self._finish(job, FAILED if result.error is not None else COMPLETED, result)
         elif result == "timeout":

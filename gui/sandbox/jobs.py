@@ -47,6 +47,7 @@ class SandboxJob:
     # Gone (404) from this moment: its TTL while it waits or runs, its retention after it ends.
     expires_at: float = 0.0
     worker_id: str | None = None
+    retries: int = 0  # times RunPod put it back in the queue after its worker died
     output: Any = None
     has_output: bool = False
     error: str | None = None
@@ -74,6 +75,8 @@ class SandboxJob:
                 payload["executionTime"] = _ms(self.ended_at - self.started_at)
             if self.worker_id is not None:
                 payload["workerId"] = self.worker_id
+        if self.retries:
+            payload["retries"] = self.retries
         if self.has_output:
             payload["output"] = self.output
         if self.error is not None:
@@ -86,6 +89,16 @@ class SandboxJob:
         payload["input"] = self.input
         payload["webhook"] = self.webhook
         return payload
+
+    def requeue_after_worker_loss(self) -> None:
+        """Back to the queue after its worker died: same id and TTL, ``retries`` one more."""
+        self.status = IN_QUEUE
+        self.retries += 1
+        self.started_at = None
+        self.worker_id = None
+        self.output, self.has_output = None, False
+        self.stream_buffer.clear()
+        self.interrupt = None
 
     def reset_for_retry(self, now: float) -> None:
         """Back to the queue under the same id, with output, error and timings cleared."""

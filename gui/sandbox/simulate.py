@@ -11,6 +11,10 @@
   duration; the final output is the list of all chunks, as a streaming handler aggregates it.
 - ``output_bytes``: N; the output is a string of N characters.
 - ``image``: ``{"width": W, "height": H}``; the output is ``{"image": <base64 PNG>, ...}``.
+- ``log``: a list of messages, or a count N (``"log line 1"`` ...), that the handler logs with the
+  runpod SDK's logger over the duration: its worker's log gets them tagged with the job's id.
+- ``worker_crash``: N (or ``true``: every time); the worker dies halfway through the job N times,
+  and RunPod puts the job back in the queue each time: its status shows ``retries``.
 
 Without any of the output keys the job echoes its ``input`` as ``output``. A malformed option fails
 the job at once, as a real handler that checks its input would.
@@ -35,6 +39,7 @@ RUNPOD_VERSION = "1.12.0"  # what the cloud's worker SDK reports in error string
 MAX_IMAGE_SIDE = 2048
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 MAX_EVENTS = 10_000
+ALWAYS = 1_000_000_000  # worker_crash: true
 
 # pause(seconds) -> None when the time passed, or why the job was stopped early.
 Pause = Callable[[float], Awaitable[str | None]]
@@ -50,6 +55,8 @@ class WorkPlan:
     stream: list[Any] = field(default_factory=list)
     output_bytes: int | None = None
     image: tuple[int, int] | None = None
+    log: list[Any] = field(default_factory=list)
+    worker_crashes: int = 0
     invalid: str | None = None  # a malformed option: the job fails at once with this message
 
 
@@ -95,6 +102,14 @@ def _read_options(options: object, plan: WorkPlan) -> None:
                 f"input.sandbox.stream chunk {number} is {size} bytes; RunPod streams chunks of "
                 f"at most {MAX_STREAM_CHUNK_BYTES} bytes"
             )
+    plan.log = [
+        str(line) for line in _series(options.get("log"), "log", lambda i, n: f"log line {i}")
+    ]
+    crash = options.get("worker_crash")
+    if crash is True:
+        plan.worker_crashes = ALWAYS
+    elif crash not in (None, False):
+        plan.worker_crashes = int(_number(crash, "worker_crash", 0, MAX_EVENTS))
     if "output_bytes" in options:
         plan.output_bytes = int(
             _number(options["output_bytes"], "output_bytes", 0, MAX_OUTPUT_BYTES)
@@ -128,25 +143,35 @@ def _series(value: object, name: str, make: Callable[[int, int], Any]) -> list[A
 
 
 async def perform(
-    plan: WorkPlan, pause: Pause, job: Any, job_input: dict[str, Any]
+    plan: WorkPlan,
+    pause: Pause,
+    job: Any,
+    job_input: dict[str, Any],
+    log: Callable[[str], object] | None = None,
 ) -> Finished | str:
     """Run the plan on ``job`` (a :class:`~gui.sandbox.jobs.SandboxJob`).
 
-    Progress values go to ``job.output`` and stream chunks to ``job.stream_buffer`` as time passes.
-    Returns how the handler finished, or the reason ``pause`` gave for stopping early.
+    Progress values go to ``job.output``, stream chunks to ``job.stream_buffer`` and ``log``
+    messages to ``log`` as time passes. Returns how the handler finished, or the reason ``pause``
+    gave for stopping early, or ``"worker_lost"`` when the plan's worker dies under the job.
     """
     if plan.invalid is not None:
         return Finished(error=failure_error(ValueError, plan.invalid, job.worker_id))
     elapsed = 0.0
-    for offset, kind, value in _timeline(plan):
+    for offset, kind, value in _timeline(plan, job.retries):
         reason = await pause(offset - elapsed)
         if reason is not None:
             return reason
         elapsed = offset
         if kind == "progress":
             job.output, job.has_output = value, True
-        else:
+        elif kind == "stream":
             job.stream_buffer.append(value)
+        elif kind == "log":
+            if log is not None:
+                log(value)
+        else:
+            return "worker_lost"
     reason = await pause(plan.duration_s - elapsed)
     if reason is not None:
         return reason
@@ -157,9 +182,15 @@ async def perform(
     return Finished(output=output, has_output=output != {})
 
 
-def _timeline(plan: WorkPlan) -> list[tuple[float, str, Any]]:
-    """Progress updates strictly inside the duration; stream chunks up to its end."""
+def _timeline(plan: WorkPlan, retries: int) -> list[tuple[float, str, Any]]:
+    """Progress updates and log lines strictly inside the duration; stream chunks up to its end;
+    the worker's death halfway while the job has been retried fewer than ``worker_crashes`` times.
+    """
     events: list[tuple[float, str, Any]] = []
+    count = len(plan.log)
+    events += [(plan.duration_s * i / (count + 1), "log", v) for i, v in enumerate(plan.log, 1)]
+    if retries < plan.worker_crashes:
+        events.append((plan.duration_s / 2, "crash", None))
     count = len(plan.progress)
     events += [
         (plan.duration_s * i / (count + 1), "progress", v) for i, v in enumerate(plan.progress, 1)

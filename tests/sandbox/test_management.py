@@ -12,6 +12,7 @@ import pytest
 from gui.sandbox import SandboxConfig, SandboxThread
 from gui.sandbox.config import EndpointSpec
 from tests.support.sandbox_helpers import wait_status
+from tests.support.waiting import wait_until
 
 ENDPOINT_FIELDS = {
     "id",
@@ -400,3 +401,45 @@ def test_billing_buckets_sum_the_jobs_the_sandbox_ran(start_rest: Any) -> None:
     assert other["records"] == [] and other["metadata"]["totals"]["totalAmount"] == 0
     bad = client.get("/billing/serverless", params={"bucketSize": "fortnight"})
     assert bad.status_code == 400 and "bucketSize" in bad.json()["detail"]
+
+
+def test_log_lines_a_handler_writes_are_tagged_with_its_job(start_rest: Any) -> None:
+    _, client = start_rest(endpoints=[EndpointSpec("ep")], workers=1)
+    body = {"input": {"sandbox": {"log": ["loading model", "sampling"]}}}
+    job = client.post("/ep/runsync", json=body).json()
+    url = f"/serverless/ep/workers/{job['workerId']}/logs"
+    messages = []
+    with client.stream("GET", url) as answer:
+        for _, data in events(answer):
+            line = sdk(data)
+            if line and line["requestId"] == job["id"]:
+                messages.append(line["message"])
+                if line["message"] == "Finished.":
+                    break
+    assert messages[:3] == ["Started.", "loading model", "sampling"]
+
+
+def test_a_job_whose_worker_dies_is_retried_and_its_status_counts_the_retries(
+    start_rest: Any,
+) -> None:
+    sandbox, client = start_rest(endpoints=[EndpointSpec("ep")], workers=1)
+    body = {"input": {"sandbox": {"worker_crash": 2}}}
+    with httpx.Client(base_url=f"{sandbox.base_url}/ep", timeout=10) as queue:
+        job = queue.post("/run", json=body).json()
+        done = wait_status(queue, job["id"], "COMPLETED")
+        assert done["retries"] == 2
+        assert queue.get("/health").json()["jobs"]["retried"] == 2
+        looping = queue.post("/run", json={"input": {"sandbox": {"worker_crash": True}}}).json()
+        wait_until(
+            lambda: queue.get(f"/status/{looping['id']}").json().get("retries", 0) >= 3,
+            "three retries of the looping job",
+        )
+        assert queue.post(f"/cancel/{looping['id']}").json()["status"] == "CANCELLED"
+    (worker,) = client.get("/serverless/ep/workers").json()["workers"]
+    with client.stream("GET", f"/serverless/ep/workers/{worker['id']}/logs") as answer:
+        exits = 0
+        for _, data in events(answer):
+            exits += data["line"] == "container exited with code 137"
+            if exits == 5:  # two for the first job, three (at least) for the looping one
+                break
+    assert exits == 5
