@@ -17,6 +17,7 @@ from gui.commands.arguments import port_number
 
 if TYPE_CHECKING:
     from gui.sandbox import SandboxConfig
+    from gui.sandbox.config import EndpointSpec
 
 # The top level imports only the standard library: building the CLI parser must stay cheap.
 
@@ -46,6 +47,24 @@ def _latency(text: str) -> tuple[float, float]:
     if low < 0 or high < low:
         raise argparse.ArgumentTypeError(f"{text!r}: need 0 <= MIN <= MAX")
     return (low, high)
+
+
+ENDPOINT_SCENARIOS = ("healthy", "crash-loop", "throttled", "scaled-to-zero", "rolling")
+
+
+def _endpoint(text: str) -> tuple[str, str]:
+    """``ID`` or ``ID=SCENARIO``."""
+    endpoint_id, _, scenario = text.partition("=")
+    scenario = scenario or "healthy"
+    if not endpoint_id or "/" in endpoint_id:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write ID or ID=SCENARIO, e.g. stuck=crash-loop"
+        )
+    if scenario not in ENDPOINT_SCENARIOS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the scenario must be one of {', '.join(ENDPOINT_SCENARIOS)}"
+        )
+    return endpoint_id, scenario
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +102,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="enforce RunPod's rate limits (429 with Retry-After)",
     )
+    parser.add_argument(
+        "--endpoint",
+        type=_endpoint,
+        action="append",
+        default=[],
+        metavar="ID[=SCENARIO]",
+        help="an endpoint the management API (/v2/serverless) lists from the start, with its "
+        f"workers in a scenario: {', '.join(ENDPOINT_SCENARIOS)} (default healthy); repeatable",
+    )
     faults = parser.add_argument_group("fault injection (shares from 0 to 1 of all requests)")
     faults.add_argument(
         "--fail-429", type=_share, default=0.0, metavar="SHARE", help="answer 429 with Retry-After"
@@ -115,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from gui.sandbox import FaultConfig, SandboxConfig
+    from gui.sandbox.config import EndpointSpec
 
     if args.workers < 1:
         print("job-console sandbox: --workers must be at least 1", file=sys.stderr)
@@ -131,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
             latency_ms=args.latency,
             retry_after_s=args.retry_after,
         ),
+        endpoints=[
+            _spec(EndpointSpec, endpoint_id, scenario) for endpoint_id, scenario in args.endpoint
+        ],
     )
     # The key itself is never printed: the variable exists to keep it out of sight.
     if args.api_key == os.environ.get(API_KEY_VARIABLE):
@@ -141,6 +173,16 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_serve(config, args.host, args.port, args.quiet, key_source))
     except KeyboardInterrupt:
         return 0
+
+
+def _spec(make: type[EndpointSpec], endpoint_id: str, scenario: str) -> EndpointSpec:
+    if scenario == "scaled-to-zero":  # what RunPod does to an endpoint idle for 7 days
+        return make(endpoint_id, workers_max=0)
+    if scenario == "rolling":  # release 2 rolling out: half the workers still on release 1
+        return make(endpoint_id, version=2, image="runpod/sandbox-worker:1.1.0", outdated_workers=1)
+    if scenario in ("crash-loop", "throttled"):
+        return make(endpoint_id, scenario="crash_loop" if scenario == "crash-loop" else "throttled")
+    return make(endpoint_id)
 
 
 async def _serve(config: SandboxConfig, host: str, port: int, quiet: bool, key_source: str) -> int:

@@ -136,6 +136,39 @@ def test_fault_options_reach_the_server(sandbox_process: list[subprocess.Popen[s
     assert answer.status_code == 429 and answer.headers["Retry-After"] == "7"
 
 
+def test_endpoint_options_give_the_management_api_its_endpoints_and_scenarios(
+    sandbox_process: list[subprocess.Popen[str]],
+) -> None:
+    process = _start(
+        "--quiet",
+        "--endpoint",
+        "ep",
+        "--endpoint",
+        "stuck=crash-loop",
+        "--endpoint",
+        "idle=scaled-to-zero",
+        "--endpoint",
+        "busy=throttled",
+        "--endpoint",
+        "new=rolling",
+    )
+    sandbox_process.append(process)
+    base_url = _first_line(process).removeprefix(URL_PREFIX)
+    endpoints = httpx.get(f"{base_url}/serverless").json()["endpoints"]
+    assert [e["id"] for e in endpoints] == ["ep", "stuck", "idle", "busy", "new"]
+    assert [e["workers"]["max"] for e in endpoints] == [2, 2, 0, 2, 2]
+
+    def statuses(endpoint_id: str) -> list[tuple[str, bool]]:
+        workers = httpx.get(f"{base_url}/serverless/{endpoint_id}/workers").json()["workers"]
+        return sorted((worker["status"], worker["isStale"]) for worker in workers)
+
+    assert statuses("ep") == [("IDLE", False), ("IDLE", False)]
+    assert statuses("stuck") == [("UNHEALTHY", False), ("UNHEALTHY", False)]
+    assert statuses("idle") == []
+    assert statuses("busy") == [("THROTTLED", False), ("THROTTLED", False)]
+    assert statuses("new") == [("IDLE", False), ("IDLE", True)]
+
+
 def test_port_in_use_is_explained() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -153,7 +186,16 @@ def test_port_in_use_is_explained() -> None:
     assert "Sandbox listening" not in result.stdout
 
 
-@pytest.mark.parametrize("option", [["--fail-5xx", "2"], ["--latency", "9-3"], ["--port", "x"]])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--fail-5xx", "2"],
+        ["--latency", "9-3"],
+        ["--port", "x"],
+        ["--endpoint", "ep=melting"],
+        ["--endpoint", "=crash-loop"],
+    ],
+)
 def test_bad_options_are_usage_errors(option: list[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "gui", "sandbox", *option],
