@@ -340,7 +340,7 @@ class Management:
             await _send(response, backlog)
             while not log.closed:
                 await log.wait(cursor, KEEPALIVE_S)
-                fresh = [e for e in log.entries() if e.seq > cursor]
+                fresh = log.after(cursor)
                 if fresh:
                     cursor = fresh[-1].seq
                     await _send(response, (e for e in fresh if source in (None, e.source)))

@@ -10,6 +10,7 @@ order and default separators; a handler's own prints arrive raw and untagged.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections import deque
@@ -82,6 +83,15 @@ class WorkerLog:
 
     def entries(self) -> list[LogEntry]:
         return list(self._entries)
+
+    def after(self, seq: int) -> list[LogEntry]:
+        """The lines still kept whose ``seq`` is above ``seq``, oldest first; reads only those."""
+        count = min(self._seq - seq, len(self._entries))
+        if count <= 0:
+            return []
+        newest_first = list(itertools.islice(reversed(self._entries), count))
+        newest_first.reverse()
+        return newest_first
 
     @property
     def last_seq(self) -> int:

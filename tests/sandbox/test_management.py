@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -443,3 +444,38 @@ def test_a_job_whose_worker_dies_is_retried_and_its_status_counts_the_retries(
             if exits == 5:  # two for the first job, three (at least) for the looping one
                 break
     assert exits == 5
+
+
+def test_a_workers_log_keeps_its_last_lines_only(start_rest: Any) -> None:
+    _, client = start_rest(endpoints=[EndpointSpec("ep")], workers=1, worker_log_lines=5)
+    job = client.post("/ep/runsync", json={"input": {"sandbox": {"log": 20}}}).json()
+    url = f"/serverless/ep/workers/{job['workerId']}/logs"
+    with client.stream("GET", url) as answer:
+        kept = []
+        for event in events(answer):
+            kept.append(event)
+            if (sdk(event[1]) or {}).get("message") == "Finished.":
+                break
+    # 2 start lines + Started. + 1 untagged + 20 logged + Handler output + Finished. = 26
+    assert [int(event_id.split("/")[1]) for event_id, _ in kept] == [22, 23, 24, 25, 26]
+
+
+def test_stopping_the_sandbox_ends_an_open_log_stream(start_rest: Any) -> None:
+    sandbox, client = start_rest(endpoints=[EndpointSpec("ep")], workers=1)
+    worker_id = client.get("/serverless/ep/workers").json()["workers"][0]["id"]
+    received: list[str] = []
+    ended: list[bool] = []
+
+    def read() -> None:
+        with client.stream("GET", f"/serverless/ep/workers/{worker_id}/logs") as answer:
+            received.extend(event_id for event_id, _ in events(answer))
+            ended.append(True)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    client.post("/ep/runsync", json={"input": {}})
+    wait_until(lambda: sandbox.server.routes.endpoints["ep"].workers[0].log.last_seq >= 5, "lines")
+    sandbox.stop()
+    reader.join(timeout=30)
+    assert not reader.is_alive() and ended == [True]
+    assert len(received) == 5  # every line written before the stop was delivered
