@@ -14,18 +14,18 @@ from tests.support.sandbox_helpers import StartSandbox
 
 @pytest.fixture
 def start_sandbox() -> Iterator[StartSandbox]:
-    """Start a sandbox with the given config fields; returns it and a client for endpoint ``ep``."""
+    """Start a sandbox with the given config fields; returns it and a client for endpoint ``ep``
+    (``endpoint_id=None``: for the sandbox's ``/v2``, where the management API lives)."""
     started: list[tuple[SandboxThread, httpx.Client]] = []
 
     def start(
-        endpoint_id: str = "ep", headers: dict[str, str] | None = None, **fields: Any
+        endpoint_id: str | None = "ep", headers: dict[str, str] | None = None, **fields: Any
     ) -> tuple[SandboxThread, httpx.Client]:
         fields.setdefault("default_duration_s", 0.05)
         sandbox = SandboxThread(SandboxConfig(**fields))
         sandbox.start()
-        client = httpx.Client(
-            base_url=f"{sandbox.base_url}/{endpoint_id}", headers=headers, timeout=10
-        )
+        base_url = sandbox.base_url if endpoint_id is None else f"{sandbox.base_url}/{endpoint_id}"
+        client = httpx.Client(base_url=base_url, headers=headers, timeout=10)
         started.append((sandbox, client))
         return sandbox, client
 

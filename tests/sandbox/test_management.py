@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterator
@@ -10,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gui.sandbox import SandboxConfig, SandboxThread
 from gui.sandbox.config import EndpointSpec
-from tests.support.sandbox_helpers import wait_status
+from tests.support.sandbox_helpers import StartSandbox, wait_status
 from tests.support.waiting import wait_until
 
 ENDPOINT_FIELDS = {
@@ -45,24 +45,9 @@ WORKER_FIELDS = {
 
 
 @pytest.fixture
-def start_rest() -> Iterator[Any]:
+def start_rest(start_sandbox: StartSandbox) -> Any:
     """Start a sandbox; returns it and a client whose base URL is its ``/v2``."""
-    started: list[tuple[SandboxThread, httpx.Client]] = []
-
-    def start(
-        headers: dict[str, str] | None = None, **fields: Any
-    ) -> tuple[SandboxThread, httpx.Client]:
-        fields.setdefault("default_duration_s", 0.05)
-        sandbox = SandboxThread(SandboxConfig(**fields))
-        sandbox.start()
-        client = httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=10)
-        started.append((sandbox, client))
-        return sandbox, client
-
-    yield start
-    for sandbox, client in started:
-        client.close()
-        sandbox.stop()
+    return functools.partial(start_sandbox, None)
 
 
 def events(response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
