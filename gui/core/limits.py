@@ -67,3 +67,5 @@ WEBHOOK_GRACE_S: Final = (WEBHOOK_TRIES - 1) * WEBHOOK_RETRY_INTERVAL_S + 10.0
 MAX_STREAM_CHUNK_BYTES: Final = 1024 * 1024
 
 DEFAULT_BASE_URL: Final = "https://api.runpod.ai/v2"
+DEFAULT_MANAGEMENT_URL: Final = "https://api.runpod.io/v2"
+"""RunPod's management API (REST v2): endpoints, workers, logs, prices, billing (another host)."""

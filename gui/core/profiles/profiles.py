@@ -69,6 +69,7 @@ class Profile:
     python: str = ""  # local: the interpreter to start it with ("" = ``worker_python`` finds one)
     port: int = 0  # local with a handler: the port to serve on (0 = DEFAULT_LOCAL_PORT)
     use_account_key: bool = False  # cloud: prefer the shared account key over its own
+    management_url: str = ""  # cloud: the REST v2 management API ("" = RunPod's)
 
     @property
     def is_builtin(self) -> bool:
@@ -111,6 +112,7 @@ class Profile:
             "python": self.python,
             "port": self.port,
             "useAccountKey": self.use_account_key,
+            "managementUrl": self.management_url,
         }
         data.update({key: value for key, value in optional.items() if value})
         return data
@@ -129,6 +131,7 @@ class Profile:
             python=str(data.get("python", "")),
             port=int(data.get("port", 0) or 0),
             use_account_key=bool(data.get("useAccountKey", False)),
+            management_url=str(data.get("managementUrl", "")),
         )
 
 
