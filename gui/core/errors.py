@@ -34,6 +34,9 @@ What each error means, and what the person should do:
   x HistoryFileInvalid      a history file to import is not JSON, a record in it has a field
                             missing or wrong, or it comes from a newer release; nothing was
                             imported. Fix the line the message names, or update the console.
+  x AccountError            the management API (REST v2: endpoints, workers, prices, billing)
+                            answered with an error (RFC 9457 problem, in words), or not at all
+                            (``status_code`` None). Do what the message says about the key or URL.
   x ListenerError           the webhook listener could not start.
     + ListenerPortTaken     its port is in use. Choose another port (one free now is suggested).
     + ListenerServedElsewhere  another console of this data folder serves it on that port: its
@@ -45,6 +48,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AccountError",
     "AuthRefused",
     "ConsoleError",
     "HistoryError",
@@ -170,6 +174,31 @@ class SearchInvalid(HistoryError):
 
 class HistoryFileInvalid(ConsoleError):
     """A history file to import can't be taken as it is; nothing of it was imported."""
+
+
+class AccountError(ConsoleError):
+    """The management API refused a request or could not be reached.
+
+    ``title``, ``detail`` and ``errors`` are its RFC 9457 problem (empty when it sent none);
+    ``status_code`` is None when no answer came; ``retry_after`` is the seconds a 429 asked for.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        title: str = "",
+        detail: str = "",
+        errors: tuple[str, ...] = (),
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.retry_after = retry_after
 
 
 class ListenerError(ConsoleError):

@@ -2,4 +2,8 @@
 releases, GPU prices, billing), as the window and the command line use it.
 
 - ``access``: which management URL and which key to use for a profile, or why there is none.
+- ``models``: what the API answers, as frozen records (Endpoint, Worker, Release, GpuPrice,
+  billing), read tolerantly (v1 names, both forms where the spec contradicts itself).
+- ``client``: ``ManagementClient``, one httpx client with timeouts, backoff on 429 and 5xx, and
+  RFC 9457 problems turned into ``AccountError`` in words.
 """
