@@ -49,7 +49,15 @@ def _latency(text: str) -> tuple[float, float]:
     return (low, high)
 
 
-ENDPOINT_SCENARIOS = ("healthy", "crash-loop", "throttled", "scaled-to-zero", "rolling")
+ENDPOINT_SCENARIOS = (
+    "healthy",
+    "crash-loop",
+    "throttled",
+    "starting",
+    "scaled-to-zero",
+    "rolling",
+    "load-balancer",
+)
 
 
 def _endpoint(text: str) -> tuple[str, str]:
@@ -180,8 +188,12 @@ def _spec(make: type[EndpointSpec], endpoint_id: str, scenario: str) -> Endpoint
         return make(endpoint_id, workers_max=0)
     if scenario == "rolling":  # release 2 rolling out: half the workers still on release 1
         return make(endpoint_id, version=2, image="runpod/sandbox-worker:1.1.0", outdated_workers=1)
-    if scenario in ("crash-loop", "throttled"):
-        return make(endpoint_id, scenario="crash_loop" if scenario == "crash-loop" else "throttled")
+    if scenario == "crash-loop":
+        return make(endpoint_id, scenario="crash_loop")
+    if scenario in ("throttled", "starting"):
+        return make(endpoint_id, scenario="throttled" if scenario == "throttled" else "starting")
+    if scenario == "load-balancer":  # listed, but it serves plain HTTP, not jobs
+        return make(endpoint_id, type="LOAD_BALANCER")
     return make(endpoint_id)
 
 

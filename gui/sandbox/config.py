@@ -17,9 +17,10 @@ __all__ = ["EndpointSpec", "FaultConfig", "SandboxConfig", "WorkerScenario"]
 
 # How an endpoint's simulated workers behave: "healthy" ones take jobs; "crash_loop" ones restart
 # every ``crash_restart_s`` and never take a job (UNHEALTHY); "throttled" ones wait for capacity
-# that never comes (THROTTLED). Jobs of the last two stay IN_QUEUE, as on RunPod.
-WorkerScenario = Literal["healthy", "crash_loop", "throttled"]
-WORKER_SCENARIOS: tuple[WorkerScenario, ...] = ("healthy", "crash_loop", "throttled")
+# that never comes (THROTTLED); "starting" ones are in a cold start that does not end (an image
+# pull or a model download: INITIALIZING). Jobs of the last three stay IN_QUEUE, as on RunPod.
+WorkerScenario = Literal["healthy", "crash_loop", "throttled", "starting"]
+WORKER_SCENARIOS: tuple[WorkerScenario, ...] = ("healthy", "crash_loop", "throttled", "starting")
 
 
 @dataclass

@@ -99,6 +99,9 @@ class SandboxEndpoint:
             if spec.scenario == "throttled":  # waits for capacity that never comes: no task
                 worker.status = "THROTTLED"
                 continue
+            if spec.scenario == "starting":  # placed, its container never gets ready: no task
+                worker.start_container()
+                continue
             if spec.scenario == "crash_loop":
                 worker.status = "UNHEALTHY"
                 work = self._crash_loop(worker)

@@ -151,12 +151,17 @@ def test_endpoint_options_give_the_management_api_its_endpoints_and_scenarios(
         "busy=throttled",
         "--endpoint",
         "new=rolling",
+        "--endpoint",
+        "cold=starting",
+        "--endpoint",
+        "web=load-balancer",
     )
     sandbox_process.append(process)
     base_url = _first_line(process).removeprefix(URL_PREFIX)
     endpoints = httpx.get(f"{base_url}/serverless").json()["endpoints"]
-    assert [e["id"] for e in endpoints] == ["ep", "stuck", "idle", "busy", "new"]
-    assert [e["workers"]["max"] for e in endpoints] == [2, 2, 0, 2, 2]
+    assert [e["id"] for e in endpoints] == ["ep", "stuck", "idle", "busy", "new", "cold", "web"]
+    assert [e["workers"]["max"] for e in endpoints] == [2, 2, 0, 2, 2, 2, 2]
+    assert [e["type"] for e in endpoints][-2:] == ["QUEUE", "LOAD_BALANCER"]
 
     def statuses(endpoint_id: str) -> list[tuple[str, bool]]:
         workers = httpx.get(f"{base_url}/serverless/{endpoint_id}/workers").json()["workers"]
@@ -167,6 +172,7 @@ def test_endpoint_options_give_the_management_api_its_endpoints_and_scenarios(
     assert statuses("idle") == []
     assert statuses("busy") == [("THROTTLED", False), ("THROTTLED", False)]
     assert statuses("new") == [("IDLE", False), ("IDLE", True)]
+    assert statuses("cold") == [("INITIALIZING", False), ("INITIALIZING", False)]
 
 
 def test_port_in_use_is_explained() -> None:

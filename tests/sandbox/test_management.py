@@ -365,6 +365,20 @@ def test_throttled_workers_are_not_placed_and_jobs_stay_in_queue(start_rest: Any
     assert client.get("/busy/health").json()["workers"]["throttled"] == 2
 
 
+def test_starting_workers_are_placed_but_never_ready_and_jobs_stay_in_queue(
+    start_rest: Any,
+) -> None:
+    _, client = start_rest(endpoints=[EndpointSpec("cold", scenario="starting")], workers=1)
+    job = client.post("/cold/run", json={"input": {}}).json()
+    answer = client.get("/serverless/cold/workers").json()
+    (worker,) = answer["workers"]
+    assert worker["status"] == "INITIALIZING" and answer["summary"]["initializing"] == 1
+    assert worker["gpuTypeId"] == "NVIDIA GeForce RTX 4090" and worker["startedAt"] is not None
+    assert client.get(f"/cold/status/{job['id']}").json()["status"] == "IN_QUEUE"
+    health = client.get("/cold/health").json()
+    assert health["workers"]["initializing"] == 1 and health["jobs"]["inQueue"] == 1
+
+
 def test_billing_buckets_sum_the_jobs_the_sandbox_ran(start_rest: Any) -> None:
     spec = EndpointSpec("ep", gpu_type_id="NVIDIA GeForce RTX 4090", gpu_count=2)
     _, client = start_rest(endpoints=[spec, EndpointSpec("other")], workers=1)
