@@ -6,4 +6,6 @@ releases, GPU prices, billing), as the window and the command line use it.
   billing), read tolerantly (v1 names, both forms where the spec contradicts itself).
 - ``client``: ``ManagementClient``, one httpx client with timeouts, backoff on 429 and 5xx, and
   RFC 9457 problems turned into ``AccountError`` in words.
+- ``diagnosis``: why a job waits (max workers 0, crash loop, throttled, starting, the queue ahead,
+  a rollout, or nothing wrong), in words; ``wait_diagnosis_line`` for a command that waits.
 """
