@@ -8,4 +8,6 @@ releases, GPU prices, billing), as the window and the command line use it.
   RFC 9457 problems turned into ``AccountError`` in words.
 - ``diagnosis``: why a job waits (max workers 0, crash loop, throttled, starting, the queue ahead,
   a rollout, or nothing wrong), in words; ``wait_diagnosis_line`` for a command that waits.
+- ``cost``: an ended job's estimate (execution time x GPU count x catalog price per second), totals,
+  what the estimate leaves out (``LEAVES_OUT``), and the endpoint's bill beside them.
 """
