@@ -54,10 +54,12 @@ Sleep = Callable[[float], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class ManagementRetry:
-    """How hard to try: ``attempts`` requests at most, backoff from ``base_delay_s`` up to
-    ``max_delay_s``; a 429 is waited for only up to ``max_retry_after_s``."""
+    """How hard to try: ``attempts`` requests at most (``unreachable_attempts`` when no answer
+    comes at all: a wrong URL or a host that is down fails soon), backoff from ``base_delay_s``
+    up to ``max_delay_s``; a 429 is waited for only up to ``max_retry_after_s``."""
 
     attempts: int = 4
+    unreachable_attempts: int = 2
     base_delay_s: float = 0.5
     max_delay_s: float = 8.0
     max_retry_after_s: float = 30.0
@@ -74,6 +76,7 @@ class _Failed:
 
     error: AccountError
     wait_s: float | None = None
+    unreachable: bool = False
 
 
 class ManagementClient:
@@ -115,7 +118,7 @@ class ManagementClient:
 
     async def endpoints(self) -> list[Endpoint]:
         """Every endpoint of the account (RunPod pages nothing: one request)."""
-        body = await self.get_json("serverless", what="the account's endpoints")
+        body = await self.get_json("serverless", what="the list of endpoints")
         return [Endpoint.from_json(item) for item in _items(body, "endpoints") if item.get("id")]
 
     async def endpoint(self, endpoint_id: str | None = None) -> Endpoint:
@@ -208,7 +211,8 @@ class ManagementClient:
             outcome = await self._attempt(url, params, what, attempt)
             if not isinstance(outcome, _Failed):
                 return outcome
-            if outcome.wait_s is None or attempt >= self.retry.attempts:
+            limit = self.retry.unreachable_attempts if outcome.unreachable else self.retry.attempts
+            if outcome.wait_s is None or attempt >= limit:
                 raise outcome.error
             await self._sleep(outcome.wait_s)
 
@@ -220,7 +224,7 @@ class ManagementClient:
         try:
             response = await self._http.get(url, params=params, headers=self.access.headers)
         except httpx.TransportError as exc:
-            return _Failed(self._unreachable(url, exc), self.retry.delay(attempt, None))
+            return _Failed(self._unreachable(url, exc), self.retry.delay(attempt, None), True)
         code = response.status_code
         if code < 400:
             body = _json(response)

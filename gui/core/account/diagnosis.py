@@ -37,8 +37,8 @@ __all__ = [
     "WaitKind",
     "diagnose_endpoint",
     "diagnose_wait",
+    "duration_words",
     "wait_diagnosis_line",
-    "waited_words",
 ]
 
 COLD_START_LIMIT_S = 7 * 60
@@ -211,7 +211,7 @@ def wait_diagnosis_line(
 
     Runs its own event loop: call it from a thread that has none (a command's main thread).
     """
-    head = f"IN_QUEUE for {waited_words(waited_s)}"
+    head = f"IN_QUEUE for {duration_words(waited_s)}"
     try:
         access = account_access(target, api_key, management_url=management_url, environ=environ)
     except AccountUnavailable as exc:
@@ -228,7 +228,7 @@ def wait_diagnosis_line(
     return f"{head}: {diagnosis.text}"
 
 
-def waited_words(seconds: float) -> str:
+def duration_words(seconds: float) -> str:
     """``45 s``, ``2 min 5 s``, ``1 h 3 min``."""
     whole = max(0, int(seconds))
     hours, rest = divmod(whole, 3600)

@@ -17,7 +17,7 @@ from gui.core.account.diagnosis import (
     diagnose_endpoint,
     diagnose_wait,
     wait_diagnosis_line,
-    waited_words,
+    duration_words,
 )
 from gui.core.account.models import Endpoint, EndpointWorkers, Worker
 from gui.core.targets import Target
@@ -169,7 +169,7 @@ def test_the_line_says_why_it_cannot_tell() -> None:
     assert "local worker" in local
 
 
-def test_waited_words() -> None:
-    assert [waited_words(s) for s in (0, 45, 60, 125, 3600, 3720)] == [
+def test_duration_words() -> None:
+    assert [duration_words(s) for s in (0, 45, 60, 125, 3600, 3720)] == [
         "0 s", "45 s", "1 min", "2 min 5 s", "1 h", "1 h 2 min",
     ]  # fmt: skip
