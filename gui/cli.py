@@ -23,6 +23,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "sandbox": ("gui.commands.sandbox", "serve the RunPod-compatible sandbox endpoint"),
     "listen": ("gui.commands.listen", "receive RunPod webhook deliveries and print them"),
     "profile": ("gui.commands.profile", "add, list, test and remove profiles"),
+    "endpoints": ("gui.commands.endpoints", "list the account's serverless endpoints"),
+    "workers": ("gui.commands.workers", "show an endpoint's workers and why its jobs would wait"),
 }
 
 
