@@ -16,8 +16,8 @@ from gui.core.account.diagnosis import (
     WaitKind,
     diagnose_endpoint,
     diagnose_wait,
-    wait_diagnosis_line,
     duration_words,
+    wait_diagnosis_line,
 )
 from gui.core.account.models import Endpoint, EndpointWorkers, Worker
 from gui.core.targets import Target
