@@ -37,6 +37,8 @@ What each error means, and what the person should do:
   x AccountError            the management API (REST v2: endpoints, workers, prices, billing)
                             answered with an error (RFC 9457 problem, in words), or not at all
                             (``status_code`` None). Do what the message says about the key or URL.
+  x AccountUnavailable      no management API for this target (a local worker, a sandbox not
+                            started) or no key for it. Add a key, or pick another profile.
   x ListenerError           the webhook listener could not start.
     + ListenerPortTaken     its port is in use. Choose another port (one free now is suggested).
     + ListenerServedElsewhere  another console of this data folder serves it on that port: its
@@ -49,6 +51,7 @@ from typing import Any
 
 __all__ = [
     "AccountError",
+    "AccountUnavailable",
     "AuthRefused",
     "ConsoleError",
     "HistoryError",
@@ -199,6 +202,10 @@ class AccountError(ConsoleError):
         self.detail = detail
         self.errors = errors
         self.retry_after = retry_after
+
+
+class AccountUnavailable(ConsoleError):
+    """There is no management API for this target, or no key for it: the message says what to do."""
 
 
 class ListenerError(ConsoleError):

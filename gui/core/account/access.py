@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from gui.core.errors import ConsoleError
+from gui.core.errors import AccountUnavailable
 from gui.core.limits import DEFAULT_MANAGEMENT_URL
 from gui.core.targets import Target
 
@@ -28,10 +28,6 @@ __all__ = [
 ]
 
 MANAGEMENT_URL_ENV = "RUNPOD_API_URL"
-
-
-class AccountUnavailable(ConsoleError):
-    """There is no management API for this target, or no key for it: the message says what to do."""
 
 
 @dataclass(frozen=True, slots=True)
