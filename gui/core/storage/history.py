@@ -60,6 +60,7 @@ __all__ = [
     "SortKey",
     "TextTerm",
     "parse_search",
+    "search_with_states",
 ]
 
 
@@ -243,6 +244,32 @@ def _add_term(terms: list[TextTerm], text: str, column: str | None, *, prefix: b
     text = text.strip()
     if any(ch.isalnum() for ch in text):  # punctuation alone is no word to find
         terms.append(TextTerm(text, column, prefix))
+
+
+# The names a search writes for states (``parse_search`` reads these and JobState's values).
+_STATE_WORDS = {JobState.IN_QUEUE: "queued", JobState.IN_PROGRESS: "running"}
+
+
+def search_with_states(text: str, states: Iterable[JobState] | None) -> str:
+    """``text`` kept to ``states`` too, written as one search: ``parse_search`` of the answer is
+    ``parse_search(text).with_states(states)``. Its ``status:`` parts give way to one, first,
+    naming the states both allow (how a saved view keeps the window's status toggles).
+    ``SearchInvalid`` when ``text`` does not parse, or when no state is left to show."""
+    if states is None:
+        return text
+    allowed = parse_search(text).with_states(states).states
+    if not allowed:
+        raise SearchInvalid([
+            "The status toggles and the search's status: leave no state to show: choose a "
+            "status the search allows, or remove its status: part."
+        ])  # fmt: skip
+    parts = list(_PART.finditer(text))
+    rest = [part.group(0) for part in parts if (part["field"] or "").lower() != "status"]
+    names = ",".join(_STATE_WORDS.get(state, state.value.lower()) for state in JobState
+                     if state in allowed)  # fmt: skip
+    # The last part typed without a space after it is read as the start of a word: keep that so.
+    ended = bool(text) and (text[-1].isspace() or (parts[-1]["field"] or "").lower() == "status")
+    return " ".join([f"status:{names}", *rest]) + (" " if ended else "")
 
 
 # -- reading ---------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from gui.core.storage.history import (
     SortKey,
     TextTerm,
     parse_search,
+    search_with_states,
 )
 from gui.core.storage.sqlite_file import open_database
 from gui.core.storage.store import _UPSERT, DB_FILENAME, MIGRATIONS, JobStore, _row
@@ -92,6 +93,34 @@ def test_a_bad_field_or_value_is_named_with_what_to_do(search: str, message: str
         parse_search(search)
     assert message in str(raised.value)
     assert raised.value.problems
+
+
+@pytest.mark.parametrize(
+    ("search", "states"),
+    [
+        ("", {JobState.FAILED}),
+        ("cat", {JobState.FAILED, JobState.IN_QUEUE}),
+        ("cat ", {JobState.IN_PROGRESS}),
+        ('status:failed,cancelled worker:abc "red fo', {JobState.FAILED, JobState.COMPLETED}),
+        ("sunn status:running STATUS:queued", {JobState.IN_QUEUE, JobState.IN_PROGRESS}),
+        ("status:failed sunn", {JobState.FAILED}),
+        ("status:timed_out sunn", None),
+    ],
+)
+def test_a_search_with_the_status_toggles_is_one_search_that_shows_the_same_jobs(
+    search: str, states: set[JobState] | None
+) -> None:
+    written = search_with_states(search, states)
+    assert parse_search(written) == parse_search(search).with_states(states)
+    if states is not None:
+        assert written.startswith("status:")
+
+
+def test_a_search_and_toggles_that_exclude_each_other_are_refused_with_what_to_do() -> None:
+    with pytest.raises(SearchInvalid, match="leave no state to show: choose a status"):
+        search_with_states("status:failed cat", {JobState.COMPLETED})
+    with pytest.raises(SearchInvalid, match="Unknown field"):
+        search_with_states("colour:red", {JobState.COMPLETED})
 
 
 def test_no_search_text_reaches_sqlite_as_an_error(data_dir: Path) -> None:
