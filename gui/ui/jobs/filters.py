@@ -1,4 +1,5 @@
-"""The filter row above ``jobTable``: one toggle per status (with its count) and a text filter.
+"""The filter row above ``jobTable``: one toggle per status (with its count) and the search field
+(``search_field``).
 
 The row wraps onto a second line in a narrow window (``FlowLayout``) instead of making the window
 wider than the screen. When the toggles' names don't fit one row beside the text field, the toggles
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QToolButton, QWidget
 
 from gui.core.records import JobState
 from gui.ui.flow_layout import FlowLayout
-from gui.ui.jobs.style import action_icon, state_icon
+from gui.ui.jobs.search_field import SearchField
+from gui.ui.jobs.style import state_icon
 
 __all__ = ["ALWAYS_SHOWN", "StatusFilterBar"]
 
@@ -48,9 +50,6 @@ class StatusFilterBar(QWidget):
     sig_states_changed: Signal = Signal(object)
     """The chosen states changed: a ``frozenset[JobState]``, or ``None`` for every state."""
 
-    sig_text_changed: Signal = Signal(str)
-    """The text filter changed."""
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("jobFilters")
@@ -79,13 +78,8 @@ class StatusFilterBar(QWidget):
             button.setVisible(state in ALWAYS_SHOWN)
             layout.addWidget(button)
             self.buttons[state] = button
-        self.text = QLineEdit(self)
-        self.text.setObjectName("jobFilterText")
-        self.text.setPlaceholderText("Filter: job id, worker, template…")
-        self.text.setClearButtonEnabled(True)
-        self.text.addAction(action_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.text = SearchField(self)  # its problem_label goes where the owner puts it
         self.text.setMinimumWidth(220)
-        self.text.textChanged.connect(self.sig_text_changed)
         layout.addWidget(self.text)
         self.set_counts({})
 
@@ -139,6 +133,10 @@ class StatusFilterBar(QWidget):
         self.sig_states_changed.emit(chosen)
 
     def _on_all_clicked(self) -> None:
+        self.clear_states()
+
+    def clear_states(self) -> None:
+        """Show every state (as the All toggle does)."""
         for button in self.buttons.values():
             button.blockSignals(True)
             button.setChecked(False)

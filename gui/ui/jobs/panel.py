@@ -1,8 +1,9 @@
 """The jobs side of the window: toolbar, filters with counts, ``jobTable``, ``jobDetails``, health.
 
-``JobsPanel(bridge)`` is one widget the main window embeds. It asks the main window for two things
-through signals: put a request into the editor (``sig_resubmit_requested``) and show a status bar
-message (``sig_status_message_requested``).
+``JobsPanel(bridge, data_dir=...)`` is one widget the main window embeds. It asks the main window
+for two things through signals: put a request into the editor (``sig_resubmit_requested``) and show
+a status bar message (``sig_status_message_requested``). The search field and the status toggles
+reach the table through ``apply_query``, a saved view's sort through ``apply_sort``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.core.errors import SearchInvalid
 from gui.core.records import JobRecord
 from gui.core.redact import redact_body
 from gui.core.targets import Target
@@ -40,10 +42,12 @@ from gui.ui.jobs.filters import StatusFilterBar
 from gui.ui.jobs.health import HealthStrip
 from gui.ui.jobs.model import RECORD_ROLE, JobColumn, JobFilterProxy, JobTableModel
 from gui.ui.jobs.notify import JobFinishedNotifier, notifications_enabled, set_notifications_enabled
+from gui.ui.jobs.saved_views import SavedViewsMenu
 from gui.ui.runtime import FOREGROUND
 from gui.ui.tasks import run_in_background
 
 if TYPE_CHECKING:
+    from gui.core.storage.history import JobQuery, SavedView, SortKey
     from gui.ui.jobs.details import JobDetails
 
 __all__ = ["APPLY_BUDGET_MS", "JobsPanel"]
@@ -62,6 +66,11 @@ _COLUMN_WIDTHS = {
     JobColumn.RUN_TIME: 80,
     JobColumn.WORKER: 120,
     JobColumn.WEBHOOK: 80,
+}
+# The header's column for each sort (by SortKey's value); the finish time has none: the
+# submission order is the closest.
+_SORT_COLUMNS = {column.name.lower(): column for column in JobColumn} | {
+    "finished": JobColumn.SUBMITTED
 }
 
 
@@ -93,7 +102,9 @@ class JobsPanel(QWidget):
     sig_status_message_requested: Signal = Signal(str, int)
     """Show a message in the main window's status bar (text, timeout in ms; 0 keeps it)."""
 
-    def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, bridge: EngineBridge, parent: QWidget | None = None, *, data_dir: Path | None = None
+    ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self._target: Target | None = None
@@ -101,14 +112,17 @@ class JobsPanel(QWidget):
         self.proxy = JobFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.job_actions = JobActions(self)
+        self.saved_views = SavedViewsMenu(data_dir, self._current_view, self)
         self.toolbar = self._build_toolbar()
         self.filters = StatusFilterBar(self)
-        self.filters.sig_states_changed.connect(self.proxy.set_states)
-        self.filters.sig_text_changed.connect(self.proxy.set_text)
+        self.filters.sig_states_changed.connect(self._on_filters_changed)
+        self.filters.text.sig_query_changed.connect(self._on_filters_changed)
         self.table = self._build_table()
         self.details_pane = DetailsPane(self)
         self.health = HealthStrip(bridge, self)
         self.health.sig_status_message_requested.connect(self.sig_status_message_requested)
+        self.saved_views.sig_status_message_requested.connect(self.sig_status_message_requested)
+        self.saved_views.sig_view_chosen.connect(self._on_saved_views_view_chosen)
         self.counts_label = QLabel(self)
         self.counts_label.setObjectName("jobCounts")
         self.counts_label.setContentsMargins(6, 0, 6, 2)
@@ -134,6 +148,7 @@ class JobsPanel(QWidget):
         layout.addWidget(self.health)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.filters)
+        layout.addWidget(self.filters.text.problem_label)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.counts_label)
         self._connect()
@@ -180,6 +195,11 @@ class JobsPanel(QWidget):
                 button.setObjectName(f"{key}MenuButton")
         bar.addAction(self.job_actions[acts.REMOVE])
         bar.addSeparator()
+        bar.addAction(self.saved_views.menu.menuAction())
+        views_button = bar.widgetForAction(self.saved_views.menu.menuAction())
+        if isinstance(views_button, QToolButton):
+            views_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            views_button.setObjectName("viewsMenuButton")
         self.notify_action = bar.addAction("Notify")
         self.notify_action.setCheckable(True)
         self.notify_action.setChecked(notifications_enabled())
@@ -239,6 +259,29 @@ class JobsPanel(QWidget):
         self._target = target
         self.health.set_target(target)
         self._on_selection_changed()
+
+    def apply_query(self, query: JobQuery) -> None:
+        """Show the jobs ``query`` finds (the search and the status toggles together).
+
+        The in-memory table filters by state and by the search's words (as one piece of text in
+        the ids, target, worker, template); the other fields and the text inside jobs need the
+        history's own search."""
+        self.proxy.set_states(query.states)
+        self.proxy.set_text(" ".join(term.text for term in query.terms if term.column is None))
+
+    def apply_sort(self, key: SortKey, descending: bool) -> None:
+        """Sort the table by ``key`` (the header shows it)."""
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        self.table.sortByColumn(_SORT_COLUMNS[key.value], order)
+
+    def current_sort(self) -> tuple[SortKey, bool]:
+        """The table's sort now, as the header shows it: (key, descending)."""
+        from gui.core.storage.history import SortKey
+
+        header = self.table.horizontalHeader()
+        name = JobColumn(header.sortIndicatorSection()).name.lower()
+        key = SortKey(name) if name in SortKey._value2member_map_ else SortKey.SUBMITTED
+        return key, header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
 
     def selected_records(self) -> list[JobRecord]:
         """The selected jobs' latest snapshots, in the table's order."""
@@ -396,6 +439,27 @@ class JobsPanel(QWidget):
             self.export_selected(Path(path), kind)
 
     # -- slots -------------------------------------------------------------------------------------
+    def _on_filters_changed(self, *_changed: object) -> None:
+        query = self.filters.text.query().with_states(self.filters.chosen_states())
+        self.apply_query(query)
+
+    def _current_view(self) -> tuple[str, SortKey, bool]:
+        """What a saved view keeps of the table now; ``SearchInvalid`` when the search has a
+        problem."""
+        from gui.core.storage.history import search_with_states
+
+        field = self.filters.text
+        if field.problems():
+            raise SearchInvalid(["the search has a problem: fix it first.", *field.problems()])
+        search = search_with_states(field.text(), self.filters.chosen_states())
+        return (search, *self.current_sort())
+
+    def _on_saved_views_view_chosen(self, view: SavedView) -> None:
+        self.filters.clear_states()
+        self.filters.text.set_search(view.search)
+        self.apply_sort(view.sort, view.descending)
+        self.sig_status_message_requested.emit(f"Showing the view “{view.name}”.", 3000)
+
     def _on_bridge_jobs_changed(self, records: list[JobRecord]) -> None:
         for record in records:
             self._incoming[record.local_id] = record

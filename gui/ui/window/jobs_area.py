@@ -55,7 +55,7 @@ class JobsArea(QTabWidget):
         self.listener: ListenerState | None = None
         self._webhook_log: WebhookLog | None = None
         self._webhooks_page: QWidget | None = None
-        self.jobs_panel = JobsPanel(bridge, self)
+        self.jobs_panel = JobsPanel(bridge, self, data_dir=data_dir)
         self.jobs_panel.sig_resubmit_requested.connect(self.sig_resubmit_requested)
         self.jobs_panel.sig_status_message_requested.connect(self.sig_status_message_requested)
         self.addTab(self.jobs_panel, "Jobs")
