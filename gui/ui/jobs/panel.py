@@ -200,6 +200,9 @@ class JobsPanel(QWidget):
         if isinstance(views_button, QToolButton):
             views_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
             views_button.setObjectName("viewsMenuButton")
+            # Its icon alone: with its name, Notify would leave a 1540-pixel window's toolbar
+            # for the » menu (which lists Views by name).
+            views_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.notify_action = bar.addAction("Notify")
         self.notify_action.setCheckable(True)
         self.notify_action.setChecked(notifications_enabled())

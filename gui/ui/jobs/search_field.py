@@ -50,7 +50,7 @@ EXAMPLES = (
     "status:running profile:prod",
 )
 """Searches the help menu offers to try (each puts itself into the field)."""
-_PLACEHOLDER = "Search: words, status:failed, worker:ID…  (Ctrl+F)"
+_PLACEHOLDER = "Search jobs…  (Ctrl+F)"
 
 
 def _history() -> ModuleType:
@@ -91,7 +91,7 @@ def help_html() -> str:
         "and the text inside their input, output and error (whole words, any case).<br>"
         '<code>"two words"</code> finds a phrase. Every part must match.</p>'
         f"<table cellspacing='2'>{rows}</table>"
-        f"<p>States: {escape(_STATES)}.<br>"
+        f"<p>States: {escape(_STATES).replace('cancelled, ', 'cancelled,<br>')}.<br>"
         "Quote a value with spaces, or text that looks like a field: "
         '<code>"http://host"</code>.<br>'
         "Enter applies at once; Escape clears the field.</p>"
@@ -207,7 +207,8 @@ class SearchField(QLineEdit):
         self.setStyleSheet(self._style())
         if problems:
             said = " ".join(problems)
-            self.problem_label.setText(f"Search not applied (the last valid one still is): {said}")
+            shown = "Search not applied (showing the last one that worked)"
+            self.problem_label.setText(f"{shown}: {said}")
             self.setToolTip(f"{said}\n\n{help_text()}")
             self.setAccessibleDescription(said)
         else:
