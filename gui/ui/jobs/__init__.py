@@ -8,8 +8,8 @@ what can be done to jobs, the health strip and desktop notifications.
   shown, then ``JobDetails`` (``jobDetailsView``) inside it.
 - ``details_parts``: Parts of ``jobDetails``: the status history, the images found in an output, the
   error layout.
-- ``filters``: The filter row above ``jobTable``: one toggle per status (with its count) and a text
-  filter.
+- ``filters``: The filter row above ``jobTable``: one toggle per status (with its count) and the
+  search field (``search_field``).
 - ``first_run``: The first five minutes: a hint over the empty job table that says what to do, gone
   once a job exists, and the example template a new user starts from.
 - ``health``: The health strip: the selected target's ``/health`` counters, refreshed while visible.
@@ -22,5 +22,9 @@ what can be done to jobs, the health strip and desktop notifications.
   imports here).
 - ``panel``: The jobs side of the window: toolbar, filters with counts, ``jobTable``,
   ``jobDetails``, health.
+- ``saved_views``: Saved views: a named search and sort of the job table, picked again from the
+  toolbar's Views menu.
+- ``search_field``: The job table's search field (``jobFilterText``): the history's search syntax,
+  read as typed.
 - ``style``: How jobs look: a colour and an icon per state, and readable times and durations.
 """
