@@ -23,6 +23,7 @@ __all__ = [
     "holds_registered",
     "is_keyring_reference",
     "redact_body",
+    "redact_log_text",
     "redact_registered",
     "redact_text",
     "register_secret",
@@ -125,3 +126,14 @@ def redact_text(text: str, secrets: list[str] | tuple[str, ...] | frozenset[str]
     for secret, placeholder in sorted(replacements, key=lambda pair: len(pair[0]), reverse=True):
         text = text.replace(secret, placeholder)
     return text
+
+
+# RunPod API keys: "rpa_" and some 40 capitals and digits. A worker that prints a key (its own
+# environment, a request it echoes) must not put it into the history.
+_RUNPOD_KEY = re.compile(r"\brpa_[A-Za-z0-9]{20,}")
+
+
+def redact_log_text(text: str, secrets: list[str] | tuple[str, ...] | frozenset[str] = ()) -> str:
+    """``redact_text`` for a line someone else wrote (a worker's log): also anything shaped like
+    a RunPod API key, whoever's it is."""
+    return _RUNPOD_KEY.sub(REDACTED, redact_text(text, secrets))

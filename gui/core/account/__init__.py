@@ -10,4 +10,6 @@ releases, GPU prices, billing), as the window and the command line use it.
   a rollout, or nothing wrong), in words; ``wait_diagnosis_line`` for a command that waits.
 - ``cost``: an ended job's estimate (execution time x GPU count x catalog price per second), totals,
   what the estimate leaves out (``LEAVES_OUT``), and the endpoint's bill beside them.
+- ``logs``: one worker's log as Server-Sent Events, resumed after a drop, each line parsed and
+  redacted (``LogLine``).
 """
