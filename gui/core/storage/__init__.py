@@ -7,6 +7,8 @@ copyable snippets of a job's request.
   read connection of its own.
 - ``job_index``: Schema 3 of the job tables: an index per sort and filter, the text search index
   and the state counts, kept by triggers.
+- ``job_logs``: Schema 4: each job's worker log lines (``job_logs``), capped per job, read back
+  as ``JobLogLine``.
 - ``snippets``: Copy a job's request as a runnable curl command or Python script, with no secret in
   it.
 - ``sqlite_file``: The one way to open ``jobs.sqlite3`` (private, busy timeout, WAL, triggers).

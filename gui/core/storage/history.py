@@ -49,6 +49,7 @@ from typing import Any
 from gui.core.errors import HistoryError, SearchInvalid
 from gui.core.records import JobRecord, JobState
 from gui.core.storage.job_index import SORT_EXPRESSIONS, STATE_RANK
+from gui.core.storage.job_logs import JobLogLine, read_job_logs
 from gui.core.storage.sqlite_file import open_database
 from gui.core.storage.store import StoredJob, migrate, read_jobs
 
@@ -462,6 +463,12 @@ class HistoryReader:
             if not found:  # a RunPod id; sent twice (imported twice elsewhere): the newest
                 found = read_jobs(self._conn, "job_id = ?", (job,))
         return found[-1] if found else None
+
+    def logs(self, local_id: str, *, after: int = 0, last: int | None = None) -> list[JobLogLine]:
+        """The job's kept worker log lines after position ``after`` (``job_logs``); the ``last``
+        N of them when given."""
+        with self._lock:
+            return read_job_logs(self._conn, local_id, after=after, last=last)
 
     def position_of(
         self,

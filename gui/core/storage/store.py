@@ -22,15 +22,22 @@ import json
 import queue
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gui.core.errors import HistoryError
 from gui.core.records import JobRecord, JobState
 from gui.core.storage.job_index import SCHEMA_3
+from gui.core.storage.job_logs import (
+    MAX_BYTES_PER_JOB,
+    MAX_LINES_PER_JOB,
+    SCHEMA_4,
+    JobLogLine,
+)
 from gui.core.storage.sqlite_file import open_database
 from gui.core.targets import Target
 
@@ -112,6 +119,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "INSERT INTO change_counter (one, value) VALUES (1, 0)",
     ),
     3: SCHEMA_3,  # indexes for every sort and filter, text search, state counts, saved views
+    4: SCHEMA_4,  # each job's worker log lines (gui.core.storage.job_logs)
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -268,6 +276,16 @@ class _Batch:
     stream: list[tuple[str, int, str]]
     deleted: set[str]
     done: list[Future[None]]
+    logs: dict[str, list[JobLogLine]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _LogBook:
+    """What the writer knows of one job's stored log: the positions and sizes still kept."""
+
+    kept: deque[tuple[int, int]]
+    next_position: int
+    size: int
 
 
 class JobStore:
@@ -297,6 +315,7 @@ class JobStore:
         self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._history_written: dict[str, int] = {}
         self._stream_written: dict[str, int] = {}
+        self._log_books: dict[str, _LogBook] = {}  # the writer thread's alone
         self._closed = False
         self.commits = 0  # transactions committed (for tests and the benchmark)
         self._writer = threading.Thread(
@@ -355,6 +374,12 @@ class JobStore:
         new_chunks = record.stream[stream_start:]
         self._stream_written[local_id] = len(record.stream)
         self._queue.put(("save", (record, target, start, new_history, stream_start, new_chunks)))
+
+    def save_logs(self, local_id: str, lines: Sequence[JobLogLine]) -> None:
+        """Queue worker log lines (redacted) to append to job ``local_id``'s log, in order; the
+        writer keeps the last ``MAX_LINES_PER_JOB`` lines and ``MAX_BYTES_PER_JOB`` bytes."""
+        if lines:
+            self._queue.put(("logs", (local_id, tuple(lines))))
 
     def delete(self, local_ids: Iterable[str]) -> None:
         ids = list(local_ids)
@@ -421,9 +446,13 @@ class JobStore:
                     (record.local_id, stream_start + i, json.dumps(chunk, ensure_ascii=False))
                     for i, chunk in enumerate(chunks)
                 )
+            elif kind == "logs":
+                local_id, lines = value
+                batch.logs.setdefault(local_id, []).extend(lines)
             elif kind == "delete":
                 for local_id in value:
                     batch.rows.pop(local_id, None)
+                    batch.logs.pop(local_id, None)
                     batch.deleted.add(local_id)
                 batch.history = [h for h in batch.history if h[0] not in batch.deleted]
                 batch.stream = [s for s in batch.stream if s[0] not in batch.deleted]
@@ -434,13 +463,13 @@ class JobStore:
         return stopping
 
     def _commit(self, batch: _Batch) -> None:
-        if not (batch.rows or batch.history or batch.stream or batch.deleted):
+        if not (batch.rows or batch.history or batch.stream or batch.deleted or batch.logs):
             return
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             change = bump_change_counter(conn)
-            barred = self._barred(set(batch.rows) | {h[0] for h in batch.history})
+            barred = self._barred(set(batch.rows) | {h[0] for h in batch.history} | set(batch.logs))
             conn.executemany(
                 _UPSERT,
                 (
@@ -458,9 +487,14 @@ class JobStore:
                 "INSERT OR REPLACE INTO job_stream (local_id, position, chunk) VALUES (?, ?, ?)",
                 (c for c in batch.stream if c[0] not in barred),
             )
+            for local_id, lines in batch.logs.items():
+                if local_id not in barred:
+                    self._append_logs(local_id, lines)
             deleted = [(local_id,) for local_id in batch.deleted]
-            for table in ("jobs", "job_history", "job_stream"):
+            for table in ("jobs", "job_history", "job_stream", "job_logs"):
                 conn.executemany(f"DELETE FROM {table} WHERE local_id = ?", deleted)
+            for local_id in batch.deleted:
+                self._log_books.pop(local_id, None)
             conn.executemany(
                 "INSERT OR REPLACE INTO job_removals (local_id, change_seq) VALUES (?, ?)",
                 ((local_id, change) for local_id in batch.deleted),
@@ -468,8 +502,51 @@ class JobStore:
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
+            self._log_books.clear()  # read again from the file: what it holds is the truth
             raise
         self.commits += 1
+
+    def _append_logs(self, local_id: str, lines: list[JobLogLine]) -> None:
+        """Inside the writer's transaction: append ``lines`` to the job's log, then drop its
+        oldest lines past the caps (``gui.core.storage.job_logs``)."""
+        conn = self._conn
+        book = self._log_books.get(local_id)
+        if book is None:  # first lines since this store opened: read what the file keeps
+            kept = deque(
+                conn.execute(
+                    "SELECT position, length(CAST(message AS BLOB)) FROM job_logs "
+                    "WHERE local_id = ? ORDER BY position",
+                    (local_id,),
+                ).fetchall()
+            )
+            last = kept[-1][0] if kept else 0
+            book = _LogBook(kept, last + 1, sum(size for _, size in kept))
+            self._log_books[local_id] = book
+        rows = []
+        for line in lines:
+            size = line.size
+            rows.append(line.row(local_id, book.next_position))
+            book.kept.append((book.next_position, size))
+            book.next_position += 1
+            book.size += size
+        dropped = 0
+        while len(book.kept) > MAX_LINES_PER_JOB or (
+            book.size > MAX_BYTES_PER_JOB and len(book.kept) > 1
+        ):
+            _, size = book.kept.popleft()
+            book.size -= size
+            dropped += 1
+        first_kept = book.kept[0][0]
+        new_rows = [row for row in rows if row[1] >= first_kept]  # type: ignore[operator]
+        conn.executemany(
+            "INSERT OR REPLACE INTO job_logs (local_id, position, worker_id, event_id, at, "
+            "source, level, message, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            new_rows,
+        )
+        if dropped:
+            conn.execute(
+                "DELETE FROM job_logs WHERE local_id = ? AND position < ?", (local_id, first_kept)
+            )
 
     def _barred(self, local_ids: set[str]) -> set[str]:
         """Of ``local_ids``, those this store must not write: removed (by any console), or

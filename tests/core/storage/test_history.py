@@ -189,7 +189,7 @@ def test_a_schema_2_history_keeps_every_job_and_is_searchable_after_the_migratio
     store.close()
     with sqlite3.connect(path) as conn:
         versions = dict(conn.execute("SELECT component, version FROM schema_versions"))
-    assert versions == {"jobs": 3, "deliveries": 3}
+    assert versions == {"jobs": 4, "deliveries": 3}
     assert [s.record for s in loaded] == sorted(records, key=lambda r: r.submitted_at)
     assert {s.change_seq for s in loaded} == set(range(1, 51))
     with HistoryReader(path) as reader:
@@ -208,13 +208,13 @@ def test_a_history_from_a_newer_console_is_refused_and_left_as_it_was(data_dir: 
     path = data_dir / DB_FILENAME
     stored(path, job("a", 1.0))
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE schema_versions SET version = 4 WHERE component = 'jobs'")
+        conn.execute("UPDATE schema_versions SET version = 5 WHERE component = 'jobs'")
         conn.execute("CREATE TABLE from_the_future (x)")
     conn.close()
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     for opening in (JobStore, lambda p: ConsoleLease(p, "run"), HistoryReader):
-        with pytest.raises(HistoryError, match=r"newer version of the console \(job schema 4, "
-                           r"this one knows 3\)"):  # fmt: skip
+        with pytest.raises(HistoryError, match=r"newer version of the console \(job schema 5, "
+                           r"this one knows 4\)"):  # fmt: skip
             opening(path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
