@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,7 +177,7 @@ class WorkerLogStream:
             f"serverless/{self._access.endpoint_id}/workers/{self.worker_id}/logs"
         )
 
-    async def lines(self) -> AsyncIterator[LogLine]:
+    async def lines(self) -> AsyncGenerator[LogLine, None]:
         """Every line from the first connection on, across reconnections, until the worker is
         gone (then it returns) or the key is refused (``AuthRefused``)."""
         failures = 0

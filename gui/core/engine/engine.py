@@ -34,10 +34,12 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from gui.core.account.access import AccountAccess
     from gui.core.endpoint.client import RetryPolicy
     from gui.core.endpoint.connection_check import ConnectionResult
     from gui.core.engine.jobs import BodyResolver, JobService, KeyProvider
     from gui.core.engine.leases import ConsoleLease
+    from gui.core.engine.log_follow import LogFollow
     from gui.core.engine.shared_view import SharedView
     from gui.core.engine.tracker import PollPolicy
     from gui.core.profiles.secrets import SecretStore
@@ -164,6 +166,7 @@ class Engine:
         self._listener_starts: set[asyncio.Future[Any]] = set()
         self._listener: ConsoleListener | None = None
         self._http: httpx.AsyncClient | None = None  # one-off requests: replays, checks
+        self._logs: LogFollow | None = None  # the worker logs of the jobs it follows
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -217,6 +220,7 @@ class Engine:
         # GIL): the HTTP client stack (httpx, aiohttp) takes a few hundred milliseconds to import,
         # and the window should not wait for it.
         from gui.core.engine.jobs import JobService, jobs_to_resume
+        from gui.core.engine.log_follow import LogFollow
 
         stored = await loading
         adopt = jobs_to_resume(stored, self._resume_profiles, self._lease.owner)
@@ -227,6 +231,8 @@ class Engine:
         self._service.show_others = self.kind == "window"
         self._service.job_id_learned = self._look_for_early_delivery
         self._service.start_sandbox = self._start_sandbox
+        self._logs = LogFollow(self._store.save_logs, self._account_access)
+        self._service.job_published = self._logs.observe
         if self._sandbox is not None:  # started by a sandbox_target() call while loading
             self._service.sandbox = self._sandbox_target(self._sandbox)
         if any(job.target.kind == "sandbox" for job in adopt):
@@ -491,6 +497,8 @@ class Engine:
             await self._listener.close()  # before the lease goes: it says it stopped serving
         if self._service is not None:
             await self._service.aclose()
+        if self._logs is not None:
+            await self._logs.aclose()
         if self._sandbox is not None:
             await self._sandbox.stop()
             self._sandbox = None
@@ -737,6 +745,17 @@ class Engine:
 
             self._http = httpx.AsyncClient()
         return self._http
+
+    def _account_access(self, target: Target) -> AccountAccess:
+        """The management API of a job's target (its worker logs), or ``AccountUnavailable``."""
+        from gui.core.account.access import account_access
+
+        return account_access(target, self._key_provider(target))
+
+    @property
+    def log_follow(self) -> LogFollow | None:
+        """The worker-log follower (tests and benchmarks read its ``kept`` and ``streams``)."""
+        return self._logs
 
     def _require_service(self) -> JobService:
         if self._service is None:

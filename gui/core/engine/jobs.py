@@ -184,6 +184,8 @@ class JobService:
         self.lease: ConsoleLease | None = None  # set by the engine
         self.show_others = True  # announce other consoles' jobs (the window), or ignore them
         self.job_id_learned: Callable[[str], None] | None = None  # set by the engine
+        # Told of every change of a job this console owns, with its target (the log follower).
+        self.job_published: Callable[[JobRecord, Target], None] | None = None
 
     # -- reading (any thread) ------------------------------------------------------------------
 
@@ -315,6 +317,8 @@ class JobService:
             self._snapshots[record.local_id] = snap
         if record.local_id in self.owned:
             self._store.save(snap, self._targets[record.local_id])
+            if self.job_published is not None:
+                self.job_published(snap, self._where(self._targets[record.local_id]))
         self._emit(JobAdded(snap) if added else JobChanged(snap))
         return snap
 
