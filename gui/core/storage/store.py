@@ -286,6 +286,7 @@ class _LogBook:
     kept: deque[tuple[int, int]]
     next_position: int
     size: int
+    seen: set[tuple[str, str, int]]  # every line kept since, to skip one read again
 
 
 class JobStore:
@@ -508,22 +509,28 @@ class JobStore:
 
     def _append_logs(self, local_id: str, lines: list[JobLogLine]) -> None:
         """Inside the writer's transaction: append ``lines`` to the job's log, then drop its
-        oldest lines past the caps (``gui.core.storage.job_logs``)."""
+        oldest lines past the caps (``gui.core.storage.job_logs``). A line the job keeps already
+        (same worker, event id and text: a second console read its worker's backlog) is skipped."""
         conn = self._conn
         book = self._log_books.get(local_id)
         if book is None:  # first lines since this store opened: read what the file keeps
-            kept = deque(
-                conn.execute(
-                    "SELECT position, length(CAST(message AS BLOB)) FROM job_logs "
-                    "WHERE local_id = ? ORDER BY position",
-                    (local_id,),
-                ).fetchall()
-            )
-            last = kept[-1][0] if kept else 0
-            book = _LogBook(kept, last + 1, sum(size for _, size in kept))
+            book = _LogBook(deque(), 1, 0, set())
+            for position, size, worker_id, event_id, message in conn.execute(
+                "SELECT position, length(CAST(message AS BLOB)), worker_id, event_id, message "
+                "FROM job_logs WHERE local_id = ? ORDER BY position",
+                (local_id,),
+            ):
+                book.kept.append((position, size))
+                book.size += size
+                book.next_position = position + 1
+                book.seen.add(_line_key(worker_id, event_id, message))
             self._log_books[local_id] = book
         rows = []
         for line in lines:
+            key = _line_key(line.worker_id, line.event_id, line.message)
+            if line.event_id and key in book.seen:
+                continue
+            book.seen.add(key)
             size = line.size
             rows.append(line.row(local_id, book.next_position))
             book.kept.append((book.next_position, size))
@@ -536,12 +543,13 @@ class JobStore:
             _, size = book.kept.popleft()
             book.size -= size
             dropped += 1
+        if not book.kept:
+            return
         first_kept = book.kept[0][0]
-        new_rows = [row for row in rows if row[1] >= first_kept]  # type: ignore[operator]
         conn.executemany(
             "INSERT OR REPLACE INTO job_logs (local_id, position, worker_id, event_id, at, "
             "source, level, message, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            new_rows,
+            (row for row in rows if int(row[1]) >= first_kept),  # type: ignore[call-overload]
         )
         if dropped:
             conn.execute(
@@ -556,6 +564,12 @@ class JobStore:
         if self.owner is not None:
             barred |= owned_elsewhere(self._conn, local_ids, self.owner)
         return barred
+
+
+def _line_key(worker_id: str, event_id: str, message: str) -> tuple[str, str, int]:
+    """What tells a kept line from another: RunPod's event ids may be bare timestamps (shared by
+    the lines of one second), so the text counts too."""
+    return worker_id, event_id, hash(message)
 
 
 def _no_pause() -> None:

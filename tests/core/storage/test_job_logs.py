@@ -132,3 +132,20 @@ def test_a_schema_3_history_gains_job_logs_and_keeps_its_jobs_and_search(data_di
         assert [r.local_id for r in page] == ["j3"]
         assert reader.count(parse_search("tugboat")) == 5  # log lines are not searched
         assert [x.message for x in reader.logs("j3")] == ["loading the tugboat model"]
+
+
+def test_a_line_read_again_by_another_console_is_kept_once(data_dir: Path) -> None:
+    path = data_dir / DB_FILENAME
+    store = JobStore(path)
+    store.save(job("a"), TARGET)
+    store.save_logs("a", [line(1), line(2)])
+    store.close()
+    again = JobStore(path)  # took the job over and read its worker's backlog from the start
+    again.load()
+    again.save_logs("a", [line(1), line(2), line(3), line(3, "same second, other text")])
+    again.close()
+
+    with HistoryReader(path) as reader:
+        assert [x.message for x in reader.logs("a")] == [
+            "line 1", "line 2", "line 3", "same second, other text",
+        ]  # fmt: skip
