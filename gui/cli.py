@@ -20,6 +20,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "run": ("gui.commands.run", "submit a request, follow the job, print its final status"),
     "resume": ("gui.commands.resume", "follow every unfinished job of the history to its end"),
     "history": ("gui.commands.history", "show, follow, export and import jobs of the history"),
+    "logs": ("gui.commands.logs", "print the worker log lines kept with a job (--follow)"),
     "sandbox": ("gui.commands.sandbox", "serve the RunPod-compatible sandbox endpoint"),
     "listen": ("gui.commands.listen", "receive RunPod webhook deliveries and print them"),
     "profile": ("gui.commands.profile", "add, list, test and remove profiles"),

@@ -3,8 +3,8 @@
 - ``list [SEARCH...]``: the jobs a search finds (the window's filter syntax, ``status:failed
   worker:abc words``), newest first, one line each (``--json``: one JSON object per line);
   ``--limit`` (50 by default, 0 for all), ``--sort``, ``--oldest-first``.
-- ``show JOB_ID``: one job, whole, as JSON (the window's export shape, no secret); by its local id
-  or its RunPod id.
+- ``show JOB_ID``: one job, whole, as JSON (the window's export shape, no secret), with the worker
+  log lines kept with it under ``logs``; by its local id or its RunPod id.
 - ``follow JOB_ID --profile NAME``: start tracking a job sent elsewhere (curl, the SDK): RunPod has
   no call that lists jobs, so an id nobody keeps is a lost job. It is added to the history once its
   first ``/status`` answered and followed to its end as ``run`` follows its own; a job already in
@@ -214,6 +214,7 @@ def _line(record: JobRecord) -> str:
 
 def _show(conn: sqlite3.Connection, job_ref: str, data_dir: Path) -> int:
     from gui.core.storage.export import record_to_dict
+    from gui.core.storage.job_logs import read_job_logs
     from gui.core.storage.transfer import find_jobs
 
     found = find_jobs(conn, job_ref)
@@ -224,7 +225,10 @@ def _show(conn: sqlite3.Connection, job_ref: str, data_dir: Path) -> int:
             EXIT_FAILED,
         )
     first, *others = found
-    print(json.dumps(record_to_dict(first.record), indent=2, ensure_ascii=False, default=str))
+    shown = record_to_dict(first.record)
+    # The worker log lines kept with it (gui.core.storage.job_logs); an export leaves them out.
+    shown["logs"] = [line.to_json() for line in read_job_logs(conn, first.record.local_id)]
+    print(json.dumps(shown, indent=2, ensure_ascii=False, default=str))
     if others:
         named = ", ".join(f"{job.record.local_id} (endpoint {job.record.endpoint_id})"
                           for job in others)  # fmt: skip
