@@ -15,6 +15,8 @@ what can be done to jobs, the health strip and desktop notifications.
 - ``health``: The health strip: the selected target's ``/health`` counters, refreshed while visible.
 - ``json_tree``: A lazy JSON tree: children are made only when a branch is opened, a few hundred at
   a time.
+- ``logs_tab``: The details' Logs tab (``jobLogs``): the worker log lines kept with the job, read
+  from the history while it runs, and the last of them beside a failed job's error.
 - ``model``: The job table: a Qt model that adapts the engine's job records, and a proxy that
   filters it.
 - ``notify``: A desktop notification when jobs end while the window is not active.

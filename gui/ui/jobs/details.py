@@ -33,6 +33,7 @@ from gui.core.wording import counted
 from gui.ui.jobs.details_pane import NO_JOB_SUMMARY, NO_JOB_TITLE
 from gui.ui.jobs.details_parts import HistoryView, ImagesView, error_html
 from gui.ui.jobs.json_tree import JsonTreeWidget
+from gui.ui.jobs.logs_tab import LogsTab
 from gui.ui.jobs.model import RUN_CLOCK_MS, is_running, queue_time_ms, run_time_ms
 from gui.ui.jobs.output_scan import LINE_LIMIT_CHARS, FoundImage, RawText, find_images, format_raw
 from gui.ui.jobs.style import action_icon, format_duration_ms, state_color, state_icon
@@ -111,10 +112,18 @@ class JobDetails(QWidget):
         self.error_view.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.error_view.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_view.setContentsMargins(8, 8, 8, 8)
+        self.logs = LogsTab(self)
+        error_page = QWidget(self)  # the error, then its worker's last log lines
+        error_layout = QVBoxLayout(error_page)
+        error_layout.setContentsMargins(0, 0, 0, 0)
+        error_layout.addWidget(self.error_view)
+        error_layout.addWidget(self.logs.excerpt)
+        error_layout.addStretch(1)
         error_scroll = QScrollArea(self)
         error_scroll.setWidgetResizable(True)
-        error_scroll.setWidget(self.error_view)
+        error_scroll.setWidget(error_page)
         self._error_tab = self.tabs.addTab(error_scroll, "Error")
+        self.tabs.addTab(self.logs, "Logs")
         self.history = HistoryView(self)
         self.tabs.addTab(self.history, "History")
         layout = QVBoxLayout(self)
@@ -181,6 +190,7 @@ class JobDetails(QWidget):
             self.error_view.setText("")
             self.tabs.setTabEnabled(self._error_tab, False)
             self.history.show_record(None)
+            self.logs.show_record(None)
             return
         same_job = previous is not None and previous.local_id == record.local_id
         was_on_error = self.tabs.currentIndex() == self._error_tab
@@ -194,6 +204,7 @@ class JobDetails(QWidget):
         self._set_output(record, reload=output_changed)
         self._set_error(record)
         self.history.show_record(record)
+        self.logs.show_record(record)
         just_ended = same_job and previous is not None and record.terminal and not previous.terminal
         if not same_job or just_ended:
             self._open_useful_tab(record, was_on_error)

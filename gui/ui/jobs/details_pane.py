@@ -9,6 +9,7 @@ window's start.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -37,6 +38,7 @@ class DetailsPane(QWidget):
         super().__init__(parent)
         self.setObjectName("jobDetails")  # the name of DESIGN.md, there from the start
         self._details: JobDetails | None = None
+        self.history_path: Path | None = None  # jobs.sqlite3: the Logs tab reads it
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._hint = QLabel(f"{NO_JOB_TITLE}<br>{NO_JOB_SUMMARY}", self)
@@ -61,6 +63,7 @@ class DetailsPane(QWidget):
                 from gui.ui.jobs.details import JobDetails
 
                 details = JobDetails(self)
+                details.logs.set_history(self.history_path)
                 self._layout.replaceWidget(self._hint, details)
                 self._hint.hide()  # now: deleteLater waits for the event loop, painting goes on
                 self._hint.deleteLater()

@@ -56,6 +56,7 @@ class JobsArea(QTabWidget):
         self._webhook_log: WebhookLog | None = None
         self._webhooks_page: QWidget | None = None
         self.jobs_panel = JobsPanel(bridge, self, data_dir=data_dir)
+        self.jobs_panel.details_pane.history_path = data_dir / "jobs.sqlite3"  # the Logs tab's
         self.jobs_panel.sig_resubmit_requested.connect(self.sig_resubmit_requested)
         self.jobs_panel.sig_status_message_requested.connect(self.sig_status_message_requested)
         self.addTab(self.jobs_panel, "Jobs")
