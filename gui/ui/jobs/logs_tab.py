@@ -223,7 +223,7 @@ class LogsTab(QWidget):
         else:
             parts = [counted(shown, "line")]
             if untagged:
-                parts.append(f"{untagged} untagged (marked ·: its worker's, during its run)")
+                parts.append(f"{untagged} untagged (·: its worker wrote them during its run)")
             if shown >= MAX_LINES_PER_JOB:
                 parts.append(f"the last {MAX_LINES_PER_JOB:,} are kept")
             if self._wants_more() and not record.terminal:
