@@ -85,9 +85,7 @@ def test_a_failed_job_shows_its_last_lines_beside_its_error(
     assert f"line {21 - EXCERPT_LINES}" in excerpt.text()
 
 
-def test_a_job_without_lines_says_why(
-    qtbot: QtBot, details: JobDetails, history: JobStore
-) -> None:
+def test_a_job_without_lines_says_why(qtbot: QtBot, details: JobDetails, history: JobStore) -> None:
     queued = make_record("q", JobState.IN_QUEUE)
     ended = make_record("e", JobState.COMPLETED, output={"ok": True})
     history.save(ended, TARGET)
