@@ -43,7 +43,6 @@ __all__ = [
     "LOG_LEVELS",
     "LogBackoff",
     "LogLine",
-    "WorkerGone",
     "WorkerLogStream",
     "parse_event",
     "parse_line",
@@ -122,8 +121,8 @@ def parse_event(event_id: str, data: str, secrets: tuple[str, ...] = ()) -> LogL
     )
 
 
-class WorkerGone(ConsoleError):
-    """The worker is not active any more (404): its log went with it."""
+class _WorkerGone(Exception):
+    """The worker is not active any more (404): its log went with it, and the stream ends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +191,7 @@ class WorkerLogStream:
                     async for line in connection:
                         got_any = True
                         yield line
-            except WorkerGone:
+            except _WorkerGone:
                 return
             except AuthRefused:
                 raise
@@ -232,7 +231,7 @@ class WorkerLogStream:
                 yield line
 
 
-def _refusal(response: httpx.Response, worker_id: str) -> ConsoleError:
+def _refusal(response: httpx.Response, worker_id: str) -> Exception:
     """What a non-200 answer to a log request means, in words (RFC 9457 ``detail`` when given)."""
     status = response.status_code
     detail = ""
@@ -243,7 +242,7 @@ def _refusal(response: httpx.Response, worker_id: str) -> ConsoleError:
     except ValueError:
         detail = response.text[:200]
     if status == 404:
-        return WorkerGone(f"Worker {worker_id} is gone: its log went with it. {detail}".strip())
+        return _WorkerGone(f"Worker {worker_id} is gone: its log went with it. {detail}".strip())
     if status == 429:
         after = response.headers.get("Retry-After", "")
         return RateLimited(
