@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from gui.core.errors import RequestInvalid
 from gui.core.limits import MAX_BODY_BYTES, Operation
 from gui.core.request.jsonparse import ParsedDocument, parse_document
-from gui.core.request.jsonscan import JsonPath, Member, count_char, root_offset
+from gui.core.request.jsonscan import JsonIndex, JsonPath, Member, count_char, root_offset
+from gui.core.request.placeholders import (
+    Context,
+    Expansion,
+    expand_body,
+    text_may_hold_placeholders,
+)
 from gui.core.request.reading import read_request_file
 from gui.core.request.size import compact_json, compact_size, find_unsendable_values
 from gui.core.request.syntax import REPORTED_DEPTH, deepest_nesting, describe_syntax_error
@@ -65,8 +71,10 @@ class Diagnostic:
 class ValidationResult:
     diagnostics: list[Diagnostic]  # sorted by offset, errors before warnings at the same offset
     body: dict[str, Any] | None  # the parsed body when the text is a JSON object, values as typed
-    size_bytes: int | None  # len(serialize_body(body)) when parsed
+    size_bytes: int | None  # len(serialize_body(body)) when parsed: of the body as sent,
+    # placeholders expanded (a file counted from its size)
     limit_bytes: int  # MAX_BODY_BYTES of the operation checked against
+    placeholders: Expansion | None = None  # when the body holds placeholders: their expansion
 
     @property
     def ok(self) -> bool:
@@ -100,8 +108,15 @@ def serialize_body(body: Any) -> bytes:
         raise RequestInvalid("The body is nested too deeply to be sent as JSON.") from None
 
 
-def validate_text(text: str, operation: Operation = "run") -> ValidationResult:
+def validate_text(
+    text: str, operation: Operation = "run", placeholders: Context | None = None
+) -> ValidationResult:
     """Check ``text`` as a request body for ``operation`` ("run" or "runsync").
+
+    Placeholders (``gui.core.request.placeholders``) are expanded with ``placeholders`` (the values
+    and the folder files are relative to) before RunPod's rules and the size are checked, and each
+    of their problems is a diagnostic at the placeholder. Without a context, values are unknown:
+    a placeholder without one is a warning, not an error. Files are never read here, only sized.
 
     Never raises for any text; every problem becomes a :class:`Diagnostic`. A leading BOM is
     ignored. Thread-safe: the Qt editor calls this off its thread.
@@ -143,11 +158,21 @@ def validate_text(text: str, operation: Operation = "run") -> ValidationResult:
     if measured.unsendable:
         measured.errors.extend(_bad_value_errors(text, document))
     body, index = document.value, document.index
+    checked, expansion = body, None
+    if text_may_hold_placeholders(text):
+        expansion = _expand_for_checking(body, placeholders)
+        checked = expansion.body
+        if size is not None:
+            size += _size_change(expansion)
+        _add_placeholder_problems(placed, index, expansion)
     # RunPod's rules (pydantic) are imported on first validation, by the thread that validates:
     # importing pydantic costs about 100 ms that the window's start should not pay.
     from gui.core.request.rules import check_body
 
-    for finding in check_body(body):
+    unexpanded = {p.path for p in expansion.problems} if expansion is not None else set()
+    for finding in check_body(checked):
+        if finding.path in unexpanded:
+            continue  # the placeholder's own diagnostic says what is wrong there
         _, offset, length = index.locate_nearest(finding.path, key=finding.on_key)
         placed.add(finding.severity, finding.message, finding.path, offset, length, finding.code)
     for error in measured.errors:
@@ -155,7 +180,42 @@ def validate_text(text: str, operation: Operation = "run") -> ValidationResult:
     _add_repeated_keys(placed, repeats)
     if size is not None and size > limit:
         placed.add("error", _too_big_message(size, operation), (), index.root, 1)
-    return ValidationResult(placed.diagnostics(), body, size, limit)
+    return ValidationResult(placed.diagnostics(), body, size, limit, expansion)
+
+
+# -- placeholders ------------------------------------------------------------------------------
+
+
+def _expand_for_checking(body: Any, context: Context | None) -> Expansion:
+    if context is None:
+        context = Context(strict=False, read_files=False)
+    elif context.read_files:
+        context = Context(context.scopes, context.base_dir, context.strict, read_files=False)
+    return expand_body(body, context)
+
+
+def _size_change(expansion: Expansion) -> int:
+    """Bytes the expansion adds to the body as sent (files counted from their size)."""
+    change = expansion.extra_bytes
+    for _, old, new in expansion.edits:
+        try:
+            change += len(compact_json(new, allow_nan=True).encode("utf-8", "surrogatepass"))
+            change -= len(compact_json(old, allow_nan=True).encode("utf-8", "surrogatepass"))
+        except (ValueError, RecursionError):
+            continue
+    return change
+
+
+def _add_placeholder_problems(placed: _Placed, index: JsonIndex, expansion: Expansion) -> None:
+    """A diagnostic at each placeholder with a problem: found in its string's token, or at the
+    string when escapes in the text make it hard to find."""
+    for problem in expansion.problems:
+        _, offset, length = index.locate_nearest(problem.path)
+        if problem.placeholder:
+            found = placed.text.find(problem.placeholder, offset, offset + length)
+            if found >= 0:
+                offset, length = found, len(problem.placeholder)
+        placed.add(problem.severity, problem.message, problem.path, offset, length)
 
 
 # -- positions ---------------------------------------------------------------------------------
