@@ -158,6 +158,11 @@ class JobRecord:
     webhook_deliveries: int = 0
     webhook_missing: bool = False
     note: str | None = None  # the console's own explanation, e.g. why a request was not sent
+    # What made the request when it came from a template with placeholders (``request`` is then
+    # the body as sent, expanded): ``body`` (the template, placeholders kept, redacted),
+    # ``file`` (the template or request file), ``variables`` (the values used), and from a data
+    # run ``data`` (the data file), ``row`` (its number) and ``name`` (its name column).
+    origin: dict[str, Any] | None = None
 
     @property
     def terminal(self) -> bool:
@@ -172,6 +177,19 @@ class JobRecord:
         if self.note.startswith(_STATUS_UNREACHABLE):
             return NoteKind.STATUS_UNREACHABLE
         return NoteKind.EXPLANATION
+
+    @property
+    def source_body(self) -> dict[str, Any]:
+        """The body to edit again: the template with its placeholders when the job was made from
+        one (not the 7 MB of a file it inlined), else the request as sent."""
+        body = None if self.origin is None else self.origin.get("body")
+        return body if isinstance(body, dict) else self.request
+
+    @property
+    def row(self) -> int | None:
+        """The data row the job was made from (its number), None outside a data run."""
+        row = None if self.origin is None else self.origin.get("row")
+        return row if isinstance(row, int) else None
 
     @property
     def parsed_error(self) -> JobError | None:

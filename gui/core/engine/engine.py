@@ -550,6 +550,7 @@ class Engine:
         template: str | None = None,
         wait_ms: int | None = None,
         stream: bool | None = None,
+        origin: dict[str, Any] | None = None,
     ) -> concurrent.futures.Future[JobRecord]:
         """Record the job first (SUBMITTING), then send it. A failed request leaves it NOT_SENT
         with ``note`` saying why; a runsync that outlives its wait goes on to the tracker.
@@ -567,7 +568,8 @@ class Engine:
                 await asyncio.wait(set(starts), timeout=LISTENER_START_WAIT_S)
             sent = with_sandbox_webhook(target, body, self._sandbox_webhook)
             return await service.submit(
-                target, sent, operation, template=template, wait_ms=wait_ms, stream=stream
+                target, sent, operation, template=template, wait_ms=wait_ms, stream=stream,
+                origin=origin,
             )
 
         return self._call(submit())

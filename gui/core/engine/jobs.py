@@ -367,8 +367,11 @@ class JobService:
         template: str | None = None,
         wait_ms: int | None = None,
         stream: bool | None = None,
+        origin: dict[str, Any] | None = None,
     ) -> JobRecord:
-        """Record the job (SUBMITTING), send it, and follow it unless the answer was final."""
+        """Record the job (SUBMITTING), send it, and follow it unless the answer was final.
+
+        ``origin`` (see ``JobRecord.origin``) is kept as given: the caller redacts it."""
         if not is_operation(operation):
             raise RequestInvalid(f"Unknown operation {operation!r}: use 'run' or 'runsync'.")
         target = await self.resolve(target)
@@ -382,6 +385,7 @@ class JobService:
             submitted_at=now,
             template=template,
             history=[(now, str(JobState.SUBMITTING))],
+            origin=origin,
         )
         self._adopt(record, target)
         self.owned.add(record.local_id)

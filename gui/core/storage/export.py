@@ -72,6 +72,8 @@ def record_to_dict(record: JobRecord) -> dict[str, Any]:
         "history": [{"at": _iso(at), "state": state} for at, state in record.history],
         "webhook_deliveries": record.webhook_deliveries,
         "note": record.note,
+        # Added in the same format 1: an older console's import leaves it out, reading the rest.
+        "origin": redact_body(record.origin),
     }
 
 

@@ -120,6 +120,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     3: SCHEMA_3,  # indexes for every sort and filter, text search, state counts, saved views
     4: SCHEMA_4,  # each job's worker log lines (gui.core.storage.job_logs)
+    5: ("ALTER TABLE jobs ADD COLUMN origin TEXT",),  # the template, variables and row of a job
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -128,7 +129,7 @@ JOB_COLUMNS = (
     "local_id", "profile", "target_kind", "base_url", "endpoint_id", "operation", "job_id", "state",
     "request", "template", "submitted_at", "started_at", "finished_at", "delay_time_ms",
     "execution_time_ms", "worker_id", "progress", "output", "error", "webhook_deliveries",
-    "webhook_missing", "note",
+    "webhook_missing", "note", "origin",
 )  # fmt: skip
 _WRITTEN = (*JOB_COLUMNS, "owner", "change_seq")
 _UPSERT = (
@@ -261,6 +262,7 @@ def _row_to_job(
         webhook_deliveries=v["webhook_deliveries"],
         webhook_missing=bool(v["webhook_missing"]),
         note=v["note"],
+        origin=_load(v["origin"]),
     )
     target = Target(
         name=v["profile"], kind=v["target_kind"], base_url=v["base_url"],
@@ -607,5 +609,5 @@ def _row(record: JobRecord, target: Target) -> tuple[Any, ...]:
         json.dumps(record.request, ensure_ascii=False), record.template, record.submitted_at,
         record.started_at, record.finished_at, record.delay_time_ms, record.execution_time_ms,
         record.worker_id, _dump(record.progress), _dump(record.output), record.error,
-        record.webhook_deliveries, int(record.webhook_missing), record.note,
+        record.webhook_deliveries, int(record.webhook_missing), record.note, _dump(record.origin),
     )  # fmt: skip

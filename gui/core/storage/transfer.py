@@ -412,6 +412,7 @@ def _job_row(item: Any, where: str) -> tuple[tuple[Any, ...], list[tuple[float, 
         check.get("worker_id", str, required=False), _dumped(item.get("progress")),
         _dumped(item.get("output")), check.get("error", str, required=False),
         check.count("webhook_deliveries") or 0, 0, check.get("note", str, required=False),
+        _dumped(redact_body(check.get("origin", dict, required=False))),
     )  # fmt: skip
     states: list[tuple[float, str]] = []
     for i, step in enumerate(check.get("history", list, required=False) or []):

@@ -348,7 +348,7 @@ class JobsPanel(QWidget):
         records = self.selected_records()
         if len(records) == 1:
             record = records[0]
-            self.sig_resubmit_requested.emit(redact_body(record.request), record.operation)
+            self.sig_resubmit_requested.emit(redact_body(record.source_body), record.operation)
 
     def resubmit_to_target(self) -> None:
         """Send again: NOT_SENT jobs as themselves, the others to the chosen target (asking

@@ -24,7 +24,15 @@ from gui.core.storage.history import (
     search_with_states,
 )
 from gui.core.storage.sqlite_file import open_database
-from gui.core.storage.store import _UPSERT, DB_FILENAME, MIGRATIONS, JobStore, _row
+from gui.core.storage.store import (
+    _UPSERT,
+    DB_FILENAME,
+    JOB_COLUMNS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    JobStore,
+    _row,
+)
 from gui.core.targets import Target
 
 TARGET = Target(name="prod", kind="cloud", base_url="https://api.example.test/v2", endpoint_id="ep")
@@ -145,6 +153,9 @@ def test_no_search_text_reaches_sqlite_as_an_error(data_dir: Path) -> None:
 # -- schema 3 and its migration --------------------------------------------------------------------
 
 
+SCHEMA_2_COLUMNS = JOB_COLUMNS[: JOB_COLUMNS.index("note") + 1]
+
+
 def schema_2_file(path: Path, records: list[JobRecord]) -> None:
     """A history as the previous release (schema 2) wrote it: its statements, its rows."""
     with sqlite3.connect(path) as conn:
@@ -155,7 +166,12 @@ def schema_2_file(path: Path, records: list[JobRecord]) -> None:
         conn.execute("INSERT INTO schema_versions VALUES ('jobs', 2)")
         conn.execute("INSERT INTO schema_versions VALUES ('deliveries', 3)")
         for change, record in enumerate(records, start=1):
-            conn.execute(_UPSERT, (*_row(record, TARGET), None, change))
+            row = _row(record, TARGET)[: len(SCHEMA_2_COLUMNS)]
+            conn.execute(
+                f"INSERT INTO jobs ({', '.join(SCHEMA_2_COLUMNS)}, owner, change_seq) "
+                f"VALUES ({', '.join('?' for _ in SCHEMA_2_COLUMNS)}, ?, ?)",
+                (*row, None, change),
+            )
             conn.executemany(
                 "INSERT INTO job_history (local_id, position, at, state) VALUES (?, ?, ?, ?)",
                 [(record.local_id, i, at, state) for i, (at, state) in enumerate(record.history)],
@@ -189,7 +205,7 @@ def test_a_schema_2_history_keeps_every_job_and_is_searchable_after_the_migratio
     store.close()
     with sqlite3.connect(path) as conn:
         versions = dict(conn.execute("SELECT component, version FROM schema_versions"))
-    assert versions == {"jobs": 4, "deliveries": 3}
+    assert versions == {"jobs": SCHEMA_VERSION, "deliveries": 3}
     assert [s.record for s in loaded] == sorted(records, key=lambda r: r.submitted_at)
     assert {s.change_seq for s in loaded} == set(range(1, 51))
     with HistoryReader(path) as reader:
@@ -208,13 +224,15 @@ def test_a_history_from_a_newer_console_is_refused_and_left_as_it_was(data_dir: 
     path = data_dir / DB_FILENAME
     stored(path, job("a", 1.0))
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE schema_versions SET version = 5 WHERE component = 'jobs'")
+        conn.execute(
+            "UPDATE schema_versions SET version = ? WHERE component = 'jobs'", (SCHEMA_VERSION + 1,)
+        )
         conn.execute("CREATE TABLE from_the_future (x)")
     conn.close()
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     for opening in (JobStore, lambda p: ConsoleLease(p, "run"), HistoryReader):
-        with pytest.raises(HistoryError, match=r"newer version of the console \(job schema 5, "
-                           r"this one knows 4\)"):  # fmt: skip
+        newer = rf"newer version of the console \(job schema {SCHEMA_VERSION + 1}, "
+        with pytest.raises(HistoryError, match=newer + rf"this one knows {SCHEMA_VERSION}\)"):
             opening(path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 

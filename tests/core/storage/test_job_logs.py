@@ -10,7 +10,7 @@ from pathlib import Path
 from gui.core.records import JobRecord, JobState
 from gui.core.storage.history import HistoryReader, SortKey, parse_search
 from gui.core.storage.job_logs import MAX_BYTES_PER_JOB, MAX_LINES_PER_JOB, JobLogLine
-from gui.core.storage.store import _UPSERT, DB_FILENAME, MIGRATIONS, JobStore, _row
+from gui.core.storage.store import _UPSERT, DB_FILENAME, MIGRATIONS, SCHEMA_VERSION, JobStore, _row
 from gui.core.targets import Target
 
 TARGET = Target(name="prod", kind="cloud", base_url="https://api.example.test/v2", endpoint_id="ep")
@@ -126,7 +126,7 @@ def test_a_schema_3_history_gains_job_logs_and_keeps_its_jobs_and_search(data_di
     with sqlite3.connect(path) as conn:
         versions = dict(conn.execute("SELECT component, version FROM schema_versions"))
     conn.close()
-    assert versions == {"jobs": 4, "deliveries": 3}
+    assert versions == {"jobs": SCHEMA_VERSION, "deliveries": 3}
     with HistoryReader(path) as reader:
         page = reader.page(parse_search("tugboat 3"), SortKey.SUBMITTED, False, 0, 10)
         assert [r.local_id for r in page] == ["j3"]
