@@ -53,6 +53,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     set_key.add_argument("--api-key-stdin", action="store_true", help="read the key from stdin")
     set_key.add_argument("--delete", action="store_true", help="forget the stored key")
 
+    variables = actions.add_parser("vars", help="list a profile's variables (for placeholders)")
+    variables.add_argument("name", metavar="NAME")
+    variables.add_argument("--json", action="store_true", help="one JSON object")
+    set_var = actions.add_parser(
+        "set-var", help="set a profile variable ({{NAME}} in a body; not for secrets)"
+    )
+    set_var.add_argument("name", metavar="PROFILE")
+    set_var.add_argument("variable", metavar="NAME")
+    set_var.add_argument("value", metavar="VALUE")
+    unset_var = actions.add_parser("unset-var", help="remove a profile variable")
+    unset_var.add_argument("name", metavar="PROFILE")
+    unset_var.add_argument("variable", metavar="NAME")
+
     s3 = actions.add_parser("s3", help="S3 credential sets (the secret goes to the keyring)")
     s3_actions = s3.add_subparsers(dest="s3_action", metavar="ACTION", required=True)
     s3_add = s3_actions.add_parser("add", help="add or replace a credential set")
@@ -82,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
         "test": _test,
         "set-key": _set_key,
         "s3": _s3,
+        "vars": _vars,
+        "set-var": _set_var,
+        "unset-var": _unset_var,
     }
     try:
         return handlers[args.profile_action](args, store, secrets)
@@ -93,6 +109,27 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_FAILED
+
+
+def _vars(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
+    store.get(args.name)
+    variables = store.variables(args.name)
+    if args.json:
+        print(json.dumps(variables, ensure_ascii=False))
+    else:
+        for name, value in variables.items():
+            print(f"{name}={value}")
+    return EXIT_OK
+
+
+def _set_var(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
+    store.set_variable(args.name, args.variable, args.value)
+    return EXIT_OK
+
+
+def _unset_var(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
+    store.unset_variable(args.name, args.variable)
+    return EXIT_OK
 
 
 def _warn_if_insecure(secrets: SecretStore) -> None:

@@ -3,7 +3,10 @@
 Three kinds (see ``Target``): ``cloud`` (a RunPod endpoint: endpoint id, base URL, a key in the
 keyring), ``sandbox`` (the built-in emulator: always present, never stored, never removable) and
 ``local`` (a worker's ``handler.py`` started with ``--rp_serve_api``, or one already running at a
-URL). The same file holds the public half of the S3 credential sets (``s3refs``).
+URL). The same file holds the public half of the S3 credential sets (``s3refs``) and each
+profile's variables (``"variables": {profile: {name: value}}``, the built-in sandbox's too): small,
+non-secret values for placeholders (``gui.core.request.placeholders``). A variable that looks like
+a secret is refused (``check_variable``): secrets live in the keyring, named by reference.
 
 The file is read on each call (cached by its modification time) and written atomically, so the
 window and a ``job-console profile`` command running beside it see each other's changes.
@@ -24,6 +27,7 @@ from gui.core.files import write_json_atomic
 from gui.core.limits import DEFAULT_BASE_URL
 from gui.core.profiles.s3refs import S3CredentialSet, s3_reference
 from gui.core.profiles.secrets import (
+    ACCOUNT_KEY_NAME,
     KeyProvider,
     SecretStore,
     api_key_for,
@@ -41,6 +45,7 @@ __all__ = [
     "Profile",
     "ProfileStore",
     "check_profile",
+    "check_variable",
     "find_worker_python",
     "make_key_provider",
     "missing_module_message",
@@ -164,6 +169,43 @@ def check_profile(profile: Profile) -> None:
             raise ProfileError(f"Port {profile.port} is out of range (1-65535).")
 
 
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+# Names that say "secret": a value under one belongs in the keyring, not in profiles.json.
+_SECRET_NAME = re.compile(r"secret|passw|token|api[_-]?key|authori[sz]ation|credential", re.I)
+# Values shaped like a RunPod API key, an AWS secret or a bearer token.
+_SECRET_VALUE = re.compile(r"(?:rpa_|rps_|sk-|ghp_|AKIA|Bearer\s)[A-Za-z0-9_\-]{8,}")
+MAX_VARIABLE_CHARS = 4096
+
+
+def check_variable(name: str, value: str) -> None:
+    """Raise ``ProfileError`` saying why ``name = value`` can't be a profile variable: a bad
+    name, a value too long, or anything that looks like a secret (profiles.json is plain text;
+    the keyring keeps secrets)."""
+    if not _VARIABLE_NAME.fullmatch(name):
+        raise ProfileError(
+            f"'{name}' can't be a variable name: use letters, digits, _, - and . (starting with a "
+            "letter or _), at most 64 characters, as in {{prompt}}."
+        )
+    if len(value) > MAX_VARIABLE_CHARS:
+        raise ProfileError(
+            f"The value of '{name}' is {len(value):,} characters; a profile variable holds at "
+            f"most {MAX_VARIABLE_CHARS:,}. Put long text in a file and use {{{{file:PATH|text}}}}."
+        )
+    from gui.core.redact import holds_registered, is_keyring_reference
+
+    if (
+        _SECRET_NAME.search(name)
+        or _SECRET_VALUE.search(value)
+        or is_keyring_reference(value)
+        or holds_registered(value)
+    ):
+        raise ProfileError(
+            f"'{name}' looks like a secret, and profile variables are stored as plain text in "
+            "profiles.json. Keep secrets in the keyring: an API key in the profile's key, S3 "
+            "secrets as a credential set (keyring:s3/NAME in the body)."
+        )
+
+
 # A virtual environment's interpreter, by the folder names tools give them (venv, uv, poetry's
 # in-project setting) and the layouts of POSIX and Windows.
 _VENV_FOLDERS = (".venv", "venv")
@@ -285,6 +327,8 @@ class ProfileStore:
             profile.to_json() if entry.get("name") == old_name else entry
             for entry in data["profiles"]
         ]
+        if profile.name != old_name and old_name in data["variables"]:
+            data["variables"][profile.name] = data["variables"].pop(old_name)
         self._save(data)
         if self.secrets is not None and profile.name != old_name:
             self.secrets.rename(api_key_name(old_name), api_key_name(profile.name))
@@ -297,6 +341,7 @@ class ProfileStore:
         self.get(name)
         data = self._load()
         data["profiles"] = [entry for entry in data["profiles"] if entry.get("name") != name]
+        data["variables"].pop(name, None)
         self._save(data)
         if self.secrets is not None:
             self.secrets.delete(api_key_name(name))
@@ -332,6 +377,60 @@ class ProfileStore:
             except (ProfileError, TypeError, ValueError):
                 continue  # one damaged entry must not hide the others
         return profiles
+
+    # -- variables -----------------------------------------------------------------------------
+
+    def variables(self, profile: str) -> dict[str, str]:
+        """The variables of ``profile`` (name -> value, in their saved order); {} when none."""
+        raw = self._load()["variables"].get(profile, {})
+        return {str(k): str(v) for k, v in raw.items() if isinstance(v, str)}
+
+    def set_variables(self, profile: str, variables: dict[str, str]) -> None:
+        """Replace every variable of ``profile`` (checked first: nothing is saved when one is
+        refused)."""
+        self.get(profile)
+        keys = self._stored_keys(profile)
+        for name, value in variables.items():
+            check_variable(name, value)
+            if value and any(value == key or key in value for key in keys):
+                raise ProfileError(
+                    f"'{name}' holds an API key kept in the keyring; profile variables are "
+                    "plain text in profiles.json, so a key never goes there."
+                )
+        data = self._load()
+        if variables:
+            data["variables"][profile] = dict(variables)
+        else:
+            data["variables"].pop(profile, None)
+        self._save(data)
+
+    def _stored_keys(self, profile: str) -> list[str]:
+        """The keyring's API keys for ``profile`` and the account (none without a keyring)."""
+        if self.secrets is None:
+            return []
+        keys = []
+        for entry in (api_key_name(profile), ACCOUNT_KEY_NAME):
+            try:
+                key = self.secrets.get(entry)
+            except Exception:  # no keyring backend: nothing to compare with
+                continue
+            if key and len(key) >= 8:
+                keys.append(key)
+        return keys
+
+    def set_variable(self, profile: str, name: str, value: str) -> None:
+        self.set_variables(profile, {**self.variables(profile), name: value})
+
+    def unset_variable(self, profile: str, name: str) -> None:
+        """Remove one variable; ``ProfileNotFound`` when the profile has none of that name."""
+        variables = self.variables(profile)
+        if name not in variables:
+            known = ", ".join(variables) or "none"
+            raise ProfileNotFound(
+                f"Profile '{profile}' has no variable '{name}' (it has: {known})."
+            )
+        del variables[name]
+        self.set_variables(profile, variables)
 
     # -- S3 credential sets --------------------------------------------------------------------
 
@@ -383,7 +482,7 @@ class ProfileStore:
         try:
             stat = self.path.stat()
         except FileNotFoundError:
-            return {"version": 1, "profiles": [], "s3CredentialSets": {}}
+            return {"version": 1, "profiles": [], "s3CredentialSets": {}, "variables": {}}
         stamp = (stat.st_mtime_ns, stat.st_size)
         if self._cache is None or self._cache[0] != stamp:
             self._cache = (stamp, self._read())
@@ -402,6 +501,7 @@ class ProfileStore:
             raise ProfileError(f"{self.path} does not hold a JSON object. Fix it or move it away.")
         profiles = data.get("profiles")
         sets = data.get("s3CredentialSets")
+        variables = data.get("variables")
         return {
             "version": 1,
             "profiles": [p for p in profiles if isinstance(p, dict)]
@@ -409,6 +509,9 @@ class ProfileStore:
             else [],
             "s3CredentialSets": {k: v for k, v in sets.items() if isinstance(v, dict)}
             if isinstance(sets, dict)
+            else {},
+            "variables": {k: v for k, v in variables.items() if isinstance(v, dict)}
+            if isinstance(variables, dict)
             else {},
         }
 
