@@ -133,12 +133,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="stop following after S seconds (the job goes on; exit 1)",
     )
+    parser.add_argument(
+        "--var",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a value for {{NAME}} placeholders (repeatable); before the profile's variables",
+    )
+    from gui.commands import run_rows
+
+    run_rows.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         with StopSignals() as signals:
-            bodies = _read_bodies(Path(args.file), "runsync" if args.sync else "run")
+            if args.data:
+                from gui.commands.run_rows import run_data
+
+                return run_data(args, signals)
+            if args.dry_run or args.rerun_failed or args.results:
+                raise UsageError("--dry-run, --rerun-failed and --results go with --data ROWS.")
+            bodies = _read_bodies(Path(args.file), "runsync" if args.sync else "run", args)
             return _submit_and_follow(args, bodies, signals)
     except UsageError as exc:
         print(f"job-console run: {exc}", file=sys.stderr)
@@ -168,11 +183,22 @@ def _read_text(path: Path) -> str:
         raise UsageError(str(exc)) from None
 
 
-def _read_bodies(path: Path, operation: Operation) -> list[tuple[int, dict[str, Any]]]:
-    """Every body in the file with its first line, validated; prints diagnostics and raises when
-    one has errors."""
+def _read_bodies(
+    path: Path, operation: Operation, args: argparse.Namespace | None = None
+) -> list[tuple[int, dict[str, Any], dict[str, Any] | None]]:
+    """Every body in the file with its first line and, when it held placeholders, its origin
+    (``JobRecord.origin``): expanded with ``--var`` and the profile's variables, validated;
+    prints diagnostics and raises when one has errors."""
+    from gui.core.request.placeholders import Context, Scope, expand_body
     from gui.core.request.reading import is_jsonl, jsonl_lines
     from gui.core.request.validation import validate_text
+
+    scopes: list[Scope] = []
+    if args is not None:
+        from gui.commands.run_rows import parse_vars, profile_variables
+
+        scopes = [Scope(parse_vars(args.var)), Scope(profile_variables(args))]
+    context = Context(scopes, path.absolute().parent, strict=True)
 
     text = _read_text(path)
     if is_jsonl(path):
@@ -181,17 +207,29 @@ def _read_bodies(path: Path, operation: Operation) -> list[tuple[int, dict[str, 
             raise UsageError(f"{path} holds no request (one JSON body per line).")
     else:
         pieces = [(1, text)]
-    bodies: list[tuple[int, dict[str, Any]]] = []
+    bodies: list[tuple[int, dict[str, Any], dict[str, Any] | None]] = []
     failed = False
     for first_line, piece in pieces:
-        result = validate_text(piece, operation)
+        result = validate_text(piece, operation, context)
         for d in result.diagnostics:
             print(f"{path}:{first_line + d.line - 1}:{d.column}: {d.severity}: {d.message}",
                   file=sys.stderr)  # fmt: skip
         if not result.ok or result.body is None:
             failed = True
+        elif result.placeholders is None:
+            bodies.append((first_line, result.body, None))
         else:
-            bodies.append((first_line, result.body))
+            from gui.core.redact import redact_body
+
+            expansion = expand_body(result.body, context)
+            if not expansion.ok:  # a file changed since it was checked
+                for problem in expansion.errors:
+                    print(f"{path}:{first_line}: error: {problem.message}", file=sys.stderr)
+                failed = True
+                continue
+            origin = {"body": redact_body(result.body), "file": str(path.absolute()),
+                      "variables": redact_body(expansion.used)}  # fmt: skip
+            bodies.append((first_line, expansion.body, origin))
     if failed:
         raise UsageError(f"{path} is not a valid request; nothing was sent.")
     return bodies
@@ -303,7 +341,9 @@ def _launch_worker(command: list[str], target: Target, cleanups: ExitStack) -> N
 
 
 def _submit_and_follow(
-    args: argparse.Namespace, bodies: list[tuple[int, dict[str, Any]]], signals: StopSignals
+    args: argparse.Namespace,
+    bodies: list[tuple[int, dict[str, Any], dict[str, Any] | None]],
+    signals: StopSignals,
 ) -> int:
     with ExitStack() as cleanups:
         engine, target = _engine_and_target(args, cleanups)
@@ -314,7 +354,7 @@ def _submit_and_follow(
             print(f"job-console run: {len(engine.orphaned)} unfinished job(s) in the history "
                   "belong to a console that stopped; `job-console resume` follows them.",
                   file=sys.stderr)  # fmt: skip
-        batch = _Batch(lines=[line for line, _ in bodies])
+        batch = _Batch(lines=[line for line, _, _ in bodies])
         try:
             return _send_and_report(args, bodies, engine, target, batch, signals)
         except Interrupted as stop:
@@ -344,7 +384,8 @@ def _is_batch(args: argparse.Namespace) -> bool:
     return Path(args.file).suffix.lower() == ".jsonl"
 
 
-def _send_and_report(args: argparse.Namespace, bodies: list[tuple[int, dict[str, Any]]],
+def _send_and_report(args: argparse.Namespace,
+                     bodies: list[tuple[int, dict[str, Any], dict[str, Any] | None]],
                      engine: Engine, target: Target | None, batch: _Batch, signals: StopSignals
                      ) -> int:  # fmt: skip
     if target is None:
@@ -356,7 +397,8 @@ def _send_and_report(args: argparse.Namespace, bodies: list[tuple[int, dict[str,
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     progress = Progress(len(bodies))
     engine.subscribe(lambda event: progress.touch())
-    _submit_all(engine, target, [body for _, body in bodies], operation, deadline, batch, signals)
+    _submit_all(engine, target, [(body, origin) for _, body, origin in bodies], operation, deadline,
+                batch, signals)  # fmt: skip
     records = [r for r in engine.jobs() if r.local_id in batch.ids]
     if not args.no_wait:
         records = follow(engine, batch.ids, deadline, progress)
@@ -370,7 +412,8 @@ def _send_and_report(args: argparse.Namespace, bodies: list[tuple[int, dict[str,
     return exit_code(records, errors, waited=not args.no_wait)
 
 
-def _submit_all(engine: Engine, target: Target, bodies: list[dict[str, Any]], operation: Operation,
+def _submit_all(engine: Engine, target: Target,
+                bodies: list[tuple[dict[str, Any], dict[str, Any] | None]], operation: Operation,
                 deadline: float | None, batch: _Batch, signals: StopSignals) -> None:  # fmt: skip
     """Send every body (the engine's limiter paces a batch); ``batch`` learns the local ids."""
     import concurrent.futures
@@ -390,7 +433,8 @@ def _submit_all(engine: Engine, target: Target, bodies: list[dict[str, Any]], op
         low, high = RUNSYNC_WAIT_MS
         wait_ms = int(min(high, max(low, (deadline - time.monotonic()) * 1000 - 500)))
     with signals.held():  # the whole batch reaches the engine, so each job is recorded
-        batch.futures = [engine.submit(target, body, operation, wait_ms=wait_ms) for body in bodies]
+        batch.futures = [engine.submit(target, body, operation, wait_ms=wait_ms, origin=origin)
+                         for body, origin in bodies]  # fmt: skip
     timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
     concurrent.futures.wait(batch.futures, timeout=timeout)
     unsubscribe()

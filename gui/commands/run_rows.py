@@ -1,0 +1,374 @@
+"""``job-console run TEMPLATE --data ROWS``: one job per data row, streamed.
+
+Two passes over the data file, each reading one row at a time: the preview (row count, the first
+rows' bodies, every row that can't make a valid body with its problems; ``--dry-run`` stops
+there), then the sending, with at most ``--in-flight`` jobs unfinished at a time (the engine's
+limiter paces them within RunPod's rate limits). Each job's final status goes to stdout as one
+JSON line with its ``row`` (and ``name``) as it ends; ``--results FILE`` (``.csv`` or ``.jsonl``)
+gets one line per row: its variables, status and output. ``--rerun-failed`` sends only the rows
+whose last job (in the history, for this template and data file) FAILED or TIMED_OUT.
+
+Exit codes as ``run``: 0 every row's job COMPLETED; 1 a job did not complete, or a row was
+invalid while others ran; 2 no row could be sent (or ``--dry-run`` found an invalid row).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import queue
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from gui.commands.run import (
+    EXIT_JOB_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Interrupted,
+    StopSignals,
+    UsageError,
+    status_json,
+)
+
+if TYPE_CHECKING:
+    import concurrent.futures
+
+    from gui.core.engine.engine import Engine
+    from gui.core.limits import Operation
+    from gui.core.records import JobRecord
+    from gui.core.request.datarun import PreparedJob, RunTemplate
+    from gui.core.targets import Target
+
+RERUN_STATES = ("FAILED", "TIMED_OUT")
+DEFAULT_IN_FLIGHT = 64
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--data`` and its companions (``--var`` is ``run``'s own)."""
+    group = parser.add_argument_group("data runs (FILE is a template with {{placeholders}})")
+    group.add_argument(
+        "--data",
+        metavar="ROWS",
+        help="one job per row of ROWS (.csv with a header, .jsonl, or .json array of objects)",
+    )
+    group.add_argument(
+        "--dry-run", action="store_true", help="show the preview (and every invalid row) only"
+    )
+    group.add_argument("--preview", type=int, default=3, metavar="N",
+                       help="rows shown expanded in the preview (default 3)")  # fmt: skip
+    group.add_argument(
+        "--rerun-failed",
+        action="store_true",
+        help="send only the rows whose last job of this template and data FAILED or TIMED_OUT",
+    )
+    group.add_argument(
+        "--results",
+        metavar="FILE",
+        help="one line per row (variables, status, output): .csv/.jsonl",
+    )
+    group.add_argument("--in-flight", type=int, default=DEFAULT_IN_FLIGHT, metavar="N",
+                       help=f"unfinished jobs at a time (default {DEFAULT_IN_FLIGHT})")  # fmt: skip
+
+
+def parse_vars(items: list[str] | None) -> dict[str, str]:
+    """``--var NAME=VALUE`` (repeatable) as a mapping; a malformed one is a usage error."""
+    given: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var {item!r}: write it as NAME=VALUE, e.g. --var seed=42.")
+        given[name.strip()] = value
+    return given
+
+
+def profile_variables(args: argparse.Namespace) -> dict[str, str]:
+    """The variables of ``--profile`` (the sandbox's without one); none for ``--endpoint``."""
+    from gui.core.errors import ConsoleError
+    from gui.core.paths import resolve_data_dir
+    from gui.core.profiles.profiles import ProfileStore
+    from gui.core.targets import SANDBOX_PROFILE
+
+    if getattr(args, "endpoint", None):
+        return {}
+    store = ProfileStore(resolve_data_dir(getattr(args, "data_dir", None)))
+    try:
+        return store.variables(args.profile or SANDBOX_PROFILE)
+    except ConsoleError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run_data(args: argparse.Namespace, signals: StopSignals) -> int:
+    from gui.commands.run import _read_text
+    from gui.core.request.datarun import RunTemplate
+
+    if args.no_wait or args.timeout is not None:
+        raise UsageError(
+            "--no-wait and --timeout go without --data (a data run waits for each row)."
+        )
+    if args.in_flight < 1:
+        raise UsageError("--in-flight needs at least 1.")
+    path = Path(args.file).absolute()
+    data = Path(args.data).absolute()
+    operation: Operation = "runsync" if args.sync else "run"
+    template = RunTemplate(_read_text(path), path, operation, parse_vars(args.var),
+                           profile_variables(args), data=data)  # fmt: skip
+    if template.errors:
+        for d in template.diagnostics:
+            print(f"{path}:{d.line}:{d.column}: {d.severity}: {d.message}", file=sys.stderr)
+        raise UsageError(f"{path} is not a valid template; nothing was sent.")
+    wanted = _failed_rows(args, path, data) if args.rerun_failed else None
+    if wanted is not None and not wanted:
+        print(f"job-console run: no row of {data.name} has a last job that FAILED or TIMED_OUT; "
+              "nothing to send.", file=sys.stderr)  # fmt: skip
+        return EXIT_OK
+    valid, invalid = _preview(template, data, args.preview, wanted)
+    if args.dry_run:
+        return EXIT_USAGE if invalid else EXIT_OK
+    if not valid:
+        raise UsageError("no row makes a valid request; nothing was sent.")
+    with ExitStack() as cleanups:
+        results = _Results.open(Path(args.results), cleanups) if args.results else None
+        from gui.commands.run import _engine_and_target
+
+        engine, target = _engine_and_target(args, cleanups)
+        engine.start()
+        cleanups.callback(engine.close)
+        if target is None:
+            target = engine.sandbox_target().result()
+        sender = _Sender(engine, target, operation, args.in_flight, valid, results)
+        try:
+            sender.send(template, data, wanted, signals)
+        except Interrupted as stop:
+            engine.stop_sending(stop.reason).result(timeout=60)
+            engine.flush().result(timeout=30)
+            print(f"\njob-console run: {stop.reason}; {sender.sent} row(s) were sent, "
+                  f"{valid - sender.sent} not. Jobs already queued go on running; "
+                  "`job-console resume` follows them.", file=sys.stderr)  # fmt: skip
+            return stop.exit_code
+        engine.flush().result(timeout=30)
+        if results is not None:
+            results.invalid_rows(template, data, wanted)
+        print(sender.summary(invalid), file=sys.stderr)
+        return EXIT_JOB_FAILED if sender.failed or invalid else EXIT_OK
+
+
+def _rows(template: RunTemplate, data: Path, wanted: set[int] | None) -> Iterator[PreparedJob]:
+    from gui.core.errors import RequestFileError
+    from gui.core.request.datarows import read_rows
+
+    try:
+        for row in read_rows(data):
+            if wanted is None or row.number in wanted:
+                yield template.prepare(row)
+    except RequestFileError as exc:
+        raise UsageError(f"{exc} Nothing was sent.") from None
+
+
+def _preview(template: RunTemplate, data: Path, shown: int, wanted: set[int] | None
+             ) -> tuple[int, int]:  # fmt: skip
+    """Print the preview on stderr; ``(valid rows, invalid rows)``."""
+    valid = invalid = 0
+    for job in _rows(template, data, wanted):
+        assert job.row is not None
+        if not job.ok:
+            invalid += 1
+            for problem in job.problems:
+                print(f"job-console run: {data.name} {job.row.label}: {problem}", file=sys.stderr)
+            continue
+        valid += 1
+        if valid <= shown:
+            text = json.dumps(job.body, ensure_ascii=False)
+            cut = text if len(text) <= 400 else text[:400] + f"... ({len(text):,} characters)"
+            print(f"{job.row.label}: {cut}", file=sys.stderr)
+    rerun = " (rows to run again)" if wanted is not None else ""
+    print(f"job-console run: {data.name}: {valid + invalid} row(s){rerun}: {valid} valid, "
+          f"{invalid} invalid{' (nothing is sent for those)' if invalid else ''}.",
+          file=sys.stderr)  # fmt: skip
+    return valid, invalid
+
+
+def _failed_rows(args: argparse.Namespace, template: Path, data: Path) -> set[int]:
+    """Rows whose last job of this template and data file FAILED or TIMED_OUT, by the history."""
+    from gui.core.paths import resolve_data_dir
+    from gui.core.storage.transfer import open_history
+
+    conn = open_history(resolve_data_dir(getattr(args, "data_dir", None)))
+    try:
+        # SQLite gives the other columns of the row that holds max(): each row's last job.
+        rows = conn.execute(
+            "SELECT row, state FROM (SELECT json_extract(origin, '$.row') AS row, state, "
+            "max(submitted_at) FROM jobs WHERE origin IS NOT NULL AND json_valid(origin) AND "
+            "json_extract(origin, '$.data') = ? AND json_extract(origin, '$.file') = ? "
+            "GROUP BY row)",
+            (str(data), str(template)),
+        ).fetchall()
+    finally:
+        conn.close()
+    if not rows:
+        raise UsageError(
+            f"the history holds no job of {template.name} with {data.name}: run it first "
+            "(without --rerun-failed)."
+        )
+    return {int(row) for row, state in rows if state in RERUN_STATES and row is not None}
+
+
+class _Sender:
+    """Sends prepared rows with at most ``window`` unfinished jobs; reports each as it ends."""
+
+    def __init__(self, engine: Engine, target: Target, operation: Operation, window: int,
+                 total: int, results: _Results | None) -> None:  # fmt: skip
+        self.engine, self.target, self.operation = engine, target, operation
+        self.window, self.total, self.results = window, total, results
+        self.sent = self.ended = self.failed = 0
+        self.states: dict[str, int] = {}
+        self._open: dict[str, PreparedJob] = {}  # local id -> its row, until the job ends
+        self._ended: queue.SimpleQueue[JobRecord] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._last_progress = 0.0
+
+    def _on_event(self, event: Any) -> None:
+        record = getattr(event, "record", None)
+        if record is not None and record.terminal:
+            self._ended.put(record)
+            self._wake.set()
+
+    def send(self, template: RunTemplate, data: Path, wanted: set[int] | None,
+             signals: StopSignals) -> None:  # fmt: skip
+        unsubscribe = self.engine.subscribe(self._on_event)
+        pending: dict[concurrent.futures.Future[JobRecord], PreparedJob] = {}
+        early: dict[str, JobRecord] = {}  # ended before its submission's future said its id
+        try:
+            rows = (job for job in _rows(template, data, wanted) if job.ok)
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) + len(self._open) < self.window:
+                    job = next(rows, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    assert job.body is not None
+                    with signals.held():
+                        future = self.engine.submit(self.target, job.body, self.operation,
+                                                    origin=job.origin)  # fmt: skip
+                    future.add_done_callback(lambda _: self._wake.set())
+                    pending[future] = job
+                    self.sent += 1
+                for future in [f for f in pending if f.done()]:
+                    job = pending.pop(future)
+                    error = future.exception()
+                    if error is not None:
+                        self._finish_unsent(job, str(error))
+                        continue
+                    self._open[future.result().local_id] = job
+                while True:
+                    try:
+                        record = self._ended.get_nowait()
+                    except queue.Empty:
+                        break
+                    early[record.local_id] = record
+                for local_id in [i for i in early if i in self._open]:
+                    self._finish(early.pop(local_id), self._open.pop(local_id))
+                if len(early) > 10 * self.window:  # other consoles' jobs: never ours
+                    early.clear()
+                self._progress()
+                if exhausted and not pending and not self._open:
+                    return
+                self._wake.wait(0.5)
+                self._wake.clear()
+        finally:
+            unsubscribe()
+            self._progress(final=True)
+
+    def _finish(self, record: JobRecord, job: PreparedJob) -> None:
+        assert job.row is not None
+        self.ended += 1
+        state = str(record.state)
+        self.states[state] = self.states.get(state, 0) + 1
+        if state != "COMPLETED":
+            self.failed += 1
+        line = json.loads(status_json(record, single=False))
+        line["row"] = job.row.number
+        if job.row.name:
+            line["name"] = job.row.name
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+        if self.results is not None:
+            self.results.write(job, state, record.job_id, record.output, record.error)
+
+    def _finish_unsent(self, job: PreparedJob, reason: str) -> None:
+        assert job.row is not None
+        self.ended += 1
+        self.failed += 1
+        self.states["NOT_SENT"] = self.states.get("NOT_SENT", 0) + 1
+        print(json.dumps({"status": "NOT_SENT", "row": job.row.number, "note": reason}), flush=True)
+        if self.results is not None:
+            self.results.write(job, "NOT_SENT", None, None, reason)
+
+    def _progress(self, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self._last_progress < (0.2 if sys.stderr.isatty() else 2.0):
+            return
+        self._last_progress = now
+        line = (f"{self.ended}/{self.total} rows finished, {self.sent} sent, "
+                f"{len(self._open)} running, {self.failed} not completed")  # fmt: skip
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\033[K" + line + ("\n" if final else ""))
+            sys.stderr.flush()
+        else:
+            print(line, file=sys.stderr)
+
+    def summary(self, invalid: int) -> str:
+        states = ", ".join(f"{n} {s}" for s, n in sorted(self.states.items()))
+        extra = f"; {invalid} invalid row(s) not sent" if invalid else ""
+        return f"job-console run: {self.ended} row(s) run ({states}){extra}."
+
+
+class _Results:
+    """One line per row as it ends: ``row, name, status, job_id, variables, output, error``."""
+
+    COLUMNS = ("row", "name", "status", "job_id", "variables", "output", "error")
+
+    def __init__(self, handle: IO[str], lines: bool) -> None:
+        self.handle, self.lines = handle, lines
+        self.writer = None if lines else csv.writer(handle)
+        if self.writer is not None:
+            self.writer.writerow(self.COLUMNS)
+
+    @classmethod
+    def open(cls, path: Path, cleanups: ExitStack) -> _Results:
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", ".jsonl"):
+            raise UsageError(f"--results {path}: write the results to a .csv or .jsonl file.")
+        try:
+            handle = path.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise UsageError(f"--results {path}: can't be written ({exc.strerror}).") from None
+        cleanups.callback(handle.close)
+        return cls(handle, suffix == ".jsonl")
+
+    def write(self, job: PreparedJob, status: str, job_id: str | None, output: Any,
+              error: str | None) -> None:  # fmt: skip
+        assert job.row is not None
+        values = job.row.values
+        item = {"row": job.row.number, "name": job.row.name, "status": status, "job_id": job_id,
+                "variables": values, "output": output, "error": error}  # fmt: skip
+        if self.writer is None:
+            self.handle.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
+        else:
+            self.writer.writerow([
+                "" if item[c] is None else
+                json.dumps(item[c], ensure_ascii=False) if c in ("variables", "output") else item[c]
+                for c in self.COLUMNS
+            ])  # fmt: skip
+        self.handle.flush()
+
+    def invalid_rows(self, template: RunTemplate, data: Path, wanted: set[int] | None) -> None:
+        """A line for each row that was not sent (a third pass: nothing kept in memory)."""
+        for job in _rows(template, data, wanted):
+            if not job.ok:
+                self.write(job, "INVALID", None, None, "; ".join(job.problems))
