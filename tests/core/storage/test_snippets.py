@@ -155,3 +155,34 @@ def test_export_json_and_csv_round_trip_without_secrets(tmp_path: Path) -> None:
     assert tuple(rows[0]) == CSV_COLUMNS
     assert json.loads(rows[0]["output"]) == {"text": ["hi"]}
     assert rows[1]["state"] == "FAILED" and rows[1]["error"] == "boom" and rows[1]["output"] == ""
+
+
+def test_a_big_file_stays_a_reference_and_a_small_one_is_written_out(
+    server: str, tmp_path: Path
+) -> None:
+    import base64
+
+    image = bytes(range(256)) * 400  # 136 KB of base64: over INLINE_FILE_CHARS
+    (tmp_path / "cat.png").write_bytes(image)
+    encoded = base64.b64encode(image).decode()
+    template = {"input": {"image": "{{file:cat.png}}", "note": "{{file:note.txt|text}}"}}
+    sent = {"input": {"image": encoded, "note": "small"}, "s3Config": {"accessSecret": SECRET}}
+    origin = {"body": template, "file": str(tmp_path / "t.json"), "variables": {}}
+    record = _record(request=sent, origin=origin)
+    target = Target(name="Sandbox", kind="sandbox", base_url=server, endpoint_id="sandbox")
+    curl = curl_snippet(record, target)
+    assert encoded not in curl and SECRET not in curl
+    assert f"{{{{file:{tmp_path / 'cat.png'}|base64}}}}" in curl
+    assert f"# input.image was the file {tmp_path / 'cat.png'} in base64" in curl
+    assert '"note": "small"' in curl
+    script = tmp_path / "snippet.py"
+    script.write_text(python_snippet(record, target))
+    assert encoded not in script.read_text()
+    env = {"RUNPOD_API_KEY": "key-from-env", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    _, _, body = _Recorder.received[0]
+    assert body["input"] == {"image": encoded, "note": "small"}
+    assert body["s3Config"]["accessSecret"] == REDACTED
