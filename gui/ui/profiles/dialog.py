@@ -36,6 +36,7 @@ from gui.ui import theme
 from gui.ui.profiles.form import ProfileForm
 from gui.ui.profiles.form import named as _named
 from gui.ui.profiles.s3_credentials import S3CredentialsPanel
+from gui.ui.profiles.variables import VariablesTable
 from gui.ui.tasks import Latest, run_in_background, when_done
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ class ProfilesDialog(QDialog):
         right = QVBoxLayout()
         self.form = ProfileForm()
         right.addWidget(self.form)
+        self.variables = VariablesTable()
+        right.addWidget(self.variables)
         self.test_result = _named(QLabel(), "testResultLabel")
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -127,7 +130,6 @@ class ProfilesDialog(QDialog):
         actions.addWidget(self.save_button)
         right.addLayout(actions)
         right.addWidget(self.test_result)
-        right.addStretch(1)
 
         profiles_page = QWidget()
         body = QHBoxLayout(profiles_page)
@@ -176,8 +178,14 @@ class ProfilesDialog(QDialog):
         self._editing = profile.name
         self.form.show_profile(profile)
         self.test_result.clear()
-        for button in (self.save_button, self.remove_button, self.duplicate_button):
+        for button in (self.remove_button, self.duplicate_button):
             button.setEnabled(not profile.is_builtin)
+        self.save_button.setEnabled(True)  # the built-in sandbox's variables can be saved
+        self.form.setEnabled(not profile.is_builtin)
+        try:
+            self.variables.show_variables(self.store.variables(profile.name))
+        except ConsoleError as exc:
+            self._show_error(str(exc))
         self._show_key_source(profile)
 
     def _show_key_source(self, profile: Profile) -> None:
@@ -233,15 +241,29 @@ class ProfilesDialog(QDialog):
         self.form.name_edit.selectAll()
 
     def _on_save_clicked(self) -> None:
+        if self._editing == SANDBOX_PROFILE:
+            try:
+                self.store.set_variables(SANDBOX_PROFILE, self.variables.variables())
+            except ConsoleError as exc:
+                self._show_error(str(exc))
+                return
+            self._show_note(f"Saved the variables of '{SANDBOX_PROFILE}'.")
+            return
         profile = self.form.profile()
         key = self.form.typed_key()
         try:
+            from gui.core.profiles.profiles import check_variable
+
+            variables = self.variables.variables()
+            for name, value in variables.items():  # refused before anything is saved
+                check_variable(name, value)
             if self._editing is None:
                 self.store.add(profile)
             else:
                 self.store.replace(self._editing, profile)
             if key and profile.kind == "cloud":
                 self.secrets.set(api_key_name(profile.name), key)
+            self.store.set_variables(profile.name, variables)
         except ConsoleError as exc:
             self._show_error(str(exc))
             return

@@ -71,7 +71,8 @@ def test_opens_on_the_built_in_sandbox(qtbot: QtBot, data_dir: Path) -> None:
     assert dialog.objectName() == "profilesDialog"
     assert dialog.profile_list.item(0).text().startswith(SANDBOX_PROFILE)
     assert dialog.form.name_edit.text() == SANDBOX_PROFILE
-    assert not dialog.remove_button.isEnabled() and not dialog.save_button.isEnabled()
+    assert not dialog.remove_button.isEnabled() and not dialog.form.isEnabled()
+    assert dialog.save_button.isEnabled()  # it saves the sandbox's variables only
     assert dialog.banner.isHidden()
     assert dialog.form.key_edit.echoMode() == QLineEdit.EchoMode.Password
 
@@ -246,3 +247,33 @@ def test_the_account_key_is_set_and_forgotten_from_the_dialog(
     assert "account-secret" not in dialog.test_result.text()
     dialog.account_key_button.click()
     assert memory_keyring.entries == {}
+
+
+def test_variables_are_edited_in_a_table_saved_with_the_profile_and_never_a_secret(
+    qtbot: QtBot, data_dir: Path, memory_keyring: MemoryKeyring
+) -> None:
+    dialog = _dialog(qtbot, data_dir)
+    table = dialog.variables
+    assert table.table.objectName() == "profileVariables"
+    table.add_button.click()
+    table.table.item(0, 0).setText("style")
+    table.table.item(0, 1).setText("watercolour")
+    dialog.save_button.click()
+    assert dialog.store.variables(SANDBOX_PROFILE) == {"style": "watercolour"}
+
+    _fill_cloud(dialog, "prod", "e1", "", "")
+    table.add_button.click()
+    table.table.item(0, 0).setText("steps")
+    table.table.item(0, 1).setText("30")
+    table.add_button.click()
+    table.table.item(1, 0).setText("apiKey")
+    table.table.item(1, 1).setText("x")
+    dialog.save_button.click()
+    assert "looks like a secret" in dialog.test_result.text()
+    assert "prod" not in dialog.store.names()  # nothing saved
+    table.table.selectRow(1)
+    table.remove_button.click()
+    dialog.save_button.click()
+    assert dialog.store.variables("prod") == {"steps": "30"}
+    dialog.profile_list.setCurrentRow(0)
+    assert table.variables() == {"style": "watercolour"}
