@@ -317,6 +317,7 @@ def text_may_hold_placeholders(text: str) -> bool:
 
 
 _PAIR = re.compile(r"\{\{")
+_LONG = 4096  # chars: a longer string is searched for "{{" one "{" at a time (memchr)
 
 
 def has_placeholders(body: Any) -> bool:
@@ -351,7 +352,7 @@ def placeholder_names(body: Any) -> list[str]:
 def _strings_with_braces(body: Any) -> Iterator[tuple[JsonPath, str]]:
     """``(path, string)`` for every string value of ``body`` holding ``{{``, depth first."""
     if type(body) is str:
-        if _OPEN in body:
+        if text_may_hold_placeholders(body):
             yield (), body
         return
     stack: list[tuple[JsonPath, Any]] = [((), body)]
@@ -361,7 +362,7 @@ def _strings_with_braces(body: Any) -> Iterator[tuple[JsonPath, str]]:
         for key, value in items:
             kind = type(value)
             if kind is str:
-                if _OPEN in value:
+                if _OPEN in value if len(value) < _LONG else text_may_hold_placeholders(value):
                     yield (*path, key), value
             elif kind is dict or kind is list:
                 stack.append(((*path, key), value))
