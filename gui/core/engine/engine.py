@@ -568,7 +568,12 @@ class Engine:
                 await asyncio.wait(set(starts), timeout=LISTENER_START_WAIT_S)
             sent = with_sandbox_webhook(target, body, self._sandbox_webhook)
             return await service.submit(
-                target, sent, operation, template=template, wait_ms=wait_ms, stream=stream,
+                target,
+                sent,
+                operation,
+                template=template,
+                wait_ms=wait_ms,
+                stream=stream,
                 origin=origin,
             )
 
