@@ -10,7 +10,14 @@ from pathlib import Path
 from gui.core.records import JobRecord, JobState
 from gui.core.storage.history import HistoryReader, SortKey, parse_search
 from gui.core.storage.job_logs import MAX_BYTES_PER_JOB, MAX_LINES_PER_JOB, JobLogLine
-from gui.core.storage.store import _UPSERT, DB_FILENAME, MIGRATIONS, SCHEMA_VERSION, JobStore, _row
+from gui.core.storage.store import (
+    DB_FILENAME,
+    JOB_COLUMNS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    JobStore,
+    _row,
+)
 from gui.core.targets import Target
 
 TARGET = Target(name="prod", kind="cloud", base_url="https://api.example.test/v2", endpoint_id="ep")
@@ -101,8 +108,12 @@ def schema_3_file(path: Path, records: list[JobRecord]) -> None:
                 conn.execute(statement)
         conn.execute("INSERT INTO schema_versions VALUES ('jobs', 3)")
         conn.execute("INSERT INTO schema_versions VALUES ('deliveries', 3)")
+        # Schema 3's columns: today's less ``origin`` (schema 5), the last of JOB_COLUMNS.
+        assert JOB_COLUMNS[-1] == "origin"
+        columns = (*JOB_COLUMNS[:-1], "owner", "change_seq")
+        insert = f"INSERT INTO jobs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         for change, record in enumerate(records, start=1):
-            conn.execute(_UPSERT, (*_row(record, TARGET), None, change))
+            conn.execute(insert, (*_row(record, TARGET)[:-1], None, change))
             conn.executemany(
                 "INSERT INTO job_history (local_id, position, at, state) VALUES (?, ?, ?, ?)",
                 [(record.local_id, i, at, state) for i, (at, state) in enumerate(record.history)],
