@@ -3,12 +3,16 @@ form, drafts, templates, batches, and the work done off the Qt thread for them.
 
 - ``batch_dialog``: The batch dialog: several dropped files, or a ``.jsonl`` file, checked and
   submitted together.
+- ``chips``: The folded strings' chips in the editor: kept whole by the keys, and their menu (save
+  as file, copy, inline).
 - ``diagnostics``: The list of the request's diagnostics (``diagnosticsList``): severity icon,
   line:col, message.
 - ``drafts``: The editor's text kept between runs (``<data_dir>/draft.json``), so closing loses
   nothing.
 - ``editor``: The JSON request editor (``requestEditor``): line numbers, colours, diagnostics, file
   drops.
+- ``folding``: Long strings (a base64 image) shown folded as a chip, kept whole for validation,
+  Send, Save, the draft, Copy and undo (plain Python).
 - ``highlighter``: Syntax colours for JSON in the request editor.
 - ``options_form``: The options form beside the JSON text: webhook, policy and s3Config, in step
   with the text.

@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -26,6 +27,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from gui.ui import theme
+from gui.ui.request.folding import FOLD_CHARS, FoldedText, FoldTable
 from gui.ui.request.highlighter import MAX_HIGHLIGHTED_LINE, JsonHighlighter
 
 __all__ = [
@@ -124,6 +126,9 @@ class JsonEditor(QPlainTextEdit):
     """How the text is shown changed: wrapped for a long line, or without colours ("" when it is
     shown as usual)."""
 
+    sig_status_message_requested = Signal(str, int)
+    """Show this message in the status bar for this many milliseconds (a chip's file saved)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("requestEditor")
@@ -141,6 +146,7 @@ class JsonEditor(QPlainTextEdit):
         self._longest_line = 0  # characters in the longest line when last checked
         self._fitting = False  # set while a whole text goes in, already measured
         self.display_note = ""
+        self.folds = FoldTable()  # the long strings shown as chips (see ``folding``)
         self._rescan_timer = QTimer(self)
         self._rescan_timer.setSingleShot(True)
         self._rescan_timer.setInterval(_RESCAN_DELAY_MS)
@@ -163,8 +169,18 @@ class JsonEditor(QPlainTextEdit):
 
     # -- text ------------------------------------------------------------------------------
 
+    def full_text(self) -> str:
+        """The whole text, each folded string in place: what is sent, saved, copied, kept."""
+        return self.folds.expand(self.toPlainText())
+
+    def text_snapshot(self) -> FoldedText | str:
+        """The text as shown and the strings its chips stand for, to expand off the Qt thread."""
+        return self.folds.snapshot(self.toPlainText())
+
     def replace_all_text(self, text: str) -> None:
-        """Replace the whole text as ONE undoable edit (Ctrl+Z brings the old text back)."""
+        """Replace the whole text as ONE undoable edit (Ctrl+Z brings the old text back); its
+        long strings are shown folded."""
+        text = self.folds.fold(text)
         with self._fitted_to(text):
             cursor = QTextCursor(self.document())
             cursor.beginEditBlock()
@@ -183,8 +199,23 @@ class JsonEditor(QPlainTextEdit):
         cursor.insertText(replacement)
         cursor.endEditBlock()
 
+    def replace_positions(self, start: int, end: int, replacement: str) -> None:
+        """Replace document positions ``start``..``end`` as one undoable edit (not folded: an
+        inlined string stays inline)."""
+        if len(replacement) > _RESCAN_EDIT_CHARS:
+            length = self.document().characterCount() + len(replacement)
+            self._fit(max(self._longest_line, longest_line(replacement)), length, growing=True)
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(replacement)
+        cursor.endEditBlock()
+
     def set_fresh_text(self, text: str) -> None:
-        """Start a new document with ``text`` (not undoable, not modified)."""
+        """Start a new document with ``text`` (not undoable, not modified); its long strings are
+        shown folded."""
+        text = self.folds.fold(text)
         with self._fitted_to(text):
             self.setPlainText(text)
         self.document().setModified(False)
@@ -432,6 +463,10 @@ class JsonEditor(QPlainTextEdit):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter keeps the line's indentation (one level more after ``{`` or ``[``); Tab inserts
         two spaces. Each is one undo step, like any typed text."""
+        from gui.ui.request.chips import guard_chip_keys
+
+        if self.folds and guard_chip_keys(self, event):
+            return
         plain = event.modifiers() in (
             Qt.KeyboardModifier.NoModifier,
             Qt.KeyboardModifier.KeypadModifier,
@@ -478,11 +513,35 @@ class JsonEditor(QPlainTextEdit):
         self.sig_files_dropped.emit(paths)
         return True
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        from gui.ui.request.chips import add_chip_actions, chip_at
+
+        menu = self.createStandardContextMenu(event.pos())
+        chip = chip_at(self, self.cursorForPosition(event.pos()).position(), inside=True)
+        if chip is not None:
+            add_chip_actions(self, menu, chip)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def createMimeDataFromSelection(self) -> QMimeData:
+        # Copy and cut (and drags out) carry the whole strings, never the chips.
+        mime = QMimeData()
+        selected = self.textCursor().selection().toPlainText()
+        mime.setText(self.folds.expand(selected) if self.folds else selected)
+        return mime
+
     def insertFromMimeData(self, source: QMimeData) -> None:
         # Pasting files copied in a file manager opens them, like dropping them.
         if self.handle_drop(source):
             return
         pasted = source.text() if source.hasText() else ""
+        if len(pasted) >= FOLD_CHARS:
+            # A pasted base64 image (alone, or in a whole body) goes in as a chip.
+            folded = self.folds.fold_run(pasted) or self.folds.fold(pasted)
+            if folded != pasted:
+                self.textCursor().insertText(folded)
+                self.ensureCursorVisible()
+                return
         if len(pasted) > _RESCAN_EDIT_CHARS:
             # A big paste (a base64 image) is wrapped and uncoloured before it is laid out.
             length = self.document().characterCount() + len(pasted)

@@ -7,6 +7,7 @@ import re
 from PySide6.QtGui import QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
 from gui.ui import theme
+from gui.ui.request.folding import TOKEN as FOLD_TOKEN
 
 __all__ = ["JsonHighlighter"]
 
@@ -50,7 +51,9 @@ class JsonHighlighter(QSyntaxHighlighter):
             "literal": _format("json_literal", bold=True),
             "invalid": _format("json_invalid", italic=True),
             "punct": _format("json_punct"),
+            "fold": _format("notice_text", bold=True),
         }
+        self.formats["fold"].setBackground(theme.color("notice_bg"))
         if rehighlight:
             self.rehighlight()
 
@@ -73,6 +76,12 @@ class JsonHighlighter(QSyntaxHighlighter):
             if astral:
                 start, end = _utf16(text, start), _utf16(text, end)
             self.setFormat(start, end - start, self.formats[kind])
+        if "\u27e6" in text:  # a folded string's chip (see ``folding``)
+            for match in FOLD_TOKEN.finditer(text):
+                start, end = match.span()
+                if astral:
+                    start, end = _utf16(text, start), _utf16(text, end)
+                self.setFormat(start, end - start, self.formats["fold"])
 
 
 def _utf16(text: str, index: int) -> int:

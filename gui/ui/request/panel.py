@@ -152,6 +152,7 @@ class RequestPanel(QWidget):
         self._build()
         self.editor.textChanged.connect(self._on_editor_text_changed)
         self.editor.sig_files_dropped.connect(self.open_dropped)
+        self.editor.sig_status_message_requested.connect(self.sig_status_message_requested)
         self.options.sig_field_edited.connect(self._on_form_field_edited)
         self.diagnostics.sig_diagnostic_activated.connect(self._on_diagnostics_activated)
         self.operation_selector.currentIndexChanged.connect(self._on_operation_changed)
@@ -235,7 +236,8 @@ class RequestPanel(QWidget):
             self.operation_selector.setCurrentIndex(index)
 
     def text(self) -> str:
-        return self.editor.toPlainText()
+        """The whole text, folded strings in place (what is sent, saved and kept as the draft)."""
+        return self.editor.full_text()
 
     def set_text(self, text: str, *, undoable: bool = True) -> None:
         """Replace the text: as one undoable edit, or (not undoable) as a fresh document.
@@ -249,7 +251,7 @@ class RequestPanel(QWidget):
             self.editor.replace_all_text(text)
         else:
             self.editor.set_fresh_text(text)
-        self.validation.validate_now(self.text, self.operation())
+        self.validation.validate_now(self.editor.text_snapshot, self.operation())
 
     def load_body(self, body: dict[str, Any], operation: str | None = None) -> None:
         """Put a body into the editor (pretty-printed, undoable), e.g. a template or a resubmit."""
@@ -321,7 +323,7 @@ class RequestPanel(QWidget):
     # -- validation ------------------------------------------------------------------------
 
     def _on_editor_text_changed(self) -> None:
-        self.validation.schedule(self.text, self.operation())
+        self.validation.schedule(self.editor.text_snapshot, self.operation())
         self._update_submit_button()
 
     def _fit_operation_selector(self) -> None:
@@ -335,7 +337,7 @@ class RequestPanel(QWidget):
 
     def _on_operation_changed(self, _index: int) -> None:
         self._fit_operation_selector()
-        self.validation.validate_now(self.text, self.operation())
+        self.validation.validate_now(self.editor.text_snapshot, self.operation())
 
     def set_target_reaches_local(self, reaches: bool) -> None:
         """The built-in sandbox and local workers reach a webhook on this computer; RunPod's cloud
@@ -497,7 +499,7 @@ class RequestPanel(QWidget):
             )
             return
         updated = apply_field(body, path, value)
-        text = self.text()
+        text = self.editor.toPlainText()  # as shown: the splice keeps the chips of ``input``
         from gui.ui.request.text_splice import (
             splice_top_level,  # with the first form edit, not at start
         )

@@ -7,6 +7,7 @@ counter), so a 20 MB body never freezes typing and never paints stale diagnostic
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from gui.core.limits import Operation
 from gui.ui.request.editor import EditorMark
+from gui.ui.request.folding import FoldedText, Span, shown_offset
 from gui.ui.tasks import run_in_background
 
 if TYPE_CHECKING:
@@ -83,19 +85,48 @@ PROCESS_THRESHOLD_CHARS = 2 * 1024 * 1024
 
 
 def _validate(
-    generation: int, text: str, operation: Operation, pool: ProcessPoolExecutor | None
+    generation: int,
+    source: str | FoldedText,
+    operation: Operation,
+    pool: ProcessPoolExecutor | None,
 ) -> ValidationOutcome:
+    # A folded text is checked whole (its real size, its real strings), then its diagnostics are
+    # placed on the text as shown.
+    text, spans = source.expand() if isinstance(source, FoldedText) else (source, [])
     if pool is None:
         # Imported by the first validation, on its worker: the window's start doesn't wait.
         from gui.core.request.validation import validate_text
 
         result = validate_text(text, operation)
-        return ValidationOutcome(generation, operation, result, editor_marks(text, result))
-    # This thread waits on the child without holding the GIL; the Qt thread stays free.
-    from gui.core.request.child import validate_light
+        complete = True
+    else:
+        # This thread waits on the child without holding the GIL; the Qt thread stays free.
+        from gui.core.request.child import validate_light
 
-    light = pool.submit(validate_light, text, operation).result()
-    return ValidationOutcome(generation, operation, light, editor_marks(text, light), False)
+        result = pool.submit(validate_light, text, operation).result()
+        complete = False
+    shown = text
+    if spans:
+        assert isinstance(source, FoldedText)
+        shown = source.shown
+        result = _placed_on_shown(result, shown, spans)
+    return ValidationOutcome(generation, operation, result, editor_marks(shown, result), complete)
+
+
+def _placed_on_shown(result: ValidationResult, shown: str, spans: list[Span]) -> ValidationResult:
+    """The diagnostics of an expanded text moved to the text as shown: one inside a folded string
+    marks its chip; lines are the same (a chip holds no line break), columns are counted again."""
+    moved = []
+    for diagnostic in result.diagnostics:
+        start = shown_offset(spans, diagnostic.offset)
+        end = max(shown_offset(spans, diagnostic.offset + diagnostic.length), start + 1)
+        line_start = shown.rfind("\n", 0, start) + 1
+        moved.append(
+            dataclasses.replace(
+                diagnostic, offset=start, length=end - start, column=start - line_start + 1
+            )
+        )
+    return dataclasses.replace(result, diagnostics=moved)
 
 
 class ValidationWorker(QObject):
@@ -108,7 +139,7 @@ class ValidationWorker(QObject):
         super().__init__(parent)
         self.generation = 0
         self.latest: ValidationOutcome | None = None
-        self._text_source: Callable[[], str] | None = None
+        self._text_source: Callable[[], str | FoldedText] | None = None
         self._operation: Operation = "run"
         self._running = False
         self._rerun = False
@@ -147,14 +178,16 @@ class ValidationWorker(QObject):
             return self.latest
         return None
 
-    def schedule(self, text_source: Callable[[], str], operation: Operation) -> None:
+    def schedule(self, text_source: Callable[[], str | FoldedText], operation: Operation) -> None:
         """The text changed: validate ``text_source()`` once typing pauses for ``DEBOUNCE_MS``."""
         self.generation += 1
         self._text_source = text_source
         self._operation = operation
         self._timer.start()
 
-    def validate_now(self, text_source: Callable[[], str], operation: Operation) -> None:
+    def validate_now(
+        self, text_source: Callable[[], str | FoldedText], operation: Operation
+    ) -> None:
         """Validate without waiting for the pause (a file was loaded, the operation changed)."""
         self.schedule(text_source, operation)
         self._timer.stop()
@@ -169,7 +202,8 @@ class ValidationWorker(QObject):
             return
         generation, operation = self.generation, self._operation
         text = self._text_source()
-        pool = self._process_pool() if len(text) > PROCESS_THRESHOLD_CHARS else None
+        length = text.full_length() if isinstance(text, FoldedText) else len(text)
+        pool = self._process_pool() if length > PROCESS_THRESHOLD_CHARS else None
         self._running = True
         run_in_background(
             lambda: _validate(generation, text, operation, pool),

@@ -191,7 +191,7 @@ def test_highlighter_colours_keys_and_values_differently(qtbot: QtBot, panel: Re
 def test_big_text_stays_plain_and_small_text_is_coloured_again(
     qtbot: QtBot, panel: RequestPanel
 ) -> None:
-    big = json.dumps({"input": {"blob": "x" * (3 * 1024 * 1024)}})
+    big = json.dumps({"input": {"blob": "\t" + "x" * (3 * 1024 * 1024)}})  # escaped: not folded
     panel.set_text(big)
     assert not panel.editor.highlighting
     panel.editor.undo()
@@ -280,7 +280,7 @@ def test_a_line_too_long_to_draw_unwrapped_is_wrapped_then_unwrapped_after(
     qtbot: QtBot, panel: RequestPanel
 ) -> None:
     editor = panel.editor
-    long_line = json.dumps({"input": {"image": "B" * 150_000}})
+    long_line = json.dumps({"input": {"image": "\t" + "B" * 150_000}})  # escaped: not folded
     set_and_settle(qtbot, panel, long_line)
     assert editor.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
     qtbot.waitUntil(lambda: editor.document().firstBlock().layout().lineCount() > 100)
@@ -313,7 +313,7 @@ def test_typing_a_line_past_the_limit_wraps_it_and_back_unwraps_it(
     qtbot: QtBot, panel: RequestPanel
 ) -> None:
     editor = panel.editor
-    head = '{"input": {"image": "'
+    head = '{"input": {"image": "\\t'  # an escape: the string is not folded
     set_and_settle(qtbot, panel, head + "E" * (LONG_LINE_CHARS - len(head) - 3) + '"}}')
     assert not editor.wrapped  # exactly LONG_LINE_CHARS long
     editor.setFocus()
