@@ -41,7 +41,7 @@ from gui.ui.tasks import run_in_background
 if TYPE_CHECKING:
     from gui.ui.request.options_form import RequestForm
 
-__all__ = ["RequestPanel", "human_size"]
+__all__ = ["RequestPanel", "human_size", "is_binary_file"]
 
 # Format and form edits parse on the Qt thread up to this size; bigger texts go to a worker.
 _SYNC_PARSE_LIMIT = 1024 * 1024
@@ -53,6 +53,18 @@ def human_size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+_BINARY_TYPES = ("image/", "audio/", "video/", "application/pdf", "application/zip")
+
+
+def is_binary_file(path: Path) -> bool:
+    """An image, sound, video, PDF or archive (by its name): a file for a ``{{file:...}}``
+    placeholder, not a request to open."""
+    import mimetypes
+
+    kind, _ = mimetypes.guess_type(path.name)
+    return kind is not None and kind.startswith(_BINARY_TYPES)
 
 
 def pretty(body: Any) -> str:
@@ -517,11 +529,31 @@ class RequestPanel(QWidget):
     # -- files -----------------------------------------------------------------------------
 
     def open_dropped(self, paths: list[Path]) -> None:
-        """One JSON file replaces the text (undoable); several files or a .jsonl make a batch."""
-        if len(paths) == 1 and paths[0].suffix.lower() != ".jsonl":
+        """One JSON file replaces the text (undoable); several files or a .jsonl make a batch; an
+        image or other binary file goes in at the cursor as a ``{{file:PATH}}`` placeholder."""
+        if len(paths) == 1 and is_binary_file(paths[0]):
+            self.insert_file_placeholder(paths[0])
+        elif len(paths) == 1 and paths[0].suffix.lower() != ".jsonl":
             self.load_file(paths[0], as_document=False)
         elif paths:
             self.sig_batch_requested.emit(list(paths))
+
+    def insert_file_placeholder(self, path: Path) -> None:
+        """Put ``"{{file:PATH}}"`` at the cursor (a string of its own, or inside the string the
+        cursor is in): the file is read and inlined as base64 when the request is sent, never
+        pasted into the text as megabytes."""
+        placeholder = "{{file:" + str(path.resolve()) + "}}"
+        cursor = self.editor.textCursor()
+        line = cursor.block().text()[: cursor.positionInBlock()]
+        in_string = line.count('"') % 2 == 1  # good enough on one line of JSON: keys are short
+        quoted = json.dumps(placeholder, ensure_ascii=False)
+        cursor.insertText(quoted[1:-1] if in_string else quoted)
+        self.editor.setTextCursor(cursor)
+        self.sig_status_message_requested.emit(
+            f"{path.name} goes in as a file placeholder: it is read and sent as base64 "
+            f"({human_size(path.stat().st_size)} before encoding).",
+            6000,
+        )
 
     def load_file(self, path: Path, *, as_document: bool) -> None:
         """Read ``path`` off the Qt thread, then put its text in the editor as one undoable edit.

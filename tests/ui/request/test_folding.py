@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from gui.ui.request.drafts import read_draft, write_draft
 from gui.ui.request.folding import FOLD_CHARS, TOKEN, FoldTable, describe
 from gui.ui.request.panel import RequestPanel
-from tests.support.request_helpers import make_panel, set_and_settle, settle
+from tests.support.request_helpers import file_mime, make_panel, set_and_settle, settle
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 400  # ~100 KB
 
@@ -169,3 +169,30 @@ def test_inline_puts_the_whole_string_back_as_one_undoable_edit(
     editor.undo()
     assert "⟦" in editor.toPlainText() and panel.text() == text
     editor.moveCursor(QTextCursor.MoveOperation.End)
+
+
+def test_a_dropped_or_pasted_image_file_becomes_a_file_placeholder(
+    qtbot: QtBot, panel: RequestPanel, tmp_path: Path
+) -> None:
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(PNG)
+    set_and_settle(qtbot, panel, '{"input": {"image": }}')
+    editor = panel.editor
+    cursor = editor.textCursor()
+    cursor.setPosition(editor.toPlainText().index(" }") + 1)
+    editor.setTextCursor(cursor)
+    editor.insertFromMimeData(file_mime(picture))  # Ctrl+V of a file copied in a file manager
+    expected = {"input": {"image": "{{file:" + str(picture.resolve()) + "}}"}}
+    outcome = settle(qtbot, panel)
+    assert outcome.result.body == expected
+    assert len(panel.text()) < 200  # a reference, not the file's bytes
+
+    # Dropped inside a string: the placeholder goes in without quotes of its own.
+    set_and_settle(qtbot, panel, '{"input": {"image": "data: "}}')
+    cursor.setPosition(editor.toPlainText().index('data: "') + 6)
+    editor.setTextCursor(cursor)
+    editor.handle_drop(file_mime(picture))
+    outcome = settle(qtbot, panel)
+    assert outcome.result.body == {
+        "input": {"image": "data: {{file:" + str(picture.resolve()) + "}}"}
+    }
