@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -68,6 +69,9 @@ class EngineLike(Protocol):
 
     @property
     def started(self) -> Future[None]: ...
+    @property
+    def data_dir(self) -> Path: ...
+    def flush(self) -> Future[None]: ...
     def subscribe(self, callback: Callable[[object], None]) -> Callable[[], None]: ...
     def jobs(self) -> list[JobRecord]: ...
     def open_sandbox_jobs(self) -> list[JobRecord]: ...
@@ -190,8 +194,30 @@ class EngineBridge(QObject):
             lambda error: on_failed(describe_error(error, "load the job history")),
         )
 
+    @property
+    def history_path(self) -> Path:
+        """The history file the engine writes (``jobs.sqlite3``): the window reads its pages
+        there (``gui.ui.jobs.model``), never through the engine."""
+        from gui.core.storage.store import DB_FILENAME  # sqlite3 and json only, no engine
+
+        return self._engine.data_dir / DB_FILENAME
+
+    def flush(self) -> Future[None]:
+        """Set once every job change the engine announced so far is committed to the history
+        file (a refresh of the job table reads after it). Safe from any thread; a future with an
+        error while the engine is not started."""
+        if self._closed:
+            return self._send(lambda: Future())
+        try:
+            return self._engine.flush()
+        except RuntimeError as exc:  # not started (yet, or any more)
+            failed: Future[None] = Future()
+            failed.set_exception(exc)
+            return failed
+
     def snapshot(self) -> list[JobRecord]:
-        """Every job the engine knows, for the first fill of a model.
+        """The jobs the engine holds (those not ended yet, and those an action needs now), for
+        the first fill of a model; the history itself is read from the file.
 
         Events that were already pending when the snapshot was taken are older than (or as new as)
         the snapshot, so they are dropped; events that arrive while it is taken are kept.

@@ -22,8 +22,9 @@ The rules every answer follows:
   the output of the job selected before this one). ``Latest.drop()`` drops them all.
 
 Lanes (``Lane``) keep kinds of work apart: ``SHARED`` (four threads: formatting, reading and
-writing files, validating, the keyring) and ``SERIAL`` (one thread, in order: searches, so a
-search typed letter by letter never runs beside its predecessors). Work on every lane first passes
+writing files, validating, the keyring), ``SERIAL`` (one thread, in order: searches, so a
+search typed letter by letter never runs beside its predecessors) and ``HISTORY`` (one thread: the
+job table's reads of the history). Work on every lane first passes
 through the foreground gate (``runtime.FOREGROUND``): while the window paints or applies a burst of
 job changes, background threads wait instead of competing with it for the GIL.
 
@@ -59,6 +60,11 @@ class Lane(Enum):
 
     SERIAL = ("ui-serial", 1)
     """One task at a time, in the order asked: searches of a document."""
+
+    HISTORY = ("ui-history", 1)
+    """One thread for the job table's reads of the history file (``gui.ui.jobs.model``): its
+    reader's connection is used by one thread at a time, and its pages are read in the order asked,
+    never behind a document search."""
 
 
 _executors: dict[Lane, ThreadPoolExecutor] = {}

@@ -2,6 +2,8 @@
 what can be done to jobs, the health strip and desktop notifications.
 
 - ``actions``: What can be done to the selected jobs, and why not when it can't (shown on hover).
+- ``cells``: What each cell of a job's row shows: the columns, their text, colour, icon and
+  tooltip, and the times a job's row reads.
 - ``details``: ``jobDetailsView`` (in ``jobDetails``): the selected job's output, request, error,
   history.
 - ``details_pane``: The area under the job table (``jobDetails``): a short hint until a job is first
@@ -17,11 +19,12 @@ what can be done to jobs, the health strip and desktop notifications.
   a time.
 - ``logs_tab``: The details' Logs tab (``jobLogs``): the worker log lines kept with the job, read
   from the history while it runs, and the last of them beside a failed job's error.
-- ``model``: The job table: a Qt model that adapts the engine's job records, and a proxy that
-  filters it.
+- ``model``: The job table: a Qt model that is a window onto the job history in SQLite (a page
+  of rows at a time, sorted and filtered in SQL, the engine's changes shown live).
 - ``notify``: A desktop notification when jobs end while the window is not active.
 - ``output_scan``: Work on a job's output that may be large, meant to run OFF the Qt thread (no Qt
   imports here).
+- ``pages``: Reading the job history for the job table, on the ``Lane.HISTORY`` thread (no Qt).
 - ``panel``: The jobs side of the window: toolbar, filters with counts, ``jobTable``,
   ``jobDetails``, health.
 - ``saved_views``: Saved views: a named search and sort of the job table, picked again from the

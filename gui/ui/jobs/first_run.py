@@ -3,6 +3,8 @@ exists, and the example template a new user starts from."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QLabel
 
@@ -24,11 +26,16 @@ LOADING_TEXT = "Loading the job history…"
 class EmptyTableHint(QLabel):
     """A centred hint over ``table``'s viewport, shown while its model has no rows at all.
 
-    It follows the model given (the unfiltered one: a filter that hides every job is not an
-    empty history) and lets mouse clicks through to the table.
+    It follows the model given, and ``is_empty`` when given (a filter that hides every job is
+    not an empty history), and lets mouse clicks through to the table.
     """
 
-    def __init__(self, table: QAbstractItemView, model: QAbstractItemModel) -> None:
+    def __init__(
+        self,
+        table: QAbstractItemView,
+        model: QAbstractItemModel,
+        is_empty: Callable[[], bool] | None = None,
+    ) -> None:
         super().__init__(HINT_TEXT, table.viewport())
         self.setObjectName("firstRunHint")
         self.setWordWrap(True)
@@ -36,6 +43,7 @@ class EmptyTableHint(QLabel):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
         theme.bind_style(self, lambda: f"color: {theme.css('hint')}; font-size: 11pt;")
         self._model = model
+        self._is_empty = is_empty or (lambda: model.rowCount() == 0)
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
             signal.connect(self._refresh)
         table.viewport().installEventFilter(self)
@@ -61,4 +69,4 @@ class EmptyTableHint(QLabel):
         self._refresh()
 
     def _refresh(self, *_args: object) -> None:
-        self.setVisible(self._model.rowCount() == 0)
+        self.setVisible(self._is_empty())

@@ -1,42 +1,79 @@
-"""The job table: a Qt model that adapts the engine's job records, and a proxy that filters it.
+"""The job table: a Qt model that is a window onto the job history in SQLite.
 
-``JobTableModel`` holds no logic beyond presentation: it keeps the latest snapshot of each job
-(one row per ``local_id``) and applies batches from the bridge with ``dataChanged`` per range of
-changed rows and ``beginInsertRows`` for new ones, so selection and scroll position survive updates.
-``JobFilterProxy`` sorts by real values (``SORT_ROLE``) and filters by state and text.
+``JobTableModel`` knows how many jobs its query shows (``rowCount``) and holds only pages of rows
+around the ones on screen: ``PAGE_ROWS`` rows a page, ``CACHE_PAGES`` pages at most (4,000 light
+records, about 4 MB, however long the history is), read by a ``HistoryReader`` on the window's
+``Lane.HISTORY`` thread. The rows are light: a row's ``request`` is ``{}`` and its output, stream
+and status history are left out (``HistoryReader.page``); whoever needs a whole job reads it with
+``HistoryReader.get`` (``read_in_full``). A row not read yet shows a placeholder ("…") until its
+page arrives: asking for it (``data``) or for the rows on screen (``set_visible_rows``) queues its
+page; one read runs at a time and takes the pages asked for most recently, so dragging the scroll
+bar across a million rows reads what stops on screen, not every page it passed.
+
+Sort (``sort``, ``set_sort``) and filters (``set_query`` with a ``JobQuery``, ``set_states`` for
+the status toggles) are SQL on indexed columns; the counts per state (``state_counts``) come with
+each read.
+
+Live changes (``apply_changes``, the bridge's batches of records): a job whose row is read updates
+in place (``dataChanged`` per range of changed rows). Anything that may change the rows (a new
+job, a job outside the pages read, a change of state, of the sort column, or of text a search
+looks at) asks for a refresh: at most one every ``REFRESH_INTERVAL_MS``. A refresh first waits
+until the engine has committed what it announced (``commit_wait``: a job just submitted may reach
+the window before its row reaches the file), then reads, in one snapshot of the file, the count,
+the pages on screen, the counts per state and where the ``followed`` jobs now are. When the count
+and the rows on screen are the same, the rows are updated in place; otherwise the model is reset
+(``modelAboutToBeReset``/``modelReset``) and the view keeps its selection and scroll position by
+the followed jobs' new rows (``position``; the panel does it). Until a job's row is read again,
+the newest record the bridge gave for it is shown (``latest``): the unfinished jobs are the ones
+the engine announces, and they stay here until they end.
 
 The run time of a running job is the time since it started: a timer moves it on every
-``RUN_CLOCK_MS`` with one ``dataChanged`` per range of running rows, for that column alone.
+``RUN_CLOCK_MS`` with one ``dataChanged`` per range of running rows read, for that column alone.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Iterable
-from enum import IntEnum
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
 )
 
 from gui.core.records import JobRecord, JobState
-from gui.ui.jobs.style import format_duration_ms, format_time, state_color, state_icon
+from gui.ui.jobs.cells import (
+    HEADERS,
+    JobColumn,
+    display,
+    is_running,
+    job_span_ms,
+    queue_time_ms,
+    run_time_ms,
+    status_decoration,
+    tooltip,
+)
+from gui.ui.jobs.pages import PAGE_ROWS, HistoryPages, TableRead, TableView
+from gui.ui.tasks import Lane, Latest, run_in_background
+
+if TYPE_CHECKING:  # the history module imports sqlite3: read on the history's thread only
+    from gui.core.storage.history import JobQuery, SortKey
 
 __all__ = [
+    "CACHE_PAGES",
+    "PAGE_ROWS",
     "RECORD_ROLE",
+    "REFRESH_INTERVAL_MS",
     "RUN_CLOCK_MS",
-    "SORT_ROLE",
     "JobColumn",
-    "JobFilterProxy",
     "JobTableModel",
     "is_running",
     "job_span_ms",
@@ -45,146 +82,213 @@ __all__ = [
 ]
 
 RECORD_ROLE = int(Qt.ItemDataRole.UserRole) + 1
-"""``data(index, RECORD_ROLE)`` gives the row's ``JobRecord`` snapshot."""
-SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 2
-"""``data(index, SORT_ROLE)`` gives the real value to sort by (a number or a string)."""
+"""``data(index, RECORD_ROLE)`` gives the row's light ``JobRecord`` (None until it is read)."""
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-class JobColumn(IntEnum):
-    JOB_ID = 0
-    TARGET = 1
-    STATUS = 2
-    SUBMITTED = 3
-    QUEUE_TIME = 4
-    RUN_TIME = 5
-    WORKER = 6
-    WEBHOOK = 7
-    TEMPLATE = 8
+SORT_OF_COLUMN: dict[JobColumn, str] = {
+    JobColumn.JOB_ID: "job_id",
+    JobColumn.TARGET: "target",
+    JobColumn.STATUS: "status",
+    JobColumn.SUBMITTED: "submitted",
+    JobColumn.QUEUE_TIME: "queue_time",
+    JobColumn.RUN_TIME: "run_time",
+    JobColumn.WORKER: "worker",
+    JobColumn.WEBHOOK: "webhook",
+    JobColumn.TEMPLATE: "template",
+}
+"""The history's sort (``SortKey``'s value) for each column: a header click sorts by it in SQL."""
+COLUMN_OF_SORT = {key: column for column, key in SORT_OF_COLUMN.items()}
 
-
-HEADERS = {
-    JobColumn.JOB_ID: "Job id",
-    JobColumn.TARGET: "Target",
-    JobColumn.STATUS: "Status",
-    JobColumn.SUBMITTED: "Submitted",
-    JobColumn.QUEUE_TIME: "Queue time",
-    JobColumn.RUN_TIME: "Run time",
-    JobColumn.WORKER: "Worker",
-    JobColumn.WEBHOOK: "Webhook",
-    JobColumn.TEMPLATE: "Template",
+# The record fields each sort reads: a change to one of them may move a job.
+_SORT_FIELDS: dict[str, tuple[str, ...]] = {
+    "submitted": ("submitted_at",),
+    "job_id": ("job_id",),
+    "target": ("profile",),
+    "status": ("state",),
+    "queue_time": ("delay_time_ms", "started_at"),
+    "run_time": ("execution_time_ms", "started_at", "finished_at"),
+    "worker": ("worker_id",),
+    "webhook": ("webhook_deliveries", "webhook_missing"),
+    "template": ("template",),
+    "finished": ("finished_at",),
 }
 
-# The order a job lives through, so sorting by status reads as progress.
-_STATE_ORDER = {state: position for position, state in enumerate(JobState)}
+CACHE_PAGES = 40  # pages kept at most (those nearest the rows on screen): 4,000 light rows
+FETCH_PAGES = 4  # pages one read takes at most (the ones asked for last)
+WANTED_PAGES = 8  # pages asked for and not read yet that are remembered (the newest)
+REFRESH_INTERVAL_MS = 250  # the most often live changes make the model read again
+FOLLOWED_MAX = 9  # jobs whose new row a refresh looks up (the top row on screen, the selection)
 _COLUMN_COUNT = len(JobColumn)
-_MISSING = -1.0  # sort key of a time not known yet: first in ascending order
-# Changed rows closer than this share one dataChanged: each signal makes a sorting proxy re-check
-# and re-lay out, so a few unchanged rows repainted cost less than one more signal.
+# Changed rows closer than this share one dataChanged: a few unchanged rows repainted cost less
+# than one more signal.
 RANGE_MERGE_GAP = 8
 RUN_CLOCK_MS = 1000  # how often the run time of running jobs moves on
-_RUN_TIME_ROLES = [int(Qt.ItemDataRole.DisplayRole), SORT_ROLE]
-
-
-def queue_time_ms(record: JobRecord) -> float | None:
-    """RunPod's ``delayTime``, or what the console saw when RunPod did not say."""
-    if record.delay_time_ms is not None:
-        return float(record.delay_time_ms)
-    if record.started_at is not None:
-        return max(0.0, (record.started_at - record.submitted_at) * 1000.0)
-    return None
-
-
-def run_time_ms(record: JobRecord, now: float | None = None) -> float | None:
-    """RunPod's ``executionTime``, or the span the console saw between start and end; for a job
-    running now, the time since it started (until ``now``, by default the clock's time)."""
-    if record.execution_time_ms is not None:
-        return float(record.execution_time_ms)
-    if record.started_at is not None and record.finished_at is not None:
-        return max(0.0, (record.finished_at - record.started_at) * 1000.0)
-    if is_running(record):
-        assert record.started_at is not None
-        return max(0.0, ((time.time() if now is None else now) - record.started_at) * 1000.0)
-    return None
-
-
-def job_span_ms(record: JobRecord) -> float | None:
-    """From submitting to the end, as the console saw it (None until the job ends)."""
-    if record.finished_at is None:
-        return None
-    return max(0.0, (record.finished_at - record.submitted_at) * 1000.0)
-
-
-def is_running(record: JobRecord) -> bool:
-    """Started and not ended: its run time grows with the clock."""
-    return (
-        record.state == JobState.IN_PROGRESS
-        and record.started_at is not None
-        and record.finished_at is None
-        and record.execution_time_ms is None
-    )
-
-
-def _webhook_text(record: JobRecord) -> str:
-    if record.webhook_deliveries:
-        return (
-            f"received {record.webhook_deliveries} times"
-            if record.webhook_deliveries > 1
-            else "received"
-        )
-    return "missing" if record.webhook_missing else ""
+_RUN_TIME_ROLES = [int(Qt.ItemDataRole.DisplayRole)]
+PLACEHOLDER = "…"
 
 
 class JobTableModel(QAbstractTableModel):
-    """One row per job, in the order jobs arrived; the proxy does the sorting."""
+    """One row per job the query shows, read from the history a page at a time (module
+    docstring). Without ``history`` (a path to ``jobs.sqlite3``) it shows no job."""
 
     sig_counts_changed: Signal = Signal()
     """The number of jobs per state changed (read them with ``state_counts``)."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    sig_read_failed: Signal = Signal(str)
+    """The history could not be read: what happened, for a person."""
+
+    def __init__(
+        self,
+        history: Path | None = None,
+        parent: QObject | None = None,
+        *,
+        commit_wait: Callable[[], Future[None]] | None = None,
+    ) -> None:
         super().__init__(parent)
-        self._records: list[JobRecord] = []
-        self._rows: dict[str, int] = {}
-        self._counts: Counter[JobState] = Counter()
+        self._history = None if history is None else HistoryPages(Path(history))
+        self.commit_wait = commit_wait
+        """Called (off the Qt thread) before a refresh reads: a future set once what the engine
+        announced so far is committed (``EngineBridge.flush``)."""
+        self.followed: Callable[[], tuple[str | None, list[str]]] = lambda: (None, [])
+        """The jobs whose new rows a refresh looks up: the one to keep at the top (None: the top
+        stays the top) and the selected ones (the panel sets it)."""
+        self._view = TableView()
+        self._search: JobQuery | None = None  # None: every job (no search yet)
+        self._states: frozenset[JobState] | None = None
+        self._count = 0
+        self.history_size: int | None = None
+        """How many jobs the history holds, whatever the query (None until first read)."""
+        self._counts: dict[JobState, int] = {}
+        self._pages: dict[int, list[JobRecord]] = {}
+        self._rows: dict[str, int] = {}  # local id -> row, for the rows read
+        self._positions: dict[str, int | None] = {}  # the followed jobs' rows after a reset
+        self._generation = 0  # moves on whenever rows move: older pages are dropped
+        self._wanted: dict[int, None] = {}  # pages asked for, oldest first
+        self._reading: set[int] = set()
+        self._fetching = False
+        self._visible = (0, -1)
+        self._latest: dict[str, JobRecord] = {}  # the bridge's newest record per job (docstring)
+        self._ended_at: dict[str, int] = {}  # ended jobs in ``_latest``: the batch they came in
+        self._batches = 0
+        self._refreshing = False
+        self._refresh_again = False
+        self._reset_due = False
+        self._refresh_latest = Latest()
         self._running: set[str] = set()  # local ids of the jobs whose run time grows
         self._now = time.time()  # the clock their run time is shown at (moved on by ``tick``)
         self._run_clock = QTimer(self)
         self._run_clock.setInterval(RUN_CLOCK_MS)
         self._run_clock.timeout.connect(self.tick)
+        self._fetch_timer = QTimer(self)
+        self._fetch_timer.setSingleShot(True)
+        self._fetch_timer.setInterval(0)
+        self._fetch_timer.timeout.connect(self._fetch)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_INTERVAL_MS)
+        self._refresh_timer.timeout.connect(self._refresh_now)
 
-    # -- reading ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Read the count, the first page and the counts per state."""
+        self._reset_due = True
+        self._refresh_now()
+
+    def close(self) -> None:
+        """Close the reader (on its thread); the model shows what it has from now on."""
+        history, self._history = self._history, None
+        if history is not None:
+            run_in_background(history.close, context=self, lane=Lane.HISTORY)
+
+    # -- what is shown ---------------------------------------------------------------------------
+    @property
+    def query(self) -> JobQuery:
+        """The query shown: the search and the status toggles together."""
+        from gui.core.storage.history import JobQuery
+
+        return self._view.query or JobQuery()
+
+    @property
+    def sort_key(self) -> SortKey:
+        from gui.core.storage.history import SortKey
+
+        return SortKey(self._view.sort)
+
+    @property
+    def descending(self) -> bool:
+        return self._view.descending
+
+    def set_query(self, query: JobQuery) -> None:
+        """Show the jobs ``query`` finds (a search, ``parse_search``), within the toggled states."""
+        self._search = query
+        self._set_view(self._shown(), self._view.sort, self._view.descending)
+
+    def set_states(self, states: Iterable[JobState] | None) -> None:
+        """Show only jobs in these states (the status toggles); ``None`` shows every state."""
+        self._states = None if states is None else frozenset(states)
+        self._set_view(self._shown(), self._view.sort, self._view.descending)
+
+    def _shown(self) -> JobQuery | None:
+        if self._search is None and self._states is None:
+            return None
+        from gui.core.storage.history import JobQuery
+
+        return (self._search or JobQuery()).with_states(self._states)
+
+    def set_sort(self, key: SortKey | str, descending: bool) -> None:
+        """Order the rows by ``key`` (ties in the order jobs were stored, the same way)."""
+        self._set_view(self._view.query, str(key), descending)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Qt's sort (a header click): by the column's ``SortKey``, in SQL."""
+        if 0 <= column < _COLUMN_COUNT:
+            descending = order == Qt.SortOrder.DescendingOrder
+            self.set_sort(SORT_OF_COLUMN[JobColumn(column)], descending)
+
+    def _set_view(self, query: JobQuery | None, key: str, descending: bool) -> None:
+        view = TableView(query, key, descending)
+        if view == self._view:
+            return
+        self._view = view
+        self._reset_due = True
+        self._refresh_now()
+
+    # -- reading (Qt) ----------------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._records)
+        return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        # Qt asks for every index it makes (118,000 times when 10,000 jobs are first sorted):
-        # a constant, not len() of the enum, which runs Python code each time.
+        # Qt asks for every index it makes: a constant, not len() of the enum.
         return 0 if parent.isValid() else _COLUMN_COUNT
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         horizontal = orientation == Qt.Orientation.Horizontal
-        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(JobColumn):
+        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < _COLUMN_COUNT:
             return HEADERS[JobColumn(section)]
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._records):
+        row = index.row()
+        if not index.isValid() or not 0 <= row < self._count:
             return None
-        record = self._records[index.row()]
+        record = self.record_at(row)
         column = index.column()
+        if record is None:
+            self._want(row // PAGE_ROWS)
+            if role == Qt.ItemDataRole.DisplayRole and column == JobColumn.JOB_ID:
+                return PLACEHOLDER
+            return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(record, column, self._now)
-        if role == SORT_ROLE:
-            return self._sort_value(record, column, self._now)
+            return display(record, column, self._now)
         if role == RECORD_ROLE:
             return record
         if column == JobColumn.STATUS:
-            return self._status_decoration(record, role)
+            return status_decoration(record, role)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(record, column)
+            return tooltip(record, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (
             JobColumn.QUEUE_TIME,
             JobColumn.RUN_TIME,
@@ -192,55 +296,283 @@ class JobTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def record_at(self, row: int) -> JobRecord:
-        return self._records[row]
+    def record_at(self, row: int) -> JobRecord | None:
+        """The row's light record, or None while it is not read."""
+        page = self._pages.get(row // PAGE_ROWS)
+        if page is None:
+            return None
+        offset = row % PAGE_ROWS
+        return page[offset] if offset < len(page) else None
 
     def row_of(self, local_id: str) -> int | None:
+        """The job's row when it is among the rows read (None: not shown, or not read)."""
         return self._rows.get(local_id)
 
-    def records(self) -> list[JobRecord]:
-        return list(self._records)
+    def position(self, local_id: str) -> int | None:
+        """A followed job's row as the last reset found it (None: not shown, or not followed)."""
+        row = self._rows.get(local_id)
+        return row if row is not None else self._positions.get(local_id)
+
+    def latest(self, local_id: str) -> JobRecord | None:
+        """The newest whole record the bridge gave for a job still shown so (docstring)."""
+        return self._latest.get(local_id)
+
+    def cached_rows(self) -> int:
+        """How many rows are held (at most ``CACHE_PAGES * PAGE_ROWS``)."""
+        return sum(len(page) for page in self._pages.values())
 
     @property
     def run_clock_active(self) -> bool:
         """The run-time timer runs (only while some job runs)."""
         return self._run_clock.isActive()
 
+    @property
+    def busy(self) -> bool:
+        """A read is asked for or on its way (tests wait for quiet)."""
+        return bool(
+            self._refreshing or self._fetching or self._wanted or self._refresh_timer.isActive()
+            or self._reset_due
+        )  # fmt: skip
+
     def state_counts(self) -> dict[JobState, int]:
-        """How many jobs are in each state (states with no job are left out)."""
-        return {state: count for state, count in self._counts.items() if count}
+        """How many jobs are in each state among those the search finds, the toggles aside
+        (states with no job are left out)."""
+        return dict(self._counts)
 
-    # -- changing ---------------------------------------------------------------------------------
-    def apply_changes(self, records: Iterable[JobRecord]) -> list[JobRecord]:
-        """Insert new jobs and update known ones; returns the jobs that just became terminal.
+    def set_visible_rows(self, first: int, last: int) -> None:
+        """The rows on screen (the view says): their pages, and one on each side, are read."""
+        self._visible = (first, last)
+        if last < first or self._count == 0:
+            return
+        first_page = max(0, first // PAGE_ROWS - 1)
+        last_page = min((self._count - 1) // PAGE_ROWS, last // PAGE_ROWS + 1)
+        for page in range(first_page, last_page + 1):
+            self._want(page)
 
-        Changed rows are announced as ranges (rows closer than ``RANGE_MERGE_GAP`` share one), new
-        rows with one insert at the end.
-        """
-        changed_rows: list[int] = []
-        added: list[JobRecord] = []
-        finished: list[JobRecord] = []
-        for record in records:
-            row = self._rows.get(record.local_id)
-            if row is None:
-                added.append(record)
+    # -- fetching pages --------------------------------------------------------------------------
+    def _want(self, page: int) -> None:
+        if page in self._pages or page in self._reading or self._history is None:
+            return
+        self._wanted.pop(page, None)
+        self._wanted[page] = None
+        while len(self._wanted) > WANTED_PAGES:
+            del self._wanted[next(iter(self._wanted))]
+        if not self._fetching and not self._fetch_timer.isActive():
+            self._fetch_timer.start()
+
+    def _fetch(self) -> None:
+        history = self._history
+        if self._fetching or not self._wanted or history is None:
+            return
+        pages = list(self._wanted)[-FETCH_PAGES:]
+        for page in pages:
+            del self._wanted[page]
+        self._reading.update(pages)
+        self._fetching = True
+        view, count, generation = self._view, self._count, self._generation
+        run_in_background(
+            lambda: history.pages(view, pages, count),
+            lambda read: self._on_pages_read(generation, pages, *read),
+            self._on_fetch_failed,
+            context=self,
+            lane=Lane.HISTORY,
+        )
+
+    def _on_pages_read(
+        self, generation: int, pages: list[int], count: int, rows: dict[int, list[JobRecord]]
+    ) -> None:
+        self._fetching = False
+        self._reading.difference_update(pages)
+        if generation == self._generation:
+            if count != self._count:  # jobs came or went since: the rows moved
+                self.request_refresh()
+            else:
+                for page, records in rows.items():
+                    self._store_page(page, records)
+                    if records:
+                        first = page * PAGE_ROWS
+                        last = first + len(records) - 1
+                        self.dataChanged.emit(
+                            self.index(first, 0), self.index(last, _COLUMN_COUNT - 1)
+                        )
+                self._evict()
+        if self._wanted:
+            self._fetch_timer.start()
+
+    def _on_fetch_failed(self, error: BaseException) -> None:
+        self._fetching = False
+        self._reading.clear()
+        self._wanted.clear()
+        self.sig_read_failed.emit(_failure(error))
+
+    def _store_page(self, page: int, records: list[JobRecord]) -> None:
+        latest = self._latest
+        records = [latest.get(record.local_id, record) for record in records]
+        old = self._pages.get(page)
+        if old is not None:
+            self._forget_rows(page, old)
+        self._pages[page] = records
+        first = page * PAGE_ROWS
+        for offset, record in enumerate(records):
+            self._rows[record.local_id] = first + offset
+        self._follow_running(records)
+
+    def _forget_rows(self, page: int, records: list[JobRecord]) -> None:
+        first = page * PAGE_ROWS
+        for offset, record in enumerate(records):
+            if self._rows.get(record.local_id) == first + offset:
+                del self._rows[record.local_id]
+
+    def _evict(self) -> None:
+        """Keep the ``CACHE_PAGES`` pages nearest the rows on screen."""
+        if len(self._pages) <= CACHE_PAGES:
+            return
+        centre = max(0, (self._visible[0] + self._visible[1]) // 2) // PAGE_ROWS
+        by_distance = sorted(self._pages, key=lambda page: abs(page - centre))
+        for page in by_distance[CACHE_PAGES:]:
+            self._forget_rows(page, self._pages.pop(page))
+
+    # -- refreshing ------------------------------------------------------------------------------
+    def request_refresh(self) -> None:
+        """Read the count and the rows on screen again, soon (at most every
+        ``REFRESH_INTERVAL_MS``)."""
+        if self._refreshing:
+            self._refresh_again = True
+        elif not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _refresh_now(self) -> None:
+        history = self._history
+        if history is None:
+            self._reset_due = False
+            return
+        self._refresh_timer.stop()
+        self._refreshing = True
+        self._refresh_again = False
+        view, batches, commit_wait = self._view, self._batches, self.commit_wait
+        top, selected = self.followed()
+        followed = [top] if top is not None else []
+        followed += [i for i in dict.fromkeys(selected) if i != top][: FOLLOWED_MAX - 1]
+        first, last = self._visible
+        span = max(last - first, 0)
+        # The pages on screen, and the first: after a reset the view may be at the top.
+        wanted = sorted({0, *range(max(0, first) // PAGE_ROWS, max(first, last) // PAGE_ROWS + 1)})
+        run_in_background(
+            lambda: history.read(view, wanted, followed, top is not None, span, commit_wait),
+            lambda read: self._on_refreshed(read, batches),
+            self._on_refresh_failed,
+            context=self,
+            lane=Lane.HISTORY,
+            latest=self._refresh_latest,
+        )
+
+    def _on_refresh_failed(self, error: BaseException) -> None:
+        self._refreshing = False
+        self._reset_due = False
+        self.sig_read_failed.emit(_failure(error))
+
+    def _on_refreshed(self, read: TableRead, batches: int) -> None:
+        self._refreshing = False
+        if read.view != self._view:  # the query or sort changed since: its own read follows
+            return
+        # Ended jobs announced before this read began are in the file now: read from there.
+        for local_id in [i for i, batch in self._ended_at.items() if batch <= batches]:
+            del self._ended_at[local_id]
+            self._latest.pop(local_id, None)
+        self.history_size = read.history_size
+        if read.counts != self._counts:
+            self._counts = read.counts
+            self.sig_counts_changed.emit()
+        if not self._reset_due and self._same_rows(read):
+            self._update_in_place(read)
+        else:
+            self._reset_to(read)
+        if self._refresh_again:
+            self.request_refresh()
+
+    def _same_rows(self, read: TableRead) -> bool:
+        if read.count != self._count:
+            return False
+        for page, records in read.pages.items():
+            held = self._pages.get(page)
+            if held is not None and [r.local_id for r in held] != [r.local_id for r in records]:
+                return False
+        return all(self._rows.get(i, row) == row for i, row in read.positions.items())
+
+    def _update_in_place(self, read: TableRead) -> None:
+        changed: list[int] = []
+        for page in [page for page in self._pages if page not in read.pages]:
+            self._forget_rows(page, self._pages.pop(page))  # may be stale: read again if shown
+        for page, records in read.pages.items():
+            held = self._pages.get(page)
+            self._store_page(page, records)
+            if held is None:
+                changed.extend(range(page * PAGE_ROWS, page * PAGE_ROWS + len(records)))
                 continue
-            previous = self._records[row]
-            if previous.state != record.state:
-                self._counts[previous.state] -= 1
-                self._counts[record.state] += 1
-                if record.terminal and not previous.terminal:
-                    finished.append(record)
-            self._records[row] = record
-            changed_rows.append(row)
+            fresh = self._pages[page]
+            changed.extend(
+                page * PAGE_ROWS + offset
+                for offset, (before, now) in enumerate(zip(held, fresh, strict=False))
+                if before != now
+            )
+        self._emit_changed_ranges(changed)
+
+    def _reset_to(self, read: TableRead) -> None:
+        self.beginResetModel()
+        self._reset_due = False
+        self._generation += 1
+        self._count = read.count
+        self._pages = {}
+        self._rows = {}
+        self._wanted.clear()
+        self._reading.clear()
+        for page, records in read.pages.items():
+            self._store_page(page, records)
+        self._positions = read.positions
+        self.endResetModel()
+
+    # -- live changes ----------------------------------------------------------------------------
+    def apply_changes(self, records: Iterable[JobRecord]) -> list[JobRecord]:
+        """Show the bridge's newest records of these jobs (docstring); returns the jobs that just
+        ended (seen unfinished before)."""
+        self._batches += 1
+        changed_rows: list[int] = []
+        finished: list[JobRecord] = []
+        refresh = False
+        query, sort = self._view.query, self._view.sort
+        for record in records:
+            local_id = record.local_id
+            row = self._rows.get(local_id)
+            previous = self._latest.get(local_id)
+            if previous is None and row is not None:
+                previous = self.record_at(row)
+            if previous is None:
+                refresh = True  # new, or not among the rows read
+            elif record.terminal and not previous.terminal:
+                finished.append(record)
+            if previous is not None and _moves(previous, record, query, sort):
+                refresh = True
+            self._latest[local_id] = record
+            if record.terminal:
+                self._ended_at[local_id] = self._batches
+            if row is not None:
+                page = self._pages[row // PAGE_ROWS]
+                page[row % PAGE_ROWS] = record
+                changed_rows.append(row)
         self._now = time.time()
         self._emit_changed_ranges(changed_rows)
-        if added:
-            self._append(added)
-        self._follow_running([*added, *(self._records[row] for row in changed_rows)])
-        if added or finished or changed_rows:
-            self.sig_counts_changed.emit()
+        self._follow_running(records)
+        if refresh:
+            self.request_refresh()
         return finished
+
+    def remove_jobs(self, local_ids: Iterable[str]) -> None:
+        """Jobs removed from the history: read the rows again."""
+        for local_id in local_ids:
+            self._latest.pop(local_id, None)
+            self._ended_at.pop(local_id, None)
+            self._running.discard(local_id)
+        self.request_refresh()
 
     def _emit_changed_ranges(
         self,
@@ -265,7 +597,7 @@ class JobTableModel(QAbstractTableModel):
             if row is not None:
                 start = previous = row
 
-    # -- the run clock ----------------------------------------------------------------------------
+    # -- the run clock ---------------------------------------------------------------------------
     def _follow_running(self, records: Iterable[JobRecord]) -> None:
         for record in records:
             if is_running(record):
@@ -277,183 +609,60 @@ class JobTableModel(QAbstractTableModel):
 
     def tick(self, now: float | None = None) -> None:
         """Move the running jobs' run time on to ``now`` (the clock's time): ``dataChanged`` for
-        the Run time column of their rows alone. The timer stops when no job runs."""
+        the Run time column of their rows read alone. The timer stops when no job runs."""
         self._now = time.time() if now is None else now
-        rows = [self._rows[local_id] for local_id in self._running if local_id in self._rows]
-        if not rows:
-            self._running.clear()
+        if not self._running:
             self._run_clock.stop()
             return
+        rows = [self._rows[i] for i in self._running if i in self._rows]
         run_time = int(JobColumn.RUN_TIME)
         self._emit_changed_ranges(rows, (run_time, run_time), _RUN_TIME_ROLES)
 
-    def _append(self, records: list[JobRecord]) -> None:
-        # A batch may name the same new job twice; keep its latest snapshot.
-        unique: dict[str, JobRecord] = {}
-        for record in records:
-            unique[record.local_id] = record
-        first = len(self._records)
-        self.beginInsertRows(QModelIndex(), first, first + len(unique) - 1)
-        for offset, record in enumerate(unique.values()):
-            self._records.append(record)
-            self._rows[record.local_id] = first + offset
-            self._counts[record.state] += 1
-        self.endInsertRows()
+    # -- whole records ---------------------------------------------------------------------------
+    def read_in_full(
+        self,
+        local_ids: Sequence[str],
+        on_done: Callable[[list[JobRecord]], None],
+        *,
+        context: QObject,
+        latest: Latest | None = None,
+    ) -> None:
+        """``on_done(records)`` on the Qt thread with these jobs whole (request, output, stream,
+        history), in this order, those still in the history: the bridge's newest record when the
+        model has one, else read with ``HistoryReader.get`` off the Qt thread."""
+        known = {i: self._latest[i] for i in local_ids if i in self._latest}
+        history = self._history
+        missing = [i for i in local_ids if i not in known]
 
-    def remove_jobs(self, local_ids: Iterable[str]) -> None:
-        """Remove jobs from the table (unknown ids are ignored); one removal per row range."""
-        rows = sorted({self._rows[i] for i in local_ids if i in self._rows}, reverse=True)
-        if not rows:
+        def read() -> dict[str, JobRecord]:
+            if history is None or not missing:
+                return {}
+            reader = history.reader()
+            found = (reader.get(i) for i in missing)
+            return {record.local_id: record for record in found if record is not None}
+
+        def done(found: dict[str, JobRecord]) -> None:
+            whole = {**found, **known}
+            on_done([whole[i] for i in local_ids if i in whole])
+
+        if not missing:
+            run_in_background(dict, done, context=context, lane=Lane.SHARED, latest=latest)
             return
-        ranges: list[tuple[int, int]] = []
-        end = start = rows[0]
-        for row in rows[1:]:
-            if row == start - 1:
-                start = row
-                continue
-            ranges.append((start, end))
-            end = start = row
-        ranges.append((start, end))
-        for first, last in ranges:  # from the bottom up, so earlier rows keep their numbers
-            self.beginRemoveRows(QModelIndex(), first, last)
-            for record in self._records[first : last + 1]:
-                self._counts[record.state] -= 1
-            del self._records[first : last + 1]
-            self.endRemoveRows()
-        self._rows = {record.local_id: row for row, record in enumerate(self._records)}
-        self._running.intersection_update(self._rows)
-        self.sig_counts_changed.emit()
+        run_in_background(read, done, self._on_fetch_failed_quietly, context=context,
+                          lane=Lane.HISTORY, latest=latest)  # fmt: skip
 
-    # -- presentation -----------------------------------------------------------------------------
-    @staticmethod
-    def _display(record: JobRecord, column: int, now: float) -> str | None:
-        if column == JobColumn.JOB_ID:
-            return record.job_id or "(not assigned)"
-        if column == JobColumn.TARGET:
-            return record.profile
-        if column == JobColumn.STATUS:
-            return record.state.value
-        if column == JobColumn.SUBMITTED:
-            return format_time(record.submitted_at)
-        if column == JobColumn.QUEUE_TIME:
-            return format_duration_ms(queue_time_ms(record))
-        if column == JobColumn.RUN_TIME:
-            return format_duration_ms(run_time_ms(record, now))
-        if column == JobColumn.WORKER:
-            return record.worker_id or ""
-        if column == JobColumn.WEBHOOK:
-            return _webhook_text(record)
-        if column == JobColumn.TEMPLATE:
-            return record.template or ""
-        return None
-
-    @staticmethod
-    def _sort_value(record: JobRecord, column: int, now: float) -> str | float:
-        if column == JobColumn.STATUS:
-            return float(_STATE_ORDER[record.state])
-        if column == JobColumn.SUBMITTED:
-            return record.submitted_at
-        if column == JobColumn.QUEUE_TIME:
-            value = queue_time_ms(record)
-            return _MISSING if value is None else value
-        if column == JobColumn.RUN_TIME:
-            value = run_time_ms(record, now)
-            return _MISSING if value is None else value
-        if column == JobColumn.WEBHOOK:
-            return float(record.webhook_deliveries) - (0.5 if record.webhook_missing else 0.0)
-        if column == JobColumn.JOB_ID:
-            return record.job_id or ""
-        text = JobTableModel._display(record, column, now)
-        return (text or "").casefold()
-
-    @staticmethod
-    def _status_decoration(record: JobRecord, role: int) -> Any:
-        if role == Qt.ItemDataRole.DecorationRole:
-            return state_icon(record.state)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return state_color(record.state)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return _status_tooltip(record)
-        return None
-
-    @staticmethod
-    def _tooltip(record: JobRecord, column: int) -> str | None:
-        if column == JobColumn.JOB_ID:
-            return f"Job id: {record.job_id or '(none yet)'}\nLocal id: {record.local_id}"
-        if column == JobColumn.SUBMITTED:
-            return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.submitted_at))
-        if column == JobColumn.WEBHOOK and record.webhook_missing:
-            return "The job ended but no webhook delivery arrived."
-        return None
+    def _on_fetch_failed_quietly(self, error: BaseException) -> None:
+        self.sig_read_failed.emit(_failure(error))
 
 
-def _status_tooltip(record: JobRecord) -> str:
-    lines = [record.state.value]
-    if record.note:
-        lines.append(record.note)
-    error = record.parsed_error
-    if error is not None:
-        lines.append(f"{error.type + ': ' if error.type else ''}{error.message}"[:300])
-    return "\n".join(lines)
+def _moves(old: JobRecord, new: JobRecord, query: JobQuery | None, sort: str) -> bool:
+    """May this change move the job, bring it in or out of the query, or change the counts?"""
+    if old.state != new.state:
+        return True
+    if query is not None and query.terms:  # its output or error may be new text the search finds
+        return True
+    return any(getattr(old, name) != getattr(new, name) for name in _SORT_FIELDS[sort])
 
 
-class JobFilterProxy(QSortFilterProxyModel):
-    """Sorts by ``SORT_ROLE`` and keeps the jobs whose state is chosen and whose text matches."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._states: frozenset[JobState] | None = None
-        self._text = ""
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
-
-    def set_states(self, states: Iterable[JobState] | None) -> None:
-        """Show only jobs in these states; ``None`` shows every state."""
-        self.beginFilterChange()
-        self._states = None if states is None else frozenset(states)
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def set_text(self, text: str) -> None:
-        """Show only jobs whose id, target, worker, template or state contains ``text``."""
-        self.beginFilterChange()
-        self._text = text.strip().casefold()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def record_at(self, proxy_row: int) -> JobRecord:
-        record = self.index(proxy_row, 0).data(RECORD_ROLE)
-        assert isinstance(record, JobRecord)
-        return record
-
-    def lessThan(self, source_left: AnyIndex, source_right: AnyIndex) -> bool:
-        # The same order as comparing SORT_ROLE values, with one Python call per comparison
-        # instead of two data() calls: sorting 10,000 jobs (the history at start) costs half.
-        model = self.sourceModel()
-        if not isinstance(model, JobTableModel):
-            return bool(super().lessThan(source_left, source_right))
-        column, now = source_left.column(), model._now
-        records = model._records
-        left_key: Any = JobTableModel._sort_value(records[source_left.row()], column, now)
-        return bool(left_key < JobTableModel._sort_value(records[source_right.row()], column, now))
-
-    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
-        model = self.sourceModel()
-        if not isinstance(model, JobTableModel):
-            return True
-        record = model.record_at(source_row)
-        if self._states is not None and record.state not in self._states:
-            return False
-        if not self._text:
-            return True
-        haystack = " ".join(
-            part
-            for part in (
-                record.job_id,
-                record.local_id,
-                record.profile,
-                record.worker_id,
-                record.template,
-                record.state.value,
-            )
-            if part
-        ).casefold()
-        return self._text in haystack
+def _failure(error: BaseException) -> str:
+    return f"Could not read the job history: {error}"

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6 import QtWidgets
-from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QPaintEvent, QPalette
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.errors import SearchInvalid
-from gui.core.records import JobRecord
+from gui.core.records import JobRecord, JobState
 from gui.core.redact import redact_body
 from gui.core.targets import Target
 from gui.core.wording import counted
@@ -40,11 +41,11 @@ from gui.ui.jobs.actions import JobActions
 from gui.ui.jobs.details_pane import DetailsPane
 from gui.ui.jobs.filters import StatusFilterBar
 from gui.ui.jobs.health import HealthStrip
-from gui.ui.jobs.model import RECORD_ROLE, JobColumn, JobFilterProxy, JobTableModel
+from gui.ui.jobs.model import RECORD_ROLE, JobColumn, JobTableModel
 from gui.ui.jobs.notify import JobFinishedNotifier, notifications_enabled, set_notifications_enabled
 from gui.ui.jobs.saved_views import SavedViewsMenu
 from gui.ui.runtime import FOREGROUND
-from gui.ui.tasks import run_in_background
+from gui.ui.tasks import Latest, run_in_background
 
 if TYPE_CHECKING:
     from gui.core.storage.history import JobQuery, SavedView, SortKey
@@ -88,9 +89,16 @@ class _JobTable(QTableView):
         viewport.setAutoFillBackground(True)
         self.setViewport(viewport)
 
+    sig_resized: Signal = Signal()
+    """The table changed size: other rows are on screen."""
+
     def paintEvent(self, event: QPaintEvent) -> None:
         with FOREGROUND.held():
             super().paintEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.sig_resized.emit()
 
 
 class JobsPanel(QWidget):
@@ -108,16 +116,20 @@ class JobsPanel(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self._target: Target | None = None
-        self.model = JobTableModel(self)
-        self.proxy = JobFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
+        # The table reads the history file; it shows what the engine announced once committed.
+        self.model = JobTableModel(bridge.history_path, self, commit_wait=bridge.flush)
         self.job_actions = JobActions(self)
         self.saved_views = SavedViewsMenu(data_dir, self._current_view, self)
         self.toolbar = self._build_toolbar()
         self.filters = StatusFilterBar(self)
         self.filters.sig_states_changed.connect(self._on_filters_changed)
         self.filters.text.sig_query_changed.connect(self._on_filters_changed)
+        # What a reset of the model keeps: (the job at the top, or None at the top; selected).
+        self._kept: tuple[str | None, list[str]] = (None, [])
+        self._restoring = False
+        self._details_latest = Latest()  # the whole record of the job selected last
         self.table = self._build_table()
+        self.model.followed = self._followed_jobs
         self.details_pane = DetailsPane(self)
         self.health = HealthStrip(bridge, self)
         self.health.sig_status_message_requested.connect(self.sig_status_message_requested)
@@ -152,7 +164,8 @@ class JobsPanel(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.counts_label)
         self._connect()
-        # The engine may still be loading the history (the window shows first): fill then.
+        self.model.start()  # the count and the first page, read off the Qt thread
+        # The engine may still be starting (the window shows first): its open jobs then.
         bridge.when_started(self._on_bridge_started, self._on_bridge_start_failed)
         self._on_model_counts_changed()
         self._on_selection_changed()
@@ -163,7 +176,9 @@ class JobsPanel(QWidget):
         return self.details_pane.details
 
     def _on_bridge_started(self) -> None:
+        # The unfinished jobs the engine holds: the model shows their newest records.
         self.model.apply_changes(self.bridge.snapshot())
+        self.model.request_refresh()
 
     def _on_bridge_start_failed(self, message: str) -> None:
         self.sig_status_message_requested.emit(message, 0)
@@ -210,11 +225,11 @@ class JobsPanel(QWidget):
         self.notify_action.toggled.connect(set_notifications_enabled)
         return bar
 
-    def _build_table(self) -> QTableView:
+    def _build_table(self) -> _JobTable:
         table = _JobTable(self)
         table.setObjectName("jobTable")
-        table.setModel(self.proxy)
-        table.setSortingEnabled(True)
+        table.setModel(self.model)
+        table.setSortingEnabled(True)  # a header click calls the model's sort: SQL
         table.sortByColumn(JobColumn.SUBMITTED, Qt.SortOrder.DescendingOrder)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -223,7 +238,7 @@ class JobsPanel(QWidget):
         table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # ids differ at both ends
         table.setShowGrid(False)
         table.verticalHeader().hide()
-        # A fixed row height: the view never measures 10,000 rows.
+        # A fixed row height: the view never measures a million rows.
         table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         header = table.horizontalHeader()
@@ -239,6 +254,11 @@ class JobsPanel(QWidget):
         self.bridge.sig_jobs_removed.connect(self._on_bridge_jobs_removed)
         self.bridge.sig_action_failed.connect(self._on_bridge_action_failed)
         self.model.sig_counts_changed.connect(self._on_model_counts_changed)
+        self.model.sig_read_failed.connect(self._on_bridge_action_failed)
+        self.model.modelAboutToBeReset.connect(self._on_model_about_to_be_reset)
+        self.model.modelReset.connect(self._on_model_reset)
+        self.table.verticalScrollBar().valueChanged.connect(self._report_visible_rows)
+        self.table.sig_resized.connect(self._report_visible_rows)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         handlers = {
@@ -264,13 +284,8 @@ class JobsPanel(QWidget):
         self._on_selection_changed()
 
     def apply_query(self, query: JobQuery) -> None:
-        """Show the jobs ``query`` finds (the search and the status toggles together).
-
-        The in-memory table filters by state and by the search's words (as one piece of text in
-        the ids, target, worker, template); the other fields and the text inside jobs need the
-        history's own search."""
-        self.proxy.set_states(query.states)
-        self.proxy.set_text(" ".join(term.text for term in query.terms if term.column is None))
+        """Show the jobs ``query`` finds (the search and the status toggles together), in SQL."""
+        self.model.set_query(query)
 
     def apply_sort(self, key: SortKey, descending: bool) -> None:
         """Sort the table by ``key`` (the header shows it)."""
@@ -287,14 +302,24 @@ class JobsPanel(QWidget):
         return key, header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
 
     def selected_records(self) -> list[JobRecord]:
-        """The selected jobs' latest snapshots, in the table's order."""
+        """The selected jobs' rows as the table has them, in its order: light records (their
+        request, output and history left out, ``JobTableModel``) unless the engine announced the
+        job whole; ``with_whole_records`` reads them whole."""
         rows = self.table.selectionModel().selectedRows()
         records = [index.data(RECORD_ROLE) for index in sorted(rows, key=lambda i: i.row())]
         return [record for record in records if isinstance(record, JobRecord)]
 
+    def with_whole_records(
+        self, records: list[JobRecord], then: Callable[[list[JobRecord]], None]
+    ) -> None:
+        """``then(records)`` on the Qt thread with these jobs whole (read off the Qt thread when
+        need be), those still in the history."""
+        self.model.read_in_full([record.local_id for record in records], then, context=self)
+
     def latest_record(self, local_id: str) -> JobRecord | None:
-        """The newest snapshot of a job the panel has (waiting to be applied, or in the table)."""
-        waiting = self._incoming.get(local_id)
+        """The newest snapshot of a job the panel has (waiting to be applied, announced by the
+        engine, or among the rows read)."""
+        waiting = self._incoming.get(local_id) or self.model.latest(local_id)
         if waiting is not None:
             return waiting
         row = self.model.row_of(local_id)
@@ -322,15 +347,13 @@ class JobsPanel(QWidget):
             self.select_job(local_id)  # a job the filters hide stays hidden
 
     def select_job(self, local_id: str) -> bool:
-        """Select a job's row and scroll to it; False when it is missing or filtered out."""
+        """Select a job's row and scroll to it; False when it is not among the rows read (not
+        shown, filtered out, or far from the rows on screen)."""
         row = self.model.row_of(local_id)
         if row is None:
             return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
-            return False
-        self.table.selectRow(index.row())
-        self.table.scrollTo(index)
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
         return True
 
     # -- actions -----------------------------------------------------------------------------------
@@ -347,14 +370,20 @@ class JobsPanel(QWidget):
     def resubmit_into_editor(self) -> None:
         records = self.selected_records()
         if len(records) == 1:
-            record = records[0]
+            self.with_whole_records(records, self._resubmit_into_editor)
+
+    def _resubmit_into_editor(self, records: list[JobRecord]) -> None:
+        for record in records[:1]:
             self.sig_resubmit_requested.emit(redact_body(record.source_body), record.operation)
 
     def resubmit_to_target(self) -> None:
         """Send again: NOT_SENT jobs as themselves, the others to the chosen target (asking
         first when NOT_SENT jobs or several jobs are in the selection)."""
+        self.with_whole_records(self.selected_records(), self._resubmit_to_target)
+
+    def _resubmit_to_target(self, records: list[JobRecord]) -> None:
         target_name = self._target.name if self._target else None
-        plan = acts.send_again_plan(self.selected_records(), target_name)
+        plan = acts.send_again_plan(records, target_name)
         if plan.total == 0:
             return
         if (plan.resend or plan.total > 1) and not self.confirm(
@@ -378,7 +407,11 @@ class JobsPanel(QWidget):
 
     def copy_snippet(self, language: str) -> None:
         records = self.selected_records()
-        if len(records) != 1:
+        if len(records) == 1:
+            self.with_whole_records(records, lambda whole: self._copy_snippet(whole, language))
+
+    def _copy_snippet(self, records: list[JobRecord], language: str) -> None:
+        if not records:
             return
         record = records[0]
         target = self._target if self._target and self._target.name == record.profile else None
@@ -417,8 +450,11 @@ class JobsPanel(QWidget):
             self.bridge.request_remove([record.local_id for record in records])
 
     def export_selected(self, path: Path, kind: str) -> None:
-        """Write the selected jobs to ``path`` as ``"json"`` or ``"csv"`` (off the Qt thread)."""
-        records = self.selected_records()
+        """Write the selected jobs to ``path`` as ``"json"`` or ``"csv"`` (read whole and written
+        off the Qt thread)."""
+        self.with_whole_records(self.selected_records(), lambda got: self._export(got, path, kind))
+
+    def _export(self, records: list[JobRecord], path: Path, kind: str) -> None:
         from gui.core.storage.export import export_csv, export_json  # on first use, not at start
 
         writer = export_json if kind == "json" else export_csv
@@ -472,8 +508,8 @@ class JobsPanel(QWidget):
     def _apply_incoming(self) -> None:
         """Apply waiting changes in slices until ``APPLY_BUDGET_MS`` is spent; the rest goes on at
         the next turn of the event loop, so a burst of thousands never stalls painting and input.
-        The background threads wait meanwhile (``FOREGROUND``): each sort comparison the table's
-        proxy calls back into Python would otherwise wait for the GIL."""
+        The background threads wait meanwhile (``FOREGROUND``): each call back into Python the
+        table makes would otherwise wait for the GIL."""
         with FOREGROUND.held():
             self._apply_incoming_now()
 
@@ -512,16 +548,90 @@ class JobsPanel(QWidget):
         counts = self.model.state_counts()
         self.filters.set_counts(counts)
         total = sum(counts.values())
-        parts = [f"{state.value} {count}" for state, count in counts.items()]
+        parts = [f"{state.value} {counts[state]}" for state in JobState if state in counts]
         summary = " · ".join([counted(total, "job"), *parts])
         self.counts_label.setText(summary)
 
     def _on_selection_changed(
         self, _selected: QItemSelection | None = None, _deselected: QItemSelection | None = None
     ) -> None:
+        if self._restoring:
+            return
         records = self.selected_records()
-        self.details_pane.show_record(records[0] if len(records) == 1 else None)
         self._refresh_actions(records)
+        if len(records) != 1:
+            self._details_latest.drop()
+            self.details_pane.show_record(None)
+            return
+        local_id = records[0].local_id
+        whole = self._incoming.get(local_id) or self.model.latest(local_id)
+        if whole is not None:  # announced by the engine: whole already
+            self._details_latest.drop()
+            self.details_pane.show_record(whole)
+            return
+        # A row is light: the job's output, request and history are read now, off the Qt thread.
+        self.model.read_in_full(
+            [records[0].local_id], self._on_whole_record_read, context=self,
+            latest=self._details_latest,
+        )  # fmt: skip
+
+    def _on_whole_record_read(self, records: list[JobRecord]) -> None:
+        selected = self.selected_records()
+        if records and len(selected) == 1 and selected[0].local_id == records[0].local_id:
+            self.details_pane.show_record(self._incoming.get(records[0].local_id, records[0]))
+
+    # -- keeping the selection and the scroll position across resets ------------------------------
+    def _top_row_job(self) -> str | None:
+        """The job in the top row on screen; None at the very top (new jobs then show there:
+        with the newest first, the top of the table stays the top, not the job that was there)."""
+        top = self.table.rowAt(0)
+        record = self.model.record_at(top) if top > 0 else None
+        return None if record is None else record.local_id
+
+    def _followed_jobs(self) -> tuple[str | None, list[str]]:
+        return self._top_row_job(), [r.local_id for r in self.selected_records()]
+
+    def _on_model_about_to_be_reset(self) -> None:
+        current = self.model.record_at(self.table.currentIndex().row())
+        selected = [r.local_id for r in self.selected_records()]
+        if current is not None and current.local_id in selected:  # the current row first
+            selected.remove(current.local_id)
+            selected.insert(0, current.local_id)
+        self._kept = (self._top_row_job(), selected)
+
+    def _on_model_reset(self) -> None:
+        """Rows moved (new jobs, a new sort or search): the same jobs stay selected and the top
+        row on screen stays the same job (or the top stays the top; ``_top_row_job``)."""
+        top, selected = self._kept
+        model, table = self.model, self.table
+        self._restoring = True
+        try:
+            row = None if top is None else model.position(top)
+            if row is not None:
+                table.scrollTo(model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+            elif top is None:
+                table.scrollToTop()
+            selection = QItemSelection()
+            rows = [r for r in (model.position(i) for i in selected) if r is not None]
+            for row in rows:
+                selection.select(model.index(row, 0), model.index(row, model.columnCount() - 1))
+            flags = QItemSelectionModel.SelectionFlag
+            table.selectionModel().select(selection, flags.ClearAndSelect | flags.Rows)
+            if rows:
+                table.selectionModel().setCurrentIndex(model.index(rows[0], 0), flags.NoUpdate)
+        finally:
+            self._restoring = False
+        if [r.local_id for r in self.selected_records()] != selected:
+            self._on_selection_changed()
+        self._report_visible_rows()
+        self._reveal_if_here()
+
+    def _report_visible_rows(self) -> None:
+        first = self.table.rowAt(0)
+        if first < 0:
+            return
+        last = self.table.rowAt(self.table.viewport().height() - 1)
+        self.model.set_visible_rows(first, last if last >= 0 else self.model.rowCount() - 1)
 
     def _refresh_actions(self, records: list[JobRecord] | None = None) -> None:
         selection = self.selected_records() if records is None else records

@@ -129,13 +129,13 @@ class Desktop(QObject):
     def step_job(self, step: int) -> None:
         """Select the next (1) or previous (-1) job in the table's order."""
         panel = self.window.jobs_panel
-        if panel.proxy.rowCount() == 0:
+        if panel.model.rowCount() == 0:
             return
         current = panel.table.currentIndex()
         row = current.row() + step if current.isValid() else 0
-        row = min(max(row, 0), panel.proxy.rowCount() - 1)
+        row = min(max(row, 0), panel.model.rowCount() - 1)
         panel.table.selectRow(row)
-        panel.table.scrollTo(panel.proxy.index(row, 0))
+        panel.table.scrollTo(panel.model.index(row, 0))
 
     # -- dialogs ---------------------------------------------------------------------------
 
@@ -230,7 +230,7 @@ def install_desktop(window: MainWindow) -> Desktop:
     window.statusBar().addPermanentWidget(status)
     desktop.listener_status = status
     panel = window.jobs_panel
-    hint = EmptyTableHint(panel.table, panel.model)
+    hint = EmptyTableHint(panel.table, panel.model, lambda: panel.model.history_size == 0)
     hint.set_loading(True)
     panel.bridge.when_started(
         lambda: hint.set_loading(False), lambda _message: hint.set_loading(False)

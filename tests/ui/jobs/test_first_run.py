@@ -61,7 +61,7 @@ def test_a_filter_that_hides_every_job_is_not_an_empty_history(
     assert panel is not None
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=TIMEOUT_MS)
     panel.filters.text.setText("no job is called this")
-    qtbot.waitUntil(lambda: panel.proxy.rowCount() == 0, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=TIMEOUT_MS)
     hint = window.desktop.first_run_hint
     assert hint is not None and not hint.isVisible()
     window.close()

@@ -65,10 +65,10 @@ def test_rows_follow_jobs_to_completion_and_counts_add_up(
     assert "2 jobs" in panel.counts_label.text()
     # Filtering by status leaves the failed job only.
     qtbot.mouseClick(panel.filters.buttons[JobState.FAILED], Qt.MouseButton.LeftButton)
-    assert panel.proxy.rowCount() == 1
-    assert panel.proxy.record_at(0).local_id == failed
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=10_000)
+    assert panel.model.record_at(0).local_id == failed
     qtbot.mouseClick(panel.filters.all_button, Qt.MouseButton.LeftButton)
-    assert panel.proxy.rowCount() == 2
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=10_000)
 
 
 def test_the_count_line_says_1_job(
@@ -115,10 +115,13 @@ def test_retry_a_failed_job(
     # The same job (same local id, same RunPod id) goes round again and fails again.
     qtbot.waitUntil(lambda: _state(panel, failed) != JobState.FAILED, timeout=10_000)
     _wait_state(qtbot, panel, failed, JobState.FAILED)
-    row = panel.model.row_of(failed)
-    assert row is not None
-    history = [state for _, state in panel.model.record_at(row).history]
-    assert history.count("FAILED") == 2
+
+    # The rows are light: the whole record, with its status history, is in the details.
+    def failures() -> int:
+        record = panel.details.record
+        return 0 if record is None else [state for _, state in record.history].count("FAILED")
+
+    qtbot.waitUntil(lambda: failures() == 2, timeout=10_000)
 
 
 def test_copy_resubmit_export_and_remove(
@@ -130,11 +133,18 @@ def test_copy_resubmit_export_and_remove(
     record = panel.selected_records()[0]
     panel.job_actions[acts.COPY_ID].trigger()
     assert QGuiApplication.clipboard().text() == record.job_id
-    panel.job_actions[acts.COPY_CURL].trigger()
-    assert QGuiApplication.clipboard().text().startswith(f"curl -X POST {sandbox.endpoint_url}/run")
+    panel.job_actions[acts.COPY_CURL].trigger()  # the request is read whole, off the Qt thread
+    qtbot.waitUntil(
+        lambda: (
+            QGuiApplication.clipboard()
+            .text()
+            .startswith(f"curl -X POST {sandbox.endpoint_url}/run")
+        )
+    )
     with qtbot.waitSignal(panel.sig_resubmit_requested) as resubmit:
         panel.job_actions[acts.RESUBMIT_EDITOR].trigger()
-    assert resubmit.args == [record.request, "run"]
+    assert resubmit.args[1] == "run"
+    assert resubmit.args[0]["input"] == {"prompt": "hi", "sandbox": {"duration": 0.05}}
     count = panel.model.rowCount()
     panel.job_actions[acts.RESUBMIT_TARGET].trigger()
     qtbot.waitUntil(lambda: panel.model.rowCount() == count + 1, timeout=10_000)
@@ -279,6 +289,7 @@ def test_the_details_take_most_of_the_jobs_side_when_they_first_appear(
     table_px, details_px = panel.splitter.sizes()
     assert details_px < table_px  # only the one-line hint so far
     assert panel.select_job(done)
+    qtbot.waitUntil(lambda: panel.details_pane.record is not None)
     table_px, details_px = panel.splitter.sizes()
     assert details_px >= 0.55 * (table_px + details_px)
     assert table_px >= 150  # a few rows of the table stay in sight
@@ -303,6 +314,7 @@ def test_a_job_just_submitted_is_selected_when_it_arrives(
     panel.reveal_new_job(new, mark)
     assert _selected(panel) == []
     qtbot.waitUntil(lambda: _selected(panel) == [new], timeout=15_000)
+    qtbot.waitUntil(lambda: panel.details_pane.record is not None, timeout=15_000)
     assert panel.details.record is not None and panel.details.record.local_id == new
 
 
@@ -327,7 +339,7 @@ def test_a_click_on_a_row_selects_its_job_and_shows_it(
     done = _submit(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, done, JobState.COMPLETED)
     table = panel.table
-    centre = table.visualRect(panel.proxy.index(0, JobColumn.STATUS)).center()
+    centre = table.visualRect(panel.model.index(0, JobColumn.STATUS)).center()
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=centre)
     assert [record.local_id for record in panel.selected_records()] == [done]
     qtbot.waitUntil(lambda: panel.details_pane.record is not None)

@@ -52,8 +52,9 @@ def test_send_again_on_a_selection_resends_not_sent_jobs_as_themselves_after_ask
 
             asked: list[str] = []
             panel.confirm = lambda title, text: asked.append(text) or False  # type: ignore[method-assign]
-            action.trigger()  # declined: nothing is sent
-            assert len(asked) == 1 and "may already be queued" in asked[0]
+            action.trigger()  # declined: nothing is sent (asked once the requests are read)
+            qtbot.waitUntil(lambda: len(asked) == 1, timeout=10_000)
+            assert "may already be queued" in asked[0]
             assert all(_state(panel, r.local_id) == JobState.NOT_SENT for r in refused)
 
             KEYS["key"] = "sesame"

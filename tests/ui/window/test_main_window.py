@@ -324,10 +324,11 @@ def test_a_person_types_fixes_submits_and_reads_the_output(
 
     qtbot.waitUntil(completed_row, timeout=TIMEOUT_MS * 2)
     record = panel.model.record_at(0)
-    states = [state for _when, state in record.history]
-    assert states.index("IN_QUEUE") < states.index("COMPLETED")
     assert panel.select_job(record.local_id)
-    details = panel.details
+    details = panel.details  # the whole record, read when shown (the rows are light)
+    qtbot.waitUntil(lambda: details.record is not None, timeout=TIMEOUT_MS)
+    states = [state for _when, state in details.record.history]
+    assert states.index("IN_QUEUE") < states.index("COMPLETED")
     qtbot.waitUntil(lambda: "walk-through" in details.raw_view.toPlainText(), timeout=TIMEOUT_MS)
     assert "walk-through" in details.request_view.toPlainText()
 
