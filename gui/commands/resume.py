@@ -27,6 +27,7 @@ from gui.commands.arguments import seconds
 if TYPE_CHECKING:
     from gui.commands.run import StopSignals
     from gui.core.engine.engine import Engine
+    from gui.core.records import JobRecord
 
 RESEND_WARNING = (
     'A request whose connection dropped after it was sent (its note says the endpoint "may have '
@@ -130,10 +131,8 @@ def _resend_not_sent(
 ) -> None:
     """Send every NOT_SENT job (of ``profile``) again, after the warning; ``ids`` learns them."""
     from gui.core.errors import ConsoleError
-    from gui.core.records import JobState
 
-    not_sent = [r for r in engine.jobs() if r.state == JobState.NOT_SENT
-                and (profile is None or r.profile == profile)]  # fmt: skip
+    not_sent = [r for r in _stored_not_sent(engine) if profile is None or r.profile == profile]
     if not not_sent:
         return
     print(f"job-console resume: sending {len(not_sent)} NOT_SENT job(s) again. Warning: "
@@ -146,3 +145,15 @@ def _resend_not_sent(
             future.result()
         except ConsoleError as exc:  # e.g. a request whose secret the history keeps redacted
             print(f"job-console resume: job {local_id} stays NOT_SENT: {exc}", file=sys.stderr)
+
+
+def _stored_not_sent(engine: Engine) -> list[JobRecord]:
+    """Every NOT_SENT job of the history, oldest first (the engine holds only unfinished ones)."""
+    from gui.core.records import JobState
+    from gui.core.storage.history import HistoryReader, JobQuery, SortKey
+    from gui.core.storage.store import DB_FILENAME
+
+    query = JobQuery(states=frozenset({JobState.NOT_SENT}))
+    with HistoryReader(engine.data_dir / DB_FILENAME) as reader:
+        total = reader.count(query)
+        return reader.page(query, SortKey.SUBMITTED, False, 0, total)

@@ -66,6 +66,9 @@ T = TypeVar("T")
 API_KEY_ENV = "RUNPOD_API_KEY"
 WATCH_INTERVAL_S = 0.5  # how often the store is asked whether another console wrote
 LISTENER_START_WAIT_S = 5.0  # the longest a sandbox request waits for the listener to start
+# How long a window's engine keeps an ended job in memory past its webhook's grace (a late
+# delivery, the window's last look at it); then the store alone holds it.
+ENDED_KEPT_S = 30.0
 
 
 class SandboxLike(Protocol):
@@ -214,8 +217,10 @@ class Engine:
         loop = asyncio.get_running_loop()
         path = self.data_dir / DB_FILENAME
         self._lease = await loop.run_in_executor(None, self._open_lease, path)
-        self._store = JobStore(path, owner=self._lease.owner, pause_point=self._pause_point)
-        loading = loop.run_in_executor(None, self._store.load)
+        self._store = store = JobStore(path, owner=self._lease.owner, pause_point=self._pause_point)
+        # Only the jobs not ended: the ended ones live in the store (the window reads its table
+        # there) and are read back when an action needs one.
+        loading = loop.run_in_executor(None, lambda: store.load(unfinished_only=True))
         # Imported here, on the loop thread, while the history loads (SQLite reads let go of the
         # GIL): the HTTP client stack (httpx, aiohttp) takes a few hundred milliseconds to import,
         # and the window should not wait for it.
@@ -229,6 +234,8 @@ class Engine:
         )
         self._service.lease = self._lease
         self._service.show_others = self.kind == "window"
+        if self.kind == "window":  # the command line's verbs report on their own jobs at the end
+            self._service.forget_ended_after = self._options["webhook_grace_s"] + ENDED_KEPT_S
         self._service.job_id_learned = self._look_for_early_delivery
         self._service.start_sandbox = self._start_sandbox
         self._logs = LogFollow(self._store.save_logs, self._account_access)
@@ -705,7 +712,10 @@ class Engine:
         self._sandbox_webhook = url or None
 
     def jobs(self) -> list[JobRecord]:
-        """Snapshots of every job in the history (oldest first); safe from any thread.
+        """Snapshots of the jobs this engine holds: those not ended, those it sent or acted on
+        (a window's engine lets an ended job go ``ENDED_KEPT_S`` after its webhook's grace; the
+        command line's keep theirs); safe from any thread. The whole history is in the store
+        (``gui.core.storage.history.HistoryReader``).
 
         Empty while a ``start(wait=False)`` is still loading the history (see ``started``).
         """

@@ -186,6 +186,9 @@ class JobService:
         self.job_id_learned: Callable[[str], None] | None = None  # set by the engine
         # Told of every change of a job this console owns, with its target (the log follower).
         self.job_published: Callable[[JobRecord, Target], None] | None = None
+        self.forget_ended_after: float | None = None
+        """Seconds after a job ends before it is let go from memory (it lives in the store and is
+        read back when an action needs it); None keeps every job (the command line's batches)."""
 
     # -- reading (any thread) ------------------------------------------------------------------
 
@@ -319,6 +322,9 @@ class JobService:
             self._store.save(snap, self._targets[record.local_id])
             if self.job_published is not None:
                 self.job_published(snap, self._where(self._targets[record.local_id]))
+        if record.terminal and self.forget_ended_after is not None:
+            loop = asyncio.get_running_loop()
+            loop.call_later(self.forget_ended_after, self._forget_if_ended, record.local_id)
         self._emit(JobAdded(snap) if added else JobChanged(snap))
         return snap
 
@@ -354,6 +360,55 @@ class JobService:
         record = self._records.get(local_id)
         if record is None:
             raise ConsoleError(f"There is no job {local_id} in the history (it was removed).")
+        return record
+
+    async def _held(self, local_id: str) -> JobRecord:
+        """The job's record; an ended job this engine let go is read back from the store."""
+        if local_id not in self._records:
+            await self._read_back(local_id)
+        return self._record(local_id)
+
+    async def _read_back(self, job_ref: str) -> list[str]:
+        """Hold again the stored jobs named ``job_ref`` (local or RunPod id) that this engine
+        does not hold (ended and let go, or from an earlier session); their local ids."""
+        lease = self.lease
+        if lease is None:
+            return []
+        found = await asyncio.get_running_loop().run_in_executor(None, lease.find, job_ref)
+        fresh = [job for job in found if job.record.local_id not in self._records]
+        for job in fresh:
+            self._adopt(job.record, job.target)
+            self._changes[job.record.local_id] = job.change_seq
+            with self._snapshots_lock:
+                self._snapshots[job.record.local_id] = snapshot(job.record)
+        self._store.remember(fresh)  # saved again later: only what is new is written
+        return [job.record.local_id for job in found]
+
+    def _forget_if_ended(self, local_id: str) -> None:
+        """Let an ended job go from memory (``forget_ended_after``), unless something still
+        works on it; the store holds it."""
+        record = self._records.get(local_id)
+        busy = (local_id in self._sending or local_id in self._held_ends
+                or self.tracker.is_tracked(local_id))  # fmt: skip
+        if record is None or not record.terminal or busy:
+            return
+        self._drop(local_id)
+
+    def _drop(self, local_id: str) -> JobRecord | None:
+        self.tracker.untrack(local_id)
+        self.webhooks.forget(local_id)
+        self._held_ends.pop(local_id, None)
+        self._stream_locks.pop(local_id, None)
+        self._purge_candidates.discard(local_id)
+        record = self._records.pop(local_id, None)
+        self._targets.pop(local_id, None)
+        self.owned.discard(local_id)
+        self._changes.pop(local_id, None)
+        self._streaming.discard(local_id)
+        if record is not None and record.job_id and self._by_job_id.get(record.job_id) == local_id:
+            del self._by_job_id[record.job_id]
+        with self._snapshots_lock:
+            self._snapshots.pop(local_id, None)
         return record
 
     # -- submitting ----------------------------------------------------------------------------
@@ -404,6 +459,8 @@ class JobService:
         ``JobNotFound`` and records nothing). A job that has ended is returned as it is.
         """
         local_id = self._find(job_ref, target)
+        if local_id is None and await self._read_back(job_ref):
+            local_id = self._find(job_ref, target)
         if local_id is not None:
             return await self._follow_stored(local_id, target)
         if target is None:
@@ -481,7 +538,7 @@ class JobService:
 
         Whoever asks warns first: a job whose note says it may have been queued can run twice.
         """
-        record = self._record(local_id)
+        record = await self._held(local_id)
         if record.state != JobState.NOT_SENT:
             raise ConsoleError(
                 f"Only NOT_SENT jobs are sent again as themselves; this one is {record.state}. "
@@ -695,7 +752,7 @@ class JobService:
     # -- actions -------------------------------------------------------------------------------
 
     async def cancel(self, local_id: str) -> JobRecord:
-        record = self._record(local_id)
+        record = await self._held(local_id)
         if record.terminal:
             raise ConsoleError(f"This job is already {record.state}: there is nothing to cancel.")
         if record.job_id is None:
@@ -722,7 +779,7 @@ class JobService:
 
     async def retry(self, local_id: str) -> JobRecord:
         """Requeue a FAILED or TIMED_OUT job under the same id, and follow it again."""
-        record = self._record(local_id)
+        record = await self._held(local_id)
         if record.state not in _RETRYABLE_STATES or record.job_id is None:
             raise ConsoleError(
                 f"Only FAILED or TIMED_OUT jobs can be retried; this one is {record.state}. "
@@ -785,24 +842,12 @@ class JobService:
 
     def remove(self, local_ids: tuple[str, ...], *, stored: bool = True) -> None:
         """Forget these jobs and (``stored``) delete them from the history: a job another console
-        follows is then dropped by it too (the removal's tombstone)."""
-        removed = tuple(i for i in local_ids if i in self._records)
+        follows is then dropped by it too (the removal's tombstone). Jobs this engine let go
+        (ended) are removed from the store all the same."""
+        removed = tuple(dict.fromkeys(local_ids))
         for local_id in removed:
-            self.tracker.untrack(local_id)
-            self.webhooks.forget(local_id)
-            self._held_ends.pop(local_id, None)
-            self._stream_locks.pop(local_id, None)
-            self._purge_candidates.discard(local_id)
-            record = self._records.pop(local_id)
-            self._targets.pop(local_id, None)
-            self.owned.discard(local_id)
-            self._changes.pop(local_id, None)
-            self._streaming.discard(local_id)
+            self._drop(local_id)
             self.send_errors.pop(local_id, None)
-            if record.job_id and self._by_job_id.get(record.job_id) == local_id:
-                del self._by_job_id[record.job_id]
-            with self._snapshots_lock:
-                self._snapshots.pop(local_id, None)
         if removed:
             if stored:
                 self._store.delete(removed)

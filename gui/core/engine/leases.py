@@ -279,6 +279,13 @@ class ConsoleLease:
                 jobs.extend(read_jobs(self._conn, f"local_id IN ({marks})", chunk))
         return jobs
 
+    def find(self, job_ref: str) -> list[StoredJob]:
+        """The jobs stored as ``job_ref``: its local id, else its RunPod id (several when sent
+        twice), oldest first."""
+        with self._lock:
+            found = read_jobs(self._conn, "local_id = ?", (job_ref,))
+            return found or read_jobs(self._conn, "job_id = ?", (job_ref,))
+
     def owned_elsewhere(self, local_ids: Iterable[str]) -> set[str]:
         """Of ``local_ids`` (jobs this console follows), those another console has taken over
         (this console's lease lapsed, e.g. the machine slept): stop following them."""

@@ -31,7 +31,7 @@ from typing import Any
 
 from gui.core.errors import HistoryError
 from gui.core.records import JobRecord, JobState
-from gui.core.storage.job_index import SCHEMA_3
+from gui.core.storage.job_index import SCHEMA_3, STATE_RANK
 from gui.core.storage.job_logs import (
     MAX_BYTES_PER_JOB,
     MAX_LINES_PER_JOB,
@@ -46,7 +46,21 @@ __all__ = ["COMPONENT", "DB_FILENAME", "SCHEMA_VERSION", "JobStore", "StoredJob"
 DB_FILENAME = "jobs.sqlite3"
 COMPONENT = "jobs"
 
-__all__ += ["IMPORTED_OWNER", "JOB_COLUMNS", "bump_change_counter", "migrate", "read_jobs"]
+__all__ += [
+    "IMPORTED_OWNER",
+    "JOB_COLUMNS",
+    "UNFINISHED",
+    "bump_change_counter",
+    "migrate",
+    "read_jobs",
+]
+
+UNFINISHED = (
+    f"{STATE_RANK} IN ("
+    + ", ".join(str(rank) for rank, state in enumerate(JobState) if not state.terminal)
+    + ")"
+)
+"""The condition on ``jobs`` that keeps the jobs not ended yet (walks the status index)."""
 
 IMPORTED_OWNER = "imported"
 """The ``owner`` of an unfinished job brought in by ``history import``: no console takes it over
@@ -339,8 +353,9 @@ class JobStore:
 
     # -- reading (on start, before any save) ---------------------------------------------------
 
-    def load(self) -> list[StoredJob]:
-        """Every stored job, oldest first, with its history and stream chunks.
+    def load(self, *, unfinished_only: bool = False) -> list[StoredJob]:
+        """Every stored job (``unfinished_only``: those not ended, found by the status index
+        however long the history is), oldest first, with its history and stream chunks.
 
         ``loaded_change`` is then the change number these rows were read at."""
         conn = self._conn
@@ -349,7 +364,7 @@ class JobStore:
                 raise RuntimeError("The job history was closed while it was being loaded.")
             conn.execute("BEGIN")
             try:
-                jobs = read_jobs(conn)
+                jobs = read_jobs(conn, UNFINISHED if unfinished_only else "")
                 self.loaded_change = int(
                     conn.execute("SELECT value FROM change_counter WHERE one = 1").fetchone()[0]
                 )

@@ -16,6 +16,7 @@ from gui.core.engine.merge import QUIT_NOTE
 from gui.core.engine.tracker import PollPolicy
 from gui.core.events import EngineEvent
 from gui.core.records import JobRecord, JobState
+from gui.core.storage.history import HistoryReader
 from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
 from gui.sandbox import SandboxConfig, SandboxServer, SandboxThread
@@ -224,10 +225,15 @@ def test_restart_resumes_open_jobs_and_sandbox_jobs_end_with_the_quit(data_dir: 
         try:
             for local_id in external:
                 assert finished(second, local_id).state == JobState.COMPLETED
-            ended = job(second, quit_on.local_id)  # as the first engine left it: not a 404
+            # Ended before this start: in the store, not in the engine's memory.
+            assert quit_on.local_id not in {r.local_id for r in second.jobs()}
+            with HistoryReader(data_dir / DB_FILENAME) as reader:
+                ended = reader.get(quit_on.local_id)  # as the first engine left it: not a 404
+                assert reader.count() == 4
+            assert ended is not None
             assert ended.state == JobState.CANCELLED and ended.note == QUIT_NOTE
             assert [s for _, s in ended.history][-1] == "CANCELLED"
-            assert second.open_sandbox_jobs() == [] and len(second.jobs()) == 4
+            assert second.open_sandbox_jobs() == [] and len(second.jobs()) == 3
         finally:
             second.close()
 
@@ -404,3 +410,35 @@ def test_a_failed_runsync_answered_with_http_400_is_failed_not_refused(engine: E
         done = engine.submit(target, body, "runsync").result(10)
     assert done.state == JobState.FAILED and done.job_id
     assert done.parsed_error is not None and "bad input" in done.parsed_error.message
+
+
+def test_a_window_engine_holds_only_unfinished_jobs_and_reads_an_ended_one_back_to_act(
+    data_dir: Path,
+) -> None:
+    with SandboxThread(SandboxConfig(workers=2, default_duration_s=0.05)) as server:
+        target = Target(name="ext", kind="cloud", base_url=server.base_url, endpoint_id="e")
+        first = Engine(data_dir, sandbox=SandboxServer, poll_policy=FAST_POLLS)
+        first.start()
+        try:
+            failed = first.submit(target, {"input": {"sandbox": {"fail": "flaky"}}}).result(10)
+            assert finished(first, failed.local_id).state == JobState.FAILED
+            first.service.forget_ended_after = 0.0  # the next ended job is let go at once
+            done = first.submit(target, {"input": {}}).result(10).local_id
+            wait_until(lambda: done not in {r.local_id for r in first.jobs()}, "let go")
+        finally:
+            first.close()
+
+        second = Engine(data_dir, sandbox=SandboxServer, poll_policy=FAST_POLLS)
+        second.start()
+        try:
+            assert second.jobs() == []  # both ended: the store holds them
+            retried = second.retry(failed.local_id).result(10)  # read back for the action
+            assert retried.local_id == failed.local_id and retried.job_id == failed.job_id
+            again = finished(second, failed.local_id)
+            assert [s for _, s in again.history].count("FAILED") == 2
+            second.remove([done]).result(10)  # a job the engine does not hold is removed too
+            second.flush().result(10)
+            with HistoryReader(data_dir / DB_FILENAME) as reader:
+                assert reader.get(done) is None and reader.count() == 1
+        finally:
+            second.close()
