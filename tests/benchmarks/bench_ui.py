@@ -274,7 +274,11 @@ def main() -> int:
         engine2.start()
         engine_ready = time.monotonic()
         bridge2, panel2 = build_panel(engine2, target)
-        app.processEvents()
+        # The table reads the history file off the Qt thread: until it shows every job.
+        until = time.monotonic() + args.timeout
+        while panel2.model.rowCount() < args.jobs and time.monotonic() < until:
+            app.processEvents()
+            time.sleep(0.001)
         panel2.grab()  # the first paint of the table
         shown = time.monotonic()
         rows = panel2.model.rowCount()

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QSystemTrayIcon, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.core.engine.engine import Engine
 from gui.core.records import JobRecord, JobState
+from gui.core.storage.store import DB_FILENAME, JobStore
 from gui.core.targets import Target
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs import actions as acts
@@ -344,3 +345,29 @@ def test_a_click_on_a_row_selects_its_job_and_shows_it(
     assert [record.local_id for record in panel.selected_records()] == [done]
     qtbot.waitUntil(lambda: panel.details_pane.record is not None)
     assert panel.details_pane.record.local_id == done
+
+
+def test_new_jobs_keep_the_selected_job_and_the_top_row_on_screen(
+    qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
+) -> None:
+    # A history longer than a screen, written by another console before this one looks.
+    store = JobStore(engine.data_dir / DB_FILENAME)
+    for n in range(300):
+        record = JobRecord(local_id=f"old{n:03d}", profile="Sandbox", endpoint_id="sandbox",
+                           operation="run", request={"input": {}}, submitted_at=1_000.0 + n,
+                           state=JobState.COMPLETED, job_id=f"job-{n}")  # fmt: skip
+        store.save(record, sandbox)
+    store.flush().result(timeout=10)
+    store.close()
+    panel.model.request_refresh()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 300, timeout=10_000)
+    table = panel.table
+    table.scrollTo(panel.model.index(150, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+    qtbot.waitUntil(lambda: panel.model.record_at(table.rowAt(0)) is not None, timeout=10_000)
+    top = panel.model.record_at(table.rowAt(0)).local_id  # type: ignore[union-attr]
+    table.selectRow(table.rowAt(0) + 3)
+    [chosen] = _selected(panel)
+    new = _submit(engine, sandbox, duration=0.05)  # newest first: it comes in above them all
+    qtbot.waitUntil(lambda: panel.model.row_of(new) == 0, timeout=10_000)
+    assert _selected(panel) == [chosen]
+    assert panel.model.record_at(table.rowAt(0)).local_id == top  # type: ignore[union-attr]
