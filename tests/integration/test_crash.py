@@ -21,7 +21,8 @@ import pytest
 
 from gui.core.engine.engine import Engine
 from gui.core.engine.tracker import PollPolicy
-from gui.core.records import JobState
+from gui.core.records import JobRecord, JobState
+from gui.core.storage.history import HistoryReader
 from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
 from gui.sandbox import SandboxConfig, SandboxServer, SandboxThread
@@ -91,7 +92,8 @@ def test_sigkill_mid_flight_then_restart_finishes_every_job(data_dir: Path) -> N
                 "every job ended after the restart",
                 timeout=60,
             )
-            records = engine.jobs()
+            engine.flush().result(timeout=30)
+            records = _whole_history(data_dir)  # the engine holds only the unfinished jobs
             health = engine.health(target).result(timeout=10)
         finally:
             engine.close()
@@ -162,7 +164,8 @@ def test_sigkill_while_sending_leaves_no_job_open_and_none_unaccounted(data_dir:
                 "every job ended after the restart",
                 timeout=60,
             )
-            records = engine.jobs()
+            engine.flush().result(timeout=30)
+            records = _whole_history(data_dir)  # the engine holds only the unfinished jobs
 
             def sandbox_idle() -> dict[str, Any] | None:
                 """The sandbox's health once it ran every job it queued (some queued by requests
@@ -184,3 +187,11 @@ def test_sigkill_while_sending_leaves_no_job_open_and_none_unaccounted(data_dir:
     ran = health["jobs"]["completed"]
     # Every job the sandbox ran is in the history: followed to COMPLETED, or NOT_SENT saying so.
     assert len(completed) <= ran <= len(completed) + len(not_sent)
+
+
+def _whole_history(data_dir: Path) -> list[JobRecord]:
+    """Every job of the history file, whole."""
+    with HistoryReader(data_dir / DB_FILENAME) as reader:
+        rows = reader.page(limit=reader.count())
+        found = [reader.get(row.local_id) for row in rows]
+    return [record for record in found if record is not None]
