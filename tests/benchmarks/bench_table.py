@@ -81,8 +81,9 @@ search_ms = (time.perf_counter() - began) * 1000
 found = model.rowCount()
 panel.filters.text.setText("")
 wait(lambda: not model.busy and model.rowCount() == size)
+column = JobColumn.WORKER if model.sort_key != SortKey.WORKER else JobColumn.RUN_TIME
 began = time.perf_counter()
-panel.table.sortByColumn(int(JobColumn.WORKER), Qt.SortOrder.AscendingOrder)  # a header click
+panel.table.sortByColumn(int(column), Qt.SortOrder.AscendingOrder)  # what a header click does
 wait(lambda: not model.busy and model.sort_key != SortKey.SUBMITTED
      and model.record_at(0) is not None)
 sort_ms = (time.perf_counter() - began) * 1000
@@ -112,6 +113,7 @@ def history_dir(size: int) -> Path:
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    (data_dir / "window.ini").unlink(missing_ok=True)  # each run starts newest first, as at first
     env = {key: value for key, value in os.environ.items() if not key.startswith("JOB_CONSOLE")}
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     return {**env, "JOB_CONSOLE_HOME": str(data_dir), **extra}
