@@ -104,6 +104,7 @@ class LogFollow:
         self._workers: dict[WorkerKey, _WorkerFollow] = {}
         self._jobs: dict[str, set[WorkerKey]] = {}  # local id -> the workers it is attached to
         self._ending: dict[str, asyncio.TimerHandle] = {}
+        self._closed = False
         self._cursors: OrderedDict[WorkerKey, str] = OrderedDict()
         self.kept: dict[str, int] = {}
 
@@ -112,7 +113,7 @@ class LogFollow:
     def observe(self, record: JobRecord, target: Target) -> None:
         """A job of this console changed: attach it to its worker's stream, or let it go."""
         local_id, job_id, worker_id = record.local_id, record.job_id, record.worker_id
-        if job_id is None or target.kind == "local":
+        if self._closed or job_id is None or target.kind == "local":
             return
         attached = self._jobs.get(local_id)
         if worker_id and (record.state is JobState.IN_PROGRESS or record.terminal):
@@ -263,6 +264,9 @@ class LogFollow:
         return self._client
 
     async def aclose(self) -> None:
+        # Jobs still change after this (the engine ends the sandbox's jobs as it closes): no
+        # stream may start then, or its task outlives the loop.
+        self._closed = True
         for handle in self._ending.values():
             handle.cancel()
         self._ending.clear()

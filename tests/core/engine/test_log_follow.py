@@ -152,6 +152,24 @@ def test_local_workers_and_keyless_profiles_have_no_streams_and_no_error() -> No
     assert stored == []
 
 
+def test_a_closed_follower_starts_no_stream_for_jobs_that_change_after() -> None:
+    """The engine ends the sandbox's jobs after closing the follower: no stream may start then,
+    or its task outlives the loop (and fails noisily when the interpreter collects it)."""
+    target = Target("Sandbox", "sandbox", "http://127.0.0.1:9/v2", "sandbox")
+    record = JobRecord("l1", "Sandbox", "sandbox", "run", {}, 1.0,
+                       state=JobState.IN_PROGRESS, job_id="j1", worker_id="w1")  # fmt: skip
+
+    async def main() -> tuple[int, int]:
+        follow = LogFollow(lambda i, lines: None, lambda t: account_access(t, None, environ={}))
+        await follow.aclose()
+        follow.observe(record, target)
+        streams = follow.streams
+        await follow.aclose()
+        return streams, len(asyncio.all_tasks()) - 1
+
+    assert asyncio.run(main()) == (0, 0)
+
+
 class Dropping(httpx.AsyncBaseTransport):
     """The real transport; each log stream breaks after ``cut`` bytes (mid-event)."""
 
