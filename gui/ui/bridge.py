@@ -7,7 +7,9 @@ so that the engine can move into a process of its own behind it without the wind
 
 Commands out, each answered by a ``concurrent.futures.Future``
     ``submit`` (the one way a request is sent: the editor, a batch and Send again all come here),
-    ``cancel``, ``retry``, ``resend``, ``remove``, ``health``, ``purge_queue``, ``sandbox_target``.
+    ``cancel``, ``retry``, ``resend``, ``remove``, ``health``, ``purge_queue``, ``sandbox_target``;
+    the account's (REST v2, asked by the engine): ``list_endpoints``, ``endpoint_workers``,
+    ``wait_diagnosis``.
     Their arguments and answers are plain values (``Target``, JSON-like dicts, ``JobRecord``).
     ``deliver`` hands an answer to callbacks on the Qt thread (through ``gui.ui.tasks``). Once the
     bridge is closed nothing is sent (a command's future is cancelled) and nothing answered. The
@@ -46,6 +48,9 @@ from gui.ui import runtime
 from gui.ui.tasks import when_done
 
 if TYPE_CHECKING:
+    from gui.core.account.diagnosis import WaitDiagnosis
+    from gui.core.account.models import Endpoint
+    from gui.core.account.status import EndpointStatus
     from gui.core.endpoint.connection_check import ConnectionResult
     from gui.core.profiles.secrets import SecretStore
     from gui.core.webhooks.address import ListenerSettings
@@ -102,6 +107,19 @@ class EngineLike(Protocol):
     def check_connection(
         self, target: Target, key: Callable[[], str | None]
     ) -> Future[ConnectionResult]: ...
+    def account_endpoints(
+        self, target: Target, key: Callable[[], str | None] | None = ..., management_url: str = ...
+    ) -> Future[list[Endpoint]]: ...
+    def endpoint_status(
+        self,
+        target: Target,
+        key: Callable[[], str | None] | None = ...,
+        management_url: str = ...,
+        waited_s: float | None = ...,
+    ) -> Future[EndpointStatus]: ...
+    def wait_diagnosis(
+        self, target: Target, waited_s: float | None = ..., management_url: str = ...
+    ) -> Future[WaitDiagnosis]: ...
 
 
 def describe_error(error: BaseException, action: str) -> str:
@@ -341,6 +359,27 @@ class EngineBridge(QObject):
     ) -> Future[ConnectionResult]:
         """Test connection for a profile's target, asked by the engine with its own client."""
         return self._send(lambda: self._engine.check_connection(target, api_key))
+
+    def list_endpoints(
+        self,
+        target: Target,
+        management_url: str = "",
+        api_key: Callable[[], str | None] | None = None,
+    ) -> Future[list[Endpoint]]:
+        """The endpoints of ``target``'s account, from its management API (REST v2), asked by
+        the engine. The key is the engine's for ``target``, or ``api_key()`` (called by the engine,
+        off the Qt thread: a key typed in a form); it never travels as a value."""
+        return self._send(lambda: self._engine.account_endpoints(target, api_key, management_url))
+
+    def endpoint_workers(self, target: Target, management_url: str = "") -> Future[EndpointStatus]:
+        """``target``'s endpoint, its active workers and why its jobs would wait."""
+        return self._send(lambda: self._engine.endpoint_status(target, None, management_url))
+
+    def wait_diagnosis(
+        self, target: Target, waited_s: float | None = None, management_url: str = ""
+    ) -> Future[WaitDiagnosis]:
+        """Why a job of ``target`` that waited ``waited_s`` waits, in words."""
+        return self._send(lambda: self._engine.wait_diagnosis(target, waited_s, management_url))
 
     def replay_delivery(self, url: str, raw: str) -> Future[str]:
         """POST a stored delivery again to ``url``, from the engine; answers what came back."""

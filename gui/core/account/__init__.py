@@ -8,6 +8,8 @@ releases, GPU prices, billing), as the window and the command line use it.
   RFC 9457 problems turned into ``AccountError`` in words.
 - ``diagnosis``: why a job waits (max workers 0, crash loop, throttled, starting, the queue ahead,
   a rollout, or nothing wrong), in words; ``wait_diagnosis_line`` for a command that waits.
+- ``status``: one reading of an endpoint for a workers view (settings, workers, queue, diagnosis),
+  its summary line and each worker's cells in words.
 - ``cost``: an ended job's estimate (execution time x GPU count x catalog price per second), totals,
   what the estimate leaves out (``LEAVES_OUT``), and the endpoint's bill beside them.
 - ``logs``: one worker's log as Server-Sent Events, resumed after a drop, each line parsed and

@@ -1,6 +1,8 @@
 """The engine: one asyncio loop on a thread of its own that owns everything that waits, the jobs
 it follows and what happens to them, when to ask about each, and how news changes a job.
 
+- ``account_clients``: The management API clients, one per account (URL and key), closed with the
+  engine.
 - ``commit_gate``: Waiting on the engine loop until the job history has reached the disk.
 - ``engine``: The engine: one asyncio loop on one background thread that owns everything that waits.
 - ``jobs``: The loop-side half of the engine: every job's record, and what happens to it.

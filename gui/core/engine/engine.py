@@ -35,8 +35,13 @@ if TYPE_CHECKING:
     import httpx
 
     from gui.core.account.access import AccountAccess
+    from gui.core.account.client import ManagementClient
+    from gui.core.account.diagnosis import WaitDiagnosis
+    from gui.core.account.models import Endpoint
+    from gui.core.account.status import EndpointStatus
     from gui.core.endpoint.client import RetryPolicy
     from gui.core.endpoint.connection_check import ConnectionResult
+    from gui.core.engine.account_clients import ManagementClients
     from gui.core.engine.jobs import BodyResolver, JobService, KeyProvider
     from gui.core.engine.leases import ConsoleLease
     from gui.core.engine.log_follow import LogFollow
@@ -170,6 +175,7 @@ class Engine:
         self._listener: ConsoleListener | None = None
         self._http: httpx.AsyncClient | None = None  # one-off requests: replays, checks
         self._logs: LogFollow | None = None  # the worker logs of the jobs it follows
+        self._management: ManagementClients | None = None  # REST v2, made at first use
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -512,6 +518,9 @@ class Engine:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        if self._management is not None:
+            await self._management.aclose()
+            self._management = None
         loop = asyncio.get_running_loop()
         tasks = [t for t in asyncio.all_tasks(loop) if t is not asyncio.current_task()]
         for task in tasks:
@@ -685,6 +694,86 @@ class Engine:
             return await replay_delivery(self._http_client(), url, raw)
 
         return self._call(replay())
+
+    # -- the account (REST v2 management API) ---------------------------------------------------
+
+    def account_endpoints(
+        self,
+        target: Target,
+        key: Callable[[], str | None] | None = None,
+        management_url: str = "",
+    ) -> concurrent.futures.Future[list[Endpoint]]:
+        """The endpoints of ``target``'s account (its management API: the profile's
+        ``management_url``, RunPod's by default, the sandbox's own ``/v2``). The key is
+        ``key()`` when given (a key typed in a form), else the engine's key provider's; either
+        is called off the loop. ``AccountUnavailable`` says what is missing (a key, a cloud
+        target), ``AccountError`` what the API answered."""
+
+        async def endpoints() -> list[Endpoint]:
+            client = await self._management_client(target, key, management_url)
+            return await client.endpoints()
+
+        return self._call(endpoints())
+
+    def endpoint_status(
+        self,
+        target: Target,
+        key: Callable[[], str | None] | None = None,
+        management_url: str = "",
+        waited_s: float | None = None,
+    ) -> concurrent.futures.Future[EndpointStatus]:
+        """``target``'s endpoint, its active workers, its queue and why its jobs would wait
+        (``gui.core.account.status``); fails as ``account_endpoints`` does."""
+
+        return self._call(self._endpoint_status(target, key, management_url, waited_s))
+
+    def wait_diagnosis(
+        self, target: Target, waited_s: float | None = None, management_url: str = ""
+    ) -> concurrent.futures.Future[WaitDiagnosis]:
+        """Why a job of ``target`` waits (``gui.core.account.diagnosis``), in words."""
+
+        async def diagnosis() -> WaitDiagnosis:
+            status = await self._endpoint_status(target, None, management_url, waited_s)
+            return status.diagnosis
+
+        return self._call(diagnosis())
+
+    async def _endpoint_status(
+        self,
+        target: Target,
+        key: Callable[[], str | None] | None,
+        management_url: str,
+        waited_s: float | None,
+    ) -> EndpointStatus:
+        from gui.core.account.status import read_endpoint_status
+
+        client = await self._management_client(target, key, management_url)
+        resolved = await self._account_target(target)
+        return await read_endpoint_status(client, resolved.endpoint_id or None, waited_s)
+
+    async def _account_target(self, target: Target) -> Target:
+        """A sandbox target with the running sandbox's address (started if need be)."""
+        if target.kind != "sandbox":
+            return target
+        return await (await self._ready_service()).resolve(target)
+
+    async def _management_client(
+        self, target: Target, key: Callable[[], str | None] | None, management_url: str
+    ) -> ManagementClient:
+        import asyncio
+
+        from gui.core.account.access import account_access
+        from gui.core.engine.account_clients import ManagementClients
+
+        resolved = await self._account_target(target)
+        provider = self._key_provider
+        lookup = key if key is not None else (lambda: provider(resolved))
+        api_key = await asyncio.get_running_loop().run_in_executor(None, lookup)
+        # Only the profile counts in a console's window: RUNPOD_API_URL is the command line's.
+        access = account_access(resolved, api_key, management_url=management_url, environ={})
+        if self._management is None:
+            self._management = ManagementClients()
+        return self._management.client_for(access)
 
     def flush(self) -> concurrent.futures.Future[None]:
         """Set once every change made so far is committed to the history file."""
