@@ -1,4 +1,5 @@
-"""The window's right side: the jobs (table, details, health) and the webhook deliveries, as tabs.
+"""The window's right side: the jobs (table, details, health), the webhook deliveries and the
+selected endpoint's workers, as tabs.
 
 It works through the window's engine bridge and asks the engine to serve the webhook listener
 (``ListenerState`` shows what the engine says of it); ``shutdown`` lets that go before the window
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from gui.core.profiles.secrets import SecretStore
 from gui.core.targets import Target
 from gui.core.webhooks.address import ListenerSettings
+from gui.ui.account.workers_panel import WorkersPanel
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs.panel import JobsPanel
 from gui.ui.runtime import FOREGROUND
@@ -30,7 +32,7 @@ INI = QSettings.Format.IniFormat
 
 
 class JobsArea(QTabWidget):
-    """Jobs and Webhooks tabs over ``bridge``, the window's one way to its engine."""
+    """Jobs, Webhooks and Workers tabs over ``bridge``, the window's one way to its engine."""
 
     sig_resubmit_requested = Signal(dict, str)
     """Put this body and operation into the editor (from the job table's Resubmit)."""
@@ -72,6 +74,9 @@ class JobsArea(QTabWidget):
             self.addTab(self._webhooks_page, "Webhooks")
             self.currentChanged.connect(self._on_current_changed)
             self.listener.start()
+        # It asks RunPod only while its tab is shown.
+        self.workers_panel = WorkersPanel(bridge, self)
+        self.addTab(self.workers_panel, "Workers")
 
     @property
     def webhook_log(self) -> WebhookLog | None:
@@ -101,9 +106,15 @@ class JobsArea(QTabWidget):
         if index >= 0 and self.widget(index) is self._webhooks_page:
             _ = self.webhook_log
 
-    def set_target(self, target: Target | None) -> None:
-        """The selected target: the health strip follows it."""
+    def show_workers(self) -> None:
+        """Bring the Workers tab to the front (it refreshes while shown)."""
+        self.setCurrentWidget(self.workers_panel)
+
+    def set_target(self, target: Target | None, management_url: str = "") -> None:
+        """The selected target (and its profile's management URL): the health strip and the
+        workers panel follow it."""
         self.jobs_panel.set_target(target)
+        self.workers_panel.set_target(target, management_url)
 
     def _on_listener_started(self, _url: str) -> None:
         # Behind the tunnel when one is set: that is the URL RunPod can call.
@@ -118,3 +129,4 @@ class JobsArea(QTabWidget):
         """Let the listener's state go (before the window closes the bridge and the engine, whose
         closing stops the listener)."""
         self.listener = None
+        self.workers_panel.set_bridge(None)

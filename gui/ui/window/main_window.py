@@ -324,7 +324,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("The job's request is in the editor; Submit sends it.", 5000)
 
     def _on_targets_target_changed(self, target: Target | None) -> None:
-        self.jobs_area.set_target(target)
+        profile = self.targets.selected_profile()
+        management_url = profile.management_url if profile is not None else ""
+        self.jobs_area.set_target(target, management_url)
         self.request.options.set_cloud_target(target is not None and target.kind == "cloud")
         self.request.set_target_reaches_local(target is not None and target.kind != "cloud")
 

@@ -212,6 +212,7 @@ def install_desktop(window: MainWindow) -> Desktop:
     add_menu_action(window, view, "Focus &editor", lambda: editor.setFocus(), "Ctrl+2")
     add_menu_action(window, view, "Focus &job table", desktop.focus_table, "Ctrl+3")
     add_menu_action(window, view, "&Find jobs", desktop.focus_filter, "Ctrl+F")
+    add_menu_action(window, view, "Endpoint &workers", window.jobs_area.show_workers, "Ctrl+4")
     add_menu_action(window, view, "&Next job", lambda: desktop.step_job(1), "Alt+Down")
     add_menu_action(window, view, "&Previous job", lambda: desktop.step_job(-1), "Alt+Up")
 
