@@ -40,6 +40,7 @@ from gui.ui.profiles.variables import VariablesTable
 from gui.ui.tasks import Latest, run_in_background, when_done
 
 if TYPE_CHECKING:
+    from gui.ui.account.endpoint_picker import EndpointPicker
     from gui.ui.bridge import EngineBridge
 
 __all__ = ["ProfilesDialog"]
@@ -75,6 +76,7 @@ class ProfilesDialog(QDialog):
         self._editing: str | None = None  # name of the saved profile in the form; None = new
         self._test_task = Latest()  # an older test, overtaken by a newer one, is not heard
         self._key_task = Latest()  # nor the key source of a profile shown before
+        self.endpoint_picker: EndpointPicker | None = None  # the last one opened (Pick…)
         self._build()
         self._reload(select=SANDBOX_PROFILE)
 
@@ -110,6 +112,7 @@ class ProfilesDialog(QDialog):
 
         right = QVBoxLayout()
         self.form = ProfileForm()
+        self.form.sig_pick_endpoint_requested.connect(self._on_form_pick_endpoint_requested)
         right.addWidget(self.form)
         self.variables = VariablesTable()
         right.addWidget(self.variables)
@@ -348,3 +351,28 @@ class ProfilesDialog(QDialog):
 
         future = self._bridge.check_connection(target, lambda: typed or lookup(target))
         when_done(future, done, failed, context=self, latest=self._test_task)
+
+    def _on_form_pick_endpoint_requested(self) -> None:
+        """The account's endpoints, listed by the engine with the key the form shows (typed, or
+        stored); picking one fills the endpoint id."""
+        if self._bridge is None:
+            self._show_note("Listing endpoints needs the job engine, which is not running.", False)
+            return
+        from gui.ui.account.endpoint_picker import EndpointPicker  # on first use
+
+        profile = self.form.profile()
+        target = profile.to_target()
+        typed = self.form.typed_key()
+        lookup = make_key_provider(self.store, self.secrets)
+        picker = EndpointPicker(
+            self._bridge,
+            target,
+            management_url=profile.management_url,
+            api_key=lambda: typed or lookup(target),
+            current=profile.endpoint_id,
+            parent=self,
+        )
+        picker.sig_endpoint_picked.connect(self.form.endpoint_edit.setText)
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.endpoint_picker = picker
+        picker.open()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,6 +41,9 @@ def named(widget: _W, object_name: str) -> _W:
 class ProfileForm(QWidget):
     """Fields of one profile; ``profile()`` reads them back. Holds no state beyond the widgets."""
 
+    sig_pick_endpoint_requested = Signal()
+    """Pick… was clicked: list the account's endpoints to fill the endpoint id from."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.name_edit = named(QLineEdit(), "profileNameEdit")
@@ -50,6 +54,16 @@ class ProfileForm(QWidget):
         self.endpoint_edit = named(QLineEdit(), "endpointIdEdit")
         self.base_url_edit = named(QLineEdit(), "baseUrlEdit")
         self.base_url_edit.setPlaceholderText("https://api.runpod.ai/v2")
+        self.pick_endpoint_button = named(QPushButton("Pick…"), "pickEndpointButton")
+        self.pick_endpoint_button.setToolTip(
+            "List the account's endpoints (needs the API key) and pick one"
+        )
+        self.pick_endpoint_button.clicked.connect(self.sig_pick_endpoint_requested)
+        self.management_url_edit = named(QLineEdit(), "managementUrlEdit")
+        self.management_url_edit.setPlaceholderText("https://api.runpod.io/v2")
+        self.management_url_edit.setToolTip(
+            "RunPod's management API (REST v2): endpoints and workers are read there"
+        )
         self.key_edit = named(QLineEdit(), "apiKeyEdit")
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_source = named(QLabel(), "keySourceLabel")
@@ -84,8 +98,10 @@ class ProfileForm(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Name", self.name_edit)
         form.addRow("Kind", self.kind_combo)
-        form.addRow("Endpoint id", self.endpoint_edit)
+        endpoint_box = _row(self.endpoint_edit, self.pick_endpoint_button)
+        form.addRow("Endpoint id", endpoint_box)
         form.addRow("Base URL", self.base_url_edit)
+        form.addRow("Management URL", self.management_url_edit)
         form.addRow("API key", self.key_edit)
         form.addRow("", self.account_check)
         form.addRow("", self.key_source)
@@ -93,7 +109,8 @@ class ProfileForm(QWidget):
         form.addRow("Python", python_box)
         form.addRow("Port", self.port_spin)
         form.addRow("Worker URL", self.worker_url_edit)
-        self._cloud_rows: list[QWidget] = [self.endpoint_edit, self.base_url_edit, self.key_edit]
+        self._cloud_rows: list[QWidget] = [endpoint_box, self.base_url_edit, self.key_edit]
+        self._cloud_rows.append(self.management_url_edit)
         self._cloud_rows += [self.account_check, self.key_source]
         self._local_rows: list[QWidget] = [handler_box, python_box, self.port_spin]
         self._local_rows.append(self.worker_url_edit)
@@ -107,6 +124,7 @@ class ProfileForm(QWidget):
         self.kind_combo.setCurrentIndex(max(self.kind_combo.findData(profile.kind), 0))
         self.endpoint_edit.setText(profile.endpoint_id if cloud else "")
         self.base_url_edit.setText(profile.base_url if cloud else "")
+        self.management_url_edit.setText(profile.management_url if cloud else "")
         self.account_check.setChecked(profile.use_account_key)
         self.handler_edit.setText(profile.handler)
         self.python_edit.setText(profile.python)
@@ -138,6 +156,7 @@ class ProfileForm(QWidget):
             endpoint_id=self.endpoint_edit.text().strip(),
             base_url=self.base_url_edit.text().strip(),
             use_account_key=self.account_check.isChecked(),
+            management_url=self.management_url_edit.text().strip(),
         )
 
     def typed_key(self) -> str:
@@ -158,6 +177,7 @@ class ProfileForm(QWidget):
         local = self.kind_combo.currentData() == "local"
         for widget in self._cloud_rows:
             self._form.setRowVisible(widget, not local and not self._builtin)
+        self.endpoint_edit.setVisible(not local and not self._builtin)  # in a row with Pick…
         for widget in self._local_rows:
             self._form.setRowVisible(widget, local and not self._builtin)
         self._form.setRowVisible(self.kind_combo, not self._builtin)
