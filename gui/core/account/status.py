@@ -18,9 +18,7 @@ from gui.core.account.models import WORKER_STATES, Endpoint, EndpointWorkers, Wo
 from gui.core.errors import AccountError
 from gui.core.wording import counted
 
-__all__ = ["WORKER_COLUMNS", "EndpointStatus", "read_endpoint_status", "worker_row"]
-
-WORKER_COLUMNS = ("Worker", "State", "GPU", "Data center", "Uptime", "Release", "Outdated")
+__all__ = ["EndpointStatus", "read_endpoint_status", "worker_row"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +58,8 @@ class EndpointStatus:
 
 
 def worker_row(worker: Worker) -> tuple[str, str, str, str, str, str, str]:
-    """A worker's cells, in ``WORKER_COLUMNS`` order; "-" where RunPod has not told yet."""
+    """A worker's cells: id, state, GPU, data center, uptime, release, "outdated" (or ""); "-"
+    where RunPod has not told yet."""
     if not worker.gpu_type_id:
         gpu = "-"  # not placed on a host yet
     elif worker.gpu_count > 1:

@@ -108,7 +108,8 @@ class WorkersPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((125, 95, 190, 85, 75, 230)):
+        header.setMinimumSectionSize(60)
+        for column, width in enumerate((125, 95, 180, 85, 70, 220)):
             header.resizeSection(column, width)
         self.empty = QLabel()
         self.empty.setObjectName("workersEmptyState")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gui.core.account.diagnosis import diagnose_wait
 from gui.core.account.models import Endpoint, EndpointWorkers, Worker
-from gui.core.account.status import WORKER_COLUMNS, EndpointStatus, worker_row
+from gui.core.account.status import EndpointStatus, worker_row
 
 
 def _status(*workers: Worker, version: int | None = 4, queued: int | None = 2) -> EndpointStatus:
@@ -61,4 +61,3 @@ def test_a_worker_row_in_words_with_dashes_until_placed() -> None:
         "-",
         "",
     )
-    assert len(WORKER_COLUMNS) == len(worker_row(placed))

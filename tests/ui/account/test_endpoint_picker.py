@@ -129,3 +129,19 @@ def test_a_refused_key_is_said_in_words(
     picker = _open_picker(qtbot, dialog)
     assert "refused the API key" in picker.status.text()
     assert "a-wrong-key" not in picker.status.text()
+
+
+def test_saving_through_the_dialog_keeps_the_management_url(
+    qtbot: QtBot, data_dir: Path, bridge: EngineBridge
+) -> None:
+    secrets = SecretStore()
+    store = ProfileStore(data_dir, secrets)
+    store.add(Profile("prod", "cloud", endpoint_id="e1", management_url="https://m.example/v2"))
+    dialog = _dialog(qtbot, data_dir, bridge)
+    dialog.profile_list.setCurrentItem(
+        dialog.profile_list.findItems("prod", Qt.MatchFlag.MatchExactly)[0]
+    )
+    dialog.form.endpoint_edit.setText("e2")
+    dialog.save_button.click()
+    saved = ProfileStore(data_dir, secrets).get("prod")
+    assert (saved.endpoint_id, saved.management_url) == ("e2", "https://m.example/v2")
