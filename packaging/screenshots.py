@@ -11,6 +11,8 @@ listener as their ``webhook``, waits until the jobs have reached varied states, 
 - ``window-light.png``: the main window with a COMPLETED image job selected (its output shown);
 - ``failed-job.png``: the FAILED job's error (type, message, traceback);
 - ``webhook-log.png``: the Webhooks tab with the deliveries the sandbox sent;
+- ``workers-panel.png``: the Workers tab: the sandbox endpoint's workers (one running the long
+  job), its summary and what keeps its jobs waiting, if anything;
 - ``options-tab.png``: the request's Options form at the first-start size;
 - ``small-window.png``: the same window at 1024x700 (a laptop screen);
 - ``window-dark.png``: the main window in the dark scheme (``JOB_CONSOLE_COLOR_SCHEME=dark``, in a
@@ -164,6 +166,10 @@ def _capture(window: Any, app: Any, out: Path, dark: bool) -> None:
     window.jobs_area.show_webhooks()
     log.table.selectRow(_delivery_row(window, log, jobs["Streaming"]))
     _save(window, app, out / "webhook-log.png")
+    window.jobs_area.show_workers()
+    workers = window.jobs_area.workers_panel
+    _wait(app, lambda: workers.model.rowCount() > 0, "the sandbox's workers")
+    _save(window, app, out / "workers-panel.png")
     window.jobs_area.setCurrentIndex(0)  # back to the jobs
     panel.select_job(jobs["Image"])
     request = window.request
