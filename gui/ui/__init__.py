@@ -20,4 +20,5 @@ The features, one package each (read its ``__init__`` for its map):
 - ``jobs``: the job table, filters, details, actions, the health strip, notifications.
 - ``webhooks``: the webhook log and the listener's settings.
 - ``profiles``: the Profiles dialog, S3 credentials, which target Submit uses, local workers.
+- ``account``: the selected endpoint's workers (the Workers tab) and the endpoint picker.
 """
