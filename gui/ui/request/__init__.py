@@ -26,6 +26,8 @@ form, drafts, templates, batches, and the work done off the Qt thread for them.
 - ``templates_panel``: The template list (``templateList``): search, open, rename, duplicate, delete
   with undo, import, export. The files live in ``TemplateStore``; this panel only shows them and
   asks for changes.
+- ``text_mirror``: The editor's text as a Python copy kept edit by edit (a rope of chunks), so
+  validation never copies a big document out of Qt on the Qt thread.
 - ``text_splice``: Edits of one top-level key of a request text that leave the rest of the text as
   it was typed.
 - ``validation_worker``: Work the Qt thread must not do itself: validating, reading files, parsing

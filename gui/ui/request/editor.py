@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 from gui.ui import theme
 from gui.ui.request.folding import FOLD_CHARS, FoldedText, FoldTable
 from gui.ui.request.highlighter import MAX_HIGHLIGHTED_LINE, JsonHighlighter
+from gui.ui.request.text_mirror import TextRope
 
 __all__ = [
     "ERROR_COLOR",
@@ -65,6 +67,22 @@ right. Far below the overflow already, such a line is a blob (an image) nobody r
 # the text is drawn; smaller ones are rechecked once typing pauses.
 _RESCAN_EDIT_CHARS = 10_000
 _RESCAN_DELAY_MS = 500
+
+
+# Characters whose place or form differs between the text put in and ``toPlainText()``: astral ones
+# are two of Qt's positions but one of Python's; the rest toPlainText writes as a line break or a
+# space. A text holding one is read back from the document instead of copied.
+_NOT_AS_PUT_IN = re.compile("[\r\u00a0\u2028\u2029\ufdd0\ufdd1\U00010000-\U0010ffff]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+_AS_PLAIN_TEXT = (
+    ("\u2029", "\n"),
+    ("\u2028", "\n"),
+    ("\ufdd0", "\n"),
+    ("\ufdd1", "\n"),
+    ("\u00a0", " "),
+)
 
 
 def longest_line(text: str) -> int:
@@ -140,6 +158,11 @@ class JsonEditor(QPlainTextEdit):
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 2)
         self.setAcceptDrops(True)
         self.setPlaceholderText('{\n  "input": {}\n}')
+        # The text's Python copy (see ``text_mirror``), None while it is not kept (a text with a
+        # character beyond the BMP: its positions differ); first of the document's listeners.
+        self._mirror: TextRope | None = TextRope()
+        self._mirror_revision = self.document().revision()
+        self.document().contentsChange.connect(self._on_document_contents_changed_mirror)
         # Connected before the highlighter's own slot, so a text grown too big is uncoloured
         # before the highlighter starts on it (see ``_on_document_contents_changed``).
         self.document().contentsChange.connect(self._on_document_contents_changed)
@@ -171,11 +194,65 @@ class JsonEditor(QPlainTextEdit):
 
     def full_text(self) -> str:
         """The whole text, each folded string in place: what is sent, saved, copied, kept."""
-        return self.folds.expand(self.toPlainText())
+        return self.folds.expand(self.shown_text())
 
     def text_snapshot(self) -> FoldedText | str:
         """The text as shown and the strings its chips stand for, to expand off the Qt thread."""
-        return self.folds.snapshot(self.toPlainText())
+        return self.folds.snapshot(self.shown_text())
+
+    def shown_text(self) -> str:
+        """The text as shown (chips, not their strings): ``toPlainText()``, from the editor's
+        copy of it (``text_mirror``) rather than read out of the document."""
+        if self._mirror is not None:
+            return self._mirror.text()
+        text = self.toPlainText()
+        # (Shorter than the document: a half of a surrogate pair left by an edit, which Python's
+        # string leaves out.)
+        length = self.document().characterCount() - 1
+        if len(text) == length and (text.isascii() or _ASTRAL.search(text) is None):
+            self._mirror = TextRope(text)
+            self._mirror_revision = self.document().revision()
+        return text
+
+    def _reset_mirror(self, text: str) -> None:
+        """``text`` was just put in as the whole document: copy it, unless ``toPlainText()``
+        would give it back changed (then it is read back when first asked for)."""
+        keeps = (text.isascii() and "\r" not in text) or _NOT_AS_PUT_IN.search(text) is None
+        self._mirror = TextRope(text) if keeps else None
+        self._mirror_revision = self.document().revision()
+
+    def _on_document_contents_changed_mirror(self, position: int, removed: int, added: int) -> None:
+        mirror = self._mirror
+        if mirror is None or self._fitting:
+            return  # not kept, or a whole text going in (copied once it is in)
+        document = self.document()
+        revision = document.revision()
+        if removed == added and revision == self._mirror_revision:
+            return  # formats only (the colours): every edit of the text raises the revision
+        self._mirror_revision = revision
+        length = document.characterCount() - 1
+        # Qt may count the document's final paragraph end in both numbers: it is not text.
+        removed = min(removed, len(mirror) - position)
+        added = min(added, length - position)
+        if min(position, removed, added) < 0 or len(mirror) - removed + added != length:
+            self._mirror = None  # lost count: read the document once, when next asked
+            return
+        new = ""
+        if added:
+            cursor = QTextCursor(document)
+            cursor.setPosition(position)
+            cursor.setPosition(position + added, QTextCursor.MoveMode.KeepAnchor)
+            new = cursor.selectedText()
+            if not new.isascii():
+                if len(new) != added or _ASTRAL.search(new) is not None:
+                    self._mirror = None
+                    return
+                # What toPlainText writes for paragraph ends, line separators, frame marks and
+                # no-break spaces.
+                for char, plain in _AS_PLAIN_TEXT:
+                    if char in new:
+                        new = new.replace(char, plain)
+        mirror.replace(position, position + removed, new)
 
     def replace_all_text(self, text: str) -> None:
         """Replace the whole text as ONE undoable edit (Ctrl+Z brings the old text back); its
@@ -187,6 +264,7 @@ class JsonEditor(QPlainTextEdit):
             cursor.select(QTextCursor.SelectionType.Document)
             cursor.insertText(text)
             cursor.endEditBlock()
+            self._reset_mirror(text)
         self.moveCursor(QTextCursor.MoveOperation.Start)
 
     def replace_range(self, text: str, start: int, end: int, replacement: str) -> None:
@@ -218,6 +296,7 @@ class JsonEditor(QPlainTextEdit):
         text = self.folds.fold(text)
         with self._fitted_to(text):
             self.setPlainText(text)
+            self._reset_mirror(text)
         self.document().setModified(False)
 
     # -- how the text is shown: wrapped for a long line, coloured unless big -----------------
@@ -286,7 +365,7 @@ class JsonEditor(QPlainTextEdit):
             self._fit(self._longest_line, length, growing=True)
         if max(removed, added) > _RESCAN_EDIT_CHARS:
             self._rescan_timer.stop()
-            self._fit(longest_line(self.toPlainText()), length, growing=False)
+            self._fit(longest_line(self.shown_text()), length, growing=False)
         elif length <= MAX_HIGHLIGHTED_LINE:
             self._fit(length, length, growing=False)  # no line can be long: nothing to measure
         else:
@@ -305,7 +384,7 @@ class JsonEditor(QPlainTextEdit):
                 self._rescan_timer.start()
 
     def _on_rescan_timer_timeout(self) -> None:
-        text = self.toPlainText()
+        text = self.shown_text()
         self._fit(longest_line(text), len(text), growing=False)
 
     def _update_display_note(self) -> None:
