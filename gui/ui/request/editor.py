@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +69,20 @@ right. Far below the overflow already, such a line is a blob (an image) nobody r
 _RESCAN_EDIT_CHARS = 10_000
 _RESCAN_DELAY_MS = 500
 
+
+SLICED_CHARS = 1024 * 1024
+"""A whole text longer than this (as shown) goes into the document slice by slice, a few each turn
+of the event loop, after its first screen: Qt needs 2.1-2.6 s to build the document of a 20 MB body
+of 823 k lines (a bare QPlainTextEdit's setPlainText, measured), and the window would be frozen
+meanwhile. Everything that reads the text reads the editor's copy (``shown_text``), whole from the
+start. The load is one undo step; an edit (a key that types or deletes, a paste, a drop, undo)
+first puts the rest in at once, so it lands where it would have without slices."""
+_SLICE_CHARS = 32 * 1024  # ~1,000 lines of a pretty-printed body: 4-10 ms of Qt's time each
+_SLICE_TURN_S = 0.012  # slices per turn of the event loop until this much time is used
+
+_EDITING_KEYS = frozenset(
+    {Qt.Key.Key_Backspace, Qt.Key.Key_Delete, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab}
+)
 
 # Characters whose place or form differs between the text put in and ``toPlainText()``: astral ones
 # are two of Qt's positions but one of Python's; the rest toPlainText writes as a line break or a
@@ -168,6 +183,13 @@ class JsonEditor(QPlainTextEdit):
         self.document().contentsChange.connect(self._on_document_contents_changed)
         self._longest_line = 0  # characters in the longest line when last checked
         self._fitting = False  # set while a whole text goes in, already measured
+        # A text going in slice by slice (see SLICED_CHARS): the text, how much of it is in the
+        # document, and whether it is an undoable edit.
+        self._loading: tuple[str, bool] | None = None
+        self._loaded_chars = 0
+        self._load_timer = QTimer(self)
+        self._load_timer.setSingleShot(True)
+        self._load_timer.timeout.connect(self._on_load_timer_timeout)
         self.display_note = ""
         self.folds = FoldTable()  # the long strings shown as chips (see ``folding``)
         self._rescan_timer = QTimer(self)
@@ -205,6 +227,7 @@ class JsonEditor(QPlainTextEdit):
         copy of it (``text_mirror``) rather than read out of the document."""
         if self._mirror is not None:
             return self._mirror.text()
+        self.finish_loading()  # (not reached while loading: a sliced text is copied)
         text = self.toPlainText()
         # (Shorter than the document: a half of a surrogate pair left by an edit, which Python's
         # string leaves out.)
@@ -214,11 +237,15 @@ class JsonEditor(QPlainTextEdit):
             self._mirror_revision = self.document().revision()
         return text
 
+    @staticmethod
+    def _copied_exactly(text: str) -> bool:
+        """``toPlainText()`` gives ``text`` back as it was put in, at the same positions."""
+        return (text.isascii() and "\r" not in text) or _NOT_AS_PUT_IN.search(text) is None
+
     def _reset_mirror(self, text: str) -> None:
         """``text`` was just put in as the whole document: copy it, unless ``toPlainText()``
         would give it back changed (then it is read back when first asked for)."""
-        keeps = (text.isascii() and "\r" not in text) or _NOT_AS_PUT_IN.search(text) is None
-        self._mirror = TextRope(text) if keeps else None
+        self._mirror = TextRope(text) if self._copied_exactly(text) else None
         self._mirror_revision = self.document().revision()
 
     def _on_document_contents_changed_mirror(self, position: int, removed: int, added: int) -> None:
@@ -231,10 +258,12 @@ class JsonEditor(QPlainTextEdit):
             return  # formats only (the colours): every edit of the text raises the revision
         self._mirror_revision = revision
         length = document.characterCount() - 1
+        # While a text goes in slice by slice the copy holds the rest of it after the document's.
+        in_document = len(mirror) - self._chars_to_load()
         # Qt may count the document's final paragraph end in both numbers: it is not text.
-        removed = min(removed, len(mirror) - position)
+        removed = min(removed, in_document - position)
         added = min(added, length - position)
-        if min(position, removed, added) < 0 or len(mirror) - removed + added != length:
+        if min(position, removed, added) < 0 or in_document - removed + added != length:
             self._mirror = None  # lost count: read the document once, when next asked
             return
         new = ""
@@ -256,20 +285,25 @@ class JsonEditor(QPlainTextEdit):
 
     def replace_all_text(self, text: str) -> None:
         """Replace the whole text as ONE undoable edit (Ctrl+Z brings the old text back); its
-        long strings are shown folded."""
+        long strings are shown folded. A big text goes in slice by slice (``SLICED_CHARS``)."""
+        self.finish_loading()
         text = self.folds.fold(text)
+        first = self._first_slice(text)
         with self._fitted_to(text):
             cursor = QTextCursor(self.document())
             cursor.beginEditBlock()
             cursor.select(QTextCursor.SelectionType.Document)
-            cursor.insertText(text)
+            cursor.insertText(first)
             cursor.endEditBlock()
             self._reset_mirror(text)
         self.moveCursor(QTextCursor.MoveOperation.Start)
+        if len(first) < len(text):
+            self._start_loading(text, len(first), undoable=True)
 
     def replace_range(self, text: str, start: int, end: int, replacement: str) -> None:
         """Replace ``text[start:end]`` (code-point offsets into ``text``, the editor's text now)
         as one undoable edit; the rest of the document is left alone."""
+        self.finish_loading()
         cursor = QTextCursor(self.document())
         cursor.beginEditBlock()
         cursor.setPosition(_utf16_offset(text, start))
@@ -280,6 +314,7 @@ class JsonEditor(QPlainTextEdit):
     def replace_positions(self, start: int, end: int, replacement: str) -> None:
         """Replace document positions ``start``..``end`` as one undoable edit (not folded: an
         inlined string stays inline)."""
+        self.finish_loading()
         if len(replacement) > _RESCAN_EDIT_CHARS:
             length = self.document().characterCount() + len(replacement)
             self._fit(max(self._longest_line, longest_line(replacement)), length, growing=True)
@@ -292,12 +327,88 @@ class JsonEditor(QPlainTextEdit):
 
     def set_fresh_text(self, text: str) -> None:
         """Start a new document with ``text`` (not undoable, not modified); its long strings are
-        shown folded."""
+        shown folded. A big text goes in slice by slice (``SLICED_CHARS``)."""
+        self.finish_loading()
         text = self.folds.fold(text)
+        first = self._first_slice(text)
         with self._fitted_to(text):
-            self.setPlainText(text)
+            self.setPlainText(first)
             self._reset_mirror(text)
         self.document().setModified(False)
+        if len(first) < len(text):
+            self._start_loading(text, len(first), undoable=False)
+
+    # -- a big text going in slice by slice -------------------------------------------------
+
+    @property
+    def loading(self) -> bool:
+        """A big text is still going into the document, slice by slice."""
+        return self._loading is not None
+
+    def _chars_to_load(self) -> int:
+        return 0 if self._loading is None else len(self._loading[0]) - self._loaded_chars
+
+    def _first_slice(self, text: str) -> str:
+        """The part of ``text`` to put in at once: all of it unless it is big and the editor's
+        copy can hold it exactly (else the document must hold it all: it is what is read)."""
+        if len(text) <= SLICED_CHARS or not self._copied_exactly(text):
+            return text
+        return text[: text.find("\n", _SLICE_CHARS) + 1 or len(text)]
+
+    def _start_loading(self, text: str, loaded: int, *, undoable: bool) -> None:
+        self._loading = (text, undoable)
+        self._loaded_chars = loaded
+        if not undoable:
+            self.document().setUndoRedoEnabled(False)  # not undoable: no slice is an undo step
+        self._load_timer.start(0)
+
+    def finish_loading(self) -> None:
+        """Put the rest of a text going in slice by slice into the document now."""
+        if self._loading is not None:
+            self._load_slices(budget_s=None)
+
+    def _on_load_timer_timeout(self) -> None:
+        self._load_slices(budget_s=_SLICE_TURN_S)
+
+    def _load_slices(self, budget_s: float | None) -> None:
+        assert self._loading is not None
+        text, undoable = self._loading
+        document = self.document()
+        started = time.perf_counter()
+        fitting, self._fitting = self._fitting, True  # measured and copied whole already
+        try:
+            while self._loaded_chars < len(text):
+                if budget_s is not None and time.perf_counter() - started > budget_s:
+                    self._load_timer.start(0)
+                    return
+                start = self._loaded_chars
+                end = text.find("\n", start + _SLICE_CHARS) + 1 or len(text)
+                modified = document.isModified()
+                cursor = QTextCursor(document)
+                cursor.movePosition(QTextCursor.MoveOperation.End)
+                if undoable:
+                    cursor.joinPreviousEditBlock()  # the whole load stays one undo step
+                else:
+                    cursor.beginEditBlock()
+                cursor.insertText(text[start:end])
+                cursor.endEditBlock()
+                document.setModified(modified)
+                self._loaded_chars = end
+                self._mirror_revision = document.revision()
+        finally:
+            self._fitting = fitting
+        self._loading = None
+        self._load_timer.stop()
+        document.setUndoRedoEnabled(True)
+        self._refresh_extra_selections()  # marks past the first slice were held at its end
+
+    def undo(self) -> None:
+        self.finish_loading()
+        super().undo()
+
+    def redo(self) -> None:
+        self.finish_loading()
+        super().redo()
 
     # -- how the text is shown: wrapped for a long line, coloured unless big -----------------
 
@@ -405,6 +516,7 @@ class JsonEditor(QPlainTextEdit):
 
     def move_cursor_to(self, position: int, length: int = 0) -> None:
         """Put the cursor at a document position (selecting ``length`` characters) and show it."""
+        self.finish_loading()
         cursor = self.textCursor()
         end_of_text = max(self.document().characterCount() - 1, 0)
         cursor.setPosition(min(max(position, 0), end_of_text))
@@ -544,6 +656,8 @@ class JsonEditor(QPlainTextEdit):
         two spaces. Each is one undo step, like any typed text."""
         from gui.ui.request.chips import guard_chip_keys
 
+        if self.loading and (event.text() or event.key() in _EDITING_KEYS):
+            self.finish_loading()  # an edit (or Ctrl+A, Ctrl+C...) of the whole text, not a part
         if self.folds and guard_chip_keys(self, event):
             return
         plain = event.modifiers() in (
@@ -579,6 +693,7 @@ class JsonEditor(QPlainTextEdit):
             super().dragMoveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
+        self.finish_loading()
         if self.handle_drop(event.mimeData()):
             event.acceptProposedAction()
         else:
@@ -593,6 +708,7 @@ class JsonEditor(QPlainTextEdit):
         return True
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        self.finish_loading()  # its actions (undo, paste, select all) are for the whole text
         from gui.ui.request.chips import add_chip_actions, chip_at
 
         menu = self.createStandardContextMenu(event.pos())
@@ -610,6 +726,7 @@ class JsonEditor(QPlainTextEdit):
         return mime
 
     def insertFromMimeData(self, source: QMimeData) -> None:
+        self.finish_loading()
         # Pasting files copied in a file manager opens them, like dropping them.
         if self.handle_drop(source):
             return

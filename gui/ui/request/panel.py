@@ -511,7 +511,7 @@ class RequestPanel(QWidget):
             )
             return
         updated = apply_field(body, path, value)
-        text = self.editor.toPlainText()  # as shown: the splice keeps the chips of ``input``
+        text = self.editor.shown_text()  # as shown: the splice keeps the chips of ``input``
         from gui.ui.request.text_splice import (
             splice_top_level,  # with the first form edit, not at start
         )

@@ -1,8 +1,9 @@
 """The editor's Python copy of its text: equal to ``toPlainText()`` after any edit, undo, redo or
-paste, and what validation reads instead of the document."""
+paste, and what validation reads instead of the document; a big text going in slice by slice."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +14,7 @@ from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
 from gui.ui.request import text_mirror
-from gui.ui.request.editor import JsonEditor
+from gui.ui.request.editor import SLICED_CHARS, JsonEditor
 from gui.ui.request.text_mirror import TextRope
 
 # Characters Qt stores or gives back differently (line and paragraph separators, \r, no-break
@@ -132,3 +133,58 @@ def test_the_rope_refuses_a_range_outside_its_text() -> None:
     rope = TextRope("abc")
     with pytest.raises(ValueError, match="outside a text of 3"):
         rope.replace(2, 4, "x")
+
+
+def _big_body() -> str:
+    text = json.dumps(
+        {"input": {"rows": [{"id": i, "text": "lorem"} for i in range(60_000)]}}, indent=2
+    )
+    assert len(text) > SLICED_CHARS
+    return text
+
+
+def test_a_big_text_shows_its_first_screen_then_goes_in_whole_as_one_undo_step(
+    editor: JsonEditor, qtbot: QtBot
+) -> None:
+    editor.set_fresh_text("{}")
+    big = _big_body()
+    editor.replace_all_text(big)
+    # Shown from its first slice; whatever reads the text reads all of it already.
+    assert editor.loading
+    assert editor.document().characterCount() - 1 < len(big)
+    assert editor.full_text() == big and editor.text_snapshot() == big
+    qtbot.waitUntil(lambda: not editor.loading, timeout=60_000)
+    assert editor.toPlainText() == big and editor.shown_text() == big
+    editor.undo()  # the whole load at once
+    assert editor.toPlainText() == "{}" and editor.shown_text() == "{}"
+    editor.redo()
+    assert editor.toPlainText() == big
+
+
+def test_a_big_fresh_text_is_not_undoable_nor_modified_once_in(
+    editor: JsonEditor, qtbot: QtBot
+) -> None:
+    big = _big_body()
+    editor.set_fresh_text(big)
+    assert editor.loading
+    qtbot.waitUntil(lambda: not editor.loading, timeout=60_000)
+    assert editor.toPlainText() == big
+    assert not editor.document().isUndoAvailable()
+    assert not editor.document().isModified()
+
+
+def test_typing_while_a_big_text_goes_in_edits_the_whole_text(
+    editor: JsonEditor, qtbot: QtBot
+) -> None:
+    big = _big_body()
+    editor.set_fresh_text(big)
+    editor.setFocus()
+    editor.moveCursor(QTextCursor.MoveOperation.Start)
+    assert editor.loading
+    qtbot.keyClick(editor, Qt.Key.Key_Delete)  # the opening brace
+    qtbot.keyClicks(editor, "[")
+    assert not editor.loading
+    assert editor.toPlainText() == "[" + big[1:] == editor.full_text()
+    editor.undo()
+    editor.undo()
+    assert editor.toPlainText() == big
