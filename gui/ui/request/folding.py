@@ -83,6 +83,11 @@ class FoldedText:
 
     def expand(self) -> tuple[str, list[Span]]:
         """The whole text, and where each chip's string lies in it."""
+        parts, spans = self.expand_parts()
+        return (parts[0] if len(parts) == 1 else "".join(parts)), spans
+
+    def expand_parts(self) -> tuple[list[str], list[Span]]:
+        """``expand`` with the whole text in parts, not joined (to send a big one on in pieces)."""
         spans: list[Span] = []
         parts: list[str] = []
         shift = 0
@@ -98,9 +103,9 @@ class FoldedText:
             shift += len(string) - (match.end() - match.start())
             last = match.end()
         if not spans:
-            return self.shown, spans
+            return [self.shown], spans
         parts.append(self.shown[last:])
-        return "".join(parts), spans
+        return parts, spans
 
 
 def shown_offset(spans: list[Span], offset: int) -> int:

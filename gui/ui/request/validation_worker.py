@@ -92,8 +92,9 @@ def _validate(
 ) -> ValidationOutcome:
     # A folded text is checked whole (its real size, its real strings), then its diagnostics are
     # placed on the text as shown.
-    text, spans = source.expand() if isinstance(source, FoldedText) else (source, [])
+    parts, spans = source.expand_parts() if isinstance(source, FoldedText) else ([source], [])
     if pool is None:
+        text = parts[0] if len(parts) == 1 else "".join(parts)
         # Imported by the first validation, on its worker: the window's start doesn't wait.
         from gui.core.request.validation import validate_text
 
@@ -101,11 +102,11 @@ def _validate(
         complete = True
     else:
         # This thread waits on the child without holding the GIL; the Qt thread stays free.
-        from gui.core.request.child import validate_light
+        from gui.core.request.child import validate_in_child
 
-        result = pool.submit(validate_light, text, operation).result()
+        result = validate_in_child(pool, parts, operation)
         complete = False
-    shown = text
+    shown = parts[0]
     if spans:
         assert isinstance(source, FoldedText)
         shown = source.shown

@@ -4,7 +4,9 @@ paste, and what validation reads instead of the document; a big text going in sl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -13,8 +15,11 @@ from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
-from gui.ui.request import text_mirror
+from gui.core.request.child import PIECE_CHARS
+from gui.core.request.validation import validate_text
+from gui.ui.request import text_mirror, validation_worker
 from gui.ui.request.editor import SLICED_CHARS, JsonEditor
+from gui.ui.request.folding import FoldedText, FoldTable
 from gui.ui.request.text_mirror import TextRope
 
 # Characters Qt stores or gives back differently (line and paragraph separators, \r, no-break
@@ -188,3 +193,44 @@ def test_typing_while_a_big_text_goes_in_edits_the_whole_text(
     editor.undo()
     editor.undo()
     assert editor.toPlainText() == big
+
+
+class _RecordingPool:
+    """A one-process pool that records the largest string each call carried to the child."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.largest = 0
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        sizes = [len(arg) for arg in args if isinstance(arg, str)]
+        self.largest = max([self.largest, *sizes])
+        return self.pool.submit(fn, *args)
+
+
+def test_a_big_text_goes_to_the_validating_process_in_pieces() -> None:
+    rows = [{"id": i, "text": "lorem"} for i in range(120_000)]
+    body = {"input": {"rows": rows, "image": "A" * 300_000}, "policy": {"ttl": 1}}
+    text = json.dumps(body, indent=2)
+    folds = FoldTable()
+    snapshot = folds.snapshot(folds.fold(text))
+    assert isinstance(snapshot, FoldedText)
+    recording = _RecordingPool()
+    try:
+        pool = cast("ProcessPoolExecutor", recording)
+        outcome = validation_worker._validate(1, snapshot, "run", pool)
+        expected = validate_text(text, "run")
+        assert recording.largest <= PIECE_CHARS < len(text)
+        assert outcome.result.size_bytes == expected.size_bytes
+        assert [d.code for d in outcome.result.diagnostics] == [
+            d.code for d in expected.diagnostics
+        ]
+        assert outcome.result.body is not None and outcome.result.body["policy"] == {"ttl": 1}
+        # A text sent after it starts afresh (nothing left of the one before).
+        again = validation_worker._validate(2, '{"input": {"a": 1}}', "run", pool)
+        assert again.result.ok and again.result.size_bytes == len('{"input":{"a":1}}')
+    finally:
+        recording.pool.shutdown()
