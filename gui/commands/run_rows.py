@@ -15,7 +15,6 @@ invalid while others ran; 2 no row could be sent (or ``--dry-run`` found an inva
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import queue
 import sys
@@ -24,7 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from gui.commands.run import (
     EXIT_JOB_FAILED,
@@ -43,9 +42,9 @@ if TYPE_CHECKING:
     from gui.core.limits import Operation
     from gui.core.records import JobRecord
     from gui.core.request.datarun import PreparedJob, RunTemplate
+    from gui.core.storage.run_results import RowResults
     from gui.core.targets import Target
 
-RERUN_STATES = ("FAILED", "TIMED_OUT")
 DEFAULT_IN_FLIGHT = 64
 
 
@@ -196,26 +195,17 @@ def _preview(template: RunTemplate, data: Path, shown: int, wanted: set[int] | N
 def _failed_rows(args: argparse.Namespace, template: Path, data: Path) -> set[int]:
     """Rows whose last job of this template and data file FAILED or TIMED_OUT, by the history."""
     from gui.core.paths import resolve_data_dir
-    from gui.core.storage.transfer import open_history
+    from gui.core.storage.history import HistoryReader
+    from gui.core.storage.store import DB_FILENAME
 
-    conn = open_history(resolve_data_dir(getattr(args, "data_dir", None)))
-    try:
-        # SQLite gives the other columns of the row that holds max(): each row's last job.
-        rows = conn.execute(
-            "SELECT row, state FROM (SELECT json_extract(origin, '$.row') AS row, state, "
-            "max(submitted_at) FROM jobs WHERE origin IS NOT NULL AND json_valid(origin) AND "
-            "json_extract(origin, '$.data') = ? AND json_extract(origin, '$.file') = ? "
-            "GROUP BY row)",
-            (str(data), str(template)),
-        ).fetchall()
-    finally:
-        conn.close()
-    if not rows:
+    with HistoryReader(resolve_data_dir(getattr(args, "data_dir", None)) / DB_FILENAME) as reader:
+        rows = reader.failed_rows(str(template), str(data))
+    if rows is None:
         raise UsageError(
             f"the history holds no job of {template.name} with {data.name}: run it first "
             "(without --rerun-failed)."
         )
-    return {int(row) for row, state in rows if state in RERUN_STATES and row is not None}
+    return rows
 
 
 class _Sender:
@@ -329,43 +319,27 @@ class _Sender:
 
 
 class _Results:
-    """One line per row as it ends: ``row, name, status, job_id, variables, output, error``."""
+    """``RowResults`` (``gui.core.storage.run_results``) fed with prepared rows as they end."""
 
-    COLUMNS = ("row", "name", "status", "job_id", "variables", "output", "error")
-
-    def __init__(self, handle: IO[str], lines: bool) -> None:
-        self.handle, self.lines = handle, lines
-        self.writer = None if lines else csv.writer(handle)
-        if self.writer is not None:
-            self.writer.writerow(self.COLUMNS)
+    def __init__(self, results: RowResults) -> None:
+        self.results = results
 
     @classmethod
     def open(cls, path: Path, cleanups: ExitStack) -> _Results:
-        suffix = path.suffix.lower()
-        if suffix not in (".csv", ".jsonl"):
-            raise UsageError(f"--results {path}: write the results to a .csv or .jsonl file.")
+        from gui.core.errors import RequestFileError
+        from gui.core.storage.run_results import RowResults
+
         try:
-            handle = path.open("w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise UsageError(f"--results {path}: can't be written ({exc.strerror}).") from None
-        cleanups.callback(handle.close)
-        return cls(handle, suffix == ".jsonl")
+            results = RowResults.open(path)
+        except RequestFileError as exc:
+            raise UsageError(f"--results {exc}") from None
+        cleanups.callback(results.close)
+        return cls(results)
 
     def write(self, job: PreparedJob, status: str, job_id: str | None, output: Any,
               error: str | None) -> None:  # fmt: skip
         assert job.row is not None
-        values = job.row.values
-        item = {"row": job.row.number, "name": job.row.name, "status": status, "job_id": job_id,
-                "variables": values, "output": output, "error": error}  # fmt: skip
-        if self.writer is None:
-            self.handle.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
-        else:
-            self.writer.writerow([
-                "" if item[c] is None else
-                json.dumps(item[c], ensure_ascii=False) if c in ("variables", "output") else item[c]
-                for c in self.COLUMNS
-            ])  # fmt: skip
-        self.handle.flush()
+        self.results.write(job.row, status, job_id, output, error)
 
     def invalid_rows(self, template: RunTemplate, data: Path, wanted: set[int] | None) -> None:
         """A line for each row that was not sent (a third pass: nothing kept in memory)."""

@@ -9,6 +9,8 @@ copyable snippets of a job's request.
   and the state counts, kept by triggers.
 - ``job_logs``: Schema 4: each job's worker log lines (``job_logs``), capped per job, read back
   as ``JobLogLine``.
+- ``run_results``: A data run's results, one line per row (variables, status, output) in CSV or
+  JSONL: ``--results`` and the window's export.
 - ``snippets``: Copy a job's request as a runnable curl command or Python script, with no secret in
   it.
 - ``sqlite_file``: The one way to open ``jobs.sqlite3`` (private, busy timeout, WAL, triggers).

@@ -29,17 +29,20 @@ job, and its 64 K limit per column, is said in ``gui.core.storage.job_index``.
 
 ``HistoryReader`` reads on a connection of its own (one thread at a time; it never writes a job):
 counts, pages of rows in any sort, one job in full, the counts per state, where one job is in a
-sort. Sort and filters are SQL on indexed columns; every sort is stable (ties go by the order the
-jobs were stored in).
+sort, and the last job of each row of a data run (``failed_rows``, ``row_jobs``: the CLI's
+``--rerun-failed`` and ``--results`` and the window's *Rerun failed rows* share them).
+Sort and filters are SQL on indexed columns; every sort is stable (ties go by the order the jobs
+were stored in).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -55,14 +58,33 @@ from gui.core.storage.store import StoredJob, migrate, read_jobs
 
 __all__ = [
     "FIELDS",
+    "RERUN_STATES",
     "HistoryReader",
     "JobQuery",
+    "RowJob",
     "SavedView",
     "SortKey",
     "TextTerm",
     "parse_search",
     "search_with_states",
 ]
+
+
+# The states of a data row's last job that *Rerun failed rows* (``--rerun-failed``) sends again.
+RERUN_STATES = (JobState.FAILED.value, JobState.TIMED_OUT.value)
+
+
+@dataclass(frozen=True, slots=True)
+class RowJob:
+    """The last job (by submission time) made from one row of a data run."""
+
+    row: int
+    local_id: str
+    state: str
+    job_id: str | None
+    output: Any
+    error: str | None
+    note: str | None
 
 
 class SortKey(StrEnum):
@@ -502,6 +524,41 @@ class HistoryReader:
                 f"SELECT count(*) FROM jobs WHERE ({where}) AND {earlier}", [*params, *extra]
             )
         return int(rows[0][0])
+
+    # -- data runs ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _run_jobs(template: str | None, data: str) -> tuple[str, list[Any]]:
+        """Each row's last job of the data run of ``template`` (its file; None: a template that
+        was never saved) over ``data``: SQLite gives the other columns of the row that holds
+        ``max()``."""
+        sql = (
+            "SELECT json_extract(origin, '$.row') AS row, local_id, state, job_id, output, "
+            "error, note, max(submitted_at) FROM jobs WHERE origin IS NOT NULL AND "
+            "json_valid(origin) AND json_extract(origin, '$.data') = ? AND "
+            "json_extract(origin, '$.file') IS ? GROUP BY row"
+        )
+        return sql, [data, template]
+
+    def failed_rows(self, template: str | None, data: str) -> set[int] | None:
+        """The rows of the data run whose last job FAILED or TIMED_OUT (``RERUN_STATES``); None
+        when the history holds no job of that run at all."""
+        sql, params = self._run_jobs(template, data)
+        rows = self._all(f"SELECT row, state FROM ({sql})", params)
+        if not rows:
+            return None
+        return {int(row) for row, state in rows if state in RERUN_STATES and row is not None}
+
+    def row_jobs(self, template: str | None, data: str) -> Generator[RowJob]:
+        """Each row's last job of the data run, by row number, read as they are used (a run of a
+        million rows is never in memory at once). Holds the reader while iterated."""
+        sql, params = self._run_jobs(template, data)
+        with self._lock:
+            cursor = self._conn.execute(f"{sql} ORDER BY row", params)
+            for row, local_id, state, job_id, output, error, note, _ in cursor:
+                if isinstance(row, int):
+                    value = None if output is None else json.loads(output)
+                    yield RowJob(row, local_id, state, job_id, value, error, note)
 
     # -- saved views -------------------------------------------------------------------------------
 
