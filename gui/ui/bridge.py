@@ -87,6 +87,7 @@ class EngineLike(Protocol):
         operation: str = ...,
         *,
         template: str | None = ...,
+        origin: dict[str, Any] | None = ...,
     ) -> Future[JobRecord]: ...
     def cancel(self, local_id: str) -> Future[JobRecord]: ...
     def retry(self, local_id: str) -> Future[JobRecord]: ...
@@ -325,11 +326,15 @@ class EngineBridge(QObject):
         operation: str = "run",
         *,
         template: str | None = None,
+        origin: dict[str, Any] | None = None,
     ) -> Future[JobRecord]:
         """Send ``body`` to ``target``: the one way every request leaves the window. The job
         arrives through ``sig_jobs_changed``; the answer is its record after ``/run`` (NOT_SENT,
-        with a note, when it could not be sent)."""
-        return self._send(lambda: self._engine.submit(target, body, operation, template=template))
+        with a note, when it could not be sent). ``body`` is sent as it is (placeholders already
+        expanded); ``origin`` is what made it, kept in the history (``JobRecord.origin``)."""
+        return self._send(
+            lambda: self._engine.submit(target, body, operation, template=template, origin=origin)
+        )
 
     def cancel(self, local_id: str) -> Future[JobRecord]:
         return self._send(lambda: self._engine.cancel(local_id))
@@ -411,9 +416,10 @@ class EngineBridge(QObject):
         body: dict[str, Any],
         operation: str = "run",
         template: str | None = None,
+        origin: dict[str, Any] | None = None,
     ) -> None:
         """``submit``; a failure is told on ``sig_action_failed``."""
-        future = self.submit(target, body, operation, template=template)
+        future = self.submit(target, body, operation, template=template, origin=origin)
         self.deliver(future, None, self._failing("submit the request"))
 
     def request_cancel(self, local_id: str) -> None:

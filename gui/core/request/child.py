@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from gui.core.limits import Operation
+from gui.core.request.placeholders import Context
 from gui.core.request.validation import ValidationResult, validate_text
 
 if TYPE_CHECKING:
@@ -32,10 +33,12 @@ _received: list[str] = []  # in the child: the pieces of the text being sent
 INPUT_OMITTED = "<input omitted: parse the text for the full body>"
 
 
-def validate_light(text: str, operation: Operation) -> ValidationResult:
+def validate_light(
+    text: str, operation: Operation, placeholders: Context | None = None
+) -> ValidationResult:
     """``validate_text`` whose ``body`` keeps every top-level key but ``input`` (replaced by
     ``INPUT_OMITTED``)."""
-    result = validate_text(text, operation)
+    result = validate_text(text, operation, placeholders)
     body: dict[str, Any] | None = result.body
     if body is not None:
         result.body = {
@@ -50,14 +53,17 @@ def _receive(piece: str, first: bool) -> None:
     _received.append(piece)
 
 
-def _validate_received(operation: Operation) -> ValidationResult:
+def _validate_received(operation: Operation, placeholders: Context | None) -> ValidationResult:
     text = "".join(_received)
     _received.clear()
-    return validate_light(text, operation)
+    return validate_light(text, operation, placeholders)
 
 
 def validate_in_child(
-    pool: Executor, parts: Iterable[str], operation: Operation
+    pool: Executor,
+    parts: Iterable[str],
+    operation: Operation,
+    placeholders: Context | None = None,
 ) -> ValidationResult:
     """``validate_light`` of the text ``parts`` make when joined, in ``pool``'s process (ONE
     worker: the pieces are taken in order), sent piece by piece."""
@@ -69,7 +75,7 @@ def validate_in_child(
             first = False
     if first:
         sent.append(pool.submit(_receive, "", True))
-    result = pool.submit(_validate_received, operation).result()
+    result = pool.submit(_validate_received, operation, placeholders).result()
     for future in sent:
         future.result()  # (a piece that failed to arrive: its error, not a wrong result)
     return result

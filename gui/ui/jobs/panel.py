@@ -395,8 +395,9 @@ class JobsPanel(QWidget):
         if (target := self._target) is not None:
             for record in plan.resubmit:
                 self.bridge.request_submit(
-                    target, redact_body(record.request), record.operation, record.template
-                )
+                    target, redact_body(record.request), record.operation, record.template,
+                    record.origin,
+                )  # fmt: skip
         self.sig_status_message_requested.emit(f"Sent {plan.total} job(s) again.", 4000)
 
     def copy_ids(self) -> None:

@@ -1,9 +1,13 @@
-"""The batch dialog: several dropped files, or a ``.jsonl`` file, checked and submitted together."""
+"""The batch dialog: several dropped files, or a ``.jsonl`` file, checked and submitted together.
+
+Each body's placeholders are filled as Submit fills them (the selected profile's variables, files
+beside the body's file), and the history keeps the template (``origin``); a placeholder without a
+value makes that body invalid."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +29,8 @@ from PySide6.QtWidgets import (
 from gui.core.errors import ConsoleError
 from gui.core.limits import Operation
 from gui.core.records import JobRecord, JobState
+from gui.core.redact import redact_body
+from gui.core.request.placeholders import Context, Scope, expand_body
 from gui.core.request.reading import is_jsonl, jsonl_lines
 from gui.core.request.validation import Diagnostic, read_request_file, validate_text
 from gui.core.wording import counted
@@ -35,7 +41,8 @@ __all__ = ["BatchDialog", "BatchEntry", "load_batch"]
 # Requests in flight at once: enough to keep the engine busy, few enough to stop promptly.
 _IN_FLIGHT = 16
 
-SubmitFunction = Callable[[dict[str, Any]], "Future[JobRecord]"]
+# (body as sent, its origin when it held placeholders) -> the submission's answer
+SubmitFunction = Callable[[dict[str, Any], "dict[str, Any] | None"], "Future[JobRecord]"]
 
 
 @dataclass(slots=True)
@@ -46,6 +53,7 @@ class BatchEntry:
     body: dict[str, Any] | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     problem: str | None = None  # the file could not be read at all
+    origin: dict[str, Any] | None = None  # when its placeholders were filled: the template
 
     @property
     def valid(self) -> bool:
@@ -56,13 +64,18 @@ class BatchEntry:
         )
 
 
-def load_batch(paths: Sequence[Path], operation: Operation) -> list[BatchEntry]:
-    """Read and validate every request of the files (each non-blank line of a ``.jsonl``).
+def load_batch(
+    paths: Sequence[Path], operation: Operation, variables: Mapping[str, str] | None = None
+) -> list[BatchEntry]:
+    """Read and validate every request of the files (each non-blank line of a ``.jsonl``), their
+    placeholders filled with ``variables``.
 
     Runs on a worker thread: it reads files and parses whole documents.
     """
     entries: list[BatchEntry] = []
+    scopes = [Scope(dict(variables or {}))]
     for path in paths:
+        context = Context(scopes, path.absolute().parent, strict=True)
         try:
             text = read_request_file(path)
         except (ConsoleError, OSError) as exc:
@@ -70,15 +83,26 @@ def load_batch(paths: Sequence[Path], operation: Operation) -> list[BatchEntry]:
             continue
         if is_jsonl(path):
             for line in jsonl_lines(text):
-                entries.append(_validated(f"{path.name}:{line.number}", line.text, operation))
+                source = f"{path.name}:{line.number}"
+                entries.append(_validated(source, line.text, operation, context, path))
         else:
-            entries.append(_validated(path.name, text, operation))
+            entries.append(_validated(path.name, text, operation, context, path))
     return entries
 
 
-def _validated(source: str, text: str, operation: Operation) -> BatchEntry:
-    result = validate_text(text, operation)
-    return BatchEntry(source, result.body, list(result.diagnostics))
+def _validated(
+    source: str, text: str, operation: Operation, context: Context, path: Path
+) -> BatchEntry:
+    result = validate_text(text, operation, context)
+    if result.placeholders is None or not result.ok or result.body is None:
+        return BatchEntry(source, result.body, list(result.diagnostics))
+    expansion = expand_body(result.body, context)  # the files are read now
+    if not expansion.ok:
+        problem = "; ".join(p.message for p in expansion.errors)
+        return BatchEntry(source, None, list(result.diagnostics), problem)
+    origin = {"body": redact_body(result.body), "file": str(path.absolute()),
+              "variables": redact_body(expansion.used)}  # fmt: skip
+    return BatchEntry(source, expansion.body, list(result.diagnostics), origin=origin)
 
 
 class BatchDialog(QDialog):
@@ -98,6 +122,8 @@ class BatchDialog(QDialog):
         operation: Operation,
         submit: SubmitFunction | None,
         parent: QWidget | None = None,
+        *,
+        variables: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("batchDialog")
@@ -144,9 +170,9 @@ class BatchDialog(QDialog):
         self.submit_button.clicked.connect(self._on_submit_button_clicked)
         self.buttons.rejected.connect(self._on_buttons_rejected)
         layout.addWidget(self.buttons)
-        frozen = list(paths)
+        frozen, values = list(paths), dict(variables or {})
         run_in_background(
-            lambda: load_batch(frozen, operation),
+            lambda: load_batch(frozen, operation, values),
             self._on_batch_loaded,
             self._on_batch_load_failed,
             context=self,
@@ -226,7 +252,7 @@ class BatchDialog(QDialog):
             assert entry.body is not None
             self._in_flight += 1
             try:
-                future = self.submit_function(entry.body)
+                future = self.submit_function(entry.body, entry.origin)
             except ConsoleError as exc:
                 self._on_submitted(None, exc, entry.source)
                 continue

@@ -140,6 +140,13 @@ class RequestPanel(QWidget):
     sig_submit_requested = Signal(dict, str)
     """Submit this valid body with this operation ("run" or "runsync") to the selected target."""
 
+    sig_template_submit_requested = Signal(dict, str, dict)
+    """Submit this body, its placeholders filled, with this operation; the dict is its origin
+    (``JobRecord.origin``: the template and the values used), kept in the history."""
+
+    sig_data_run_requested = Signal(object)
+    """Offer a data run of the editor's template over this data file (``Path``), dropped on it."""
+
     sig_batch_requested = Signal(list)
     """These dropped files (``list[Path]``) hold several requests: open the batch dialog."""
 
@@ -157,6 +164,10 @@ class RequestPanel(QWidget):
         self._target_reaches_local = False  # until a target is chosen, warn as for the cloud
         self._last_outcome: ValidationOutcome | None = None
         self._form_cache: tuple[int, dict[str, Any]] | None = None
+        # Placeholders: the selected profile's variables and the request or template file.
+        self._variables: dict[str, str] = {}
+        self._source_path: Path | None = None
+        self._expanding = False  # a Submit is filling placeholders (off the Qt thread)
         # While a saved text is read to be shown after the window (see ``restore_later``): what
         # was asked of the panel meanwhile, done once it is shown.
         self._restoring: str | None = None  # what is being restored
@@ -318,6 +329,31 @@ class RequestPanel(QWidget):
         _WhenShown(self.window(), shown)
         run_in_background(read, read_done, lambda _error: read_done(None), context=self)
 
+    @property
+    def variables(self) -> dict[str, str]:
+        """The selected profile's variables, the values Submit fills placeholders with."""
+        return dict(self._variables)
+
+    @property
+    def source_path(self) -> Path | None:
+        """The request or template file the text came from (relative files are beside it)."""
+        return self._source_path
+
+    def set_placeholder_context(self, variables: dict[str, str], path: Path | None) -> None:
+        """Fill placeholders with ``variables`` (the selected profile's), relative files from
+        ``path``'s folder: validation knows them as the person types, Submit sends with them."""
+        if variables == self._variables and path == self._source_path:
+            return
+        self._variables, self._source_path = dict(variables), path
+        from gui.ui.request.expansion import checking_context
+
+        self.validation.placeholders = checking_context(variables, path)
+        from gui.core.request.placeholders import text_may_hold_placeholders
+
+        # Only placeholders see the context: other texts keep their result (and Submit its state).
+        if self._restoring is None and text_may_hold_placeholders(self.text()):
+            self.validation.validate_now(self.editor.text_snapshot, self.operation())
+
     def set_submit_blocker(self, reason: str | None) -> None:
         """Something other than the text stops Submit (the window still starting); None lifts it."""
         self._submit_blocker = reason
@@ -428,9 +464,47 @@ class RequestPanel(QWidget):
         outcome = self.validation.current
         if not self.submit_button.isEnabled() or outcome is None or outcome.result.body is None:
             return
+        if self._expanding:
+            return
+        text = self.text()
+        from gui.core.request.placeholders import text_may_hold_placeholders
+
+        if text_may_hold_placeholders(text):
+            self._submit_expanded(text, outcome.operation)
+            return
         body = outcome.result.body if outcome.complete else self.current_body()
         if body is not None:
             self.sig_submit_requested.emit(body, outcome.operation)
+
+    def _submit_expanded(self, text: str, operation: Operation) -> None:
+        """Fill the placeholders off the Qt thread (files are read), then ask for the Submit; a
+        placeholder without a value stops it, saying where."""
+        from gui.ui.request.expansion import expand_request
+
+        variables, path = dict(self._variables), self._source_path
+        self._expanding = True
+        self.sig_status_message_requested.emit("Filling in the placeholders…", 0)
+
+        def done(job: Any) -> None:
+            self._expanding = False
+            if job.ok:
+                self.sig_status_message_requested.emit("", 0)
+                self.sig_template_submit_requested.emit(job.body, operation, job.origin)
+                return
+            more = f" (and {len(job.problems) - 1} more)" if len(job.problems) > 1 else ""
+            first = job.problems[0].rstrip(".")
+            self.show_problem(
+                f"Not submitted: {first}{more}. Profiles… holds the profile's variables; Run "
+                "with data… takes the values from a file."
+            )
+
+        def failed(error: BaseException) -> None:
+            self._expanding = False
+            self.show_problem(f"Not submitted: the placeholders could not be filled: {error}")
+
+        run_in_background(
+            lambda: expand_request(text, operation, variables, path), done, failed, context=self
+        )
 
     def _on_diagnostics_activated(self, mark: EditorMark) -> None:
         self.tabs.setCurrentWidget(self.editor)
@@ -533,10 +607,34 @@ class RequestPanel(QWidget):
         image or other binary file goes in at the cursor as a ``{{file:PATH}}`` placeholder."""
         if len(paths) == 1 and is_binary_file(paths[0]):
             self.insert_file_placeholder(paths[0])
+        elif len(paths) == 1 and self._offers_data_run(paths[0]):
+            self.sig_data_run_requested.emit(paths[0])
         elif len(paths) == 1 and paths[0].suffix.lower() != ".jsonl":
             self.load_file(paths[0], as_document=False)
         elif paths:
             self.sig_batch_requested.emit(list(paths))
+
+    def _offers_data_run(self, path: Path) -> bool:
+        """A data file dropped on a template with placeholders: a .csv (or .tsv), or a .jsonl
+        whose first line is an object with no ``input`` (a JSONL of request bodies stays a
+        batch of literal bodies, as before)."""
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson"):
+            return False
+        from gui.core.request.placeholders import text_may_hold_placeholders
+
+        if not text_may_hold_placeholders(self.text()):
+            return False
+        if suffix in (".csv", ".tsv"):
+            return True
+        try:  # the first line is enough: its first 64 KB, read here
+            with path.open("rb") as handle:
+                head = handle.read(64 * 1024)
+            first = next((line for line in head.splitlines() if line.strip()), b"")
+            value = json.loads(first)
+        except (OSError, ValueError):
+            return False
+        return isinstance(value, dict) and "input" not in value
 
     def insert_file_placeholder(self, path: Path) -> None:
         """Put ``"{{file:PATH}}"`` at the cursor (a string of its own, or inside the string the

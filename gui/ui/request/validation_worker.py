@@ -23,6 +23,7 @@ from gui.ui.tasks import run_in_background
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
+    from gui.core.request.placeholders import Context
     from gui.core.request.validation import ValidationResult
 
 __all__ = [
@@ -89,6 +90,7 @@ def _validate(
     source: str | FoldedText,
     operation: Operation,
     pool: ProcessPoolExecutor | None,
+    placeholders: Context | None = None,
 ) -> ValidationOutcome:
     # A folded text is checked whole (its real size, its real strings), then its diagnostics are
     # placed on the text as shown.
@@ -98,13 +100,13 @@ def _validate(
         # Imported by the first validation, on its worker: the window's start doesn't wait.
         from gui.core.request.validation import validate_text
 
-        result = validate_text(text, operation)
+        result = validate_text(text, operation, placeholders)
         complete = True
     else:
         # This thread waits on the child without holding the GIL; the Qt thread stays free.
         from gui.core.request.child import validate_in_child
 
-        result = validate_in_child(pool, parts, operation)
+        result = validate_in_child(pool, parts, operation, placeholders)
         complete = False
     shown = parts[0]
     if spans:
@@ -149,6 +151,9 @@ class ValidationWorker(QObject):
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._pool: ProcessPoolExecutor | None = None
+        self.placeholders: Context | None = None
+        """The values and folder placeholders are checked with (the profile's variables, the
+        file's folder): a known variable is not warned about. Files are sized, never read."""
 
     def _process_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -201,13 +206,13 @@ class ValidationWorker(QObject):
             # One validation at a time: a 20 MB body must not pile up copies; rerun at the end.
             self._rerun = True
             return
-        generation, operation = self.generation, self._operation
+        generation, operation, context = self.generation, self._operation, self.placeholders
         text = self._text_source()
         length = text.full_length() if isinstance(text, FoldedText) else len(text)
         pool = self._process_pool() if length > PROCESS_THRESHOLD_CHARS else None
         self._running = True
         run_in_background(
-            lambda: _validate(generation, text, operation, pool),
+            lambda: _validate(generation, text, operation, pool, context),
             self._on_validation_finished,
             self._on_validation_failed,
             context=self,

@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         request = self.request
         request.sig_submit_requested.connect(self._on_request_submit_requested)
+        request.sig_template_submit_requested.connect(self._on_request_submit_requested)
         request.sig_batch_requested.connect(self._on_request_batch_requested)
         request.sig_file_loaded.connect(self._on_request_file_loaded)
         request.sig_status_message_requested.connect(self._on_status_message_requested)
@@ -204,6 +205,7 @@ class MainWindow(QMainWindow):
     def new_request(self) -> None:
         self.file_path = None
         self.current_template = None
+        self._update_placeholder_context()
         self.request.set_text(_DEFAULT_TEXT)
         self.request.editor.document().setModified(False)
         self._update_title()
@@ -224,6 +226,27 @@ class MainWindow(QMainWindow):
         self.file_path = path
         self.current_template = None
         self._update_title()
+        self._update_placeholder_context()
+
+    def source_path(self) -> Path | None:
+        """The open template's file, or the request's: relative ``{{file:...}}`` are beside it."""
+        if self.current_template is not None and self.store.exists(self.current_template):
+            try:
+                return self.store.get(self.current_template).path
+            except ConsoleError:
+                pass
+        return self.file_path
+
+    def _update_placeholder_context(self) -> None:
+        """Placeholders are filled with the selected profile's variables, files found beside the
+        request's file."""
+        variables: dict[str, str] = {}
+        if self.profiles is not None:
+            try:
+                variables = self.profiles.variables(self.targets.selected_name())
+            except (ConsoleError, OSError, ValueError) as exc:
+                self.request.show_problem(f"The profile's variables could not be read: {exc}")
+        self.request.set_placeholder_context(variables, self.source_path())
 
     def save(self) -> bool:
         if self.file_path is None:
@@ -265,6 +288,7 @@ class MainWindow(QMainWindow):
         self.file_path = path
         self.request.editor.document().setModified(False)
         self._update_title()
+        self._update_placeholder_context()
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
@@ -275,6 +299,7 @@ class MainWindow(QMainWindow):
         body = reveal_listener_token_in_body(template.body, self.secrets)
         self.request.load_body(body, template.operation)
         self.current_template = template.name
+        self._update_placeholder_context()
         self.settings.setValue("templates/last", template.name)
         self.statusBar().showMessage(f"Opened template {template.name!r}.", 5000)
 
@@ -307,6 +332,7 @@ class MainWindow(QMainWindow):
         template = self.templates.save_template(name, body, self.request.operation(), description)
         if template is not None:
             self.current_template = template.name
+            self._update_placeholder_context()
             self.settings.setValue("templates/last", template.name)
         return template
 
@@ -331,6 +357,7 @@ class MainWindow(QMainWindow):
         self.request.set_target_reaches_local(target is not None and target.kind != "cloud")
 
     def _on_targets_profile_changed(self, profile: Profile | None) -> None:
+        self._update_placeholder_context()
         needs_worker = profile is not None and profile.needs_launch
         if self._local_worker is None and not needs_worker:
             return
@@ -360,7 +387,9 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
-    def _on_request_submit_requested(self, body: dict[str, Any], operation: str) -> None:
+    def _on_request_submit_requested(
+        self, body: dict[str, Any], operation: str, origin: dict[str, Any] | None = None
+    ) -> None:
         bridge = self.bridge
         if bridge is None:
             return
@@ -369,7 +398,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Submitting to /{operation}…", 0)
         self.targets.with_target(
             lambda target: bridge.deliver(
-                bridge.submit(target, body, operation, template=template),
+                bridge.submit(target, body, operation, template=template, origin=origin),
                 self._on_engine_submitted,
                 self._on_engine_submit_failed,
             )
@@ -429,7 +458,11 @@ class MainWindow(QMainWindow):
             return
 
         def submitter(target: Target) -> None:
-            self._open_batch(paths, operation, lambda body: bridge.submit(target, body, operation))
+            self._open_batch(
+                paths,
+                operation,
+                lambda body, origin: bridge.submit(target, body, operation, origin=origin),
+            )
 
         self.targets.with_target(submitter)
 
@@ -439,7 +472,8 @@ class MainWindow(QMainWindow):
             previous.deleteLater()  # one finished batch at a time is kept
         from gui.ui.request.batch_dialog import BatchDialog  # first batch only: it brings pydantic
 
-        self.batch_dialog = BatchDialog(paths, operation, submit, self)
+        variables = self.request.variables
+        self.batch_dialog = BatchDialog(paths, operation, submit, self, variables=variables)
         self.batch_dialog.open()
 
     # -- settings and closing --------------------------------------------------------------

@@ -208,7 +208,7 @@ def test_batch_submits_valid_bodies_with_progress(
 ) -> None:
     sent: list[dict[str, Any]] = []
 
-    def submit(body: dict[str, Any]) -> Future[JobRecord]:
+    def submit(body: dict[str, Any], origin: dict[str, Any] | None) -> Future[JobRecord]:
         # Answers from another thread, as the engine does.
         future: Future[JobRecord] = Future()
         sent.append(body)

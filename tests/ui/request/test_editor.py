@@ -140,9 +140,9 @@ def test_validation_runs_off_the_qt_thread(
     threads: list[threading.Thread] = []
     real = request_module.validate_text
 
-    def recording(text: str, operation: str = "run"):  # type: ignore[no-untyped-def]
+    def recording(text: str, operation: str = "run", placeholders=None):  # type: ignore[no-untyped-def]
         threads.append(threading.current_thread())
-        return real(text, operation)  # type: ignore[arg-type]
+        return real(text, operation, placeholders)  # type: ignore[arg-type]
 
     monkeypatch.setattr(request_module, "validate_text", recording)  # imported when called
     big = json.dumps({"input": {"rows": [{"i": i, "text": "x" * 50} for i in range(20_000)]}})
