@@ -27,6 +27,7 @@ __all__ = [
     "JobActions",
     "SendAgainPlan",
     "availability",
+    "data_run_of",
     "resend_warning",
     "send_again_plan",
 ]
@@ -36,6 +37,7 @@ RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.TIMED_OUT})
 CANCEL, RETRY, RESUBMIT_EDITOR, RESUBMIT_TARGET = "cancel", "retry", "resubmit", "resubmit_target"
 COPY_ID, COPY_CURL, COPY_PYTHON = "copy_id", "copy_curl", "copy_python"
 REMOVE, EXPORT_JSON, EXPORT_CSV = "remove", "export_json", "export_csv"
+RERUN_ROWS, EXPORT_ROWS = "rerun_rows", "export_rows"  # the data run of the selected job
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,30 @@ def availability(records: list[JobRecord], target_name: str | None) -> dict[str,
     verdicts[REMOVE] = Verdict(bool(records), none or f"Remove the {jobs} from the history.")
     verdicts[EXPORT_JSON] = Verdict(bool(records), none or f"Export the {jobs} to a JSON file.")
     verdicts[EXPORT_CSV] = Verdict(bool(records), none or f"Export the {jobs} to a CSV file.")
+    verdicts.update(_data_run_verdicts(records))
     return verdicts
+
+
+def data_run_of(record: JobRecord) -> str | None:
+    """The data file of the run that made ``record`` (Run with data…, ``run --data``), if any."""
+    data = record.origin.get("data") if record.origin else None
+    return data if isinstance(data, str) and data else None
+
+
+def _data_run_verdicts(records: list[JobRecord]) -> dict[str, Verdict]:
+    single = _one(records, "act on its data run")
+    data = data_run_of(records[0]) if single is None else None
+    if single is None and data is None:
+        single = "This job was not made by a data run (Run with data…)."
+    if single is not None:
+        return {RERUN_ROWS: Verdict(False, single), EXPORT_ROWS: Verdict(False, single)}
+    name = data.replace("\\", "/").rsplit("/", 1)[-1] if data else ""
+    return {
+        RERUN_ROWS: Verdict(True, f"Send again the rows of {name} whose last job FAILED or "
+                            "TIMED_OUT (a preview first)."),
+        EXPORT_ROWS: Verdict(True, f"Export one line per row of {name}: its values, status "
+                             "and output (CSV or JSONL)."),
+    }  # fmt: skip
 
 
 class JobActions:
@@ -206,6 +231,8 @@ class JobActions:
             REMOVE: make(REMOVE, "Remove from history", "remove", "Delete"),
             EXPORT_JSON: make(EXPORT_JSON, "Export to JSON…", "export", "Ctrl+Shift+E"),
             EXPORT_CSV: make(EXPORT_CSV, "Export to CSV…", "export"),
+            RERUN_ROWS: make(RERUN_ROWS, "Rerun failed rows…", "retry"),
+            EXPORT_ROWS: make(EXPORT_ROWS, "Export data run results…", "export"),
         }
 
     def __getitem__(self, key: str) -> QAction:
@@ -227,6 +254,7 @@ class JobActions:
             (RESUBMIT_EDITOR, RESUBMIT_TARGET),
             (COPY_ID, COPY_CURL, COPY_PYTHON),
             (EXPORT_JSON, EXPORT_CSV),
+            (RERUN_ROWS, EXPORT_ROWS),
             (REMOVE,),
         )
         for number, group in enumerate(groups):

@@ -194,6 +194,7 @@ class JobsPanel(QWidget):
         for key, text, group in (
             ("copy", "Copy", (acts.COPY_ID, acts.COPY_CURL, acts.COPY_PYTHON)),
             ("export", "Export", (acts.EXPORT_JSON, acts.EXPORT_CSV)),
+            ("data_run", "Data run", (acts.RERUN_ROWS, acts.EXPORT_ROWS)),
         ):
             # A menu's own action, not a widget of ours: the toolbar makes its button, and when
             # the bar is too narrow it lists the menu in its » overflow menu (a widget added with

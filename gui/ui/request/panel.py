@@ -145,7 +145,8 @@ class RequestPanel(QWidget):
     (``JobRecord.origin``: the template and the values used), kept in the history."""
 
     sig_data_run_requested = Signal(object)
-    """Offer a data run of the editor's template over this data file (``Path``), dropped on it."""
+    """Offer a data run of the editor's template over this data file (a ``Path`` dropped on it;
+    None: let the person pick one)."""
 
     sig_batch_requested = Signal(list)
     """These dropped files (``list[Path]``) hold several requests: open the batch dialog."""
@@ -224,6 +225,18 @@ class RequestPanel(QWidget):
         self.tabs.addTab(self.editor, "Request JSON")
         self.options = OptionsTab(self.tabs)
         self.tabs.addTab(self.options, "Options")
+        # Submit's other way, under it in the tabs' free corner: the target bar (which sets the
+        # request side's least width) stays as narrow as it was.
+        self.data_run_button = QToolButton(self.tabs)
+        self.data_run_button.setObjectName("runWithDataButton")
+        self.data_run_button.setText("Run with data…")
+        self.data_run_button.setAutoRaise(True)
+        self.data_run_button.setToolTip(
+            "Send this request once per row of a data file (.csv, .jsonl, .json), each row "
+            "filling its {{placeholders}} (Ctrl+Shift+D)"
+        )
+        self.data_run_button.clicked.connect(lambda: self.sig_data_run_requested.emit(None))
+        self.tabs.setCornerWidget(self.data_run_button, Qt.Corner.TopRightCorner)
         lower = QWidget(self.splitter)
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 4, 0, 0)

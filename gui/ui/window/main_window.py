@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,7 @@ from gui.core.redact import redact_registered, redact_text
 from gui.core.storage.templates import Template, TemplateStore, find_secrets
 from gui.core.targets import SANDBOX_PROFILE, Target
 from gui.ui.bridge import EngineBridge, EngineLike
+from gui.ui.jobs import actions as acts
 from gui.ui.jobs.model import job_span_ms
 from gui.ui.jobs.style import format_duration_ms
 from gui.ui.profiles.target_selection import TargetSelection
@@ -31,6 +34,7 @@ from gui.ui.request.editor import local_paths
 from gui.ui.request.panel import RequestPanel
 from gui.ui.request.secret_move import SecretMover
 from gui.ui.request.templates_panel import TemplatesPanel
+from gui.ui.tasks import run_in_background
 from gui.ui.window.jobs_area import JobsArea
 from gui.ui.window.menus import add_menu_action, install_desktop
 from gui.ui.window.window_state import restore_window_state, save_window_state
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
 
     from gui.ui.profiles.local_worker import LocalWorkerPanel
     from gui.ui.request.batch_dialog import BatchDialog
+    from gui.ui.request.data_run import DataRunDialog, DataRunSource
 
 __all__ = ["APP_TITLE", "MainWindow"]
 
@@ -74,6 +79,7 @@ class MainWindow(QMainWindow):
         self.file_path: Path | None = None
         self.current_template: str | None = None
         self.batch_dialog: BatchDialog | None = None
+        self.data_run_dialog: DataRunDialog | None = None
         self._selection_at_submit: frozenset[str] = frozenset()  # see _on_engine_submitted
         # The submitted job whose state the status bar tells: (local id, state, message shown).
         self._followed_job: tuple[str, JobState, str] | None = None
@@ -146,6 +152,9 @@ class MainWindow(QMainWindow):
         self.submit_action = add_menu_action(
             self, request_menu, "&Submit", self.request.request_submit, QKeySequence("Ctrl+Return")
         )
+        self.data_run_action = add_menu_action(
+            self, request_menu, "Run with &Data…", self.run_with_data, QKeySequence("Ctrl+Shift+D")
+        )
         request_menu.addSeparator()
         self.profiles_action = add_menu_action(self, request_menu, "&Profiles…", self.open_profiles)
         self.profiles_action.setEnabled(self.profiles is not None and self.secrets is not None)
@@ -158,6 +167,7 @@ class MainWindow(QMainWindow):
         request.sig_submit_requested.connect(self._on_request_submit_requested)
         request.sig_template_submit_requested.connect(self._on_request_submit_requested)
         request.sig_batch_requested.connect(self._on_request_batch_requested)
+        request.sig_data_run_requested.connect(self.run_with_data)
         request.sig_file_loaded.connect(self._on_request_file_loaded)
         request.sig_status_message_requested.connect(self._on_status_message_requested)
         request.editor.document().modificationChanged.connect(self.setWindowModified)
@@ -172,6 +182,9 @@ class MainWindow(QMainWindow):
         self.targets.sig_problem_reported.connect(self.request.show_problem)
         if self.bridge is not None:
             self.bridge.sig_jobs_changed.connect(self._on_bridge_jobs_changed)
+        job_actions = self.jobs_panel.job_actions
+        job_actions[acts.RERUN_ROWS].triggered.connect(self.rerun_failed_rows)
+        job_actions[acts.EXPORT_ROWS].triggered.connect(lambda: self.export_data_run_results())
 
     @property
     def local_worker(self) -> LocalWorkerPanel:
@@ -475,6 +488,97 @@ class MainWindow(QMainWindow):
         variables = self.request.variables
         self.batch_dialog = BatchDialog(paths, operation, submit, self, variables=variables)
         self.batch_dialog.open()
+
+    def run_with_data(self, data: Path | None = None) -> None:
+        """*Run with data…*: the editor's request once per row of ``data`` (picked when None),
+        through the preview dialog."""
+        from gui.ui.request.data_run import DATA_FILE_FILTER, DataRunSource  # on first use
+
+        if self.request.restoring:
+            self.statusBar().showMessage("The saved request is still loading: try again.", 5000)
+            return
+        if data is None:
+            start = self.settings.value("dataRun/folder", str(Path.home()))
+            chosen, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, "Run with data", str(start), DATA_FILE_FILTER
+            )
+            if not chosen:
+                return
+            data = Path(chosen)
+            self.settings.setValue("dataRun/folder", str(data.parent))
+        source = DataRunSource(self.request.text(), self.source_path(), self.request.operation(),
+                               self.request.variables, data.absolute())  # fmt: skip
+        self.open_data_run(source)
+
+    def open_data_run(self, source: DataRunSource) -> None:
+        """The data run's dialog, sending to the selected target."""
+        bridge = self.bridge
+        if bridge is None:
+            return
+        template = self.current_template
+
+        def opened(target: Target) -> None:
+            from gui.ui.request.data_run import DataRunDialog
+
+            def submit(body: dict[str, Any], origin: dict[str, Any]) -> Any:
+                return bridge.submit(target, body, source.operation, template=template,
+                                     origin=origin)  # fmt: skip
+
+            previous = self.data_run_dialog
+            if previous is not None and not previous.isVisible() and not previous.busy:
+                previous.deleteLater()  # one finished run at a time is kept
+            self.data_run_dialog = DataRunDialog(source, submit, self)
+            self.data_run_dialog.open()
+
+        self.targets.with_target(opened)
+
+    def _data_run_of_selection(self, history: Path | None) -> DataRunSource | None:
+        from gui.ui.request.data_run import source_of_job
+
+        records = self.jobs_panel.selected_records()
+        source = source_of_job(records[0], self.request.variables, history) if records else None
+        if source is None:
+            self.statusBar().showMessage("Select one job made by a data run first.", 5000)
+            return None
+        # The history keeps the listener's token as its reference: the request gets the real URL.
+        body = reveal_listener_token_in_body(json.loads(source.text), self.secrets)
+        return replace(source, text=json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+
+    def rerun_failed_rows(self) -> None:
+        """*Rerun failed rows…* of the selected job's data run: the rows whose last job FAILED or
+        TIMED_OUT, with the data file as it is now, through the preview dialog."""
+        source = self._data_run_of_selection(self.data_dir / "jobs.sqlite3")
+        if source is not None:
+            self.open_data_run(source)
+
+    def export_data_run_results(self, out: Path | None = None) -> None:
+        """One line per row of the selected job's data run (values, status, output) to ``out``
+        (asked for when None), written off the Qt thread."""
+        from gui.ui.request.data_run import RESULTS_FILTER, export_results
+
+        source = self._data_run_of_selection(None)
+        if source is None:
+            return
+        if out is None:
+            start = source.data.with_name(f"{source.data.stem}-results.csv")
+            chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
+                self, "Export data run results", str(start), RESULTS_FILTER
+            )
+            if not chosen:
+                return
+            out = Path(chosen)
+        history = self.data_dir / "jobs.sqlite3"
+        bar = self.statusBar()
+        bar.showMessage(f"Exporting the results of {source.data.name}…", 0)
+
+        def done(counts: dict[str, int]) -> None:
+            states = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+            bar.showMessage(f"Exported {sum(counts.values())} row(s) ({states}) to {out}.", 10_000)
+
+        def failed(error: BaseException) -> None:
+            self.request.show_problem(f"The results were not exported: {error}")
+
+        run_in_background(lambda: export_results(source, history, out), done, failed, context=self)
 
     # -- settings and closing --------------------------------------------------------------
 

@@ -246,6 +246,8 @@ def test_context_menu_offers_every_action_and_says_why_when_disabled(
             acts.COPY_PYTHON,
             acts.EXPORT_JSON,
             acts.EXPORT_CSV,
+            acts.RERUN_ROWS,
+            acts.EXPORT_ROWS,
             acts.REMOVE,
         )
     ]
