@@ -276,6 +276,13 @@ class DataRunDialog(QDialog):
         self.problems.setRootIsDecorated(False)
         self.problems.setWordWrap(True)
         problems_layout.addWidget(self.problems)
+        # Rows cut long problems short: the selected one is shown whole here.
+        self.problem_text = QLabel(problems_box)
+        self.problem_text.setObjectName("dataRunProblemText")
+        self.problem_text.setWordWrap(True)
+        self.problem_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        problems_layout.addWidget(self.problem_text)
+        self.problems.currentItemChanged.connect(self._on_problems_current_changed)
         splitter.addWidget(preview_box)
         splitter.addWidget(problems_box)
         layout.addWidget(splitter, 1)
@@ -294,6 +301,14 @@ class DataRunDialog(QDialog):
         self.send_button.clicked.connect(self.start_sending)
         self.buttons.rejected.connect(self._on_buttons_rejected)
         layout.addWidget(self.buttons)
+
+    def _on_problems_current_changed(self, item: QTreeWidgetItem | None, _previous: object) -> None:
+        if item is None:
+            self.problem_text.clear()
+            return
+        self.problem_text.setText(
+            f"<b>{html.escape(item.text(0))}</b>: {html.escape(item.text(1))}"
+        )
 
     @property
     def busy(self) -> bool:
@@ -362,6 +377,7 @@ class DataRunDialog(QDialog):
         self.summary.setText(text)
         if not self.invalid:
             QTreeWidgetItem(self.problems, ["(none)", "Every row makes a valid request."])
+        self.problems.setCurrentItem(self.problems.topLevelItem(0))
         if self.valid and not self.stopped:
             self.send_button.setText(
                 f"Send {counted(self.valid, 'row')} to /{self.source.operation}"
