@@ -220,3 +220,22 @@ def test_the_button_beside_submit_and_the_menu_pick_a_data_file(
     assert window.data_run_action.shortcut().toString() == "Ctrl+Shift+D"
     window.request.data_run_button.click()
     assert previewed(qtbot, window).source.data == rows
+
+
+def test_the_preview_reads_a_big_file_in_chunks_and_stop_ends_it(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    rows = tmp_path / "big.csv"
+    with rows.open("w", encoding="utf-8") as handle:
+        handle.write("animal,seed\n")
+        handle.writelines(f"cat,{n}\n" for n in range(50_000))
+    window.run_with_data(rows)
+    qtbot.waitUntil(lambda: window.data_run_dialog is not None, timeout=TIMEOUT_MS)
+    dialog = window.data_run_dialog
+    assert dialog is not None and dialog.busy
+    dialog.close_button.click()  # "Stop", before the first chunk is read
+    qtbot.waitUntil(lambda: dialog.previewed, timeout=TIMEOUT_MS)
+    assert 0 < dialog.rows < 50_000  # one chunk read, no more
+    assert "Reading was stopped" in dialog.summary.text()
+    assert not dialog.send_button.isEnabled()
+    assert window.engine is not None and window.engine.jobs() == []
