@@ -377,7 +377,9 @@ class DataRunDialog(QDialog):
         self.summary.setText(text)
         if not self.invalid:
             QTreeWidgetItem(self.problems, ["(none)", "Every row makes a valid request."])
-        self.problems.setCurrentItem(self.problems.topLevelItem(0))
+        first = self.problems.topLevelItem(0)
+        if first is not None:
+            self.problems.setCurrentItem(first)
         if self.valid and not self.stopped:
             self.send_button.setText(
                 f"Send {counted(self.valid, 'row')} to /{self.source.operation}"
