@@ -13,6 +13,7 @@ from typing import Any
 from gui.core.limits import Operation
 
 __all__ = [
+    "GUARD_STEP",
     "TERMINAL_STATES",
     "JobError",
     "JobRecord",
@@ -123,6 +124,10 @@ class NoteKind(StrEnum):
 
 _STATUS_UNREACHABLE = "Could not get this job's status: "
 
+GUARD_STEP = "GUARD: "
+"""How a spend guard's action starts its step in ``JobRecord.history`` (between the states):
+``GUARD: cancelling: retried 4 times (limit 3)``. Every other step is a ``JobState`` value."""
+
 
 def status_unreachable_note(reason: str) -> str:
     """The note of a job whose last status request failed with ``reason``."""
@@ -154,7 +159,8 @@ class JobRecord:
     output: Any = None
     error: str | None = None  # RunPod's raw error string; see ``JobError.parse``
     stream: list[Any] = field(default_factory=list)
-    history: list[tuple[float, str]] = field(default_factory=list)  # (unix time, state)
+    # (unix time, a state, or a guard step: GUARD_STEP)
+    history: list[tuple[float, str]] = field(default_factory=list)
     webhook_deliveries: int = 0
     webhook_missing: bool = False
     note: str | None = None  # the console's own explanation, e.g. why a request was not sent
@@ -163,6 +169,11 @@ class JobRecord:
     # ``file`` (the template or request file), ``variables`` (the values used), and from a data
     # run ``data`` (the data file), ``row`` (its number) and ``name`` (its name column).
     origin: dict[str, Any] | None = None
+    # What the console learned around the job (``gui.core.account.job_facts``): ``release``,
+    # ``image``, ``version``, ``gpu``, ``gpu_count``, ``data_center`` of the worker that ran it
+    # (``worker`` names it), ``cost`` (its estimate once ended) and ``guard`` (a spend guard that
+    # cancelled it: ``kind``, ``reason``). None until something is known.
+    facts: dict[str, Any] | None = None
 
     @property
     def terminal(self) -> bool:
@@ -190,6 +201,12 @@ class JobRecord:
         """The data row the job was made from (its number), None outside a data run."""
         row = None if self.origin is None else self.origin.get("row")
         return row if isinstance(row, int) else None
+
+    @property
+    def release(self) -> str | None:
+        """The release (``v4``, or the image) of the worker that ran the job, when known."""
+        value = None if self.facts is None else self.facts.get("release")
+        return value if isinstance(value, str) and value else None
 
     @property
     def parsed_error(self) -> JobError | None:

@@ -74,6 +74,8 @@ def record_to_dict(record: JobRecord) -> dict[str, Any]:
         "note": record.note,
         # Added in the same format 1: an older console's import leaves it out, reading the rest.
         "origin": redact_body(record.origin),
+        # Added in format 1 too: the worker's release and GPU, the cost estimate, a guard's action.
+        "facts": record.facts,
     }
 
 

@@ -13,6 +13,8 @@ must match (AND), several values of one field match any of them (OR).
 ``endpoint:ID``        jobs sent to that endpoint id.
 ``template:NAME``      jobs sent from that template (any case).
 ``id:PREFIX``          jobs whose RunPod job id or local id starts with PREFIX.
+``release:V``          jobs run by a worker on that release: its version (``v4``), its image
+                       (``me/worker:1.2``) or both as recorded (any case).
 ``input:WORD``,        the word inside the request's ``input``, the output or the error only.
 ``output:WORD``,
 ``error:WORD``
@@ -102,7 +104,8 @@ class SortKey(StrEnum):
     FINISHED = "finished"
 
 
-FIELDS = ("status", "worker", "profile", "endpoint", "template", "id", "input", "output", "error")
+FIELDS = ("status", "worker", "profile", "endpoint", "template", "id", "release", "input", "output",
+          "error")  # fmt: skip
 """The ``field:`` names ``parse_search`` knows."""
 
 _STATE_NAMES: dict[str, JobState] = {
@@ -148,6 +151,7 @@ class JobQuery:
     endpoints: tuple[str, ...] = ()
     templates: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()  # job id or local id prefixes
+    releases: tuple[str, ...] = ()  # a release's version, image, or both (``JobRecord.release``)
     terms: tuple[TextTerm, ...] = ()
 
     def with_states(self, states: Iterable[JobState] | None) -> JobQuery:
@@ -165,7 +169,7 @@ class JobQuery:
         """Nothing but (maybe) states: the counts table answers, no row is read."""
         return not (
             self.workers or self.profiles or self.endpoints or self.templates or self.ids
-            or self.terms
+            or self.releases or self.terms
         )  # fmt: skip
 
     def fts_query(self) -> str | None:
@@ -194,6 +198,11 @@ class JobQuery:
                 "(job_id >= ? AND job_id < ?) OR (local_id >= ? AND local_id < ?)"
                 for _ in self.ids))  # fmt: skip
             params += [bound for p in self.ids for bound in (p, p + _HIGHEST) * 2]
+        if self.releases:
+            # The release column reads "v4 image" (or one of them): a value matches whole words.
+            word = "instr(' ' || lower(release) || ' ', ' ' || lower(?) || ' ') > 0"
+            clauses.append(" OR ".join(word for _ in self.releases))
+            params += self.releases
         match = self.fts_query()
         if match is not None:
             clauses.append("row_no IN (SELECT rowid FROM job_search WHERE job_search MATCH ?)")
@@ -236,6 +245,7 @@ def parse_search(text: str) -> JobQuery:
         endpoints=tuple(values["endpoint"]),
         templates=tuple(values["template"]),
         ids=tuple(values["id"]),
+        releases=tuple(values["release"]),
         terms=tuple(terms),
     )
 
@@ -259,6 +269,7 @@ def _read_field(part: re.Match[str], values: dict[str, list[str]], problems: lis
 _EXAMPLES = {
     "status": "status:failed", "worker": "worker:abc123", "profile": "profile:prod",
     "endpoint": "endpoint:abc123xyz", "template": 'template:"my template"', "id": "id:3f2a",
+    "release": "release:v4",
     "input": "input:cat", "output": "output:cat", "error": "error:CUDA",
 }  # fmt: skip
 
@@ -302,7 +313,7 @@ def search_with_states(text: str, states: Iterable[JobState] | None) -> str:
 _ROW_COLUMNS = (
     "local_id", "profile", "endpoint_id", "operation", "job_id", "state", "template",
     "submitted_at", "started_at", "finished_at", "delay_time_ms", "execution_time_ms",
-    "worker_id", "error", "webhook_deliveries", "webhook_missing", "note",
+    "worker_id", "error", "webhook_deliveries", "webhook_missing", "note", "facts",
 )  # fmt: skip
 
 
@@ -316,6 +327,7 @@ def _row_record(row: tuple[Any, ...]) -> JobRecord:
         delay_time_ms=v["delay_time_ms"], execution_time_ms=v["execution_time_ms"],
         worker_id=v["worker_id"], error=v["error"], webhook_deliveries=v["webhook_deliveries"],
         webhook_missing=bool(v["webhook_missing"]), note=v["note"],
+        facts=None if v["facts"] is None else json.loads(v["facts"]),
     )  # fmt: skip
 
 

@@ -135,15 +135,21 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: SCHEMA_3,  # indexes for every sort and filter, text search, state counts, saved views
     4: SCHEMA_4,  # each job's worker log lines (gui.core.storage.job_logs)
     5: ("ALTER TABLE jobs ADD COLUMN origin TEXT",),  # the template, variables and row of a job
+    6: (  # what the console learned around a job: its worker's release and GPU, cost, guards
+        "ALTER TABLE jobs ADD COLUMN release TEXT",
+        "ALTER TABLE jobs ADD COLUMN facts TEXT",
+        "CREATE INDEX jobs_by_release ON jobs(release COLLATE NOCASE)",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
 # The job columns every writer fills (the store, the import); schema 3 adds the row number.
+# ``release`` is ``facts``' release, in a column of its own for the ``release:`` filter.
 JOB_COLUMNS = (
     "local_id", "profile", "target_kind", "base_url", "endpoint_id", "operation", "job_id", "state",
     "request", "template", "submitted_at", "started_at", "finished_at", "delay_time_ms",
     "execution_time_ms", "worker_id", "progress", "output", "error", "webhook_deliveries",
-    "webhook_missing", "note", "origin",
+    "webhook_missing", "note", "origin", "release", "facts",
 )  # fmt: skip
 _WRITTEN = (*JOB_COLUMNS, "owner", "change_seq")
 _UPSERT = (
@@ -277,6 +283,7 @@ def _row_to_job(
         webhook_missing=bool(v["webhook_missing"]),
         note=v["note"],
         origin=_load(v["origin"]),
+        facts=_load(v["facts"]),
     )
     target = Target(
         name=v["profile"], kind=v["target_kind"], base_url=v["base_url"],
@@ -625,4 +632,5 @@ def _row(record: JobRecord, target: Target) -> tuple[Any, ...]:
         record.started_at, record.finished_at, record.delay_time_ms, record.execution_time_ms,
         record.worker_id, _dump(record.progress), _dump(record.output), record.error,
         record.webhook_deliveries, int(record.webhook_missing), record.note, _dump(record.origin),
+        record.release, _dump(record.facts),
     )  # fmt: skip

@@ -29,7 +29,7 @@ from typing import IO, Any, NoReturn
 
 from gui.core.errors import HistoryFileInvalid
 from gui.core.limits import DEFAULT_BASE_URL
-from gui.core.records import TERMINAL_STATES, JobRecord, JobState
+from gui.core.records import GUARD_STEP, TERMINAL_STATES, JobRecord, JobState
 from gui.core.redact import redact_body
 from gui.core.storage.export import EXPORT_FORMAT, record_to_dict
 from gui.core.storage.sqlite_file import open_database
@@ -413,6 +413,7 @@ def _job_row(item: Any, where: str) -> tuple[tuple[Any, ...], list[tuple[float, 
         _dumped(item.get("output")), check.get("error", str, required=False),
         check.count("webhook_deliveries") or 0, 0, check.get("note", str, required=False),
         _dumped(redact_body(check.get("origin", dict, required=False))),
+        *_facts(check.get("facts", dict, required=False)),
     )  # fmt: skip
     states: list[tuple[float, str]] = []
     for i, step in enumerate(check.get("history", list, required=False) or []):
@@ -423,12 +424,20 @@ def _job_row(item: Any, where: str) -> tuple[tuple[Any, ...], list[tuple[float, 
             )
         inner = _Checker(step, where, f"history[{i}].")
         step_state = inner.get("state", str)
-        if step_state not in _STATES:
+        if step_state not in _STATES and not step_state.startswith(GUARD_STEP):
             inner.wrong("state", f"one of {', '.join(sorted(_STATES))}")
         states.append((inner.time("at"), step_state))
     chunks = [json.dumps(c, ensure_ascii=False)
               for c in check.get("stream", list, required=False) or []]  # fmt: skip
     return row, states, chunks
+
+
+def _facts(facts: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """The ``release`` and ``facts`` columns of an exported job's ``facts`` (None before them)."""
+    if not facts:
+        return None, None
+    release = facts.get("release")
+    return (release if isinstance(release, str) and release else None), _dumped(facts)
 
 
 def _dumped(value: Any) -> str | None:

@@ -108,12 +108,13 @@ def schema_3_file(path: Path, records: list[JobRecord]) -> None:
                 conn.execute(statement)
         conn.execute("INSERT INTO schema_versions VALUES ('jobs', 3)")
         conn.execute("INSERT INTO schema_versions VALUES ('deliveries', 3)")
-        # Schema 3's columns: today's less ``origin`` (schema 5), the last of JOB_COLUMNS.
-        assert JOB_COLUMNS[-1] == "origin"
-        columns = (*JOB_COLUMNS[:-1], "owner", "change_seq")
+        # Schema 3's columns: today's less ``origin`` (schema 5), ``release`` and ``facts``
+        # (schema 6), the last three of JOB_COLUMNS.
+        assert JOB_COLUMNS[-3:] == ("origin", "release", "facts")
+        columns = (*JOB_COLUMNS[:-3], "owner", "change_seq")
         insert = f"INSERT INTO jobs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
         for change, record in enumerate(records, start=1):
-            conn.execute(insert, (*_row(record, TARGET)[:-1], None, change))
+            conn.execute(insert, (*_row(record, TARGET)[:-3], None, change))
             conn.executemany(
                 "INSERT INTO job_history (local_id, position, at, state) VALUES (?, ?, ?, ?)",
                 [(record.local_id, i, at, state) for i, (at, state) in enumerate(record.history)],
