@@ -66,6 +66,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     unset_var.add_argument("name", metavar="PROFILE")
     unset_var.add_argument("variable", metavar="NAME")
 
+    guard = actions.add_parser(
+        "set-guard",
+        help="set a profile's spend guards: cancel a job retried too often, or not started or "
+        "not ended in time (the job stays in the history with the reason)",
+    )
+    guard.add_argument("name", metavar="PROFILE")
+    guard.add_argument(
+        "--max-retries", metavar="N", help="cancel a job RunPod retried more than N times ('off')"
+    )
+    guard.add_argument(
+        "--start-within", metavar="TIME", help="cancel a job still queued after TIME: 90s, 10m, 2h"
+    )
+    guard.add_argument(
+        "--finish-within", metavar="TIME", help="cancel a job not ended after TIME: 30m, 1h, 1d"
+    )
+    guard.add_argument("--off", action="store_true", help="turn every guard of the profile off")
+
     s3 = actions.add_parser("s3", help="S3 credential sets (the secret goes to the keyring)")
     s3_actions = s3.add_subparsers(dest="s3_action", metavar="ACTION", required=True)
     s3_add = s3_actions.add_parser("add", help="add or replace a credential set")
@@ -98,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         "vars": _vars,
         "set-var": _set_var,
         "unset-var": _unset_var,
+        "set-guard": _set_guard,
     }
     try:
         return handlers[args.profile_action](args, store, secrets)
@@ -130,6 +148,45 @@ def _set_var(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore
 def _unset_var(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
     store.unset_variable(args.name, args.variable)
     return EXIT_OK
+
+
+def _set_guard(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -> int:
+    """Change the guards named (``off`` turns one off); the others stay as they were."""
+    import dataclasses
+
+    from gui.core.account.guards import SpendGuards, parse_duration
+
+    given = (args.max_retries, args.start_within, args.finish_within)
+    if not args.off and all(value is None for value in given):
+        print(
+            "job-console profile: name a guard to set (--max-retries N, --start-within TIME, "
+            "--finish-within TIME; 'off' turns one off) or --off for all.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    guards = SpendGuards() if args.off else store.guards(store.get(args.name).name)
+    changes: dict[str, Any] = {}
+    if args.max_retries is not None:
+        changes["max_retries"] = _off_or(args.max_retries, _retries)
+    if args.start_within is not None:
+        changes["start_within_s"] = _off_or(args.start_within, parse_duration)
+    if args.finish_within is not None:
+        changes["finish_within_s"] = _off_or(args.finish_within, parse_duration)
+    guards = dataclasses.replace(guards, **changes)
+    store.set_guards(args.name, guards)
+    print(f"Spend guards of '{args.name}': {guards.describe()}.")
+    return EXIT_OK
+
+
+def _off_or(text: str, parse: Any) -> Any:
+    return None if text.strip().lower() == "off" else parse(text)
+
+
+def _retries(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"--max-retries {text!r}: give a whole number (or 'off').") from None
 
 
 def _warn_if_insecure(secrets: SecretStore) -> None:
@@ -218,7 +275,9 @@ def _list(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -
     rows: list[dict[str, Any]] = []
     for profile in store.profiles():
         _key, source = api_key_for(profile, secrets, account_key_first=profile.use_account_key)
-        rows.append({**profile.to_json(), "target": profile.describe(), "key": source})
+        guards = store.guards(profile.name)
+        rows.append({**profile.to_json(), "target": profile.describe(), "key": source,
+                     "guards": guards.to_json(), "guarded": guards.describe()})  # fmt: skip
     if args.json:
         print(json.dumps({"profiles": rows, "secureKeyring": secrets.secure}, indent=2))
         return EXIT_OK
@@ -226,7 +285,8 @@ def _list(args: argparse.Namespace, store: ProfileStore, secrets: SecretStore) -
     width = max(len(row["name"]) for row in rows)
     for row in rows:
         key = "" if row["kind"] != "cloud" else f"  (key: {row['key']})"
-        print(f"{row['name']:<{width}}  {row['kind']:<7}  {row['target']}{key}")
+        guarded = "" if row["guarded"] == "off" else f"  (guards: {row['guarded']})"
+        print(f"{row['name']:<{width}}  {row['kind']:<7}  {row['target']}{key}{guarded}")
     return EXIT_OK
 
 

@@ -29,7 +29,7 @@ from gui.core.account.client import ManagementClient
 from gui.core.account.models import Endpoint, EndpointWorkers
 from gui.core.errors import AccountError
 from gui.core.targets import Target
-from gui.core.wording import counted
+from gui.core.wording import counted, duration_words
 
 __all__ = [
     "COLD_START_LIMIT_S",
@@ -226,18 +226,6 @@ def wait_diagnosis_line(
     except (AccountError, ValueError) as exc:
         return f"{head}; why can't be told: {exc}"
     return f"{head}: {diagnosis.text}"
-
-
-def duration_words(seconds: float) -> str:
-    """``45 s``, ``2 min 5 s``, ``1 h 3 min``."""
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"
 
 
 def _queued(health: Mapping[str, Any] | None) -> int | None:

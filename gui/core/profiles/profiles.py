@@ -6,7 +6,9 @@ keyring), ``sandbox`` (the built-in emulator: always present, never stored, neve
 URL). The same file holds the public half of the S3 credential sets (``s3refs``) and each
 profile's variables (``"variables": {profile: {name: value}}``, the built-in sandbox's too): small,
 non-secret values for placeholders (``gui.core.request.placeholders``). A variable that looks like
-a secret is refused (``check_variable``): secrets live in the keyring, named by reference.
+a secret is refused (``check_variable``): secrets live in the keyring, named by reference. Each
+profile's spend guards are kept the same way (``"guards": {profile: {...}}``, off when absent;
+``gui.core.account.guards``).
 
 The file is read on each call (cached by its modification time) and written atomically, so the
 window and a ``job-console profile`` command running beside it see each other's changes.
@@ -22,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from gui.core.account.guards import SpendGuards
 from gui.core.errors import ProfileError, ProfileNotFound
 from gui.core.files import write_json_atomic
 from gui.core.limits import DEFAULT_BASE_URL
@@ -327,8 +330,9 @@ class ProfileStore:
             profile.to_json() if entry.get("name") == old_name else entry
             for entry in data["profiles"]
         ]
-        if profile.name != old_name and old_name in data["variables"]:
-            data["variables"][profile.name] = data["variables"].pop(old_name)
+        for table in ("variables", "guards"):
+            if profile.name != old_name and old_name in data[table]:
+                data[table][profile.name] = data[table].pop(old_name)
         self._save(data)
         if self.secrets is not None and profile.name != old_name:
             self.secrets.rename(api_key_name(old_name), api_key_name(profile.name))
@@ -342,6 +346,7 @@ class ProfileStore:
         data = self._load()
         data["profiles"] = [entry for entry in data["profiles"] if entry.get("name") != name]
         data["variables"].pop(name, None)
+        data["guards"].pop(name, None)
         self._save(data)
         if self.secrets is not None:
             self.secrets.delete(api_key_name(name))
@@ -432,6 +437,23 @@ class ProfileStore:
         del variables[name]
         self.set_variables(profile, variables)
 
+    # -- spend guards --------------------------------------------------------------------------
+
+    def guards(self, profile: str) -> SpendGuards:
+        """The spend guards of ``profile`` (all off when it has none)."""
+        raw = self._load()["guards"].get(profile)
+        return SpendGuards.from_json(raw) if isinstance(raw, dict) else SpendGuards()
+
+    def set_guards(self, profile: str, guards: SpendGuards) -> None:
+        """Replace the spend guards of ``profile`` (the built-in sandbox's too)."""
+        self.get(profile)
+        data = self._load()
+        if guards.active:
+            data["guards"][profile] = guards.to_json()
+        else:
+            data["guards"].pop(profile, None)
+        self._save(data)
+
     # -- S3 credential sets --------------------------------------------------------------------
 
     def s3_sets(self) -> list[S3CredentialSet]:
@@ -482,7 +504,8 @@ class ProfileStore:
         try:
             stat = self.path.stat()
         except FileNotFoundError:
-            return {"version": 1, "profiles": [], "s3CredentialSets": {}, "variables": {}}
+            return {"version": 1, "profiles": [], "s3CredentialSets": {}, "variables": {},
+                    "guards": {}}  # fmt: skip
         stamp = (stat.st_mtime_ns, stat.st_size)
         if self._cache is None or self._cache[0] != stamp:
             self._cache = (stamp, self._read())
@@ -502,6 +525,7 @@ class ProfileStore:
         profiles = data.get("profiles")
         sets = data.get("s3CredentialSets")
         variables = data.get("variables")
+        guards = data.get("guards")
         return {
             "version": 1,
             "profiles": [p for p in profiles if isinstance(p, dict)]
@@ -512,6 +536,9 @@ class ProfileStore:
             else {},
             "variables": {k: v for k, v in variables.items() if isinstance(v, dict)}
             if isinstance(variables, dict)
+            else {},
+            "guards": {k: v for k, v in guards.items() if isinstance(v, dict)}
+            if isinstance(guards, dict)
             else {},
         }
 
