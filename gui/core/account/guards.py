@@ -109,10 +109,12 @@ class SpendGuards:
                 return None
             return float(value) if 0 < value <= MAX_DEADLINE_S else None
 
-        retries = data.get("maxRetries")
-        ok_retries = isinstance(retries, int) and not isinstance(retries, bool)
+        raw = data.get("maxRetries")
+        retries = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
         return cls(
-            max_retries=retries if ok_retries and 0 <= retries <= MAX_RETRIES_LIMIT else None,
+            max_retries=retries
+            if retries is not None and 0 <= retries <= MAX_RETRIES_LIMIT
+            else None,
             start_within_s=number("startWithinS"),
             finish_within_s=number("finishWithinS"),
         )

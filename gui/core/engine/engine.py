@@ -42,9 +42,12 @@ if TYPE_CHECKING:
     from gui.core.endpoint.client import RetryPolicy
     from gui.core.endpoint.connection_check import ConnectionResult
     from gui.core.engine.account_clients import ManagementClients
+    from gui.core.engine.guards import GuardKeeper
+    from gui.core.engine.job_facts import FactRecorder
     from gui.core.engine.jobs import BodyResolver, JobService, KeyProvider
     from gui.core.engine.leases import ConsoleLease
     from gui.core.engine.log_follow import LogFollow
+    from gui.core.engine.settings import ProfileSettings
     from gui.core.engine.shared_view import SharedView
     from gui.core.engine.tracker import PollPolicy
     from gui.core.profiles.secrets import SecretStore
@@ -176,6 +179,9 @@ class Engine:
         self._http: httpx.AsyncClient | None = None  # one-off requests: replays, checks
         self._logs: LogFollow | None = None  # the worker logs of the jobs it follows
         self._management: ManagementClients | None = None  # REST v2, made at first use
+        self._settings: ProfileSettings | None = None  # profiles' guards and management URLs
+        self._guards: GuardKeeper | None = None  # the profiles' spend guards, applied
+        self._facts: FactRecorder | None = None  # each job's worker release, GPU and cost
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -244,8 +250,16 @@ class Engine:
             self._service.forget_ended_after = self._options["webhook_grace_s"] + ENDED_KEPT_S
         self._service.job_id_learned = self._look_for_early_delivery
         self._service.start_sandbox = self._start_sandbox
+        from gui.core.engine.guards import GuardKeeper
+        from gui.core.engine.job_facts import FactRecorder
+        from gui.core.engine.settings import ProfileSettings
+
+        self._settings = ProfileSettings(self.data_dir)
         self._logs = LogFollow(self._store.save_logs, self._account_access)
-        self._service.job_published = self._logs.observe
+        self._facts = FactRecorder(self._service.add_facts, self._account_access)
+        self._service.job_published = self._job_published
+        self._guards = GuardKeeper(self._service, self._settings.guards)
+        self._service.status_seen = self._guards.observe
         if self._sandbox is not None:  # started by a sandbox_target() call while loading
             self._service.sandbox = self._sandbox_target(self._sandbox)
         if any(job.target.kind == "sandbox" for job in adopt):
@@ -508,10 +522,14 @@ class Engine:
         if self._listener is not None:
             self._sandbox_webhook = None
             await self._listener.close()  # before the lease goes: it says it stopped serving
+        if self._guards is not None:
+            await self._guards.aclose()
         if self._service is not None:
             await self._service.aclose()
         if self._logs is not None:
             await self._logs.aclose()
+        if self._facts is not None:
+            await self._facts.aclose()
         if self._sandbox is not None:
             await self._sandbox.stop()
             self._sandbox = None
@@ -853,10 +871,38 @@ class Engine:
         return self._http
 
     def _account_access(self, target: Target) -> AccountAccess:
-        """The management API of a job's target (its worker logs), or ``AccountUnavailable``."""
+        """The management API of a job's target (its worker logs), or ``AccountUnavailable``:
+        the profile's management URL, unless ``RUNPOD_API_URL`` overrides it."""
         from gui.core.account.access import account_access
 
-        return account_access(target, self._key_provider(target))
+        url = "" if self._settings is None else self._settings.management_url(target.name)
+        # RUNPOD_API_URL is the command line's; the window takes the profile's alone.
+        environ: dict[str, str] | None = {} if self.kind == "window" else None
+        return account_access(
+            target, self._key_provider(target), management_url=url, environ=environ
+        )
+
+    def _job_published(self, record: JobRecord, target: Target) -> None:
+        """Every change of a job this console owns: its worker's log, its facts."""
+        if self._logs is not None:
+            self._logs.observe(record, target)
+        if self._facts is not None:
+            self._facts.observe(record, target)
+
+    def facts_settled(self) -> concurrent.futures.Future[None]:
+        """Set once what is being learned about the jobs (release, GPU, cost) is recorded: a
+        command waits for it before it prints its jobs' costs."""
+
+        async def settled() -> None:
+            if self._facts is not None:
+                await self._facts.settled()
+
+        return self._call(settled())
+
+    @property
+    def guards(self) -> GuardKeeper | None:
+        """The spend guards at work (tests read what they ``cancelled``)."""
+        return self._guards
 
     @property
     def log_follow(self) -> LogFollow | None:

@@ -50,13 +50,14 @@ from gui.core.engine.webhook_watch import WebhookWatch
 from gui.core.errors import ConsoleError, JobNotFound, RequestInvalid, SubmissionUncertain
 from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved
 from gui.core.limits import MAX_BODY_BYTES, RATE_LIMITS, WEBHOOK_GRACE_S, Operation, is_operation
-from gui.core.records import JobRecord, JobState, NoteKind, status_unreachable_note
+from gui.core.records import GUARD_STEP, JobRecord, JobState, NoteKind, status_unreachable_note
 from gui.core.redact import holds_redacted, redact_body
 from gui.core.request.validation import serialize_body
 from gui.core.storage.store import JobStore, StoredJob
 from gui.core.targets import Target
 
 if TYPE_CHECKING:
+    from gui.core.account.guards import GuardVerdict
     from gui.core.engine.leases import ConsoleLease
 
 __all__ = ["JobService", "jobs_to_resume", "wants_stream"]
@@ -189,6 +190,9 @@ class JobService:
         self.forget_ended_after: float | None = None
         """Seconds after a job ends before it is let go from memory (it lives in the store and is
         read back when an action needs it); None keeps every job (the command line's batches)."""
+        # Told of every poll of a job still open, with its answer (None when it got none): the
+        # spend guards (gui.core.engine.guards).
+        self.status_seen: Callable[[JobRecord, JobStatus | None], None] | None = None
 
     # -- reading (any thread) ------------------------------------------------------------------
 
@@ -666,6 +670,7 @@ class JobService:
         client = self.client_for(self._targets[local_id])
         streaming = local_id in self._streaming
         changed = False
+        answer: JobStatus | None = None
         try:
             answer = held if held is not None else await client.status(record.job_id)
             self._purge_candidates.discard(local_id)  # still known: the purge did not take it
@@ -686,6 +691,8 @@ class JobService:
             self._publish(record)
         if record.terminal:
             self._stream_locks.pop(local_id, None)
+        elif self.status_seen is not None and local_id in self._records:
+            self.status_seen(record, answer)
         return not record.terminal
 
     def _mark_gone(self, record: JobRecord) -> bool:
@@ -751,7 +758,9 @@ class JobService:
 
     # -- actions -------------------------------------------------------------------------------
 
-    async def cancel(self, local_id: str) -> JobRecord:
+    async def cancel(self, local_id: str, *, guard: GuardVerdict | None = None) -> JobRecord:
+        """Cancel the job; a spend ``guard`` that asks for it is recorded: a step in its history
+        first, then (once cancelled) its reason in the note and ``facts["guard"]``."""
         record = await self._held(local_id)
         if record.terminal:
             raise ConsoleError(f"This job is already {record.state}: there is nothing to cancel.")
@@ -761,6 +770,8 @@ class JobService:
             # Another console follows it: ask the endpoint, and that console records the end.
             await self.client_for(self._targets[local_id]).cancel(record.job_id)
             return self._snapshots[local_id]
+        if guard is not None:
+            record.history.append((time.time(), f"{GUARD_STEP}cancelling: {guard.step}"))
         try:
             answer = await self.client_for(self._targets[local_id]).cancel(record.job_id)
         except JobNotFound:
@@ -771,11 +782,26 @@ class JobService:
             if answer.state is not None and answer.state.terminal:
                 await self._read_last_chunks(record, record.job_id)
             merge_status(record, answer, time.time())
+        if guard is not None and record.state is JobState.CANCELLED:
+            record.note = guard.reason
+            guarded = {"kind": guard.kind, "reason": guard.reason}
+            record.facts = {**(record.facts or {}), "guard": guarded}
         if record.terminal:
             self.tracker.untrack(local_id)
         else:
             self.tracker.poll_soon(local_id)
         return self._publish(record)
+
+    def add_facts(self, local_id: str, facts: Mapping[str, Any]) -> None:
+        """Merge what was learned around a job this console owns (its worker's release and GPU,
+        its cost: ``JobRecord.facts``) into it; saved and announced when it changed anything."""
+        record = self._records.get(local_id)
+        if record is None or local_id not in self.owned:
+            return
+        merged = {**(record.facts or {}), **facts}
+        if merged != record.facts:
+            record.facts = merged  # a new dict: snapshots keep the one they were made with
+            self._publish(record)
 
     async def retry(self, local_id: str) -> JobRecord:
         """Requeue a FAILED or TIMED_OUT job under the same id, and follow it again."""
