@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
 WORKER_READY_TIMEOUT_S = 90.0  # importing runpod and starting uvicorn is slow on a busy machine
+WAIT_DIAGNOSIS_AFTER_S = 10.0  # a job IN_QUEUE this long gets a diagnosis on stderr...
+WAIT_DIAGNOSIS_EVERY_S = 30.0  # ...and another at most this often while it still waits
+FACTS_WAIT_S = 15.0  # the longest the final JSON waits for the jobs' costs
 
 
 class UsageError(Exception):
@@ -401,7 +404,8 @@ def _send_and_report(args: argparse.Namespace,
                 batch, signals)  # fmt: skip
     records = [r for r in engine.jobs() if r.local_id in batch.ids]
     if not args.no_wait:
-        records = follow(engine, batch.ids, deadline, progress)
+        records = follow(engine, batch.ids, deadline, progress, WaitDiagnosis(engine, target))
+        records = with_facts(engine, batch.ids) or records
     progress.finish()
     engine.flush().result(timeout=30)
     batched = _is_batch(args)
@@ -443,12 +447,63 @@ def _submit_all(engine: Engine, target: Target,
             raise UsageError(str(future.exception()))
 
 
-def follow(engine: Engine, ids: set[str], deadline: float | None, progress: Progress
-           ) -> list[JobRecord]:  # fmt: skip
-    """Wait until every job of ``ids`` has ended (or ``deadline``); their records, oldest first."""
+def with_facts(engine: Engine, ids: set[str]) -> list[JobRecord]:
+    """The jobs of ``ids`` once their costs are recorded (``FACTS_WAIT_S`` at most)."""
+    import concurrent.futures
+
+    try:
+        engine.facts_settled().result(timeout=FACTS_WAIT_S)
+    except concurrent.futures.TimeoutError:
+        pass  # printed without the cost that is still on its way
+    return [r for r in engine.jobs() if r.local_id in ids]
+
+
+class WaitDiagnosis:
+    """Why the oldest queued job waits, on stderr: after ``WAIT_DIAGNOSIS_AFTER_S``, then at most
+    every ``WAIT_DIAGNOSIS_EVERY_S``, asked on a thread of its own (the management API is
+    another host: the progress line does not wait for it)."""
+
+    def __init__(self, engine: Engine, target: Target) -> None:
+        self._engine = engine
+        self._target = target
+        self._next_at: float | None = None
+        self._asking: threading.Thread | None = None
+
+    def check(self, records: list[JobRecord], now: float) -> None:
+        waiting = [r for r in records if str(r.state) == "IN_QUEUE"]
+        if not waiting or (self._asking is not None and self._asking.is_alive()):
+            return
+        waited = now - min(r.submitted_at for r in waiting)
+        due = WAIT_DIAGNOSIS_AFTER_S if self._next_at is None else self._next_at
+        if waited < due:
+            return
+        self._next_at = waited + WAIT_DIAGNOSIS_EVERY_S
+        self._asking = threading.Thread(target=self._tell, args=(waited,), daemon=True)
+        self._asking.start()
+
+    def _tell(self, waited: float) -> None:
+        from gui.core.account.diagnosis import wait_diagnosis_line
+        from gui.core.errors import AccountUnavailable
+
+        try:
+            access = self._engine.account_access(self._target)
+            key, url = access.api_key, access.base_url
+        except AccountUnavailable:
+            key, url = None, ""
+        line = wait_diagnosis_line(self._target, key, waited, management_url=url, environ={})
+        start = "\n" if sys.stderr.isatty() else ""  # off the progress line it rewrites
+        print(f"{start}job-console: {line}", file=sys.stderr, flush=True)
+
+
+def follow(engine: Engine, ids: set[str], deadline: float | None, progress: Progress,
+           diagnosis: WaitDiagnosis | None = None) -> list[JobRecord]:  # fmt: skip
+    """Wait until every job of ``ids`` has ended (or ``deadline``); their records, oldest first.
+    ``diagnosis`` says on stderr why jobs wait, while they do."""
     while True:
         records = [r for r in engine.jobs() if r.local_id in ids]
         progress.show(records)
+        if diagnosis is not None:
+            diagnosis.check(records, time.time())
         if all(r.terminal for r in records):
             return records
         if deadline is not None and time.monotonic() >= deadline:
@@ -567,10 +622,25 @@ def status_json(record: JobRecord, *, single: bool, line: int | None = None) -> 
         "stream": [{"output": chunk} for chunk in record.stream] or None,
         "note": record.note,
     }
+    cost = (record.facts or {}).get("cost")
+    if isinstance(cost, dict):
+        optional["cost"] = cost_json(cost)
     if _not_sent(record):
         optional.update({"line": line, "request": record.request})
     payload.update({key: value for key, value in optional.items() if value is not None})
     return json.dumps(payload, indent=2 if single else None, ensure_ascii=False)
+
+
+def cost_json(cost: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's ``cost`` in the final JSON: ``usd`` (null without an estimate, and ``missing``
+    says why), ``gpu``, ``gpuCount``, ``seconds`` (billed, rounded up), ``perGpuSecond`` and
+    ``leavesOut``: what the estimate does not count."""
+    from gui.core.account.cost import LEAVES_OUT
+
+    names = {"usd": "usd", "gpu": "gpu", "gpu_count": "gpuCount", "seconds": "seconds",
+             "per_gpu_second": "perGpuSecond", "missing": "missing"}  # fmt: skip
+    shown = {names[key]: value for key, value in cost.items() if key in names}
+    return {"usd": None, **shown, "leavesOut": LEAVES_OUT}
 
 
 class Progress:

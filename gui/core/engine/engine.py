@@ -870,6 +870,11 @@ class Engine:
             self._http = httpx.AsyncClient()
         return self._http
 
+    def account_access(self, target: Target) -> AccountAccess:
+        """The management API of ``target`` (a sandbox target with its URL) and the key to send,
+        or ``AccountUnavailable`` saying why there is none; safe from any thread."""
+        return self._account_access(target)
+
     def _account_access(self, target: Target) -> AccountAccess:
         """The management API of a job's target (its worker logs), or ``AccountUnavailable``:
         the profile's management URL, unless ``RUNPOD_API_URL`` overrides it."""

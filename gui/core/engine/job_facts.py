@@ -48,11 +48,12 @@ class FactRecorder:
         self._latest: dict[str, tuple[JobRecord, Target]] = {}  # seen while a lookup ran
         self._looked_up: set[tuple[str, str]] = set()  # (local id, worker id)
         self._costed: set[str] = set()
+        self._closed = False  # jobs the closing engine ends afterwards are left as they are
 
     def observe(self, record: JobRecord, target: Target) -> None:
         """A job of this console changed: learn what is still unknown about it."""
         local_id = record.local_id
-        if target.kind == "local" or record.job_id is None:
+        if self._closed or target.kind == "local" or record.job_id is None:
             return
         if local_id in self._pending:
             self._latest[local_id] = (record, target)
@@ -138,6 +139,7 @@ class FactRecorder:
             await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
 
     async def aclose(self) -> None:
+        self._closed = True
         tasks = list(self._pending.values())
         for task in tasks:
             task.cancel()
