@@ -37,9 +37,12 @@ from gui.commands.arguments import seconds
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterable, Iterator
 
+    from gui.core.account.cost import BilledComparison, CostEstimate, CostTotal
     from gui.core.engine.engine import Engine
     from gui.core.records import JobRecord
+    from gui.core.storage.history import HistoryReader, JobQuery
     from gui.core.targets import Target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
@@ -58,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="list the jobs a search finds, newest first",
         description="List the jobs a search finds, newest first. The search is the window's: "
         "words inside a job's input, output and error, and fields such as status:failed, "
-        "worker:ID, profile:NAME, endpoint:ID, template:NAME, id:PREFIX.",
+        "worker:ID, profile:NAME, endpoint:ID, template:NAME, id:PREFIX, release:V.",
     )
     listing.add_argument("search", nargs="*", metavar="SEARCH", help="words and field:value parts")
     listing.add_argument(
@@ -72,6 +75,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     listing.add_argument("--oldest-first", action="store_true", help="ascending order")
     listing.add_argument("--json", action="store_true", help="one JSON object per job and line")
+    listing.add_argument(
+        "--cost",
+        action="store_true",
+        help="show each job's estimated cost, and the sum over every job the search finds",
+    )
+
+    cost = actions.add_parser(
+        "cost",
+        help="the estimated cost of the jobs a search finds, per endpoint, beside the bill",
+        description="The sum of the estimated costs of the jobs a search finds, per endpoint, "
+        "and beside it what RunPod billed the endpoint over the same hours, where the "
+        "management API's billing can be read (the profile's key and URL, or RUNPOD_API_KEY "
+        "and RUNPOD_API_URL).",
+    )
+    cost.add_argument("search", nargs="*", metavar="SEARCH", help="words and field:value parts")
+    cost.add_argument("--json", action="store_true", help="one JSON object")
 
     show = actions.add_parser("show", help="print one job, whole, as JSON (no secret)")
     show.add_argument("job", metavar="JOB_ID", help="its local id or its RunPod job id")
@@ -119,11 +138,11 @@ def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     if args.history_action == "follow":
         return _follow(args, data_dir)
-    if args.history_action == "list":
+    if args.history_action in ("list", "cost"):
         from gui.core.errors import SearchInvalid
 
         try:
-            return _list(args, data_dir)
+            return (_list if args.history_action == "list" else _cost)(args, data_dir)
         except SearchInvalid as exc:
             return _fail(f"{exc} Nothing was listed.", EXIT_USAGE)
         except ConsoleError as exc:  # a history of a newer release
@@ -172,19 +191,123 @@ def _list(args: argparse.Namespace, data_dir: Path) -> int:
             size = _PAGE if wanted is None else min(_PAGE, wanted - shown)
             rows = reader.page(query, sort, descending, shown, size, total=total)
             for record in rows:
-                print(json.dumps(_summary(record), ensure_ascii=False) if args.json
-                      else _line(record))  # fmt: skip
+                print(json.dumps(_summary(record, args.cost), ensure_ascii=False) if args.json
+                      else _line(record, args.cost))  # fmt: skip
             shown += len(rows)
             if len(rows) < size:
                 break
+        if args.cost:
+            from gui.core.account.cost import LEAVES_OUT, total_cost
+
+            summed = total_cost(_estimates(_every(reader, query)))
+            print(f"job-console history: estimated cost of the {total} job(s) found: "
+                  f"{summed.text}. {LEAVES_OUT}", file=sys.stderr)  # fmt: skip
     if not args.json:
         more = f" of {total}" if shown < total else ""
         print(f"job-console history: {shown}{more} job(s).", file=sys.stderr)
     return EXIT_OK
 
 
-def _summary(record: JobRecord) -> dict[str, object]:
+def _every(reader: HistoryReader, query: JobQuery) -> Iterator[JobRecord]:
+    """Every job ``query`` finds, a page at a time (the table's light rows, with their facts)."""
+    offset = 0
+    while True:
+        rows = reader.page(query, offset=offset, limit=_PAGE)
+        yield from rows
+        offset += len(rows)
+        if len(rows) < _PAGE:
+            return
+
+
+def _estimates(records: Iterable[JobRecord]) -> Iterator[CostEstimate]:
+    """The estimates kept with the ended jobs (those without one are counted as unpriced)."""
+    from gui.core.account.cost import CostEstimate
+    from gui.core.account.job_facts import stored_cost
+
+    for record in records:
+        if record.terminal:
+            yield stored_cost(record) or CostEstimate(None, missing="no estimate was recorded")
+
+
+# -- cost ----------------------------------------------------------------------------------------
+
+
+def _cost(args: argparse.Namespace, data_dir: Path) -> int:
+    """The estimates per endpoint, each beside the endpoint's bill for the hours its jobs ran."""
+    from gui.core.account.cost import LEAVES_OUT, total_cost
+    from gui.core.storage.history import HistoryReader, parse_search
+    from gui.core.storage.store import DB_FILENAME
+
+    query = parse_search(" ".join(args.search))
+    groups: dict[tuple[str, str], list[JobRecord]] = {}
+    with HistoryReader(data_dir / DB_FILENAME) as reader:
+        for record in _every(reader, query):
+            if record.terminal:
+                groups.setdefault((record.profile, record.endpoint_id), []).append(record)
+    results = []
+    for (profile, endpoint_id), records in sorted(groups.items()):
+        estimated = total_cost(_estimates(records))
+        billed, why_not = _bill(args, data_dir, profile, endpoint_id, records, estimated)
+        results.append({"profile": profile, "endpointId": endpoint_id, "jobs": len(records),
+                        "estimatedUsd": estimated.usd, "unpriced": estimated.unpriced,
+                        "billedUsd": None if billed is None else billed.billed_usd,
+                        "text": (billed.text if billed is not None
+                                 else f"Estimated {estimated.text}; {why_not}")})  # fmt: skip
+    everything = total_cost(_estimates(r for group in groups.values() for r in group))
+    if args.json:
+        print(json.dumps({"endpoints": results, "estimatedUsd": everything.usd,
+                          "priced": everything.priced, "unpriced": everything.unpriced,
+                          "leavesOut": LEAVES_OUT}, indent=2))  # fmt: skip
+        return EXIT_OK
+    for result in results:
+        print(f"{result['profile']} (endpoint {result['endpointId']}): {result['text']}")
+    print(f"In all: {everything.text}. {LEAVES_OUT}")
+    return EXIT_OK
+
+
+def _bill(
+    args: argparse.Namespace,
+    data_dir: Path,
+    profile: str,
+    endpoint_id: str,
+    records: list[JobRecord],
+    estimated: CostTotal,
+) -> tuple[BilledComparison | None, str]:
+    """The endpoint's bill for the hours its jobs ran beside ``estimated``, or why not."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from gui.commands.endpoints import resolve_access
+    from gui.core.account.client import ManagementClient
+    from gui.core.account.cost import compare_with_bill
+    from gui.core.errors import ConsoleError
+
+    start = datetime.fromtimestamp(min(r.submitted_at for r in records), UTC)
+    end = datetime.fromtimestamp(max(r.finished_at or r.submitted_at for r in records) + 1, UTC)
+    where = argparse.Namespace(profile=profile, data_dir=data_dir)
+
+    async def read() -> BilledComparison:
+        from gui.core.errors import ProfileNotFound
+
+        try:
+            access = resolve_access(where)
+        except ProfileNotFound:  # sent with run --endpoint: the environment's account
+            access = resolve_access(argparse.Namespace(profile=None, data_dir=data_dir))
+        async with ManagementClient(access) as client:
+            report = await client.billing(endpoint_id=endpoint_id, bucket_size="hour",
+                                          start=start, end=end)  # fmt: skip
+        return compare_with_bill(endpoint_id, estimated, report)
+
+    try:
+        return asyncio.run(read()), ""
+    except ConsoleError as exc:
+        return None, f"the bill can't be read: {exc}"
+
+
+def _summary(record: JobRecord, with_cost: bool = False) -> dict[str, object]:
     """A listed job: what the job table shows (``show`` prints the whole record)."""
+    cost = (record.facts or {}).get("cost") if with_cost else None
+    extra: dict[str, object] = {"cost": cost} if with_cost else {}
     return {
         "local_id": record.local_id,
         "job_id": record.job_id,
@@ -199,13 +322,22 @@ def _summary(record: JobRecord) -> dict[str, object]:
         "worker_id": record.worker_id,
         "template": record.template,
         "error": record.error,
+        "release": record.release,
+        **extra,
     }
 
 
-def _line(record: JobRecord) -> str:
+def _line(record: JobRecord, with_cost: bool = False) -> str:
     submitted = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.submitted_at))
     parts = [record.job_id or record.local_id, str(record.state), submitted, record.profile,
              record.worker_id or "-", record.template or "-"]  # fmt: skip
+    if with_cost:
+        from gui.core.account.cost import format_usd
+        from gui.core.account.job_facts import stored_cost
+
+        estimate = stored_cost(record)
+        usd = None if estimate is None else estimate.usd
+        parts.append("-" if usd is None else format_usd(usd))
     return "  ".join(parts)
 
 
@@ -226,6 +358,11 @@ def _show(conn: sqlite3.Connection, job_ref: str, data_dir: Path) -> int:
         )
     first, *others = found
     shown = record_to_dict(first.record)
+    cost = (first.record.facts or {}).get("cost")
+    if isinstance(cost, dict):  # as run prints it, with what the estimate leaves out
+        from gui.commands.run import cost_json
+
+        shown["cost"] = cost_json(cost)
     # The worker log lines kept with it (gui.core.storage.job_logs); an export leaves them out.
     shown["logs"] = [line.to_json() for line in read_job_logs(conn, first.record.local_id)]
     print(json.dumps(shown, indent=2, ensure_ascii=False, default=str))
