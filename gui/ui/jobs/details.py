@@ -31,7 +31,7 @@ from gui.core.files import write_bytes_atomic, write_text_atomic
 from gui.core.records import JobRecord
 from gui.core.wording import counted
 from gui.ui.jobs.details_pane import NO_JOB_SUMMARY, NO_JOB_TITLE
-from gui.ui.jobs.details_parts import HistoryView, ImagesView, error_html
+from gui.ui.jobs.details_parts import HistoryView, ImagesView, error_html, facts_words
 from gui.ui.jobs.json_tree import JsonTreeWidget
 from gui.ui.jobs.logs_tab import LogsTab
 from gui.ui.jobs.model import RUN_CLOCK_MS, is_running, queue_time_ms, run_time_ms
@@ -240,7 +240,9 @@ class JobDetails(QWidget):
             parts.append(f"worker {record.worker_id}")
         if record.template:
             parts.append(f"template {record.template}")
+        parts += facts_words(record)
         self.summary.setText(" · ".join(parts))
+        self.summary.setToolTip(cost_tooltip(record))
 
     @property
     def run_clock_active(self) -> bool:
@@ -352,6 +354,15 @@ class JobDetails(QWidget):
             lambda error: self.output_status.setText(f"Could not save the image: {error}"),
             context=self,
         )
+
+
+def cost_tooltip(record: JobRecord) -> str:
+    """How the estimate was made and what it leaves out (or why there is none)."""
+    from gui.core.account.cost import LEAVES_OUT
+    from gui.core.account.job_facts import stored_cost
+
+    estimate = stored_cost(record)
+    return "" if estimate is None else f"Cost: {estimate.text}. {LEAVES_OUT}"
 
 
 def raw_note(raw: RawText) -> str:

@@ -42,6 +42,28 @@ def _short(value: Any, limit: int = CHUNK_PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text):,} characters)"
 
 
+def facts_words(record: JobRecord) -> list[str]:
+    """What the console learned around the job, for the details' summary line: the release and
+    GPU of its worker, its estimated cost, and a spend guard that cancelled it."""
+    from gui.core.account.cost import format_usd
+
+    facts = record.facts or {}
+    words: list[str] = []
+    if record.release:
+        words.append(f"release {record.release}")
+    gpu = facts.get("gpu")
+    if isinstance(gpu, str):
+        words.append(f"{facts.get('gpu_count') or 1} x {gpu}")
+    cost = facts.get("cost")
+    if isinstance(cost, dict):
+        usd = cost.get("usd")
+        words.append(f"cost ~{format_usd(usd)}" if isinstance(usd, int | float)
+                     else "no cost estimate")  # fmt: skip
+    if isinstance(facts.get("guard"), dict):
+        words.append("cancelled by a spend guard")
+    return words
+
+
 def error_html(record: JobRecord) -> str:
     """The error laid out for reading: type and message first, then the traceback, then where."""
     parts: list[str] = []

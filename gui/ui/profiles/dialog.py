@@ -35,6 +35,7 @@ from gui.core.targets import SANDBOX_PROFILE
 from gui.ui import theme
 from gui.ui.profiles.form import ProfileForm
 from gui.ui.profiles.form import named as _named
+from gui.ui.profiles.guards import GuardsBox
 from gui.ui.profiles.s3_credentials import S3CredentialsPanel
 from gui.ui.profiles.variables import VariablesTable
 from gui.ui.tasks import Latest, run_in_background, when_done
@@ -116,6 +117,8 @@ class ProfilesDialog(QDialog):
         right.addWidget(self.form)
         self.variables = VariablesTable()
         right.addWidget(self.variables)
+        self.guards = GuardsBox()
+        right.addWidget(self.guards)
         self.test_result = _named(QLabel(), "testResultLabel")
         self.test_result.setWordWrap(True)
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -187,6 +190,7 @@ class ProfilesDialog(QDialog):
         self.form.setEnabled(not profile.is_builtin)
         try:
             self.variables.show_variables(self.store.variables(profile.name))
+            self.guards.show_guards(self.store.guards(profile.name))
         except ConsoleError as exc:
             self._show_error(str(exc))
         self._show_key_source(profile)
@@ -246,11 +250,13 @@ class ProfilesDialog(QDialog):
     def _on_save_clicked(self) -> None:
         if self._editing == SANDBOX_PROFILE:
             try:
+                guards = self.guards.guards()
                 self.store.set_variables(SANDBOX_PROFILE, self.variables.variables())
+                self.store.set_guards(SANDBOX_PROFILE, guards)
             except ConsoleError as exc:
                 self._show_error(str(exc))
                 return
-            self._show_note(f"Saved the variables of '{SANDBOX_PROFILE}'.")
+            self._show_note(f"Saved the variables and spend guards of '{SANDBOX_PROFILE}'.")
             return
         profile = self.form.profile()
         key = self.form.typed_key()
@@ -260,6 +266,7 @@ class ProfilesDialog(QDialog):
             variables = self.variables.variables()
             for name, value in variables.items():  # refused before anything is saved
                 check_variable(name, value)
+            guards = self.guards.guards()
             if self._editing is None:
                 self.store.add(profile)
             else:
@@ -267,6 +274,7 @@ class ProfilesDialog(QDialog):
             if key and profile.kind == "cloud":
                 self.secrets.set(api_key_name(profile.name), key)
             self.store.set_variables(profile.name, variables)
+            self.store.set_guards(profile.name, guards)
         except ConsoleError as exc:
             self._show_error(str(exc))
             return
