@@ -315,10 +315,21 @@ _ROW_COLUMNS = (
     "submitted_at", "started_at", "finished_at", "delay_time_ms", "execution_time_ms",
     "worker_id", "error", "webhook_deliveries", "webhook_missing", "note", "facts",
 )  # fmt: skip
+# Of a job's origin, a row carries only where its data run came from (the template body and the
+# variables can be big): the data file, the row's number and name.
+_ORIGIN_KEYS = ("data", "row", "name")
+_ROW_SELECT = ", ".join(
+    [*_ROW_COLUMNS, *(f"json_extract(origin, '$.{key}')" for key in _ORIGIN_KEYS)]
+)
 
 
 def _row_record(row: tuple[Any, ...]) -> JobRecord:
-    v = dict(zip(_ROW_COLUMNS, row, strict=True))
+    v = dict(zip(_ROW_COLUMNS, row[: len(_ROW_COLUMNS)], strict=True))
+    origin = {
+        key: value
+        for key, value in zip(_ORIGIN_KEYS, row[len(_ROW_COLUMNS) :], strict=True)
+        if value is not None
+    }
     return JobRecord(
         local_id=v["local_id"], profile=v["profile"], endpoint_id=v["endpoint_id"],
         operation=v["operation"], request={}, submitted_at=v["submitted_at"],
@@ -328,6 +339,7 @@ def _row_record(row: tuple[Any, ...]) -> JobRecord:
         worker_id=v["worker_id"], error=v["error"], webhook_deliveries=v["webhook_deliveries"],
         webhook_missing=bool(v["webhook_missing"]), note=v["note"],
         facts=None if v["facts"] is None else json.loads(v["facts"]),
+        origin=origin or None,
     )  # fmt: skip
 
 
@@ -458,7 +470,7 @@ class HistoryReader:
         with self.snapshot():
             walk = self._walk(query, sort, offset + limit)
             rows = self._all(
-                f"SELECT {', '.join(_ROW_COLUMNS)} FROM jobs{walk} WHERE {where} "
+                f"SELECT {_ROW_SELECT} FROM jobs{walk} WHERE {where} "
                 f"ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, limit, offset],
             )

@@ -40,6 +40,8 @@ from gui.ui.window.menus import add_menu_action, install_desktop
 from gui.ui.window.window_state import restore_window_state, save_window_state
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from PySide6.QtGui import QCloseEvent
 
     from gui.ui.profiles.local_worker import LocalWorkerPanel
@@ -532,33 +534,48 @@ class MainWindow(QMainWindow):
 
         self.targets.with_target(opened)
 
-    def _data_run_of_selection(self, history: Path | None) -> DataRunSource | None:
+    def _with_data_run_of_selection(
+        self, history: Path | None, then: Callable[[DataRunSource], None]
+    ) -> None:
+        """``then(source)`` with the data run of the selected job, once its whole record (its
+        origin: template, variables, data file) is read; the table's rows are light."""
+        records = self.jobs_panel.selected_records()
+        if len(records) != 1:
+            self.statusBar().showMessage("Select one job made by a data run first.", 5000)
+            return
+        self.jobs_panel.with_whole_records(
+            records, lambda whole: self._on_whole_job_for_data_run(whole, history, then)
+        )
+
+    def _on_whole_job_for_data_run(
+        self,
+        records: list[JobRecord],
+        history: Path | None,
+        then: Callable[[DataRunSource], None],
+    ) -> None:
         from gui.ui.request.data_run import source_of_job
 
-        records = self.jobs_panel.selected_records()
         source = source_of_job(records[0], self.request.variables, history) if records else None
         if source is None:
             self.statusBar().showMessage("Select one job made by a data run first.", 5000)
-            return None
+            return
         # The history keeps the listener's token as its reference: the request gets the real URL.
         body = reveal_listener_token_in_body(json.loads(source.text), self.secrets)
-        return replace(source, text=json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+        then(replace(source, text=json.dumps(body, indent=2, ensure_ascii=False) + "\n"))
 
     def rerun_failed_rows(self) -> None:
         """*Rerun failed rows…* of the selected job's data run: the rows whose last job FAILED or
         TIMED_OUT, with the data file as it is now, through the preview dialog."""
-        source = self._data_run_of_selection(self.data_dir / "jobs.sqlite3")
-        if source is not None:
-            self.open_data_run(source)
+        self._with_data_run_of_selection(self.data_dir / "jobs.sqlite3", self.open_data_run)
 
     def export_data_run_results(self, out: Path | None = None) -> None:
         """One line per row of the selected job's data run (values, status, output) to ``out``
         (asked for when None), written off the Qt thread."""
+        self._with_data_run_of_selection(None, lambda source: self._export_results(source, out))
+
+    def _export_results(self, source: DataRunSource, out: Path | None) -> None:
         from gui.ui.request.data_run import RESULTS_FILTER, export_results
 
-        source = self._data_run_of_selection(None)
-        if source is None:
-            return
         if out is None:
             start = source.data.with_name(f"{source.data.stem}-results.csv")
             chosen, _ = QtWidgets.QFileDialog.getSaveFileName(
