@@ -658,6 +658,17 @@ class Engine:
         """Local ids of the unfinished jobs taken over at start (followed, or made NOT_SENT)."""
         return self._require_service().resumed
 
+    def let_go(self, local_ids: Sequence[str]) -> concurrent.futures.Future[int]:
+        """Let these jobs go from memory if they have ended (``JobService.let_go``): the command
+        line's batches call it once each job's final line is printed, so they hold only the jobs
+        still open. The future holds how many were let go."""
+        wanted = tuple(local_ids)
+
+        async def let_go() -> int:
+            return (await self._ready_service()).let_go(wanted)
+
+        return self._call(let_go())
+
     def remove(self, local_ids: Sequence[str]) -> concurrent.futures.Future[None]:
         async def remove() -> None:
             (await self._ready_service()).remove(tuple(local_ids))
@@ -821,7 +832,8 @@ class Engine:
     def jobs(self) -> list[JobRecord]:
         """Snapshots of the jobs this engine holds: those not ended, those it sent or acted on
         (a window's engine lets an ended job go ``ENDED_KEPT_S`` after its webhook's grace; the
-        command line's keep theirs); safe from any thread. The whole history is in the store
+        command line's batches let each one go once they printed it, ``let_go``); safe from any
+        thread. The whole history is in the store
         (``gui.core.storage.history.HistoryReader``).
 
         Empty while a ``start(wait=False)`` is still loading the history (see ``started``).

@@ -398,8 +398,21 @@ class JobService:
             return
         self._drop(local_id)
 
+    def let_go(self, local_ids: Iterable[str]) -> int:
+        """Let these jobs go from memory now if they have ended (the store holds them and they
+        are read back when an action names one): a command line's batch, once it has printed
+        each job's final line, keeps only its unfinished jobs. Returns how many were let go."""
+        gone = 0
+        for local_id in local_ids:
+            record = self._records.get(local_id)
+            if record is not None and record.terminal and local_id not in self._sending:
+                self._drop(local_id)
+                gone += 1
+        return gone
+
     def _drop(self, local_id: str) -> JobRecord | None:
         self.tracker.untrack(local_id)
+        self.send_errors.pop(local_id, None)
         self.webhooks.forget(local_id)
         self._held_ends.pop(local_id, None)
         self._stream_locks.pop(local_id, None)
@@ -409,6 +422,7 @@ class JobService:
         self.owned.discard(local_id)
         self._changes.pop(local_id, None)
         self._streaming.discard(local_id)
+        self._store.forget(local_id)
         if record is not None and record.job_id and self._by_job_id.get(record.job_id) == local_id:
             del self._by_job_id[record.job_id]
         with self._snapshots_lock:

@@ -387,6 +387,12 @@ class JobStore:
             self._history_written[job.record.local_id] = len(job.record.history)
             self._stream_written[job.record.local_id] = len(job.record.stream)
 
+    def forget(self, local_id: str) -> None:
+        """The engine let the job go from memory: drop what this store knew of its saves (a job
+        read back later is ``remember``-ed again). Queued saves are written all the same."""
+        self._history_written.pop(local_id, None)
+        self._stream_written.pop(local_id, None)
+
     # -- writing -------------------------------------------------------------------------------
 
     def save(self, record: JobRecord, target: Target) -> None:

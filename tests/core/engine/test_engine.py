@@ -442,3 +442,31 @@ def test_a_window_engine_holds_only_unfinished_jobs_and_reads_an_ended_one_back_
                 assert reader.get(done) is None and reader.count() == 1
         finally:
             second.close()
+
+
+def test_a_command_line_engine_lets_an_ended_job_go_when_told_and_keeps_an_open_one(
+    data_dir: Path,
+) -> None:
+    engine = Engine(
+        data_dir,
+        sandbox=partial(SandboxServer, SandboxConfig(workers=2, default_duration_s=0.05)),
+        poll_policy=FAST_POLLS,
+        kind="run",
+    )
+    engine.start()
+    try:
+        target = engine.sandbox_target().result(timeout=10)
+        ended = engine.submit(target, {"input": {"n": 1}}).result(10).local_id
+        finished(engine, ended)
+        open_job = engine.submit(target, {"input": {"sandbox": {"duration": 30}}}).result(10)
+        assert engine.let_go([ended, open_job.local_id]).result(10) == 1
+        assert {r.local_id for r in engine.jobs()} == {open_job.local_id}
+        store = engine.service._store
+        assert ended not in store._history_written and ended not in store._stream_written
+        engine.flush().result(10)
+        with HistoryReader(data_dir / DB_FILENAME) as reader:
+            kept = reader.get(ended)
+            assert kept is not None and kept.state == JobState.COMPLETED  # the store holds it
+        assert engine.retry(ended).exception(10) is not None  # read back: COMPLETED, not retried
+    finally:
+        engine.close()
