@@ -142,7 +142,7 @@ def run_data(args: argparse.Namespace, signals: StopSignals) -> int:
             target = engine.sandbox_target().result()
         sender = _Sender(engine, target, operation, args.in_flight, valid, results)
         try:
-            sender.send(template, data, wanted, signals)
+            sender.send((job for job in _rows(template, data, wanted) if job.ok), signals)
         except Interrupted as stop:
             engine.stop_sending(stop.reason).result(timeout=60)
             engine.flush().result(timeout=30)
@@ -228,13 +228,13 @@ class _Sender:
             self._ended.put(record)
             self._wake.set()
 
-    def send(self, template: RunTemplate, data: Path, wanted: set[int] | None,
-             signals: StopSignals) -> None:  # fmt: skip
+    def send(self, rows: Iterator[PreparedJob], signals: StopSignals) -> None:
+        """Send ``rows`` (valid ones) in order; each ended job is printed, then let go from the
+        engine's memory (the store keeps it), so the engine holds at most ``window`` jobs."""
         unsubscribe = self.engine.subscribe(self._on_event)
         pending: dict[concurrent.futures.Future[JobRecord], PreparedJob] = {}
         early: dict[str, JobRecord] = {}  # ended before its submission's future said its id
         try:
-            rows = (job for job in _rows(template, data, wanted) if job.ok)
             exhausted = False
             while True:
                 while not exhausted and len(pending) + len(self._open) < self.window:
@@ -262,8 +262,11 @@ class _Sender:
                     except queue.Empty:
                         break
                     early[record.local_id] = record
-                for local_id in [i for i in early if i in self._open]:
+                ended = [i for i in early if i in self._open]
+                for local_id in ended:
                     self._finish(early.pop(local_id), self._open.pop(local_id))
+                if ended:  # before any new submission: the engine's loop takes them in order
+                    self.engine.let_go(ended)
                 if len(early) > 10 * self.window:  # other consoles' jobs: never ours
                     early.clear()
                 self._progress()

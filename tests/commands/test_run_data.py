@@ -12,6 +12,7 @@ import pytest
 
 from gui.cli import main
 from gui.core.storage.transfer import iter_records, open_history
+from tests.support.engine_fixtures import watch_held_jobs
 
 TEMPLATE = {
     "input": {
@@ -215,3 +216,20 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     rows = write(tmp_path, "rows.csv", "animal,seed\ncat,1\n")
     assert main(["run", str(path), "--data", str(rows), "--results", str(tmp_path / "r.txt")]) == 2
     assert "a .csv or .jsonl file" in capsys.readouterr().err
+
+
+def test_a_long_data_run_holds_at_most_its_in_flight_window_of_jobs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    held = watch_held_jobs(monkeypatch)
+    path = template(tmp_path, {"input": {"seed": "{{seed}}", "sandbox": {"duration": 0}}})
+    rows = write(tmp_path, "rows.jsonl", "".join(f'{{"seed": {n}}}\n' for n in range(120)))
+    assert main(["run", str(path), "--data", str(rows), "--in-flight", "8"]) == 0
+    ended = statuses(capsys.readouterr().out)
+    assert sorted(ended) == list(range(1, 121))
+    assert {item["status"] for item in ended.values()} == {"COMPLETED"}
+    assert held.events > 120 and 1 <= held.peak <= 8  # ended jobs were let go once printed
+    conn = open_history(data_dir)
+    assert sum(1 for r in iter_records(conn) if r.state == "COMPLETED") == 120  # the store has all
+    conn.close()

@@ -14,7 +14,8 @@ another test module or a conftest, and conftests hold only fixtures.
 - ``sandbox_helpers``: ``StartSandbox`` (the type of the ``start_sandbox`` fixture in
   ``tests/sandbox/conftest.py``) and ``wait_status``.
 - ``engine_fixtures``: a real Engine with its built-in sandbox (``running_engine``, and the
-  ``engine`` and ``sandbox`` fixtures).
+  ``engine`` and ``sandbox`` fixtures), and ``watch_held_jobs``: the most jobs the engines of a
+  command held at once (``HeldJobs``).
 - ``jobs_factory``: job records shaped like the engine's snapshots, for UI tests.
 - ``request_helpers``: the request panel and the whole window for UI tests, waiting on Qt events.
 """

@@ -45,3 +45,32 @@ def engine(data_dir: Path) -> Iterator[Engine]:
 @pytest.fixture
 def sandbox(engine: Engine) -> Target:
     return engine.sandbox_target().result(timeout=30)
+
+
+class HeldJobs:
+    """The most jobs any engine started meanwhile held (``Engine.jobs()``), counted at each of
+    its events: what a command line's batch keeps in memory, by count, not by timing."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self.events = 0
+
+    def watch(self, engine: Engine) -> None:
+        def count(event: object) -> None:
+            self.events += 1
+            self.peak = max(self.peak, len(engine.jobs()))
+
+        engine.subscribe(count)
+
+
+def watch_held_jobs(monkeypatch: pytest.MonkeyPatch) -> HeldJobs:
+    """Watch every Engine started from now on in the test (``HeldJobs``)."""
+    held = HeldJobs()
+    start = Engine.start
+
+    def watched_start(self: Engine, *, wait: bool = True) -> Any:
+        held.watch(self)
+        return start(self, wait=wait)
+
+    monkeypatch.setattr(Engine, "start", watched_start)
+    return held
