@@ -8,9 +8,11 @@ sockets and devices are refused before they are opened, so none can hang the rea
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,7 @@ __all__ = [
     "decode_request_bytes",
     "is_jsonl",
     "jsonl_lines",
+    "read_jsonl_file",
     "read_request_file",
 ]
 
@@ -43,18 +46,7 @@ def read_request_file(path: Path | str, max_bytes: int = DEFAULT_MAX_FILE_BYTES)
     """The text of the request file at ``path``, decoded (UTF-8, or UTF-8/16/32 with a BOM; the
     BOM is not part of the text). Raises :class:`RequestFileError` with a message for a person."""
     path = Path(path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise RequestFileError(f"{path}: no such file. Check the name and the folder.") from None
-    except OSError as exc:
-        raise RequestFileError(f"{path} can't be read: {_reason(exc)}.") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise RequestFileError(
-            f"{path} is a folder, not a request file: give the path of a .json file."
-        )
-    if not stat.S_ISREG(info.st_mode):
-        raise _not_a_file(path, info.st_mode)
+    info = _check_regular(path)
     if info.st_size > max_bytes:
         raise _too_big(path, info.st_size, max_bytes)
     try:
@@ -101,6 +93,77 @@ def jsonl_lines(text: str) -> list[JsonLine]:
         if line.strip(" \t\r"):  # JSON's blanks: U+2028 and the like are not blank to it
             lines.append(JsonLine(number, start, line))
     return lines
+
+
+def read_jsonl_file(
+    path: Path | str, max_line_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> Iterator[JsonLine]:
+    """The requests of the ``.jsonl`` file at ``path``, read one line at a time (a batch of a
+    million lines costs one line's memory), as ``jsonl_lines`` gives them. A line that is not
+    UTF-8, holds a NUL byte or is longer than ``max_line_bytes`` raises ``RequestFileError``
+    naming its line; a file in UTF-16 or UTF-32 (by its byte-order mark or zero bytes) is read
+    whole, within ``max_line_bytes``, as ``read_request_file`` reads it."""
+    path = Path(path)
+    _check_regular(path)
+    try:
+        handle = open(path, "rb", opener=_open_without_waiting)  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise RequestFileError(f"{path} can't be read: {_reason(exc)}.") from None
+    with handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_a_file(path, mode)
+        head = handle.read(4)
+        if head.count(0) or any(head.startswith(bom) for bom, enc in _BOMS if enc != "utf-8"):
+            handle.close()
+            yield from jsonl_lines(read_request_file(path, max_line_bytes))
+            return
+        handle.seek(len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0)
+        offset = 0
+        for number in itertools.count(1):
+            try:
+                raw = handle.readline(max_line_bytes + 2)  # one byte past, and its line end
+            except OSError as exc:
+                raise RequestFileError(f"{path} can't be read: {_reason(exc)}.") from None
+            if not raw:
+                return
+            data = raw.removesuffix(b"\n")
+            if len(data.removesuffix(b"\r")) > max_line_bytes:
+                raise RequestFileError(
+                    f"{path}:{number}: this line is over {max_line_bytes // (1024 * 1024)} MB: "
+                    "too big to be a request. Pass large data by URL or through S3 instead."
+                )
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise RequestFileError(
+                    f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02X} on line {number} is "
+                    "not UTF-8). Save the file as UTF-8 and try again."
+                ) from None
+            if "\0" in text:
+                raise _binary(str(path))
+            start, offset = offset, offset + len(text) + 1
+            line = text.removesuffix("\r")
+            if line.strip(" \t\r"):
+                yield JsonLine(number, start, line)
+
+
+def _check_regular(path: Path) -> os.stat_result:
+    """``path``'s stat, or ``RequestFileError`` unless it is a regular file (before it is
+    opened: named pipes, sockets and devices could hang the reader)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise RequestFileError(f"{path}: no such file. Check the name and the folder.") from None
+    except OSError as exc:
+        raise RequestFileError(f"{path} can't be read: {_reason(exc)}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise RequestFileError(
+            f"{path} is a folder, not a request file: give the path of a .json file."
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_a_file(path, info.st_mode)
+    return info
 
 
 def decode_request_bytes(data: bytes, name: str) -> str:

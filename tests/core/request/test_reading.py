@@ -12,7 +12,7 @@ import pytest
 
 from gui.core.errors import RequestFileError
 from gui.core.request import reading as request_files
-from gui.core.request.reading import JsonLine, jsonl_lines
+from gui.core.request.reading import JsonLine, jsonl_lines, read_jsonl_file
 from gui.core.request.validation import read_request_file
 
 BODY = '{"input": {"prompt": "café ☕"}}'
@@ -163,3 +163,29 @@ def test_jsonl_lines_end_at_newlines_only() -> None:
     ]
     assert text[len(first) + 7 :].startswith('{"input": 2}')
     assert jsonl_lines("\n\r\n  \n") == []
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_jsonl_file_read_line_by_line_gives_the_lines_of_its_text(
+    tmp_path: Path, bom: bytes
+) -> None:
+    text = '{"a": "x\u2028y"}\r\n\n  \n{"b": 2}\n{"c": "\x85"}'
+    path = tmp_path / "batch.jsonl"
+    path.write_bytes(bom + text.encode("utf-8"))
+    assert list(read_jsonl_file(path)) == jsonl_lines(text)
+    path.write_bytes(text.encode("utf-16"))  # UTF-16 with its BOM: read whole
+    assert list(read_jsonl_file(path)) == jsonl_lines(text)
+
+
+def test_a_jsonl_file_names_the_line_that_is_not_utf8_or_too_long(tmp_path: Path) -> None:
+    path = tmp_path / "batch.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"b": "\xff"}\n')
+    lines = read_jsonl_file(path)
+    assert next(lines).number == 1
+    with pytest.raises(RequestFileError, match=r"byte 0xFF on line 2 is not UTF-8"):
+        next(lines)
+    path.write_bytes(b'{"a": 1}\n{"b": "' + b"x" * 2000 + b'"}\n')
+    with pytest.raises(RequestFileError, match=r"batch.jsonl:2: this line is over"):
+        list(read_jsonl_file(path, max_line_bytes=1000))
+    with pytest.raises(RequestFileError, match="folder"):
+        list(read_jsonl_file(tmp_path))
