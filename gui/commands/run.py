@@ -1,4 +1,5 @@
-"""``job-console run FILE``: submit a request (or a ``.jsonl`` batch), follow it, print the result.
+"""``job-console run FILE``: submit a request, follow it, print the result (a ``.jsonl`` batch is
+streamed by ``run_batch``, a data run by ``run_rows``).
 
 Exit codes: 0 every job COMPLETED; 1 a job FAILED, was CANCELLED, TIMED_OUT, EXPIRED, PURGED or
 NOT_SENT, or was still running when ``--timeout`` passed; 2 an invalid request or wrong usage
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from gui.core.engine.engine import Engine, SandboxLike
     from gui.core.limits import Operation
     from gui.core.records import JobRecord
+    from gui.core.request.placeholders import Context
     from gui.core.targets import Target
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_TRANSPORT = 0, 1, 2, 3
@@ -156,6 +158,10 @@ def run(args: argparse.Namespace) -> int:
                 return run_data(args, signals)
             if args.dry_run or args.rerun_failed or args.results:
                 raise UsageError("--dry-run, --rerun-failed and --results go with --data ROWS.")
+            if _is_batch(args):
+                from gui.commands.run_batch import run_batch
+
+                return run_batch(args, signals)
             bodies = _read_bodies(Path(args.file), "runsync" if args.sync else "run", args)
             return _submit_and_follow(args, bodies, signals)
     except UsageError as exc:
@@ -189,53 +195,61 @@ def _read_text(path: Path) -> str:
 def _read_bodies(
     path: Path, operation: Operation, args: argparse.Namespace | None = None
 ) -> list[tuple[int, dict[str, Any], dict[str, Any] | None]]:
-    """Every body in the file with its first line and, when it held placeholders, its origin
-    (``JobRecord.origin``): expanded with ``--var`` and the profile's variables, validated;
-    prints diagnostics and raises when one has errors."""
-    from gui.core.request.placeholders import Context, Scope, expand_body
-    from gui.core.request.reading import is_jsonl, jsonl_lines
-    from gui.core.request.validation import validate_text
+    """The body in the file (a ``.jsonl`` batch goes to ``run_batch``) with its first line and,
+    when it held placeholders, its origin (``JobRecord.origin``): expanded with ``--var`` and the
+    profile's variables, validated; prints diagnostics and raises when it has errors."""
+    context = placeholder_context(path, args)
+    checked = check_body(path, 1, _read_text(path), operation, context)
+    if checked is None:
+        raise UsageError(f"{path} is not a valid request; nothing was sent.")
+    return [(1, *checked)]
+
+
+def placeholder_context(path: Path, args: argparse.Namespace | None) -> Context:
+    """What fills the placeholders of the bodies of ``path``: ``--var``, then the profile's."""
+    from gui.core.request.placeholders import Context, Scope
 
     scopes: list[Scope] = []
     if args is not None:
         from gui.commands.run_rows import parse_vars, profile_variables
 
         scopes = [Scope(parse_vars(args.var)), Scope(profile_variables(args))]
-    context = Context(scopes, path.absolute().parent, strict=True)
+    return Context(scopes, path.absolute().parent, strict=True)
 
-    text = _read_text(path)
-    if is_jsonl(path):
-        pieces = [(line.number, line.text) for line in jsonl_lines(text)]
-        if not pieces:
-            raise UsageError(f"{path} holds no request (one JSON body per line).")
-    else:
-        pieces = [(1, text)]
-    bodies: list[tuple[int, dict[str, Any], dict[str, Any] | None]] = []
-    failed = False
-    for first_line, piece in pieces:
-        result = validate_text(piece, operation, context)
-        for d in result.diagnostics:
-            print(f"{path}:{first_line + d.line - 1}:{d.column}: {d.severity}: {d.message}",
-                  file=sys.stderr)  # fmt: skip
-        if not result.ok or result.body is None:
-            failed = True
-        elif result.placeholders is None:
-            bodies.append((first_line, result.body, None))
-        else:
-            from gui.core.redact import redact_body
 
-            expansion = expand_body(result.body, context)
-            if not expansion.ok:  # a file changed since it was checked
-                for problem in expansion.errors:
-                    print(f"{path}:{first_line}: error: {problem.message}", file=sys.stderr)
-                failed = True
-                continue
-            origin = {"body": redact_body(result.body), "file": str(path.absolute()),
-                      "variables": redact_body(expansion.used)}  # fmt: skip
-            bodies.append((first_line, expansion.body, origin))
-    if failed:
-        raise UsageError(f"{path} is not a valid request; nothing was sent.")
-    return bodies
+def check_body(
+    path: Path,
+    first_line: int,
+    text: str,
+    operation: Operation,
+    context: Context,
+    *,
+    report: bool = True,
+) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """The body in ``text`` (from ``first_line`` of ``path``) as it will be sent, with its origin
+    when it held placeholders; ``None`` when it is invalid, after printing its diagnostics (and
+    warnings) when ``report``."""
+    from gui.core.request.placeholders import expand_body
+    from gui.core.request.validation import validate_text
+
+    result = validate_text(text, operation, context)
+    for d in result.diagnostics if report else ():
+        print(f"{path}:{first_line + d.line - 1}:{d.column}: {d.severity}: {d.message}",
+              file=sys.stderr)  # fmt: skip
+    if not result.ok or result.body is None:
+        return None
+    if result.placeholders is None:
+        return result.body, None
+    from gui.core.redact import redact_body
+
+    expansion = expand_body(result.body, context)
+    if not expansion.ok:  # a file changed since it was checked
+        for problem in expansion.errors if report else ():
+            print(f"{path}:{first_line}: error: {problem.message}", file=sys.stderr)
+        return None
+    origin = {"body": redact_body(result.body), "file": str(path.absolute()),
+              "variables": redact_body(expansion.used)}  # fmt: skip
+    return expansion.body, origin
 
 
 # -- the target --------------------------------------------------------------------------------
@@ -544,61 +558,93 @@ def _not_sent(record: JobRecord) -> bool:
 
 
 def exit_code(records: list[JobRecord], errors: Mapping[str, Exception], *, waited: bool) -> int:
-    """0 every job COMPLETED; 2 every job refused by the console before sending (an invalid
-    body, a missing secret); 3 nothing reached the endpoint (key refused, unreachable); else 1
-    when some job did not complete (or is still running, when ``waited``)."""
-    from gui.core.errors import (
-        AuthRefused,
-        RequestInvalid,
-        SecretUnavailable,
-        SubmissionUncertain,
-        TransportError,
-    )
-    from gui.core.records import JobState
-
-    def unreached(record: JobRecord) -> bool:
-        error = errors.get(record.local_id)
-        return isinstance(error, AuthRefused | TransportError) and not isinstance(
-            error, SubmissionUncertain
-        )
-
-    def refused_here(record: JobRecord) -> bool:
-        return isinstance(errors.get(record.local_id), RequestInvalid | SecretUnavailable)
-
-    if records and all(_not_sent(r) for r in records):
-        if all(unreached(r) for r in records):
-            return EXIT_TRANSPORT
-        if all(refused_here(r) for r in records):
-            return EXIT_USAGE
-    code = EXIT_OK
-    for record in records:
-        if record.state != JobState.COMPLETED and (record.terminal or waited):
-            code = EXIT_JOB_FAILED
-    return code
+    """The exit code for these jobs (``Tally.exit_code``)."""
+    return Tally.of(records, errors).exit_code(waited=waited)
 
 
 def print_summary(verb: str, records: list[JobRecord], *, interrupted: Interrupted | None = None
                   ) -> None:  # fmt: skip
     """One line on stderr: how many jobs reached the endpoint (by state), how many were not sent."""
-    reached = [r for r in records if not _not_sent(r)]
-    not_sent = len(records) - len(reached)
-    counts: dict[str, int] = {}
-    for r in reached:
-        counts[str(r.state)] = counts.get(str(r.state), 0) + 1
-    states = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-    line = f"job-console {verb}: "
-    if interrupted is not None:
-        line += f"interrupted ({interrupted.name}). "
-    line += f"{len(records)} job(s): {len(reached)} reached the endpoint"
-    line += f" ({states})" if states else ""
-    line += f", {not_sent} not sent."
-    if not_sent:
-        line += (" Each NOT_SENT line on stdout says why in its note and carries its request"
-                 + (" and its line in the batch" if verb == "run" else "") + ".")  # fmt: skip
-    if interrupted is not None and any(not r.terminal for r in reached):
-        line += (" Jobs already queued go on running on the endpoint; `job-console resume` "
-                 "follows them to their end.")  # fmt: skip
-    print(line, file=sys.stderr)
+    print(Tally.of(records).summary(verb, interrupted=interrupted), file=sys.stderr)
+
+
+class Tally:
+    """What the end of a run says about its jobs, kept as counts: a batch adds each job when it
+    prints its line and lets the record go, so its end costs the same for ten jobs or a million.
+    ``add`` takes the job's record and why it was not sent (``JobService.send_errors``)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.states: dict[str, int] = {}
+        self.open = 0  # reached the endpoint and not ended when counted
+        self.unreached = 0  # NOT_SENT because the endpoint was unreachable or refused the key
+        self.refused_here = 0  # NOT_SENT because the console refused it (a body, a secret)
+
+    @classmethod
+    def of(cls, records: list[JobRecord], errors: Mapping[str, Exception] | None = None) -> Tally:
+        tally = cls()
+        for record in records:
+            tally.add(record, None if errors is None else errors.get(record.local_id))
+        return tally
+
+    def add(self, record: JobRecord, error: Exception | None = None) -> None:
+        self.total += 1
+        state = str(record.state)
+        self.states[state] = self.states.get(state, 0) + 1
+        self.open += not record.terminal
+        if _not_sent(record):
+            self._why_not_sent(error)
+
+    def add_not_sent(self, error: Exception | None) -> None:
+        """A job refused before it was even recorded (``Engine.submit`` raised ``error``)."""
+        self.total += 1
+        self.states["NOT_SENT"] = self.states.get("NOT_SENT", 0) + 1
+        self._why_not_sent(error)
+
+    def _why_not_sent(self, error: Exception | None) -> None:
+        from gui.core.errors import (
+            AuthRefused,
+            RequestInvalid,
+            SecretUnavailable,
+            SubmissionUncertain,
+            TransportError,
+        )
+
+        unreached = isinstance(error, AuthRefused | TransportError)
+        self.unreached += unreached and not isinstance(error, SubmissionUncertain)
+        self.refused_here += isinstance(error, RequestInvalid | SecretUnavailable)
+
+    def exit_code(self, *, waited: bool) -> int:
+        """0 every job COMPLETED; 2 every job refused by the console before sending (an invalid
+        body, a missing secret); 3 nothing reached the endpoint (key refused, unreachable); else
+        1 when some job did not complete (or is still running, when ``waited``)."""
+        if self.total and self.states.get("NOT_SENT", 0) == self.total:
+            if self.unreached == self.total:
+                return EXIT_TRANSPORT
+            if self.refused_here == self.total:
+                return EXIT_USAGE
+        ended_otherwise = self.total - self.states.get("COMPLETED", 0) - self.open
+        return EXIT_JOB_FAILED if ended_otherwise or (waited and self.open) else EXIT_OK
+
+    def summary(self, verb: str, *, interrupted: Interrupted | None = None) -> str:
+        """How many jobs reached the endpoint (by state), how many were not sent."""
+        not_sent = self.states.get("NOT_SENT", 0)
+        reached = self.total - not_sent
+        counts = sorted((state, n) for state, n in self.states.items() if state != "NOT_SENT")
+        states = ", ".join(f"{n} {state}" for state, n in counts)
+        line = f"job-console {verb}: "
+        if interrupted is not None:
+            line += f"interrupted ({interrupted.name}). "
+        line += f"{self.total} job(s): {reached} reached the endpoint"
+        line += f" ({states})" if states else ""
+        line += f", {not_sent} not sent."
+        if not_sent:
+            line += (" Each NOT_SENT line on stdout says why in its note and carries its request"
+                     + (" and its line in the batch" if verb == "run" else "") + ".")  # fmt: skip
+        if interrupted is not None and self.open:
+            line += (" Jobs already queued go on running on the endpoint; `job-console resume` "
+                     "follows them to their end.")  # fmt: skip
+        return line
 
 
 def print_statuses(records: list[JobRecord], *, single: bool,
@@ -609,9 +655,9 @@ def print_statuses(records: list[JobRecord], *, single: bool,
 
 
 def status_json(record: JobRecord, *, single: bool, line: int | None = None) -> str:
-    """RunPod's status shape for the job, plus the console's note when there is one. A NOT_SENT
-    job also carries its request (secrets redacted) and, from a batch, its ``line`` in the file:
-    what a script needs to send it again."""
+    """RunPod's status shape for the job, plus the console's note when there is one and, from a
+    batch, its ``line`` in the file (a batch prints its jobs as they end). A NOT_SENT job also
+    carries its request (secrets redacted): what a script needs to send it again."""
     payload: dict[str, Any] = {"id": record.job_id, "status": str(record.state)}
     optional = {
         "delayTime": record.delay_time_ms,
@@ -621,12 +667,13 @@ def status_json(record: JobRecord, *, single: bool, line: int | None = None) -> 
         "error": record.error,
         "stream": [{"output": chunk} for chunk in record.stream] or None,
         "note": record.note,
+        "line": line,
     }
     cost = (record.facts or {}).get("cost")
     if isinstance(cost, dict):
         optional["cost"] = cost_json(cost)
     if _not_sent(record):
-        optional.update({"line": line, "request": record.request})
+        optional["request"] = record.request
     payload.update({key: value for key, value in optional.items() if value is not None})
     return json.dumps(payload, indent=2 if single else None, ensure_ascii=False)
 

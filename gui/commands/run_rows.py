@@ -15,6 +15,7 @@ invalid while others ran; 2 no row could be sent (or ``--dry-run`` found an inva
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import queue
 import sys
@@ -71,8 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="one line per row (variables, status, output): .csv/.jsonl",
     )
-    group.add_argument("--in-flight", type=int, default=DEFAULT_IN_FLIGHT, metavar="N",
-                       help=f"unfinished jobs at a time (default {DEFAULT_IN_FLIGHT})")  # fmt: skip
+    group.add_argument("--in-flight", type=int, metavar="N",
+                       help=f"unfinished jobs at a time (default {DEFAULT_IN_FLIGHT}; for a .jsonl "
+                       "batch without --data, 1000)")  # fmt: skip
 
 
 def parse_vars(items: list[str] | None) -> dict[str, str]:
@@ -110,7 +112,8 @@ def run_data(args: argparse.Namespace, signals: StopSignals) -> int:
         raise UsageError(
             "--no-wait and --timeout go without --data (a data run waits for each row)."
         )
-    if args.in_flight < 1:
+    window = DEFAULT_IN_FLIGHT if args.in_flight is None else args.in_flight
+    if window < 1:
         raise UsageError("--in-flight needs at least 1.")
     path = Path(args.file).absolute()
     data = Path(args.data).absolute()
@@ -140,7 +143,7 @@ def run_data(args: argparse.Namespace, signals: StopSignals) -> int:
         cleanups.callback(engine.close)
         if target is None:
             target = engine.sandbox_target().result()
-        sender = _Sender(engine, target, operation, args.in_flight, valid, results)
+        sender = _Sender(engine, target, operation, window, valid, results)
         try:
             sender.send((job for job in _rows(template, data, wanted) if job.ok), signals)
         except Interrupted as stop:
@@ -209,7 +212,9 @@ def _failed_rows(args: argparse.Namespace, template: Path, data: Path) -> set[in
 
 
 class _Sender:
-    """Sends prepared rows with at most ``window`` unfinished jobs; reports each as it ends."""
+    """Sends prepared rows with at most ``window`` unfinished jobs; reports each as it ends, then
+    lets it go from the engine (the store keeps it). ``run_batch`` sends a ``.jsonl`` batch's lines
+    with it too: anything with ``body`` and ``origin`` is sent."""
 
     def __init__(self, engine: Engine, target: Target, operation: Operation, window: int,
                  total: int, results: _Results | None) -> None:  # fmt: skip
@@ -217,7 +222,11 @@ class _Sender:
         self.window, self.total, self.results = window, total, results
         self.sent = self.ended = self.failed = 0
         self.states: dict[str, int] = {}
-        self._open: dict[str, PreparedJob] = {}  # local id -> its row, until the job ends
+        self.deadline: float | None = None  # monotonic; past it, ``send`` raises TimeoutError
+        self.finish_when_queued = False  # report a job once queued, without waiting for its end
+        self._open: dict[str, Any] = {}  # local id -> its row, until the job ends
+        self._pending: dict[concurrent.futures.Future[JobRecord], Any] = {}  # submissions
+        self._early: dict[str, JobRecord] = {}  # ended before its submission's future said its id
         self._ended: queue.SimpleQueue[JobRecord] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._last_progress = 0.0
@@ -228,55 +237,64 @@ class _Sender:
             self._ended.put(record)
             self._wake.set()
 
-    def send(self, rows: Iterator[PreparedJob], signals: StopSignals) -> None:
+    def send(self, rows: Iterator[Any], signals: StopSignals | None) -> None:
         """Send ``rows`` (valid ones) in order; each ended job is printed, then let go from the
-        engine's memory (the store keeps it), so the engine holds at most ``window`` jobs."""
+        engine's memory (the store keeps it), so the engine holds at most ``window`` jobs. Each
+        submission is handed over inside ``signals.held()`` (none: after a stop)."""
         unsubscribe = self.engine.subscribe(self._on_event)
-        pending: dict[concurrent.futures.Future[JobRecord], PreparedJob] = {}
-        early: dict[str, JobRecord] = {}  # ended before its submission's future said its id
         try:
             exhausted = False
             while True:
-                while not exhausted and len(pending) + len(self._open) < self.window:
-                    job = next(rows, None)
-                    if job is None:
-                        exhausted = True
-                        break
-                    assert job.body is not None
-                    with signals.held():
+                # A signal waits for the end of the turn (or comes during the wait): no row is
+                # half read, half handed over or half reported when ``Interrupted`` is raised.
+                with signals.held() if signals is not None else contextlib.nullcontext():
+                    while not exhausted and len(self._pending) + len(self._open) < self.window:
+                        job = next(rows, None)
+                        if job is None:
+                            exhausted = True
+                            break
+                        assert job.body is not None
                         future = self.engine.submit(self.target, job.body, self.operation,
                                                     origin=job.origin)  # fmt: skip
-                    future.add_done_callback(lambda _: self._wake.set())
-                    pending[future] = job
-                    self.sent += 1
-                for future in [f for f in pending if f.done()]:
-                    job = pending.pop(future)
-                    error = future.exception()
-                    if error is not None:
-                        self._finish_unsent(job, str(error))
-                        continue
-                    self._open[future.result().local_id] = job
-                while True:
-                    try:
-                        record = self._ended.get_nowait()
-                    except queue.Empty:
-                        break
-                    early[record.local_id] = record
-                ended = [i for i in early if i in self._open]
-                for local_id in ended:
-                    self._finish(early.pop(local_id), self._open.pop(local_id))
-                if ended:  # before any new submission: the engine's loop takes them in order
-                    self.engine.let_go(ended)
-                if len(early) > 10 * self.window:  # other consoles' jobs: never ours
-                    early.clear()
-                self._progress()
-                if exhausted and not pending and not self._open:
-                    return
+                        future.add_done_callback(lambda _: self._wake.set())
+                        self._pending[future] = job
+                        self.sent += 1
+                    self._take_news()
+                    self._progress()
+                    if exhausted and not self._pending and not self._open:
+                        return
+                    if self.deadline is not None and time.monotonic() >= self.deadline:
+                        raise TimeoutError
                 self._wake.wait(0.5)
                 self._wake.clear()
         finally:
             unsubscribe()
             self._progress(final=True)
+
+    def _take_news(self) -> None:
+        """Fold in the submissions answered and the jobs ended since the last turn."""
+        for future in [f for f in self._pending if f.done()]:
+            job = self._pending.pop(future)
+            error = future.exception()
+            if error is not None:
+                self._finish_unsent(job, str(error))
+            elif self.finish_when_queued and not future.result().terminal:
+                self._finish(future.result(), job)
+            else:
+                self._open[future.result().local_id] = job
+        while True:
+            try:
+                record = self._ended.get_nowait()
+            except queue.Empty:
+                break
+            self._early[record.local_id] = record
+        ended = [i for i in self._early if i in self._open]
+        for local_id in ended:
+            self._finish(self._early.pop(local_id), self._open.pop(local_id))
+        if ended:  # before any new submission: the engine's loop takes them in order
+            self.engine.let_go(ended)
+        if len(self._early) > 10 * self.window:  # other consoles' jobs: never ours
+            self._early.clear()
 
     def _finish(self, record: JobRecord, job: PreparedJob) -> None:
         assert job.row is not None
@@ -307,13 +325,16 @@ class _Sender:
         if not final and now - self._last_progress < (0.2 if sys.stderr.isatty() else 2.0):
             return
         self._last_progress = now
-        line = (f"{self.ended}/{self.total} rows finished, {self.sent} sent, "
-                f"{len(self._open)} running, {self.failed} not completed")  # fmt: skip
+        line = self._progress_line()
         if sys.stderr.isatty():
             sys.stderr.write("\r\033[K" + line + ("\n" if final else ""))
             sys.stderr.flush()
         else:
             print(line, file=sys.stderr)
+
+    def _progress_line(self) -> str:
+        return (f"{self.ended}/{self.total} rows finished, {self.sent} sent, "
+                f"{len(self._open)} running, {self.failed} not completed")  # fmt: skip
 
     def summary(self, invalid: int) -> str:
         states = ", ".join(f"{n} {s}" for s, n in sorted(self.states.items()))
