@@ -1,6 +1,8 @@
-"""Benchmark: peak memory of ``job-console run TEMPLATE --data ROWS`` at 1,000 and 100,000 rows.
+"""Benchmark: peak memory of ``job-console run TEMPLATE --data ROWS`` and of a plain
+``job-console run BATCH.jsonl`` at 1,000 and 100,000 rows (lines).
 
-Run by hand: ``python tests/benchmarks/bench_run_rows.py [--rows 1000 100000] [--dry-rows N]``.
+Run by hand: ``python tests/benchmarks/bench_run_rows.py [--rows 1000 100000] [--dry-rows N]
+[--only data|batch|dry]``.
 
 A sandbox runs in its own process (``python -m gui sandbox``, jobs of no duration, many workers),
 so its own memory (it keeps every job for RunPod's retention) is not counted; each run is a
@@ -11,9 +13,9 @@ limiter is raised out of the way in that subprocess (RunPod's /run limit alone w
 Also a ``--dry-run`` (the preview: every row read, expanded and checked) over a file of
 ``--dry-rows`` rows (default 1,000,000) against one of 1,000.
 
-Prints the peak RSS of each and the ratios; bounded memory means a ratio near 1 for the data
-run's own part (what the engine keeps of ended jobs grows with the rows until it keeps only
-unfinished ones).
+Prints the peak RSS of each and the ratios; bounded memory means a ratio near 1 (goal: within
+1.3x): the engine lets each ended job go once its line is printed, and a batch is read one line
+at a time.
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _batch(folder: Path, count: int) -> Path:
+    """A batch of literal bodies, one per line: the template's body filled in as a row would."""
+    path = folder / f"batch-{count}.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(count):
+            body = {"input": {"i": i, "prompt": f"row {i} of the run", "sandbox": {"duration": 0}}}
+            handle.write(json.dumps(body) + "\n")
+    return path
+
+
 def _rows(folder: Path, count: int) -> Path:
     path = folder / f"rows-{count}.jsonl"
     with path.open("w", encoding="utf-8") as handle:
@@ -76,51 +88,67 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 100_000])
     parser.add_argument("--dry-rows", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=("data", "batch", "dry"), action="append")
     options = parser.parse_args()
+    wanted = set(options.only or ("data", "batch", "dry"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         template = folder / "t.json"
         template.write_text(json.dumps(TEMPLATE), encoding="utf-8")
 
-        small, big = _rows(folder, 1000), _rows(folder, options.dry_rows)
-        figures = {}
-        for label, rows in (("1,000", small), (f"{options.dry_rows:,}", big)):
-            rss, seconds, code = _measure(folder, ["run", str(template), "--data", str(rows),
-                                                   "--dry-run", "--preview", "0"])  # fmt: skip
-            figures[label] = rss
-            print(f"dry run   {label:>10} rows: peak {rss:7.1f} MB, {seconds:6.1f} s (exit {code})")
-        first, last = figures.values()
-        print(f"dry run: peak RSS ratio {last / first:.2f} ({options.dry_rows:,} vs 1,000 rows)")
+        if "dry" in wanted:
+            _dry_runs(folder, template, options.dry_rows)
+        if wanted & {"data", "batch"}:
+            _sending_runs(folder, template, options.rows, wanted)
 
-        port = _free_port()
-        sandbox = subprocess.Popen(
-            [sys.executable, "-m", "gui", "sandbox", "--port", str(port), "--workers", "64",
-             "--duration", "0", "--quiet"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), 0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+
+def _dry_runs(folder: Path, template: Path, dry_rows: int) -> None:
+    small, big = _rows(folder, 1000), _rows(folder, dry_rows)
+    figures = {}
+    for label, rows in (("1,000", small), (f"{dry_rows:,}", big)):
+        rss, seconds, code = _measure(folder, ["run", str(template), "--data", str(rows),
+                                               "--dry-run", "--preview", "0"])  # fmt: skip
+        figures[label] = rss
+        print(f"dry run   {label:>10} rows: peak {rss:7.1f} MB, {seconds:6.1f} s (exit {code})")
+    first, last = figures.values()
+    print(f"dry run: peak RSS ratio {last / first:.2f} ({dry_rows:,} vs 1,000 rows)")
+
+
+def _sending_runs(folder: Path, template: Path, counts: list[int], wanted: set[str]) -> None:
+    """Data runs and plain batches of each size against one sandbox in its own process."""
+    port = _free_port()
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "gui", "sandbox", "--port", str(port), "--workers", "64",
+         "--duration", "0", "--quiet"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        target = ["--endpoint", "ep", "--base-url", f"http://127.0.0.1:{port}/v2"]
+        kinds = {
+            "data": lambda n: ["run", str(template), "--data", str(_rows(folder, n)), *target],
+            "batch": lambda n: ["run", str(_batch(folder, n)), *target],
+        }
+        for kind, command in kinds.items():
+            if kind not in wanted:
+                continue
             runs = {}
-            for count in options.rows:
-                rows = _rows(folder, count)
-                target = ["--endpoint", "ep", "--base-url", f"http://127.0.0.1:{port}/v2"]
-                rss, seconds, code = _measure(
-                    folder, ["run", str(template), "--data", str(rows), *target]
-                )
+            for count in counts:
+                rss, seconds, code = _measure(folder, command(count))
                 runs[count] = rss
-                print(f"data run  {count:>10,} rows: peak {rss:7.1f} MB, {seconds:6.1f} s, "
+                print(f"{kind} run {count:>10,} rows: peak {rss:7.1f} MB, {seconds:6.1f} s, "
                       f"{count / seconds:,.0f} rows/s (exit {code})")  # fmt: skip
-            counts = sorted(runs)
-            print(f"data run: peak RSS ratio {runs[counts[-1]] / runs[counts[0]]:.2f} "
-                  f"({counts[-1]:,} vs {counts[0]:,} rows)")  # fmt: skip
-        finally:
-            sandbox.terminate()
-            sandbox.wait(timeout=30)
+            low, high = min(runs), max(runs)
+            print(f"{kind} run: peak RSS ratio {runs[high] / runs[low]:.2f} "
+                  f"({high:,} vs {low:,} rows)")  # fmt: skip
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
 
 
 if __name__ == "__main__":
