@@ -100,3 +100,21 @@ def test_an_interrupted_batch_records_its_unsent_lines_and_resume_sends_them(
     with sqlite3.connect(data_dir / DB_FILENAME) as conn:
         inputs = [json.loads(r)["input"]["n"] for (r,) in conn.execute("SELECT request FROM jobs")]
     assert sorted(inputs) == list(range(jobs))
+
+
+def test_a_batch_whose_timeout_passes_records_the_lines_not_sent_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("".join(json.dumps({"input": {"n": n, "sandbox": {"duration": 30}}}) + "\n"
+                             for n in range(3)))  # fmt: skip
+    assert main(["run", str(batch), "--in-flight", "1", "--timeout", "1"]) == 1
+    out, err = capsys.readouterr()
+    printed = {s["line"]: s for s in map(json.loads, out.splitlines())}
+    assert sorted(printed) == [1, 2, 3]
+    assert printed[1]["status"] in ("IN_QUEUE", "IN_PROGRESS") and printed[1]["id"]
+    for line in (2, 3):
+        assert printed[line]["status"] == "NOT_SENT"
+        assert "--timeout of 1 s passed before this request left" in printed[line]["note"]
+    assert "--timeout passed with 1 job not finished" in err
+    assert "3 job(s): 1 reached the endpoint" in err and "2 not sent" in err
