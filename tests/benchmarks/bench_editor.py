@@ -2,9 +2,9 @@
 
 Run by hand: ``python tests/benchmarks/bench_editor.py``. For a small body (the baseline), a 10 MB
 and a 20 MB body of many small values, and a body holding one 20 MB base64 string (shown folded:
-see ``gui.ui.request.folding``), it loads the text, then types a key every 300 ms (each keystroke
-schedules a debounced validation on a worker thread) while a 5 ms timer measures the Qt thread's
-lateness.
+see ``gui.ui.request.text.folding``), it loads the text, then types a key every 300 ms (each
+keystroke schedules a debounced validation on a worker thread) while a 5 ms timer measures the
+Qt thread's lateness.
 Prints the load time (until the text is shown: a big one goes in slice by slice after its first
 screen, see ``editor.SLICED_CHARS``), the time until all of it is in the document, the Qt thread's
 largest lateness meanwhile, the 99th percentile and maximum lateness while typing, and their ratio

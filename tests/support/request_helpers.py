@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
 from gui.ui.request.panel import RequestPanel
-from gui.ui.request.validation_worker import ValidationOutcome
+from gui.ui.request.text.validation_worker import ValidationOutcome
 from gui.ui.window.main_window import MainWindow
 
 TIMEOUT_MS = 10_000

@@ -32,12 +32,12 @@ SLOW_MODULES = (
     "sqlite3",
     "hashlib",
     "gui.core.webhooks.deliveries",
-    "gui.ui.jobs.details",
+    "gui.ui.jobs.details.view",
     "gui.core.storage.export",
     "gui.core.storage.snippets",
     "gui.ui.webhooks.settings",
     "gui.ui.request.options_form",
-    "gui.ui.request.text_splice",
+    "gui.ui.request.text.splice",
     "gui.ui.request.template_dialog",
 )
 

@@ -116,7 +116,7 @@ def test_state_colours_and_syntax_follow_the_scheme(
 
     from gui.core.records import JobState
     from gui.ui.jobs.style import state_color
-    from gui.ui.request.highlighter import JsonHighlighter
+    from gui.ui.request.text.highlighter import JsonHighlighter
 
     document = QTextDocument('{"key": 1}')
     highlighter = JsonHighlighter(document)

@@ -2,7 +2,7 @@
 
 The options form sends its edits as ``(path, value)``, ``REMOVE`` meaning "delete this key"; the
 window applies them to the body (``apply_field``) and rewrites just that key in the text
-(``gui.ui.request.text_splice``).
+(``gui.ui.request.text.splice``).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from gui.core.wording import counted
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs import actions as acts
 from gui.ui.jobs.actions import JobActions
-from gui.ui.jobs.details_pane import DetailsPane
+from gui.ui.jobs.details.pane import DetailsPane
 from gui.ui.jobs.filters import StatusFilterBar
 from gui.ui.jobs.health import HealthStrip
 from gui.ui.jobs.model import RECORD_ROLE, JobColumn, JobTableModel
@@ -49,7 +49,7 @@ from gui.ui.tasks import Latest, run_in_background
 
 if TYPE_CHECKING:
     from gui.core.storage.history import JobQuery, SavedView, SortKey
-    from gui.ui.jobs.details import JobDetails
+    from gui.ui.jobs.details.view import JobDetails
 
 __all__ = ["APPLY_BUDGET_MS", "JobsPanel"]
 

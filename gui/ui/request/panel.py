@@ -32,10 +32,10 @@ from gui.core.request.body_fields import REMOVE, apply_field
 from gui.core.request.codes import UNREACHABLE_WEBHOOK
 from gui.core.targets import SANDBOX_PROFILE
 from gui.ui import theme
-from gui.ui.request.diagnostics import DiagnosticsList
-from gui.ui.request.editor import EditorMark, JsonEditor
 from gui.ui.request.options_tab import OptionsTab
-from gui.ui.request.validation_worker import ValidationOutcome, ValidationWorker
+from gui.ui.request.text.diagnostics import DiagnosticsList
+from gui.ui.request.text.editor import EditorMark, JsonEditor
+from gui.ui.request.text.validation_worker import ValidationOutcome, ValidationWorker
 from gui.ui.tasks import run_in_background
 
 if TYPE_CHECKING:
@@ -599,7 +599,7 @@ class RequestPanel(QWidget):
             return
         updated = apply_field(body, path, value)
         text = self.editor.shown_text()  # as shown: the splice keeps the chips of ``input``
-        from gui.ui.request.text_splice import (
+        from gui.ui.request.text.splice import (
             splice_top_level,  # with the first form edit, not at start
         )
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from gui.core.errors import TemplateError
 from gui.core.storage.templates import Template, TemplateStore
 from gui.core.wording import counted
-from gui.ui.request.editor import local_paths
+from gui.ui.request.text.editor import local_paths
 
 __all__ = ["TemplatesPanel"]
 

@@ -30,10 +30,10 @@ from gui.ui.jobs.model import job_span_ms
 from gui.ui.jobs.style import format_duration_ms
 from gui.ui.profiles.target_selection import TargetSelection
 from gui.ui.request.drafts import mentions_secret
-from gui.ui.request.editor import local_paths
 from gui.ui.request.panel import RequestPanel
 from gui.ui.request.secret_move import SecretMover
 from gui.ui.request.templates_panel import TemplatesPanel
+from gui.ui.request.text.editor import local_paths
 from gui.ui.tasks import run_in_background
 from gui.ui.window.jobs_area import JobsArea
 from gui.ui.window.menus import add_menu_action, install_desktop

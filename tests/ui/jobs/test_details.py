@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 
 from gui.core.records import JobState
 from gui.sandbox.simulate import png_bytes
-from gui.ui.jobs import details as job_details
-from gui.ui.jobs.details import JobDetails
+from gui.ui.jobs.details import view as job_details
+from gui.ui.jobs.details.view import JobDetails
 from tests.support.jobs_factory import evolve, make_record
 
 TRACEBACK = 'Traceback (most recent call last):\n  File "handler.py", line 3\nValueError: bad seed'

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.core.account.cost import LEAVES_OUT
 from gui.core.records import GUARD_STEP, JobState
-from gui.ui.jobs.details import JobDetails
+from gui.ui.jobs.details.view import JobDetails
 from tests.support.jobs_factory import evolve, make_record
 
 REASON = "Cancelled by this profile's spend guard: RunPod retried the job 3 times."

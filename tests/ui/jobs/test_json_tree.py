@@ -8,8 +8,8 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from gui.ui.jobs.json_tree import FETCH_CHUNK, JsonTreeModel, JsonTreeWidget
-from gui.ui.jobs.output_scan import find_images, format_raw, path_text, search_paths
+from gui.ui.jobs.details.json_tree import FETCH_CHUNK, JsonTreeModel, JsonTreeWidget
+from gui.ui.jobs.details.output_scan import find_images, format_raw, path_text, search_paths
 
 DOC = {
     "images": [{"name": "a.png", "data": "xyz"}, {"name": "b.png", "data": "uvw"}],

@@ -13,8 +13,8 @@ from gui.core.records import JobState
 from gui.core.storage.job_logs import JobLogLine
 from gui.core.storage.store import DB_FILENAME, JobStore
 from gui.core.targets import Target
-from gui.ui.jobs.details import JobDetails
-from gui.ui.jobs.logs_tab import EMPTY_ENDED, EXCERPT_LINES
+from gui.ui.jobs.details.logs_tab import EMPTY_ENDED, EXCERPT_LINES
+from gui.ui.jobs.details.view import JobDetails
 from tests.support.jobs_factory import evolve, make_record
 
 TARGET = Target("Sandbox", "sandbox", "http://127.0.0.1:1/v2", "sandbox")

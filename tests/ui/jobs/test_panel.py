@@ -18,7 +18,7 @@ from gui.core.storage.store import DB_FILENAME, JobStore
 from gui.core.targets import Target
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs import actions as acts
-from gui.ui.jobs.details_pane import DetailsPane
+from gui.ui.jobs.details.pane import DetailsPane
 from gui.ui.jobs.model import JobColumn
 from gui.ui.jobs.panel import JobsPanel
 from tests.support import engine_fixtures

@@ -15,10 +15,10 @@ from pytestqt.qtbot import QtBot
 from gui.core.request import validation as request_module
 from gui.core.request.validation import validate_text
 from gui.ui import tasks, theme
-from gui.ui.request import validation_worker
-from gui.ui.request.editor import ERROR_COLOR, LONG_LINE_CHARS
 from gui.ui.request.panel import RequestPanel
-from gui.ui.request.validation_worker import ValidationWorker, editor_marks
+from gui.ui.request.text import validation_worker
+from gui.ui.request.text.editor import ERROR_COLOR, LONG_LINE_CHARS
+from gui.ui.request.text.validation_worker import ValidationWorker, editor_marks
 from tests.support.request_helpers import TIMEOUT_MS, make_panel, set_and_settle, settle
 
 BROKEN = '{"input": {"a": 1,}}'  # the trailing comma at column 18 is the error

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from gui.ui.request.drafts import read_draft, write_draft
-from gui.ui.request.folding import FOLD_CHARS, TOKEN, FoldTable, describe
 from gui.ui.request.panel import RequestPanel
+from gui.ui.request.text.folding import FOLD_CHARS, TOKEN, FoldTable, describe
 from tests.support.request_helpers import file_mime, make_panel, set_and_settle, settle
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 400  # ~100 KB
@@ -159,7 +159,7 @@ def test_inline_puts_the_whole_string_back_as_one_undoable_edit(
 ) -> None:
     text = image_body()
     set_and_settle(qtbot, panel, text)
-    from gui.ui.request.chips import _inline, chip_at
+    from gui.ui.request.text.chips import _inline, chip_at
 
     editor = panel.editor
     chip = chip_at(editor, editor.toPlainText().index("⟦") + 1, inside=True)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gui.core.request.body_fields import REMOVE
-from gui.ui.request.text_splice import apply_text_edit, splice_top_level
+from gui.ui.request.text.splice import apply_text_edit, splice_top_level
 
 PRETTY = '{\n  "input": {"a":   1},\n  "webhook": "x"\n}\n'
 

@@ -17,10 +17,11 @@ from pytestqt.qtbot import QtBot
 
 from gui.core.request.child import PIECE_CHARS
 from gui.core.request.validation import validate_text
-from gui.ui.request import text_mirror, validation_worker
-from gui.ui.request.editor import SLICED_CHARS, JsonEditor
-from gui.ui.request.folding import FoldedText, FoldTable
-from gui.ui.request.text_mirror import TextRope
+from gui.ui.request.text import mirror as text_mirror
+from gui.ui.request.text import validation_worker
+from gui.ui.request.text.editor import SLICED_CHARS, JsonEditor
+from gui.ui.request.text.folding import FoldedText, FoldTable
+from gui.ui.request.text.mirror import TextRope
 
 # Characters Qt stores or gives back differently (line and paragraph separators, \r, no-break
 # space, frame marks) and one beyond the BMP (two of Qt's positions), beside ordinary JSON.

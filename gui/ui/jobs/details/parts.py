@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from gui.core.records import JobRecord, JobState
 from gui.ui import theme
-from gui.ui.jobs.output_scan import FoundImage, path_text
+from gui.ui.jobs.details.output_scan import FoundImage, path_text
 from gui.ui.jobs.style import action_icon, state_color, state_icon
 
 __all__ = ["HistoryView", "ImagesView", "error_html"]

@@ -7,7 +7,7 @@ import re
 from PySide6.QtGui import QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
 from gui.ui import theme
-from gui.ui.request.folding import TOKEN as FOLD_TOKEN
+from gui.ui.request.text.folding import TOKEN as FOLD_TOKEN
 
 __all__ = ["JsonHighlighter"]
 

@@ -14,10 +14,10 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QFileDialog, QMenu, QToolTip
 
 from gui.core.files import write_bytes_atomic
-from gui.ui.request.folding import TOKEN
+from gui.ui.request.text.folding import TOKEN
 
 if TYPE_CHECKING:
-    from gui.ui.request.editor import JsonEditor
+    from gui.ui.request.text.editor import JsonEditor
 
 __all__ = ["Chip", "add_chip_actions", "chip_at", "guard_chip_keys"]
 

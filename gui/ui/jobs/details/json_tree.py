@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.core.wording import counted
-from gui.ui.jobs.output_scan import path_text, search_paths
+from gui.ui.jobs.details.output_scan import path_text, search_paths
 from gui.ui.jobs.style import action_icon
 from gui.ui.tasks import Lane, Latest, run_in_background
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from gui.core.limits import Operation
-from gui.ui.request.editor import EditorMark
-from gui.ui.request.folding import FoldedText, Span, shown_offset
+from gui.ui.request.text.editor import EditorMark
+from gui.ui.request.text.folding import FoldedText, Span, shown_offset
 from gui.ui.tasks import run_in_background
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from gui.ui.runtime import FOREGROUND
 
 if TYPE_CHECKING:
     from gui.core.records import JobRecord
-    from gui.ui.jobs.details import JobDetails
+    from gui.ui.jobs.details.view import JobDetails
 
 __all__ = ["DETAILS_SHARE", "NO_JOB_SUMMARY", "NO_JOB_TITLE", "DetailsPane"]
 
@@ -60,7 +60,7 @@ class DetailsPane(QWidget):
             # The background threads wait meanwhile: importing and building this while they
             # ran (10,000 jobs streaming in) took the Qt thread 50-100 ms instead of ~15.
             with FOREGROUND.held():
-                from gui.ui.jobs.details import JobDetails
+                from gui.ui.jobs.details.view import JobDetails
 
                 details = JobDetails(self)
                 details.logs.set_history(self.history_path)

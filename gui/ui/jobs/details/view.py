@@ -30,12 +30,18 @@ from PySide6.QtWidgets import (
 from gui.core.files import write_bytes_atomic, write_text_atomic
 from gui.core.records import JobRecord
 from gui.core.wording import counted
-from gui.ui.jobs.details_pane import NO_JOB_SUMMARY, NO_JOB_TITLE
-from gui.ui.jobs.details_parts import HistoryView, ImagesView, error_html, facts_words
-from gui.ui.jobs.json_tree import JsonTreeWidget
-from gui.ui.jobs.logs_tab import LogsTab
+from gui.ui.jobs.details.json_tree import JsonTreeWidget
+from gui.ui.jobs.details.logs_tab import LogsTab
+from gui.ui.jobs.details.output_scan import (
+    LINE_LIMIT_CHARS,
+    FoundImage,
+    RawText,
+    find_images,
+    format_raw,
+)
+from gui.ui.jobs.details.pane import NO_JOB_SUMMARY, NO_JOB_TITLE
+from gui.ui.jobs.details.parts import HistoryView, ImagesView, error_html, facts_words
 from gui.ui.jobs.model import RUN_CLOCK_MS, is_running, queue_time_ms, run_time_ms
-from gui.ui.jobs.output_scan import LINE_LIMIT_CHARS, FoundImage, RawText, find_images, format_raw
 from gui.ui.jobs.style import action_icon, format_duration_ms, state_color, state_icon
 from gui.ui.tasks import Latest, run_in_background
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from gui.core.resources import resource_path
 from gui.ui import theme
-from gui.ui.request.editor import EditorMark
+from gui.ui.request.text.editor import EditorMark
 
 __all__ = ["DiagnosticsList"]
 

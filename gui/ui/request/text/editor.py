@@ -29,9 +29,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from gui.ui import theme
-from gui.ui.request.folding import FOLD_CHARS, FoldedText, FoldTable
-from gui.ui.request.highlighter import MAX_HIGHLIGHTED_LINE, JsonHighlighter
-from gui.ui.request.text_mirror import TextRope
+from gui.ui.request.text.folding import FOLD_CHARS, FoldedText, FoldTable
+from gui.ui.request.text.highlighter import MAX_HIGHLIGHTED_LINE, JsonHighlighter
+from gui.ui.request.text.mirror import TextRope
 
 __all__ = [
     "ERROR_COLOR",
@@ -654,7 +654,7 @@ class JsonEditor(QPlainTextEdit):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter keeps the line's indentation (one level more after ``{`` or ``[``); Tab inserts
         two spaces. Each is one undo step, like any typed text."""
-        from gui.ui.request.chips import guard_chip_keys
+        from gui.ui.request.text.chips import guard_chip_keys
 
         if self.loading and (event.text() or event.key() in _EDITING_KEYS):
             self.finish_loading()  # an edit (or Ctrl+A, Ctrl+C...) of the whole text, not a part
@@ -709,7 +709,7 @@ class JsonEditor(QPlainTextEdit):
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         self.finish_loading()  # its actions (undo, paste, select all) are for the whole text
-        from gui.ui.request.chips import add_chip_actions, chip_at
+        from gui.ui.request.text.chips import add_chip_actions, chip_at
 
         menu = self.createStandardContextMenu(event.pos())
         chip = chip_at(self, self.cursorForPosition(event.pos()).position(), inside=True)

@@ -17,8 +17,8 @@ string as a chip, ``"⟦base64 PNG, 7.3 MB · fold 1⟧"``, and keeps the string
 - A chip is one unit: typing inside it is refused, Backspace or Delete takes it whole; its context
   menu saves the string as a file, copies it, or inlines it (one undoable edit).
 
-This module is plain Python (no Qt): the editor (``gui.ui.request.editor``) draws and guards the
-chips; validation expands a ``FoldedText`` snapshot on its worker thread.
+This module is plain Python (no Qt): the editor (``gui.ui.request.text.editor``) draws and guards
+the chips; validation expands a ``FoldedText`` snapshot on its worker thread.
 """
 
 from __future__ import annotations
