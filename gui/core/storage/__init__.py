@@ -18,4 +18,6 @@ copyable snippets of a job's request.
   thread.
 - ``templates``: Named request templates: one readable ``.json`` file per template in
   ``<data_dir>/templates/``.
+- ``transfer``: The history in and out as files: ``job-console history show``, ``export`` and
+  ``import``.
 """

@@ -3,8 +3,12 @@ form, drafts, templates, batches, and the work done off the Qt thread for them.
 
 - ``batch_dialog``: The batch dialog: several dropped files, or a ``.jsonl`` file, checked and
   submitted together.
+- ``data_run``: *Run with data…*: the editor's template sent once per row of a data file (.csv,
+  .jsonl, .json).
 - ``drafts``: The editor's text kept between runs (``<data_dir>/draft.json``), so closing loses
   nothing.
+- ``expansion``: The editor's request with its placeholders filled, for Submit (off the Qt
+  thread).
 - ``options_form``: The options form beside the JSON text: webhook, policy and s3Config, in step
   with the text.
 - ``options_tab``: The request's Options tab: a page that builds its ``RequestForm`` when first
