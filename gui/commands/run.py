@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -363,38 +363,35 @@ def _submit_and_follow(
     signals: StopSignals,
 ) -> int:
     with ExitStack() as cleanups:
-        engine, target = _engine_and_target(args, cleanups)
-        engine.start()
-        cleanups.callback(engine.close)  # closed before the local worker (if any) is stopped
-        if engine.orphaned:
-            # run's exit code is about its own batch: it leaves other consoles' jobs alone.
-            print(f"job-console run: {len(engine.orphaned)} unfinished job(s) in the history "
-                  "belong to a console that stopped; `job-console resume` follows them.",
-                  file=sys.stderr)  # fmt: skip
-        batch = _Batch(lines=[line for line, _, _ in bodies])
+        engine, target = started_engine(args, cleanups)
+        batch = _Batch()
         try:
             return _send_and_report(args, bodies, engine, target, batch, signals)
         except Interrupted as stop:
-            lines = batch.line_of if _is_batch(args) else None
-            return report_interrupted("run", engine, batch.ids, stop, lines,
-                                      single=not _is_batch(args))  # fmt: skip
+            return report_interrupted("run", engine, batch.ids, stop, single=True)
+
+
+def started_engine(args: argparse.Namespace, cleanups: ExitStack) -> tuple[Engine, Target | None]:
+    """The run's engine, started (closed by ``cleanups`` before a local worker it launched is
+    stopped), and its target (None: the run's own sandbox); says so when the history holds
+    jobs of a console that stopped, which ``resume`` follows, not ``run``."""
+    engine, target = _engine_and_target(args, cleanups)
+    engine.start()
+    cleanups.callback(engine.close)
+    if engine.orphaned:
+        # run's exit code is about its own jobs: it leaves other consoles' jobs alone.
+        print(f"job-console run: {len(engine.orphaned)} unfinished job(s) in the history "
+              "belong to a console that stopped; `job-console resume` follows them.",
+              file=sys.stderr)  # fmt: skip
+    return engine, target
 
 
 class _Batch:
-    """This run's jobs: their local ids (as recorded) and each one's line in the file."""
+    """This run's job: its local id once recorded, and the future of its submission."""
 
-    def __init__(self, lines: list[int]) -> None:
-        self.lines = lines
+    def __init__(self) -> None:
         self.futures: list[concurrent.futures.Future[JobRecord]] = []
         self.ids: set[str] = set()
-
-    def line_of(self) -> dict[str, int]:
-        """Local id -> line, for every job whose submission has ended (a NOT_SENT one has)."""
-        found: dict[str, int] = {}
-        for future, line in zip(self.futures, self.lines, strict=False):
-            if future.done() and not future.cancelled() and future.exception() is None:
-                found[future.result().local_id] = line
-        return found
 
 
 def _is_batch(args: argparse.Namespace) -> bool:
@@ -422,10 +419,9 @@ def _send_and_report(args: argparse.Namespace,
         records = with_facts(engine, batch.ids) or records
     progress.finish()
     engine.flush().result(timeout=30)
-    batched = _is_batch(args)
-    print_statuses(records, single=not batched, lines=batch.line_of() if batched else None)
+    print_statuses(records, single=True)
     errors = engine.service.send_errors
-    if batched or any(_not_sent(r) for r in records):
+    if any(_not_sent(r) for r in records):
         print_summary("run", records)
     return exit_code(records, errors, waited=not args.no_wait)
 
@@ -536,19 +532,17 @@ def report_interrupted(
     engine: Engine,
     ids: set[str],
     stop: Interrupted,
-    lines_of: Callable[[], Mapping[str, int]] | None = None,
     *,
     single: bool = False,
 ) -> int:
     """After SIGINT or SIGTERM: send nothing more (each job still on its way is recorded NOT_SENT
     with a note saying the console was interrupted), print every job as it is now, and say what
-    goes on. ``lines_of`` gives each job's line in a batch (asked once every job has its record).
-    The HTTP clients are closed by the engine's ``close`` afterwards."""
+    goes on. The HTTP clients are closed by the engine's ``close`` afterwards."""
     engine.stop_sending(stop.reason).result(timeout=60)
     engine.flush().result(timeout=30)
     records = [r for r in engine.jobs() if r.local_id in ids]
     print(file=sys.stderr)
-    print_statuses(records, single=single, lines=None if lines_of is None else lines_of())
+    print_statuses(records, single=single)
     print_summary(verb, records, interrupted=stop)
     return stop.exit_code
 
@@ -647,11 +641,9 @@ class Tally:
         return line
 
 
-def print_statuses(records: list[JobRecord], *, single: bool,
-                   lines: Mapping[str, int] | None = None) -> None:  # fmt: skip
+def print_statuses(records: list[JobRecord], *, single: bool) -> None:
     for record in records:
-        line = None if lines is None else lines.get(record.local_id)
-        print(status_json(record, single=single, line=line), flush=True)
+        print(status_json(record, single=single), flush=True)
 
 
 def status_json(record: JobRecord, *, single: bool, line: int | None = None) -> str:

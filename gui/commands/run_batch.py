@@ -38,9 +38,9 @@ from gui.commands.run import (
     StopSignals,
     Tally,
     UsageError,
-    _engine_and_target,
     check_body,
     placeholder_context,
+    started_engine,
     status_json,
 )
 from gui.commands.run_rows import _Sender
@@ -74,14 +74,7 @@ def run_batch(args: argparse.Namespace, signals: StopSignals) -> int:
     total = _check(path, operation, context)
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     with ExitStack() as cleanups:
-        engine, target = _engine_and_target(args, cleanups)
-        engine.start()
-        cleanups.callback(engine.close)  # closed before the local worker (if any) is stopped
-        if engine.orphaned:
-            # run's exit code is about its own batch: it leaves other consoles' jobs alone.
-            print(f"job-console run: {len(engine.orphaned)} unfinished job(s) in the history "
-                  "belong to a console that stopped; `job-console resume` follows them.",
-                  file=sys.stderr)  # fmt: skip
+        engine, target = started_engine(args, cleanups)
         if target is None:
             target = engine.sandbox_target().result()
             if args.no_wait:
