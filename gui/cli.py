@@ -28,6 +28,9 @@ VERBS: dict[str, tuple[str, str]] = {
     "workers": ("gui.commands.workers", "show an endpoint's workers and why its jobs would wait"),
 }
 
+# Verbs left out of --help: the window's own engine process (gui.commands.engine).
+HIDDEN_VERBS: dict[str, str] = {"engine": "gui.commands.engine"}
+
 
 # Exit status when the window cannot start here (a missing system library, no display).
 WINDOW_CANNOT_START = 1
@@ -62,6 +65,12 @@ def build_parser(only: Collection[str] | None = None) -> argparse.ArgumentParser
         sub.set_defaults(_module=module_name)
         if only is None or verb in only:
             importlib.import_module(module_name).add_arguments(sub)
+    for verb, module_name in HIDDEN_VERBS.items():
+        # Added without help: argparse then leaves it out of the list of commands.
+        sub = verbs.add_parser(verb)
+        sub.set_defaults(_module=module_name)
+        if only is None or verb in only:
+            importlib.import_module(module_name).add_arguments(sub)
     return parser
 
 
@@ -79,7 +88,7 @@ def named_verb(argv: Sequence[str]) -> str | None:
             if takes_value and "=" not in word:
                 next(words, None)
             continue
-        return word if word in VERBS else None
+        return word if word in VERBS or word in HIDDEN_VERBS else None
     return None
 
 

@@ -1,0 +1,327 @@
+"""An engine in a process of its own, driven over the wire (``gui.core.engine.wire``).
+
+``RemoteEngine`` starts ``job-console engine --data-dir D`` (the same program: ``python -m
+gui.cli``, or the bundle's own executable when frozen) and offers the engine's commands as
+``concurrent.futures.Future``s, its job events to ``subscribe``rs (on its reader thread), and
+``jobs``: the unfinished ones, as last told. If the process ends, every command still waiting
+fails with a ``ConsoleError`` that says so, and so does every later one: nothing hangs.
+
+This is the first step of moving the window's engine out (issue 17): the window still runs its
+engine in-process. Not carried yet, each raising ``NotImplementedError`` that says so:
+``open_sandbox_jobs``, ``check_connection`` (its key is a callable, which does not cross),
+``account_endpoints``, ``endpoint_status``, ``wait_diagnosis``, ``replay_delivery``,
+``start_listener``, ``reconfigure_listener``, ``renew_listener_token``; ``listener`` is None (a
+listener would run in the engine process).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+from gui.core.engine.wire import (
+    decode_error,
+    decode_line,
+    decode_record,
+    decode_target,
+    encode_line,
+    encode_target,
+)
+from gui.core.errors import ConsoleError
+from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved, Subscribers
+from gui.core.records import JobRecord
+from gui.core.targets import Target
+
+__all__ = ["CLOSE_TIMEOUT_S", "RemoteEngine", "engine_command"]
+
+log = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT_S = 30.0
+"""How long ``close`` waits for the engine to write its history and release its lease before
+it kills the process (its jobs are then free for the next console at once: its pid is gone)."""
+
+_NOT_YET = (
+    "is not carried to the engine process yet (issue 17's first step moved the engine's job "
+    "commands only); the window runs its engine in-process until the rest follows."
+)
+
+
+def engine_command(data_dir: Path) -> list[str]:
+    """The command line that starts the engine process for ``data_dir``: the bundle's own
+    executable when frozen (PyInstaller), else this Python running ``gui.cli``."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "engine", "--data-dir", str(data_dir)]
+    return [sys.executable, "-m", "gui.cli", "engine", "--data-dir", str(data_dir)]
+
+
+class RemoteEngine:
+    """The engine's command interface, served by a child process. ``start`` before use,
+    ``close`` when done; thread-safe."""
+
+    def __init__(self, data_dir: Path, *, command: Sequence[str] | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self._command = list(command) if command is not None else engine_command(self.data_dir)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()  # the waiting commands, the records, the end
+        self._write_lock = threading.Lock()
+        self._waiting: dict[int, tuple[Future[Any], Callable[[Any], Any]]] = {}
+        self._records: dict[str, JobRecord] = {}
+        self._ended: ConsoleError | None = None
+        self._closing = False
+        self._started: Future[None] = Future()
+        self._subscribers: Subscribers[EngineEvent] = Subscribers("a remote engine")
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> Future[None]:
+        """Start the process; the returned future (also ``started``) is set once it has loaded
+        the history. Commands sent before then wait for it in the process."""
+        if self._process is not None:
+            raise RuntimeError("The engine process is already started.")
+        try:
+            self._process = subprocess.Popen(
+                self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            )
+        except OSError as exc:
+            error = ConsoleError(
+                f"Could not start the engine process ({exc}). Reinstall the console if this "
+                "persists."
+            )
+            self._end(error)
+            raise error from exc
+        self._reader = threading.Thread(
+            target=self._read, args=(self._process,), name="engine-wire", daemon=True
+        )
+        self._reader.start()
+        return self._started
+
+    @property
+    def started(self) -> Future[None]:
+        return self._started
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def close(self) -> None:
+        """Ask the engine to close (its history written, its lease released) and wait for the
+        process to end; kill it after ``CLOSE_TIMEOUT_S``. Idempotent."""
+        process = self._process
+        if process is None:
+            return
+        with self._lock:
+            already = self._closing
+            self._closing = True
+        if not already and self._ended is None:
+            closing = self._call("close", {}, lambda value: None)
+            try:
+                closing.result(timeout=CLOSE_TIMEOUT_S)
+            except Exception:  # it ended, or did not answer: the wait below decides
+                pass
+        if process.stdin is not None:
+            try:
+                process.stdin.close()
+            except OSError:
+                pass
+        try:
+            process.wait(timeout=CLOSE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            log.warning("the engine process did not end in %s s; killing it", CLOSE_TIMEOUT_S)
+            process.kill()
+            process.wait()
+        if self._reader is not None:
+            self._reader.join()
+
+    # -- commands --------------------------------------------------------------------------------
+    def submit(
+        self,
+        target: Target,
+        body: dict[str, Any],
+        operation: str = "run",
+        *,
+        template: str | None = None,
+        origin: dict[str, Any] | None = None,
+    ) -> Future[JobRecord]:
+        """As ``Engine.submit``; the answer is a light record (no output: it is in the store)."""
+        args = {
+            "target": encode_target(target),
+            "body": body,
+            "operation": operation,
+            "template": template,
+            "origin": origin,
+        }
+        return self._call("submit", args, decode_record)
+
+    def cancel(self, local_id: str) -> Future[JobRecord]:
+        return self._call("cancel", {"local_id": local_id}, decode_record)
+
+    def retry(self, local_id: str) -> Future[JobRecord]:
+        return self._call("retry", {"local_id": local_id}, decode_record)
+
+    def resend(self, local_id: str) -> Future[JobRecord]:
+        return self._call("resend", {"local_id": local_id}, decode_record)
+
+    def remove(self, local_ids: list[str]) -> Future[None]:
+        return self._call("remove", {"local_ids": list(local_ids)}, lambda value: None)
+
+    def health(self, target: Target) -> Future[dict[str, Any]]:
+        return self._call("health", {"target": encode_target(target)}, dict)
+
+    def purge_queue(self, target: Target) -> Future[dict[str, Any]]:
+        return self._call("purge_queue", {"target": encode_target(target)}, dict)
+
+    def sandbox_target(self) -> Future[Target]:
+        return self._call("sandbox_target", {}, decode_target)
+
+    def flush(self) -> Future[None]:
+        """Set once every change the engine made so far is committed to the history file."""
+        return self._call("flush", {}, lambda value: None)
+
+    # -- events and state ------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
+        """``callback(event)`` on the reader thread, for each job of a batch (``JobAdded`` when
+        the job was not open here, else ``JobChanged``; light records) and ``JobsRemoved``."""
+        return self._subscribers.add(callback)
+
+    def jobs(self) -> list[JobRecord]:
+        """The unfinished jobs, as last told (light records). An ended job is in the store,
+        where the window reads its table; keeping it here would grow with the history."""
+        with self._lock:
+            return list(self._records.values())
+
+    @property
+    def listener(self) -> None:
+        return None
+
+    def open_sandbox_jobs(self) -> NoReturn:
+        raise NotImplementedError(f"open_sandbox_jobs {_NOT_YET}")
+
+    def check_connection(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError(f"check_connection {_NOT_YET}")
+
+    def account_endpoints(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError(f"account_endpoints {_NOT_YET}")
+
+    def endpoint_status(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError(f"endpoint_status {_NOT_YET}")
+
+    def wait_diagnosis(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError(f"wait_diagnosis {_NOT_YET}")
+
+    def replay_delivery(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError(f"replay_delivery {_NOT_YET}")
+
+    def start_listener(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError(f"start_listener {_NOT_YET}")
+
+    def reconfigure_listener(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError(f"reconfigure_listener {_NOT_YET}")
+
+    def renew_listener_token(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise NotImplementedError(f"renew_listener_token {_NOT_YET}")
+
+    # -- the wire --------------------------------------------------------------------------------
+    def _call(self, op: str, args: dict[str, Any], decode: Callable[[Any], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        process = self._process
+        with self._lock:
+            if self._ended is not None:
+                future.set_exception(self._ended)
+                return future
+            if process is None or process.stdin is None:
+                future.set_exception(RuntimeError("The engine process is not started."))
+                return future
+            command_id = next(self._ids)
+            self._waiting[command_id] = (future, decode)
+        line = encode_line({"id": command_id, "op": op, "args": args})
+        try:
+            with self._write_lock:
+                process.stdin.write(line)
+                process.stdin.flush()
+        except (OSError, ValueError):  # its end is told by the reader, which fails the future
+            pass
+        return future
+
+    def _read(self, process: subprocess.Popen[bytes]) -> None:
+        stdout: IO[bytes] | None = process.stdout
+        assert stdout is not None
+        for line in stdout:
+            try:
+                message = decode_line(line)
+            except ValueError:
+                log.warning("the engine process wrote a line that is not a message: %r", line[:200])
+                continue
+            try:
+                self._on_message(message)
+            except Exception:  # a malformed message must not stop the reader
+                log.exception("could not handle the engine process's message %r", line[:200])
+        code = process.wait()
+        self._end(ConsoleError(self._ended_words(code)))
+
+    def _ended_words(self, code: int) -> str:
+        if self._closing and code == 0:
+            return "The engine process was closed."
+        how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        return (
+            f"The engine process ended unexpectedly ({how}) before it answered. Its unfinished "
+            "jobs are taken over by the next engine on this data folder; a request that was on "
+            "its way may need to be sent again (its job is NOT_SENT or absent)."
+        )
+
+    def _end(self, error: ConsoleError) -> None:
+        with self._lock:
+            if self._ended is None:
+                self._ended = error
+            waiting, self._waiting = self._waiting, {}
+        for future, _decode in waiting.values():
+            if not future.done():
+                future.set_exception(error)
+        if not self._started.done():
+            self._started.set_exception(error)
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        if "id" in message:
+            with self._lock:
+                entry = self._waiting.pop(message["id"], None)
+            if entry is None:
+                return
+            future, decode = entry
+            if "error" in message:
+                future.set_exception(decode_error(message["error"]))
+            else:
+                future.set_result(decode(message.get("ok")))
+            return
+        event = message.get("event")
+        if event == "jobs":
+            self._on_jobs(message.get("records", []), message.get("removed", []))
+        elif event == "started" and not self._started.done():
+            if message.get("error"):
+                self._started.set_exception(decode_error(message["error"]))
+            else:
+                self._started.set_result(None)
+
+    def _on_jobs(self, encoded: list[dict[str, Any]], removed: list[str]) -> None:
+        records = [decode_record(data) for data in encoded]
+        events: list[EngineEvent] = []
+        with self._lock:
+            for local_id in removed:
+                self._records.pop(local_id, None)
+            for record in records:
+                known = record.local_id in self._records
+                if record.terminal:  # in the store from now on: memory holds the open ones
+                    self._records.pop(record.local_id, None)
+                else:
+                    self._records[record.local_id] = record
+                events.append(JobChanged(record) if known else JobAdded(record))
+        if removed:
+            self._subscribers.tell(JobsRemoved(tuple(removed)))
+        for event in events:
+            self._subscribers.tell(event)

@@ -1,0 +1,152 @@
+"""The engine in a process of its own: a real ``job-console engine`` subprocess on a temporary
+data folder with the built-in sandbox, driven by ``RemoteEngine``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gui.core.engine.leases import ConsoleLease
+from gui.core.engine.remote import RemoteEngine
+from gui.core.errors import ConsoleError, OperationUnsupported
+from gui.core.events import JobAdded, JobChanged
+from gui.core.records import JobRecord, JobState
+from gui.core.storage.store import DB_FILENAME
+from gui.core.targets import Target
+from gui.sandbox import SandboxConfig, SandboxThread
+from tests.support.waiting import wait_until
+
+STARTED_S = 60.0  # a cold interpreter on a loaded machine imports the HTTP stack slowly
+
+
+class Seen:
+    """The records a RemoteEngine's subscriber was told, by local id."""
+
+    def __init__(self, engine: RemoteEngine) -> None:
+        self.records: dict[str, JobRecord] = {}
+        self.added: list[str] = []
+        self._lock = threading.Lock()
+        engine.subscribe(self._on_event)
+
+    def _on_event(self, event: object) -> None:
+        with self._lock:
+            if isinstance(event, JobAdded):
+                self.added.append(event.record.local_id)
+            if isinstance(event, JobAdded | JobChanged):
+                self.records[event.record.local_id] = event.record
+
+    def state(self, local_id: str) -> JobState | None:
+        with self._lock:
+            record = self.records.get(local_id)
+        return None if record is None else record.state
+
+
+@pytest.fixture
+def remote(data_dir: Path) -> Iterator[RemoteEngine]:
+    engine = RemoteEngine(data_dir)
+    engine.start().result(timeout=STARTED_S)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def stored(data_dir: Path, local_id: str) -> tuple[str, str | None] | None:
+    with sqlite3.connect(data_dir / DB_FILENAME) as conn:
+        row = conn.execute("SELECT state, job_id FROM jobs WHERE local_id = ?", (local_id,))
+        found = row.fetchone()
+    return None if found is None else (found[0], found[1])
+
+
+@pytest.mark.slow
+def test_a_job_sent_through_the_engine_process_completes_and_is_in_the_store(
+    remote: RemoteEngine, data_dir: Path
+) -> None:
+    seen = Seen(remote)
+    target = remote.sandbox_target().result(timeout=30)
+    assert target.kind == "sandbox" and target.base_url.startswith("http://127.0.0.1:")
+    sent = remote.submit(target, {"input": {"prompt": "hi"}}).result(timeout=30)
+    assert sent.job_id and sent.request == {"input": {"prompt": "hi"}}
+    wait_until(lambda: seen.state(sent.local_id) is JobState.COMPLETED, "the job COMPLETED")
+    assert seen.added.count(sent.local_id) == 1
+    remote.flush().result(timeout=30)
+    assert stored(data_dir, sent.local_id) == ("COMPLETED", sent.job_id)
+    assert seen.records[sent.local_id].output is None  # light: the output is read from the store
+    assert sent.local_id not in {record.local_id for record in remote.jobs()}  # ended: stored
+
+
+@pytest.mark.slow
+def test_a_job_is_cancelled_through_the_engine_process(remote: RemoteEngine) -> None:
+    seen = Seen(remote)
+    target = remote.sandbox_target().result(timeout=30)
+    sent = remote.submit(target, {"input": {"sandbox": {"duration": 60}}}).result(timeout=30)
+    wait_until(lambda: sent.local_id in {record.local_id for record in remote.jobs()}, "told")
+    remote.cancel(sent.local_id).result(timeout=30)
+    wait_until(lambda: seen.state(sent.local_id) is JobState.CANCELLED, "the job CANCELLED")
+
+
+@pytest.mark.slow
+def test_an_engine_error_comes_back_in_words(remote: RemoteEngine) -> None:
+    with pytest.raises(ConsoleError, match="There is no job no-such-job in the history"):
+        remote.cancel("no-such-job").result(timeout=30)
+    local = Target(name="worker", kind="local", base_url="http://127.0.0.1:9", endpoint_id="")
+    with pytest.raises(OperationUnsupported):
+        remote.health(local).result(timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGSTOP and SIGKILL are POSIX signals")
+def test_a_killed_engine_process_fails_its_waiting_commands_in_words(
+    remote: RemoteEngine,
+) -> None:
+    pid = remote.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # it reads nothing more: the flush below waits for sure
+    waiting = remote.flush()
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(ConsoleError, match=r"ended unexpectedly \(killed by signal 9\)"):
+        waiting.result(timeout=30)
+    with pytest.raises(ConsoleError, match="ended unexpectedly"):
+        remote.sandbox_target().result(timeout=1)  # failed at once, not sent
+
+
+@pytest.mark.slow
+def test_a_closed_engine_process_releases_its_jobs_to_the_next_one(data_dir: Path) -> None:
+    with SandboxThread(SandboxConfig(workers=2, default_duration_s=0.05)) as server:
+        target = Target(name="cloud", kind="cloud", base_url=server.base_url, endpoint_id="ep")
+        first = RemoteEngine(data_dir)
+        first.start().result(timeout=STARTED_S)
+        try:
+            slow = {"input": {"sandbox": {"duration": 4}}}
+            sent = first.submit(target, slow).result(timeout=30)
+            first_pid = first.pid
+        finally:
+            first.close()
+        assert first._process is not None and first._process.returncode == 0
+        lease = ConsoleLease(data_dir / DB_FILENAME, "window")
+        try:
+            assert [c for c in lease.consoles() if c.pid == first_pid] == []
+        finally:
+            lease.release()
+        state = stored(data_dir, sent.local_id)
+        assert state is not None and state[0] in ("IN_QUEUE", "IN_PROGRESS")
+
+        second = RemoteEngine(data_dir)
+        seen = Seen(second)
+        second.start().result(timeout=STARTED_S)
+        try:
+            assert [r.job_id for r in second.jobs() if r.local_id == sent.local_id] == [sent.job_id]
+            wait_until(lambda: seen.state(sent.local_id) is JobState.COMPLETED, "adopted, done")
+            second.flush().result(timeout=30)
+        finally:
+            second.close()
+    with sqlite3.connect(data_dir / DB_FILENAME) as conn:
+        rows = conn.execute("SELECT local_id, state FROM jobs").fetchall()
+    assert rows == [(sent.local_id, "COMPLETED")]  # one job, sent once, ended once
