@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", metavar="DIR", default=argparse.SUPPRESS, help="the data folder to serve"
     )
+    parser.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="leave RunPod's rate limits out of the client (benchmarks against a sandbox that "
+        "has none)",
+    )
 
 
 def builtin_sandbox() -> SandboxLike:
@@ -47,6 +53,7 @@ def builtin_sandbox() -> SandboxLike:
 
 def run(args: argparse.Namespace) -> int:
     from gui.core.engine.engine import Engine
+    from gui.core.limits import RATE_LIMITS
     from gui.core.paths import resolve_data_dir
     from gui.core.profiles.profiles import ProfileStore, make_key_provider
     from gui.core.profiles.s3refs import make_body_resolver
@@ -59,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     secrets = SecretStore()
     engine = Engine(
         data_dir,
+        rate_limits=None if args.no_rate_limits else RATE_LIMITS,
         key_provider=make_key_provider(ProfileStore(data_dir, secrets), secrets),
         body_resolver=make_body_resolver(secrets),
         sandbox=builtin_sandbox,

@@ -10,6 +10,9 @@ subprocess against it, one after the other, so their memory is measured apart:
   session, all jobs at once (``asyncio.gather``), the usual way to do this in Python.
 
 Prints jobs per second for each and the ratio, status requests per job, and peak memory (RSS).
+Then ours again through the window's engine process (``RemoteEngine``: the same engine in a
+``job-console engine`` child, its events coalesced over the wire), with its jobs per second beside
+the in-process figure (the ratio); its CPU and peak RSS are those of both processes together.
 The sandbox enforces no rate limits here, as the SDK respects none: the engine's limiter is off for
 the main comparison. ``--with-limits`` adds a run of ours that keeps RunPod's published limits
 (its /run limit alone bounds 10,000 jobs at 100 s).
@@ -147,6 +150,52 @@ def run_ours(
     }
 
 
+def run_remote(base_url: str, jobs: int, duration: float) -> dict[str, Any]:
+    """Ours through the engine process (no rate limits, as ``run_ours`` without them)."""
+    from gui.core.engine.remote import RemoteEngine, engine_command
+    from gui.core.events import EngineEvent, JobAdded, JobChanged
+    from gui.core.records import JobState
+    from gui.core.targets import Target
+
+    done = threading.Event()
+    finished: set[str] = set()
+    failures: list[str] = []
+
+    def on_event(event: EngineEvent) -> None:
+        # A job that ends within one batch of its sending is first told ended (JobAdded).
+        if isinstance(event, JobAdded | JobChanged) and event.record.terminal:
+            if event.record.state != JobState.COMPLETED:
+                failures.append(f"{event.record.state}: {event.record.note}")
+            finished.add(event.record.local_id)
+            if len(finished) == jobs:
+                done.set()
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        command = [*engine_command(Path(data_dir)), "--no-rate-limits"]
+        engine = RemoteEngine(Path(data_dir), command=command)
+        engine.start().result()
+        engine.subscribe(on_event)
+        target = Target(name="bench", kind="cloud", base_url=base_url, endpoint_id=ENDPOINT)
+        started = time.perf_counter()
+        futures = [engine.submit(target, {"input": job_input(n, duration)}) for n in range(jobs)]
+        for future in futures:
+            future.result()
+        submitted = time.perf_counter() - started
+        done.wait()
+        elapsed = time.perf_counter() - started
+        engine.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "client": "ours, engine process",
+        "seconds": elapsed,
+        "submit_seconds": submitted,
+        "requests": None,  # counted in the engine process, not told over the wire
+        "not_completed": len(failures),
+        "peak_rss_mb": peak_rss_mb() + children.ru_maxrss / 1024,
+        "cpu_seconds": cpu_seconds() + children.ru_utime + children.ru_stime,
+    }
+
+
 def run_sdk(base_url: str, jobs: int, duration: float) -> dict[str, Any]:
     os.environ["RUNPOD_ENDPOINT_BASE_URL"] = base_url  # read when runpod is imported
     import aiohttp
@@ -225,11 +274,16 @@ def run_client(
 def report(result: dict[str, Any], jobs: int) -> None:
     requests = result["requests"]
     rate = jobs / result["seconds"]
+    if requests is None:
+        counted = "status requests/job   n/a  all requests/job   n/a  "
+    else:
+        counted = (
+            f"status requests/job {requests.get('status', 0) / jobs:5.2f}  "
+            f"all requests/job {sum(requests.values()) / jobs:5.2f}  "
+        )
     print(
-        f"{result['client']:>18}: {result['seconds']:7.1f} s  {rate:7.0f} jobs/s  "
-        f"submitted in {result['submit_seconds']:5.1f} s  "
-        f"status requests/job {requests.get('status', 0) / jobs:5.2f}  "
-        f"all requests/job {sum(requests.values()) / jobs:5.2f}  "
+        f"{result['client']:>20}: {result['seconds']:7.1f} s  {rate:7.0f} jobs/s  "
+        f"submitted in {result['submit_seconds']:5.1f} s  {counted}"
         f"client CPU/job {result['cpu_seconds'] / jobs * 1000:4.2f} ms  "
         f"peak RSS {result['peak_rss_mb']:6.1f} MB  not completed {result['not_completed']}"
     )
@@ -274,7 +328,9 @@ def main() -> None:
         help="ours with each of these HTTP transports (all when none named), not the SDK",
     )
     parser.add_argument("--repeat", type=int, default=3, help="rounds of --transports")
-    parser.add_argument("--child", choices=("ours", "ours-limits", "sdk"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=("ours", "ours-limits", "remote", "sdk"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--transport", choices=TRANSPORTS, default="ours", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -282,6 +338,8 @@ def main() -> None:
     if args.child:
         if args.child == "sdk":
             result = run_sdk(args.base_url, args.jobs, args.duration)
+        elif args.child == "remote":
+            result = run_remote(args.base_url, args.jobs, args.duration)
         else:
             result = run_ours(
                 args.base_url, args.jobs, args.duration, args.child == "ours-limits", args.transport
@@ -301,6 +359,12 @@ def main() -> None:
         ours = run_client("ours", base_url, args)
         report(ours, args.jobs)
         print(f"ratio (ours / SDK, jobs per second): {sdk['seconds'] / ours['seconds']:.2f}x")
+        remote = run_client("remote", base_url, args)
+        report(remote, args.jobs)
+        print(
+            "ratio (engine process / in-process, jobs per second): "
+            f"{ours['seconds'] / remote['seconds']:.2f}x"
+        )
         if args.with_limits:
             report(run_client("ours-limits", base_url, args), args.jobs)
     finally:
