@@ -150,3 +150,15 @@ def test_a_closed_engine_process_releases_its_jobs_to_the_next_one(data_dir: Pat
     with sqlite3.connect(data_dir / DB_FILENAME) as conn:
         rows = conn.execute("SELECT local_id, state FROM jobs").fetchall()
     assert rows == [(sent.local_id, "COMPLETED")]  # one job, sent once, ended once
+
+
+@pytest.mark.slow
+def test_an_engine_process_that_cannot_read_its_history_says_why(data_dir: Path) -> None:
+    (data_dir / DB_FILENAME).write_text("not a database, only text long enough for a header\n")
+    engine = RemoteEngine(data_dir)
+    try:
+        with pytest.raises(ConsoleError, match="file is not a database"):
+            engine.start().result(timeout=STARTED_S)
+    finally:
+        engine.close()
+    assert engine._process is not None and engine._process.returncode == 0
