@@ -1,8 +1,8 @@
 """``job-console engine`` (hidden): a window's engine in a process of its own.
 
-The window starts it (``gui.core.engine.remote.RemoteEngine``) and talks to it over its stdin and
-stdout, in the messages ``gui.core.engine.wire`` describes. It runs an ``Engine`` of kind
-``"window"`` (it takes over the unfinished jobs no live console follows, and keeps in memory only
+The window starts it (``gui.core.engine.process.remote.RemoteEngine``) and talks to it over its
+stdin and stdout, in the messages ``gui.core.engine.process.wire`` describes. It runs an
+``Engine`` of kind ``"window"`` (it takes over the unfinished jobs no live console follows, and keeps in memory only
 the unfinished ones) with the built-in sandbox, and serves until its stdin ends (the window went
 away, or closed it), a ``close`` command comes, or SIGTERM; then it closes the engine (the history
 written, the lease released) and exits 0. Ctrl+C in the window's terminal is the window's to
@@ -106,7 +106,7 @@ class EngineServer:
     def serve(self, lines: Iterable[bytes]) -> int:
         """Until the lines end or ``close``; then the engine is closed, the last events sent, and
         ``close`` answered. Returns the exit status (0)."""
-        from gui.core.engine.wire import decode_line
+        from gui.core.engine.process.wire import decode_line
 
         close_id: object = None
         unsubscribe = self._engine.subscribe(self._on_event)
@@ -138,7 +138,7 @@ class EngineServer:
 
     # -- commands --------------------------------------------------------------------------------
     def _dispatch(self, message: dict[str, Any]) -> None:
-        from gui.core.engine.wire import encode_error
+        from gui.core.engine.process.wire import encode_error
 
         command_id = message.get("id")
         try:
@@ -149,7 +149,12 @@ class EngineServer:
         future.add_done_callback(lambda done: self._reply(command_id, done, encode))
 
     def _command(self, op: str, args: dict[str, Any]) -> tuple[Future[Any], Callable[[Any], Any]]:
-        from gui.core.engine.wire import COMMANDS, decode_target, encode_record, encode_target
+        from gui.core.engine.process.wire import (
+            COMMANDS,
+            decode_target,
+            encode_record,
+            encode_target,
+        )
 
         engine = self._engine
 
@@ -182,7 +187,7 @@ class EngineServer:
         raise ValueError(f"The engine process has no command {op!r}; it knows {known}.")
 
     def _reply(self, command_id: object, done: Future[Any], encode: Callable[[Any], Any]) -> None:
-        from gui.core.engine.wire import encode_error
+        from gui.core.engine.process.wire import encode_error
 
         if done.cancelled():
             self._write({"id": command_id, "error": {"type": "ConsoleError",
@@ -196,7 +201,7 @@ class EngineServer:
 
     # -- events ----------------------------------------------------------------------------------
     def _on_started(self, started: Future[None]) -> None:
-        from gui.core.engine.wire import encode_error
+        from gui.core.engine.process.wire import encode_error
 
         error = None if started.cancelled() else started.exception()
         if error is not None:
@@ -234,7 +239,7 @@ class EngineServer:
 
     def _send_events(self) -> None:
         """One batch at most every ``EVENT_INTERVAL_S``; the last one after ``serve`` stops."""
-        from gui.core.engine.wire import EVENT_INTERVAL_S, encode_record
+        from gui.core.engine.process.wire import EVENT_INTERVAL_S, encode_record
 
         last = 0.0
         while True:
@@ -259,7 +264,7 @@ class EngineServer:
                 self._write(announce)
 
     def _write(self, message: dict[str, Any]) -> None:
-        from gui.core.engine.wire import encode_line
+        from gui.core.engine.process.wire import encode_line
 
         line = encode_line(message)
         with self._write_lock:

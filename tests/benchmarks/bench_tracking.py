@@ -152,7 +152,7 @@ def run_ours(
 
 def run_remote(base_url: str, jobs: int, duration: float) -> dict[str, Any]:
     """Ours through the engine process (no rate limits, as ``run_ours`` without them)."""
-    from gui.core.engine.remote import RemoteEngine, engine_command
+    from gui.core.engine.process.remote import RemoteEngine, engine_command
     from gui.core.events import EngineEvent, JobAdded, JobChanged
     from gui.core.records import JobState
     from gui.core.targets import Target

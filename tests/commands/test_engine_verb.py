@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gui.cli import build_parser, named_verb
-from gui.core.engine.remote import engine_command
+from gui.core.engine.process.remote import engine_command
 from gui.core.storage.store import DB_FILENAME
 
 

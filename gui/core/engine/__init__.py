@@ -16,8 +16,8 @@ it follows and what happens to them, when to ask about each, and how news change
   keeping each job's lines with it (``JobStore.save_logs``), so they outlive the worker.
 - ``loop_thread``: An asyncio event loop on a thread of its own, made on that thread.
 - ``merge``: How news of a job (a poll, a submit answer, a webhook delivery) changes its record.
-- ``remote``: ``RemoteEngine``, the engine's commands and events served by a process of its own
-  (``job-console engine``), for the window (issue 17; the window does not use it yet).
+- ``process``: The engine in a process of its own: the messages to and from it, and the
+  client that starts it.
 - ``settings``: What the engine reads of ``profiles.json`` while it runs: a profile's spend guards
   and its management API's URL, re-read at most every ``max_age_s`` (a change made in the Profiles
   dialog or with ``job-console profile`` applies within seconds, without a file read per status
@@ -25,6 +25,4 @@ it follows and what happens to them, when to ask about each, and how news change
 - ``shared_view``: What other consoles on the data folder changed, read cheaply and often.
 - ``tracker``: When to ask about each job: one scheduler for every tracked job.
 - ``webhook_watch``: Noticing webhooks that never came.
-- ``wire``: The messages between a window and its engine process: JSON lines over the child's
-  stdin and stdout, and how job records, targets and errors cross.
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gui.core.engine.leases import ConsoleLease
-from gui.core.engine.remote import RemoteEngine
+from gui.core.engine.process.remote import RemoteEngine
 from gui.core.errors import ConsoleError, OperationUnsupported
 from gui.core.events import JobAdded, JobChanged
 from gui.core.records import JobRecord, JobState

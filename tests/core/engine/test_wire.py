@@ -1,5 +1,5 @@
-"""The wire between a window and its engine process (``gui.core.engine.wire``): every value that
-crosses comes back as it was."""
+"""The wire between a window and its engine process (``gui.core.engine.process.wire``): every
+value that crosses comes back as it was."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gui.core.engine.wire import (
+from gui.core.engine.process.wire import (
     decode_error,
     decode_line,
     decode_record,

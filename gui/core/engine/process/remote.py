@@ -1,4 +1,4 @@
-"""An engine in a process of its own, driven over the wire (``gui.core.engine.wire``).
+"""An engine in a process of its own, driven over the wire (``gui.core.engine.process.wire``).
 
 ``RemoteEngine`` starts ``job-console engine --data-dir D`` (the same program: ``python -m
 gui.cli``, or the bundle's own executable when frozen) and offers the engine's commands as
@@ -26,7 +26,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from gui.core.engine.wire import (
+from gui.core.engine.process.wire import (
     decode_error,
     decode_line,
     decode_record,
