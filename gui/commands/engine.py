@@ -1,12 +1,12 @@
 """``job-console engine`` (hidden): a window's engine in a process of its own.
 
 The window starts it (``gui.core.engine.process.remote.RemoteEngine``) and talks to it over its
-stdin and stdout, in the messages ``gui.core.engine.process.wire`` describes. It runs an
-``Engine`` of kind ``"window"`` (it takes over the unfinished jobs no live console follows, and keeps in memory only
-the unfinished ones) with the built-in sandbox, and serves until its stdin ends (the window went
-away, or closed it), a ``close`` command comes, or SIGTERM; then it closes the engine (the history
-written, the lease released) and exits 0. Ctrl+C in the window's terminal is the window's to
-handle: this process ignores SIGINT.
+stdin and stdout, in the messages ``gui.core.engine.process.wire`` describes. It runs an ``Engine``
+of kind ``"window"`` (it takes over the unfinished jobs no live console follows, and keeps in
+memory only the unfinished ones) with the built-in sandbox, and serves until its stdin ends (the
+window went away, or closed it), a ``close`` command comes, or SIGTERM; then it closes the engine
+(the history written, the lease released) and exits 0. Ctrl+C in the window's terminal is the
+window's to handle: this process ignores SIGINT.
 
 Not in ``--help``: a person has no use for it. Top level: standard library only.
 """
