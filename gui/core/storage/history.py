@@ -15,6 +15,8 @@ must match (AND), several values of one field match any of them (OR).
 ``id:PREFIX``          jobs whose RunPod job id or local id starts with PREFIX.
 ``release:V``          jobs run by a worker on that release: its version (``v4``), its image
                        (``me/worker:1.2``) or both as recorded (any case).
+``row:N``, ``row:NAME``  jobs made from that row of a data run: its number, or the value of its
+                       ``name`` column (any case).
 ``input:WORD``,        the word inside the request's ``input``, the output or the error only.
 ``output:WORD``,
 ``error:WORD``
@@ -51,8 +53,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from gui.core.account.cost import CostTotal
 from gui.core.errors import HistoryError, SearchInvalid
-from gui.core.records import JobRecord, JobState
+from gui.core.records import TERMINAL_STATES, JobRecord, JobState
 from gui.core.storage.job_index import SORT_EXPRESSIONS, STATE_RANK
 from gui.core.storage.job_logs import JobLogLine, read_job_logs
 from gui.core.storage.sqlite_file import open_database
@@ -104,8 +107,8 @@ class SortKey(StrEnum):
     FINISHED = "finished"
 
 
-FIELDS = ("status", "worker", "profile", "endpoint", "template", "id", "release", "input", "output",
-          "error")  # fmt: skip
+FIELDS = ("status", "worker", "profile", "endpoint", "template", "id", "release", "row", "input",
+          "output", "error")  # fmt: skip
 """The ``field:`` names ``parse_search`` knows."""
 
 _STATE_NAMES: dict[str, JobState] = {
@@ -152,6 +155,7 @@ class JobQuery:
     templates: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()  # job id or local id prefixes
     releases: tuple[str, ...] = ()  # a release's version, image, or both (``JobRecord.release``)
+    rows: tuple[str, ...] = ()  # a data run's row: its number or its name (``JobRecord.origin``)
     terms: tuple[TextTerm, ...] = ()
 
     def with_states(self, states: Iterable[JobState] | None) -> JobQuery:
@@ -169,7 +173,7 @@ class JobQuery:
         """Nothing but (maybe) states: the counts table answers, no row is read."""
         return not (
             self.workers or self.profiles or self.endpoints or self.templates or self.ids
-            or self.releases or self.terms
+            or self.releases or self.rows or self.terms
         )  # fmt: skip
 
     def fts_query(self) -> str | None:
@@ -203,11 +207,25 @@ class JobQuery:
             word = "instr(' ' || lower(release) || ' ', ' ' || lower(?) || ' ') > 0"
             clauses.append(" OR ".join(word for _ in self.releases))
             params += self.releases
+        if self.rows:
+            clauses.append(" OR ".join(_ROW_MATCH for _ in self.rows))
+            params += [bound for value in self.rows for bound in (_row_number(value), value)]
         match = self.fts_query()
         if match is not None:
             clauses.append("row_no IN (SELECT rowid FROM job_search WHERE job_search MATCH ?)")
             params.append(match)
         return " AND ".join(f"({c})" for c in clauses) or "1", params
+
+
+# A data run's row by number (None for a name: matches no number) or by its name column.
+_ROW_MATCH = (
+    "origin IS NOT NULL AND (json_extract(origin, '$.row') = ? OR "
+    "lower(json_extract(origin, '$.name')) = lower(?))"
+)
+
+
+def _row_number(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
 
 
 def parse_search(text: str) -> JobQuery:
@@ -246,6 +264,7 @@ def parse_search(text: str) -> JobQuery:
         templates=tuple(values["template"]),
         ids=tuple(values["id"]),
         releases=tuple(values["release"]),
+        rows=tuple(values["row"]),
         terms=tuple(terms),
     )
 
@@ -269,7 +288,7 @@ def _read_field(part: re.Match[str], values: dict[str, list[str]], problems: lis
 _EXAMPLES = {
     "status": "status:failed", "worker": "worker:abc123", "profile": "profile:prod",
     "endpoint": "endpoint:abc123xyz", "template": 'template:"my template"', "id": "id:3f2a",
-    "release": "release:v4",
+    "release": "release:v4", "row": "row:3 or row:third",
     "input": "input:cat", "output": "output:cat", "error": "error:CUDA",
 }  # fmt: skip
 
@@ -321,6 +340,13 @@ _ORIGIN_KEYS = ("data", "row", "name")
 _ROW_SELECT = ", ".join(
     [*_ROW_COLUMNS, *(f"json_extract(origin, '$.{key}')" for key in _ORIGIN_KEYS)]
 )
+
+
+# A job's estimated cost (``gui.core.account.job_facts.cost_facts``) and whether it has one.
+_USD = "json_extract(facts, '$.cost.usd')"
+_PRICED = "coalesce(json_type(facts, '$.cost.usd') IN ('integer', 'real'), 0)"
+# The states a cost estimate is made in (a job never sent cost nothing).
+_ENDED = TERMINAL_STATES - {JobState.NOT_SENT}
 
 
 def _row_record(row: tuple[Any, ...]) -> JobRecord:
@@ -436,6 +462,22 @@ class HistoryReader:
     def _stored_counts(self) -> dict[JobState, int]:
         rows = self._all("SELECT state, jobs FROM job_state_counts WHERE jobs > 0")
         return {JobState(state): int(n) for state, n in rows}
+
+    def cost_total(self, query: JobQuery = JobQuery()) -> CostTotal:
+        """The estimated cost of the jobs ``query`` shows (``facts.cost.usd``), summed in SQL;
+        ``unpriced`` counts the ended jobs among them without an estimate (one that never ran,
+        a worker gone before its GPU was known, a history older than estimates)."""
+        where, params = query.where()
+        ended = ", ".join(str(_RANK[state]) for state in sorted(_ENDED, key=_RANK.__getitem__))
+        rows = self._all(
+            f"SELECT sum(CASE WHEN {_PRICED} THEN {_USD} END), "
+            f"count(CASE WHEN {_PRICED} THEN 1 END), "
+            f"count(CASE WHEN NOT {_PRICED} AND {STATE_RANK} IN ({ended}) THEN 1 END) "
+            f"FROM jobs WHERE {where}",
+            params,
+        )
+        usd, priced, unpriced = rows[0]
+        return CostTotal(float(usd or 0.0), int(priced), int(unpriced))
 
     # -- rows --------------------------------------------------------------------------------------
 

@@ -14,7 +14,10 @@ from gui.ui.jobs.style import format_duration_ms, format_time, state_color, stat
 
 __all__ = [
     "HEADERS",
+    "SORTABLE",
     "JobColumn",
+    "cost_text",
+    "cost_tooltip",
     "display",
     "is_running",
     "job_span_ms",
@@ -35,7 +38,13 @@ class JobColumn(IntEnum):
     WORKER = 6
     WEBHOOK = 7
     TEMPLATE = 8
+    ROW = 9  # the data run's row: "3 · third"
+    COST = 10  # the estimate kept in the job's facts
+    RELEASE = 11  # the release of the worker that ran it
 
+
+SORTABLE = frozenset(JobColumn) - {JobColumn.ROW, JobColumn.COST, JobColumn.RELEASE}
+"""The columns a header click sorts by (in SQL, on an index); the others keep the sort."""
 
 HEADERS = {
     JobColumn.JOB_ID: "Job id",
@@ -47,6 +56,9 @@ HEADERS = {
     JobColumn.WORKER: "Worker",
     JobColumn.WEBHOOK: "Webhook",
     JobColumn.TEMPLATE: "Template",
+    JobColumn.ROW: "Row",
+    JobColumn.COST: "Cost",
+    JobColumn.RELEASE: "Release",
 }
 
 
@@ -119,7 +131,52 @@ def display(record: JobRecord, column: int, now: float) -> str | None:
         return _webhook_text(record)
     if column == JobColumn.TEMPLATE:
         return record.template or ""
+    if column == JobColumn.ROW:
+        return row_text(record)
+    if column == JobColumn.COST:
+        return cost_text(record)
+    if column == JobColumn.RELEASE:
+        return record.release or ""
     return None
+
+
+def row_text(record: JobRecord) -> str:
+    """The data run's row the job was made from: its number and name ("3 · third"); "" for a
+    job of no data run."""
+    origin = record.origin or {}
+    row, name = origin.get("row"), origin.get("name")
+    parts = [str(value) for value in (row, name) if value is not None and value != ""]
+    return " · ".join(parts)
+
+
+def _cost(record: JobRecord) -> dict[str, Any] | None:
+    cost = None if record.facts is None else record.facts.get("cost")
+    return cost if isinstance(cost, dict) else None
+
+
+def cost_text(record: JobRecord) -> str:
+    """The estimated cost (``$0.00062``); "—" when the job ended without one; "" before."""
+    cost = _cost(record)
+    if cost is None:
+        return ""
+    usd = cost.get("usd")
+    if isinstance(usd, bool) or not isinstance(usd, int | float):
+        return "—"
+    from gui.core.account.cost import format_usd
+
+    return format_usd(float(usd))
+
+
+def cost_tooltip(record: JobRecord) -> str | None:
+    """How the estimate was made and what it leaves out, or why there is none (None: no cost
+    kept yet)."""
+    if _cost(record) is None:
+        return None
+    from gui.core.account.cost import LEAVES_OUT
+    from gui.core.account.job_facts import stored_cost
+
+    estimate = stored_cost(record)
+    return None if estimate is None else f"Cost: {estimate.text}. {LEAVES_OUT}"
 
 
 def status_decoration(record: JobRecord, role: int) -> Any:
@@ -139,6 +196,10 @@ def tooltip(record: JobRecord, column: int) -> str | None:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.submitted_at))
     if column == JobColumn.WEBHOOK and record.webhook_missing:
         return "The job ended but no webhook delivery arrived."
+    if column == JobColumn.COST:
+        return cost_tooltip(record)
+    if column == JobColumn.ROW and record.origin and record.origin.get("data"):
+        return f"Row {row_text(record)} of {record.origin['data']}"
     return None
 
 

@@ -52,6 +52,7 @@ from PySide6.QtCore import (
 from gui.core.records import JobRecord, JobState
 from gui.ui.jobs.cells import (
     HEADERS,
+    SORTABLE,
     JobColumn,
     display,
     is_running,
@@ -125,6 +126,7 @@ _COLUMN_COUNT = len(JobColumn)
 # than one more signal.
 RANGE_MERGE_GAP = 8
 RUN_CLOCK_MS = 1000  # how often the run time of running jobs moves on
+_RIGHT_ALIGNED = (JobColumn.QUEUE_TIME, JobColumn.RUN_TIME, JobColumn.COST)
 _RUN_TIME_ROLES = [int(Qt.ItemDataRole.DisplayRole)]
 PLACEHOLDER = "…"
 
@@ -242,7 +244,7 @@ class JobTableModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Qt's sort (a header click): by the column's ``SortKey``, in SQL."""
-        if 0 <= column < _COLUMN_COUNT:
+        if 0 <= column < _COLUMN_COUNT and JobColumn(column) in SORTABLE:
             descending = order == Qt.SortOrder.DescendingOrder
             self.set_sort(SORT_OF_COLUMN[JobColumn(column)], descending)
 
@@ -289,10 +291,7 @@ class JobTableModel(QAbstractTableModel):
             return status_decoration(record, role)
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip(record, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
-            JobColumn.QUEUE_TIME,
-            JobColumn.RUN_TIME,
-        ):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _RIGHT_ALIGNED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 

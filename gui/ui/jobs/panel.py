@@ -38,6 +38,7 @@ from gui.core.wording import counted
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs import actions as acts
 from gui.ui.jobs.actions import JobActions
+from gui.ui.jobs.cells import SORTABLE
 from gui.ui.jobs.details.pane import DetailsPane
 from gui.ui.jobs.filters import StatusFilterBar
 from gui.ui.jobs.health import HealthStrip
@@ -67,6 +68,9 @@ _COLUMN_WIDTHS = {
     JobColumn.RUN_TIME: 80,
     JobColumn.WORKER: 120,
     JobColumn.WEBHOOK: 80,
+    JobColumn.TEMPLATE: 110,
+    JobColumn.ROW: 80,
+    JobColumn.COST: 70,
 }
 # The header's column for each sort (by SortKey's value); the finish time has none: the
 # submission order is the closest.
@@ -247,8 +251,17 @@ class JobsPanel(QWidget):
         header.setSectionsMovable(True)
         for column, width in _COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
+        header.sortIndicatorChanged.connect(self._on_header_sort_indicator_changed)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         return table
+
+    def _on_header_sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
+        """A click on a column SQL can't sort by (Row, Cost, Release): the indicator goes back to
+        the sort the rows are in."""
+        if 0 <= column < len(JobColumn) and JobColumn(column) not in SORTABLE:
+            key, descending = self.model.sort_key, self.model.descending
+            order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+            self.table.horizontalHeader().setSortIndicator(_SORT_COLUMNS[key.value], order)
 
     def _connect(self) -> None:
         self.bridge.sig_jobs_changed.connect(self._on_bridge_jobs_changed)

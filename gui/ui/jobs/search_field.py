@@ -37,6 +37,8 @@ _FIELD_HELP = {
     "endpoint": ("endpoint:ID", "sent to that endpoint id"),
     "template": ('template:"my template"', "sent from that template"),
     "id": ("id:3f2a", "RunPod job id or local id starting so"),
+    "release": ("release:v4", "run by a worker on that release (version or image)"),
+    "row": ("row:3", "made from that data run row: its number or its name"),
     "input": ("input:cat", "the word inside the request's input only"),
     "output": ("output:cat", "the word inside the output only"),
     "error": ("error:CUDA", "the word inside the error only"),

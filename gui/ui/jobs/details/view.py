@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from gui.core.files import write_bytes_atomic, write_text_atomic
 from gui.core.records import JobRecord
 from gui.core.wording import counted
+from gui.ui.jobs import cells
 from gui.ui.jobs.details.json_tree import JsonTreeWidget
 from gui.ui.jobs.details.logs_tab import LogsTab
 from gui.ui.jobs.details.output_scan import (
@@ -364,11 +365,7 @@ class JobDetails(QWidget):
 
 def cost_tooltip(record: JobRecord) -> str:
     """How the estimate was made and what it leaves out (or why there is none)."""
-    from gui.core.account.cost import LEAVES_OUT
-    from gui.core.account.job_facts import stored_cost
-
-    estimate = stored_cost(record)
-    return "" if estimate is None else f"Cost: {estimate.text}. {LEAVES_OUT}"
+    return cells.cost_tooltip(record) or ""
 
 
 def raw_note(raw: RawText) -> str:
