@@ -12,7 +12,9 @@ bar across a million rows reads what stops on screen, not every page it passed.
 
 Sort (``sort``, ``set_sort``) and filters (``set_query`` with a ``JobQuery``, ``set_states`` for
 the status toggles) are SQL on indexed columns; the counts per state (``state_counts``) come with
-each read.
+each read. The estimated cost of the jobs shown (``cost_total``, summed in SQL) follows each
+read when it may have changed (a new query, a job that ended or got its estimate), at most every
+``COST_INTERVAL_MS``: it scans the jobs shown.
 
 Live changes (``apply_changes``, the bridge's batches of records): a job whose row is read updates
 in place (``dataChanged`` per range of changed rows). Anything that may change the rows (a new
@@ -66,6 +68,7 @@ from gui.ui.jobs.pages import PAGE_ROWS, HistoryPages, TableRead, TableView
 from gui.ui.tasks import Lane, Latest, run_in_background
 
 if TYPE_CHECKING:  # the history module imports sqlite3: read on the history's thread only
+    from gui.core.account.cost import CostTotal
     from gui.core.storage.history import JobQuery, SortKey
 
 __all__ = [
@@ -126,6 +129,9 @@ _COLUMN_COUNT = len(JobColumn)
 # than one more signal.
 RANGE_MERGE_GAP = 8
 RUN_CLOCK_MS = 1000  # how often the run time of running jobs moves on
+# The most often the cost of the jobs shown is summed again as jobs change (a scan of them all);
+# a new search or toggle sums it at once.
+COST_INTERVAL_MS = 3000
 _RIGHT_ALIGNED = (JobColumn.QUEUE_TIME, JobColumn.RUN_TIME, JobColumn.COST)
 _RUN_TIME_ROLES = [int(Qt.ItemDataRole.DisplayRole)]
 PLACEHOLDER = "…"
@@ -136,7 +142,8 @@ class JobTableModel(QAbstractTableModel):
     docstring). Without ``history`` (a path to ``jobs.sqlite3``) it shows no job."""
 
     sig_counts_changed: Signal = Signal()
-    """The number of jobs per state changed (read them with ``state_counts``)."""
+    """The number of jobs per state, or their estimated cost, changed (read them with
+    ``state_counts`` and ``cost_total``)."""
 
     sig_read_failed: Signal = Signal(str)
     """The history could not be read: what happened, for a person."""
@@ -178,6 +185,13 @@ class JobTableModel(QAbstractTableModel):
         self._refresh_again = False
         self._reset_due = False
         self._refresh_latest = Latest()
+        self._cost: CostTotal | None = None
+        self._cost_due = True  # the cost shown may be out of date: sum it at the next refresh
+        self._cost_read_at = -float("inf")  # time.monotonic() of the last sum asked for
+        self._cost_reading = False
+        self._cost_timer = QTimer(self)
+        self._cost_timer.setSingleShot(True)
+        self._cost_timer.timeout.connect(self._want_cost)
         self._running: set[str] = set()  # local ids of the jobs whose run time grows
         self._now = time.time()  # the clock their run time is shown at (moved on by ``tick``)
         self._run_clock = QTimer(self)
@@ -252,6 +266,8 @@ class JobTableModel(QAbstractTableModel):
         view = TableView(query, key, descending)
         if view == self._view:
             return
+        if view.query != self._view.query:  # other jobs: their cost is summed at once
+            self._cost_due, self._cost_read_at = True, -float("inf")
         self._view = view
         self._reset_due = True
         self._refresh_now()
@@ -330,8 +346,14 @@ class JobTableModel(QAbstractTableModel):
         """A read is asked for or on its way (tests wait for quiet)."""
         return bool(
             self._refreshing or self._fetching or self._wanted or self._refresh_timer.isActive()
-            or self._reset_due
+            or self._reset_due or self._cost_reading
         )  # fmt: skip
+
+    @property
+    def cost_total(self) -> CostTotal | None:
+        """The estimated cost of the jobs the query shows, summed (None until first read; it
+        follows changes within ``COST_INTERVAL_MS``)."""
+        return self._cost
 
     def state_counts(self) -> dict[JobState, int]:
         """How many jobs are in each state among those the search finds, the toggles aside
@@ -465,6 +487,42 @@ class JobTableModel(QAbstractTableModel):
             latest=self._refresh_latest,
         )
 
+    # -- the cost of the jobs shown --------------------------------------------------------------
+    def _want_cost(self) -> None:
+        """Sum the cost of the jobs shown again, now or once ``COST_INTERVAL_MS`` has passed since
+        the last sum (one at a time, on the history's thread)."""
+        history = self._history
+        if not self._cost_due or self._cost_reading or history is None:
+            return
+        wait_ms = COST_INTERVAL_MS - (time.monotonic() - self._cost_read_at) * 1000.0
+        if wait_ms > 0:
+            if not self._cost_timer.isActive():
+                self._cost_timer.start(int(wait_ms) + 1)
+            return
+        self._cost_timer.stop()
+        self._cost_due, self._cost_read_at, self._cost_reading = False, time.monotonic(), True
+        view = self._view
+        run_in_background(
+            lambda: history.cost(view),
+            lambda cost: self._on_cost_read(view, cost),
+            self._on_cost_failed,
+            context=self,
+            lane=Lane.HISTORY,
+        )
+
+    def _on_cost_read(self, view: TableView, cost: CostTotal) -> None:
+        self._cost_reading = False
+        if view != self._view:
+            self._cost_due = True  # a sum of the jobs shown before: sum again
+        elif cost != self._cost:
+            self._cost = cost
+            self.sig_counts_changed.emit()
+        self._want_cost()
+
+    def _on_cost_failed(self, error: BaseException) -> None:
+        self._cost_reading = False
+        self.sig_read_failed.emit(_failure(error))
+
     def _on_refresh_failed(self, error: BaseException) -> None:
         self._refreshing = False
         self._reset_due = False
@@ -482,6 +540,7 @@ class JobTableModel(QAbstractTableModel):
         if read.counts != self._counts:
             self._counts = read.counts
             self.sig_counts_changed.emit()
+        self._want_cost()
         if not self._reset_due and self._same_rows(read):
             self._update_in_place(read)
         else:
@@ -549,6 +608,9 @@ class JobTableModel(QAbstractTableModel):
                 refresh = True  # new, or not among the rows read
             elif record.terminal and not previous.terminal:
                 finished.append(record)
+            if previous is None or _cost_of(previous) != _cost_of(record) or (
+                    previous.terminal != record.terminal):  # fmt: skip
+                self._cost_due = refresh = True
             if previous is not None and _moves(previous, record, query, sort):
                 refresh = True
             self._latest[local_id] = record
@@ -567,6 +629,7 @@ class JobTableModel(QAbstractTableModel):
 
     def remove_jobs(self, local_ids: Iterable[str]) -> None:
         """Jobs removed from the history: read the rows again."""
+        self._cost_due = True
         for local_id in local_ids:
             self._latest.pop(local_id, None)
             self._ended_at.pop(local_id, None)
@@ -661,6 +724,10 @@ def _moves(old: JobRecord, new: JobRecord, query: JobQuery | None, sort: str) ->
     if query is not None and query.terms:  # its output or error may be new text the search finds
         return True
     return any(getattr(old, name) != getattr(new, name) for name in _SORT_FIELDS[sort])
+
+
+def _cost_of(record: JobRecord) -> Any:
+    return None if record.facts is None else record.facts.get("cost")
 
 
 def _failure(error: BaseException) -> str:

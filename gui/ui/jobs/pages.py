@@ -2,8 +2,9 @@
 
 ``HistoryPages`` owns the table's ``HistoryReader``: opened at first use on that thread (opening may
 bring the file's schema up to date) and used there alone. It reads pages of light rows
-(``pages``) and a refresh's whole picture in one snapshot of the file (``read``): the count, the
-counts per state, the pages on screen and where the followed jobs are now.
+(``pages``), a refresh's whole picture in one snapshot of the file (``read``): the count, the
+counts per state, the pages on screen and where the followed jobs are now, and the estimated cost
+of the jobs shown (``cost``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from gui.core.records import JobRecord, JobState
 
 if TYPE_CHECKING:  # imported on the history's thread, when first read (it imports sqlite3)
+    from gui.core.account.cost import CostTotal
     from gui.core.storage.history import HistoryReader, JobQuery, SortKey
 
 __all__ = ["PAGE_ROWS", "HistoryPages", "TableRead", "TableView"]
@@ -122,6 +124,10 @@ class HistoryPages:
             counts = reader.state_counts(query)
             size = count if view.query is None else reader.count()
         return TableRead(view, count, rows, counts, positions, size)
+
+    def cost(self, view: TableView) -> CostTotal:
+        """The estimated cost of the jobs ``view`` shows, summed (a scan of them)."""
+        return self.reader().cost_total(_query(view))
 
 
 def _query(view: TableView) -> JobQuery:

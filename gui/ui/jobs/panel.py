@@ -79,6 +79,15 @@ _SORT_COLUMNS = {column.name.lower(): column for column in JobColumn} | {
 }
 
 
+def _cost_words() -> str:
+    from gui.core.account.cost import LEAVES_OUT
+
+    return (
+        "The estimated cost is the sum over the jobs the search and the status toggles show "
+        "(search template:NAME or row:N for one template or data run). " + LEAVES_OUT
+    )
+
+
 class _JobTable(QTableView):
     """The job table; painting it holds ``FOREGROUND`` (every visible cell is a call back into
     Python for its text, colour and icon)."""
@@ -564,8 +573,12 @@ class JobsPanel(QWidget):
         self.filters.set_counts(counts)
         total = sum(counts.values())
         parts = [f"{state.value} {counts[state]}" for state in JobState if state in counts]
+        cost = self.model.cost_total
+        if cost is not None and (cost.priced or cost.unpriced):
+            parts.append(f"estimated {cost.text}")
         summary = " · ".join([counted(total, "job"), *parts])
         self.counts_label.setText(summary)
+        self.counts_label.setToolTip(_cost_words() if cost is not None else "")
 
     def _on_selection_changed(
         self, _selected: QItemSelection | None = None, _deselected: QItemSelection | None = None
