@@ -21,4 +21,6 @@ what can be done to jobs, the health strip and desktop notifications.
 - ``search_field``: The job table's search field (``jobFilterText``): the history's search syntax,
   read as typed.
 - ``style``: How jobs look: a colour and an icon per state, and readable times and durations.
+- ``waiting``: Why a job queued long waits: the diagnosis of its target, asked through the bridge
+  while such jobs are on screen, shown in its Status cell and the details.
 """

@@ -179,13 +179,20 @@ def cost_tooltip(record: JobRecord) -> str | None:
     return None if estimate is None else f"Cost: {estimate.text}. {LEAVES_OUT}"
 
 
-def status_decoration(record: JobRecord, role: int) -> Any:
+def status_decoration(record: JobRecord, role: int, waiting: str | None = None) -> Any:
+    """The Status cell's icon, colour and tooltip; ``waiting``: why the job waits (a job queued
+    long, ``gui.ui.jobs.waiting``), shown as a warning icon and in the tooltip."""
     if role == Qt.ItemDataRole.DecorationRole:
+        if waiting:
+            from gui.ui.jobs.waiting import waiting_icon
+
+            return waiting_icon()
         return state_icon(record.state)
     if role == Qt.ItemDataRole.ForegroundRole:
         return state_color(record.state)
     if role == Qt.ItemDataRole.ToolTipRole:
-        return _status_tooltip(record)
+        tip = _status_tooltip(record)
+        return f"{tip}\nWhy it waits: {waiting}" if waiting else tip
     return None
 
 

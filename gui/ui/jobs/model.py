@@ -163,6 +163,8 @@ class JobTableModel(QAbstractTableModel):
         self.followed: Callable[[], tuple[str | None, list[str]]] = lambda: (None, [])
         """The jobs whose new rows a refresh looks up: the one to keep at the top (None: the top
         stays the top) and the selected ones (the panel sets it)."""
+        self.wait_note: Callable[[JobRecord], str | None] = lambda _record: None
+        """Why a job waits, for its Status cell (None: nothing to say; the panel sets it)."""
         self._view = TableView()
         self._search: JobQuery | None = None  # None: every job (no search yet)
         self._states: frozenset[JobState] | None = None
@@ -304,7 +306,7 @@ class JobTableModel(QAbstractTableModel):
         if role == RECORD_ROLE:
             return record
         if column == JobColumn.STATUS:
-            return status_decoration(record, role)
+            return status_decoration(record, role, self.wait_note(record))
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip(record, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _RIGHT_ALIGNED:
@@ -318,6 +320,23 @@ class JobTableModel(QAbstractTableModel):
             return None
         offset = row % PAGE_ROWS
         return page[offset] if offset < len(page) else None
+
+    def shown_records(self) -> list[JobRecord]:
+        """The records of the rows on screen that are read."""
+        first, last = self._visible
+        found = (
+            self.record_at(row) for row in range(max(0, first), min(last, self._count - 1) + 1)
+        )
+        return [record for record in found if record is not None]
+
+    def wait_notes_changed(self) -> None:
+        """``wait_note`` may say something else now: the Status cells on screen are painted
+        again."""
+        first, last = self._visible
+        last = min(last, self._count - 1)
+        if first <= last and first >= 0:
+            status = int(JobColumn.STATUS)
+            self.dataChanged.emit(self.index(first, status), self.index(last, status))
 
     def row_of(self, local_id: str) -> int | None:
         """The job's row when it is among the rows read (None: not shown, or not read)."""

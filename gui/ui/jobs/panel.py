@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtWidgets
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QPaintEvent, QPalette, QResizeEvent
+from PySide6.QtGui import (
+    QGuiApplication,
+    QHideEvent,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -33,7 +40,7 @@ from PySide6.QtWidgets import (
 from gui.core.errors import SearchInvalid
 from gui.core.records import JobRecord, JobState
 from gui.core.redact import redact_body
-from gui.core.targets import Target
+from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
 from gui.core.wording import counted
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs import actions as acts
@@ -45,6 +52,7 @@ from gui.ui.jobs.health import HealthStrip
 from gui.ui.jobs.model import RECORD_ROLE, JobColumn, JobTableModel
 from gui.ui.jobs.notify import JobFinishedNotifier, notifications_enabled, set_notifications_enabled
 from gui.ui.jobs.saved_views import SavedViewsMenu
+from gui.ui.jobs.waiting import WaitDiagnoses
 from gui.ui.runtime import FOREGROUND
 from gui.ui.tasks import Latest, run_in_background
 
@@ -129,6 +137,7 @@ class JobsPanel(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self._target: Target | None = None
+        self._management_url = ""
         # The table reads the history file; it shows what the engine announced once committed.
         self.model = JobTableModel(bridge.history_path, self, commit_wait=bridge.flush)
         self.job_actions = JobActions(self)
@@ -144,6 +153,9 @@ class JobsPanel(QWidget):
         self.table = self._build_table()
         self.model.followed = self._followed_jobs
         self.details_pane = DetailsPane(self)
+        self.waiting = WaitDiagnoses(bridge, self.model.shown_records, self._target_of, self)
+        self.model.wait_note = self.details_pane.wait_note = self.waiting.note_for
+        self.waiting.sig_changed.connect(self._on_waiting_changed)
         self.health = HealthStrip(bridge, self)
         self.health.sig_status_message_requested.connect(self.sig_status_message_requested)
         self.saved_views.sig_status_message_requested.connect(self.sig_status_message_requested)
@@ -300,11 +312,34 @@ class JobsPanel(QWidget):
             self.job_actions[key].triggered.connect(handler)
 
     # -- public ------------------------------------------------------------------------------------
-    def set_target(self, target: Target | None) -> None:
-        """The target chosen in the profile selector: the health strip follows it."""
-        self._target = target
+    def set_target(self, target: Target | None, management_url: str = "") -> None:
+        """The target chosen in the profile selector (and its profile's management URL): the
+        health strip follows it, and the diagnosis of its jobs that wait is asked there."""
+        self._target, self._management_url = target, management_url
         self.health.set_target(target)
         self._on_selection_changed()
+
+    def _target_of(self, profile: str) -> tuple[Target, str] | None:
+        """Where to ask why a job of ``profile`` waits: the selected target, or the built-in
+        sandbox (the engine knows its address); None for another profile."""
+        if self._target is not None and self._target.name == profile:
+            return self._target, self._management_url
+        if profile == SANDBOX_PROFILE:
+            return Target(SANDBOX_PROFILE, "sandbox", "", SANDBOX_ENDPOINT_ID), ""
+        return None
+
+    def _on_waiting_changed(self) -> None:
+        self.model.wait_notes_changed()
+        self.details_pane.refresh_wait_note()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.waiting.timer.start()  # looks at the rows on screen while the table is seen
+        self.waiting.check()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.waiting.timer.stop()
 
     def apply_query(self, query: JobQuery) -> None:
         """Show the jobs ``query`` finds (the search and the status toggles together), in SQL."""

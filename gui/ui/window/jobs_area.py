@@ -113,7 +113,7 @@ class JobsArea(QTabWidget):
     def set_target(self, target: Target | None, management_url: str = "") -> None:
         """The selected target (and its profile's management URL): the health strip and the
         workers panel follow it."""
-        self.jobs_panel.set_target(target)
+        self.jobs_panel.set_target(target, management_url)
         self.workers_panel.set_target(target, management_url)
 
     def _on_listener_started(self, _url: str) -> None:

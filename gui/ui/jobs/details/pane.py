@@ -9,6 +9,7 @@ window's start.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,8 @@ class DetailsPane(QWidget):
         self.setObjectName("jobDetails")  # the name of DESIGN.md, there from the start
         self._details: JobDetails | None = None
         self.history_path: Path | None = None  # jobs.sqlite3: the Logs tab reads it
+        self.wait_note: Callable[[JobRecord], str | None] = lambda _record: None
+        """Why a job waits, for the details' line under the summary (the panel sets it)."""
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._hint = QLabel(f"{NO_JOB_TITLE}<br>{NO_JOB_SUMMARY}", self)
@@ -94,3 +97,10 @@ class DetailsPane(QWidget):
         if record is None and self._details is None:
             return
         self.details.show_record(record)
+        self.details.set_wait_note(None if record is None else self.wait_note(record))
+
+    def refresh_wait_note(self) -> None:
+        """``wait_note`` may say something else now: the job shown says it."""
+        record = self.record
+        if record is not None:
+            self.details.set_wait_note(self.wait_note(record))

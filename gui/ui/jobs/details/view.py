@@ -106,6 +106,11 @@ class JobDetails(QWidget):
         self.summary = QLabel("", self)
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.wait_line = QLabel("", self)  # why the job waits, when it waits long
+        self.wait_line.setObjectName("jobWaitNote")
+        self.wait_line.setWordWrap(True)
+        self.wait_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.wait_line.hide()
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self._build_output_tab()
@@ -137,6 +142,7 @@ class JobDetails(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
         layout.addWidget(self.summary)
+        layout.addWidget(self.wait_line)
         layout.addWidget(self.tabs, 1)
         self.show_record(None)
 
@@ -250,6 +256,11 @@ class JobDetails(QWidget):
         parts += facts_words(record)
         self.summary.setText(" · ".join(parts))
         self.summary.setToolTip(cost_tooltip(record))
+
+    def set_wait_note(self, text: str | None) -> None:
+        """Why the job shown waits (``gui.ui.jobs.waiting``); None hides the line."""
+        self.wait_line.setText(f"Why it waits: {text}" if text else "")
+        self.wait_line.setVisible(bool(text))
 
     @property
     def run_clock_active(self) -> bool:
