@@ -272,6 +272,11 @@ class JobsPanel(QWidget):
         header.setSectionsMovable(True)
         for column, width in _COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
+        # The cost beside the times, on screen in a 1540-pixel window; Row and Release (after
+        # Template) are a scroll away until the person moves them.
+        header.moveSection(
+            header.visualIndex(JobColumn.COST), header.visualIndex(JobColumn.RUN_TIME) + 1
+        )
         header.sortIndicatorChanged.connect(self._on_header_sort_indicator_changed)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         return table
