@@ -163,6 +163,9 @@ class JobsPanel(QWidget):
         self.counts_label = QLabel(self)
         self.counts_label.setObjectName("jobCounts")
         self.counts_label.setContentsMargins(6, 0, 6, 2)
+        # A long line (every state, the cost) wraps rather than widening the jobs side: unwrapped,
+        # its width became the side's minimum and squeezed the request side's target bar.
+        self.counts_label.setWordWrap(True)
         self.notifier = JobFinishedNotifier(self, self)
         # A job just submitted, to select once it is in the table (see ``reveal_new_job``).
         self._revealing: tuple[str, frozenset[str]] | None = None

@@ -118,6 +118,20 @@ def test_the_options_form_fits_its_pane(
     qtbot.waitUntil(fits, timeout=TIMEOUT_MS)
 
 
+def test_a_long_count_line_wraps_and_leaves_the_request_side_its_width(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    counts = panel_of(window).counts_label
+    counts.setText(
+        "12,345 jobs · IN_QUEUE 12 · IN_PROGRESS 34 · COMPLETED 12,000 · FAILED 299 · "
+        "estimated $123.4567 for 12,299 jobs (46 jobs without an estimate)"
+    )
+    resize(qtbot, window, SMALL)
+    _templates, request, _jobs = window.splitter.sizes()
+    assert request >= window.request.sizeHint().width(), window.splitter.sizes()
+    assert counts.height() >= counts.heightForWidth(counts.width())  # wrapped, whole
+
+
 def test_a_small_window_gives_the_jobs_side_its_share(qtbot: QtBot, window: MainWindow) -> None:
     for size in (FIRST_START, SMALL):
         resize(qtbot, window, size)
