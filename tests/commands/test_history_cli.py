@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from gui.cli import main
 from gui.sandbox import SandboxConfig, SandboxThread
+from tests.support import cli_fixtures
+from tests.support.cli_fixtures import send
+
+remote = cli_fixtures.remote
 
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCY"
 API_KEY = "rpa_" + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # split: no credential-shaped literal
@@ -23,23 +26,6 @@ API_KEY = "rpa_" + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # split: no credentia
 def sandbox() -> Iterator[SandboxThread]:
     with SandboxThread(SandboxConfig(default_duration_s=0.3)) as server:
         yield server
-
-
-@pytest.fixture
-def remote(sandbox: SandboxThread, capsys: pytest.CaptureFixture[str]) -> str:
-    """A profile named "remote" for the sandbox's endpoint "ep" (a `job-console sandbox`)."""
-    add = ["profile", "add", "remote", "--endpoint", "ep", "--base-url", sandbox.base_url]
-    assert main(add) == 0
-    capsys.readouterr()
-    return "remote"
-
-
-def send(sandbox: SandboxThread, job_input: dict[str, Any]) -> str:
-    """Send a job the way curl would, outside the console; its RunPod id."""
-    answer = httpx.post(f"{sandbox.base_url}/ep/run", json={"input": job_input}, timeout=10)
-    answer.raise_for_status()
-    job_id: str = answer.json()["id"]
-    return job_id
 
 
 def job(local_id: str, **fields: Any) -> dict[str, Any]:

@@ -7,11 +7,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from gui.cli import main
 from gui.sandbox import SandboxConfig, SandboxThread
+from tests.support import cli_fixtures
+from tests.support.cli_fixtures import send
+
+remote = cli_fixtures.remote
 
 
 @pytest.fixture
@@ -21,21 +24,6 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxThread]:
         monkeypatch.setenv("RUNPOD_API_URL", server.base_url)
         monkeypatch.setenv("RUNPOD_API_KEY", "sandbox-key")
         yield server
-
-
-@pytest.fixture
-def remote(sandbox: SandboxThread, capsys: pytest.CaptureFixture[str]) -> str:
-    add = ["profile", "add", "remote", "--endpoint", "ep", "--base-url", sandbox.base_url]
-    assert main(add) == 0
-    capsys.readouterr()
-    return "remote"
-
-
-def send(sandbox: SandboxThread, job_input: dict[str, Any]) -> str:
-    answer = httpx.post(f"{sandbox.base_url}/ep/run", json={"input": job_input}, timeout=10)
-    answer.raise_for_status()
-    job_id: str = answer.json()["id"]
-    return job_id
 
 
 def test_logs_prints_the_kept_lines_and_history_show_holds_them(

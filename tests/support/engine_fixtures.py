@@ -74,3 +74,9 @@ def watch_held_jobs(monkeypatch: pytest.MonkeyPatch) -> HeldJobs:
 
     monkeypatch.setattr(Engine, "start", watched_start)
     return held
+
+
+def submit_sandbox_job(engine: Engine, target: Target, **sandbox_options: object) -> str:
+    """Submit a job whose ``input.sandbox`` is ``sandbox_options``; its local id once recorded."""
+    body = {"input": {"prompt": "hi", "sandbox": sandbox_options}}
+    return engine.submit(target, body).result(timeout=30).local_id

@@ -3,9 +3,6 @@ status toggles show, against a real Engine and its built-in sandbox (its GPU cat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -13,30 +10,14 @@ from gui.core.account.cost import LEAVES_OUT, format_usd
 from gui.core.engine.engine import Engine
 from gui.core.records import JobState
 from gui.core.targets import Target
-from gui.ui.bridge import EngineBridge
 from gui.ui.jobs.panel import JobsPanel
-from tests.support import engine_fixtures
+from tests.support import engine_fixtures, panel_fixtures
+from tests.support.engine_fixtures import submit_sandbox_job
 
 engine = engine_fixtures.engine
 sandbox = engine_fixtures.sandbox
+panel = panel_fixtures.panel
 TIMEOUT_MS = 20_000
-
-
-@pytest.fixture
-def panel(qtbot: QtBot, engine: Engine, sandbox: Target) -> Iterator[JobsPanel]:
-    bridge = EngineBridge(engine)
-    widget = JobsPanel(bridge)
-    qtbot.addWidget(widget)
-    widget.set_target(sandbox)
-    widget.resize(1100, 700)
-    widget.show()
-    yield widget
-    bridge.close()
-
-
-def _submit(engine: Engine, target: Target, **sandbox_options: object) -> str:
-    body = {"input": {"prompt": "hi", "sandbox": sandbox_options}}
-    return engine.submit(target, body).result(timeout=30).local_id
 
 
 def _usd(panel: JobsPanel, local_id: str) -> float | None:
@@ -48,8 +29,8 @@ def _usd(panel: JobsPanel, local_id: str) -> float | None:
 def test_the_count_line_adds_the_cost_of_the_jobs_shown(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
-    done = [_submit(engine, sandbox, duration=1.2) for _ in range(2)]
-    failed = _submit(engine, sandbox, duration=2.2, fail="boom")
+    done = [submit_sandbox_job(engine, sandbox, duration=1.2) for _ in range(2)]
+    failed = submit_sandbox_job(engine, sandbox, duration=2.2, fail="boom")
     every = [*done, failed]
     qtbot.waitUntil(lambda: all(_usd(panel, i) is not None for i in every), timeout=TIMEOUT_MS)
     costs = {i: _usd(panel, i) for i in every}

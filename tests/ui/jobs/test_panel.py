@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,32 +15,16 @@ from gui.core.engine.engine import Engine
 from gui.core.records import JobRecord, JobState
 from gui.core.storage.store import DB_FILENAME, JobStore
 from gui.core.targets import Target
-from gui.ui.bridge import EngineBridge
 from gui.ui.jobs import actions as acts
 from gui.ui.jobs.details.pane import DetailsPane
 from gui.ui.jobs.model import JobColumn
 from gui.ui.jobs.panel import JobsPanel
-from tests.support import engine_fixtures
+from tests.support import engine_fixtures, panel_fixtures
+from tests.support.engine_fixtures import submit_sandbox_job
 
 engine = engine_fixtures.engine
 sandbox = engine_fixtures.sandbox
-
-
-@pytest.fixture
-def panel(qtbot: QtBot, engine: Engine, sandbox: Target) -> Iterator[JobsPanel]:
-    bridge = EngineBridge(engine)
-    widget = JobsPanel(bridge)
-    qtbot.addWidget(widget)
-    widget.set_target(sandbox)
-    widget.resize(1100, 700)
-    widget.show()
-    yield widget
-    bridge.close()
-
-
-def _submit(engine: Engine, target: Target, **sandbox_options: object) -> str:
-    body = {"input": {"prompt": "hi", "sandbox": sandbox_options}}
-    return engine.submit(target, body).result(timeout=30).local_id
+panel = panel_fixtures.panel
 
 
 def _state(panel: JobsPanel, local_id: str) -> JobState | None:
@@ -56,8 +39,8 @@ def _wait_state(qtbot: QtBot, panel: JobsPanel, local_id: str, state: JobState) 
 def test_rows_follow_jobs_to_completion_and_counts_add_up(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
-    ok = _submit(engine, sandbox, duration=0.1)
-    failed = _submit(engine, sandbox, duration=0.1, fail="boom")
+    ok = submit_sandbox_job(engine, sandbox, duration=0.1)
+    failed = submit_sandbox_job(engine, sandbox, duration=0.1, fail="boom")
     _wait_state(qtbot, panel, ok, JobState.COMPLETED)
     _wait_state(qtbot, panel, failed, JobState.FAILED)
     assert panel.table.objectName() == "jobTable"
@@ -75,7 +58,7 @@ def test_rows_follow_jobs_to_completion_and_counts_add_up(
 def test_the_count_line_says_1_job(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
-    done = _submit(engine, sandbox, duration=0.05)
+    done = submit_sandbox_job(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, done, JobState.COMPLETED)
     assert panel.counts_label.text() == "1 job · COMPLETED 1"
 
@@ -83,7 +66,7 @@ def test_the_count_line_says_1_job(
 def test_actions_follow_runpod_rules_and_say_why(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
-    done = _submit(engine, sandbox, duration=0.05)
+    done = submit_sandbox_job(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, done, JobState.COMPLETED)
     assert panel.select_job(done)
     cancel, retry = panel.job_actions[acts.CANCEL], panel.job_actions[acts.RETRY]
@@ -95,7 +78,7 @@ def test_actions_follow_runpod_rules_and_say_why(
 
 
 def test_cancel_a_long_job(qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target) -> None:
-    long_job = _submit(engine, sandbox, duration=60)
+    long_job = submit_sandbox_job(engine, sandbox, duration=60)
     _wait_state(qtbot, panel, long_job, JobState.IN_PROGRESS)
     assert panel.select_job(long_job)
     assert panel.job_actions[acts.CANCEL].isEnabled()
@@ -108,7 +91,7 @@ def test_cancel_a_long_job(qtbot: QtBot, panel: JobsPanel, engine: Engine, sandb
 def test_retry_a_failed_job(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
-    failed = _submit(engine, sandbox, duration=0.05, fail="flaky")
+    failed = submit_sandbox_job(engine, sandbox, duration=0.05, fail="flaky")
     _wait_state(qtbot, panel, failed, JobState.FAILED)
     assert panel.select_job(failed)
     assert panel.job_actions[acts.RETRY].isEnabled()
@@ -128,7 +111,7 @@ def test_retry_a_failed_job(
 def test_copy_resubmit_export_and_remove(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target, tmp_path: Path
 ) -> None:
-    job = _submit(engine, sandbox, duration=0.05)
+    job = submit_sandbox_job(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, job, JobState.COMPLETED)
     assert panel.select_job(job)
     record = panel.selected_records()[0]
@@ -163,11 +146,11 @@ def test_copy_resubmit_export_and_remove(
 def test_selection_survives_updates(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
-    first = _submit(engine, sandbox, duration=60)
+    first = submit_sandbox_job(engine, sandbox, duration=60)
     qtbot.waitUntil(lambda: panel.model.row_of(first) is not None, timeout=10_000)
     panel.table.sortByColumn(JobColumn.STATUS, Qt.SortOrder.AscendingOrder)
     assert panel.select_job(first)
-    others = [_submit(engine, sandbox, duration=0.05) for _ in range(8)]
+    others = [submit_sandbox_job(engine, sandbox, duration=0.05) for _ in range(8)]
     for local_id in others:
         _wait_state(qtbot, panel, local_id, JobState.COMPLETED)
     assert [r.local_id for r in panel.selected_records()] == [first]
@@ -179,8 +162,8 @@ def test_health_strip_and_purge(
 ) -> None:
     qtbot.waitUntil(lambda: "workers idle" in panel.health.label.text(), timeout=10_000)
     # Both workers busy, then three more wait in the queue.
-    busy = [_submit(engine, sandbox, duration=60) for _ in range(2)]
-    queued = [_submit(engine, sandbox, duration=60) for _ in range(3)]
+    busy = [submit_sandbox_job(engine, sandbox, duration=60) for _ in range(2)]
+    queued = [submit_sandbox_job(engine, sandbox, duration=60) for _ in range(3)]
     for local_id in busy:
         _wait_state(qtbot, panel, local_id, JobState.IN_PROGRESS)
     panel.health.confirm_purge = lambda target: True  # type: ignore[method-assign]
@@ -203,7 +186,7 @@ def test_notification_when_a_job_ends_while_the_window_is_inactive(
     # While the window is active, a job that ends makes no notification.
     panel.activateWindow()
     qtbot.waitUntil(panel.isActiveWindow, timeout=5000)
-    seen = _submit(engine, sandbox, duration=0.05)
+    seen = submit_sandbox_job(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, seen, JobState.COMPLETED)
     assert panel.notifier.waiting == 0 and panel.notifier.shown == []
     # Another window takes the focus: now it does.
@@ -212,7 +195,7 @@ def test_notification_when_a_job_ends_while_the_window_is_inactive(
     elsewhere.show()
     elsewhere.activateWindow()
     qtbot.waitUntil(lambda: not panel.isActiveWindow(), timeout=5000)
-    job = _submit(engine, sandbox, duration=0.05)
+    job = submit_sandbox_job(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, job, JobState.COMPLETED)
     assert panel.notifier.waiting == 1  # gathered; shown once jobs stop ending together
     qtbot.waitUntil(lambda: bool(panel.notifier.shown), timeout=5000)
@@ -220,7 +203,7 @@ def test_notification_when_a_job_ends_while_the_window_is_inactive(
     # The setting turns them off.
     panel.notify_action.setChecked(False)
     panel.notifier.shown.clear()
-    other = _submit(engine, sandbox, duration=0.05)
+    other = submit_sandbox_job(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, other, JobState.COMPLETED)
     assert panel.notifier.waiting == 0 and panel.notifier.shown == []
     panel.notify_action.setChecked(True)
@@ -229,7 +212,7 @@ def test_notification_when_a_job_ends_while_the_window_is_inactive(
 def test_context_menu_offers_every_action_and_says_why_when_disabled(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
-    failed = _submit(engine, sandbox, duration=0.05, fail="nope")
+    failed = submit_sandbox_job(engine, sandbox, duration=0.05, fail="nope")
     _wait_state(qtbot, panel, failed, JobState.FAILED)
     assert panel.select_job(failed)
     menu = panel.job_actions.context_menu(panel)
@@ -287,7 +270,7 @@ def test_the_details_are_built_when_the_first_job_is_shown(qtbot: QtBot) -> None
 def test_the_details_take_most_of_the_jobs_side_when_they_first_appear(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
-    done = _submit(engine, sandbox, duration=0.05)
+    done = submit_sandbox_job(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, done, JobState.COMPLETED)
     table_px, details_px = panel.splitter.sizes()
     assert details_px < table_px  # only the one-line hint so far
@@ -308,11 +291,11 @@ def _selected(panel: JobsPanel) -> list[str]:
 def test_a_job_just_submitted_is_selected_when_it_arrives(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
-    first = _submit(engine, sandbox, duration=0.05)
+    first = submit_sandbox_job(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, first, JobState.COMPLETED)
     mark = panel.selection_mark()
     # The answer came before the job reached the table: the bridge posts it to this thread.
-    new = _submit(engine, sandbox, duration=0.05)
+    new = submit_sandbox_job(engine, sandbox, duration=0.05)
     assert panel.model.row_of(new) is None
     panel.reveal_new_job(new, mark)
     assert _selected(panel) == []
@@ -324,10 +307,10 @@ def test_a_job_just_submitted_is_selected_when_it_arrives(
 def test_a_job_chosen_meanwhile_keeps_the_selection(
     qtbot: QtBot, panel: JobsPanel, engine: Engine, sandbox: Target
 ) -> None:
-    first = _submit(engine, sandbox, duration=0.05)
+    first = submit_sandbox_job(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, first, JobState.COMPLETED)
     mark = panel.selection_mark()
-    new = _submit(engine, sandbox, duration=0.05)
+    new = submit_sandbox_job(engine, sandbox, duration=0.05)
     panel.reveal_new_job(new, mark)
     assert panel.select_job(first)  # the person picks a job before the new one shows
     _wait_state(qtbot, panel, new, JobState.COMPLETED)
@@ -339,7 +322,7 @@ def test_a_click_on_a_row_selects_its_job_and_shows_it(
 ) -> None:
     # The table draws into a viewport of its own making (see _JobTable): a click there selects
     # the row under it as on Qt's own.
-    done = _submit(engine, sandbox, duration=0.05)
+    done = submit_sandbox_job(engine, sandbox, duration=0.05)
     _wait_state(qtbot, panel, done, JobState.COMPLETED)
     table = panel.table
     centre = table.visualRect(panel.model.index(0, JobColumn.STATUS)).center()
@@ -369,7 +352,9 @@ def test_new_jobs_keep_the_selected_job_and_the_top_row_on_screen(
     top = panel.model.record_at(table.rowAt(0)).local_id  # type: ignore[union-attr]
     table.selectRow(table.rowAt(0) + 3)
     [chosen] = _selected(panel)
-    new = _submit(engine, sandbox, duration=0.05)  # newest first: it comes in above them all
+    new = submit_sandbox_job(
+        engine, sandbox, duration=0.05
+    )  # newest first: it comes in above them all
     qtbot.waitUntil(lambda: panel.model.row_of(new) == 0, timeout=10_000)
     assert _selected(panel) == [chosen]
     assert panel.model.record_at(table.rowAt(0)).local_id == top  # type: ignore[union-attr]
