@@ -4,15 +4,14 @@ schema-5 file and an export written before facts existed still open and import."
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
 from gui.core.records import GUARD_STEP, JobRecord, JobState
 from gui.core.storage.history import HistoryReader, parse_search
 from gui.core.storage.store import DB_FILENAME, MIGRATIONS, JobStore
-from gui.core.storage.transfer import import_history, iter_records, open_history, write_export
 from gui.core.targets import Target
+from tests.support.export_helpers import reimported_with_older
 
 TARGET = Target(name="prod", kind="cloud", base_url="https://api.example.test/v2", endpoint_id="ep")
 GUARD_REASON = "Cancelled by a spend guard: RunPod retried it 4 times, more than 3."
@@ -91,27 +90,11 @@ def test_export_and_import_keep_facts_and_guard_steps_and_old_exports_still_impo
     data_dir: Path, tmp_path: Path
 ) -> None:
     saved(data_dir, ran_on("a", 2, "me/worker:1.0"))
-    conn = open_history(data_dir)
-    out = tmp_path / "out.jsonl"
-    with out.open("w", encoding="utf-8") as handle:
-        write_export(iter_records(conn), handle, lines=True)
-    conn.close()
-    (exported,) = [json.loads(line) for line in out.read_text().splitlines()]
+    exported, records = reimported_with_older(data_dir, tmp_path, "facts")
     assert exported["facts"]["guard"]["kind"] == "max_retries"
-    older = dict(exported, local_id="older", job_id=None)
-    del older["facts"]  # as a release before facts wrote it
-    (tmp_path / "older.jsonl").write_text(json.dumps(older) + "\n", encoding="utf-8")
-
-    other = tmp_path / "other"
-    other.mkdir()
-    conn = open_history(other)
-    assert import_history(conn, out).added == 1
-    assert import_history(conn, tmp_path / "older.jsonl").added == 1
-    records = {r.local_id: r for r in iter_records(conn)}
-    conn.close()
     assert records["a"].facts == exported["facts"]
     assert records["a"].release == "v2 me/worker:1.0"
     assert [state for _, state in records["a"].history][1].startswith(GUARD_STEP)
     assert records["older"].facts is None
-    with HistoryReader(other / DB_FILENAME) as reader:
+    with HistoryReader(tmp_path / "other" / DB_FILENAME) as reader:  # where it was imported
         assert [r.local_id for r in reader.page(parse_search("release:v2"))] == ["a"]

@@ -3,14 +3,13 @@ export written before origins existed still imports."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
 from gui.core.records import JobRecord, JobState
 from gui.core.storage.store import DB_FILENAME, MIGRATIONS, JobStore
-from gui.core.storage.transfer import import_history, iter_records, open_history, write_export
 from gui.core.targets import Target
+from tests.support.export_helpers import reimported_with_older
 
 TARGET = Target(name="prod", kind="cloud", base_url="https://api.example.test/v2", endpoint_id="ep")
 ORIGIN = {
@@ -78,25 +77,9 @@ def test_export_and_import_keep_the_origin_redacted_and_old_exports_still_import
     store.save(made_from_template("a"), TARGET)
     store.flush().result(timeout=5)
     store.close()
-    conn = open_history(data_dir)
-    out = tmp_path / "out.jsonl"
-    with out.open("w", encoding="utf-8") as handle:
-        write_export(iter_records(conn), handle, lines=True)
-    conn.close()
-    (exported,) = [json.loads(line) for line in out.read_text().splitlines()]
+    exported, records = reimported_with_older(data_dir, tmp_path, "origin")
     assert exported["origin"]["variables"]["apiKey"] == "<redacted>"
     assert exported["format"] == 1
-    older = dict(exported, local_id="older", job_id=None)
-    del older["origin"]  # as a release before origins wrote it
-    (tmp_path / "older.jsonl").write_text(json.dumps(older) + "\n", encoding="utf-8")
-
-    other = tmp_path / "other"
-    other.mkdir()
-    conn = open_history(other)
-    assert import_history(conn, out).added == 1
-    assert import_history(conn, tmp_path / "older.jsonl").added == 1
-    records = {r.local_id: r for r in iter_records(conn)}
-    conn.close()
     assert records["a"].origin == exported["origin"]
     assert records["a"].source_body == ORIGIN["body"]
     assert records["older"].origin is None
