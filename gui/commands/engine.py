@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gui.core.engine.engine import Engine, SandboxLike
+    from gui.core.profiles.secrets import SecretStore
     from gui.core.records import JobRecord
 
 
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         sandbox=builtin_sandbox,
         kind="window",
     )
-    return EngineServer(engine, wire_out).serve(sys.stdin.buffer)
+    return EngineServer(engine, wire_out, secrets).serve(sys.stdin.buffer)
 
 
 def _take_stdout() -> IO[bytes]:
@@ -90,15 +91,19 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 class EngineServer:
     """Serves ``engine`` over the wire: commands from ``serve``'s lines, replies and coalesced
-    job events to ``out``. Thread-safe writes (replies come from the engine's thread)."""
+    job and delivery events to ``out``. Thread-safe writes (replies come from the engine's
+    thread). ``secrets`` keeps the webhook listener's token (the window's own store does not
+    cross the pipe)."""
 
-    def __init__(self, engine: Engine, out: IO[bytes]) -> None:
+    def __init__(self, engine: Engine, out: IO[bytes], secrets: SecretStore) -> None:
         self._engine = engine
         self._out = out
+        self._secrets = secrets
         self._write_lock = threading.Lock()
         self._changes = threading.Condition()
-        self._pending: dict[str, JobRecord] = {}
+        self._pending: dict[str, tuple[JobRecord, bool]] = {}  # (record, of the sandbox)
         self._removed: list[str] = []
+        self._deliveries: list[int] = []
         self._announce: dict[str, Any] | None = None  # the "started" event, sent after its batch
         self._stopping = False
         self._sender = threading.Thread(target=self._send_events, name="wire-events", daemon=True)
@@ -149,6 +154,7 @@ class EngineServer:
         future.add_done_callback(lambda done: self._reply(command_id, done, encode))
 
     def _command(self, op: str, args: dict[str, Any]) -> tuple[Future[Any], Callable[[Any], Any]]:
+        from gui.core.engine.process import answers
         from gui.core.engine.process.wire import (
             COMMANDS,
             decode_target,
@@ -183,8 +189,48 @@ class EngineServer:
             return engine.sandbox_target(), encode_target
         if op == "flush":
             return engine.flush(), same
+        if op in ("check_connection", "account_endpoints", "endpoint_status", "wait_diagnosis"):
+            return self._account_command(op, args)
+        if op == "replay_delivery":
+            return engine.replay_delivery(str(args["url"]), str(args["raw"])), same
+        if op == "start_listener":
+            settings = answers.decode_listener_settings(args["settings"])
+            fallback = bool(args.get("fallback", True))
+            started = engine.start_listener(settings, self._secrets, fallback=fallback)
+            return started, answers.encode_listener_info
+        if op == "reconfigure_listener":
+            settings = answers.decode_listener_settings(args["settings"])
+            return engine.reconfigure_listener(settings), answers.encode_listener_info
+        if op == "renew_listener_token":
+            return engine.renew_listener_token(), answers.encode_listener_info
         known = ", ".join(COMMANDS)
         raise ValueError(f"The engine process has no command {op!r}; it knows {known}.")
+
+    def _account_command(
+        self, op: str, args: dict[str, Any]
+    ) -> tuple[Future[Any], Callable[[Any], Any]]:
+        """The commands that ask an endpoint or the account, with the key a form typed (sent
+        along) or, when none came, the engine's own for the target."""
+        from gui.core.engine.process import answers
+        from gui.core.engine.process.wire import decode_target
+
+        engine = self._engine
+        target = decode_target(args["target"])
+        management_url = str(args.get("management_url", ""))
+        waited = args.get("waited_s")
+        waited_s = None if waited is None else float(waited)
+        if op == "wait_diagnosis":
+            diagnosis = engine.wait_diagnosis(target, waited_s, management_url)
+            return diagnosis, answers.encode_diagnosis
+        typed = args.get("key")
+        key: Callable[[], str | None] | None = None if typed is None else (lambda: str(typed))
+        if op == "check_connection":
+            return engine.check_connection(target, key), answers.encode_connection
+        if op == "account_endpoints":
+            listed = engine.account_endpoints(target, key, management_url)
+            return listed, answers.encode_endpoints
+        status = engine.endpoint_status(target, key, management_url, waited_s)
+        return status, answers.encode_status
 
     def _reply(self, command_id: object, done: Future[Any], encode: Callable[[Any], Any]) -> None:
         from gui.core.engine.process.wire import encode_error
@@ -218,7 +264,7 @@ class EngineServer:
         self._engine.submit_coroutine(snapshot())
 
     def _on_event(self, event: object) -> None:
-        from gui.core.events import JobAdded, JobChanged, JobsRemoved
+        from gui.core.events import DeliveriesStored, JobAdded, JobChanged, JobsRemoved
 
         if isinstance(event, JobAdded | JobChanged):
             self._put([event.record])
@@ -228,11 +274,18 @@ class EngineServer:
                     self._pending.pop(local_id, None)
                     self._removed.append(local_id)
                 self._changes.notify()
+        elif isinstance(event, DeliveriesStored):
+            with self._changes:
+                self._deliveries.extend(event.ids)
+                self._changes.notify()
 
     def _put(self, records: list[JobRecord], *, started: bool = False) -> None:
+        """On the engine's loop, where its job service may be asked which target a job has."""
+        service = self._engine.service
+        tagged = [(record, service.is_sandbox_job(record.local_id)) for record in records]
         with self._changes:
-            for record in records:
-                self._pending[record.local_id] = record
+            for record, sandbox in tagged:
+                self._pending[record.local_id] = (record, sandbox)
             if started:
                 self._announce = {"event": "started"}
             self._changes.notify()
@@ -244,24 +297,33 @@ class EngineServer:
         last = 0.0
         while True:
             with self._changes:
-                while not (self._pending or self._removed or self._announce or self._stopping):
+                while not (self._has_events() or self._stopping):
                     self._changes.wait()
-                if self._stopping and not (self._pending or self._removed or self._announce):
+                if self._stopping and not self._has_events():
                     return
             time.sleep(max(0.0, last + EVENT_INTERVAL_S - time.monotonic()))
             with self._changes:
                 records, self._pending = list(self._pending.values()), {}
                 removed, self._removed = self._removed, []
+                deliveries, self._deliveries = self._deliveries, []
                 announce, self._announce = self._announce, None
             last = time.monotonic()
             if records or removed:
                 self._write({
                     "event": "jobs",
-                    "records": [encode_record(record, light=True) for record in records],
+                    "records": [
+                        {**encode_record(record, light=True), "sandbox": sandbox}
+                        for record, sandbox in records
+                    ],
                     "removed": removed,
                 })  # fmt: skip
+            if deliveries:  # after the jobs they were merged into
+                self._write({"event": "deliveries", "ids": deliveries})
             if announce is not None:
                 self._write(announce)
+
+    def _has_events(self) -> bool:
+        return bool(self._pending or self._removed or self._deliveries or self._announce)
 
     def _write(self, message: dict[str, Any]) -> None:
         from gui.core.engine.process.wire import encode_line

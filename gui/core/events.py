@@ -14,7 +14,14 @@ from typing import Generic, TypeVar
 
 from gui.core.records import JobRecord
 
-__all__ = ["EngineEvent", "JobAdded", "JobChanged", "JobsRemoved", "Subscribers"]
+__all__ = [
+    "DeliveriesStored",
+    "EngineEvent",
+    "JobAdded",
+    "JobChanged",
+    "JobsRemoved",
+    "Subscribers",
+]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -41,7 +48,16 @@ class JobsRemoved:
     local_ids: tuple[str, ...]
 
 
-EngineEvent = JobAdded | JobChanged | JobsRemoved
+@dataclass(frozen=True, slots=True)
+class DeliveriesStored:
+    """The engine's webhook listener stored these deliveries (and merged each into its job when
+    it could): ids of rows in the history's ``deliveries`` table, where whoever shows them reads
+    them (a delivery may hold a whole job output: it never travels in an event)."""
+
+    ids: tuple[int, ...]
+
+
+EngineEvent = JobAdded | JobChanged | JobsRemoved | DeliveriesStored
 
 
 class Subscribers(Generic[T]):

@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from gui.core.engine.loop_thread import LoopThread
-from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved, Subscribers
+from gui.core.events import (
+    DeliveriesStored,
+    EngineEvent,
+    JobAdded,
+    JobChanged,
+    JobsRemoved,
+    Subscribers,
+)
 from gui.core.limits import RATE_LIMITS, WEBHOOK_GRACE_S
 from gui.core.records import JobRecord
 from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
@@ -425,7 +432,8 @@ class Engine:
         (the automatic first start), else fails with ``ListenerPortTaken`` (``suggested_port``).
 
         While it serves, the built-in sandbox reports to it when a request names no webhook, and
-        jobs sent with its URLs are flagged when their delivery never comes."""
+        jobs sent with its URLs are flagged when their delivery never comes. Each delivery it
+        stores is told to subscribers as ``DeliveriesStored``."""
         if self._listener is None:
             from gui.core.webhooks.console_listener import ConsoleListener  # standard library only
 
@@ -436,6 +444,8 @@ class Engine:
                 look_up=self._listener_elsewhere,
                 record=self._record_listener,
             )
+            # After its merge: whoever reads the row sees it matched to its job.
+            self._listener.subscribe(lambda stored: self._emit(DeliveriesStored((stored.id,))))
         listener = self._listener
         return self._call(self._listening(listener.start(settings, fallback=fallback)))
 
@@ -694,11 +704,12 @@ class Engine:
         return self._call(purge())
 
     def check_connection(
-        self, target: Target, key: Callable[[], str | None]
+        self, target: Target, key: Callable[[], str | None] | None = None
     ) -> concurrent.futures.Future[ConnectionResult]:
         """Ask ``target`` one harmless question (``gui.core.endpoint.connection_check``) with the
-        key ``key()`` gives (called off the loop: it may read the keyring). A built-in sandbox
-        target is sent to the running sandbox (started if need be)."""
+        key ``key()`` gives, or the key provider's when ``key`` is None (called off the loop: it
+        may read the keyring). A built-in sandbox target is sent to the running sandbox (started
+        if need be)."""
 
         async def check() -> ConnectionResult:
             import asyncio
@@ -708,7 +719,9 @@ class Engine:
             resolved = target
             if target.kind == "sandbox":
                 resolved = await (await self._ready_service()).resolve(target)
-            api_key = await asyncio.get_running_loop().run_in_executor(None, key)
+            provider = self._key_provider
+            lookup = key if key is not None else (lambda: provider(resolved))
+            api_key = await asyncio.get_running_loop().run_in_executor(None, lookup)
             return await check_connection(self._http_client(), resolved, api_key)
 
         return self._call(check())

@@ -205,8 +205,12 @@ class JobService:
         return [
             record
             for record in self.snapshots()
-            if not record.terminal and _kind(self._targets.get(record.local_id)) == "sandbox"
+            if not record.terminal and self.is_sandbox_job(record.local_id)
         ]
+
+    def is_sandbox_job(self, local_id: str) -> bool:
+        """Was this job, held here, sent to the built-in sandbox (which ends with the engine)?"""
+        return _kind(self._targets.get(local_id)) == "sandbox"
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -7,6 +7,11 @@ from typing import Any
 
 import pytest
 
+from gui.core.account.diagnosis import WaitDiagnosis, WaitKind
+from gui.core.account.models import Endpoint, EndpointWorkers
+from gui.core.account.status import EndpointStatus
+from gui.core.endpoint.connection_check import ConnectionResult
+from gui.core.engine.process import answers
 from gui.core.engine.process.wire import (
     decode_error,
     decode_line,
@@ -17,9 +22,18 @@ from gui.core.engine.process.wire import (
     encode_record,
     encode_target,
 )
-from gui.core.errors import ConsoleError, JobNotFound, OperationUnsupported, RateLimited
+from gui.core.errors import (
+    AccountError,
+    ConsoleError,
+    JobNotFound,
+    ListenerPortTaken,
+    OperationUnsupported,
+    RateLimited,
+)
 from gui.core.records import JobRecord, JobState
 from gui.core.targets import Target
+from gui.core.webhooks.address import ListenerSettings
+from gui.core.webhooks.console_listener import ListenerInfo
 
 
 def full_record() -> JobRecord:
@@ -96,3 +110,48 @@ def test_a_line_that_is_not_an_object_is_refused_in_words() -> None:
     with pytest.raises(ValueError, match="JSON object, not list"):
         decode_line(b"[1, 2]\n")
     assert encode_line({"a": "é"}).endswith(b"\n") and b"\n" not in encode_line({"a": "x\ny"})[:-1]
+
+
+def test_an_error_with_more_to_its_constructor_keeps_its_kind_and_attributes() -> None:
+    taken = ListenerPortTaken("127.0.0.1", 8787, suggested_port=8788)
+    crossed = decode_error(through_wire(encode_error(taken)))
+    assert type(crossed) is ListenerPortTaken and str(crossed) == str(taken)
+    assert (crossed.host, crossed.port, crossed.suggested_port) == ("127.0.0.1", 8787, 8788)
+    refused = AccountError("refused", status_code=401, errors=("bad key", "try again"))
+    back = decode_error(through_wire(encode_error(refused)))
+    assert isinstance(back, AccountError) and (back.status_code, back.errors) == (
+        401,
+        ("bad key", "try again"),
+    )
+
+
+def test_the_accounts_answers_cross_the_wire_whole() -> None:
+    endpoint = Endpoint.from_json({
+        "id": "ep1", "name": "gen", "gpu": {"pools": ["ADA_24", "AMPERE_24"], "count": 2},
+        "workers": {"min": 0, "max": 3}, "createdAt": "2025-01-02T03:04:05Z", "flashboot": True,
+    })  # fmt: skip
+    workers = EndpointWorkers.from_json("ep1", {
+        "workers": [{"id": "w1", "status": "RUNNING", "isStale": True, "version": 3,
+                     "startedAt": "2025-01-02T03:05:00Z", "gpuTypeId": "L4"}],
+        "endpointVersion": 4, "summary": {"RUNNING": 1},
+    })  # fmt: skip
+    diagnosis = WaitDiagnosis(WaitKind.ROLLING, "A release rolls out.", "Wait for it.")
+    status = EndpointStatus(endpoint, workers, diagnosis, {"jobs": {"inQueue": 2}})
+    assert answers.decode_status(through_wire(answers.encode_status(status))) == status
+    assert answers.decode_endpoints(
+        through_wire({"list": answers.encode_endpoints([endpoint])})["list"]
+    ) == [endpoint]
+    result = ConnectionResult(False, "The key was refused (401).", 401)
+    assert answers.decode_connection(through_wire(answers.encode_connection(result))) == result
+
+
+def test_the_listeners_state_and_settings_cross_the_wire() -> None:
+    info = ListenerInfo(
+        "127.0.0.1", 8788, 8787, "https://t.example", None,
+        url="http://127.0.0.1:8788/webhook/tok", webhook_url="https://t.example/webhook/tok",
+    )  # fmt: skip
+    assert answers.decode_listener_info(through_wire(answers.encode_listener_info(info))) == info
+    assert answers.decode_listener_info(answers.encode_listener_info(None)) is None
+    settings = ListenerSettings("0.0.0.0", 9000, "https://t.example")
+    encoded = answers.encode_listener_settings(settings)
+    assert answers.decode_listener_settings(through_wire(encoded)) == settings

@@ -1,8 +1,11 @@
 """The engine in a process of its own (``job-console engine``): what crosses the pipe between a
 window and its engine, and the client that starts the process and speaks it.
 
-- ``remote``: ``RemoteEngine``, the engine's commands and events served by a process of its own
-  (``job-console engine``), for the window (issue 17; the window does not use it yet).
+- ``remote``: ``RemoteEngine``, every engine command the window uses (``gui.ui.bridge.EngineLike``)
+  served by a process of its own (``job-console engine``): jobs, endpoints and the account (a
+  typed key asked for off the caller's thread), the webhook listener; its job and delivery events.
 - ``wire``: The messages between a window and its engine process: JSON lines over the child's
-  stdin and stdout, and how job records, targets and errors cross.
+  stdin and stdout, the commands, and how job records, targets and errors cross.
+- ``answers``: How the account's answers (connection check, endpoints, endpoint status, wait
+  diagnosis) and the listener's settings and state cross.
 """

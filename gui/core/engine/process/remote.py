@@ -1,17 +1,19 @@
 """An engine in a process of its own, driven over the wire (``gui.core.engine.process.wire``).
 
 ``RemoteEngine`` starts ``job-console engine --data-dir D`` (the same program: ``python -m
-gui.cli``, or the bundle's own executable when frozen) and offers the engine's commands as
-``concurrent.futures.Future``s, its job events to ``subscribe``rs (on its reader thread), and
-``jobs``: the unfinished ones, as last told. If the process ends, every command still waiting
-fails with a ``ConsoleError`` that says so, and so does every later one: nothing hangs.
+gui.cli``, or the bundle's own executable when frozen) and offers every command of the engine
+that the window uses (``gui.ui.bridge.EngineLike``) as ``concurrent.futures.Future``s, its events
+to ``subscribe``rs (on its reader thread): job changes, and the webhook deliveries its listener
+stored (``DeliveriesStored``: the window reads them from the store); and two answers at once,
+from what it was last told: ``jobs`` (the unfinished ones) and ``open_sandbox_jobs``. If the
+process ends, every command still waiting fails with a ``ConsoleError`` that says so, and so does
+every later one: nothing hangs.
 
-This is the first step of moving the window's engine out (issue 17): the window still runs its
-engine in-process. Not carried yet, each raising ``NotImplementedError`` that says so:
-``open_sandbox_jobs``, ``check_connection`` (its key is a callable, which does not cross),
-``account_endpoints``, ``endpoint_status``, ``wait_diagnosis``, ``replay_delivery``,
-``start_listener``, ``reconfigure_listener``, ``renew_listener_token``; ``listener`` is None (a
-listener would run in the engine process).
+A key typed in a form comes as a callable (``check_connection``, ``account_endpoints``,
+``endpoint_status``): it is called here off the caller's thread (a keyring read can block the Qt
+thread) and its answer sent with the command; without one the engine process uses its own key
+provider. The listener's token stays in the engine process's keyring; its URL comes back inside
+``ListenerInfo``. Neither is ever logged.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any
 
+from gui.core.engine.process import answers
 from gui.core.engine.process.wire import (
     decode_error,
     decode_line,
@@ -35,9 +38,25 @@ from gui.core.engine.process.wire import (
     encode_target,
 )
 from gui.core.errors import ConsoleError
-from gui.core.events import EngineEvent, JobAdded, JobChanged, JobsRemoved, Subscribers
+from gui.core.events import (
+    DeliveriesStored,
+    EngineEvent,
+    JobAdded,
+    JobChanged,
+    JobsRemoved,
+    Subscribers,
+)
 from gui.core.records import JobRecord
 from gui.core.targets import Target
+
+if TYPE_CHECKING:
+    from gui.core.account.diagnosis import WaitDiagnosis
+    from gui.core.account.models import Endpoint
+    from gui.core.account.status import EndpointStatus
+    from gui.core.endpoint.connection_check import ConnectionResult
+    from gui.core.profiles.secrets import SecretStore
+    from gui.core.webhooks.address import ListenerSettings
+    from gui.core.webhooks.console_listener import ListenerInfo
 
 __all__ = ["CLOSE_TIMEOUT_S", "RemoteEngine", "engine_command"]
 
@@ -47,10 +66,8 @@ CLOSE_TIMEOUT_S = 30.0
 """How long ``close`` waits for the engine to write its history and release its lease before
 it kills the process (its jobs are then free for the next console at once: its pid is gone)."""
 
-_NOT_YET = (
-    "is not carried to the engine process yet (issue 17's first step moved the engine's job "
-    "commands only); the window runs its engine in-process until the rest follows."
-)
+KeyLookup = Callable[[], "str | None"]
+"""A key typed in a form (or looked up for it), asked for off the caller's thread."""
 
 
 def engine_command(data_dir: Path) -> list[str]:
@@ -75,6 +92,8 @@ class RemoteEngine:
         self._write_lock = threading.Lock()
         self._waiting: dict[int, tuple[Future[Any], Callable[[Any], Any]]] = {}
         self._records: dict[str, JobRecord] = {}
+        self._sandbox_ids: set[str] = set()  # of ``_records``: the built-in sandbox's jobs
+        self._keys: ThreadPoolExecutor | None = None  # where key lookups run, made at first use
         self._ended: ConsoleError | None = None
         self._closing = False
         self._started: Future[None] = Future()
@@ -139,6 +158,10 @@ class RemoteEngine:
             process.wait()
         if self._reader is not None:
             self._reader.join()
+        with self._lock:
+            keys, self._keys = self._keys, None
+        if keys is not None:
+            keys.shutdown(wait=False, cancel_futures=True)
 
     # -- commands --------------------------------------------------------------------------------
     def submit(
@@ -197,36 +220,107 @@ class RemoteEngine:
         with self._lock:
             return list(self._records.values())
 
-    @property
-    def listener(self) -> None:
-        return None
+    def open_sandbox_jobs(self) -> list[JobRecord]:
+        """The built-in sandbox's unfinished jobs, as last told (a quit ends them: the sandbox
+        runs in the engine process); no round trip."""
+        with self._lock:
+            return [self._records[local_id] for local_id in self._sandbox_ids]
 
-    def open_sandbox_jobs(self) -> NoReturn:
-        raise NotImplementedError(f"open_sandbox_jobs {_NOT_YET}")
+    # -- endpoints and the account ---------------------------------------------------------------
+    def check_connection(
+        self, target: Target, key: KeyLookup | None = None
+    ) -> Future[ConnectionResult]:
+        """As ``Engine.check_connection``; ``key()`` is called here, off the caller's thread."""
+        args = {"target": encode_target(target)}
+        return self._call_with_key("check_connection", args, key, answers.decode_connection)
 
-    def check_connection(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(f"check_connection {_NOT_YET}")
+    def account_endpoints(
+        self, target: Target, key: KeyLookup | None = None, management_url: str = ""
+    ) -> Future[list[Endpoint]]:
+        args = {"target": encode_target(target), "management_url": management_url}
+        return self._call_with_key("account_endpoints", args, key, answers.decode_endpoints)
 
-    def account_endpoints(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(f"account_endpoints {_NOT_YET}")
+    def endpoint_status(
+        self,
+        target: Target,
+        key: KeyLookup | None = None,
+        management_url: str = "",
+        waited_s: float | None = None,
+    ) -> Future[EndpointStatus]:
+        args = {
+            "target": encode_target(target),
+            "management_url": management_url,
+            "waited_s": waited_s,
+        }
+        return self._call_with_key("endpoint_status", args, key, answers.decode_status)
 
-    def endpoint_status(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(f"endpoint_status {_NOT_YET}")
+    def wait_diagnosis(
+        self, target: Target, waited_s: float | None = None, management_url: str = ""
+    ) -> Future[WaitDiagnosis]:
+        args = {
+            "target": encode_target(target),
+            "waited_s": waited_s,
+            "management_url": management_url,
+        }
+        return self._call("wait_diagnosis", args, answers.decode_diagnosis)
 
-    def wait_diagnosis(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(f"wait_diagnosis {_NOT_YET}")
+    # -- webhooks --------------------------------------------------------------------------------
+    def replay_delivery(self, url: str, raw: str) -> Future[str]:
+        return self._call("replay_delivery", {"url": url, "raw": raw}, str)
 
-    def replay_delivery(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(f"replay_delivery {_NOT_YET}")
+    def start_listener(
+        self,
+        settings: ListenerSettings,
+        secrets: SecretStore | None = None,
+        *,
+        fallback: bool = True,
+    ) -> Future[ListenerInfo]:
+        """As ``Engine.start_listener``. ``secrets`` stays here: the engine process keeps the
+        listener's token in its own (the same keyring)."""
+        args = {"settings": answers.encode_listener_settings(settings), "fallback": fallback}
+        return self._call("start_listener", args, answers.decode_listener_info)
 
-    def start_listener(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(f"start_listener {_NOT_YET}")
+    def reconfigure_listener(self, settings: ListenerSettings) -> Future[ListenerInfo]:
+        args = {"settings": answers.encode_listener_settings(settings)}
+        return self._call("reconfigure_listener", args, answers.decode_listener_info)
 
-    def reconfigure_listener(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(f"reconfigure_listener {_NOT_YET}")
+    def renew_listener_token(self) -> Future[ListenerInfo | None]:
+        return self._call("renew_listener_token", {}, answers.decode_listener_info)
 
-    def renew_listener_token(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise NotImplementedError(f"renew_listener_token {_NOT_YET}")
+    # -- the wire --------------------------------------------------------------------------------
+    def _call_with_key(
+        self,
+        op: str,
+        args: dict[str, Any],
+        key: KeyLookup | None,
+        decode: Callable[[Any], Any],
+    ) -> Future[Any]:
+        """``op`` with ``"key": key()`` (None: the engine process's own), ``key`` called on this
+        engine's key thread, never the caller's."""
+        if key is None or self._ended is not None:  # ended: failed at once, key not asked
+            return self._call(op, {**args, "key": None}, decode)
+        answer: Future[Any] = Future()
+
+        def looked_up(lookup: Future[str | None]) -> None:
+            if lookup.cancelled():  # closed while it waited for the key thread
+                answer.set_exception(ConsoleError("The engine process was closed."))
+                return
+            error = lookup.exception()
+            if error is not None:
+                answer.set_exception(error)
+                return
+            sent = self._call(op, {**args, "key": lookup.result() or None}, decode)
+            sent.add_done_callback(lambda done: _copy_outcome(done, answer))
+
+        with self._lock:
+            if self._keys is None:
+                self._keys = ThreadPoolExecutor(1, thread_name_prefix="engine-keys")
+            keys = self._keys
+        try:
+            keys.submit(key).add_done_callback(looked_up)
+        except RuntimeError as exc:  # closed: no thread takes it any more
+            answer.set_exception(ConsoleError(f"The engine process was closed ({exc})."))
+        return answer
 
     # -- the wire --------------------------------------------------------------------------------
     def _call(self, op: str, args: dict[str, Any], decode: Callable[[Any], Any]) -> Future[Any]:
@@ -256,13 +350,16 @@ class RemoteEngine:
         for line in stdout:
             try:
                 message = decode_line(line)
-            except ValueError:
-                log.warning("the engine process wrote a line that is not a message: %r", line[:200])
+            except ValueError as exc:  # its words only: a line may hold a listener's URL
+                log.warning("the engine process wrote a line that is not a message (%s)", exc)
                 continue
             try:
                 self._on_message(message)
-            except Exception:  # a malformed message must not stop the reader
-                log.exception("could not handle the engine process's message %r", line[:200])
+            except Exception as exc:  # a malformed message must not stop the reader
+                log.warning(
+                    "could not handle the engine process's message (id %s, event %s): %s",
+                    message.get("id"), message.get("event"), type(exc).__name__,
+                )  # fmt: skip
         code = process.wait()
         self._end(ConsoleError(self._ended_words(code)))
 
@@ -296,12 +393,26 @@ class RemoteEngine:
             future, decode = entry
             if "error" in message:
                 future.set_exception(decode_error(message["error"]))
-            else:
-                future.set_result(decode(message.get("ok")))
+                return
+            try:
+                value = decode(message.get("ok"))
+            except Exception as exc:  # its caller hears it, in words: it must never hang
+                future.set_exception(
+                    ConsoleError(
+                        f"The engine process's answer could not be read ({type(exc).__name__}"
+                        "). Restart the console; report this if it happens again."
+                    )
+                )
+                return
+            future.set_result(value)
             return
         event = message.get("event")
         if event == "jobs":
             self._on_jobs(message.get("records", []), message.get("removed", []))
+        elif event == "deliveries":
+            ids = tuple(int(delivery_id) for delivery_id in message.get("ids", []))
+            if ids:
+                self._subscribers.tell(DeliveriesStored(ids))
         elif event == "started" and not self._started.done():
             if message.get("error"):
                 self._started.set_exception(decode_error(message["error"]))
@@ -309,19 +420,32 @@ class RemoteEngine:
                 self._started.set_result(None)
 
     def _on_jobs(self, encoded: list[dict[str, Any]], removed: list[str]) -> None:
-        records = [decode_record(data) for data in encoded]
+        records = [(decode_record(data), bool(data.get("sandbox"))) for data in encoded]
         events: list[EngineEvent] = []
         with self._lock:
             for local_id in removed:
                 self._records.pop(local_id, None)
-            for record in records:
+                self._sandbox_ids.discard(local_id)
+            for record, sandbox in records:
                 known = record.local_id in self._records
                 if record.terminal:  # in the store from now on: memory holds the open ones
                     self._records.pop(record.local_id, None)
+                    self._sandbox_ids.discard(record.local_id)
                 else:
                     self._records[record.local_id] = record
+                    if sandbox:
+                        self._sandbox_ids.add(record.local_id)
                 events.append(JobChanged(record) if known else JobAdded(record))
         if removed:
             self._subscribers.tell(JobsRemoved(tuple(removed)))
         for event in events:
             self._subscribers.tell(event)
+
+
+def _copy_outcome(done: Future[Any], into: Future[Any]) -> None:
+    if done.cancelled():
+        into.cancel()
+    elif (error := done.exception()) is not None:
+        into.set_exception(error)
+    else:
+        into.set_result(done.result())

@@ -19,10 +19,29 @@ The messages, one JSON object a line:
 - events, engine to window: ``{"event": "started"}`` (or with ``"error"``) once the history is
   loaded, and ``{"event": "jobs", "records": [...], "removed": [...]}``: job changes coalesced at
   most every ``EVENT_INTERVAL_S``, the latest snapshot of each job once, as light records
-  (``encode_record(light=True)``: no output and no stream; the window reads those from the store).
+  (``encode_record(light=True)``: no output and no stream; the window reads those from the store;
+  with ``"sandbox": true`` for a job of the built-in sandbox, which a quit ends),
+  and in the same turns ``{"event": "deliveries", "ids": [...]}``: the webhook deliveries the
+  engine's listener stored (the window reads them from the store).
 
-Values: a ``JobRecord`` is ``encode_record``'s dict, a ``Target`` is ``encode_target``'s; anything
-else that crosses is JSON already (bodies, ``/health`` answers).
+The commands (``COMMANDS``), with the ``Engine`` method each one calls:
+
+- jobs: ``submit`` (target, body, operation, template, origin), ``cancel``, ``retry``,
+  ``resend`` (local_id), ``remove`` (local_ids), ``flush``;
+- endpoints: ``health``, ``purge_queue`` (target), ``sandbox_target``, ``check_connection``
+  (target, key), ``account_endpoints``, ``endpoint_status`` (target, key, management_url,
+  waited_s), ``wait_diagnosis`` (target, waited_s, management_url);
+- webhooks: ``start_listener`` (settings, fallback), ``reconfigure_listener`` (settings),
+  ``renew_listener_token``, ``replay_delivery`` (url, raw);
+- ``close``: close the engine, answer, exit.
+
+``key`` is an API key typed in a form (the window asks its callable off its Qt thread), or null:
+then the engine process uses its own key provider. It crosses only this pipe, to the window's own
+child; neither side logs a message's arguments, nor writes them anywhere.
+
+Values: a ``JobRecord`` is ``encode_record``'s dict, a ``Target`` is ``encode_target``'s, the
+account's and the listener's answers are ``gui.core.engine.process.answers``'; anything else that
+crosses is JSON already (bodies, ``/health`` answers).
 """
 
 from __future__ import annotations
@@ -62,6 +81,14 @@ COMMANDS = (
     "purge_queue",
     "sandbox_target",
     "flush",
+    "check_connection",
+    "account_endpoints",
+    "endpoint_status",
+    "wait_diagnosis",
+    "replay_delivery",
+    "start_listener",
+    "reconfigure_listener",
+    "renew_listener_token",
     "close",
 )
 """The ops the engine process answers."""
@@ -135,14 +162,32 @@ def decode_record(data: dict[str, Any]) -> JobRecord:
 
 def encode_error(error: BaseException) -> dict[str, Any]:
     """An exception as ``{"type", "message"}`` (and a remote error's ``status_code``,
-    ``retry_after``); the message is the error's own words, never a traceback."""
+    ``retry_after``), with a console error's plain attributes in ``"attrs"`` (a taken port's
+    ``suggested_port``); the message is the error's own words, never a traceback."""
     encoded: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
     if isinstance(error, KeyError) and error.args:
         encoded["message"] = str(error.args[0])  # str(KeyError) adds quotes
     for extra in ("status_code", "retry_after"):
         if hasattr(error, extra):
             encoded[extra] = getattr(error, extra)
+    if isinstance(error, ConsoleError):
+        attrs = {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in vars(error).items()
+            if not name.startswith("_") and _is_plain(value)
+        }
+        if attrs:
+            encoded["attrs"] = attrs
     return encoded
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, tuple | list):
+        return all(isinstance(item, _SCALARS) for item in value)
+    return isinstance(value, _SCALARS)
+
+
+_SCALARS = (str, int, float, bool, type(None))
 
 
 def decode_error(data: dict[str, Any]) -> Exception:
@@ -152,14 +197,21 @@ def decode_error(data: dict[str, Any]) -> Exception:
     message = str(data.get("message", ""))
     cls = getattr(errors, name, None)
     if isinstance(cls, type) and issubclass(cls, ConsoleError):
+        attrs = data.get("attrs") or {}
+        error: ConsoleError
         try:
             if issubclass(cls, errors.RateLimited):
-                return cls(message, retry_after=data.get("retry_after"))
-            if issubclass(cls, errors.RemoteError):
-                return cls(message, status_code=int(data.get("status_code", 0)))
-            return cls(message)
-        except TypeError:  # a constructor with more to it: the words are what matter
-            return ConsoleError(message)
+                error = cls(message, retry_after=data.get("retry_after"))
+            elif issubclass(cls, errors.RemoteError):
+                error = cls(message, status_code=int(data.get("status_code", 0)))
+            else:
+                error = cls(message)
+        except TypeError:  # a constructor with more to it: its words, and its attributes below
+            error = cls.__new__(cls, message)
+            Exception.__init__(error, message)
+        for attr, value in attrs.items():
+            setattr(error, str(attr), tuple(value) if isinstance(value, list) else value)
+        return error
     plain = _PLAIN_ERRORS.get(name)
     if plain is not None:
         return plain(message)
