@@ -1,15 +1,16 @@
 """The one seam between the window and the engine: messages, not shared objects.
 
 The main window makes the one ``EngineBridge`` over its engine and hands it to the panels that
-need it; nothing else in the window calls the engine (the embedded webhook listener still does
-through ``EngineBridge.engine`` until the listener moves into the engine). Its interface is shaped
-so that the engine can move into a process of its own behind it without the window changing:
+need it; nothing else in the window calls the engine. Its interface is shaped so that the engine
+can live in a process of its own behind it (``gui.core.engine.process.remote.RemoteEngine``) or
+on a thread of the window's (``Engine``) without the window changing:
 
 Commands out, each answered by a ``concurrent.futures.Future``
     ``submit`` (the one way a request is sent: the editor, a batch and Send again all come here),
     ``cancel``, ``retry``, ``resend``, ``remove``, ``health``, ``purge_queue``, ``sandbox_target``;
     the account's (REST v2, asked by the engine): ``list_endpoints``, ``endpoint_workers``,
-    ``wait_diagnosis``.
+    ``wait_diagnosis``; the webhook listener's: ``start_listener``, ``reconfigure_listener``,
+    ``renew_listener_token``, ``replay_delivery``.
     Their arguments and answers are plain values (``Target``, JSON-like dicts, ``JobRecord``).
     ``deliver`` hands an answer to callbacks on the Qt thread (through ``gui.ui.tasks``). Once the
     bridge is closed nothing is sent (a command's future is cancelled) and nothing answered. The
@@ -22,7 +23,9 @@ Job records in, coalesced
     most once per ``FLUSH_INTERVAL_MS`` and emits one batch (``sig_jobs_changed``, a list of plain
     ``JobRecord`` snapshots; ``sig_jobs_removed``, local ids), so ten thousand job changes cost the
     window a few updates. ``snapshot`` gives every record once, for a model's first fill, and
-    ``when_started`` says when that is worth asking (the history has loaded).
+    ``when_started`` says when that is worth asking (the history has loaded). The webhook
+    deliveries the engine's listener stored come in the same flushes (``sig_deliveries_stored``,
+    their ids): the window reads them from the history file.
 
 Two questions are answered at once, without a future: ``snapshot`` and ``open_sandbox_jobs`` (the
 jobs a quit would end), both reads of records the engine keeps in memory.
@@ -41,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from gui.core.errors import ConsoleError
-from gui.core.events import JobAdded, JobChanged, JobsRemoved
+from gui.core.events import DeliveriesStored, JobAdded, JobChanged, JobsRemoved
 from gui.core.records import JobRecord
 from gui.core.targets import Target
 from gui.ui import runtime
@@ -54,7 +57,7 @@ if TYPE_CHECKING:
     from gui.core.endpoint.connection_check import ConnectionResult
     from gui.core.profiles.secrets import SecretStore
     from gui.core.webhooks.address import ListenerSettings
-    from gui.core.webhooks.console_listener import ConsoleListener, ListenerInfo
+    from gui.core.webhooks.console_listener import ListenerInfo
 
 __all__ = [
     "FLUSH_INTERVAL_MS",
@@ -97,8 +100,6 @@ class EngineLike(Protocol):
     def purge_queue(self, target: Target) -> Future[dict[str, Any]]: ...
     def sandbox_target(self) -> Future[Target]: ...
     def close(self) -> None: ...
-    @property
-    def listener(self) -> ConsoleListener | None: ...
     def start_listener(
         self, settings: ListenerSettings, secrets: SecretStore, *, fallback: bool = ...
     ) -> Future[ListenerInfo]: ...
@@ -106,7 +107,7 @@ class EngineLike(Protocol):
     def renew_listener_token(self) -> Future[ListenerInfo | None]: ...
     def replay_delivery(self, url: str, raw: str) -> Future[str]: ...
     def check_connection(
-        self, target: Target, key: Callable[[], str | None]
+        self, target: Target, key: Callable[[], str | None] | None = ...
     ) -> Future[ConnectionResult]: ...
     def account_endpoints(
         self, target: Target, key: Callable[[], str | None] | None = ..., management_url: str = ...
@@ -158,6 +159,10 @@ class EngineBridge(QObject):
     sig_queue_purged: Signal = Signal(str, dict)
     """``/purge-queue`` answered: (target name, the answer, e.g. ``{"removed": 2}``)."""
 
+    sig_deliveries_stored: Signal = Signal(list)
+    """The engine's webhook listener stored these deliveries (``list[int]`` of their ids in the
+    history file, where the window reads them), merged into their jobs first."""
+
     _sig_flush_needed: Signal = Signal()
 
     def __init__(self, engine: EngineLike, parent: QObject | None = None) -> None:
@@ -167,6 +172,7 @@ class EngineBridge(QObject):
         self._lock = threading.Lock()
         self._pending: dict[str, JobRecord] = {}
         self._removed: list[str] = []
+        self._delivered: list[int] = []
         self._flush_scheduled = False
         self._closed = False
         self._last_flush = 0.0
@@ -180,12 +186,6 @@ class EngineBridge(QObject):
         # Emitted from the engine thread; queued so the slots run on the Qt thread.
         self._sig_flush_needed.connect(self._on_flush_needed, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._on_engine_event)
-
-    @property
-    def engine(self) -> EngineLike:
-        """The engine itself, for the embedded webhook listener only (it moves into the engine);
-        everything else goes through the bridge's commands."""
-        return self._engine
 
     def close(self) -> None:
         """Stop listening to the engine (the engine itself is closed by its owner); no timer of
@@ -265,6 +265,8 @@ class EngineBridge(QObject):
                 for local_id in event.local_ids:
                     self._pending.pop(local_id, None)
                     self._removed.append(local_id)
+            elif isinstance(event, DeliveriesStored):
+                self._delivered.extend(event.ids)
             else:
                 return
             if self._flush_scheduled:
@@ -282,8 +284,10 @@ class EngineBridge(QObject):
         with self._lock:
             changed = list(self._pending.values())
             removed = self._removed
+            delivered = self._delivered
             self._pending = {}
             self._removed = []
+            self._delivered = []
             self._flush_scheduled = False
         self._last_flush = time.monotonic()
         self._collector.after_flush()
@@ -291,6 +295,8 @@ class EngineBridge(QObject):
             self.sig_jobs_removed.emit(removed)
         if changed:
             self.sig_jobs_changed.emit(changed)
+        if delivered:  # after their jobs' changes
+            self.sig_deliveries_stored.emit(delivered)
 
     # -- futures -> Qt thread ----------------------------------------------------------------------
     def deliver(

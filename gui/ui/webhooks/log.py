@@ -6,10 +6,11 @@ user gives, to test their own receiver: the engine sends it (``Engine.replay_del
 loop with its HTTP client), never a thread of the window.
 
 ``DeliveryTableModel`` only adapts ``Delivery`` records. ``WebhookLog`` reads its first rows from a
-``DeliverySource`` (a ``DeliveryStore``) off the Qt thread, and takes new ones through
-``post_delivery``, callable from any thread (the listener's subscriber runs on the engine loop);
-they are added in batches at most every ``FLUSH_INTERVAL_MS``. The table keeps no payloads: the
-selected one is read from the source when it is shown.
+``DeliverySource`` (a ``DeliveryStore``, or the window's ``DeliveryReader``) off the Qt thread,
+and takes new ones through ``add_deliveries`` on the Qt thread (the window's: read from the
+history when the engine says it stored them), or ``post_delivery``, callable from any thread (a
+listener's subscriber), added in batches at most every ``FLUSH_INTERVAL_MS``. The table keeps no
+payloads: the selected one is read from the source when it is shown.
 """
 
 from __future__ import annotations

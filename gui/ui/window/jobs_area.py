@@ -2,8 +2,9 @@
 selected endpoint's workers, as tabs.
 
 It works through the window's engine bridge and asks the engine to serve the webhook listener
-(``ListenerState`` shows what the engine says of it); ``shutdown`` lets that go before the window
-closes the bridge and the engine (closing the engine stops the listener).
+(``ListenerState`` shows what the engine says of it and reads the deliveries it stored from the
+history file); ``shutdown`` lets that go before the window closes the bridge and the engine
+(closing the engine stops the listener).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class JobsArea(QTabWidget):
             self.listener = ListenerState(bridge, secrets, saved, self)
             self.listener.sig_started.connect(self._on_listener_started)
             self.listener.sig_failed.connect(self._on_listener_failed)
+            self.listener.sig_problem_reported.connect(self._on_listener_problem_reported)
             # The log is built when its tab is first shown: deliveries wait in their store.
             self._webhooks_page = QWidget(self)
             self._webhooks_page.setObjectName("webhookLog")  # DESIGN.md's name, from the start
@@ -93,7 +95,7 @@ class JobsArea(QTabWidget):
                 assert layout is not None
                 layout.addWidget(log)
                 log.show()  # at once: a layout shows a late child only on the next turn
-            self.listener.subscribe(log.post_delivery)
+            self.listener.sig_deliveries_stored.connect(log.add_deliveries)
             self._webhook_log = log
         return self._webhook_log
 
@@ -125,8 +127,13 @@ class JobsArea(QTabWidget):
         self.sig_status_message_requested.emit(message, 0)
         self.sig_listener_url_changed.emit("")
 
+    def _on_listener_problem_reported(self, message: str) -> None:
+        self.sig_status_message_requested.emit(message, 10_000)
+
     def shutdown(self) -> None:
         """Let the listener's state go (before the window closes the bridge and the engine, whose
         closing stops the listener)."""
+        if self.listener is not None:
+            self.listener.close()
         self.listener = None
         self.workers_panel.set_bridge(None)

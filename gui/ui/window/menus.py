@@ -32,8 +32,6 @@ class ListenerStatus(QLabel):
     sig_settings_requested = Signal()
     """The user clicked: open the listener settings."""
 
-    _sig_delivery_seen = Signal()  # emitted on the engine thread, received on the Qt thread
-
     def __init__(self, listener: ListenerState | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("listenerStatus")
@@ -41,17 +39,19 @@ class ListenerStatus(QLabel):
         self.setToolTip(_STATUS_TIP)
         self.listener = listener
         self._failure = ""
-        self._sig_delivery_seen.connect(self.refresh)
         if listener is None:
             self.setText("Webhooks: off")
             return
         listener.sig_started.connect(self._on_listener_started)
         listener.sig_failed.connect(self._on_listener_failed)
-        listener.subscribe(lambda _delivery: self._sig_delivery_seen.emit())
+        listener.sig_received_changed.connect(self._on_listener_received_changed)
         self.refresh()
 
     def _on_listener_started(self, _url: str) -> None:
         self._failure = ""
+        self.refresh()
+
+    def _on_listener_received_changed(self, _count: int) -> None:
         self.refresh()
 
     def _on_listener_failed(self, message: str) -> None:
