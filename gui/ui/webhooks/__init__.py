@@ -2,7 +2,8 @@
 window knows of the engine's listener.
 
 - ``listener_state``: The window's side of the engine's webhook listener: what the engine last said
-  of it, and the window's requests to start, change or renew it.
+  of it, the window's requests to start, change or renew it, and the deliveries it stored, read
+  from the history file (``DeliveryReader``).
 - ``log``: The webhook log (``webhookLogView``, in the ``webhookLog`` tab): stored deliveries,
   newest first.
 - ``settings``: Webhooks > Listener settings: the listener's port, bind host and public URL
