@@ -14,11 +14,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from gui import __version__
 from gui.core.engine.engine import Engine, SandboxLike
+from gui.core.errors import ConsoleError
 from gui.core.paths import resolve_data_dir
 from gui.core.profiles.profiles import ProfileStore, make_key_provider
 from gui.core.profiles.s3refs import make_body_resolver
 from gui.core.profiles.secrets import SecretStore
 from gui.ui import runtime
+from gui.ui.bridge import EngineLike
 from gui.ui.runtime import FOREGROUND
 from gui.ui.window.main_window import MainWindow
 
@@ -51,19 +53,52 @@ def _start_engine(data_dir: Path, profiles: ProfileStore, secrets: SecretStore) 
     return engine
 
 
-def create_window(data_dir: Path | str | None = None, *, profile: str | None = None) -> MainWindow:
+def _start_engine_process(data_dir: Path) -> EngineLike:
+    """The job engine in a process of its own (``job-console engine``): the window's Qt thread
+    never waits for its GIL. Started, not waited for: the window shows while it starts; a start
+    that fails is told by its ``started`` (the window says so and offers a restart)."""
+    from gui.core.engine.process.remote import RemoteEngine
+
+    engine = RemoteEngine(data_dir)
+    try:
+        engine.start()
+    except ConsoleError:
+        pass  # engine.started holds the words
+    return engine
+
+
+ENGINES = ("process", "thread")
+"""Where the window's engine runs: ``"process"`` (the default: a child process) or ``"thread"``
+(in the window's process, as the command line runs it: for tests that need the window's keyring,
+and a fallback when a child process can't be started here)."""
+
+
+def create_window(
+    data_dir: Path | str | None = None, *, profile: str | None = None, engine: str = "process"
+) -> MainWindow:
     """The main window, on the QApplication that already exists; closing it stops its engine.
 
-    ``profile`` names the profile selected at first (``job-console --profile NAME``).
+    ``profile`` names the profile selected at first (``job-console --profile NAME``); ``engine``
+    where the engine runs (``ENGINES``).
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine is one of {', '.join(ENGINES)}, not {engine!r}")
     folder = resolve_data_dir(data_dir)
     secrets = SecretStore()
     profiles = ProfileStore(folder, secrets)
-    engine = _start_engine(folder, profiles, secrets)
+
+    def start() -> EngineLike:
+        if engine == "thread":
+            return _start_engine(folder, profiles, secrets)
+        return _start_engine_process(folder)
+
+    first = start()
     try:
-        return MainWindow(folder, engine, profiles=profiles, secrets=secrets, profile=profile)
+        return MainWindow(
+            folder, first, profiles=profiles, secrets=secrets, profile=profile, restart=start
+        )
     except BaseException:
-        engine.close()
+        first.close()
         raise
 
 
@@ -116,7 +151,9 @@ def run_app(args: argparse.Namespace) -> int:
     # start; runtime.start_finished lets them go and turns the collector on.
     try:
         window = create_window(
-            getattr(args, "data_dir", None), profile=getattr(args, "profile", None)
+            getattr(args, "data_dir", None),
+            profile=getattr(args, "profile", None),
+            engine=getattr(args, "engine", None) or "process",
         )
         # Made before show: a platform may paint within it.
         _FirstPaint(app, window, runtime.start_finished)

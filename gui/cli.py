@@ -36,7 +36,7 @@ HIDDEN_VERBS: dict[str, str] = {"engine": "gui.commands.engine"}
 WINDOW_CANNOT_START = 1
 
 # The top-level options that take a value (the value is never a verb).
-_VALUED_OPTIONS = ("--data-dir", "--profile")
+_VALUED_OPTIONS = ("--data-dir", "--profile", "--engine")
 
 
 def build_parser(only: Collection[str] | None = None) -> argparse.ArgumentParser:
@@ -58,6 +58,9 @@ def build_parser(only: Collection[str] | None = None) -> argparse.ArgumentParser
         "--smoke",
         action="store_true",
         help="open the window, submit one job to the built-in sandbox, exit 0 once it completes",
+    )
+    parser.add_argument(  # hidden: tests and a fallback; gui.app.ENGINES says what each is
+        "--engine", choices=("process", "thread"), default="process", help=argparse.SUPPRESS
     )
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
     for verb, (module_name, help_text) in VERBS.items():
@@ -94,7 +97,7 @@ def named_verb(argv: Sequence[str]) -> str | None:
 
 def window_defaults() -> argparse.Namespace:
     """What the parser makes of no argument at all (a test keeps the two the same)."""
-    return argparse.Namespace(data_dir=None, profile=None, smoke=False, verb=None)
+    return argparse.Namespace(data_dir=None, profile=None, smoke=False, engine="process", verb=None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,8 @@
-"""PyInstaller entry script: the bundle runs the same ``main`` as the installed command."""
+"""PyInstaller entry script: the bundle runs the same ``main`` as the installed command.
+
+The window's engine process is this executable again with the hidden ``engine`` verb
+(``RemoteEngine`` starts ``<bundle>/job-console engine --data-dir D`` when frozen); ``main``
+dispatches it like any verb."""
 
 import multiprocessing
 import sys

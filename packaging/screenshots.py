@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("RunPod Job Console")
     with tempfile.TemporaryDirectory(prefix="job-console-screenshots-") as folder:
-        window = create_window(Path(folder))
+        window = create_window(Path(folder), engine="thread")
         window.resize(*WINDOW_SIZE)
         window.show()
         try:

@@ -5,8 +5,9 @@ stdin and stdout, in the messages ``gui.core.engine.process.wire`` describes. It
 of kind ``"window"`` (it takes over the unfinished jobs no live console follows, and keeps in
 memory only the unfinished ones) with the built-in sandbox, and serves until its stdin ends (the
 window went away, or closed it), a ``close`` command comes, or SIGTERM; then it closes the engine
-(the history written, the lease released) and exits 0. Ctrl+C in the window's terminal is the
-window's to handle: this process ignores SIGINT.
+(the history written, the lease released) and exits 0. A ``ping`` is answered at once by the
+reading thread, whatever the engine does: the window's way to tell a hung process. Ctrl+C in the
+window's terminal is the window's to handle: this process ignores SIGINT.
 
 Not in ``--help``: a person has no use for it. Top level: standard library only.
 """
@@ -129,6 +130,9 @@ class EngineServer:
                 if message.get("op") == "close":
                     close_id = message.get("id")
                     break
+                if message.get("op") == "ping":  # answered here, not by the engine's loop
+                    self._write({"id": message.get("id"), "ok": None})
+                    continue
                 self._dispatch(message)
         finally:
             self._engine.close()

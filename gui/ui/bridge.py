@@ -27,19 +27,28 @@ Job records in, coalesced
     deliveries the engine's listener stored come in the same flushes (``sig_deliveries_stored``,
     their ids): the window reads them from the history file.
 
+The engine's life
+    ``sig_engine_state_changed`` tells, in words, whether the engine is starting, ready, stopped
+    (its process ended: how) or not answering (a process engine that answered no ``ping`` within
+    ``answer_timeout_s``). ``restart_engine`` kills a hung or stopped engine and makes a new one
+    with the factory the window handed in; it adopts the unfinished jobs (the old one's lease died
+    with its process), and ``sig_engine_replaced`` tells the panels to read them again.
+
 Two questions are answered at once, without a future: ``snapshot`` and ``open_sandbox_jobs`` (the
 jobs a quit would end), both reads of records the engine keeps in memory.
 """
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
@@ -60,15 +69,33 @@ if TYPE_CHECKING:
     from gui.core.webhooks.console_listener import ListenerInfo
 
 __all__ = [
+    "ENGINE_ANSWER_TIMEOUT_S",
+    "ENGINE_NOT_ANSWERING",
+    "ENGINE_READY",
+    "ENGINE_STARTING",
+    "ENGINE_STOPPED",
     "FLUSH_INTERVAL_MS",
     "EngineBridge",
     "EngineLike",
+    "SupervisedEngine",
     "describe_error",
 ]
 
 FLUSH_INTERVAL_MS = 50
 MAINTENANCE_INTERVAL_MS = 10_000
 T = TypeVar("T")
+
+ENGINE_STARTING = "starting"
+ENGINE_READY = "ready"
+ENGINE_STOPPED = "stopped"
+ENGINE_NOT_ANSWERING = "not answering"
+
+ENGINE_PING_INTERVAL_MS = 3000
+ENGINE_ANSWER_TIMEOUT_S = 10.0
+"""A process engine that answers no ``ping`` within this long is "not answering" (its ping is
+answered by the process's reader at once, however busy its engine: this is a hang, or a stop)."""
+
+log = logging.getLogger(__name__)
 
 
 class EngineLike(Protocol):
@@ -124,6 +151,37 @@ class EngineLike(Protocol):
     ) -> Future[WaitDiagnosis]: ...
 
 
+@runtime_checkable
+class SupervisedEngine(Protocol):
+    """An engine in a process of its own (``RemoteEngine``): it can hang, end, or be killed."""
+
+    @property
+    def ended(self) -> Future[int | None]: ...
+    @property
+    def closing(self) -> bool: ...
+    def ping(self) -> Future[None]: ...
+    def kill(self) -> None: ...
+
+
+def stopped_words(code: int | None) -> str:
+    """How a process engine ended, for a person: \"The engine stopped (killed by signal 9,
+    SIGKILL).\" and what that means for the jobs."""
+    if code is None:
+        how = "it did not start"
+    elif code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = ""
+        how = f"killed by signal {-code}" + (f", {name}" if name else "")
+    else:
+        how = f"exit status {code}"
+    return (
+        f"The engine stopped ({how}). Jobs already sent go on where they run; restart the "
+        "engine to follow them and to send new ones."
+    )
+
+
 def describe_error(error: BaseException, action: str) -> str:
     """``"Could not cancel the job: <what happened and what to do>"``; never a traceback."""
     if isinstance(error, ConsoleError):
@@ -162,10 +220,28 @@ class EngineBridge(QObject):
     sig_deliveries_stored: Signal = Signal(list)
     """The engine's webhook listener stored these deliveries (``list[int]`` of their ids in the
     history file, where the window reads them), merged into their jobs first."""
+    sig_engine_state_changed: Signal = Signal(str, str)
+    """The engine's state changed: (``ENGINE_STARTING``, ``ENGINE_READY``, ``ENGINE_STOPPED`` or
+    ``ENGINE_NOT_ANSWERING``; what happened, in words)."""
+
+    sig_engine_replaced: Signal = Signal()
+    """``restart_engine`` made a new engine: what was read from the old one is read again (once
+    it has started: ``when_started``)."""
 
     _sig_flush_needed: Signal = Signal()
 
-    def __init__(self, engine: EngineLike, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        engine: EngineLike,
+        parent: QObject | None = None,
+        *,
+        restart: Callable[[], EngineLike] | None = None,
+        answer_timeout_s: float = ENGINE_ANSWER_TIMEOUT_S,
+        ping_interval_ms: int = ENGINE_PING_INTERVAL_MS,
+    ) -> None:
+        """``restart`` makes and starts a new engine for the same data folder (None: no
+        restart); a process engine is asked to answer a ping every ``ping_interval_ms`` and is
+        \"not answering\" after ``answer_timeout_s`` without one."""
         super().__init__(parent)
         self._collector = runtime.collector()
         self._engine = engine
@@ -186,6 +262,22 @@ class EngineBridge(QObject):
         # Emitted from the engine thread; queued so the slots run on the Qt thread.
         self._sig_flush_needed.connect(self._on_flush_needed, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._on_engine_event)
+        self._restart = restart
+        self._answer_timeout_s = answer_timeout_s
+        self._state = ENGINE_STARTING
+        self._state_words = "Starting the engine…"
+        self._ping_sent: float | None = None  # when the unanswered ping went out
+        self._pings = QTimer(self)
+        # Often enough to tell a hang within the timeout, however short a test makes it.
+        self._pings.setInterval(max(10, min(ping_interval_ms, int(answer_timeout_s * 500))))
+        self._pings.timeout.connect(self._on_pings_timeout)
+        self._watch_engine(engine)
+
+    @property
+    def engine(self) -> EngineLike:
+        """The engine spoken to now (``restart_engine`` replaces it), for the window that owns
+        and closes it; everything else goes through the bridge's commands."""
+        return self._engine
 
     def close(self) -> None:
         """Stop listening to the engine (the engine itself is closed by its owner); no timer of
@@ -196,6 +288,7 @@ class EngineBridge(QObject):
             self._unsubscribe = None
         self._timer.stop()
         self._maintenance.stop()
+        self._pings.stop()
 
     # -- job events ------------------------------------------------------------------------------
     def when_started(
@@ -254,7 +347,13 @@ class EngineBridge(QObject):
     def open_sandbox_jobs(self) -> list[JobRecord]:
         """The built-in sandbox's jobs not ended yet: a quit ends them (the sandbox runs in the
         engine)."""
-        return self._engine.open_sandbox_jobs()
+        if self._state == ENGINE_STOPPED:
+            return []  # they ended with its process
+        try:
+            return self._engine.open_sandbox_jobs()
+        except Exception:  # a window must close even when its engine can't tell
+            log.warning("the engine could not tell its open sandbox jobs", exc_info=True)
+            return []
 
     def _on_engine_event(self, event: object) -> None:
         """Runs on the engine thread: store, and ask for a flush if none is on its way."""
@@ -413,7 +512,12 @@ class EngineBridge(QObject):
             unsent: Future[T] = Future()
             unsent.cancel()
             return unsent
-        return command()
+        try:
+            return command()
+        except Exception as exc:  # refused at once (e.g. not carried by this engine): in words
+            failed: Future[T] = Future()
+            failed.set_exception(exc)
+            return failed
 
     # -- actions: a command whose answer comes on the bridge's signals ---------------------------
     def request_submit(
@@ -457,3 +561,108 @@ class EngineBridge(QObject):
             lambda answer: self.sig_queue_purged.emit(target.name, answer),
             self._failing("purge the queue"),
         )
+
+    # -- the engine's life ------------------------------------------------------------------------
+    @property
+    def engine_state(self) -> str:
+        """``ENGINE_STARTING``, ``ENGINE_READY``, ``ENGINE_STOPPED`` or ``ENGINE_NOT_ANSWERING``."""
+        return self._state
+
+    @property
+    def engine_state_words(self) -> str:
+        return self._state_words
+
+    @property
+    def can_restart_engine(self) -> bool:
+        return self._restart is not None and not self._closed
+
+    def restart_engine(self) -> None:
+        """Replace the engine with a new one for the same data folder: a hung or stopped one is
+        killed first (nothing to wait for), a working one closed. The new one adopts the jobs the
+        old one followed and takes the commands sent from now on (they wait for its start)."""
+        if self._restart is None or self._closed:
+            return
+        old = self._engine
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._state != ENGINE_READY and isinstance(old, SupervisedEngine):
+            old.kill()
+        old.close()
+        self._pings.stop()
+        self._ping_sent = None
+        engine = self._restart()
+        self._engine = engine
+        self._unsubscribe = engine.subscribe(self._on_engine_event)
+        self._set_state(ENGINE_STARTING, "Restarting the engine…")
+        self._watch_engine(engine)
+        self.sig_engine_replaced.emit()
+
+    def kill_hung_engine(self) -> None:
+        """Kill the engine if it is not answering: closing it would wait for an answer."""
+        if self._state == ENGINE_NOT_ANSWERING and isinstance(self._engine, SupervisedEngine):
+            self._engine.kill()
+
+    def _watch_engine(self, engine: EngineLike) -> None:
+        def current(then: Callable[[Any], None]) -> Callable[[Any], None]:
+            return lambda value: then(value) if engine is self._engine else None
+
+        started = engine.started
+        if started.done() and not started.cancelled() and started.exception() is None:
+            self._on_engine_started(None)
+        else:
+            self.deliver(
+                started, current(self._on_engine_started), current(self._on_engine_start_failed)
+            )
+        if isinstance(engine, SupervisedEngine):
+            self.deliver(engine.ended, current(self._on_engine_ended))
+
+    def _set_state(self, state: str, words: str) -> None:
+        if (state, words) == (self._state, self._state_words):
+            return
+        self._state, self._state_words = state, words
+        self.sig_engine_state_changed.emit(state, words)
+
+    def _on_engine_started(self, _none: object) -> None:
+        if self._state == ENGINE_STOPPED:
+            return  # it ended before its start was told
+        self._set_state(ENGINE_READY, "The engine is ready.")
+        if isinstance(self._engine, SupervisedEngine):
+            self._pings.start()
+
+    def _on_engine_start_failed(self, error: BaseException) -> None:
+        self._pings.stop()
+        self._set_state(ENGINE_STOPPED, describe_error(error, "start the engine"))
+
+    def _on_engine_ended(self, code: int | None) -> None:
+        self._pings.stop()
+        engine = self._engine
+        if isinstance(engine, SupervisedEngine) and engine.closing:
+            return  # its owner closed it
+        if code is None or self._state == ENGINE_STOPPED:
+            return  # it never started: its start's failure said why
+        self._set_state(ENGINE_STOPPED, stopped_words(code))
+
+    def _on_pings_timeout(self) -> None:
+        engine = self._engine
+        if self._closed or not isinstance(engine, SupervisedEngine):
+            return
+        sent = self._ping_sent
+        if sent is not None:
+            waited = time.monotonic() - sent
+            if waited > self._answer_timeout_s and self._state == ENGINE_READY:
+                self._set_state(
+                    ENGINE_NOT_ANSWERING,
+                    f"The engine has not answered for {self._answer_timeout_s:.0f} s. Restart "
+                    "it: the new one takes over the jobs it follows.",
+                )
+            return
+        self._ping_sent = time.monotonic()
+        self.deliver(engine.ping(), lambda _none: self._on_engine_pinged(engine), lambda _e: None)
+
+    def _on_engine_pinged(self, engine: EngineLike) -> None:
+        if engine is not self._engine:
+            return
+        self._ping_sent = None
+        if self._state == ENGINE_NOT_ANSWERING:
+            self._set_state(ENGINE_READY, "The engine answers again.")

@@ -57,7 +57,7 @@ from gui.ui.jobs.model import JobColumn
 
 data_dir, size = Path(sys.argv[1]), int(sys.argv[2])
 app = QApplication([])
-window = create_window(data_dir)
+window = create_window(data_dir, engine="thread")
 window.show()
 panel = window.jobs_panel
 model = panel.model

@@ -47,7 +47,7 @@ def set_and_settle(qtbot: QtBot, panel: RequestPanel, text: str) -> ValidationOu
 
 def open_window(qtbot: QtBot, data_dir: Path) -> MainWindow:
     """The whole window on ``data_dir``, shown, with its example request validated."""
-    window = create_window(data_dir)
+    window = create_window(data_dir, engine="thread")
     qtbot.addWidget(window)
     window.show()
     settle(qtbot, window.request)

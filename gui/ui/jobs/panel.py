@@ -195,6 +195,7 @@ class JobsPanel(QWidget):
         self.model.start()  # the count and the first page, read off the Qt thread
         # The engine may still be starting (the window shows first): its open jobs then.
         bridge.when_started(self._on_bridge_started, self._on_bridge_start_failed)
+        bridge.sig_engine_replaced.connect(self._on_bridge_engine_replaced)
         self._on_model_counts_changed()
         self._on_selection_changed()
 
@@ -207,6 +208,10 @@ class JobsPanel(QWidget):
         # The unfinished jobs the engine holds: the model shows their newest records.
         self.model.apply_changes(self.bridge.snapshot())
         self.model.request_refresh()
+
+    def _on_bridge_engine_replaced(self) -> None:
+        # The new engine adopts the old one's unfinished jobs: read them again once it started.
+        self.bridge.when_started(self._on_bridge_started, self._on_bridge_start_failed)
 
     def _on_bridge_start_failed(self, message: str) -> None:
         self.sig_status_message_requested.emit(message, 0)

@@ -162,6 +162,7 @@ class RequestPanel(QWidget):
         self.validation = ValidationWorker(self)
         self.validation.sig_validation_finished.connect(self._on_validation_finished)
         self._submit_blocker: str | None = "Starting…"
+        self._submit_busy: str | None = None  # see set_submit_busy
         self._target_reaches_local = False  # until a target is chosen, warn as for the cloud
         self._last_outcome: ValidationOutcome | None = None
         self._form_cache: tuple[int, dict[str, Any]] | None = None
@@ -367,6 +368,13 @@ class RequestPanel(QWidget):
         if self._restoring is None and text_may_hold_placeholders(self.text()):
             self.validation.validate_now(self.editor.text_snapshot, self.operation())
 
+    def set_submit_busy(self, text: str | None) -> None:
+        """Submit shows ``text`` and is disabled (a request waits for the engine to start);
+        None gives it back."""
+        self._submit_busy = text
+        self.submit_button.setText(text or "Submit")
+        self._update_submit_button()
+
     def set_submit_blocker(self, reason: str | None) -> None:
         """Something other than the text stops Submit (the window still starting); None lifts it."""
         self._submit_blocker = reason
@@ -449,7 +457,9 @@ class RequestPanel(QWidget):
     def _update_submit_button(self) -> None:
         outcome = self.validation.current
         reason: str | None
-        if self._submit_blocker:
+        if self._submit_busy:
+            reason = "The request waits for the engine to start; it is sent once it is ready."
+        elif self._submit_blocker:
             reason = self._submit_blocker
         elif self._restoring is not None:
             reason = f"Loading {self._restoring}…"

@@ -76,6 +76,8 @@ class JobsArea(QTabWidget):
             self.addTab(self._webhooks_page, "Webhooks")
             self.currentChanged.connect(self._on_current_changed)
             self.listener.start()
+            # A new engine (the old one stopped) serves the listener again.
+            bridge.sig_engine_replaced.connect(self._on_bridge_engine_replaced)
         # It asks RunPod only while its tab is shown.
         self.workers_panel = WorkersPanel(bridge, self)
         self.addTab(self.workers_panel, "Workers")
@@ -117,6 +119,10 @@ class JobsArea(QTabWidget):
         workers panel follow it."""
         self.jobs_panel.set_target(target, management_url)
         self.workers_panel.set_target(target, management_url)
+
+    def _on_bridge_engine_replaced(self) -> None:
+        if self.listener is not None:
+            self.listener.start()
 
     def _on_listener_started(self, _url: str) -> None:
         # Behind the tunnel when one is set: that is the URL RunPod can call.

@@ -13,6 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QMainWindow,
     QSplitter,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -24,7 +25,7 @@ from gui.core.records import JobRecord, JobState
 from gui.core.redact import redact_registered, redact_text
 from gui.core.storage.templates import Template, TemplateStore, find_secrets
 from gui.core.targets import SANDBOX_PROFILE, Target
-from gui.ui.bridge import EngineBridge, EngineLike
+from gui.ui.bridge import ENGINE_READY, ENGINE_STARTING, EngineBridge, EngineLike
 from gui.ui.jobs import actions as acts
 from gui.ui.jobs.model import job_span_ms
 from gui.ui.jobs.style import format_duration_ms
@@ -35,6 +36,7 @@ from gui.ui.request.secret_move import SecretMover
 from gui.ui.request.templates_panel import TemplatesPanel
 from gui.ui.request.text.editor import local_paths
 from gui.ui.tasks import run_in_background
+from gui.ui.window.engine_bar import EngineBar
 from gui.ui.window.jobs_area import JobsArea
 from gui.ui.window.menus import add_menu_action, install_desktop
 from gui.ui.window.window_state import restore_window_state, save_window_state
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
 __all__ = ["APP_TITLE", "MainWindow"]
 
 APP_TITLE = "RunPod Job Console"
+ENGINE_WAIT_TEXT = "Starting engine…"
+"""Submit's text while a request waits for the engine to start."""
 _DEFAULT_TEXT = '{\n  "input": {\n    "prompt": "Hello"\n  }\n}\n'
 
 
@@ -70,11 +74,15 @@ class MainWindow(QMainWindow):
         profiles: ProfileStore | None = None,
         secrets: SecretStore | None = None,
         profile: str | None = None,
+        restart: Callable[[], EngineLike] | None = None,
     ) -> None:
+        """``restart`` makes a new engine for ``data_dir`` when the first one stopped or hangs
+        (the engine bar's Restart engine)."""
         super().__init__(parent)
         self.data_dir = Path(data_dir)
         self.engine: EngineLike | None = engine  # None once closed
-        self.bridge: EngineBridge | None = EngineBridge(engine, self)  # None once closed
+        # None once closed.
+        self.bridge: EngineBridge | None = EngineBridge(engine, self, restart=restart)
         self.profiles = profiles
         self.secrets = secrets
         self.settings = QSettings(str(self.data_dir / "window.ini"), QSettings.Format.IniFormat)
@@ -92,6 +100,9 @@ class MainWindow(QMainWindow):
         self.templates = TemplatesPanel(self.store, self)
         self.jobs_area = JobsArea(self.bridge, self.data_dir, secrets, self)
         self.jobs_panel = self.jobs_area.jobs_panel
+        self.engine_bar = EngineBar(self.bridge, self)
+        self._submits_waiting = 0  # sent while the engine was not ready, not answered yet
+        self._engine_words_shown = ""  # the status bar's last words about the engine
         self.targets = TargetSelection(self.request.profile_selector, profiles, self.bridge, self)
         self.secret_mover = SecretMover(self.request, profiles, self)
         # Built when a profile first needs a worker started here (see local_worker).
@@ -99,7 +110,13 @@ class MainWindow(QMainWindow):
         self.local_worker_dock: QtWidgets.QDockWidget | None = None
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
-        for widget in (self.templates, self.request, self.jobs_area):
+        jobs_side = QWidget(self)  # the engine's bar over the jobs
+        jobs_layout = QVBoxLayout(jobs_side)
+        jobs_layout.setContentsMargins(0, 0, 0, 0)
+        jobs_layout.setSpacing(4)
+        jobs_layout.addWidget(self.engine_bar)
+        jobs_layout.addWidget(self.jobs_area, 1)
+        for widget in (self.templates, self.request, jobs_side):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 2)
@@ -184,6 +201,8 @@ class MainWindow(QMainWindow):
         self.targets.sig_problem_reported.connect(self.request.show_problem)
         if self.bridge is not None:
             self.bridge.sig_jobs_changed.connect(self._on_bridge_jobs_changed)
+            self.bridge.sig_engine_replaced.connect(self._on_bridge_engine_replaced)
+            self.bridge.sig_engine_state_changed.connect(self._on_bridge_engine_state_changed)
         job_actions = self.jobs_panel.job_actions
         job_actions[acts.RERUN_ROWS].triggered.connect(self.rerun_failed_rows)
         job_actions[acts.EXPORT_ROWS].triggered.connect(lambda: self.export_data_run_results())
@@ -411,18 +430,35 @@ class MainWindow(QMainWindow):
         template = self.current_template
         self._selection_at_submit = self.jobs_panel.selection_mark()
         self.statusBar().showMessage(f"Submitting to /{operation}…", 0)
-        self.targets.with_target(
-            lambda target: bridge.deliver(
-                bridge.submit(target, body, operation, template=template, origin=origin),
-                self._on_engine_submitted,
-                self._on_engine_submit_failed,
-            )
-        )
 
-    def _on_engine_submit_failed(self, error: BaseException) -> None:
+        def send(target: Target) -> None:
+            # Sent at once: an engine still starting takes it when ready. Until it answers,
+            # Submit says it waits for the engine.
+            waits = bridge.engine_state != ENGINE_READY
+            future = bridge.submit(target, body, operation, template=template, origin=origin)
+            if waits:
+                self._submits_waiting += 1
+                self.request.set_submit_busy(ENGINE_WAIT_TEXT)
+            bridge.deliver(
+                future,
+                lambda record: self._on_engine_submitted(record, waited=waits),
+                lambda error: self._on_engine_submit_failed(error, waited=waits),
+            )
+
+        self.targets.with_target(send)
+
+    def _submit_answered(self, waited: bool) -> None:
+        if waited:
+            self._submits_waiting -= 1
+            if self._submits_waiting == 0:
+                self.request.set_submit_busy(None)
+
+    def _on_engine_submit_failed(self, error: BaseException, *, waited: bool = False) -> None:
+        self._submit_answered(waited)
         self.request.show_problem(f"The request was not submitted: {error}")
 
-    def _on_engine_submitted(self, record: JobRecord) -> None:
+    def _on_engine_submitted(self, record: JobRecord, *, waited: bool = False) -> None:
+        self._submit_answered(waited)
         if record.state == JobState.NOT_SENT:
             # The note says what happened in a whole sentence ("Not sent: ..."): no prefix again.
             self.request.show_problem(record.note or "The request was not sent: no answer came.")
@@ -450,6 +486,17 @@ class MainWindow(QMainWindow):
         message = f"Job {name} {'submitted: ' if submitted else ''}{record.state.value}"
         self._followed_job = (record.local_id, record.state, message)
         self.statusBar().showMessage(message, 0)
+
+    def _on_bridge_engine_replaced(self) -> None:
+        if self.bridge is not None:
+            self.engine = self.bridge.engine  # the window closes this one now
+
+    def _on_bridge_engine_state_changed(self, state: str, words: str) -> None:
+        if state != ENGINE_READY:
+            self.statusBar().showMessage(words, 0 if state != ENGINE_STARTING else 5000)
+        elif self.statusBar().currentMessage() == self._engine_words_shown:
+            self.statusBar().clearMessage()
+        self._engine_words_shown = words
 
     def _on_bridge_jobs_changed(self, records: list[JobRecord]) -> None:
         followed = self._followed_job
@@ -623,6 +670,7 @@ class MainWindow(QMainWindow):
         self.targets.bridge = None  # nothing may ask the closed engine for a target
         self.jobs_area.shutdown()
         if self.bridge is not None:
+            self.bridge.kill_hung_engine()  # closing it would wait for its answer
             self.bridge.close()  # no answer of the engine is delivered any more
             self.bridge = None
         if self.engine is not None:

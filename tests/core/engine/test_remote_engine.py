@@ -162,3 +162,49 @@ def test_an_engine_process_that_cannot_read_its_history_says_why(data_dir: Path)
     finally:
         engine.close()
     assert engine._process is not None and engine._process.returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGSTOP and SIGCONT are POSIX signals")
+def test_a_ping_is_answered_by_the_engine_process_once_it_runs_again(
+    remote: RemoteEngine,
+) -> None:
+    remote.ping().result(timeout=30)
+    pid = remote.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # hung: it reads nothing, answers nothing
+    try:
+        waiting = remote.ping()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert waiting.result(timeout=30) is None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGSTOP is a POSIX signal")
+def test_kill_ends_a_hung_engine_process_and_ended_tells_how(
+    remote: RemoteEngine, data_dir: Path
+) -> None:
+    pid = remote.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    waiting = remote.flush()
+    remote.kill()
+    assert remote.ended.result(timeout=30) == -signal.SIGKILL
+    assert not remote.closing  # it did not end by a close
+    with pytest.raises(ConsoleError, match=r"killed by signal 9"):
+        waiting.result(timeout=1)
+    lease = ConsoleLease(data_dir / DB_FILENAME, "window")
+    try:  # its pid is gone: its lease is not live, its jobs free at once
+        assert [c for c in lease.consoles() if c.pid == pid and c.live(c.heartbeat)] == []
+    finally:
+        lease.release()
+
+
+@pytest.mark.slow
+def test_a_closed_engine_process_ended_with_status_0(data_dir: Path) -> None:
+    engine = RemoteEngine(data_dir)
+    engine.start().result(timeout=STARTED_S)
+    engine.close()
+    assert engine.closing
+    assert engine.ended.result(timeout=1) == 0

@@ -154,7 +154,7 @@ def test_an_unknown_endpoint_is_said_in_words(
 
 
 def test_the_window_has_a_workers_tab_that_ctrl_4_shows(qtbot: QtBot, data_dir: Path) -> None:
-    window = create_window(data_dir)
+    window = create_window(data_dir, engine="thread")
     qtbot.addWidget(window)
     window.show()
     try:

@@ -43,7 +43,7 @@ def test_first_start_opens_echo_and_hints_until_a_job_exists(qtbot: QtBot, data_
     assert job.request["webhook"].endswith("/webhook/keyring:listener-token")
     window.close()
 
-    again = create_window(data_dir)
+    again = create_window(data_dir, engine="thread")
     qtbot.addWidget(again)
     again.show()
     panel = again.jobs_panel

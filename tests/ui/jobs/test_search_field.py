@@ -93,7 +93,7 @@ def test_the_help_lists_every_field_and_its_examples_fill_the_field(
 
 
 def test_ctrl_f_in_the_window_goes_to_the_search_field(qtbot: QtBot, data_dir: Path) -> None:
-    window = create_window(data_dir)
+    window = create_window(data_dir, engine="thread")
     qtbot.addWidget(window)
     window.show()
     window.activateWindow()

@@ -40,7 +40,7 @@ def post(url: str, body: object = DELIVERY) -> int:
 
 @pytest.fixture
 def window(qtbot: QtBot, data_dir: Path) -> Iterator[MainWindow]:
-    made = create_window(data_dir)
+    made = create_window(data_dir, engine="thread")
     qtbot.addWidget(made)
     made.show()
     listener = made.jobs_area.listener
@@ -171,7 +171,7 @@ def window_on_a_taken_port(qtbot: QtBot, data_dir: Path) -> Iterator[tuple[MainW
         taken = holder.getsockname()[1]
         ini = QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
         ListenerSettings(port=taken).save(ini)
-        window = create_window(data_dir)
+        window = create_window(data_dir, engine="thread")
         qtbot.addWidget(window)
         listener = window.jobs_area.listener
         assert listener is not None

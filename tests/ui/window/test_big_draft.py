@@ -35,7 +35,7 @@ def background_work_done(window: MainWindow) -> bool:
 
 def test_a_big_draft_is_shown_after_the_window_byte_for_byte(qtbot: QtBot, data_dir: Path) -> None:
     text = big_draft(data_dir)
-    window = create_window(data_dir)
+    window = create_window(data_dir, engine="thread")
     qtbot.addWidget(window)
     request = window.request
     # Built, not shown: the draft is not in the editor, and stays out while the window is hidden
@@ -65,7 +65,7 @@ def test_a_big_draft_is_shown_after_the_window_byte_for_byte(qtbot: QtBot, data_
 def test_closing_before_a_big_draft_shows_keeps_it(qtbot: QtBot, data_dir: Path) -> None:
     big_draft(data_dir)
     before = (data_dir / DRAFT_FILE).read_bytes()
-    window = create_window(data_dir)
+    window = create_window(data_dir, engine="thread")
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: background_work_done(window), timeout=TIMEOUT_MS)
     window.close()  # never shown: the empty editor is not saved over the draft
@@ -77,7 +77,7 @@ def test_a_template_opened_while_a_big_draft_loads_goes_on_top_of_it(
     qtbot: QtBot, data_dir: Path
 ) -> None:
     text = big_draft(data_dir)
-    window = create_window(data_dir)
+    window = create_window(data_dir, engine="thread")
     qtbot.addWidget(window)
     request = window.request
     request.load_body(ECHO)  # e.g. a template picked before the draft shows

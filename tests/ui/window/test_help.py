@@ -21,7 +21,7 @@ from gui.ui.window.main_window import MainWindow
 
 @pytest.fixture
 def window(qtbot: QtBot, data_dir: Path) -> Iterator[MainWindow]:
-    made = create_window(data_dir)
+    made = create_window(data_dir, engine="thread")
     qtbot.addWidget(made)
     made.show()
     yield made
@@ -112,7 +112,7 @@ def test_appearance_choice_is_applied_and_saved(
     qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("JOB_CONSOLE_COLOR_SCHEME", raising=False)
-    window = create_window(data_dir)
+    window = create_window(data_dir, engine="thread")
     qtbot.addWidget(window)
     try:
         window.desktop.appearance["dark"].trigger()
@@ -120,7 +120,7 @@ def test_appearance_choice_is_applied_and_saved(
         assert isinstance(app, QApplication)
         assert app.palette().window().color().lightnessF() < 0.25
         window.close()
-        again = create_window(data_dir)
+        again = create_window(data_dir, engine="thread")
         qtbot.addWidget(again)
         assert again.desktop.appearance["dark"].isChecked()
         again.desktop.set_appearance("light")
@@ -131,7 +131,7 @@ def test_appearance_choice_is_applied_and_saved(
 
 
 def test_job_table_columns_come_back(qtbot: QtBot, data_dir: Path) -> None:
-    window = create_window(data_dir)
+    window = create_window(data_dir, engine="thread")
     qtbot.addWidget(window)
     assert window.jobs_panel is not None
     header = window.jobs_panel.table.horizontalHeader()
@@ -139,7 +139,7 @@ def test_job_table_columns_come_back(qtbot: QtBot, data_dir: Path) -> None:
     header.resizeSection(1, 333)
     order = [header.logicalIndex(i) for i in range(header.count())]
     window.close()
-    again = create_window(data_dir)
+    again = create_window(data_dir, engine="thread")
     qtbot.addWidget(again)
     assert again.jobs_panel is not None
     restored = again.jobs_panel.table.horizontalHeader()

@@ -22,7 +22,10 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from gui.app import create_window
+from gui.core.engine.leases import ConsoleLease
+from gui.core.engine.process.remote import RemoteEngine
 from gui.core.records import JobState
+from gui.core.storage.store import DB_FILENAME
 from gui.ui.request.drafts import DRAFT_FILE
 from gui.ui.request.template_dialog import TemplateDetailsDialog
 from gui.ui.window.main_window import MainWindow
@@ -33,7 +36,7 @@ GOOD = '{\n  "input": {\n    "prompt": "from the test"\n  }\n}\n'
 
 @pytest.fixture
 def window(qtbot: QtBot, data_dir: Path) -> Iterator[MainWindow]:
-    win = create_window(data_dir)
+    win = create_window(data_dir, engine="thread")
     qtbot.addWidget(win)
     win.show()
     settle(qtbot, win.request)
@@ -70,7 +73,9 @@ AUTOMATION_NAMES = (
 def test_every_name_of_design_md_exists_as_soon_as_the_window_is_made(
     qtbot: QtBot, data_dir: Path
 ) -> None:
-    win = create_window(data_dir)  # not shown, no event loop turn: what a test or tool sees first
+    # Not shown, no event loop turn: what a test or tool sees first. In-process: the Webhooks tab
+    # needs the listener, which a process engine does not serve yet.
+    win = create_window(data_dir, engine="thread")
     qtbot.addWidget(win)
     try:
         missing = [name for name in AUTOMATION_NAMES if win.findChild(QWidget, name) is None]
@@ -234,7 +239,7 @@ def test_submit_reaches_the_sandbox(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_closing_stops_the_engine(qtbot: QtBot, data_dir: Path) -> None:
     before = set(threading.enumerate())
-    win = create_window(data_dir)
+    win = create_window(data_dir, engine="thread")
     qtbot.addWidget(win)
     engine = win.engine
     engine.started.result(timeout=30)  # its loop runs and its history is open
@@ -249,6 +254,24 @@ def test_closing_stops_the_engine(qtbot: QtBot, data_dir: Path) -> None:
     assert [t.name for t in engine_threads if t.is_alive()] == []  # loop and history writer ended
     with pytest.raises(RuntimeError, match="not running"):
         engine.submit_coroutine(asyncio.sleep(0))  # a closed engine takes no more work
+
+
+def test_closing_stops_the_engine_process(qtbot: QtBot, data_dir: Path) -> None:
+    win = create_window(data_dir)  # the default: the engine in a process of its own
+    qtbot.addWidget(win)
+    engine = win.engine
+    assert isinstance(engine, RemoteEngine)
+    engine.started.result(timeout=60)  # its history is open, its lease taken
+    pid = engine.pid
+    lease = ConsoleLease(data_dir / DB_FILENAME, "window")
+    try:
+        assert [c.kind for c in lease.consoles() if c.pid == pid] == ["window"]
+        win.close()
+        assert win.engine is None
+        assert engine.ended.result(timeout=60) == 0  # closed, not killed
+        assert [c for c in lease.consoles() if c.pid == pid] == []  # its lease released
+    finally:
+        lease.release()
 
 
 def test_keyboard_shortcuts(qtbot: QtBot, window: MainWindow) -> None:

@@ -20,7 +20,7 @@ BODY = '{"input": {"prompt": "through a profile"}}'
 
 
 def open_window(qtbot: QtBot, data_dir: Path, profile: str | None = None) -> MainWindow:
-    window = create_window(data_dir, profile=profile)
+    window = create_window(data_dir, profile=profile, engine="thread")
     qtbot.addWidget(window)
     window.show()
     settle(qtbot, window.request)

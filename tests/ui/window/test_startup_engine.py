@@ -114,7 +114,7 @@ def test_the_window_shows_first_and_fills_the_table_when_the_history_is_in(
     qtbot: QtBot, data_dir: Path, held_load: threading.Event
 ) -> None:
     _fill_history(data_dir, HISTORY)
-    window = create_window(data_dir)
+    window = create_window(data_dir, engine="thread")
     qtbot.addWidget(window)
     window.show()
     assert window.jobs_panel is not None

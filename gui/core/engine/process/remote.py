@@ -97,6 +97,7 @@ class RemoteEngine:
         self._ended: ConsoleError | None = None
         self._closing = False
         self._started: Future[None] = Future()
+        self._exited: Future[int | None] = Future()  # see ``ended``
         self._subscribers: Subscribers[EngineEvent] = Subscribers("a remote engine")
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -383,6 +384,9 @@ class RemoteEngine:
                 future.set_exception(error)
         if not self._started.done():
             self._started.set_exception(error)
+        if not self._exited.done():
+            process = self._process
+            self._exited.set_result(None if process is None else process.returncode)
 
     def _on_message(self, message: dict[str, Any]) -> None:
         if "id" in message:
@@ -440,6 +444,32 @@ class RemoteEngine:
             self._subscribers.tell(JobsRemoved(tuple(removed)))
         for event in events:
             self._subscribers.tell(event)
+
+    # -- lifecycle: alive, hung, ended -----------------------------------------------------------
+    def ping(self) -> Future[None]:
+        """Answered by the engine process at once, whatever its engine is doing (the process's
+        reader answers it, not the engine's loop): no answer within seconds means it hangs."""
+        return self._call("ping", {}, lambda value: None)
+
+    def kill(self) -> None:
+        """End the process now (SIGKILL): for a hung one, which ``close`` would wait for. Its
+        jobs stay unfinished in the store, free at once for the next engine (its pid is gone);
+        ``close`` after it only reaps what is left."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+
+    @property
+    def ended(self) -> Future[int | None]:
+        """Set once the process has ended and every waiting command has failed: its exit status
+        (negative: killed by that signal), or None when it never started (``started`` says
+        why). ``closing`` tells a close asked for from an end that came by itself."""
+        return self._exited
+
+    @property
+    def closing(self) -> bool:
+        """``close`` was called: an end from now on was asked for."""
+        return self._closing
 
 
 def _copy_outcome(done: Future[Any], into: Future[Any]) -> None:
