@@ -1,6 +1,8 @@
 """The main window and what belongs to the whole window: menus, what it remembers between runs,
 the help dialogs, the question before quitting, and the jobs/webhooks tab area.
 
+- ``engine_bar``: The bar over the jobs that says when the engine stopped or does not answer, with
+  Restart engine.
 - ``help_dialogs``: Help > About and Help > Keyboard shortcuts.
 - ``jobs_area``: The window's right side: the jobs (table, details, health) and the webhook
   deliveries, as tabs.
