@@ -182,7 +182,9 @@ def test_a_submit_to_an_engine_that_cannot_start_fails_in_words_and_submit_comes
     qtbot.waitUntil(lambda: button.isEnabled() and button.text() == "Submit", timeout=30_000)
     banner = window.request.banner
     assert banner.isVisible() and "exit status 3" in banner.label.text()
-    assert bridge.engine_state == ENGINE_STOPPED
+    # Its start's failure is told after the failed command's (both fail as the process ends).
+    qtbot.waitUntil(lambda: bridge.engine_state == ENGINE_STOPPED, timeout=30_000)
+    assert "exit status 3" in window.engine_bar.label.text()
     assert window.engine_bar.restart_button.isVisible()
     window.close()
 
