@@ -33,6 +33,8 @@ The commands (``COMMANDS``), with the ``Engine`` method each one calls:
   waited_s), ``wait_diagnosis`` (target, waited_s, management_url);
 - webhooks: ``start_listener`` (settings, fallback), ``reconfigure_listener`` (settings),
   ``renew_listener_token``, ``replay_delivery`` (url, raw);
+- ``ping``: answered at once by the process's reader, however busy its engine (a window that
+  hears nothing within seconds says the engine is not answering);
 - ``close``: close the engine, answer, exit.
 
 ``key`` is an API key typed in a form (the window asks its callable off its Qt thread), or null:
@@ -89,6 +91,7 @@ COMMANDS = (
     "start_listener",
     "reconfigure_listener",
     "renew_listener_token",
+    "ping",
     "close",
 )
 """The ops the engine process answers."""
