@@ -10,6 +10,14 @@ screen, see ``editor.SLICED_CHARS``), the time until all of it is in the documen
 largest lateness meanwhile, the 99th percentile and maximum lateness while typing, and their ratio
 to the baseline. ``--bare`` also times a bare QPlainTextEdit's setPlainText of each text (Qt's
 own bound on building the document).
+
+``--stream-jobs N [--engine process|thread] [--rate-limits]`` measures instead typing in the editor
+while N jobs stream in (issue 17's figure: p99 under 16 ms with 10,000): the request panel beside a
+jobs panel over an ``EngineBridge`` (the table sorted by status, one job selected), the engine in a
+process of its own (``RemoteEngine``, the window's) or on a thread of this one, and the sandbox in
+another process (``bench_ui.start_sandbox``). A key is typed every ``STREAM_KEY_INTERVAL_MS`` (a
+person typing) from the first submit until every job has ended; the baseline is the same typing
+with the same panels idle, measured first in the same run.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from gui.ui.request.panel import RequestPanel
 KEYSTROKES = 12
 KEY_INTERVAL_MS = 300
 TICK_MS = 5
+STREAM_KEY_INTERVAL_MS = 150
 
 
 def body_text(megabytes: float) -> str:
@@ -107,7 +116,129 @@ def measure(panel: RequestPanel, text: str) -> dict[str, float]:
     }
 
 
+def stream_jobs(count: int, engine_mode: str, rate_limits: bool) -> None:
+    """Typing in the editor while ``count`` jobs stream into the jobs panel beside it."""
+    import tempfile
+    import threading
+
+    from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+    from gui.core.targets import Target
+    from gui.ui import runtime
+    from gui.ui.jobs.model import JobColumn
+    from tests.benchmarks.bench_ui import (
+        LatencyProbe,
+        build_panel,
+        child_peak_rss_mb,
+        open_engine,
+        peak_rss_mb,
+        run_event_loop,
+        start_sandbox,
+    )
+
+    runtime.set_up_pyside()
+    runtime.tune_switch_interval()  # what gui.cli gives the window's process
+    app = QApplication.instance() or QApplication([])
+    sandbox, base_url = start_sandbox(workers=50, duration=0.05)
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-editor-"))
+    target = Target(name="Bench sandbox", kind="cloud", base_url=base_url, endpoint_id="bench")
+    try:
+        engine, engine_pid = open_engine(engine_mode, data_dir, rate_limits, gate=True)
+        window = QWidget()
+        row = QHBoxLayout(window)
+        request = RequestPanel()
+        request.set_text(body_text(0.001))
+        row.addWidget(request)
+        bridge, jobs = build_panel(engine, target)
+        row.addWidget(jobs)
+        window.resize(1540, 880)
+        window.show()
+        jobs.table.sortByColumn(JobColumn.STATUS, Qt.SortOrder.AscendingOrder)
+        request.editor.setFocus()
+        request.editor.moveCursor(request.editor.textCursor().MoveOperation.End)
+        typed = [0]
+
+        def type_key() -> None:
+            QTest.keyClick(request.editor, Qt.Key.Key_Space)
+            typed[0] += 1
+
+        keys = QTimer()
+        keys.setInterval(STREAM_KEY_INTERVAL_MS)
+        keys.timeout.connect(type_key)
+        probe = LatencyProbe()
+
+        # -- baseline: the same typing, the same panels, no jobs -----------------------------
+        keys.start()
+        probe.start()
+        run_event_loop(app, 5.0)
+        probe.stop()
+        baseline, baseline_keys = probe.summary(), typed[0]
+
+        # -- typing while the jobs stream in ------------------------------------------------
+        def submit_all() -> None:
+            for n in range(count):
+                engine.submit(target, {"input": {"n": n, "prompt": f"job {n}"}})
+
+        def all_done() -> bool:
+            counts = jobs.model.state_counts()
+            finished = sum(number for state, number in counts.items() if state.terminal)
+            if finished and not jobs.selected_records():
+                jobs.table.selectRow(0)
+            return finished >= count
+
+        typed[0] = 0
+        started = time.monotonic()
+        submitter = threading.Thread(target=submit_all, name="bench-submit")
+        probe.start()
+        submitter.start()
+        run_event_loop(app, 900, all_done)
+        probe.stop()
+        keys.stop()
+        submitter.join()
+        elapsed = time.monotonic() - started
+        loaded = probe.summary()
+        window_rss, engine_rss = peak_rss_mb(), child_peak_rss_mb(engine_pid)
+        finished = sum(n for state, n in jobs.model.state_counts().items() if state.terminal)
+        bridge.close()
+        request.validation.close()
+        engine.close()
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+
+    where = "a process of its own" if engine_mode == "process" else "a thread of this process"
+    limits = "RunPod's rate limits" if rate_limits else "no client-side rate limits"
+    print(f"engine in {where}; {limits}; a key every {STREAM_KEY_INTERVAL_MS} ms")
+    print(f"jobs: {count} submitted, {finished} ended in {elapsed:.1f} s; {typed[0]} keys typed")
+    print("Qt event-loop lateness of a 5 ms timer while typing (ms):")
+    print(f"  {'':22} {'ticks':>7} {'p50':>7} {'p99':>7} {'max':>7} {'>16 ms':>7}")
+    for name, figures in (
+        (f"idle ({baseline_keys} keys)", baseline),
+        (f"{count:,} jobs streaming", loaded),
+    ):
+        print(
+            f"  {name:22} {figures['ticks']:>7.0f} {figures['p50']:>7.2f} "
+            f"{figures['p99']:>7.2f} {figures['max']:>7.2f} {figures['over16']:>7.0f}"
+        )
+    print(
+        f"  ratio streaming/idle: p99 {loaded['p99'] / max(baseline['p99'], 0.01):.1f}x, "
+        f"max {loaded['max'] / max(baseline['max'], 0.01):.1f}x   (goal: p99 < 16 ms)"
+    )
+    engine_part = f", engine process {engine_rss:.0f} MB" if engine_pid is not None else ""
+    print(f"peak RSS: window process {window_rss:.0f} MB{engine_part}")
+
+
 def main() -> None:
+    if "--stream-jobs" in sys.argv:
+        import argparse
+
+        parser = argparse.ArgumentParser(description="typing while jobs stream in")
+        parser.add_argument("--stream-jobs", type=int, required=True)
+        parser.add_argument("--engine", choices=("process", "thread"), default="process")
+        parser.add_argument("--rate-limits", action="store_true")
+        args = parser.parse_args()
+        stream_jobs(args.stream_jobs, args.engine, args.rate_limits)
+        return
     app = QApplication.instance() or QApplication([])
     panel = RequestPanel()
     panel.resize(900, 700)
