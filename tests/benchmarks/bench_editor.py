@@ -196,7 +196,7 @@ def stream_jobs(count: int, engine_mode: str, rate_limits: bool) -> None:
         keys.stop()
         submitter.join()
         elapsed = time.monotonic() - started
-        loaded = probe.summary()
+        loaded, stalls = probe.summary(), probe.stalls_line()
         window_rss, engine_rss = peak_rss_mb(), child_peak_rss_mb(engine_pid)
         finished = sum(n for state, n in jobs.model.state_counts().items() if state.terminal)
         bridge.close()
@@ -224,6 +224,8 @@ def stream_jobs(count: int, engine_mode: str, rate_limits: bool) -> None:
         f"  ratio streaming/idle: p99 {loaded['p99'] / max(baseline['p99'], 0.01):.1f}x, "
         f"max {loaded['max'] / max(baseline['max'], 0.01):.1f}x   (goal: p99 < 16 ms)"
     )
+    if stalls:
+        print(stalls)
     engine_part = f", engine process {engine_rss:.0f} MB" if engine_pid is not None else ""
     print(f"peak RSS: window process {window_rss:.0f} MB{engine_part}")
 

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -57,31 +58,75 @@ TICK_MS = 5
 TUNING_PARTS = ("gate", "collector", "switch")
 
 
-class LatencyProbe:
-    """Records how late a 5 ms timer fires on the Qt thread."""
+def waited_for_a_core_ms() -> float:
+    """How long this thread has waited, runnable, for the OS to give it a core (Linux schedstat;
+    0 where there is none)."""
+    try:
+        with open("/proc/thread-self/schedstat") as stats:
+            return int(stats.read().split()[1]) / 1e6
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
-    def __init__(self) -> None:
+
+class LatencyProbe:
+    """Records how late a 5 ms timer fires on the Qt thread, and for each tick more than 16 ms
+    late what the gap was made of: the Qt thread's own CPU, its wait for a core (the OS), and
+    garbage collection (``gc_ms``: the collector's running total, when one is given)."""
+
+    def __init__(self, gc_ms: Callable[[], float] | None = None) -> None:
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._on_tick)
         self.clock = QElapsedTimer()
         self.lateness_ms: list[float] = []
-        self._last = 0.0
+        self.stalls: list[tuple[float, float, float, float]] = []  # gap, CPU, core wait, GC (ms)
+        self.gc_ms = gc_ms or (lambda: 0.0)
+        self._last = self._cpu = self._core = self._gc = 0.0
 
     def start(self) -> None:
         self.lateness_ms = []
+        self.stalls = []
         self.clock.start()
         self._last = 0.0
+        self._mark()
         self.timer.start()
 
     def stop(self) -> None:
         self.timer.stop()
 
+    def _mark(self) -> None:
+        self._cpu, self._core, self._gc = time.thread_time(), waited_for_a_core_ms(), self.gc_ms()
+
     def _on_tick(self) -> None:
         now = self.clock.nsecsElapsed() / 1e6
-        self.lateness_ms.append(max(0.0, now - self._last - TICK_MS))
+        late = max(0.0, now - self._last - TICK_MS)
+        self.lateness_ms.append(late)
+        if late > 16:
+            cpu, core, collected = self._cpu, self._core, self._gc
+            self._mark()
+            gap = now - self._last
+            self.stalls.append(
+                (gap, (self._cpu - cpu) * 1e3, self._core - core, self._gc - collected)
+            )
+        else:
+            self._mark()
         self._last = now
+
+    def stalls_line(self) -> str:
+        """What the ticks over 16 ms late were made of; '' when there were none."""
+        if not self.stalls:
+            return ""
+        wall = sum(stall[0] for stall in self.stalls)
+        cpu, core, collected = (sum(stall[n] for stall in self.stalls) for n in (1, 2, 3))
+        worst = sorted(self.stalls)[-3:]
+        return (
+            f"  ticks over 16 ms late: {len(self.stalls)}, their gaps {wall:.0f} ms in all: the Qt "
+            f"thread's own CPU {cpu / wall:.0%} (garbage collection {collected / wall:.0%}), "
+            f"waiting for a core {core / wall:.0%}, the rest (the GIL, or asleep before due) "
+            f"{max(0.0, wall - cpu - core) / wall:.0%}; worst (gap, CPU, core wait, GC ms): "
+            + ", ".join(f"({a:.0f}, {b:.0f}, {c:.0f}, {d:.0f})" for a, b, c, d in worst)
+        )
 
     def summary(self) -> dict[str, float]:
         data = sorted(self.lateness_ms)
@@ -290,6 +335,7 @@ def main() -> int:
         # -- load: 10,000 jobs submitted and tracked to completion ----------------------------
         gc_pauses = GcPauses()
         gc.callbacks.append(gc_pauses)
+        probe.gc_ms = gc_pauses.total_ms
         slow_applies: list[float] = []
         apply = panel._apply_incoming
 
@@ -386,6 +432,8 @@ def main() -> int:
         f"  ratio loaded/idle: p99 {p99_ratio:.1f}x, max {max_ratio:.1f}x   "
         "(goals: p99 < 8 ms, max < 33 ms)"
     )
+    if probe.stalls_line():
+        print(probe.stalls_line())
     longest_apply = max(slow_applies, default=0.0)
     print(
         f"  Qt-thread time applying changes per turn: max {longest_apply:.1f} ms over "
