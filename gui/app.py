@@ -21,7 +21,6 @@ from gui.core.profiles.s3refs import make_body_resolver
 from gui.core.profiles.secrets import SecretStore
 from gui.ui import runtime
 from gui.ui.bridge import EngineLike
-from gui.ui.runtime import FOREGROUND
 from gui.ui.window.main_window import MainWindow
 
 __all__ = ["create_window", "run_app"]
@@ -39,14 +38,12 @@ def _builtin_sandbox() -> SandboxLike:
 
 
 def _start_engine(data_dir: Path, profiles: ProfileStore, secrets: SecretStore) -> Engine:
-    """The job engine: API keys and S3 secrets come from the keyring as each request leaves; its
-    threads give way to the window's work (the foreground gate)."""
+    """The job engine: API keys and S3 secrets come from the keyring as each request leaves."""
     engine = Engine(
         data_dir,
         key_provider=make_key_provider(profiles, secrets),
         body_resolver=make_body_resolver(secrets),
         sandbox=_builtin_sandbox,
-        pause_point=FOREGROUND.pass_through,
     )
     # Not waiting: the window shows while the engine imports its HTTP stack and loads the history.
     engine.start(wait=False)
@@ -145,10 +142,9 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationName("RunPod Job Console")
     app.setOrganizationName("runpod-job-console")
     app.setApplicationVersion(__version__)
-    # Until the window has painted, the Qt thread holds the foreground gate (runtime.install):
-    # the engine's loop (history, HTTP stack, built-in sandbox) and the background pools (the
-    # first validation imports pydantic) wait at it instead of taking the GIL from the window's
-    # start; runtime.start_finished lets them go and turns the collector on.
+    # Until the window has painted (runtime.install), the collector is off and the window's
+    # background work (the first validation imports pydantic) waits at the start gate instead of
+    # taking the GIL from the window's start; runtime.start_finished lets both go.
     try:
         window = create_window(
             getattr(args, "data_dir", None),

@@ -19,9 +19,8 @@ from gui.ui import runtime
 from tests.support.memory_keyring import MemoryKeyring
 
 # What the window's process has from gui.ui.runtime.install() (not its start-up phase: the collector
-# and the foreground gate are left alone): PySide6's quiet import scan and the 1 ms switch interval.
+# is left alone): PySide6's quiet import scan.
 runtime.set_up_pyside()
-runtime.tune_switch_interval()
 
 # Property tests check what the code does, never how fast: on a shared, loaded machine Hypothesis'
 # own timing checks (a 200 ms deadline per example, "input generation too slow") failed tests

@@ -174,8 +174,7 @@ class SandboxThread:
         self.stop()
 
     def _main(self) -> None:
-        # Tests and the command line only: the window's built-in sandbox runs on the engine's loop,
-        # which gives way to the window's work (the engine's ``pause_point``).
+        # Tests and the command line only: the window's built-in sandbox runs on the engine's loop.
         with asyncio.Runner() as runner:
             runner.run(self._serve())
 

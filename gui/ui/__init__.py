@@ -1,8 +1,8 @@
 """The window: Qt widgets and item models over the engine, which they reach through one bridge.
 
 Importing this package has no side effect. The window process's tuning (PySide6's set-up, the
-switch interval, the garbage collector, the foreground gate) is ``gui.ui.runtime.install()``,
-called once before the window's modules are imported (``gui.cli.main``, ``gui.app.run_app``).
+garbage collector) is ``gui.ui.runtime.install()``, called once before the window's modules are
+imported (``gui.cli.main``, ``gui.app.run_app``).
 
 At the root, what every part of the window shares:
 

@@ -1,8 +1,7 @@
 """The window process's tuning, in one place: ``install()`` once, before the window is built.
 
 Each part is here because a measurement asked for it (figures from bench_startup, bench_ui on the
-shared 2-core development machine, and the commits that brought them); nothing else belongs here,
-and the engine's own process (a later issue) should make most of it unnecessary.
+shared 2-core development machine, and the commits that brought them); nothing else belongs here.
 
 1. PySide6's per-import source scan (``quiet_feature_scan``). Once ``PySide6.QtCore`` is imported,
    PySide6 (for its opt-in ``from __feature__ import``) calls ``inspect.getsource`` on every module
@@ -14,32 +13,26 @@ and the engine's own process (a later issue) should make most of it unnecessary.
    describe only the opt-in import), so its private ``shibokensupport.feature._mod_uses_pyside`` is
    replaced, on the PySide6 versions checked (``SCAN_CHECKED``), by a look at the module's globals;
    ``tests/ui/test_runtime_pyside.py`` shows the scan still happens without it.
-2. The switch interval (``SWITCH_INTERVAL_S``, 1 ms instead of CPython's 5 ms). The Qt thread
-   re-takes the GIL for every Python call a view makes (each ``data()``, each slot) and, while the
-   engine thread is busy, waits up to one switch interval each time: with 5 ms that wait was the
-   largest part of the window's lateness under load (bench_ui), for a few percent more switches.
-3. The garbage collector. Off from the start until the window's first paint
+2. The garbage collector. Off from the start until the window's first paint
    (``start_finished``), then what start-up made (all long-lived) is frozen: ~15 ms of collector
    passes less (bench_startup 234 -> 220 ms). While jobs stream in, ``CollectorPolicy`` freezes
-   what survived each bridge flush: a full pass scanned every tracked object younger than the last
-   freeze, 30-90 ms each with jobs arriving, 600 ms before anything was frozen (bench_ui); an idle
-   full pass collects cycles that died frozen.
-4. The foreground gate (``FOREGROUND``). Held by the Qt thread from the start to the first paint and
-   over its bounded bursts of work; background threads pass through it (the engine gets
-   ``FOREGROUND.pass_through`` as its ``pause_point``). Start-up 458 -> 261 ms with the scan above
-   (4.9x -> 2.8x a bare window); bench_ui with RunPod's limits p99 8.6 -> 5.3 ms, max 145 -> 43 ms.
+   what survived each bridge flush; an idle full pass collects cycles that died frozen. Still
+   needed with the engine in its own process (issue 17): without it every bench_ui run had 3-4
+   full passes during the load, 53-103 ms each (the goal for the worst turn is 33 ms); with it
+   none.
 
-The gate in detail: PySide6 releases the GIL around calls into Qt, and every call back from Qt into
-Python (a sort comparison, a model's ``data``, a slot) takes it again. While a background thread
-(the engine's event loop, the history writer, the built-in sandbox) is busy, each of those re-takes
-waits a switch interval for it: a table update with a thousand call-backs stalled the window for
-100-170 ms (bench_ui), though the window's own work was 10-17 ms of CPU. So the window holds
-``FOREGROUND`` (``with FOREGROUND.held():``) over its bounded bursts of work (building and first
-painting the window, applying job changes, painting the job table), and background threads call
-``FOREGROUND.pass_through()`` between their steps: while the window works they wait (without the
-GIL) instead of competing for it. They never wait longer than ``MAX_WAIT_S`` at one step, so a
-window that holds the gate too long slows them down but never stops them; and a thread that holds
-the gate is never made to wait for itself.
+3. The start gate (``START``). Closed from ``install`` to ``start_finished``: the window's own
+   background work (``gui.ui.tasks``: the first validation imports pydantic, the history's first
+   read, the saved draft) waits at it instead of taking the GIL from the window's start. With the
+   engine in its own process, start to window shown 287 ms with it, 406 ms without (bench_startup,
+   medians of 7).
+
+Gone with the engine's own process (issue 17; bench_ui through it with each part on and off, two
+runs of each with and without RunPod's rate limits showed no difference beyond the machine's
+noise): the foreground gate that the engine's threads and the background work waited at while the
+window painted or applied job changes, and the 1 ms switch interval. Both only shortened the Qt
+thread's waits for a GIL the engine's threads held; the window's process has no such busy thread
+left (its stalls under load are now mostly the OS giving its thread no core).
 
 This module imports no PySide6 at its top: ``install`` must run before the window's modules are
 imported (``gui.cli.main`` calls it first, ``gui.app.run_app`` makes sure).
@@ -51,27 +44,22 @@ import gc
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import ModuleType
 
 __all__ = [
-    "FOREGROUND",
-    "MAX_WAIT_S",
     "SCAN_CHECKED",
-    "SWITCH_INTERVAL_S",
+    "START",
+    "START_WAIT_S",
     "CollectorPolicy",
-    "ForegroundGate",
+    "StartGate",
     "collector",
     "install",
     "quiet_feature_scan",
     "set_up_pyside",
     "start_finished",
-    "tune_switch_interval",
     "uses_pyside",
 ]
 
-SWITCH_INTERVAL_S = 0.001
 # PySide6 versions (from, up to but not including) whose private scan was checked to be what
 # quiet_feature_scan replaces; pyproject.toml allows >=6.6,<6.12. Outside them the scan is left.
 SCAN_CHECKED = ((6, 6), (6, 12))
@@ -81,31 +69,23 @@ _installed = False
 
 def install() -> bool:
     """The window process's tuning, once (later calls return False at once): PySide6's set-up,
-    the switch interval, and the start-up phase: the collector off and ``FOREGROUND`` held by this
-    thread until ``start_finished``."""
+    and the start-up phase: the collector off and ``START`` closed until ``start_finished``."""
     global _installed
     if _installed:
         return False
     _installed = True
     set_up_pyside()
-    tune_switch_interval()
     gc.disable()
-    FOREGROUND.acquire()
+    START.close()
     return True
 
 
 def start_finished() -> None:
-    """The window is up (first paint): the background threads may go on, and the collector too,
+    """The window is up (first paint): the background work may go on, and the collector too,
     without rescanning what start-up made to last."""
-    FOREGROUND.release()
+    START.open()
     gc.freeze()
     gc.enable()
-
-
-def tune_switch_interval() -> None:
-    """1 ms between GIL hand-overs (part 2 above); never lengthens a shorter one."""
-    if sys.getswitchinterval() > SWITCH_INTERVAL_S:
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 # -- PySide6 -----------------------------------------------------------------------------------
@@ -159,7 +139,8 @@ class CollectorPolicy:
 
     A full (generation 2) collection stops every thread, the Qt thread too, for as long as it takes
     to scan every tracked object younger than the last ``gc.freeze``: with jobs arriving that was
-    30-90 ms each (bench_ui), 600 ms before anything was frozen. So whatever survived to a flush
+    53-103 ms each in the window's process with the engine in its own (bench_ui; 30-90 ms with it
+    in-process, 600 ms before anything was frozen). So whatever survived to a flush
     (job records, their requests and outputs: they live as long as the window) is frozen at once
     (``gc.freeze`` splices lists: O(1)), and the collector's passes see only what is younger than
     one flush: no full pass happens during a burst at all.
@@ -209,48 +190,32 @@ def collector() -> CollectorPolicy:
     return _collector_policy
 
 
-# -- the foreground gate -------------------------------------------------------------------------
+# -- the start gate ------------------------------------------------------------------------------
 
-MAX_WAIT_S = 0.25
+START_WAIT_S = 0.25
 
 
-class ForegroundGate:
-    """Held by one foreground thread at a time (re-entrantly); passed through by the others."""
+class StartGate:
+    """Open, except from ``install`` to ``start_finished``; background threads ``pass_through``
+    it, waiting while it is closed, but never longer than ``START_WAIT_S`` at one pass (a window
+    that never paints slows them down, never stops them)."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._holder: int | None = None
-        self._depth = 0
-        self.waits = 0  # times a background thread waited here (for tests and benchmarks)
+        self._open = threading.Event()
+        self._open.set()
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        self.acquire()
-        try:
-            yield
-        finally:
-            self.release()
+    @property
+    def is_open(self) -> bool:
+        return self._open.is_set()
 
-    def acquire(self) -> None:
-        """Hold the gate (re-entrantly) until as many ``release`` calls, on this same thread."""
-        self._lock.acquire()
-        self._depth += 1
-        self._holder = threading.get_ident()
+    def close(self) -> None:
+        self._open.clear()
 
-    def release(self) -> None:
-        self._depth -= 1
-        if self._depth == 0:
-            self._holder = None
-        self._lock.release()
+    def open(self) -> None:
+        self._open.set()
 
     def pass_through(self) -> None:
-        """Wait (up to ``MAX_WAIT_S``) while another thread holds the gate; at once otherwise."""
-        holder = self._holder
-        if holder is None or holder == threading.get_ident():
-            return
-        self.waits += 1
-        if self._lock.acquire(timeout=MAX_WAIT_S):
-            self._lock.release()
+        self._open.wait(START_WAIT_S)
 
 
-FOREGROUND = ForegroundGate()
+START = StartGate()

@@ -24,9 +24,9 @@ The rules every answer follows:
 Lanes (``Lane``) keep kinds of work apart: ``SHARED`` (four threads: formatting, reading and
 writing files, validating, the keyring), ``SERIAL`` (one thread, in order: searches, so a
 search typed letter by letter never runs beside its predecessors) and ``HISTORY`` (one thread: the
-job table's reads of the history). Work on every lane first passes
-through the foreground gate (``runtime.FOREGROUND``): while the window paints or applies a burst of
-job changes, background threads wait instead of competing with it for the GIL.
+job table's reads of the history). Work on every lane first passes the start gate
+(``runtime.START``): until the window has first painted it waits instead of competing with the
+window's start for the GIL.
 
 Network calls are the engine's, not this module's: the window asks the engine through the bridge
 (``gui.ui.bridge``), whose answers come back through ``when_done``.
@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
-from gui.ui.runtime import FOREGROUND
+from gui.ui.runtime import START
 
 __all__ = ["Lane", "Latest", "pending", "run_in_background", "when_done"]
 
@@ -163,7 +163,7 @@ def run_in_background(
     The returned future is the task's (tests wait on it; cancelling it answers nothing)."""
 
     def gated() -> T:
-        FOREGROUND.pass_through()  # the window's start and its bursts of work go first
+        START.pass_through()  # the window's start goes first
         return task()
 
     if latest is not None:

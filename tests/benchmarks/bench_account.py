@@ -41,7 +41,6 @@ from gui.ui import runtime
 from gui.ui.account.endpoint_picker import EndpointPicker
 from gui.ui.account.workers_panel import WorkersPanel
 from gui.ui.bridge import EngineBridge
-from gui.ui.runtime import FOREGROUND
 from tests.benchmarks.bench_ui import GcPauses, LatencyProbe, run_event_loop
 
 GOAL_MS = 16.0
@@ -83,15 +82,13 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication(sys.argv)
     runtime.set_up_pyside()
-    runtime.tune_switch_interval()
     names = [f"ep{index:02d}" for index in range(args.endpoints - 1)] + ["web=load-balancer"]
     extra = [part for name in names for part in ("--endpoint", name)]
     sandbox, url = start_sandbox(["--workers", str(args.workers), *extra])
     os.environ["RUNPOD_API_KEY"] = "bench"  # the engine's key provider; the sandbox takes any
     target = Target("bench", "cloud", url, "ep00")
     with tempfile.TemporaryDirectory() as folder:
-        # As the window's engine (gui.app): its threads give way to the window's work.
-        engine = Engine(Path(folder), rate_limits=None, pause_point=FOREGROUND.pass_through)
+        engine = Engine(Path(folder), rate_limits=None)
         engine.start()
         bridge = EngineBridge(engine)
         panel = WorkersPanel(bridge, interval_ms=args.interval_ms)

@@ -136,14 +136,13 @@ def stream_jobs(count: int, engine_mode: str, rate_limits: bool) -> None:
         start_sandbox,
     )
 
-    runtime.set_up_pyside()
-    runtime.tune_switch_interval()  # what gui.cli gives the window's process
+    runtime.set_up_pyside()  # what gui.cli gives the window's process
     app = QApplication.instance() or QApplication([])
     sandbox, base_url = start_sandbox(workers=50, duration=0.05)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-editor-"))
     target = Target(name="Bench sandbox", kind="cloud", base_url=base_url, endpoint_id="bench")
     try:
-        engine, engine_pid = open_engine(engine_mode, data_dir, rate_limits, gate=True)
+        engine, engine_pid = open_engine(engine_mode, data_dir, rate_limits)
         window = QWidget()
         row = QHBoxLayout(window)
         request = RequestPanel()

@@ -40,7 +40,6 @@ from gui.core.storage.history import HistoryReader
 from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
 from gui.ui import runtime
-from gui.ui.runtime import FOREGROUND
 
 
 def run_event_loop(seconds: float, stop_when: Callable[[], bool] | None = None) -> None:
@@ -65,7 +64,6 @@ def run_event_loop(seconds: float, stop_when: Callable[[], bool] | None = None) 
 
 def main() -> int:
     runtime.set_up_pyside()
-    runtime.tune_switch_interval()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--workers", type=int, default=20)
@@ -87,7 +85,6 @@ def main() -> int:
             data_dir,
             key_provider=lambda _target: "bench-key",
             rate_limits=None,
-            pause_point=FOREGROUND.pass_through,
         )
         engine.start()
         bridge, panel = build_panel(engine, target)

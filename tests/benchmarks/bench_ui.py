@@ -1,7 +1,7 @@
 """UI responsiveness with 10,000 jobs: run by hand, prints its figures (not collected by pytest).
 
     python tests/benchmarks/bench_ui.py [--engine process|thread] [--rate-limits] [--jobs 10000]
-        [--workers 50] [--duration 0.05] [--without gate,collector,switch]
+        [--workers 50] [--duration 0.05] [--without collector]
 
 1. Starts ``python -m gui sandbox`` in ANOTHER process (its CPU is not ours).
 2. The engine: ``--engine process`` (the default, as the window has it) runs it in a process of its
@@ -18,9 +18,9 @@ max, against the baseline, and the ticks more than 16 ms late. Goals (issue 17):
 max under 33 ms (two frames); peak RSS of the window and engine processes together under 300 MB
 (the engine process's is its VmHWM, read before it ends).
 
-``--without`` turns parts of the window process's tuning (``gui.ui.runtime``) off, to measure
-whether each still helps: ``gate`` (the foreground gate), ``collector`` (freezing what survives each
-flush, the idle full pass) and ``switch`` (the 1 ms switch interval; CPython's 5 ms instead).
+``--without collector`` turns the window process's collector policy (``gui.ui.runtime``: freezing
+what survives each flush, the idle full pass) off, to measure whether it still helps. The foreground
+gate and the 1 ms switch interval were measured so too, and removed (issue 17).
 """
 
 from __future__ import annotations
@@ -52,10 +52,9 @@ from gui.ui import runtime
 from gui.ui.bridge import EngineBridge, EngineLike
 from gui.ui.jobs.model import JobColumn
 from gui.ui.jobs.panel import JobsPanel
-from gui.ui.runtime import FOREGROUND
 
 TICK_MS = 5
-TUNING_PARTS = ("gate", "collector", "switch")
+TUNING_PARTS = ("collector",)
 
 
 def waited_for_a_core_ms() -> float:
@@ -205,26 +204,18 @@ class _NoCollectorPolicy:
 
 def turn_off(parts: set[str]) -> None:
     """Turn the named parts of the window process's tuning off (``--without``)."""
-    if "gate" in parts:  # held by nobody: every pass_through goes on at once
-        FOREGROUND.acquire = FOREGROUND.release = lambda: None  # type: ignore[method-assign]
     if "collector" in parts:
         runtime._collector_policy = _NoCollectorPolicy()  # type: ignore[assignment]
 
 
-def open_engine(
-    mode: str, data_dir: Path, rate_limits: bool, gate: bool
-) -> tuple[EngineLike, int | None]:
+def open_engine(mode: str, data_dir: Path, rate_limits: bool) -> tuple[EngineLike, int | None]:
     """The engine, started, and the pid of its process (None in this process)."""
     if mode == "process":
         command = engine_command(data_dir) + ([] if rate_limits else ["--no-rate-limits"])
         remote = RemoteEngine(data_dir, command=command)
         remote.start().result(timeout=120)
         return remote, remote.pid  # type: ignore[return-value]
-    engine = Engine(
-        data_dir,
-        rate_limits=RATE_LIMITS if rate_limits else None,
-        pause_point=FOREGROUND.pass_through if gate else None,  # as the window's engine (gui.app)
-    )
+    engine = Engine(data_dir, rate_limits=RATE_LIMITS if rate_limits else None)
     engine.start()
     return engine, None
 
@@ -275,8 +266,8 @@ def build_panel(engine: EngineLike, target: Target) -> tuple[EngineBridge, JobsP
 
 
 def main() -> int:
-    # What the window's process has (gui.cli.main calls runtime.install): the switch interval and
-    # PySide6's quiet import scan; not the start-up phase (no first paint ends it here).
+    # What the window's process has (gui.cli.main calls runtime.install): PySide6's quiet import
+    # scan; not the start-up phase (no first paint ends it here).
     runtime.set_up_pyside()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -310,8 +301,6 @@ def main() -> int:
     without = {part for part in args.without.split(",") if part}
     if without - set(TUNING_PARTS):
         parser.error(f"--without takes {', '.join(TUNING_PARTS)}, not {args.without!r}")
-    if "switch" not in without:
-        runtime.tune_switch_interval()
     turn_off(without)
 
     app = QApplication(sys.argv[:1])
@@ -320,9 +309,8 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ui-"))
     target = Target(name="Bench sandbox", kind="cloud", base_url=base_url, endpoint_id="bench")
     print(f"sandbox (another process): {base_url}; history in {data_dir}")
-    gate = "gate" not in without
     try:
-        engine, engine_pid = open_engine(args.engine, data_dir, args.rate_limits, gate)
+        engine, engine_pid = open_engine(args.engine, data_dir, args.rate_limits)
         bridge, panel = build_panel(engine, target)
         probe = LatencyProbe()
 
@@ -395,7 +383,7 @@ def main() -> int:
 
         # -- reopen with 10,000 jobs in the history ---------------------------------------------
         opened = time.monotonic()
-        engine2, _pid = open_engine(args.engine, data_dir, False, gate)
+        engine2, _pid = open_engine(args.engine, data_dir, False)
         engine_ready = time.monotonic()
         bridge2, panel2 = build_panel(engine2, target)
         # The table reads the history file off the Qt thread: until it shows every job.

@@ -127,9 +127,7 @@ class Engine:
     all of them; ``gui.core.engine.jobs.jobs_to_resume`` decides).
 
     ``sandbox`` makes the built-in sandbox (``SandboxFactory``; ``None``: this engine has none, and
-    ``sandbox_target`` says so). ``pause_point`` is called by the engine's threads (its loop at
-    every turn, the history's writer before each transaction) and may wait: a window hands in its
-    foreground gate (``gui.ui.runtime``) so that its own work goes first. By default it returns.
+    ``sandbox_target`` says so).
 
     ``kind`` says what this console is, for the other consoles on the data folder
     (``gui.core.engine.leases``): a ``"window"`` takes over, at start and at every heartbeat, the
@@ -144,7 +142,6 @@ class Engine:
         *,
         key_provider: KeyProvider | None = None,
         sandbox: SandboxFactory | None = None,
-        pause_point: Callable[[], None] | None = None,
         rate_limits: Mapping[str, tuple[int, int | None]] | None = RATE_LIMITS,
         poll_policy: PollPolicy | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -163,7 +160,6 @@ class Engine:
         self._resume_profiles = None if resume_profiles is None else frozenset(resume_profiles)
         self._key_provider = key_provider or env_key_provider
         self._make_sandbox = sandbox
-        self._pause_point = pause_point
         self._options: dict[str, Any] = {
             "rate_limits": rate_limits,
             "poll_policy": poll_policy,
@@ -172,7 +168,7 @@ class Engine:
             "webhook_grace_s": webhook_grace_s,
         }
         self._subscribers: Subscribers[EngineEvent] = Subscribers("an engine")
-        self._runner = LoopThread("engine-loop", pause_point)
+        self._runner = LoopThread("engine-loop")
         self._store: JobStore | None = None
         self._service: JobService | None = None
         self._sandbox: SandboxLike | None = None
@@ -236,7 +232,7 @@ class Engine:
         loop = asyncio.get_running_loop()
         path = self.data_dir / DB_FILENAME
         self._lease = await loop.run_in_executor(None, self._open_lease, path)
-        self._store = store = JobStore(path, owner=self._lease.owner, pause_point=self._pause_point)
+        self._store = store = JobStore(path, owner=self._lease.owner)
         # Only the jobs not ended: the ended ones live in the store (the window reads its table
         # there) and are read back when an action needs one.
         loading = loop.run_in_executor(None, lambda: store.load(unfinished_only=True))

@@ -1,11 +1,9 @@
 """An asyncio event loop on a thread of its own, made on that thread.
 
 The engine's loop: ``start`` returns at once and the thread imports asyncio and makes the loop
-itself, after its ``pause_point`` let it go (a window hands in its foreground gate, so its start-up
-goes first), so the window's thread never imports asyncio. The loop calls ``pause_point`` again at
-every turn (``PausingSelector``). Coroutines handed to ``call`` before the loop exists wait in a
-queue and are passed to it once it does; if it can't be made, each of them (and each later call)
-gets that error.
+itself, so the caller's thread never imports asyncio. Coroutines handed to ``call`` before the
+loop exists wait in a queue and are passed to it once it does; if it can't be made, each of them
+(and each later call) gets that error.
 
     runner = LoopThread("engine-loop")
     runner.start()
@@ -18,15 +16,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import selectors
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["LoopThread", "PausingSelector", "new_pausing_loop"]
+__all__ = ["LoopThread"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,45 +31,18 @@ T = TypeVar("T")
 _Early = tuple[Coroutine[Any, Any, Any], concurrent.futures.Future[Any]]
 
 
-def _no_pause() -> None:
-    """The default pause point: nothing to give way to (no window in this process)."""
+def new_loop() -> asyncio.AbstractEventLoop:
+    """A new event loop, made (and asyncio imported) on the thread that calls it."""
+    import asyncio
 
-
-class PausingSelector(selectors.DefaultSelector):
-    """An event loop's selector that calls ``pause`` once per loop iteration.
-
-    ``asyncio.SelectorEventLoop(PausingSelector(pause))``: each turn of the loop (after waiting
-    for I/O, before running what became ready) calls ``pause``, which may wait (e.g. while the
-    window holds its foreground gate).
-    """
-
-    def __init__(self, pause: Callable[[], None]) -> None:
-        super().__init__()
-        self._pause = pause
-
-    def select(self, timeout: float | None = None) -> list[tuple[Any, int]]:
-        events: list[tuple[Any, int]] = super().select(timeout)
-        self._pause()
-        return events
-
-
-def new_pausing_loop(pause: Callable[[], None]) -> asyncio.AbstractEventLoop:
-    """A new event loop on a ``PausingSelector``: its thread calls ``pause`` at every turn."""
-    import asyncio  # here, on the loop's own thread: the window's thread never imports it
-
-    return asyncio.SelectorEventLoop(PausingSelector(pause))
+    return asyncio.new_event_loop()
 
 
 class LoopThread:
-    """Runs one event loop on one daemon thread; thread-safe. ``start`` once, ``stop`` once.
+    """Runs one event loop on one daemon thread; thread-safe. ``start`` once, ``stop`` once."""
 
-    ``pause_point`` is called before the loop is made and at every turn of it; it may wait (a
-    window hands in its foreground gate's ``pass_through``). By default it returns at once.
-    """
-
-    def __init__(self, name: str, pause_point: Callable[[], None] | None = None) -> None:
+    def __init__(self, name: str) -> None:
         self._name = name
-        self._pause_point = pause_point or _no_pause
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
@@ -136,11 +106,10 @@ class LoopThread:
             self._ready.clear()
 
     def _run(self) -> None:
-        self._pause_point()  # the window's start goes first
         try:
-            import asyncio
+            import asyncio  # here, on the loop's own thread
 
-            loop = new_pausing_loop(self._pause_point)  # the window's work first, at every turn too
+            loop = new_loop()
         except Exception as exc:  # nothing can run: say so to all who asked, and who will ask
             log.exception("the event loop of %s could not be made", self._name)
             with self._lock:

@@ -23,7 +23,7 @@ import queue
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,16 +317,10 @@ class JobStore:
 
     ``save`` and ``delete`` may be called from one thread at a time (the engine loop); they never
     block on the disk. ``flush`` returns a future set once everything queued before it is committed.
-
-    ``pause_point`` is called by the writer thread before each transaction: a window hands in its
-    foreground gate (``gui.ui.runtime``), so writes wait while it applies or paints.
     """
 
-    def __init__(
-        self, path: Path, owner: str | None = None, pause_point: Callable[[], None] | None = None
-    ) -> None:
+    def __init__(self, path: Path, owner: str | None = None) -> None:
         self.path = path
-        self._pause_point = pause_point or _no_pause
         self.owner = owner  # stamped on every row this store writes (``gui.core.engine.leases``)
         self.loaded_change = 0
         self._reading = threading.Lock()
@@ -441,7 +435,6 @@ class JobStore:
     def _write_loop(self) -> None:
         while True:
             first = self._queue.get()
-            self._pause_point()  # not while the window is applying or painting
             items = [first]
             while True:  # take everything queued meanwhile into the same transaction
                 try:
@@ -600,10 +593,6 @@ def _line_key(worker_id: str, event_id: str, message: str) -> tuple[str, str, in
     """What tells a kept line from another: RunPod's event ids may be bare timestamps (shared by
     the lines of one second), so the text counts too."""
     return worker_id, event_id, hash(message)
-
-
-def _no_pause() -> None:
-    """The default pause point: nothing to give way to (no window in this process)."""
 
 
 def _matching(

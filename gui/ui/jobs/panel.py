@@ -19,7 +19,6 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, QTim
 from PySide6.QtGui import (
     QGuiApplication,
     QHideEvent,
-    QPaintEvent,
     QPalette,
     QResizeEvent,
     QShowEvent,
@@ -53,7 +52,6 @@ from gui.ui.jobs.model import RECORD_ROLE, JobColumn, JobTableModel
 from gui.ui.jobs.notify import JobFinishedNotifier, notifications_enabled, set_notifications_enabled
 from gui.ui.jobs.saved_views import SavedViewsMenu
 from gui.ui.jobs.waiting import WaitDiagnoses
-from gui.ui.runtime import FOREGROUND
 from gui.ui.tasks import Latest, run_in_background
 
 if TYPE_CHECKING:
@@ -97,8 +95,7 @@ def _cost_words() -> str:
 
 
 class _JobTable(QTableView):
-    """The job table; painting it holds ``FOREGROUND`` (every visible cell is a call back into
-    Python for its text, colour and icon)."""
+    """The job table; it says when it changes size (other rows are then on screen)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,10 +109,6 @@ class _JobTable(QTableView):
 
     sig_resized: Signal = Signal()
     """The table changed size: other rows are on screen."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        with FOREGROUND.held():
-            super().paintEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -579,13 +572,7 @@ class JobsPanel(QWidget):
 
     def _apply_incoming(self) -> None:
         """Apply waiting changes in slices until ``APPLY_BUDGET_MS`` is spent; the rest goes on at
-        the next turn of the event loop, so a burst of thousands never stalls painting and input.
-        The background threads wait meanwhile (``FOREGROUND``): each call back into Python the
-        table makes would otherwise wait for the GIL."""
-        with FOREGROUND.held():
-            self._apply_incoming_now()
-
-    def _apply_incoming_now(self) -> None:
+        the next turn of the event loop, so a burst of thousands never stalls painting and input."""
         started = time.perf_counter()
         shown = self.details_pane.record
         newest_shown: JobRecord | None = None

@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.ui.runtime import FOREGROUND
-
 if TYPE_CHECKING:
     from gui.core.profiles.s3refs import S3CredentialSet
     from gui.core.request.validation import Diagnostic
@@ -45,18 +43,17 @@ class OptionsTab(QWidget):
     def form(self) -> RequestForm:
         """The form: built when the page is first shown, or now when asked for first."""
         if self._form is None:
-            with FOREGROUND.held():  # the background threads wait: see DetailsPane.details
-                from gui.ui.request.options_form import RequestForm
+            from gui.ui.request.options_form import RequestForm
 
-                form = RequestForm(self)
-                form.set_listener_url(self._listener_url)
-                form.set_cloud_target(self._cloud_target)
-                form.set_s3_sets(self._s3_sets)
-                form.set_body(self._body)
-                form.set_diagnostics(self._diagnostics)
-                form.sig_field_edited.connect(self.sig_field_edited)
-                self._layout.addWidget(form)
-                form.show()  # at once: a layout shows a late child only on the next turn
+            form = RequestForm(self)
+            form.set_listener_url(self._listener_url)
+            form.set_cloud_target(self._cloud_target)
+            form.set_s3_sets(self._s3_sets)
+            form.set_body(self._body)
+            form.set_diagnostics(self._diagnostics)
+            form.sig_field_edited.connect(self.sig_field_edited)
+            self._layout.addWidget(form)
+            form.show()  # at once: a layout shows a late child only on the next turn
             self._form = form
         return self._form
 

@@ -305,7 +305,7 @@ class RequestPanel(QWidget):
         self, read: Callable[[], Any], description: str, apply: Callable[[Any], None]
     ) -> None:
         """Show a saved text once the window is on the screen, not before: ``read()`` runs off the
-        Qt thread (behind the foreground gate while the window starts), then ``apply(result)``
+        Qt thread, then ``apply(result)``
         (``apply(None)`` if ``read`` failed) runs on the Qt thread once the window has painted.
 
         Until then the editor is read-only and says it is loading ``description``, so nothing can

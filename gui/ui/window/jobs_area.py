@@ -21,7 +21,6 @@ from gui.core.webhooks.address import ListenerSettings
 from gui.ui.account.workers_panel import WorkersPanel
 from gui.ui.bridge import EngineBridge
 from gui.ui.jobs.panel import JobsPanel
-from gui.ui.runtime import FOREGROUND
 from gui.ui.webhooks.listener_state import ListenerState
 
 if TYPE_CHECKING:
@@ -88,15 +87,14 @@ class JobsArea(QTabWidget):
         or asked for."""
         page = self._webhooks_page
         if self._webhook_log is None and self.listener is not None and page is not None:
-            with FOREGROUND.held():  # the background threads wait: see DetailsPane.details
-                from gui.ui.webhooks.log import WebhookLog  # with the tab, not on the start
+            from gui.ui.webhooks.log import WebhookLog  # with the tab, not on the start
 
-                replay = self._bridge.replay_delivery
-                log = WebhookLog(self.listener.store, page, replay=replay)
-                layout = page.layout()
-                assert layout is not None
-                layout.addWidget(log)
-                log.show()  # at once: a layout shows a late child only on the next turn
+            replay = self._bridge.replay_delivery
+            log = WebhookLog(self.listener.store, page, replay=replay)
+            layout = page.layout()
+            assert layout is not None
+            layout.addWidget(log)
+            log.show()  # at once: a layout shows a late child only on the next turn
             self.listener.sig_deliveries_stored.connect(log.add_deliveries)
             self._webhook_log = log
         return self._webhook_log

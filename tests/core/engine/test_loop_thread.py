@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
 
 import pytest
 
@@ -16,19 +15,23 @@ async def _where() -> str:
     return threading.current_thread().name
 
 
-def test_calls_made_before_the_loop_exists_run_on_it_once_it_does() -> None:
-    go = threading.Event()  # as while the window starts: the thread waits before making its loop
+def test_calls_made_before_the_loop_exists_run_on_it_once_it_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    go = threading.Event()  # the thread waits here before making its loop
     reached = threading.Event()
 
-    def pause() -> None:
+    def slow_loop() -> asyncio.AbstractEventLoop:
         reached.set()
         go.wait(10)
+        return asyncio.new_event_loop()
 
-    runner = LoopThread("test-loop", pause_point=pause)
+    monkeypatch.setattr(loop_thread, "new_loop", slow_loop)
+    runner = LoopThread("test-loop")
     try:
         runner.start()
         early = runner.call(_where())
-        assert reached.wait(10), "the loop's thread reached its pause point"
+        assert reached.wait(10), "the loop's thread is making its loop"
         assert not early.done()
     finally:
         go.set()
@@ -44,12 +47,14 @@ def test_calls_made_before_the_loop_exists_run_on_it_once_it_does() -> None:
 
 
 def test_a_loop_that_cannot_be_made_fails_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(pause: Callable[[], None]) -> asyncio.AbstractEventLoop:
+    go = threading.Event()
+
+    def broken() -> asyncio.AbstractEventLoop:
+        go.wait(10)
         raise OSError("no selector")
 
-    monkeypatch.setattr(loop_thread, "new_pausing_loop", broken)
-    go = threading.Event()
-    runner = LoopThread("test-loop", pause_point=lambda: go.wait(10) and None)
+    monkeypatch.setattr(loop_thread, "new_loop", broken)
+    runner = LoopThread("test-loop")
     try:
         runner.start()
         before = runner.call(_where())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -60,26 +59,6 @@ def test_many_saves_are_batched_into_few_commits(data_dir: Path) -> None:
     store.close()
     with sqlite3.connect(data_dir / DB_FILENAME) as conn:
         assert conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 2000
-
-
-def test_the_writer_waits_at_its_pause_point_before_each_transaction(data_dir: Path) -> None:
-    go = threading.Event()  # a window's foreground gate, held until set
-    paused = threading.Event()
-
-    def pause_point() -> None:
-        paused.set()
-        go.wait(10)
-
-    store = JobStore(data_dir / DB_FILENAME, pause_point=pause_point)
-    store.load()
-    store.save(record("a"), TARGET)
-    written = store.flush()
-    assert paused.wait(10)  # the writer took the save and stopped at the pause point
-    assert store.commits == 0 and not written.done()
-    go.set()
-    written.result(timeout=10)
-    assert store.commits >= 1
-    store.close()
 
 
 def test_delete_removes_rows_history_and_stream(data_dir: Path) -> None:

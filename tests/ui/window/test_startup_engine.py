@@ -10,7 +10,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,6 @@ from gui.core.records import JobRecord, JobState
 from gui.core.storage.store import JobStore
 from gui.core.targets import SANDBOX_ENDPOINT_ID, SANDBOX_PROFILE, Target
 from gui.sandbox import SandboxServer
-from gui.ui.runtime import FOREGROUND
 from tests.support.waiting import wait_until
 
 HISTORY = 300
@@ -127,29 +126,37 @@ def test_the_window_shows_first_and_fills_the_table_when_the_history_is_in(
     window.close()
 
 
-def test_work_asked_for_before_the_loop_exists_runs_once_it_does(data_dir: Path) -> None:
-    # While the window starts, the engine's thread waits at the foreground gate before it even
-    # imports asyncio and makes its loop: calls made meanwhile are handed to the loop later.
+def test_work_asked_for_before_the_loop_exists_runs_once_it_does(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine's thread imports asyncio and makes its loop while the caller goes on: calls made
+    # meanwhile are handed to the loop later.
+    from gui.core.engine import loop_thread
+
     async def answer() -> str:
         return "from the loop"
 
     async def never() -> None:
         await asyncio.sleep(3600)
 
-    engine = Engine(
-        data_dir, sandbox=SandboxServer, rate_limits=None, pause_point=FOREGROUND.pass_through
-    )
-    FOREGROUND.acquire()
-    waits = FOREGROUND.waits
+    go, making = threading.Event(), threading.Event()
+
+    def slow_loop() -> asyncio.AbstractEventLoop:
+        making.set()
+        go.wait(30)
+        return asyncio.new_event_loop()
+
+    monkeypatch.setattr(loop_thread, "new_loop", slow_loop)
+    engine = Engine(data_dir, sandbox=SandboxServer, rate_limits=None)
     try:
         engine.start(wait=False)
         early = engine.submit_coroutine(answer())
         dropped = engine.submit_coroutine(never())
         assert dropped.cancel()  # a caller may give up on early work before the loop runs
-        wait_until(lambda: FOREGROUND.waits > waits, "the engine's thread reached the gate")
-        assert not early.done()  # the gate is held: no loop has run it yet
+        wait_until(making.is_set, "the engine's thread is making its loop")
+        assert not early.done()  # no loop has run it yet
     finally:
-        FOREGROUND.release()
+        go.set()
     try:
         assert early.result(timeout=30) == "from the loop"
         engine.started.result(timeout=30)
@@ -204,10 +211,10 @@ def test_a_loop_that_cannot_be_made_fails_early_work_and_close_returns(
 ) -> None:
     from gui.core.engine import loop_thread
 
-    def broken(pause: Callable[[], None]) -> asyncio.AbstractEventLoop:
+    def broken() -> asyncio.AbstractEventLoop:
         raise OSError("no selector")
 
-    monkeypatch.setattr(loop_thread, "new_pausing_loop", broken)
+    monkeypatch.setattr(loop_thread, "new_loop", broken)
     engine = Engine(data_dir, sandbox=SandboxServer, rate_limits=None)
     started = engine.start(wait=False)
     with pytest.raises(OSError, match="no selector"):

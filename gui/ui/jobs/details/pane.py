@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from gui.ui.runtime import FOREGROUND
-
 if TYPE_CHECKING:
     from gui.core.records import JobRecord
     from gui.ui.jobs.details.view import JobDetails
@@ -60,17 +58,14 @@ class DetailsPane(QWidget):
     def details(self) -> JobDetails:
         """The details view, built now if it was not yet."""
         if self._details is None:
-            # The background threads wait meanwhile: importing and building this while they
-            # ran (10,000 jobs streaming in) took the Qt thread 50-100 ms instead of ~15.
-            with FOREGROUND.held():
-                from gui.ui.jobs.details.view import JobDetails
+            from gui.ui.jobs.details.view import JobDetails
 
-                details = JobDetails(self)
-                details.logs.set_history(self.history_path)
-                self._layout.replaceWidget(self._hint, details)
-                self._hint.hide()  # now: deleteLater waits for the event loop, painting goes on
-                self._hint.deleteLater()
-                details.show()  # at once: a layout shows a late child only on the next turn
+            details = JobDetails(self)
+            details.logs.set_history(self.history_path)
+            self._layout.replaceWidget(self._hint, details)
+            self._hint.hide()  # now: deleteLater waits for the event loop, painting goes on
+            self._hint.deleteLater()
+            details.show()  # at once: a layout shows a late child only on the next turn
             self._details = details
             self._claim_room()
         return self._details
