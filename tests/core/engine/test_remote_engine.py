@@ -21,6 +21,7 @@ from gui.core.records import JobRecord, JobState
 from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
 from gui.sandbox import SandboxConfig, SandboxThread
+from tests.support.sandbox_helpers import SandboxRequests
 from tests.support.waiting import wait_until
 
 STARTED_S = 60.0  # a cold interpreter on a loaded machine imports the HTTP stack slowly
@@ -208,3 +209,106 @@ def test_a_closed_engine_process_ended_with_status_0(data_dir: Path) -> None:
     engine.close()
     assert engine.closing
     assert engine.ended.result(timeout=1) == 0
+
+
+# -- two engine processes on one data folder (the many-consoles leases) ------------------------
+
+FIRST_KEY, SECOND_KEY = "key-of-the-first-engine", "key-of-the-second-engine"  # not secrets
+
+
+def console_owner(data_dir: Path, engine: RemoteEngine) -> str:
+    """The owner id the engine process registered under (its row in ``consoles``)."""
+    with sqlite3.connect(data_dir / DB_FILENAME) as conn:
+        found = conn.execute("SELECT owner FROM consoles WHERE pid = ?", (engine.pid,)).fetchall()
+    assert len(found) == 1, found
+    return str(found[0][0])
+
+
+def job_owner(data_dir: Path, local_id: str) -> str | None:
+    """The console that follows the job, as its row says."""
+    with sqlite3.connect(data_dir / DB_FILENAME) as conn:
+        found = conn.execute("SELECT owner FROM jobs WHERE local_id = ?", (local_id,)).fetchone()
+    return None if found is None else found[0]
+
+
+@pytest.fixture
+def two_engines(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[RemoteEngine, RemoteEngine, Seen]]:
+    """Two engine processes on one data folder, both started, each with its own API key; what
+    the second was told."""
+    first, second = RemoteEngine(data_dir), RemoteEngine(data_dir)
+    seen = Seen(second)
+    try:
+        # Each process keeps the environment it was started with.
+        monkeypatch.setenv("RUNPOD_API_KEY", FIRST_KEY)
+        first.start()
+        monkeypatch.setenv("RUNPOD_API_KEY", SECOND_KEY)
+        second.start()
+        first.started.result(timeout=STARTED_S)
+        second.started.result(timeout=STARTED_S)
+        yield first, second, seen
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.slow
+def test_a_job_sent_through_one_engine_process_is_shown_by_the_other_and_followed_once(
+    data_dir: Path,
+    two_engines: tuple[RemoteEngine, RemoteEngine, Seen],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, _second, seen = two_engines
+    asked = SandboxRequests(monkeypatch)
+    with SandboxThread(SandboxConfig(workers=2, default_duration_s=0.05)) as server:
+        target = Target(name="cloud", kind="cloud", base_url=server.base_url, endpoint_id="ep")
+        sent = first.submit(target, {"input": {"sandbox": {"duration": 2}}}).result(timeout=30)
+        wait_until(lambda: seen.state(sent.local_id) is not None, "the second engine shows it")
+        wait_until(lambda: seen.state(sent.local_id) is JobState.COMPLETED, "shown COMPLETED")
+        first.flush().result(timeout=30)
+        assert server.server.routes.endpoints["ep"].job_count == 1
+    assert seen.added.count(sent.local_id) == 1
+    # The first engine sent it and followed it to its end; the second only showed what it wrote.
+    assert asked.keys("/run") == [FIRST_KEY]
+    polls = asked.keys(f"/{sent.job_id}")
+    assert polls and set(polls) == {FIRST_KEY}
+    assert job_owner(data_dir, sent.local_id) == console_owner(data_dir, first)
+    assert stored(data_dir, sent.local_id) == ("COMPLETED", sent.job_id)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is a POSIX signal")
+def test_a_killed_engine_process_s_job_is_taken_over_by_the_one_still_running(
+    data_dir: Path,
+    two_engines: tuple[RemoteEngine, RemoteEngine, Seen],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second, seen = two_engines
+    asked = SandboxRequests(monkeypatch)
+    with SandboxThread(SandboxConfig(workers=2, default_duration_s=0.05)) as server:
+        target = Target(name="cloud", kind="cloud", base_url=server.base_url, endpoint_id="ep")
+        sent = first.submit(target, {"input": {"sandbox": {"duration": 3}}}).result(timeout=30)
+        # The second knows it as the first's job: only its periodic take-over can adopt it.
+        wait_until(lambda: seen.state(sent.local_id) is not None, "the second engine shows it")
+        assert job_owner(data_dir, sent.local_id) == console_owner(data_dir, first)
+        taker = console_owner(data_dir, second)
+
+        os.kill(first.pid or 0, signal.SIGKILL)
+        assert first.ended.result(timeout=30) == -signal.SIGKILL
+        polled_before = len(asked.keys(f"/{sent.job_id}"))
+        assert stored(data_dir, sent.local_id) in (
+            ("IN_QUEUE", sent.job_id),
+            ("IN_PROGRESS", sent.job_id),
+        )
+        wait_until(lambda: job_owner(data_dir, sent.local_id) == taker, "taken over", timeout=60)
+        wait_until(lambda: seen.state(sent.local_id) is JobState.COMPLETED, "followed to its end")
+        second.flush().result(timeout=30)
+        assert server.server.routes.endpoints["ep"].job_count == 1
+    assert asked.keys("/run") == [FIRST_KEY]  # sent once, never again
+    polls = asked.keys(f"/{sent.job_id}")
+    assert set(polls[:polled_before]) <= {FIRST_KEY}  # while the first lived, only it followed
+    assert polls[polled_before:] and set(polls[polled_before:]) == {SECOND_KEY}
+    with sqlite3.connect(data_dir / DB_FILENAME) as conn:
+        rows = conn.execute("SELECT local_id, state, job_id FROM jobs").fetchall()
+    assert rows == [(sent.local_id, "COMPLETED", sent.job_id)]
