@@ -1,6 +1,7 @@
 """The window's engine in a process of its own, through its life: a command before it is ready, a
-Submit that waits for it, a crash and a restart that adopts the unfinished job, a hang, and a
-window that closes while a job runs elsewhere. Real engine processes (``job-console engine``) on
+Submit that waits for it, a crash and a restart that adopts the unfinished job, a hang, a
+window that closes while a job runs elsewhere, and two windows on one data folder (one follows a
+job, both show it; the one left open adopts it when the other closes). Real engine processes (``job-console engine``) on
 the test's data folder; an external sandbox over loopback as the job's target."""
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from gui.ui.bridge import (
 from gui.ui.window.engine_bar import EngineBar
 from gui.ui.window.main_window import ENGINE_WAIT_TEXT, MainWindow
 from tests.support.request_helpers import settle
+from tests.support.sandbox_helpers import SandboxRequests
 
 pytestmark = [
     pytest.mark.slow,
@@ -57,6 +59,17 @@ def stored_state(data_dir: Path, local_id: str) -> str | None:
     with sqlite3.connect(data_dir / DB_FILENAME) as conn:
         found = conn.execute("SELECT state FROM jobs WHERE local_id = ?", (local_id,)).fetchone()
     return None if found is None else str(found[0])
+
+
+def follower_pid(data_dir: Path, local_id: str) -> int | None:
+    """The process of the console that follows the job (its row's owner, in ``consoles``)."""
+    with sqlite3.connect(data_dir / DB_FILENAME) as conn:
+        found = conn.execute(
+            "SELECT consoles.pid FROM jobs JOIN consoles ON consoles.owner = jobs.owner "
+            "WHERE jobs.local_id = ?",
+            (local_id,),
+        ).fetchone()
+    return None if found is None else int(found[0])
 
 
 def process_window(qtbot: QtBot, data_dir: Path) -> MainWindow:
@@ -233,4 +246,49 @@ def test_a_job_running_elsewhere_when_the_window_closes_is_ended_by_the_next_win
         lambda: stored_state(data_dir, sent.local_id) == "COMPLETED", timeout=STARTED_MS
     )
     assert runs_received(server) == 1
+    second.close()
+
+
+def test_two_windows_show_one_job_and_the_one_left_open_adopts_it_when_the_other_closes(
+    qtbot: QtBot,
+    data_dir: Path,
+    external: tuple[SandboxThread, Target],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server, target = external
+    asked = SandboxRequests(monkeypatch)
+    # Each engine process keeps the environment it was started with: its key tells its requests.
+    monkeypatch.setenv("RUNPOD_API_KEY", "key-of-the-first-window")
+    first = process_window(qtbot, data_dir)
+    monkeypatch.setenv("RUNPOD_API_KEY", "key-of-the-second-window")
+    second = process_window(qtbot, data_dir)
+    assert first.bridge is not None and second.bridge is not None
+    sent = first.bridge.submit(target, {"input": {"sandbox": {"duration": 6}}}).result(timeout=60)
+    # The second window's table reads the store: it shows the job the first one follows.
+    qtbot.waitUntil(
+        lambda: second.jobs_panel.model.row_of(sent.local_id) is not None, timeout=30_000
+    )
+    assert follower_pid(data_dir, sent.local_id) == pid_of(engine_of(first))
+
+    engine = engine_of(first)
+    first.close()
+    assert engine.ended.result(timeout=60) == 0  # its lease released: the job is free at once
+    polled_before = len(asked.keys(f"/{sent.job_id}"))
+    assert stored_state(data_dir, sent.local_id) in ("IN_QUEUE", "IN_PROGRESS")
+
+    adopter = pid_of(engine_of(second))
+    qtbot.waitUntil(lambda: follower_pid(data_dir, sent.local_id) == adopter, timeout=60_000)
+    qtbot.waitUntil(
+        lambda: stored_state(data_dir, sent.local_id) == "COMPLETED", timeout=STARTED_MS
+    )
+    panel = second.jobs_panel
+    qtbot.waitUntil(
+        lambda: (r := panel.latest_record(sent.local_id)) is not None and r.terminal,
+        timeout=30_000,
+    )
+    assert runs_received(server) == 1
+    assert asked.keys("/run") == ["key-of-the-first-window"]  # sent once, by the first
+    polls = asked.keys(f"/{sent.job_id}")
+    assert set(polls[:polled_before]) <= {"key-of-the-first-window"}
+    assert polls[polled_before:] and set(polls[polled_before:]) == {"key-of-the-second-window"}
     second.close()
