@@ -307,6 +307,7 @@ class Engine:
                 await loop.run_in_executor(None, lease.beat)
                 if self.kind == "window":
                     await self._take_orphans(lease, service)
+                    await self._serve_left_listener()
             except Exception:  # a locked or failing file: try again at the next beat
                 log.exception("renewing this console's lease failed")
 
@@ -320,6 +321,19 @@ class Engine:
             fresh = await loop.run_in_executor(None, lease.read, claimed)
             service.take_over(fresh)
             await self._merge_left_deliveries([job.record.job_id for job in fresh])
+
+    async def _serve_left_listener(self) -> None:
+        """The console whose listener this one used stopped serving: serve its port here."""
+        listener = self._listener
+        if listener is None:
+            return
+        try:
+            info = await listener.serve_if_left()
+        except Exception as exc:  # taken by another program meanwhile: the next beat tries again
+            log.warning("could not serve the listener's port another console left: %s", exc)
+            return
+        if info is not None:
+            self._announce_listener(info)
 
     def _look_for_early_delivery(self, job_id: str) -> None:
         """A delivery that came before its /run answer was not merged then: merge it now."""

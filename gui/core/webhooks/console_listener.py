@@ -206,6 +206,23 @@ class ConsoleListener:
                 return self._announce(info.served_by)
             return await self._start(settings, fallback=False, share=True)
 
+    async def serve_if_left(self) -> ListenerInfo | None:
+        """When this console uses another's listener and that console no longer serves the
+        port (it closed, or was killed), serve the port here: the first console to bind it
+        serves, the others keep using it. The new state, or None when nothing changed."""
+        async with self._turn():
+            info, look_up = self.info, self._look_up
+            if info is None or info.served_by is None or look_up is None:
+                return None
+            if await look_up(self._settings.port) is not None:
+                return None
+            using = self._listener
+            try:
+                return await self._start(self._settings, fallback=False, share=True)
+            except BaseException:  # the port taken meanwhile: as before, tried again next time
+                self._listener, self.info = using, info
+                raise
+
     async def renew_token(self) -> ListenerInfo | None:
         """A new token in the keyring; the serving listener takes it at once (the old URL then
         gets 404). The new state, or None when nothing serves."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import sys
 import threading
@@ -20,6 +21,7 @@ from gui.core.events import JobAdded, JobChanged
 from gui.core.records import JobRecord, JobState
 from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
+from gui.core.webhooks.address import ListenerSettings
 from gui.sandbox import SandboxConfig, SandboxThread
 from tests.support.sandbox_helpers import SandboxRequests
 from tests.support.waiting import wait_until
@@ -312,3 +314,36 @@ def test_a_killed_engine_process_s_job_is_taken_over_by_the_one_still_running(
     with sqlite3.connect(data_dir / DB_FILENAME) as conn:
         rows = conn.execute("SELECT local_id, state, job_id FROM jobs").fetchall()
     assert rows == [(sent.local_id, "COMPLETED", sent.job_id)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def served_port(data_dir: Path, engine: RemoteEngine) -> int | None:
+    """The listener port the engine process says it serves (its row in ``consoles``)."""
+    with sqlite3.connect(data_dir / DB_FILENAME) as conn:
+        found = conn.execute(
+            "SELECT listener_port FROM consoles WHERE pid = ?", (engine.pid,)
+        ).fetchone()
+    return None if found is None else found[0]
+
+
+@pytest.mark.slow
+def test_the_listener_port_is_served_again_by_the_other_engine_when_the_serving_one_closes(
+    data_dir: Path, two_engines: tuple[RemoteEngine, RemoteEngine, Seen]
+) -> None:
+    first, second, _seen = two_engines
+    settings = ListenerSettings(port=free_port())
+    assert first.start_listener(settings).result(timeout=30).served_by is None
+    used = second.start_listener(settings).result(timeout=30)
+    assert used.port == settings.port and "window" in (used.served_by or "")  # the first's
+    assert served_port(data_dir, second) is None
+
+    first.close()
+    wait_until(
+        lambda: served_port(data_dir, second) == settings.port, "the second serves it", timeout=60
+    )
+    socket.create_connection(("127.0.0.1", settings.port), timeout=10).close()  # it listens

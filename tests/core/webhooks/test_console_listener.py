@@ -234,3 +234,49 @@ def test_the_engine_checks_the_built_in_sandbox_where_it_runs(engine: Engine) ->
     result = engine.check_connection(target, lambda: None).result(timeout=30)
     assert result.ok, result.message
     assert result.message.startswith("Connected: workers ")
+
+
+def test_a_console_serves_the_port_itself_once_the_console_whose_listener_it_used_left(
+    data_dir: Path,
+) -> None:
+    """``serve_if_left``: while the other console serves, nothing changes; once it left, this
+    console binds the port (and says so), unless another program took it meanwhile."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", find_free_port("127.0.0.1", 23000)))
+    holder.listen()
+    port = int(holder.getsockname()[1])
+    serving: list[str | None] = ["a window (pid 42)"]  # what the other consoles' leases say
+    recorded: list[int | None] = []
+
+    async def look_up(asked: int) -> str | None:
+        return serving[0] if asked == port else None
+
+    async def record(served: int | None) -> None:
+        recorded.append(served)
+
+    async def use_then_serve() -> None:
+        console = ConsoleListener(data_dir, SecretStore(), look_up=look_up, record=record)
+        try:
+            used = await console.start(ListenerSettings(port=port))
+            assert used.served_by == "a window (pid 42)"
+            assert await console.serve_if_left() is None  # it still serves
+
+            serving[0] = None  # it left, but a program outside the folder holds the port
+            with pytest.raises(ListenerPortTaken):
+                await console.serve_if_left()
+            assert console.info == used  # still using the other's, tried again next time
+
+            holder.close()
+            served = await console.serve_if_left()
+            assert served is not None and served.served_by is None and served.port == port
+            assert recorded == [port]  # told the other consoles
+            async with httpx.AsyncClient() as client:
+                answer = await client.post(served.url, json={"id": "j"}, timeout=10)
+            assert answer.status_code == 200
+        finally:
+            await console.close()
+
+    try:
+        asyncio.run(use_then_serve())
+    finally:
+        holder.close()

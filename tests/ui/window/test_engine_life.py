@@ -1,8 +1,9 @@
 """The window's engine in a process of its own, through its life: a command before it is ready, a
-Submit that waits for it, a crash and a restart that adopts the unfinished job, a hang, a
-window that closes while a job runs elsewhere, and two windows on one data folder (one follows a
-job, both show it; the one left open adopts it when the other closes). Real engine processes (``job-console engine``) on
-the test's data folder; an external sandbox over loopback as the job's target."""
+Submit that waits for it, a crash and a restart that adopts the unfinished job, a hang, a window
+that closes while a job runs elsewhere, and two windows on one data folder (one follows a job,
+both show it; the one left open adopts it when the other closes). Real engine processes
+(``job-console engine``) on the test's data folder; an external sandbox over loopback as the
+job's target."""
 
 from __future__ import annotations
 
