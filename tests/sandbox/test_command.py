@@ -114,11 +114,15 @@ def test_a_key_from_the_environment_is_required_and_never_printed(
 
 
 def test_a_reader_gone_away_ends_it_quietly(sandbox_process: list[subprocess.Popen[str]]) -> None:
-    # job-console sandbox | head -1: head reads the URL and goes away.
+    # job-console sandbox | head -2: head reads the URL and the key line, and goes away. (With
+    # head -1 the key line itself may find no reader, which stops the sandbox at once: a race
+    # that failed this test about once in three runs. Reading both keeps it serving until told.)
     process = _start("--quiet")
     sandbox_process.append(process)
     assert process.stdout is not None and process.stderr is not None
     base_url = _first_line(process).removeprefix(URL_PREFIX)
+    # Printed right after the URL, and often already read with it: readline, not select.
+    assert process.stdout.readline().startswith("API key: none required")
     process.stdout.close()
     assert httpx.get(f"{base_url}/ep/health").status_code == 200  # still serving until told
     process.send_signal(signal.SIGINT)  # its last line, "Sandbox stopped.", finds no reader
