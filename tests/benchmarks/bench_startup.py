@@ -9,9 +9,7 @@ Six programs, each started afresh several times in alternation, medians printed:
 - ``job-console`` on an empty data folder, with its engine on a thread of the window's process and
   with its engine in a process of its own (issue 17);
 - the same two on a data folder whose history holds ``--jobs`` finished jobs.
-The engine's place is chosen with the window's hidden ``--engine thread|process`` option where the
-command line has it; without it the thread is the window's own and the process is a stand-in:
-``gui.app`` given a ``RemoteEngine`` (its commands not carried yet left unanswered), printed so.
+The engine's place is chosen with the window's hidden ``--engine thread|process`` option.
 Each prints ``startup-idle`` once shown with its event loop idle; the time is measured from spawning
 the process to reading that line. The app also reports when its job table holds the whole history
 (``history-shown``: a history loaded after the window shows is counted honestly), its resident
@@ -150,60 +148,10 @@ PEAK_RSS = (
 )
 
 
-# The window with a RemoteEngine where the command line has no --engine option yet: the commands
-# the engine process does not carry yet are left unanswered (the listener waits to start).
-REMOTE_STAND_IN = """
-import sys
-from concurrent.futures import Future
-import gui.app
-from gui.core.engine.process.remote import RemoteEngine
-
-class StandIn(RemoteEngine):
-    def _unanswered(self, *args, **kwargs):
-        return Future()
-    start_listener = reconfigure_listener = renew_listener_token = _unanswered
-    check_connection = account_endpoints = endpoint_status = wait_diagnosis = _unanswered
-    replay_delivery = _unanswered
-    def open_sandbox_jobs(self):
-        return []
-
-def start_remote_engine(data_dir, profiles, secrets):
-    from gui.core.webhooks.console_listener import ConsoleListener
-    listener = ConsoleListener(data_dir, secrets)
-    StandIn.listener = property(lambda self: listener)
-    engine = StandIn(data_dir)
-    engine.start()
-    return engine
-
-gui.app._start_engine = start_remote_engine
-from gui.cli import main
-sys.exit(main([]))
-"""
-
-
-def engine_option_known() -> bool:
-    """Whether the command line takes the window's hidden ``--engine thread|process``."""
-    import contextlib
-    import io
-
-    from gui.cli import build_parser
-
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            _known, unknown = build_parser(only=()).parse_known_args(["--engine", "process"])
-    except SystemExit:
-        return False
-    return not unknown
-
-
-def app_command(engine: str, option_known: bool) -> list[str]:
+def app_command(engine: str) -> list[str]:
     """``job-console`` started as a launcher starts it, its engine on a thread or in a process."""
     run = PEAK_RSS + "import sys\nfrom gui.cli import main\nsys.exit(main(sys.argv[1:]))"
-    if option_known:
-        return [sys.executable, "-c", run, "--engine", engine]
-    if engine == "thread":  # the window's own default before the option
-        return [sys.executable, "-c", run]
-    return [sys.executable, "-c", PEAK_RSS + REMOTE_STAND_IN]
+    return [sys.executable, "-c", run, "--engine", engine]
 
 
 def fill_history(data_dir: Path, count: int) -> None:
@@ -289,9 +237,8 @@ def main() -> None:
         full.mkdir()
         fill_history(full, options.jobs)
         # Started as a launcher starts it (the data folder comes from the environment variable).
-        option_known = engine_option_known()
-        thread_app = app_command("thread", option_known)
-        process_app = app_command("process", option_known)
+        thread_app = app_command("thread")
+        process_app = app_command("process")
         empty_env = dict(env, JOB_CONSOLE_HOME=str(empty))
         full_env = dict(
             env, JOB_CONSOLE_HOME=str(full), JOB_CONSOLE_STARTUP_PROBE_JOBS=str(options.jobs)
@@ -315,15 +262,17 @@ def main() -> None:
             for name, (command, command_env) in programs.items():
                 runs[name].append(time_once(command, command_env))
     report(runs, options.runs)
-    how = "--engine option" if option_known else "stand-in (no --engine option yet)"
-    print(f"engine process / engine thread, shown and idle ({how}; goal: within 10%):")
+    print(f"engine process / engine thread, medians of {options.runs} starts (goal: within 10%):")
     for thread, process in (
         ("job-console, engine thread", "job-console, engine process"),
         (f"engine thread, {options.jobs:,} jobs", f"engine process, {options.jobs:,} jobs"),
     ):
         threaded = statistics.median(figures["idle"] for figures in runs[thread])
         separate = statistics.median(figures["idle"] for figures in runs[process])
-        print(f"  {process:32s} {separate / threaded:4.2f}x")
+        print(
+            f"  {process:32s} shown and idle {separate * 1000:5.0f} ms / {threaded * 1000:5.0f} ms"
+            f" = {separate / threaded:4.2f}x"
+        )
 
 
 def install_kind() -> str:
