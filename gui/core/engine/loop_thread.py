@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["LoopThread"]
+__all__ = ["LoopThread", "copy_outcome"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -136,14 +136,8 @@ def _chain(inner: concurrent.futures.Future[T], outer: concurrent.futures.Future
     ``inner``."""
 
     def copy(done: concurrent.futures.Future[T]) -> None:
-        if outer.done():
-            return
-        if done.cancelled():
-            outer.cancel()
-        elif (error := done.exception()) is not None:
-            outer.set_exception(error)
-        else:
-            outer.set_result(done.result())
+        if not outer.done():
+            copy_outcome(done, outer)
 
     def cancel(done: concurrent.futures.Future[T]) -> None:
         if done.cancelled():
@@ -151,6 +145,16 @@ def _chain(inner: concurrent.futures.Future[T], outer: concurrent.futures.Future
 
     outer.add_done_callback(cancel)
     inner.add_done_callback(copy)
+
+
+def copy_outcome(done: concurrent.futures.Future[T], into: concurrent.futures.Future[T]) -> None:
+    """Give ``into`` what ``done`` ended with: its result, its error, or its cancellation."""
+    if done.cancelled():
+        into.cancel()
+    elif (error := done.exception()) is not None:
+        into.set_exception(error)
+    else:
+        into.set_result(done.result())
 
 
 def _fail(

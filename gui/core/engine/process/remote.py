@@ -28,6 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from gui.core.engine.loop_thread import copy_outcome
 from gui.core.engine.process import answers
 from gui.core.engine.process.wire import (
     decode_error,
@@ -311,7 +312,7 @@ class RemoteEngine:
                 answer.set_exception(error)
                 return
             sent = self._call(op, {**args, "key": lookup.result() or None}, decode)
-            sent.add_done_callback(lambda done: _copy_outcome(done, answer))
+            sent.add_done_callback(lambda done: copy_outcome(done, answer))
 
         with self._lock:
             if self._keys is None:
@@ -470,12 +471,3 @@ class RemoteEngine:
     def closing(self) -> bool:
         """``close`` was called: an end from now on was asked for."""
         return self._closing
-
-
-def _copy_outcome(done: Future[Any], into: Future[Any]) -> None:
-    if done.cancelled():
-        into.cancel()
-    elif (error := done.exception()) is not None:
-        into.set_exception(error)
-    else:
-        into.set_result(done.result())
