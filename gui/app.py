@@ -29,12 +29,9 @@ __all__ = ["create_window", "run_app"]
 def _builtin_sandbox() -> SandboxLike:
     """The built-in sandbox, made on the engine's thread when first used: aiohttp and the sandbox
     are imported there, not on the window's thread."""
-    from gui.core.targets import SANDBOX_ENDPOINT_ID
-    from gui.sandbox import EndpointSpec, SandboxConfig, SandboxServer
+    from gui.sandbox import builtin_sandbox
 
-    # Declared, so the workers panel shows its workers before the first job is sent.
-    builtin = EndpointSpec(SANDBOX_ENDPOINT_ID, name="built-in-sandbox")
-    return SandboxServer(SandboxConfig(endpoints=[builtin]))
+    return builtin_sandbox()
 
 
 def _start_engine(data_dir: Path, profiles: ProfileStore, secrets: SecretStore) -> Engine:

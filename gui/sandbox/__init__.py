@@ -1,7 +1,7 @@
 """A RunPod-compatible Serverless endpoint emulator, served over real HTTP. Qt-free.
 
 ``SandboxServer`` runs inside an existing asyncio loop; ``SandboxThread`` runs one on its own
-thread.
+thread; ``builtin_sandbox`` makes the one a window's engine runs (its endpoint declared).
 Both serve ``/v2/{endpoint_id}/run``, ``runsync``, ``status``, ``status-sync``, ``stream``,
 ``cancel``, ``retry``, ``purge-queue`` and ``health`` for any endpoint id, as RunPod's cloud does
 (RUNPOD_API.md). What a job does is read from its ``input.sandbox`` (see ``gui.sandbox.simulate``).
@@ -12,6 +12,13 @@ workers, worker logs, releases, GPU prices and billing (``gui.sandbox.management
 from __future__ import annotations
 
 from gui.sandbox.config import EndpointSpec, FaultConfig, SandboxConfig
-from gui.sandbox.server import SandboxServer, SandboxThread
+from gui.sandbox.server import SandboxServer, SandboxThread, builtin_sandbox
 
-__all__ = ["EndpointSpec", "FaultConfig", "SandboxConfig", "SandboxServer", "SandboxThread"]
+__all__ = [
+    "EndpointSpec",
+    "FaultConfig",
+    "SandboxConfig",
+    "SandboxServer",
+    "SandboxThread",
+    "builtin_sandbox",
+]

@@ -10,10 +10,11 @@ from types import TracebackType
 
 from aiohttp import web
 
+from gui.core.targets import SANDBOX_ENDPOINT_ID
 from gui.sandbox.app import SandboxRoutes
-from gui.sandbox.config import SandboxConfig
+from gui.sandbox.config import EndpointSpec, SandboxConfig
 
-__all__ = ["SandboxServer", "SandboxThread"]
+__all__ = ["SandboxServer", "SandboxThread", "builtin_sandbox"]
 
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tfs'
 
@@ -192,3 +193,10 @@ class SandboxThread:
             await self._stopping.wait()
         finally:
             await self.server.stop()
+
+
+def builtin_sandbox() -> SandboxServer:
+    """The console's built-in sandbox, as a window's engine runs it: the sandbox target's endpoint
+    is declared, so the Workers tab shows its workers before the first job is sent."""
+    builtin = EndpointSpec(SANDBOX_ENDPOINT_ID, name="built-in-sandbox")
+    return SandboxServer(SandboxConfig(endpoints=[builtin]))
