@@ -162,6 +162,24 @@ def test_stale_results_never_arrive(qtbot: QtBot, panel: RequestPanel) -> None:
     assert [outcome.result.body for outcome in seen] == [{"input": {"second": 2}}]
 
 
+def test_closing_while_a_big_body_validates_in_the_child_reports_nothing(
+    qtbot: QtBot, panel: RequestPanel
+) -> None:
+    # A body over the threshold is validated in a child process; closing (the editor goes away)
+    # stops it, and the validation that waited there ends cancelled: not a validator bug to raise
+    # on the Qt thread (pytest-qt fails the test on any exception raised there).
+    worker = ValidationWorker(panel)
+    seen = []
+    worker.sig_validation_finished.connect(seen.append)
+    big = json.dumps({"input": {"rows": ["A" * 100] * 22_000}})
+    assert len(big) > validation_worker.PROCESS_THRESHOLD_CHARS
+    worker.validate_now(lambda: big, "run")
+    worker.close()  # the child is still starting: the validation queued for it is cancelled
+    # Its end is delivered on the Qt thread, where _ran() clears the running flag first.
+    qtbot.waitUntil(lambda: not worker._running, timeout=TIMEOUT_MS)
+    assert seen == []
+
+
 def test_marks_count_utf16_positions_for_emoji(qtbot: QtBot, panel: RequestPanel) -> None:
     text = '{"input": {"e": "😀😀"}, "Webhook": "x"}'
     result = validate_text(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -151,6 +152,7 @@ class ValidationWorker(QObject):
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
         self.placeholders: Context | None = None
         """The values and folder placeholders are checked with (the profile's variables, the
         file's folder): a known variable is not warned about. Files are sized, never read."""
@@ -166,8 +168,10 @@ class ValidationWorker(QObject):
         return self._pool
 
     def close(self) -> None:
-        """Stop the child process (if a big text ever started one)."""
+        """Stop the child process (if a big text ever started one); a validation running in it
+        then ends cancelled, which is not reported."""
         self._timer.stop()
+        self._closed = True
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
@@ -226,6 +230,8 @@ class ValidationWorker(QObject):
 
     def _on_validation_failed(self, error: BaseException) -> None:
         self._ran()
+        if self._closed and isinstance(error, CancelledError):
+            return  # close() stopped the child while it validated: nobody waits for this one
         raise error  # a validator bug: let it show rather than silently keep old results
 
     def _on_validation_finished(self, outcome: ValidationOutcome) -> None:
