@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -168,8 +167,8 @@ class ValidationWorker(QObject):
         return self._pool
 
     def close(self) -> None:
-        """Stop the child process (if a big text ever started one); a validation running in it
-        then ends cancelled, which is not reported."""
+        """Stop the child process (if a big text ever started one); a validation that was using
+        it then fails, which is not reported."""
         self._timer.stop()
         self._closed = True
         if self._pool is not None:
@@ -230,8 +229,10 @@ class ValidationWorker(QObject):
 
     def _on_validation_failed(self, error: BaseException) -> None:
         self._ran()
-        if self._closed and isinstance(error, CancelledError):
-            return  # close() stopped the child while it validated: nobody waits for this one
+        if self._closed:
+            # close() stopped the child while this validation used it (cancelled in it, or not
+            # let in any more): nobody waits for its result.
+            return
         raise error  # a validator bug: let it show rather than silently keep old results
 
     def _on_validation_finished(self, outcome: ValidationOutcome) -> None:
