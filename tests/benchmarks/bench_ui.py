@@ -1,7 +1,7 @@
 """UI responsiveness with 10,000 jobs: run by hand, prints its figures (not collected by pytest).
 
     python tests/benchmarks/bench_ui.py [--engine process|thread] [--rate-limits] [--jobs 10000]
-        [--workers 50] [--duration 0.05] [--without collector]
+        [--workers 50] [--duration 0.05] [--without collector] [--sample-stalls]
 
 1. Starts ``python -m gui sandbox`` in ANOTHER process (its CPU is not ours).
 2. The engine: ``--engine process`` (the default, as the window has it) runs it in a process of its
@@ -18,6 +18,10 @@ max, against the baseline, and the ticks more than 16 ms late. Goals (issue 17):
 max under 33 ms (two frames); peak RSS of the window and engine processes together under 300 MB
 (the engine process's is its VmHWM, read before it ends).
 
+``--sample-stalls`` samples the Qt thread's Python stack every millisecond (a thread of this
+process: it perturbs a little) and prints, for each tick over 16 ms late, the stacks seen in its
+gap.
+
 ``--without collector`` turns the window process's collector policy (``gui.ui.runtime``: freezing
 what survives each flush, the idle full pass) off, to measure whether it still helps. The foreground
 gate and the 1 ms switch interval were measured so too, and removed (issue 17).
@@ -26,6 +30,7 @@ gate and the 1 ms switch interval were measured so too, and removed (issue 17).
 from __future__ import annotations
 
 import argparse
+import collections
 import gc
 import os
 import resource
@@ -67,6 +72,51 @@ def waited_for_a_core_ms() -> float:
         return 0.0
 
 
+class StackSampler:
+    """``--sample-stalls``: a thread that records the Qt thread's Python stack every millisecond,
+    so a tick over 16 ms late can say what ran in its gap. A stack whose innermost frame is
+    ``app.exec()`` means Qt's own C++ (painting, layout) or waiting; the sampler needs the GIL,
+    so while the Qt thread holds it a sample lands when it lets go (its stack is still telling)."""
+
+    def __init__(self, thread_id: int) -> None:
+        self.thread_id = thread_id
+        self.samples: collections.deque[tuple[float, str]] = collections.deque(maxlen=2_000)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.001):
+            frame = sys._current_frames().get(self.thread_id)
+            if frame is not None:
+                self.samples.append((time.perf_counter() * 1e3, _describe(frame)))
+
+    def between(self, began_ms: float, ended_ms: float) -> collections.Counter[str]:
+        return collections.Counter(s for at, s in self.samples if began_ms <= at <= ended_ms)
+
+
+def _describe(frame: object) -> str:
+    """The innermost frames of a stack, innermost last (``file:function`` each)."""
+    names: list[str] = []
+    while frame is not None and len(names) < 40:
+        code = frame.f_code  # type: ignore[attr-defined]
+        names.append(f"{Path(code.co_filename).stem}:{code.co_name}:{frame.f_lineno}")  # type: ignore[attr-defined]
+        frame = frame.f_back  # type: ignore[attr-defined]
+    names.reverse()
+    # Drop the bench's own outer frames up to the event loop.
+    for n, name in enumerate(names):
+        if name.startswith("bench_ui:run_event_loop"):
+            names = names[n + 1 :]
+            break
+    return " > ".join(names[-8:]) or "app.exec (Qt C++)"
+
+
 class LatencyProbe:
     """Records how late a 5 ms timer fires on the Qt thread, and for each tick more than 16 ms
     late what the gap was made of: the Qt thread's own CPU, its wait for a core (the OS), and
@@ -80,13 +130,18 @@ class LatencyProbe:
         self.clock = QElapsedTimer()
         self.lateness_ms: list[float] = []
         self.stalls: list[tuple[float, float, float, float]] = []  # gap, CPU, core wait, GC (ms)
+        self.stall_stacks: list[collections.Counter[str]] = []  # what ran in each (a sampler's)
+        self.sampler: StackSampler | None = None
+        self._last_pc = 0.0
         self.gc_ms = gc_ms or (lambda: 0.0)
         self._last = self._cpu = self._core = self._gc = 0.0
 
     def start(self) -> None:
         self.lateness_ms = []
         self.stalls = []
+        self.stall_stacks = []
         self.clock.start()
+        self._last_pc = time.perf_counter() * 1e3
         self._last = 0.0
         self._mark()
         self.timer.start()
@@ -99,6 +154,7 @@ class LatencyProbe:
 
     def _on_tick(self) -> None:
         now = self.clock.nsecsElapsed() / 1e6
+        now_pc = time.perf_counter() * 1e3
         late = max(0.0, now - self._last - TICK_MS)
         self.lateness_ms.append(late)
         if late > 16:
@@ -108,9 +164,12 @@ class LatencyProbe:
             self.stalls.append(
                 (gap, (self._cpu - cpu) * 1e3, self._core - core, self._gc - collected)
             )
+            if self.sampler is not None:
+                self.stall_stacks.append(self.sampler.between(self._last_pc, now_pc))
         else:
             self._mark()
         self._last = now
+        self._last_pc = now_pc
 
     def stalls_line(self) -> str:
         """What the ticks over 16 ms late were made of; '' when there were none."""
@@ -297,6 +356,11 @@ def main() -> int:
         default="status",
         help="the table's sort column during the load (status: every change moves rows)",
     )
+    parser.add_argument(
+        "--sample-stalls",
+        action="store_true",
+        help="sample the Qt thread's stack every ms and print what ran in each tick over 16 ms",
+    )
     args = parser.parse_args()
     without = {part for part in args.without.split(",") if part}
     if without - set(TUNING_PARTS):
@@ -357,12 +421,18 @@ def main() -> int:
                 panel.table.selectRow(0)  # keep one job selected, its details shown
             return finished >= args.jobs
 
+        sampler = StackSampler(threading.get_ident()) if args.sample_stalls else None
+        if sampler is not None:
+            sampler.start()
+            probe.sampler = sampler
         started = time.monotonic()
         submitter = threading.Thread(target=submit_all, name="bench-submit")
         probe.start()
         submitter.start()
         run_event_loop(app, args.timeout, all_done)
         probe.stop()
+        if sampler is not None:
+            sampler.stop()
         gc.callbacks.remove(gc_pauses)
         submitter.join()
         elapsed = time.monotonic() - started
@@ -435,6 +505,11 @@ def main() -> int:
             f"{sum(t[2] for t in slow_turns) / wall:.0%}; worst (wall, CPU, GC ms): "
             + ", ".join(f"({a:.0f}, {b:.0f}, {c:.0f})" for a, b, c in sorted(slow_turns)[-5:])
         )
+    if sampler is not None:
+        for (gap, cpu, *_rest), stacks in zip(probe.stalls, probe.stall_stacks, strict=True):
+            print(f"  stall: gap {gap:.0f} ms, Qt thread's CPU {cpu:.0f} ms; its stack samples:")
+            for stack, count in stacks.most_common(6):
+                print(f"    {count:3d}x {stack}")
     print(f"  a full collection with the jobs in memory, idle: {idle_pass_ms:.0f} ms")
     together = rss_after_load + engine_rss
     engine_part = f", engine process {engine_rss:.0f} MB" if engine_pid is not None else ""
