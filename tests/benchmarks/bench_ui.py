@@ -378,11 +378,17 @@ def main() -> int:
         bridge, panel = build_panel(engine, target)
         probe = LatencyProbe()
 
+        sampler = StackSampler(threading.get_ident()) if args.sample_stalls else None
+        if sampler is not None:
+            sampler.start()
+            probe.sampler = sampler
+
         # -- baseline: the same panel, idle -------------------------------------------------
         probe.start()
         run_event_loop(app, 3.0)
         probe.stop()
         baseline = probe.summary()
+        idle_stalls = list(zip(probe.stalls, probe.stall_stacks, strict=False))
 
         # -- load: 10,000 jobs submitted and tracked to completion ----------------------------
         gc_pauses = GcPauses()
@@ -421,10 +427,6 @@ def main() -> int:
                 panel.table.selectRow(0)  # keep one job selected, its details shown
             return finished >= args.jobs
 
-        sampler = StackSampler(threading.get_ident()) if args.sample_stalls else None
-        if sampler is not None:
-            sampler.start()
-            probe.sampler = sampler
         started = time.monotonic()
         submitter = threading.Thread(target=submit_all, name="bench-submit")
         probe.start()
@@ -506,8 +508,12 @@ def main() -> int:
             + ", ".join(f"({a:.0f}, {b:.0f}, {c:.0f})" for a, b, c in sorted(slow_turns)[-5:])
         )
     if sampler is not None:
-        for (gap, cpu, *_rest), stacks in zip(probe.stalls, probe.stall_stacks, strict=True):
-            print(f"  stall: gap {gap:.0f} ms, Qt thread's CPU {cpu:.0f} ms; its stack samples:")
+        loaded_stalls = list(zip(probe.stalls, probe.stall_stacks, strict=True))
+        for phase, (gap, cpu, *_rest), stacks in [
+            *(("idle", *stall) for stall in idle_stalls),
+            *(("loaded", *stall) for stall in loaded_stalls),
+        ]:
+            print(f"  {phase} stall: gap {gap:.0f} ms, Qt thread's CPU {cpu:.0f} ms; samples:")
             for stack, count in stacks.most_common(6):
                 print(f"    {count:3d}x {stack}")
     print(f"  a full collection with the jobs in memory, idle: {idle_pass_ms:.0f} ms")
