@@ -1,4 +1,5 @@
-"""A real Engine with its built-in sandbox, for the jobs side's tests (no fakes)."""
+"""A real Engine with its built-in sandbox, for the jobs side's tests (no fakes); and a real engine
+process (``remote``) for the window's."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from typing import Any
 import pytest
 
 from gui.core.engine.engine import Engine
+from gui.core.engine.process.remote import RemoteEngine
 from gui.core.engine.tracker import PollPolicy
 from gui.core.targets import Target
 from gui.sandbox import SandboxConfig, SandboxServer
 
 FAST_POLLS = PollPolicy(first_s=0.03, min_s=0.03, max_s=0.1)
+REMOTE_STARTED_S = 60.0
+"""How long an engine process may take to start: a cold interpreter on a loaded machine imports
+the HTTP stack slowly."""
 
 
 @contextmanager
@@ -30,6 +35,17 @@ def running_engine(data_dir: Path, **options: Any) -> Iterator[Engine]:
         **options,
     )
     started.start()
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture
+def remote(data_dir: Path) -> Iterator[RemoteEngine]:
+    """A started engine process (``job-console engine``) on the test's data folder, closed after."""
+    started = RemoteEngine(data_dir)
+    started.start().result(timeout=REMOTE_STARTED_S)
     try:
         yield started
     finally:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,25 +24,18 @@ from gui.core.webhooks.address import ListenerSettings
 from gui.core.webhooks.deliveries import DeliveryStore
 from gui.core.webhooks.listener import find_free_port
 from gui.sandbox import SandboxConfig, SandboxThread
+from tests.support import engine_fixtures
 from tests.support.account_helpers import SCENARIO_ENDPOINTS
 from tests.support.engine_fixtures import running_engine
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
-STARTED_S = 60.0  # a cold interpreter on a loaded machine imports the HTTP stack slowly
 TYPED_KEY = "typed-in-the-form-5f2c9a7e1d"
 BUILTIN = Target("Sandbox", "sandbox", "", "sandbox")  # as the window names it
 
 
-@pytest.fixture
-def remote(data_dir: Path) -> Iterator[RemoteEngine]:
-    engine = RemoteEngine(data_dir)
-    engine.start().result(timeout=STARTED_S)
-    try:
-        yield engine
-    finally:
-        engine.close()
+remote = engine_fixtures.remote
 
 
 class Delivered:

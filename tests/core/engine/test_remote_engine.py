@@ -23,10 +23,11 @@ from gui.core.storage.store import DB_FILENAME
 from gui.core.targets import Target
 from gui.core.webhooks.address import ListenerSettings
 from gui.sandbox import SandboxConfig, SandboxThread
+from tests.support import engine_fixtures
 from tests.support.sandbox_helpers import SandboxRequests
 from tests.support.waiting import wait_until
 
-STARTED_S = 60.0  # a cold interpreter on a loaded machine imports the HTTP stack slowly
+STARTED_S = engine_fixtures.REMOTE_STARTED_S
 
 
 class Seen:
@@ -51,14 +52,7 @@ class Seen:
         return None if record is None else record.state
 
 
-@pytest.fixture
-def remote(data_dir: Path) -> Iterator[RemoteEngine]:
-    engine = RemoteEngine(data_dir)
-    engine.start().result(timeout=STARTED_S)
-    try:
-        yield engine
-    finally:
-        engine.close()
+remote = engine_fixtures.remote
 
 
 def stored(data_dir: Path, local_id: str) -> tuple[str, str | None] | None:
