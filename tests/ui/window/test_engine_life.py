@@ -62,6 +62,17 @@ def stored_state(data_dir: Path, local_id: str) -> str | None:
     return None if found is None else str(found[0])
 
 
+def wait_followed_to_completed(
+    qtbot: QtBot, data_dir: Path, window: MainWindow, local_id: str
+) -> None:
+    """The job is COMPLETED in the history, and ``window``'s table shows it ended."""
+    qtbot.waitUntil(lambda: stored_state(data_dir, local_id) == "COMPLETED", timeout=STARTED_MS)
+    panel = window.jobs_panel
+    qtbot.waitUntil(
+        lambda: (r := panel.latest_record(local_id)) is not None and r.terminal, timeout=30_000
+    )
+
+
 def follower_pid(data_dir: Path, local_id: str) -> int | None:
     """The process of the console that follows the job (its row's owner, in ``consoles``)."""
     with sqlite3.connect(data_dir / DB_FILENAME) as conn:
@@ -139,14 +150,7 @@ def test_an_engine_killed_mid_run_is_told_and_its_restart_adopts_the_job(
     qtbot.waitUntil(lambda: bridge.engine_state == ENGINE_READY, timeout=STARTED_MS)
     assert not bar.isVisible()
     # The new engine follows the old one's job to its end; the table shows it.
-    qtbot.waitUntil(
-        lambda: stored_state(data_dir, sent.local_id) == "COMPLETED", timeout=STARTED_MS
-    )
-    panel = window.jobs_panel
-    qtbot.waitUntil(
-        lambda: (r := panel.latest_record(sent.local_id)) is not None and r.terminal,
-        timeout=30_000,
-    )
+    wait_followed_to_completed(qtbot, data_dir, window, sent.local_id)
     assert runs_received(server) == 1  # sent once, never again
     with sqlite3.connect(data_dir / DB_FILENAME) as conn:
         assert conn.execute("SELECT count(*) FROM jobs").fetchone() == (1,)
@@ -279,14 +283,7 @@ def test_two_windows_show_one_job_and_the_one_left_open_adopts_it_when_the_other
 
     adopter = pid_of(engine_of(second))
     qtbot.waitUntil(lambda: follower_pid(data_dir, sent.local_id) == adopter, timeout=60_000)
-    qtbot.waitUntil(
-        lambda: stored_state(data_dir, sent.local_id) == "COMPLETED", timeout=STARTED_MS
-    )
-    panel = second.jobs_panel
-    qtbot.waitUntil(
-        lambda: (r := panel.latest_record(sent.local_id)) is not None and r.terminal,
-        timeout=30_000,
-    )
+    wait_followed_to_completed(qtbot, data_dir, second, sent.local_id)
     assert runs_received(server) == 1
     assert asked.keys("/run") == ["key-of-the-first-window"]  # sent once, by the first
     polls = asked.keys(f"/{sent.job_id}")
